@@ -1,0 +1,69 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { ApiError, errorBody } from "./errors";
+import { randomHex } from "./lib/ids";
+import { log } from "./lib/log";
+import { adminAuth, apiKeyAuth } from "./middleware/auth";
+import { adminRoutes } from "./routes/admin";
+import { agentRoutes } from "./routes/agents";
+import { batchCallRoutes } from "./routes/batch-calls";
+import { dncRoutes } from "./routes/dnc";
+import { docsRoutes } from "./routes/docs";
+
+export type AppEnv = {
+  Bindings: Env;
+  Variables: { requestId: string; workspaceId: string };
+};
+
+/** Validation failures from any route schema become the contract's 400 body. */
+export function newApp() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const issues = result.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message));
+        throw new ApiError("validation_failed", `The request is invalid: ${issues.join("; ")}.`, result.error.issues);
+      }
+    },
+  });
+}
+
+export function createApp() {
+  const app = newApp();
+
+  app.use("*", async (c, next) => {
+    const requestId = c.req.header("cf-ray") ?? `req_${randomHex(8)}`;
+    c.set("requestId", requestId);
+    const started = Date.now();
+    await next();
+    c.header("x-request-id", requestId);
+    const batchId = c.req.path.match(/batch_[A-Za-z0-9]+/)?.[0];
+    log("info", "request", {
+      requestId,
+      workspaceId: c.get("workspaceId"),
+      batchId,
+      method: c.req.method,
+      path: c.req.routePath,
+      status: c.res.status,
+      ms: Date.now() - started,
+    });
+  });
+
+  app.onError((err, c) => {
+    const requestId = c.get("requestId") ?? "unknown";
+    if (err instanceof ApiError) return c.json(errorBody(err, requestId), err.status);
+    log("error", "unhandled_error", { requestId, workspaceId: c.get("workspaceId"), error: String(err), stack: err.stack });
+    return c.json(errorBody(new ApiError("internal_error", "Something went wrong on our side; try again."), requestId), 500);
+  });
+
+  app.notFound((c) => c.json(errorBody(new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}.`), c.get("requestId")), 404));
+
+  app.get("/healthz", (c) => c.json({ ok: true }));
+
+  app.use("/v1/admin/*", adminAuth);
+  app.use("/v1/api/*", apiKeyAuth);
+  app.route("/v1/admin", adminRoutes());
+  app.route("/v1/api", agentRoutes());
+  app.route("/v1/api", batchCallRoutes());
+  app.route("/v1/api", dncRoutes());
+  docsRoutes(app);
+  return app;
+}

@@ -1,0 +1,130 @@
+import type { CallingWindow, SmartCallbackConfig } from "../domain/batch-options";
+
+export type BatchStatus = "preparing" | "queued" | "processing" | "paused" | "completed" | "cancelled" | "failed";
+
+export type BatchRow = {
+  id: string;
+  workspace_id: string;
+  agent_id: string;
+  name: string | null;
+  status: BatchStatus;
+  total_calls: number;
+  duplicates_removed: number;
+  suppressed: number;
+  invalid_rows: number;
+  waiting_count: number;
+  active_count: number;
+  completed_count: number;
+  failed_count: number;
+  cancelled_count: number;
+  total_duration_ms: number;
+  scheduled_at: string | null;
+  smart_callback_config: string | null;
+  calling_window: string | null;
+  max_concurrent_calls: number | null;
+  default_country: string;
+  columns: string;
+  csv_key: string;
+  created_at: string;
+  start_time: number | null;
+  last_completed_time: number | null;
+  completed_time: number | null;
+};
+
+export type NewBatch = {
+  id: string;
+  workspaceId: string;
+  agentId: string;
+  name: string | null;
+  scheduledAt: string | null;
+  smartCallbackConfig: SmartCallbackConfig | null;
+  callingWindow: CallingWindow | null;
+  maxConcurrentCalls: number | null;
+  defaultCountry: string;
+  columns: string[];
+  csvKey: string;
+  createdAt: string;
+};
+
+/** Visible to nobody until `publishBatch` flips it from 'preparing'. */
+export async function insertPreparingBatch(db: D1Database, b: NewBatch): Promise<void> {
+  await db
+    .prepare(
+      `INSERT INTO batches (id, workspace_id, agent_id, name, status, scheduled_at, smart_callback_config,
+         calling_window, max_concurrent_calls, default_country, columns, csv_key, created_at)
+       VALUES (?1, ?2, ?3, ?4, 'preparing', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)`,
+    )
+    .bind(
+      b.id,
+      b.workspaceId,
+      b.agentId,
+      b.name,
+      b.scheduledAt,
+      b.smartCallbackConfig ? JSON.stringify(b.smartCallbackConfig) : null,
+      b.callingWindow ? JSON.stringify(b.callingWindow) : null,
+      b.maxConcurrentCalls,
+      b.defaultCountry,
+      JSON.stringify(b.columns),
+      b.csvKey,
+      b.createdAt,
+    )
+    .run();
+}
+
+export type IntakeCounts = { totalCalls: number; duplicatesRemoved: number; suppressed: number; invalidRows: number };
+
+/** preparing → queued, with the intake counters; false if the batch is gone or already published. */
+export async function publishBatch(db: D1Database, batchId: string, c: IntakeCounts, columns: string[]): Promise<boolean> {
+  const row = await db
+    .prepare(
+      `UPDATE batches SET status = 'queued', total_calls = ?2, waiting_count = ?2, duplicates_removed = ?3,
+         suppressed = ?4, invalid_rows = ?5, columns = ?6
+       WHERE id = ?1 AND status = 'preparing' RETURNING id`,
+    )
+    .bind(batchId, c.totalCalls, c.duplicatesRemoved, c.suppressed, c.invalidRows, JSON.stringify(columns))
+    .first();
+  return row !== null;
+}
+
+/** Removes an unpublished batch and its call rows in one transaction. */
+export async function discardPreparingBatch(db: D1Database, batchId: string): Promise<void> {
+  await db.batch([
+    db.prepare("DELETE FROM calls WHERE batch_id = ?1 AND EXISTS (SELECT 1 FROM batches WHERE id = ?1 AND status = 'preparing')").bind(batchId),
+    db.prepare("DELETE FROM batches WHERE id = ?1 AND status = 'preparing'").bind(batchId),
+  ]);
+}
+
+export async function staleBatches(db: D1Database, olderThan: string): Promise<{ id: string; csv_key: string }[]> {
+  const { results } = await db
+    .prepare("SELECT id, csv_key FROM batches WHERE status = 'preparing' AND created_at < ?1 LIMIT 50")
+    .bind(olderThan)
+    .all<{ id: string; csv_key: string }>();
+  return results;
+}
+
+export async function getBatch(db: D1Database, workspaceId: string, id: string): Promise<BatchRow | null> {
+  return db
+    .prepare("SELECT * FROM batches WHERE id = ?1 AND workspace_id = ?2 AND status != 'preparing'")
+    .bind(id, workspaceId)
+    .first<BatchRow>();
+}
+
+export async function listBatches(
+  db: D1Database,
+  workspaceId: string,
+  limit: number,
+  offset: number,
+): Promise<{ rows: BatchRow[]; total: number }> {
+  const [rows, total] = await db.batch([
+    db
+      .prepare(
+        "SELECT * FROM batches WHERE workspace_id = ?1 AND status != 'preparing' ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3",
+      )
+      .bind(workspaceId, limit, offset),
+    db.prepare("SELECT count(*) AS n FROM batches WHERE workspace_id = ?1 AND status != 'preparing'").bind(workspaceId),
+  ]);
+  return {
+    rows: (rows?.results ?? []) as BatchRow[],
+    total: (total?.results?.[0] as { n: number } | undefined)?.n ?? 0,
+  };
+}

@@ -1,0 +1,88 @@
+export type WorkspaceRow = {
+  id: string;
+  name: string;
+  calls_per_second: number;
+  max_concurrent_calls: number;
+  webhook_url: string | null;
+  webhook_secret_enc: string;
+  timezone: string | null;
+  created_at: string;
+};
+
+export type Workspace = {
+  workspaceId: string;
+  name: string;
+  rateLimits: { callsPerSecond: number; maxConcurrentCalls: number };
+  webhookUrl: string | null;
+  timezone: string | null;
+  createdAt: string;
+};
+
+export function toWorkspace(row: WorkspaceRow): Workspace {
+  return {
+    workspaceId: row.id,
+    name: row.name,
+    rateLimits: { callsPerSecond: row.calls_per_second, maxConcurrentCalls: row.max_concurrent_calls },
+    webhookUrl: row.webhook_url,
+    timezone: row.timezone,
+    createdAt: row.created_at,
+  };
+}
+
+export async function getWorkspace(db: D1Database, id: string): Promise<WorkspaceRow | null> {
+  return db.prepare("SELECT * FROM workspaces WHERE id = ?1").bind(id).first<WorkspaceRow>();
+}
+
+/** Creates the workspace and its first API key together, or neither. */
+export async function insertWorkspaceWithKey(
+  db: D1Database,
+  ws: WorkspaceRow,
+  key: { id: string; secretHash: string },
+): Promise<void> {
+  await db.batch([
+    db
+      .prepare(
+        `INSERT INTO workspaces (id, name, calls_per_second, max_concurrent_calls, webhook_url, webhook_secret_enc, timezone, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
+      )
+      .bind(ws.id, ws.name, ws.calls_per_second, ws.max_concurrent_calls, ws.webhook_url, ws.webhook_secret_enc, ws.timezone, ws.created_at),
+    db
+      .prepare("INSERT INTO api_keys (id, workspace_id, secret_hash, created_at) VALUES (?1, ?2, ?3, ?4)")
+      .bind(key.id, ws.id, key.secretHash, ws.created_at),
+  ]);
+}
+
+export type WorkspacePatch = {
+  name?: string;
+  callsPerSecond?: number;
+  maxConcurrentCalls?: number;
+  webhookUrl?: string | null;
+  timezone?: string | null;
+};
+
+export async function updateWorkspace(db: D1Database, id: string, patch: WorkspacePatch): Promise<WorkspaceRow | null> {
+  // COALESCE keeps a field when the patch leaves it out; the *_set flags let
+  // a patch clear a nullable field explicitly.
+  return db
+    .prepare(
+      `UPDATE workspaces SET
+         name = COALESCE(?2, name),
+         calls_per_second = COALESCE(?3, calls_per_second),
+         max_concurrent_calls = COALESCE(?4, max_concurrent_calls),
+         webhook_url = CASE WHEN ?5 THEN ?6 ELSE webhook_url END,
+         timezone = CASE WHEN ?7 THEN ?8 ELSE timezone END
+       WHERE id = ?1
+       RETURNING *`,
+    )
+    .bind(
+      id,
+      patch.name ?? null,
+      patch.callsPerSecond ?? null,
+      patch.maxConcurrentCalls ?? null,
+      patch.webhookUrl !== undefined ? 1 : 0,
+      patch.webhookUrl ?? null,
+      patch.timezone !== undefined ? 1 : 0,
+      patch.timezone ?? null,
+    )
+    .first<WorkspaceRow>();
+}

@@ -1,0 +1,180 @@
+import * as z from "zod";
+import { isSupportedRegion } from "./phone";
+
+export const MAX_FILE_BYTES = 20 * 1024 * 1024;
+/** Room for the multipart framing and the other form fields around a full-size file. */
+export const MAX_BODY_BYTES = MAX_FILE_BYTES + 64 * 1024;
+
+const OUTCOMES = ["no_answer", "busy", "failed", "voicemail"] as const;
+const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
+
+export const GapSchema = z
+  .object({
+    days: z.number().int().min(0).max(30).default(0),
+    hours: z.number().int().min(0).max(23 * 30).default(0),
+    minutes: z.number().int().min(0).max(59 * 24).default(0).describe("(ext) minutes, for short gaps"),
+  })
+  .strict()
+  .refine((g) => g.days + g.hours + g.minutes > 0, { message: "a gap must be longer than zero" });
+
+export const SmartCallbackConfigSchema = z
+  .object({
+    enabled: z.boolean(),
+    maxAttempts: z.number().int().min(1).max(10).default(1),
+    gaps: z.array(GapSchema).max(10).default([]),
+    retryOn: z.array(z.enum(OUTCOMES)).min(1).optional().describe("(ext) outcomes that earn another attempt; default no_answer, busy, failed"),
+  })
+  .strict()
+  .refine((c) => !c.enabled || c.maxAttempts === 1 || c.gaps.length > 0, {
+    message: "gaps needs at least one entry when maxAttempts is above 1",
+    path: ["gaps"],
+  });
+export type SmartCallbackConfig = z.infer<typeof SmartCallbackConfigSchema>;
+
+const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "use HH:MM, 24-hour");
+
+export function isIanaTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const CallingWindowSchema = z
+  .object({
+    start: HHMM,
+    end: HHMM,
+    days: z.array(z.enum(DAYS)).min(1).default([...DAYS]),
+    timezone: z
+      .string()
+      .refine((tz) => tz === "recipient" || isIanaTimeZone(tz), { message: 'use "recipient" or an IANA time zone such as "America/New_York"' })
+      .default("recipient"),
+  })
+  .strict()
+  .refine((w) => w.start !== w.end, { message: "start and end must differ", path: ["end"] });
+export type CallingWindow = z.infer<typeof CallingWindowSchema>;
+
+const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Every non-file field of the upload, as strings, exactly as the form carries them. */
+export const BatchFormFieldsSchema = z.object({
+  agentId: z.string().trim().min(1).describe("an agent of this workspace"),
+  scheduledAt: z.string().optional().describe("ISO 8601 with a zone, e.g. 2026-12-01T15:00:00Z; absent = start now; must not be in the past"),
+  smartCallbackConfig: z
+    .string()
+    .optional()
+    .describe('JSON: {"enabled":true,"maxAttempts":3,"gaps":[{"days":0,"hours":2}],"retryOn":["no_answer","busy"]}'),
+  name: z.string().max(200).optional().describe("(ext) label shown in lists"),
+  callingWindow: z.string().optional().describe('(ext) JSON: {"start":"09:00","end":"20:00","days":["mon","tue"],"timezone":"recipient"}'),
+  maxConcurrentCalls: z.string().optional().describe("(ext) per-batch cap, at most the workspace's maxConcurrentCalls"),
+  onInvalidRows: z.string().optional().describe("(ext) reject (default) or skip"),
+  dryRun: z.string().optional().describe("(ext) true: validate and report, create nothing"),
+  defaultCountry: z.string().optional().describe("(ext) ISO 3166 alpha-2 for numbers without +; default US"),
+});
+export type BatchFormFields = z.infer<typeof BatchFormFieldsSchema>;
+
+export type BatchOptions = {
+  agentId: string;
+  scheduledAt: Date | null;
+  smartCallbackConfig: SmartCallbackConfig | null;
+  name: string | null;
+  callingWindow: CallingWindow | null;
+  maxConcurrentCalls: number | null;
+  onInvalidRows: "reject" | "skip";
+  dryRun: boolean;
+  defaultCountry: string;
+};
+
+export type OptionsError = { code: "invalid_scheduled_at" | "invalid_smart_callback_config" | "invalid_calling_window" | "validation_failed"; message: string };
+
+function issueText(err: z.ZodError): string {
+  return err.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
+}
+
+function parseJsonField<T>(raw: string, schema: z.ZodType<T>, field: string): { ok: true; value: T } | { ok: false; message: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return { ok: false, message: `${field} is not valid JSON` };
+  }
+  const parsed = schema.safeParse(json);
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, message: `${field} is invalid: ${issueText(parsed.error)}` };
+}
+
+/** Turns the form's strings into typed options, or the contract's 400 for the first bad one. */
+export function parseBatchOptions(f: BatchFormFields, now: Date): { ok: true; value: BatchOptions } | { ok: false; error: OptionsError } {
+  let scheduledAt: Date | null = null;
+  if (f.scheduledAt !== undefined && f.scheduledAt.trim() !== "") {
+    const s = f.scheduledAt.trim();
+    const t = Date.parse(s);
+    if (!ISO_WITH_ZONE.test(s) || Number.isNaN(t)) {
+      return { ok: false, error: { code: "invalid_scheduled_at", message: "scheduledAt must be an ISO 8601 time with a zone, e.g. 2026-12-01T15:00:00Z" } };
+    }
+    if (t < now.getTime()) {
+      return { ok: false, error: { code: "invalid_scheduled_at", message: "scheduledAt is in the past; omit it to start now" } };
+    }
+    scheduledAt = new Date(t);
+  }
+
+  let smartCallbackConfig: SmartCallbackConfig | null = null;
+  if (f.smartCallbackConfig !== undefined && f.smartCallbackConfig.trim() !== "") {
+    const r = parseJsonField(f.smartCallbackConfig, SmartCallbackConfigSchema, "smartCallbackConfig");
+    if (!r.ok) return { ok: false, error: { code: "invalid_smart_callback_config", message: r.message } };
+    smartCallbackConfig = r.value;
+  }
+
+  let callingWindow: CallingWindow | null = null;
+  if (f.callingWindow !== undefined && f.callingWindow.trim() !== "") {
+    const r = parseJsonField(f.callingWindow, CallingWindowSchema, "callingWindow");
+    if (!r.ok) return { ok: false, error: { code: "invalid_calling_window", message: r.message } };
+    callingWindow = r.value;
+  }
+
+  let maxConcurrentCalls: number | null = null;
+  if (f.maxConcurrentCalls !== undefined && f.maxConcurrentCalls.trim() !== "") {
+    const n = Number(f.maxConcurrentCalls);
+    if (!Number.isInteger(n) || n < 1) {
+      return { ok: false, error: { code: "validation_failed", message: "maxConcurrentCalls must be a whole number of at least 1" } };
+    }
+    maxConcurrentCalls = n;
+  }
+
+  const onInvalidRows = (f.onInvalidRows ?? "reject").trim() || "reject";
+  if (onInvalidRows !== "reject" && onInvalidRows !== "skip") {
+    return { ok: false, error: { code: "validation_failed", message: 'onInvalidRows must be "reject" or "skip"' } };
+  }
+
+  const dryRunRaw = (f.dryRun ?? "false").trim().toLowerCase() || "false";
+  if (dryRunRaw !== "true" && dryRunRaw !== "false") {
+    return { ok: false, error: { code: "validation_failed", message: 'dryRun must be "true" or "false"' } };
+  }
+
+  const defaultCountry = (f.defaultCountry ?? "US").trim().toUpperCase() || "US";
+  if (!/^[A-Z]{2}$/.test(defaultCountry) || !isSupportedRegion(defaultCountry)) {
+    return { ok: false, error: { code: "validation_failed", message: "defaultCountry must be an ISO 3166 alpha-2 code such as US or GB" } };
+  }
+
+  return {
+    ok: true,
+    value: {
+      agentId: f.agentId,
+      scheduledAt,
+      smartCallbackConfig,
+      name: f.name?.trim() || null,
+      callingWindow,
+      maxConcurrentCalls,
+      onInvalidRows,
+      dryRun: dryRunRaw === "true",
+      defaultCountry,
+    },
+  };
+}
+
+/** `YYYY-MM-DDTHH:MM:SSZ`, the form the contract shows (milliseconds only when present). */
+export function isoUtc(d: Date): string {
+  const s = d.toISOString();
+  return s.endsWith(".000Z") ? `${s.slice(0, -5)}Z` : s;
+}

@@ -1,0 +1,232 @@
+import Papa from "papaparse";
+import { isIanaTimeZone } from "./batch-options";
+import { toE164 } from "./phone";
+
+/** One invalid row as the contract reports it; `row` is the 1-based line in the file. */
+export type RowError = { row: number; column: string | null; value: string | null; message: string };
+
+export const MAX_REPORTED_ERRORS = 100;
+/** Characters decoded before each parse step; bounds the text held at once. */
+const TEXT_CHUNK_CHARS = 1 << 20;
+/** Rows per slice handed to the sink; keeps each JSON parameter well under 1 MB. */
+const SLICE_ROWS = 4000;
+
+const EMAIL = /^[^\s@",;<>]+@[^\s@",;<>]+\.[^\s@",;<>]+$/;
+
+export type CsvScanOptions = {
+  defaultCountry: string;
+  /** Stop handing slices to the sink once any row is invalid (reject mode: they would be thrown away). */
+  stopOnInvalid: boolean;
+  /** Overrides the text chunk size (tests use tiny chunks to cross every boundary). */
+  chunkChars?: number;
+  /** Overrides the rows per slice. */
+  sliceRows?: number;
+};
+
+/**
+ * Receives valid, de-duplicated rows in slices: a JSON array text of
+ * `[seq, e164, line, [values…]]` entries and its row count. Awaited before
+ * the next slice is handed over, so at most one slice is in flight.
+ */
+export type SliceSink = (sliceJson: string, rows: number) => Promise<void>;
+
+export type CsvSummary = {
+  columns: string[];
+  dataRows: number;
+  validRows: number;
+  duplicatesRemoved: number;
+  invalidRows: number;
+  errors: RowError[];
+};
+
+export type CsvScanResult = { ok: true; summary: CsvSummary } | { ok: false; message: string };
+
+/** `Phone Number` → `phone_number`: trimmed, lower-cased, spaces and hyphens to `_`. */
+export function normalizeHeader(name: string): string {
+  return name.replace(/^\uFEFF/, "").trim().toLowerCase().replace(/[\s-]+/g, "_");
+}
+
+type Columns = { names: string[]; phone: number; email: number; timezone: number };
+
+function readHeader(row: string[]): Columns | string {
+  const names = row.map(normalizeHeader);
+  if (names.every((n) => n === "")) return "the first line must be a header row naming the columns";
+  const seen = new Set<string>();
+  for (const [i, n] of names.entries()) {
+    if (n === "") return `header column ${i + 1} has no name`;
+    if (seen.has(n)) return `the header names column "${n}" twice`;
+    seen.add(n);
+  }
+  const phone = names.indexOf("phone_number");
+  if (phone < 0) return 'the header has no phone_number column (a column named "phone_number" or "Phone Number")';
+  return { names, phone, email: names.indexOf("email"), timezone: names.indexOf("timezone") };
+}
+
+function detectNewline(text: string): "\n" | "\r\n" | "\r" {
+  const lf = text.indexOf("\n");
+  if (lf > 0 && text[lf - 1] === "\r") return "\r\n";
+  if (lf >= 0) return "\n";
+  return text.includes("\r") ? "\r" : "\n";
+}
+
+function countChar(s: string, ch: string): number {
+  let n = 0;
+  for (let i = s.indexOf(ch); i !== -1; i = s.indexOf(ch, i + 1)) n++;
+  return n;
+}
+
+function isBlank(row: string[]): boolean {
+  for (const f of row) if (f.trim() !== "") return false;
+  return true;
+}
+
+/**
+ * Streams a CSV through papaparse's parser a chunk at a time: the decoded
+ * text, the parsed rows and the pending slice are all bounded by the chunk
+ * size, whatever the file's length. Only the set of numbers seen (for
+ * de-duplication) grows with the file.
+ */
+export async function scanCsv(stream: ReadableStream<Uint8Array>, opts: CsvScanOptions, sink: SliceSink): Promise<CsvScanResult> {
+  const reader = stream.pipeThrough(new TextDecoderStream("utf-8", { fatal: true })).getReader();
+  const chunkChars = opts.chunkChars ?? TEXT_CHUNK_CHARS;
+  const sliceRows = opts.sliceRows ?? SLICE_ROWS;
+  const tzValid = new Map<string, boolean>();
+  const seen = new Set<string>();
+  const errors: RowError[] = [];
+  let columns: Columns | null = null;
+  let parser: Papa.Parser | null = null;
+  let nlChar = "\n";
+  let buffer = "";
+  let done = false;
+  let line = 1; // file line of the next record
+  let dataRows = 0;
+  let invalidRows = 0;
+  let duplicates = 0;
+  let seq = 0;
+  let slice: string[] = [];
+  let inFlight: Promise<void> = Promise.resolve();
+
+  const invalid = (row: number, column: string | null, value: string | null, message: string) => {
+    invalidRows++;
+    if (errors.length < MAX_REPORTED_ERRORS) errors.push({ row, column, value, message });
+  };
+
+  // An early return must not leave a failed slice insert unobserved.
+  const fail = async (message: string): Promise<CsvScanResult> => {
+    await inFlight.catch(() => undefined);
+    return { ok: false, message };
+  };
+
+  const flush = async () => {
+    if (slice.length === 0) return;
+    const json = `[${slice.join(",")}]`;
+    const rows = slice.length;
+    slice = [];
+    await inFlight; // one slice in flight at a time: memory stays bounded
+    inFlight = sink(json, rows);
+  };
+
+  while (!done) {
+    try {
+      const { value, done: end } = await reader.read();
+      if (value) buffer += value;
+      done = end;
+    } catch {
+      return fail("the file is not valid UTF-8 text; save it as UTF-8 CSV");
+    }
+    if (!done && buffer.length < chunkChars) continue;
+
+    if (!parser) {
+      if (buffer.trim() === "") return { ok: false, message: "the file is empty; the first line must be a header row" };
+      const newline = detectNewline(buffer);
+      nlChar = newline === "\r" ? "\r" : "\n";
+      parser = new Papa.Parser({ delimiter: ",", newline, quoteChar: '"' });
+    }
+
+    const parsed = parser.parse(buffer, 0, !done) as { data: string[][]; errors: { row: number; message: string }[]; meta: { cursor: number } };
+    const consumed = parsed.meta.cursor;
+    const mayEmbedNewlines = buffer.lastIndexOf('"', consumed) !== -1;
+    buffer = buffer.slice(consumed);
+    const badQuotes = new Set(parsed.errors.map((e) => e.row));
+
+    const rows = parsed.data;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const rowLine = line;
+      line++;
+      if (mayEmbedNewlines) for (const f of row) if (f.length > 1) line += countChar(f, nlChar);
+
+      if (!columns) {
+        if (isBlank(row)) continue;
+        const header = readHeader(row);
+        if (typeof header === "string") return fail(header);
+        columns = header;
+        continue;
+      }
+      if (isBlank(row)) continue;
+      dataRows++;
+
+      if (badQuotes.has(i)) {
+        invalid(rowLine, null, null, "a quoted field is not closed properly; quotes inside a quoted field must be doubled");
+        continue;
+      }
+      if (row.length > columns.names.length) {
+        invalid(rowLine, null, null, `the row has ${row.length} fields but the header has ${columns.names.length}`);
+        continue;
+      }
+      const rawPhone = row[columns.phone] ?? "";
+      if (rawPhone.trim() === "") {
+        invalid(rowLine, "phone_number", rawPhone, "phone_number is empty");
+        continue;
+      }
+      const e164 = toE164(rawPhone, opts.defaultCountry);
+      if (e164 === null) {
+        invalid(rowLine, "phone_number", rawPhone, `not a valid phone number (numbers without + are read as ${opts.defaultCountry})`);
+        continue;
+      }
+      if (columns.email >= 0) {
+        const email = (row[columns.email] ?? "").trim();
+        if (email !== "" && (email.length > 254 || !EMAIL.test(email))) {
+          invalid(rowLine, "email", row[columns.email] ?? "", "not a valid email address");
+          continue;
+        }
+      }
+      if (columns.timezone >= 0) {
+        const tz = (row[columns.timezone] ?? "").trim();
+        if (tz !== "") {
+          let ok = tzValid.get(tz);
+          if (ok === undefined) tzValid.set(tz, (ok = isIanaTimeZone(tz)));
+          if (!ok) {
+            invalid(rowLine, "timezone", row[columns.timezone] ?? "", 'not an IANA time zone such as "America/New_York"');
+            continue;
+          }
+        }
+      }
+      if (seen.has(e164)) {
+        duplicates++;
+        continue;
+      }
+      seen.add(e164);
+      if (opts.stopOnInvalid && invalidRows > 0) continue;
+      // e164 is "+" and digits only, so it needs no JSON escaping
+      slice.push(`[${seq++},"${e164}",${rowLine},${JSON.stringify(row)}]`);
+      if (slice.length >= sliceRows) await flush();
+    }
+  }
+
+  if (!columns) return { ok: false, message: "the file is empty; the first line must be a header row" };
+  if (opts.stopOnInvalid && invalidRows > 0) slice = [];
+  await flush();
+  await inFlight;
+  return {
+    ok: true,
+    summary: {
+      columns: columns.names,
+      dataRows,
+      validRows: seen.size,
+      duplicatesRemoved: duplicates,
+      invalidRows,
+      errors,
+    },
+  };
+}

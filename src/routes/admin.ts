@@ -1,0 +1,183 @@
+import { createRoute } from "@hono/zod-openapi";
+import * as z from "zod";
+import { newApp } from "../app";
+import { insertApiKey, revokeApiKey } from "../db/api-key.repo";
+import { getWorkspace, insertWorkspaceWithKey, toWorkspace, updateWorkspace } from "../db/workspace.repo";
+import { ApiError } from "../errors";
+import { encryptSecret, sha256Hex, toBase64, toBase64Url } from "../lib/crypto";
+import { newId } from "../lib/ids";
+import { log } from "../lib/log";
+import { formatApiKey } from "../middleware/auth";
+import { adminSecurity, errorResponses } from "../schemas/common";
+import { isIanaTimeZone } from "../domain/batch-options";
+
+const RateLimitsSchema = z.object({
+  callsPerSecond: z.number().int().min(1).max(1000),
+  maxConcurrentCalls: z.number().int().min(1).max(10000),
+});
+
+const WorkspaceSchema = z
+  .object({
+    workspaceId: z.string(),
+    name: z.string(),
+    rateLimits: RateLimitsSchema,
+    webhookUrl: z.string().nullable(),
+    timezone: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi("Workspace");
+
+const CreateWorkspaceSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    rateLimits: RateLimitsSchema.partial().optional(),
+    webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
+    timezone: z.string().refine(isIanaTimeZone, "must be an IANA time zone").optional(),
+  })
+  .openapi("CreateWorkspace");
+
+const PatchWorkspaceSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    rateLimits: RateLimitsSchema.partial().optional(),
+    webhookUrl: z.url({ protocol: /^https?$/ }).nullable().optional(),
+    timezone: z.string().refine(isIanaTimeZone, "must be an IANA time zone").nullable().optional(),
+  })
+  .openapi("PatchWorkspace");
+
+const WorkspaceIdParam = z.object({ workspaceId: z.string().openapi({ param: { name: "workspaceId", in: "path" } }) });
+
+async function newKey(): Promise<{ keyId: string; apiKey: string; secretHash: string }> {
+  const keyId = `key_${crypto.randomUUID().replace(/-/g, "").slice(0, 16)}`;
+  const secret = toBase64Url(crypto.getRandomValues(new Uint8Array(32))).replace(/[-_]/g, "x");
+  return { keyId, apiKey: formatApiKey(keyId, secret), secretHash: await sha256Hex(secret) };
+}
+
+export function adminRoutes() {
+  const app = newApp();
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/workspaces",
+      tags: ["Admin"],
+      summary: "Create a workspace with its first API key",
+      security: adminSecurity,
+      request: { body: { content: { "application/json": { schema: CreateWorkspaceSchema } }, required: true } },
+      responses: {
+        201: {
+          description: "Created. `apiKey` and `webhookSecret` are shown only here.",
+          content: {
+            "application/json": {
+              schema: WorkspaceSchema.extend({ apiKey: z.string(), keyId: z.string(), webhookSecret: z.string() }),
+            },
+          },
+        },
+        ...errorResponses(400, 401, 404),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const encKey = c.env.SECRETS_ENCRYPTION_KEY;
+      if (!encKey) throw new Error("SECRETS_ENCRYPTION_KEY is not configured");
+      const key = await newKey();
+      const webhookSecret = `whsec_${toBase64(crypto.getRandomValues(new Uint8Array(32)))}`;
+      const row = {
+        id: newId("ws"),
+        name: body.name,
+        calls_per_second: body.rateLimits?.callsPerSecond ?? 1,
+        max_concurrent_calls: body.rateLimits?.maxConcurrentCalls ?? 10,
+        webhook_url: body.webhookUrl ?? null,
+        webhook_secret_enc: await encryptSecret(webhookSecret, encKey),
+        timezone: body.timezone ?? null,
+        created_at: new Date().toISOString(),
+      };
+      await insertWorkspaceWithKey(c.env.DB, row, { id: key.keyId, secretHash: key.secretHash });
+      log("info", "workspace.created", { requestId: c.get("requestId"), workspaceId: row.id });
+      return c.json({ ...toWorkspace(row), keyId: key.keyId, apiKey: key.apiKey, webhookSecret }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "patch",
+      path: "/workspaces/{workspaceId}",
+      tags: ["Admin"],
+      summary: "Change a workspace's name, limits, webhook or time zone",
+      security: adminSecurity,
+      request: { params: WorkspaceIdParam, body: { content: { "application/json": { schema: PatchWorkspaceSchema } }, required: true } },
+      responses: {
+        200: { description: "The workspace as it now is", content: { "application/json": { schema: WorkspaceSchema } } },
+        ...errorResponses(400, 401, 404),
+      },
+    }),
+    async (c) => {
+      const { workspaceId } = c.req.valid("param");
+      const body = c.req.valid("json");
+      const row = await updateWorkspace(c.env.DB, workspaceId, {
+        name: body.name,
+        callsPerSecond: body.rateLimits?.callsPerSecond,
+        maxConcurrentCalls: body.rateLimits?.maxConcurrentCalls,
+        webhookUrl: body.webhookUrl,
+        timezone: body.timezone,
+      });
+      if (!row) throw new ApiError("not_found", `Workspace ${workspaceId} does not exist.`);
+      log("info", "workspace.updated", { requestId: c.get("requestId"), workspaceId });
+      return c.json(toWorkspace(row), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/workspaces/{workspaceId}/api-keys",
+      tags: ["Admin"],
+      summary: "Issue another API key for a workspace",
+      security: adminSecurity,
+      request: { params: WorkspaceIdParam },
+      responses: {
+        201: {
+          description: "Created. `apiKey` is shown only here.",
+          content: { "application/json": { schema: z.object({ keyId: z.string(), apiKey: z.string(), workspaceId: z.string() }) } },
+        },
+        ...errorResponses(401, 404),
+      },
+    }),
+    async (c) => {
+      const { workspaceId } = c.req.valid("param");
+      if (!(await getWorkspace(c.env.DB, workspaceId))) throw new ApiError("not_found", `Workspace ${workspaceId} does not exist.`);
+      const key = await newKey();
+      await insertApiKey(c.env.DB, { id: key.keyId, workspace_id: workspaceId, secret_hash: key.secretHash, created_at: new Date().toISOString() });
+      log("info", "api_key.created", { requestId: c.get("requestId"), workspaceId, keyId: key.keyId });
+      return c.json({ keyId: key.keyId, apiKey: key.apiKey, workspaceId }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/workspaces/{workspaceId}/api-keys/{keyId}",
+      tags: ["Admin"],
+      summary: "Revoke an API key (revoking twice is harmless)",
+      security: adminSecurity,
+      request: { params: WorkspaceIdParam.extend({ keyId: z.string().openapi({ param: { name: "keyId", in: "path" } }) }) },
+      responses: {
+        200: {
+          description: "Revoked",
+          content: { "application/json": { schema: z.object({ keyId: z.string(), revoked: z.literal(true) }) } },
+        },
+        ...errorResponses(401, 404),
+      },
+    }),
+    async (c) => {
+      const { workspaceId, keyId } = c.req.valid("param");
+      if (!(await revokeApiKey(c.env.DB, workspaceId, keyId, new Date().toISOString()))) {
+        throw new ApiError("not_found", `Key ${keyId} does not exist in workspace ${workspaceId}.`);
+      }
+      log("info", "api_key.revoked", { requestId: c.get("requestId"), workspaceId, keyId });
+      return c.json({ keyId, revoked: true as const }, 200);
+    },
+  );
+
+  return app;
+}

@@ -1,0 +1,278 @@
+import { createRoute } from "@hono/zod-openapi";
+import * as z from "zod";
+import { newApp } from "../app";
+import { getBatch, listBatches, type BatchRow } from "../db/batch.repo";
+import { listCalls, recentCalls, toCallView } from "../db/call.repo";
+import { BatchFormFieldsSchema } from "../domain/batch-options";
+import { ApiError } from "../errors";
+import { apiKeySecurity, errorResponses, pagination, PaginationQuerySchema, PaginationSchema, workspaceHeaders } from "../schemas/common";
+import { startBatch } from "../services/batch-intake";
+
+const RowErrorSchema = z.object({
+  row: z.number().int().describe("1-based line number in the file"),
+  column: z.string().nullable(),
+  value: z.string().nullable(),
+  message: z.string(),
+});
+
+export const StartBatchResponseSchema = z
+  .object({
+    batchId: z.string().nullable().describe("null for a dry run"),
+    totalCalls: z.number().int().describe("calls that will actually be made"),
+    status: z.enum(["queued", "dry_run"]),
+    message: z.string(),
+    scheduledAt: z.string().nullable(),
+    duplicatesRemoved: z.number().int(),
+    suppressed: z.number().int().describe("rows on the workspace's do-not-call list"),
+    invalidRows: z.number().int(),
+    details: z.array(RowErrorSchema).optional().describe("(ext) the first 100 invalid rows when some were skipped"),
+  })
+  .openapi("StartBatchResponse");
+
+const UploadSchema = BatchFormFieldsSchema.extend({
+  file: z.string().openapi({ type: "string", format: "binary", description: "CSV, at most 20 MiB (20,971,520 bytes)" }),
+}).openapi("StartBatchForm");
+
+const CallSchema = z
+  .object({
+    jobId: z.string(),
+    status: z.enum(["waiting", "active", "completed", "failed", "cancelled"]),
+    phone_number: z.string().describe("E.164"),
+    startTime: z.number().nullable().describe("epoch ms"),
+    endTime: z.number().nullable().describe("epoch ms"),
+    duration: z.number().nullable().describe("seconds"),
+    error: z.string().nullable(),
+    metadata: z.record(z.string(), z.string()).describe("every CSV column of the row, verbatim"),
+    attempts: z.number().int().describe("(ext) dial attempts made"),
+    outcome: z.string().nullable().describe("(ext) answered, voicemail, no_answer, busy, failed, canceled"),
+    nextAttemptAt: z.string().nullable().describe("(ext) when the next callback attempt is due"),
+  })
+  .openapi("Call");
+
+const BatchStatusSchema = z
+  .object({
+    status: z.enum(["queued", "processing", "paused", "completed", "cancelled", "failed"]),
+    isComplete: z.boolean(),
+    waiting: z.number().int(),
+    active: z.number().int(),
+    completed: z.number().int(),
+    failed: z.number().int(),
+    total: z.number().int(),
+    startTime: z.number().nullable().describe("epoch ms of the first dial"),
+    lastCompletedTime: z.number().nullable().describe("epoch ms"),
+    completedTime: z.number().nullable().describe("epoch ms when the batch finished"),
+    averageCallDuration: z.number().describe("seconds, over calls that connected"),
+    recent_calls: z.array(CallSchema),
+    cancelled: z.number().int().describe("(ext)"),
+    paused: z.boolean().describe("(ext)"),
+  })
+  .openapi("BatchStatus");
+
+const BatchSchema = z
+  .object({
+    id: z.string(),
+    status: BatchStatusSchema.shape.status,
+    isComplete: z.boolean(),
+    totalCalls: z.number().int(),
+    progress: BatchStatusSchema,
+    timestamp: z.number().describe("epoch ms of this response"),
+    name: z.string().nullable(),
+    agentId: z.string(),
+    scheduledAt: z.string().nullable(),
+    smartCallbackConfig: z.unknown().nullable(),
+    callingWindow: z.unknown().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi("Batch");
+
+const BatchIdParam = z.object({ batchId: z.string().openapi({ param: { name: "batchId", in: "path" }, example: "batch_0190a1b2c3d4e5f60718293a" }) });
+
+const FINAL = new Set(["completed", "cancelled", "failed"]);
+
+async function statusOf(db: D1Database, b: BatchRow, withRecent: boolean) {
+  const columns = JSON.parse(b.columns) as string[];
+  const recent = withRecent ? (await recentCalls(db, b.id, 10)).map((r) => toCallView(r, columns)) : [];
+  const status = b.status as z.infer<typeof BatchStatusSchema>["status"];
+  return {
+    status,
+    isComplete: FINAL.has(b.status),
+    waiting: b.waiting_count,
+    active: b.active_count,
+    completed: b.completed_count,
+    failed: b.failed_count,
+    total: b.total_calls,
+    startTime: b.start_time,
+    lastCompletedTime: b.last_completed_time,
+    completedTime: b.completed_time,
+    averageCallDuration: b.completed_count > 0 ? Math.round(b.total_duration_ms / b.completed_count / 10) / 100 : 0,
+    recent_calls: recent,
+    cancelled: b.cancelled_count,
+    paused: b.status === "paused",
+  };
+}
+
+async function batchView(db: D1Database, b: BatchRow, withRecent: boolean) {
+  const progress = await statusOf(db, b, withRecent);
+  return {
+    id: b.id,
+    status: progress.status,
+    isComplete: progress.isComplete,
+    totalCalls: b.total_calls,
+    progress,
+    timestamp: Date.now(),
+    name: b.name,
+    agentId: b.agent_id,
+    scheduledAt: b.scheduled_at,
+    smartCallbackConfig: b.smart_callback_config ? (JSON.parse(b.smart_callback_config) as unknown) : null,
+    callingWindow: b.calling_window ? (JSON.parse(b.calling_window) as unknown) : null,
+    createdAt: b.created_at,
+  };
+}
+
+async function requireBatch(db: D1Database, workspaceId: string, batchId: string): Promise<BatchRow> {
+  const b = await getBatch(db, workspaceId, batchId);
+  if (!b) throw new ApiError("batch_not_found", `Batch ${batchId} does not exist in this workspace.`);
+  return b;
+}
+
+export function batchCallRoutes() {
+  const app = newApp();
+
+  // Documented here, parsed by startBatch: the body must be size-checked
+  // before it is buffered, so no validator may read it first.
+  app.openAPIRegistry.registerPath({
+    method: "post",
+    path: "/v1/api/batch-calls",
+    tags: ["Batches"],
+    summary: "Start a batch from a CSV",
+    description:
+      "CSV rules: the first row is the header (names trimmed, lower-cased, spaces/hyphens → _); phone_number is required and normalised to E.164; " +
+      "first_name, last_name, email and timezone are known columns; every other column becomes a dynamic variable. " +
+      "Invalid rows fail the upload (400 with details) unless onInvalidRows=skip. Duplicated numbers are called once; " +
+      "numbers on the do-not-call list are suppressed. A file that leaves nothing to call is a 400. " +
+      "Idempotency-Key: same key and same fields + file bytes within 24 h returns the first 201; a different payload is 422; " +
+      "a request still running with that key is 409; a request that failed frees its key. " +
+      "The body limit is 20 MiB for the file plus 64 KiB for the multipart framing and fields.",
+    security: apiKeySecurity,
+    request: {
+      headers: workspaceHeaders.extend({ "idempotency-key": z.string().max(255).optional() }),
+      body: { required: true, content: { "multipart/form-data": { schema: UploadSchema } } },
+    },
+    responses: {
+      201: { description: "Accepted and stored", content: { "application/json": { schema: StartBatchResponseSchema } } },
+      200: { description: "dryRun=true: what would happen; nothing created", content: { "application/json": { schema: StartBatchResponseSchema } } },
+      ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422, 500),
+    },
+  });
+  app.post("/batch-calls", async (c) => {
+    const result = await startBatch(c.env, { workspaceId: c.get("workspaceId"), requestId: c.get("requestId") }, c.req.raw);
+    return c.json(result.body, result.status);
+  });
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/batch-calls",
+      tags: ["Batches"],
+      summary: "List the workspace's batches, newest first (ext)",
+      security: apiKeySecurity,
+      request: { headers: workspaceHeaders, query: PaginationQuerySchema },
+      responses: {
+        200: {
+          description: "A page of batches",
+          content: { "application/json": { schema: z.object({ batches: z.array(BatchSchema), pagination: PaginationSchema }) } },
+        },
+        ...errorResponses(400, 401, 403),
+      },
+    }),
+    async (c) => {
+      const { page, limit } = c.req.valid("query");
+      const { rows, total } = await listBatches(c.env.DB, c.get("workspaceId"), limit, (page - 1) * limit);
+      const batches = await Promise.all(rows.map((b) => batchView(c.env.DB, b, false)));
+      return c.json({ batches, pagination: pagination(page, limit, total) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/batch-calls/{batchId}",
+      tags: ["Batches"],
+      summary: "Get a batch",
+      security: apiKeySecurity,
+      request: { headers: workspaceHeaders, params: BatchIdParam },
+      responses: { 200: { description: "The batch", content: { "application/json": { schema: BatchSchema } } }, ...errorResponses(400, 401, 403, 404) },
+    }),
+    async (c) => {
+      const b = await requireBatch(c.env.DB, c.get("workspaceId"), c.req.valid("param").batchId);
+      return c.json(await batchView(c.env.DB, b, true), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/batch-calls/{batchId}/status",
+      tags: ["Batches"],
+      summary: "Progress counters of a batch",
+      security: apiKeySecurity,
+      request: { headers: workspaceHeaders, params: BatchIdParam },
+      responses: {
+        200: { description: "Progress", content: { "application/json": { schema: BatchStatusSchema } } },
+        ...errorResponses(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const b = await requireBatch(c.env.DB, c.get("workspaceId"), c.req.valid("param").batchId);
+      return c.json(await statusOf(c.env.DB, b, true), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/batch-calls/{batchId}/calls",
+      tags: ["Batches"],
+      summary: "The calls of a batch, in file order",
+      security: apiKeySecurity,
+      request: {
+        headers: workspaceHeaders,
+        params: BatchIdParam,
+        query: PaginationQuerySchema.extend({
+          status: z.enum(["all", "waiting", "active", "completed", "failed", "cancelled"]).default("all"),
+        }),
+      },
+      responses: {
+        200: {
+          description: "A page of calls",
+          content: {
+            "application/json": {
+              schema: z.object({
+                calls: z.array(CallSchema),
+                pagination: PaginationSchema,
+                summary: z.object({ total: z.number(), waiting: z.number(), active: z.number(), completed: z.number(), failed: z.number() }),
+              }),
+            },
+          },
+        },
+        ...errorResponses(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const { page, limit, status } = c.req.valid("query");
+      const b = await requireBatch(c.env.DB, c.get("workspaceId"), c.req.valid("param").batchId);
+      const { rows, total } = await listCalls(c.env.DB, b.id, status, limit, (page - 1) * limit);
+      const columns = JSON.parse(b.columns) as string[];
+      return c.json(
+        {
+          calls: rows.map((r) => toCallView(r, columns)),
+          pagination: pagination(page, limit, total),
+          summary: { total: b.total_calls, waiting: b.waiting_count, active: b.active_count, completed: b.completed_count, failed: b.failed_count },
+        },
+        200,
+      );
+    },
+  );
+
+  return app;
+}

@@ -1,0 +1,100 @@
+import { createRoute } from "@hono/zod-openapi";
+import * as z from "zod";
+import { newApp } from "../app";
+import { addDnc, listDnc, removeDnc } from "../db/dnc.repo";
+import { toE164 } from "../domain/phone";
+import { ApiError } from "../errors";
+import { apiKeySecurity, errorResponses, pagination, PaginationQuerySchema, PaginationSchema, workspaceHeaders } from "../schemas/common";
+
+const AddDncSchema = z
+  .object({
+    phoneNumbers: z.array(z.string()).min(1).max(10000),
+    defaultCountry: z.string().length(2).default("US").describe("for numbers written without +"),
+  })
+  .openapi("AddDoNotCall");
+
+export function dncRoutes() {
+  const app = newApp();
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/dnc",
+      tags: ["Do-not-call"],
+      summary: "Add numbers to the workspace's do-not-call list",
+      security: apiKeySecurity,
+      request: { headers: workspaceHeaders, body: { content: { "application/json": { schema: AddDncSchema } }, required: true } },
+      responses: {
+        201: {
+          description: "Added (numbers already on the list count as skipped)",
+          content: { "application/json": { schema: z.object({ added: z.number().int(), skipped: z.number().int() }) } },
+        },
+        ...errorResponses(400, 401, 403),
+      },
+    }),
+    async (c) => {
+      const { phoneNumbers, defaultCountry } = c.req.valid("json");
+      const e164s: string[] = [];
+      const bad: { index: number; value: string }[] = [];
+      phoneNumbers.forEach((p, index) => {
+        const n = toE164(p, defaultCountry.toUpperCase());
+        if (n) e164s.push(n);
+        else bad.push({ index, value: p });
+      });
+      if (bad.length) throw new ApiError("validation_failed", `${bad.length} of the numbers are not valid phone numbers; nothing was added.`, bad.slice(0, 100));
+      const added = await addDnc(c.env.DB, c.get("workspaceId"), e164s, new Date().toISOString());
+      return c.json({ added, skipped: phoneNumbers.length - added }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/dnc",
+      tags: ["Do-not-call"],
+      summary: "List the do-not-call list",
+      security: apiKeySecurity,
+      request: { headers: workspaceHeaders, query: PaginationQuerySchema },
+      responses: {
+        200: {
+          description: "A page of numbers",
+          content: {
+            "application/json": {
+              schema: z.object({ phoneNumbers: z.array(z.object({ phoneNumber: z.string(), createdAt: z.string() })), pagination: PaginationSchema }),
+            },
+          },
+        },
+        ...errorResponses(400, 401, 403),
+      },
+    }),
+    async (c) => {
+      const { page, limit } = c.req.valid("query");
+      const { rows, total } = await listDnc(c.env.DB, c.get("workspaceId"), limit, (page - 1) * limit);
+      return c.json({ phoneNumbers: rows.map((r) => ({ phoneNumber: r.phone_number, createdAt: r.created_at })), pagination: pagination(page, limit, total) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/dnc/{e164}",
+      tags: ["Do-not-call"],
+      summary: "Remove a number from the do-not-call list",
+      security: apiKeySecurity,
+      request: { headers: workspaceHeaders, params: z.object({ e164: z.string().openapi({ param: { name: "e164", in: "path" }, example: "+14155550100" }) }) },
+      responses: {
+        200: { description: "Removed", content: { "application/json": { schema: z.object({ phoneNumber: z.string(), removed: z.literal(true) }) } } },
+        ...errorResponses(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const phone = decodeURIComponent(c.req.valid("param").e164);
+      if (!(await removeDnc(c.env.DB, c.get("workspaceId"), phone))) {
+        throw new ApiError("not_found", `${phone} is not on this workspace's do-not-call list.`);
+      }
+      return c.json({ phoneNumber: phone, removed: true as const }, 200);
+    },
+  );
+
+  return app;
+}

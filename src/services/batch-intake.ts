@@ -1,0 +1,285 @@
+import { getAgent } from "../db/agent.repo";
+import { discardPreparingBatch, insertPreparingBatch, publishBatch, staleBatches } from "../db/batch.repo";
+import { countDncInSlice, insertCallSlice } from "../db/call.repo";
+import { hasAnyDnc } from "../db/dnc.repo";
+import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from "../db/idempotency.repo";
+import { getWorkspace } from "../db/workspace.repo";
+import { BatchFormFieldsSchema, isoUtc, MAX_BODY_BYTES, MAX_FILE_BYTES, parseBatchOptions, type BatchOptions } from "../domain/batch-options";
+import { scanCsv, type CsvSummary, type SliceSink } from "../domain/csv";
+import { ApiError } from "../errors";
+import { sha256Hex } from "../lib/crypto";
+import { newId } from "../lib/ids";
+import { log } from "../lib/log";
+
+export type StartBatchResponse = {
+  batchId: string | null;
+  totalCalls: number;
+  status: "queued" | "dry_run";
+  message: string;
+  scheduledAt: string | null;
+  duplicatesRemoved: number;
+  suppressed: number;
+  invalidRows: number;
+  /** (ext) rows skipped with onInvalidRows=skip or found by a dry run, first 100 */
+  details?: CsvSummary["errors"];
+};
+
+type Ctx = { workspaceId: string; requestId: string };
+
+const MIB = 1024 * 1024;
+
+/** Reads the multipart body without ever buffering more than the limit allows. */
+async function readForm(req: Request): Promise<FormData> {
+  const type = req.headers.get("content-type") ?? "";
+  if (!/^multipart\/form-data\s*;/i.test(type)) {
+    throw new ApiError("unsupported_media_type", "Send the batch as multipart/form-data with the CSV in a field named file.");
+  }
+  const tooLarge = () =>
+    new ApiError("payload_too_large", `The upload is over ${MAX_FILE_BYTES / MIB} MiB; split the CSV into smaller files.`);
+  const length = req.headers.get("content-length");
+  if (length !== null && Number(length) > MAX_BODY_BYTES) throw tooLarge();
+
+  let body = req.body;
+  let exceeded = false;
+  if (length === null && body) {
+    // No declared length: count bytes as they arrive and stop at the limit.
+    let seen = 0;
+    body = body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, ctl) {
+          seen += chunk.byteLength;
+          if (seen > MAX_BODY_BYTES) {
+            exceeded = true;
+            ctl.error(new Error("body over limit"));
+          } else ctl.enqueue(chunk);
+        },
+      }),
+    );
+  }
+  try {
+    return await new Request(req.url, { method: "POST", headers: req.headers, body }).formData();
+  } catch {
+    if (exceeded) throw tooLarge();
+    throw new ApiError("bad_request", "The body is not valid multipart/form-data.");
+  }
+}
+
+async function payloadHash(fields: Record<string, string>, file: File): Promise<string> {
+  const digest = new crypto.DigestStream("SHA-256");
+  await file.stream().pipeTo(digest);
+  const fileHash = [...new Uint8Array(await digest.digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const sorted = Object.keys(fields)
+    .sort()
+    .map((k) => [k, fields[k]]);
+  return sha256Hex(JSON.stringify({ fields: sorted, file: fileHash, size: file.size }));
+}
+
+function csvError(message: string, summary?: CsvSummary): ApiError {
+  return new ApiError(
+    "csv_invalid",
+    message,
+    summary?.errors,
+    summary ? { invalidRows: summary.invalidRows } : undefined,
+  );
+}
+
+/** The contract's 400s for a scanned file, or null when the batch may go ahead. */
+function checkSummary(summary: CsvSummary, opts: BatchOptions, totalCalls: number): ApiError | null {
+  if (summary.dataRows === 0) return csvError("The CSV has a header but no data rows.");
+  if (opts.onInvalidRows === "reject" && summary.invalidRows > 0) {
+    const first = summary.errors[0];
+    const where = first ? ` The first is on line ${first.row}${first.column ? ` (${first.column})` : ""}: ${first.message}.` : "";
+    return csvError(
+      `${summary.invalidRows} row(s) are invalid, so nothing was created.${where} Fix them, or send onInvalidRows=skip to leave them out.`,
+      summary,
+    );
+  }
+  if (totalCalls === 0) {
+    return csvError(
+      `No rows are left to call (${summary.invalidRows} invalid, ${summary.duplicatesRemoved} duplicate, the rest on the do-not-call list).`,
+      summary,
+    );
+  }
+  return null;
+}
+
+/**
+ * POST /v1/api/batch-calls: validate everything, then write the batch so
+ * that it appears whole or not at all. Call rows go in under a 'preparing'
+ * batch that no read path shows; the CSV goes to R2, the scheduler is armed,
+ * and only then is the batch published. Any failure before that undoes all three.
+ */
+export async function startBatch(env: Env, ctx: Ctx, req: Request): Promise<{ status: 200 | 201; body: StartBatchResponse }> {
+  const form = await readForm(req);
+  const file = form.get("file");
+  if (!(file instanceof File)) throw new ApiError("missing_file", "Attach the CSV as a file in the form field named file.");
+  if (file.size > MAX_FILE_BYTES) {
+    throw new ApiError("payload_too_large", `The file is ${(file.size / MIB).toFixed(1)} MiB; the limit is ${MAX_FILE_BYTES / MIB} MiB.`);
+  }
+
+  const fields: Record<string, string> = {};
+  for (const [k, v] of form.entries()) if (typeof v === "string" && k !== "file") fields[k] = v;
+  if (!fields.agentId?.trim()) throw new ApiError("missing_agent_id", "Send agentId: the agent that should make these calls.");
+  const parsedFields = BatchFormFieldsSchema.safeParse(fields);
+  if (!parsedFields.success) {
+    throw new ApiError("validation_failed", parsedFields.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+  }
+  const options = parseBatchOptions(parsedFields.data, new Date());
+  if (!options.ok) throw new ApiError(options.error.code, options.error.message);
+  const opts = options.value;
+
+  const idemKey = req.headers.get("idempotency-key")?.trim();
+  if (idemKey !== undefined && (idemKey.length === 0 || idemKey.length > 255)) {
+    throw new ApiError("validation_failed", "Idempotency-Key must be 1 to 255 characters.");
+  }
+  if (idemKey) {
+    const claim = await claimIdempotencyKey(env.DB, ctx.workspaceId, idemKey, await payloadHash(fields, file), Date.now());
+    if (claim.kind === "mismatch") {
+      throw new ApiError("idempotency_mismatch", "This Idempotency-Key was already used with a different file or fields; use a new key.");
+    }
+    if (claim.kind === "in_progress") {
+      throw new ApiError("idempotency_conflict", "A request with this Idempotency-Key is still running; retry when it has finished.");
+    }
+    if (claim.kind === "replay") return { status: claim.status as 201, body: JSON.parse(claim.body) as StartBatchResponse };
+  }
+
+  try {
+    const result = await createBatch(env, ctx, file, opts);
+    if (idemKey) await completeIdempotencyKey(env.DB, ctx.workspaceId, idemKey, result.status, JSON.stringify(result.body));
+    return result;
+  } catch (err) {
+    if (idemKey) await releaseIdempotencyKey(env.DB, ctx.workspaceId, idemKey);
+    throw err;
+  }
+}
+
+async function createBatch(env: Env, ctx: Ctx, file: File, opts: BatchOptions): Promise<{ status: 200 | 201; body: StartBatchResponse }> {
+  const agent = await getAgent(env.DB, ctx.workspaceId, opts.agentId);
+  if (!agent) throw new ApiError("agent_not_found", `Agent ${opts.agentId} does not exist in this workspace.`);
+  const workspace = await getWorkspace(env.DB, ctx.workspaceId);
+  if (!workspace) throw new ApiError("unauthorized", "The workspace no longer exists.");
+  if (opts.maxConcurrentCalls !== null && opts.maxConcurrentCalls > workspace.max_concurrent_calls) {
+    throw new ApiError(
+      "validation_failed",
+      `maxConcurrentCalls is ${opts.maxConcurrentCalls}, above this workspace's limit of ${workspace.max_concurrent_calls}.`,
+    );
+  }
+  const dncWorkspace = (await hasAnyDnc(env.DB, ctx.workspaceId)) ? ctx.workspaceId : null;
+  const scheduledAt = opts.scheduledAt ? isoUtc(opts.scheduledAt) : null;
+  const scanOpts = { defaultCountry: opts.defaultCountry, stopOnInvalid: opts.onInvalidRows === "reject" };
+
+  if (opts.dryRun) {
+    let suppressed = 0;
+    const sink: SliceSink = async (json) => {
+      if (dncWorkspace) suppressed += await countDncInSlice(env.DB, dncWorkspace, json);
+    };
+    const scan = await scanCsv(file.stream(), { ...scanOpts, stopOnInvalid: false }, sink);
+    if (!scan.ok) throw csvError(`The CSV cannot be read: ${scan.message}.`);
+    const s = scan.summary;
+    const totalCalls = s.validRows - suppressed;
+    const problem = checkSummary(s, opts, totalCalls);
+    if (problem) throw problem;
+    return {
+      status: 200,
+      body: {
+        batchId: null,
+        totalCalls,
+        status: "dry_run",
+        message: "Dry run: the file is valid; nothing was created",
+        scheduledAt,
+        duplicatesRemoved: s.duplicatesRemoved,
+        suppressed,
+        invalidRows: s.invalidRows,
+        details: s.errors,
+      },
+    };
+  }
+
+  const batchId = newId("batch");
+  const csvKey = `workspaces/${ctx.workspaceId}/batches/${batchId}/input.csv`;
+  const logFields = { requestId: ctx.requestId, workspaceId: ctx.workspaceId, batchId };
+  let armed = false;
+  let stored = false;
+  await insertPreparingBatch(env.DB, {
+    id: batchId,
+    workspaceId: ctx.workspaceId,
+    agentId: agent.id,
+    name: opts.name,
+    scheduledAt,
+    smartCallbackConfig: opts.smartCallbackConfig,
+    callingWindow: opts.callingWindow,
+    maxConcurrentCalls: opts.maxConcurrentCalls,
+    defaultCountry: opts.defaultCountry,
+    columns: [],
+    csvKey,
+    createdAt: new Date().toISOString(),
+  });
+
+  try {
+    let inserted = 0;
+    const scan = await scanCsv(file.stream(), scanOpts, async (json) => {
+      inserted += await insertCallSlice(env.DB, batchId, json, dncWorkspace);
+    });
+    if (!scan.ok) throw csvError(`The CSV cannot be read: ${scan.message}.`);
+    const s = scan.summary;
+    const problem = checkSummary(s, opts, inserted);
+    if (problem) throw problem;
+
+    await env.CSV_BUCKET.put(csvKey, file, {
+      httpMetadata: { contentType: "text/csv" },
+      customMetadata: { workspaceId: ctx.workspaceId, batchId, fileName: file.name.slice(0, 200) },
+    });
+    stored = true;
+    const dueAt = opts.scheduledAt?.getTime() ?? Date.now();
+    await env.BATCH_SCHEDULER.getByName(batchId).arm({ batchId, workspaceId: ctx.workspaceId, dueAt });
+    armed = true;
+
+    const counts = { totalCalls: inserted, duplicatesRemoved: s.duplicatesRemoved, suppressed: s.validRows - inserted, invalidRows: s.invalidRows };
+    if (!(await publishBatch(env.DB, batchId, counts, s.columns))) throw new Error("batch vanished before it was published");
+    log("info", "batch.created", { ...logFields, ...counts, dataRows: s.dataRows, bytes: file.size, scheduledAt });
+    return {
+      status: 201,
+      body: {
+        batchId,
+        ...counts,
+        status: "queued",
+        message: "Batch calls initiated successfully",
+        scheduledAt,
+        ...(s.invalidRows > 0 ? { details: s.errors } : {}),
+      },
+    };
+  } catch (err) {
+    await rollback(env, batchId, csvKey, stored, armed, logFields);
+    if (err instanceof ApiError) throw err;
+    log("error", "batch.create_failed", { ...logFields, error: String(err) });
+    throw new ApiError("batch_start_failed", "The batch could not be prepared or started; nothing was created. Try again.");
+  }
+}
+
+async function rollback(
+  env: Env,
+  batchId: string,
+  csvKey: string,
+  stored: boolean,
+  armed: boolean,
+  logFields: Record<string, string>,
+): Promise<void> {
+  // Each undo step is tried even if another fails; whatever is left over
+  // stays invisible ('preparing') and the scheduled sweep removes it.
+  const steps: Promise<unknown>[] = [discardPreparingBatch(env.DB, batchId)];
+  if (stored) steps.push(env.CSV_BUCKET.delete(csvKey));
+  if (armed) steps.push(env.BATCH_SCHEDULER.getByName(batchId).discard());
+  const results = await Promise.allSettled(steps);
+  for (const r of results) if (r.status === "rejected") log("error", "batch.rollback_step_failed", { ...logFields, error: String(r.reason) });
+}
+
+/** Deletes uploads whose request died before publishing (older than an hour). */
+export async function sweepAbandonedUploads(env: Env): Promise<number> {
+  const cutoff = new Date(Date.now() - 60 * 60 * 1000).toISOString();
+  const stale = await staleBatches(env.DB, cutoff);
+  for (const b of stale) {
+    await rollback(env, b.id, b.csv_key, true, true, { batchId: b.id });
+    log("warn", "batch.abandoned_upload_removed", { batchId: b.id });
+  }
+  return stale.length;
+}

@@ -1,0 +1,61 @@
+import { exports } from "cloudflare:workers";
+
+export const ADMIN = { authorization: "Bearer test-admin-token" };
+
+export type TestWorkspace = { workspaceId: string; apiKey: string; keyId: string; agentId: string };
+
+export function call(path: string, init: RequestInit = {}): Promise<Response> {
+  return exports.default.fetch(new Request(`http://batch.test${path}`, init));
+}
+
+export async function json<T = any>(res: Response): Promise<T> {
+  return (await res.json()) as T;
+}
+
+export function authHeaders(ws: Pick<TestWorkspace, "workspaceId" | "apiKey">): Record<string, string> {
+  return { "x-api-key": ws.apiKey, "x-workspace-id": ws.workspaceId };
+}
+
+/** A fresh workspace with its own key and a simulated agent: tests share nothing. */
+export async function newWorkspace(body: Record<string, unknown> = {}): Promise<TestWorkspace> {
+  const res = await call("/v1/admin/workspaces", {
+    method: "POST",
+    headers: { ...ADMIN, "content-type": "application/json" },
+    body: JSON.stringify({ name: "Test workspace", ...body }),
+  });
+  if (res.status !== 201) throw new Error(`workspace: ${res.status} ${await res.text()}`);
+  const ws = await json(res);
+  const agentRes = await call("/v1/api/agents", {
+    method: "POST",
+    headers: { ...authHeaders(ws), "content-type": "application/json" },
+    body: JSON.stringify({ name: "Sim", provider: "simulated" }),
+  });
+  if (agentRes.status !== 201) throw new Error(`agent: ${agentRes.status} ${await agentRes.text()}`);
+  const agent = await json(agentRes);
+  return { workspaceId: ws.workspaceId, apiKey: ws.apiKey, keyId: ws.keyId, agentId: agent.agentId };
+}
+
+export function csvForm(csv: string | Blob | null, fields: Record<string, string> = {}): FormData {
+  const form = new FormData();
+  if (csv !== null) form.append("file", typeof csv === "string" ? new Blob([csv], { type: "text/csv" }) : csv, "people.csv");
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  return form;
+}
+
+export function upload(
+  ws: TestWorkspace,
+  csv: string | Blob | null,
+  fields: Record<string, string> = {},
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return call("/v1/api/batch-calls", {
+    method: "POST",
+    headers: { ...authHeaders(ws), ...headers },
+    body: csvForm(csv, { agentId: ws.agentId, ...fields }),
+  });
+}
+
+/** Valid US numbers (area code 212, exchange 555-01xx is fictional but valid in metadata). */
+export function usNumber(i: number): string {
+  return `+1212${String(2000000 + i).slice(0, 7)}`;
+}
