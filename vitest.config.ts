@@ -23,6 +23,8 @@ export default defineConfig(async () => {
     test: {
       include: ["test/**/*.test.ts"],
       setupFiles: ["./test/apply-migrations.ts"],
+      // The Worker logs a JSON line per request; keep warnings and errors only.
+      onConsoleLog: (line: string) => !line.startsWith('{"level":"info"'),
     },
   };
 });

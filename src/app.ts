@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { HTTPException } from "hono/http-exception";
 import { ApiError, errorBody } from "./errors";
 import { randomHex } from "./lib/ids";
 import { log } from "./lib/log";
@@ -50,6 +51,11 @@ export function createApp() {
   app.onError((err, c) => {
     const requestId = c.get("requestId") ?? "unknown";
     if (err instanceof ApiError) return c.json(errorBody(err, requestId), err.status);
+    if (err instanceof HTTPException && err.status < 500) {
+      // Hono's own 4xx (e.g. a JSON body that does not parse)
+      const code = err.status === 400 ? "bad_request" : err.status === 415 ? "unsupported_media_type" : "bad_request";
+      return c.json({ error: `${err.message || "Bad request"}.`, code, requestId }, err.status);
+    }
     log("error", "unhandled_error", { requestId, workspaceId: c.get("workspaceId"), error: String(err), stack: err.stack });
     return c.json(errorBody(new ApiError("internal_error", "Something went wrong on our side; try again."), requestId), 500);
   });

@@ -59,3 +59,36 @@ export function upload(
 export function usNumber(i: number): string {
   return `+1212${String(2000000 + i).slice(0, 7)}`;
 }
+
+/** Calls the Worker with some bindings swapped, to inject failures at a chosen step. */
+export async function callWithEnv(env: Env, path: string, init: RequestInit = {}): Promise<Response> {
+  const { default: worker } = await import("../src/index");
+  const { createExecutionContext, waitOnExecutionContext } = await import("cloudflare:test");
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(new Request(`http://batch.test${path}`, init) as Request<unknown, IncomingRequestCfProperties>, env, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+/** A D1 binding whose statements fail when `shouldFail(sql, nth)` says so (nth counts matching calls). */
+export function failingDb(db: D1Database, shouldFail: (sql: string) => boolean): D1Database {
+  return new Proxy(db, {
+    get(target, prop, receiver) {
+      if (prop === "prepare") {
+        return (sql: string) => {
+          const stmt = target.prepare(sql);
+          if (!shouldFail(sql)) return stmt;
+          return new Proxy(stmt, {
+            get(s, p) {
+              if (p === "bind") return () => ({ run: () => Promise.reject(new Error("injected D1 failure")), first: () => Promise.reject(new Error("injected D1 failure")) });
+              if (p === "run" || p === "first") return () => Promise.reject(new Error("injected D1 failure"));
+              return Reflect.get(s, p);
+            },
+          });
+        };
+      }
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}

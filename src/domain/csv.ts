@@ -64,9 +64,10 @@ function readHeader(row: string[]): Columns | string {
 
 function detectNewline(text: string): "\n" | "\r\n" | "\r" {
   const lf = text.indexOf("\n");
-  if (lf > 0 && text[lf - 1] === "\r") return "\r\n";
-  if (lf >= 0) return "\n";
-  return text.includes("\r") ? "\r" : "\n";
+  const cr = text.indexOf("\r");
+  if (cr !== -1 && (lf === -1 || cr < lf - 1)) return "\r";
+  if (lf > 0 && cr === lf - 1) return "\r\n";
+  return "\n";
 }
 
 function countChar(s: string, ch: string): number {
@@ -137,6 +138,10 @@ export async function scanCsv(stream: ReadableStream<Uint8Array>, opts: CsvScanO
     if (!done && buffer.length < chunkChars) continue;
 
     if (!parser) {
+      // The line ending is read off the first line break, so wait for one.
+      // A CR at the very end may be the first half of a CRLF.
+      const cr = buffer.indexOf("\r");
+      if (!done && buffer.indexOf("\n") === -1 && (cr === -1 || cr === buffer.length - 1)) continue;
       if (buffer.trim() === "") return { ok: false, message: "the file is empty; the first line must be a header row" };
       const newline = detectNewline(buffer);
       nlChar = newline === "\r" ? "\r" : "\n";

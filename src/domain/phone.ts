@@ -107,9 +107,12 @@ function countryFor(cc: string, nsn: string): string | undefined {
   return undefined;
 }
 
-/** Same decision as PhoneNumber.isValid() for a parsed number. */
-function isValidNsn(cc: string, nsn: string): boolean {
-  const country = countryFor(cc, nsn) ?? metadata.getCountryCodesForCallingCode(cc)?.[0];
+/**
+ * Same decision as parse(...).isValid(): the exact country by calling code,
+ * else the default country for a national number, else the calling code's main country.
+ */
+function isValidNsn(cc: string, nsn: string, nationalDefault: string | undefined): boolean {
+  const country = countryFor(cc, nsn) ?? nationalDefault ?? metadata.getCountryCodesForCallingCode(cc)?.[0];
   if (!country) return false;
   const p = plan(country);
   return p.hasTypes ? hasNumberType(nsn, p) : p.nationalNumber.test(nsn);
@@ -146,9 +149,10 @@ export function toE164(raw: string, defaultCountry: string): string | null {
   const digits = input.replace(NON_DIGITS, "");
   if (digits.length < 3 || digits.length > 17) return viaLibrary(input, defaultCountry);
 
+  const international = input.charCodeAt(0) === 43; /* + */
   let cc: string | undefined;
   let nsn: string;
-  if (input.charCodeAt(0) === 43 /* + */) {
+  if (international) {
     for (let len = 1; len <= 3 && !cc; len++) {
       const candidate = digits.slice(0, len);
       if (metadata.hasCallingCode(candidate)) cc = candidate;
@@ -160,13 +164,14 @@ export function toE164(raw: string, defaultCountry: string): string | null {
     nsn = digits;
   }
 
-  // A national prefix (or an international dialling prefix) needs the
-  // library's rules for stripping it; leave those numbers to it.
+  // A national prefix, an international dialling prefix, or a calling code
+  // written without its "+" needs the library's rules for stripping it;
+  // leave those numbers to it.
   const country = metadata.getCountryCodesForCallingCode(cc)?.[0];
   if (!country) return null;
-  const main = plan(input.charCodeAt(0) === 43 ? country : defaultCountry);
+  const main = plan(international ? country : defaultCountry);
   if (main.nationalPrefix && main.nationalPrefix.test(nsn)) return viaLibrary(input, defaultCountry);
-  if (input.charCodeAt(0) !== 43 && digits.charCodeAt(0) === 48 /* 0 */) return viaLibrary(input, defaultCountry);
+  if (!international && (digits.charCodeAt(0) === 48 /* 0 */ || digits.startsWith(cc))) return viaLibrary(input, defaultCountry);
 
-  return isValidNsn(cc, nsn) ? `+${cc}${nsn}` : null;
+  return isValidNsn(cc, nsn, international ? undefined : defaultCountry) ? `+${cc}${nsn}` : null;
 }

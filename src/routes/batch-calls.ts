@@ -142,7 +142,7 @@ export function batchCallRoutes() {
   // before it is buffered, so no validator may read it first.
   app.openAPIRegistry.registerPath({
     method: "post",
-    path: "/v1/api/batch-calls",
+    path: "/batch-calls",
     tags: ["Batches"],
     summary: "Start a batch from a CSV",
     description:

@@ -1,0 +1,143 @@
+import { describe, expect, it } from "vitest";
+import { authHeaders, call, json, newWorkspace, upload } from "../helpers";
+
+function people(n: number): string {
+  const rows = ["phone_number,first_name,Account ID"];
+  for (let i = 0; i < n; i++) rows.push(`+1212555${String(1000 + i)},P${i},"A-${i}, x"`);
+  return rows.join("\n");
+}
+
+describe("reading batches", () => {
+  it("GET batch, /status and the list show the contract's shapes", async () => {
+    const ws = await newWorkspace();
+    const smart = { enabled: true, maxAttempts: 3, gaps: [{ days: 0, hours: 2 }] };
+    const created = await json(
+      await upload(ws, people(3), { name: "Spring", smartCallbackConfig: JSON.stringify(smart), callingWindow: JSON.stringify({ start: "09:00", end: "20:00" }) }),
+    );
+    const status = await json(await call(`/v1/api/batch-calls/${created.batchId}/status`, { headers: authHeaders(ws) }));
+    expect(status).toEqual({
+      status: "queued",
+      isComplete: false,
+      waiting: 3,
+      active: 0,
+      completed: 0,
+      failed: 0,
+      total: 3,
+      startTime: null,
+      lastCompletedTime: null,
+      completedTime: null,
+      averageCallDuration: 0,
+      recent_calls: [],
+      cancelled: 0,
+      paused: false,
+    });
+
+    const before = Date.now();
+    const batch = await json(await call(`/v1/api/batch-calls/${created.batchId}`, { headers: authHeaders(ws) }));
+    expect(batch).toMatchObject({
+      id: created.batchId,
+      status: "queued",
+      isComplete: false,
+      totalCalls: 3,
+      progress: status,
+      name: "Spring",
+      agentId: ws.agentId,
+      scheduledAt: null,
+      smartCallbackConfig: { enabled: true, maxAttempts: 3, gaps: [{ days: 0, hours: 2, minutes: 0 }] },
+      callingWindow: { start: "09:00", end: "20:00", days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], timezone: "recipient" },
+      createdAt: expect.stringMatching(/Z$/),
+    });
+    expect(batch.timestamp).toBeGreaterThanOrEqual(before);
+
+    const second = await json(await upload(ws, people(1)));
+    const list = await json(await call("/v1/api/batch-calls?limit=1", { headers: authHeaders(ws) }));
+    expect(list.batches.map((b: any) => b.id)).toEqual([second.batchId]);
+    expect(list.pagination).toEqual({ page: 1, limit: 1, total: 2, totalPages: 2, hasNext: true, hasPrev: false });
+    const page2 = await json(await call("/v1/api/batch-calls?limit=1&page=2", { headers: authHeaders(ws) }));
+    expect(page2.batches.map((b: any) => b.id)).toEqual([created.batchId]);
+  });
+
+  it("pages calls in file order with the status filter and a summary", async () => {
+    const ws = await newWorkspace();
+    const { batchId } = await json(await upload(ws, people(25)));
+    const page = await json(await call(`/v1/api/batch-calls/${batchId}/calls?page=2&limit=10`, { headers: authHeaders(ws) }));
+    expect(page.calls).toHaveLength(10);
+    expect(page.calls[0]).toEqual({
+      jobId: expect.stringMatching(/^call_[0-9a-f]+_10$/),
+      status: "waiting",
+      phone_number: "+12125551010",
+      startTime: null,
+      endTime: null,
+      duration: null,
+      error: null,
+      metadata: { phone_number: "+12125551010", first_name: "P10", account_id: "A-10, x" },
+      attempts: 0,
+      outcome: null,
+      nextAttemptAt: null,
+    });
+    expect(page.pagination).toEqual({ page: 2, limit: 10, total: 25, totalPages: 3, hasNext: true, hasPrev: true });
+    expect(page.summary).toEqual({ total: 25, waiting: 25, active: 0, completed: 0, failed: 0 });
+    const failed = await json(await call(`/v1/api/batch-calls/${batchId}/calls?status=failed`, { headers: authHeaders(ws) }));
+    expect(failed.calls).toEqual([]);
+    expect(failed.pagination.total).toBe(0);
+    const waiting = await json(await call(`/v1/api/batch-calls/${batchId}/calls?status=waiting&limit=100`, { headers: authHeaders(ws) }));
+    expect(waiting.calls).toHaveLength(25);
+  });
+
+  it.each(["limit=101", "limit=0", "page=0", "status=done", "page=abc"])("400 for a bad query %s", async (q) => {
+    const ws = await newWorkspace();
+    const { batchId } = await json(await upload(ws, people(1)));
+    const res = await call(`/v1/api/batch-calls/${batchId}/calls?${q}`, { headers: authHeaders(ws) });
+    expect(res.status).toBe(400);
+    expect(await json(res)).toMatchObject({ code: "validation_failed", error: expect.any(String) });
+  });
+
+  it("404 for an unknown batch", async () => {
+    const ws = await newWorkspace();
+    const res = await call("/v1/api/batch-calls/batch_nope/status", { headers: authHeaders(ws) });
+    expect(res.status).toBe(404);
+    expect(await json(res)).toMatchObject({ code: "batch_not_found" });
+  });
+});
+
+describe("service routes", () => {
+  it("GET /healthz needs no auth", async () => {
+    expect(await json(await call("/healthz"))).toEqual({ ok: true });
+  });
+
+  it("GET /v1/openapi.json documents every route, the multipart upload and the error responses", async () => {
+    const doc = await json(await call("/v1/openapi.json"));
+    expect(doc.openapi).toBe("3.1.0");
+    const upload = doc.paths["/v1/api/batch-calls"].post;
+    expect(Object.keys(upload.requestBody.content)).toEqual(["multipart/form-data"]);
+    expect(Object.keys(upload.requestBody.content["multipart/form-data"].schema.properties ?? doc.components.schemas.StartBatchForm.properties)).toEqual(
+      expect.arrayContaining(["file", "agentId", "scheduledAt", "smartCallbackConfig", "name", "callingWindow", "maxConcurrentCalls", "onInvalidRows", "dryRun", "defaultCountry"]),
+    );
+    expect(Object.keys(upload.responses)).toEqual(expect.arrayContaining(["201", "400", "401", "403", "404", "409", "413", "415", "422", "500"]));
+    for (const p of [
+      "/v1/api/batch-calls/{batchId}",
+      "/v1/api/batch-calls/{batchId}/status",
+      "/v1/api/batch-calls/{batchId}/calls",
+      "/v1/api/agents",
+      "/v1/api/agents/{agentId}",
+      "/v1/api/dnc",
+      "/v1/admin/workspaces",
+      "/v1/admin/workspaces/{workspaceId}/api-keys/{keyId}",
+    ]) {
+      expect(doc.paths[p], p).toBeDefined();
+    }
+    expect(doc.components.schemas.Error.required).toEqual(["error", "code", "requestId"]);
+  });
+
+  it("GET /docs renders the document", async () => {
+    const res = await call("/docs");
+    expect(res.headers.get("content-type")).toContain("text/html");
+    expect(await res.text()).toContain("/v1/openapi.json");
+  });
+
+  it("unknown routes get the contract's 404 body", async () => {
+    const res = await call("/nope");
+    expect(res.status).toBe(404);
+    expect(await json(res)).toMatchObject({ code: "not_found", requestId: expect.any(String) });
+  });
+});
