@@ -1,0 +1,213 @@
+// `npm start`: local D1 migrations, a ready-to-use dev workspace / API key / simulated
+// agent (ids from .dev.vars), then `wrangler dev` until Ctrl-C.
+import { spawn, spawnSync } from "node:child_process";
+import { createCipheriv, createHash, randomBytes } from "node:crypto";
+import { copyFileSync, existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+process.chdir(root);
+
+const WRANGLER = "node_modules/wrangler/bin/wrangler.js";
+const PASS_THROUGH = [
+  "ADMIN_TOKEN", "PUBLIC_BASE_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN",
+  "TWILIO_API_BASE_URL", "DIAL_WEBHOOK_SECRET", "SIM_CALL_SECONDS", "DEV_TIME_SCALE",
+];
+
+function fail(message) {
+  console.error(`dev: ${message}`);
+  process.exit(1);
+}
+
+// Same reading as dotenv (which wrangler uses for .dev.vars), minus multi-line values.
+function parseDevVars(text) {
+  const vars = {};
+  for (const line of text.split(/\r?\n/)) {
+    const m = line.match(/^\s*(?:export\s+)?([\w.-]+)\s*=\s*(.*)$/);
+    if (!m) continue;
+    let value = m[2].trim();
+    const quoted = value.match(/^(["'`])(.*)\1$/);
+    value = quoted ? quoted[2] : value.replace(/\s*#.*$/, "");
+    vars[m[1]] = value;
+  }
+  return vars;
+}
+
+/** Mirrors splitApiKey in src/middleware/auth.ts: `bck_<16-char id>_<secret>`. */
+function splitApiKey(apiKey) {
+  const m = /^bck_([A-Za-z0-9]{16})_(.{16,})$/.exec(apiKey);
+  return m ? { keyId: `key_${m[1]}`, secret: m[2] } : null;
+}
+
+/** Same format as encryptSecret in src/lib/crypto.ts: base64(iv || ciphertext || tag). */
+function encryptSecret(plain, keyB64) {
+  const key = Buffer.from(keyB64, "base64");
+  if (key.length !== 32) fail("SECRETS_ENCRYPTION_KEY in .dev.vars must be 32 bytes, base64-encoded.");
+  const iv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", key, iv);
+  const ct = Buffer.concat([cipher.update(plain, "utf8"), cipher.final()]);
+  return Buffer.concat([iv, ct, cipher.getAuthTag()]).toString("base64");
+}
+
+const sql = (v) => (v === null ? "NULL" : `'${String(v).replaceAll("'", "''")}'`);
+
+function seedSql({ workspaceId, apiKey, agentId, encryptionKey }) {
+  const parts = splitApiKey(apiKey);
+  if (!parts) fail("DEV_API_KEY must look like bck_<16 letters/digits>_<secret of 16+ chars>.");
+  const secretHash = createHash("sha256").update(parts.secret).digest("hex");
+  const webhookSecret = `whsec_${randomBytes(32).toString("base64")}`;
+  const now = new Date().toISOString();
+  // The key and agent are fixed values from .dev.vars, so a changed DEV_API_KEY secret or
+  // DEV_WORKSPACE_ID, or a key revoked / agent deleted while testing, is repaired here:
+  // the credentials the banner prints must work.
+  return `
+INSERT INTO workspaces (id, name, calls_per_second, max_concurrent_calls, webhook_secret_enc, created_at)
+  VALUES (${sql(workspaceId)}, 'Dev workspace', 5, 10, ${sql(encryptSecret(webhookSecret, encryptionKey))}, ${sql(now)})
+  ON CONFLICT (id) DO NOTHING;
+INSERT INTO api_keys (id, workspace_id, secret_hash, created_at)
+  VALUES (${sql(parts.keyId)}, ${sql(workspaceId)}, ${sql(secretHash)}, ${sql(now)})
+  ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash, workspace_id = excluded.workspace_id, revoked_at = NULL
+  WHERE secret_hash <> excluded.secret_hash OR workspace_id <> excluded.workspace_id OR revoked_at IS NOT NULL;
+INSERT INTO agents (id, workspace_id, name, provider, created_at)
+  VALUES (${sql(agentId)}, ${sql(workspaceId)}, 'Dev simulated agent', 'simulated', ${sql(now)})
+  ON CONFLICT (id) DO UPDATE SET workspace_id = excluded.workspace_id, deleted_at = NULL
+  WHERE workspace_id <> excluded.workspace_id OR deleted_at IS NOT NULL;`;
+}
+
+/** Runs a one-shot wrangler command; CI=1 makes `d1 migrations apply` skip its confirmation prompt. */
+function wranglerOnce(args, { quiet = false } = {}) {
+  const r = spawnSync(process.execPath, [WRANGLER, ...args], {
+    env: { ...process.env, CI: "1" },
+    stdio: quiet ? ["ignore", "pipe", "pipe"] : ["ignore", "inherit", "inherit"],
+    encoding: "utf8",
+  });
+  if (r.status !== 0) {
+    if (quiet) process.stderr.write(`${r.stdout}${r.stderr}`);
+    fail(`wrangler ${args.slice(0, 3).join(" ")} failed (exit ${r.status ?? r.signal}).`);
+  }
+}
+
+function portIsFree(port) {
+  return new Promise((resolve) => {
+    const server = createServer()
+      .once("error", () => resolve(false))
+      .listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+// ---- 1. .dev.vars -------------------------------------------------------------------
+if (!existsSync(WRANGLER)) fail("wrangler is not installed; run `npm install` first.");
+if (!existsSync(".dev.vars")) {
+  copyFileSync(".dev.vars.example", ".dev.vars");
+  console.log("dev: created .dev.vars from .dev.vars.example");
+}
+const devVars = parseDevVars(readFileSync(".dev.vars", "utf8"));
+const setting = (name) => process.env[name] ?? devVars[name];
+for (const name of ["DEV_WORKSPACE_ID", "DEV_API_KEY", "DEV_AGENT_ID", "SECRETS_ENCRYPTION_KEY"]) {
+  if (!setting(name)) fail(`${name} is missing from .dev.vars (see .dev.vars.example).`);
+}
+const port = Number(process.env.PORT ?? 8787);
+if (!Number.isInteger(port) || port <= 0 || port > 65535) fail(`PORT=${process.env.PORT} is not a port number.`);
+const baseUrl = `http://localhost:${port}`;
+const dev = {
+  workspaceId: setting("DEV_WORKSPACE_ID"),
+  apiKey: setting("DEV_API_KEY"),
+  agentId: setting("DEV_AGENT_ID"),
+  // The Worker reads this from .dev.vars only, so the seed must use that same value.
+  encryptionKey: devVars.SECRETS_ENCRYPTION_KEY,
+};
+
+const seed = seedSql(dev); // validates DEV_API_KEY and the encryption key before any work
+if (!(await portIsFree(port))) fail(`port ${port} is already in use; set PORT to another one.`);
+
+// ---- 2./3. local D1: migrations, then the dev workspace / key / agent -----------------
+// No --persist-to: both d1 --local and `wrangler dev` default to .wrangler/state.
+console.log("dev: applying local D1 migrations");
+wranglerOnce(["d1", "migrations", "apply", "DB", "--local"]);
+console.log(`dev: making sure workspace ${dev.workspaceId}, its API key and agent ${dev.agentId} exist`);
+wranglerOnce(["d1", "execute", "DB", "--local", "--command", seed], { quiet: true });
+
+// ---- 4. wrangler dev ----------------------------------------------------------------
+const vars = { ENVIRONMENT: "development" };
+for (const name of PASS_THROUGH) if (process.env[name] !== undefined) vars[name] = process.env[name];
+// The example .dev.vars points at :8787; follow PORT unless someone chose a real URL.
+const fileBaseUrl = devVars.PUBLIC_BASE_URL;
+if (vars.PUBLIC_BASE_URL === undefined && port !== 8787 &&
+    (!fileBaseUrl || /^https?:\/\/(localhost|127\.0\.0\.1)(:\d+)?\/?$/.test(fileBaseUrl))) {
+  vars.PUBLIC_BASE_URL = baseUrl;
+}
+
+const devArgs = ["dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--show-interactive-dev-session=false"];
+for (const [name, value] of Object.entries(vars)) devArgs.push("--var", `${name}:${value}`);
+
+// Own process group, so one signal reaches wrangler and the workerd it starts. stdin is
+// not the terminal: a background process group reading the tty would be stopped (SIGTTIN).
+const child = spawn(process.execPath, [WRANGLER, ...devArgs], { detached: true, stdio: ["ignore", "inherit", "inherit"] });
+
+function signalGroup(signal) {
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // ESRCH: the group is already gone
+  }
+}
+
+let stopping = false;
+function stop() {
+  if (stopping) return signalGroup("SIGKILL"); // a second Ctrl-C: don't wait
+  stopping = true;
+  console.log("\ndev: stopping wrangler dev");
+  signalGroup("SIGTERM");
+  setTimeout(() => signalGroup("SIGKILL"), 5000).unref();
+}
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
+process.on("SIGHUP", stop);
+// Last resort if this script dies of an error: never leave the server running.
+process.on("exit", () => signalGroup("SIGKILL"));
+
+child.on("exit", (code, signal) => {
+  signalGroup("SIGKILL"); // workerd, if wrangler left it behind
+  if (stopping) process.exit(0);
+  console.error(`dev: wrangler dev exited (${signal ?? `code ${code}`})`);
+  process.exit(code ?? 1);
+});
+
+// ---- 5. banner once /healthz answers --------------------------------------------------
+async function waitForHealth(timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (!stopping && Date.now() < deadline) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(3000) });
+      if (res.ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return false;
+}
+
+if (await waitForHealth(120_000)) {
+  const adminToken = setting("ADMIN_TOKEN");
+  const auth = `-H "x-api-key: ${dev.apiKey}" -H "x-workspace-id: ${dev.workspaceId}"`;
+  console.log(`
+──────────────── batch-calls dev server ────────────────
+  URL            ${baseUrl}   (docs: ${baseUrl}/docs)
+  Workspace id   ${dev.workspaceId}
+  API key        ${dev.apiKey}
+  Agent id       ${dev.agentId}  (simulated)
+  Admin token    ${adminToken || "(not set: admin routes are off)"}
+
+  Start a batch:
+    curl -s ${baseUrl}/v1/api/batch-calls ${auth} -F agentId=${dev.agentId} -F "file=@examples/people.csv"
+  Follow it (batchId from the answer above):
+    curl -s ${baseUrl}/v1/api/batch-calls/<batchId>/status ${auth}
+
+  Ctrl-C stops the server.
+─────────────────────────────────────────────────────────
+`);
+} else if (!stopping) {
+  console.error(`dev: ${baseUrl}/healthz did not answer within 2 minutes; wrangler dev is still running.`);
+}
