@@ -9,6 +9,7 @@ import { agentRoutes } from "./routes/agents";
 import { batchCallRoutes } from "./routes/batch-calls";
 import { dncRoutes } from "./routes/dnc";
 import { docsRoutes } from "./routes/docs";
+import { webhookRoutes } from "./routes/webhooks";
 
 export type AppEnv = {
   Bindings: Env;
@@ -70,6 +71,7 @@ export function createApp() {
   app.route("/v1/api", agentRoutes());
   app.route("/v1/api", batchCallRoutes());
   app.route("/v1/api", dncRoutes());
+  app.route("/v1/webhooks", webhookRoutes());
   docsRoutes(app);
   return app;
 }

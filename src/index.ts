@@ -4,6 +4,8 @@ import { sweepAbandonedUploads } from "./services/batch-intake";
 import type { CallJob } from "./queue/call-job";
 
 export { BatchScheduler } from "./durable/batch-scheduler";
+export { SimulatedCarrier } from "./durable/simulated-carrier";
+export { WorkspaceLimiter } from "./durable/workspace-limiter";
 
 const app = createApp();
 

@@ -42,6 +42,10 @@ export function csvForm(csv: string | Blob | null, fields: Record<string, string
   return form;
 }
 
+/** A start time a day ahead: batches uploaded by tests stay still unless a test drives them. */
+export const LATER = new Date(Date.now() + 86_400_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+/** Uploads a CSV; it is scheduled a day ahead unless `fields.scheduledAt` is given ("" = start now). */
 export function upload(
   ws: TestWorkspace,
   csv: string | Blob | null,
@@ -51,7 +55,7 @@ export function upload(
   return call("/v1/api/batch-calls", {
     method: "POST",
     headers: { ...authHeaders(ws), ...headers },
-    body: csvForm(csv, { agentId: ws.agentId, ...fields }),
+    body: csvForm(csv, { agentId: ws.agentId, scheduledAt: LATER, ...fields }),
   });
 }
 
@@ -91,4 +95,15 @@ export function failingDb(db: D1Database, shouldFail: (sql: string) => boolean):
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
+}
+
+/** A workspace whose agent dials through the Twilio adapter (outbound HTTP is stubbed by the test). */
+export async function newTwilioWorkspace(limits = { callsPerSecond: 10, maxConcurrentCalls: 10 }): Promise<TestWorkspace> {
+  const ws = await newWorkspace({ rateLimits: limits });
+  const res = await call("/v1/api/agents", {
+    method: "POST",
+    headers: { ...authHeaders(ws), "content-type": "application/json" },
+    body: JSON.stringify({ name: "Twilio", provider: "twilio", fromNumber: "+14155550100", voiceUrl: "https://agent.example.test/voice" }),
+  });
+  return { ...ws, agentId: (await json(res)).agentId };
 }

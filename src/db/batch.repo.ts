@@ -1,6 +1,8 @@
 import type { CallingWindow, SmartCallbackConfig } from "../domain/batch-options";
 
 export type BatchStatus = "preparing" | "queued" | "processing" | "paused" | "completed" | "cancelled" | "failed";
+/** The statuses clients can see ('preparing' batches are invisible). */
+export type VisibleStatus = Exclude<BatchStatus, "preparing">;
 
 export type BatchRow = {
   id: string;
@@ -29,6 +31,7 @@ export type BatchRow = {
   start_time: number | null;
   last_completed_time: number | null;
   completed_time: number | null;
+  pass: number;
 };
 
 export type NewBatch = {

@@ -1,30 +1,189 @@
+import {
+  beginDial,
+  claimAttempt,
+  closeUndialled,
+  getBatchById,
+  loadDialContext,
+  setAttemptError,
+  setProviderCallId,
+  unclaimAttempt,
+  undispatch,
+  type DialContext,
+} from "../db/engine.repo";
+import { leaseId } from "../durable/workspace-limiter";
+import { engineConfig } from "../engine-config";
+import { callId } from "../lib/ids";
 import { log } from "../lib/log";
+import { afterCallEnded, applyCallEvent } from "../services/call-events";
+import { providerFor } from "../telephony";
+import type { CallProvider } from "../telephony/provider";
 import { CallJobSchema, type CallJob } from "./call-job";
 
+/** How a job ended: acknowledged, or back on the queue after a delay. */
+export type JobResult = { ack: true; note: string } | { ack: false; retryAfterSec: number; note: string };
+
+export type ConsumerDeps = {
+  provider: (kind: DialContext["agent"]["provider"]) => CallProvider;
+  sleep: (ms: number) => Promise<void>;
+};
+
+const defaultDeps = (env: Env): ConsumerDeps => ({
+  provider: (kind) => providerFor(env, kind),
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+});
+
+/** Longest a job waits at the rate gate before it goes back on the queue. */
+const MAX_GATE_WAIT_MS = 20_000;
+
+function backoffSec(attempts: number): number {
+  return Math.min(300, 2 ** Math.min(attempts, 8));
+}
+
+function variablesOf(ctx: DialContext): Record<string, string> {
+  const columns = JSON.parse(ctx.batch.columns) as string[];
+  const values = JSON.parse(ctx.call.metadata) as string[];
+  const known = new Set(["phone_number", "first_name", "last_name", "email", "timezone"]);
+  const out: Record<string, string> = {};
+  columns.forEach((c, i) => {
+    if (!known.has(c)) out[c] = values[i] ?? "";
+  });
+  return out;
+}
+
 /**
- * Call-job consumer. Dialling (claim → re-check → provider → outcome) is
- * the execution engine's; until it lands, jobs are kept on the queue rather
- * than acknowledged, so none is lost. Malformed messages can never succeed
- * and are acknowledged with a log line.
+ * One dial attempt, exactly once: claim it with a conditional transition
+ * (a duplicate or redelivered job finds it claimed and does nothing), pass
+ * the workspace's rate gate, re-check the batch and the do-not-call list
+ * in the same statement that stamps the start, then dial.
  */
-export async function handleCallJobs(batch: MessageBatch<CallJob>, _env: Env): Promise<void> {
-  for (const msg of batch.messages) {
-    const job = CallJobSchema.safeParse(msg.body);
-    if (!job.success) {
-      log("error", "call_job.malformed", { messageId: msg.id });
-      msg.ack();
-      continue;
+export async function processCallJob(env: Env, job: CallJob, deliveries: number, deps: ConsumerDeps = defaultDeps(env)): Promise<JobResult> {
+  const { batchId, seq, attempt } = job;
+  const lease = leaseId(batchId, seq, attempt);
+  const ctx = await loadDialContext(env.DB, batchId, seq);
+  if (!ctx) return { ack: true, note: "unknown call" };
+  const limiter = env.WORKSPACE_LIMITER.getByName(ctx.batch.workspace_id);
+  const cfg = engineConfig(env);
+  const fields = { workspaceId: ctx.batch.workspace_id, batchId, seq, attempt };
+
+  if (ctx.call.attempts >= attempt) return { ack: true, note: "already claimed" };
+  if (ctx.onDnc) {
+    if (await closeUndialled(env.DB, batchId, seq, attempt, "cancelled", null, "on the do-not-call list", Date.now())) {
+      await afterCallEnded(env, ctx.batch, [lease]);
     }
-    log("warn", "call_job.deferred", { batchId: job.data.batchId, seq: job.data.seq, attempt: job.data.attempt });
-    msg.retry({ delaySeconds: 60 });
+    return { ack: true, note: "do-not-call" };
+  }
+
+  if (!(await claimAttempt(env.DB, batchId, seq, attempt, Date.now() + cfg.reserveTtlMs))) {
+    const batch = await getBatchById(env.DB, batchId);
+    if (batch?.status === "paused" || batch?.status === "queued") await undispatch(env.DB, batchId, seq, attempt);
+    const again = await loadDialContext(env.DB, batchId, seq);
+    // Free the slot unless this very attempt is live (claimed by a twin job).
+    if (!(again && again.call.status === "active" && again.call.attempts === attempt)) await limiter.release([lease]);
+    return { ack: true, note: `not claimable (batch ${batch?.status ?? "gone"})` };
+  }
+
+  // The rate gate: wait for a start slot in the workspace's one-second window.
+  let waited = 0;
+  for (;;) {
+    const gate = await limiter.start({ leaseId: lease, callsPerSecond: ctx.limits.callsPerSecond, callLeaseMs: cfg.callLeaseMs });
+    if (gate.ok) break;
+    if ("noLease" in gate || waited >= MAX_GATE_WAIT_MS) {
+      // The reservation lapsed (or the queue is far behind): hand the attempt back untouched.
+      await unclaimAttempt(env.DB, batchId, seq, attempt, true);
+      if (!("noLease" in gate)) await limiter.release([lease]);
+      return { ack: true, note: "reservation lapsed; handed back" };
+    }
+    await deps.sleep(gate.waitMs);
+    waited += gate.waitMs;
+  }
+
+  const now = Date.now();
+  if (!(await beginDial(env.DB, batchId, seq, attempt, now, now + cfg.callLeaseMs))) {
+    // Paused or cancelled while this job waited: nothing is dialled.
+    const batch = await getBatchById(env.DB, batchId);
+    if (batch?.status === "cancelled") {
+      await unclaimAttempt(env.DB, batchId, seq, attempt, true);
+      await env.DB.prepare("UPDATE calls SET status = 'cancelled', error = 'batch cancelled' WHERE batch_id = ?1 AND seq = ?2 AND status = 'waiting'")
+        .bind(batchId, seq)
+        .run();
+    } else {
+      await unclaimAttempt(env.DB, batchId, seq, attempt, true);
+    }
+    await afterCallEnded(env, ctx.batch, [lease]);
+    return { ack: true, note: `batch ${batch?.status} before dial` };
+  }
+
+  const result = await deps.provider(ctx.agent.provider).dial({
+    callId: callId(batchId, seq),
+    batchId,
+    seq,
+    attempt,
+    to: ctx.call.phone_number,
+    from: ctx.agent.from_number,
+    agentId: ctx.agent.id,
+    voiceUrl: ctx.agent.voice_url,
+    dialUrl: ctx.agent.dial_url,
+    variables: variablesOf(ctx),
+  });
+  log("info", "call.dial", { ...fields, provider: ctx.agent.provider, result: result.kind });
+
+  switch (result.kind) {
+    case "placed":
+      await setProviderCallId(env.DB, batchId, seq, attempt, result.providerCallId);
+      return { ack: true, note: "placed" };
+    case "rate_limited":
+      // Nothing was placed: undo the claim (the lease stays reserved) and try again later.
+      await unclaimAttempt(env.DB, batchId, seq, attempt, false);
+      return { ack: false, retryAfterSec: Math.max(result.retryAfterSec, backoffSec(deliveries)), note: "provider rate limit" };
+    case "unknown":
+      // Never re-sent: the status webhook or the lease expiry settles this attempt.
+      await setAttemptError(env.DB, batchId, seq, attempt, result.error);
+      return { ack: true, note: "unconfirmed" };
+    case "rejected":
+      await applyCallEvent(env, { kind: "final", batchId, seq, attempt, outcome: "failed", at: Date.now(), error: result.error });
+      return { ack: true, note: "rejected" };
   }
 }
 
-/** Dead-letter consumer: a job that exhausted its retries. */
-export async function handleDeadCallJobs(batch: MessageBatch<CallJob>, _env: Env): Promise<void> {
+/** Call-job consumer: acks per message; a thrown job is retried with backoff, never the whole batch. */
+export async function handleCallJobs(batch: MessageBatch<CallJob>, env: Env, deps?: ConsumerDeps): Promise<void> {
+  await Promise.all(
+    batch.messages.map(async (msg) => {
+      const job = CallJobSchema.safeParse(msg.body);
+      if (!job.success) {
+        log("error", "call_job.malformed", { messageId: msg.id });
+        msg.ack();
+        return;
+      }
+      try {
+        const r = await processCallJob(env, job.data, msg.attempts, deps);
+        if (r.ack) msg.ack();
+        else msg.retry({ delaySeconds: r.retryAfterSec });
+      } catch (err) {
+        log("error", "call_job.error", { batchId: job.data.batchId, seq: job.data.seq, attempt: job.data.attempt, error: String(err) });
+        msg.retry({ delaySeconds: backoffSec(msg.attempts) });
+      }
+    }),
+  );
+}
+
+/** Dead-letter consumer: a job that exhausted its retries fails its call with a clear error. */
+export async function handleDeadCallJobs(batch: MessageBatch<CallJob>, env: Env): Promise<void> {
   for (const msg of batch.messages) {
     const job = CallJobSchema.safeParse(msg.body);
-    log("error", "call_job.dead_lettered", job.success ? { batchId: job.data.batchId, seq: job.data.seq } : { messageId: msg.id });
+    if (!job.success) {
+      msg.ack();
+      continue;
+    }
+    const { batchId, seq, attempt } = job.data;
+    const error = "the call could not be dispatched: its job failed on every retry";
+    const closed = await closeUndialled(env.DB, batchId, seq, attempt, "failed", "failed", error, Date.now());
+    if (!closed) await unclaimAttempt(env.DB, batchId, seq, attempt, false).then(async (undone) => {
+      if (undone) await closeUndialled(env.DB, batchId, seq, attempt, "failed", "failed", error, Date.now());
+    });
+    const b = await getBatchById(env.DB, batchId);
+    if (b) await afterCallEnded(env, b, [leaseId(batchId, seq, attempt)]);
+    log("error", "call_job.dead_lettered", { batchId, seq, attempt });
     msg.ack();
   }
 }

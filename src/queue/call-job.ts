@@ -9,7 +9,7 @@ export const CallJobSchema = z.object({
 export type CallJob = z.infer<typeof CallJobSchema>;
 
 /** Queues accept at most 100 messages per sendBatch. */
-export async function enqueueCallJobs(queue: Queue<CallJob>, jobs: CallJob[]): Promise<void> {
+export async function enqueueCallJobs(queue: Pick<Queue<CallJob>, "sendBatch">, jobs: CallJob[]): Promise<void> {
   for (let i = 0; i < jobs.length; i += 100) {
     await queue.sendBatch(jobs.slice(i, i + 100).map((body) => ({ body, contentType: "json" as const })));
   }

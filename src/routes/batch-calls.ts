@@ -6,6 +6,7 @@ import { listCalls, recentCalls, toCallView } from "../db/call.repo";
 import { BatchFormFieldsSchema } from "../domain/batch-options";
 import { ApiError } from "../errors";
 import { apiKeySecurity, errorResponses, pagination, PaginationQuerySchema, PaginationSchema, workspaceHeaders } from "../schemas/common";
+import { cancelBatch, pauseBatch, resumeBatch, retryBatch } from "../services/batch-control";
 import { startBatch } from "../services/batch-intake";
 
 const RowErrorSchema = z.object({
@@ -272,6 +273,71 @@ export function batchCallRoutes() {
         200,
       );
     },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/batch-calls/{batchId}",
+      tags: ["Batches"],
+      summary: "Cancel a batch",
+      description: "Waiting calls are cancelled at once, calls in progress finish, nothing new is dialled after the response. Cancelling twice answers the same way; a completed batch is 409.",
+      security: apiKeySecurity,
+      request: { headers: workspaceHeaders, params: BatchIdParam },
+      responses: {
+        200: {
+          description: "Cancelled",
+          content: {
+            "application/json": {
+              schema: z.object({
+                batchId: z.string(),
+                status: z.literal("cancelled"),
+                message: z.string(),
+                details: z.object({ completedCalls: z.number(), failedCalls: z.number(), cancelledCalls: z.number(), totalCalls: z.number() }),
+              }),
+            },
+          },
+        },
+        ...errorResponses(400, 401, 403, 404, 409),
+      },
+    }),
+    async (c) => c.json(await cancelBatch(c.env, c.get("workspaceId"), c.req.valid("param").batchId, c.get("requestId")), 200),
+  );
+
+  const ControlSchema = z.object({ batchId: z.string(), status: BatchStatusSchema.shape.status, message: z.string() });
+  for (const [action, summary, run] of [
+    ["pause", "Pause a batch (ext): no new calls start; calls in progress finish. Pausing twice is harmless.", pauseBatch],
+    ["resume", "Resume a paused batch (ext). A completed or cancelled batch is 409.", resumeBatch],
+  ] as const) {
+    app.openapi(
+      createRoute({
+        method: "post",
+        path: `/batch-calls/{batchId}/${action}`,
+        tags: ["Batches"],
+        summary,
+        security: apiKeySecurity,
+        request: { headers: workspaceHeaders, params: BatchIdParam },
+        responses: { 200: { description: "The batch's new state", content: { "application/json": { schema: ControlSchema } } }, ...errorResponses(400, 401, 403, 404, 409) },
+      }),
+      async (c) => c.json(await run(c.env, c.get("workspaceId"), c.req.valid("param").batchId, c.get("requestId")), 200),
+    );
+  }
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/batch-calls/{batchId}/retry",
+      tags: ["Batches"],
+      summary: "Start a new pass over calls that ended no_answer, busy or failed (ext)",
+      description: "Only for a completed batch (409 otherwise). Each re-queued call gets the batch's full smart-callback budget again; attempts keep counting.",
+      security: apiKeySecurity,
+      request: { headers: workspaceHeaders, params: BatchIdParam },
+      responses: {
+        200: { description: "How many calls were re-queued", content: { "application/json": { schema: ControlSchema.extend({ requeued: z.number().int() }) } } },
+        ...errorResponses(400, 401, 403, 404, 409),
+      },
+    }),
+    async (c) => c.json(await retryBatch(c.env, c.get("workspaceId"), c.req.valid("param").batchId, c.get("requestId")), 200),
   );
 
   return app;

@@ -1,10 +1,96 @@
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { BatchScheduler } from "../../src/durable/batch-scheduler";
+import { applyCallEvent } from "../../src/services/call-events";
+import { batchRow, phoneList, recordingQueue, tick } from "../engine-helpers";
+import { authHeaders, call, json, newWorkspace, upload } from "../helpers";
+
+const numbers = phoneList;
+
+async function setup(csv: string, limits = { callsPerSecond: 5, maxConcurrentCalls: 10 }, fields: Record<string, string> = {}) {
+  const ws = await newWorkspace({ rateLimits: limits });
+  const res = await upload(ws, csv, fields);
+  expect(res.status).toBe(201);
+  const { batchId } = await json(res);
+  const due = (await env.BATCH_SCHEDULER.getByName(batchId).state())!.dueAt;
+  return { ws, batchId, due };
+}
 
 describe("BatchScheduler", () => {
-  it("arms once, records the batch as due when its alarm fires, and a second alarm changes nothing", async () => {
+  it("does nothing before scheduledAt, then starts the batch and hands out a paced slice", async () => {
+    const { batchId, due } = await setup(numbers(30));
+    const q = recordingQueue();
+    expect(await tick(batchId, q, due - 1000)).toBe(due);
+    expect(q.sent).toEqual([]);
+    expect((await batchRow(batchId))?.status).toBe("queued");
+
+    const next = await tick(batchId, q, due);
+    expect((await batchRow(batchId))?.status).toBe("processing");
+    // 5 calls/s with two seconds of lookahead: 10 jobs, attempt 1, in file order
+    expect(q.sent).toEqual(Array.from({ length: 10 }, (_, seq) => ({ batchId, seq, attempt: 1 })));
+    expect(next).toBeGreaterThan(due);
+    expect(next! - due).toBeLessThanOrEqual(1000);
+    // A second tick at the same moment sends nothing new: the reservations are all held.
+    await tick(batchId, q, due);
+    expect(q.sent).toHaveLength(10);
+  });
+
+  it("an alarm that throws half-way and runs again sends each job exactly once", async () => {
+    const { batchId, due } = await setup(numbers(300), { callsPerSecond: 100, maxConcurrentCalls: 500 });
+    // Dies after the calls were marked dispatched, before the queue took them.
+    const failing = recordingQueue(1);
+    await expect(tick(batchId, failing, due)).rejects.toThrow("injected queue failure");
+    expect(failing.sent).toEqual([]);
+    const again = recordingQueue();
+    await tick(batchId, again, due);
+    // The retry sends the interrupted slice first, then the next one; nothing twice, nothing skipped.
+    expect(again.sent.map((j) => j.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    const third = recordingQueue();
+    await tick(batchId, third, due);
+    expect(third.sent).toEqual([]);
+  });
+
+  it("a scheduler restarted mid-batch resumes from storage without gaps or duplicates", async () => {
+    const { batchId, due } = await setup(numbers(12), { callsPerSecond: 2, maxConcurrentCalls: 10 });
+    const q = recordingQueue();
+    await tick(batchId, q, due);
+    expect(q.sent.map((j) => j.seq)).toEqual([0, 1, 2, 3]);
+    await abortAllDurableObjects();
+    // the four jobs ran and ended; the limiter frees their slots
+    for (const j of q.sent) await finishAsConsumerWould(batchId, j.seq, "answered");
+    await tick(batchId, q, due + 2000);
+    expect(q.sent.map((j) => j.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it("completes the batch when no call can change any more", async () => {
+    const { ws, batchId, due } = await setup(numbers(2));
+    const q = recordingQueue();
+    await tick(batchId, q, due);
+    for (const j of q.sent) await finishAsConsumerWould(batchId, j.seq, "answered");
+    expect(await tick(batchId, q, due + 100)).toBeNull();
+    const status = await json(await call(`/v1/api/batch-calls/${batchId}/status`, { headers: authHeaders(ws) }));
+    expect(status).toMatchObject({ status: "completed", isComplete: true, completed: 2, waiting: 0, active: 0, completedTime: due + 100 });
+    expect(status.recent_calls).toHaveLength(2);
+  });
+
+  it("resolves a call whose final status never arrives once its lease expires, and frees its slot", async () => {
+    const { ws, batchId, due } = await setup(numbers(1));
+    const q = recordingQueue();
+    await tick(batchId, q, due);
+    await claimAsConsumerWould(batchId, 0, 1, due + 50);
+    const limiter = env.WORKSPACE_LIMITER.getByName(ws.workspaceId);
+    expect((await limiter.snapshot()).leases).toHaveLength(1);
+    // The lease ran out: the call was dialled but nothing ever came back.
+    await env.DB.prepare("UPDATE calls SET lease_expires_at = ?2 WHERE batch_id = ?1").bind(batchId, due + 1000).run();
+    await tick(batchId, q, due + 1001);
+    const calls = await json(await call(`/v1/api/batch-calls/${batchId}/calls`, { headers: authHeaders(ws) }));
+    expect(calls.calls[0]).toMatchObject({ status: "failed", outcome: "failed", attempts: 1, error: expect.stringContaining("lease expired") });
+    expect((await limiter.snapshot()).leases).toEqual([]);
+    expect((await batchRow(batchId))?.status).toBe("completed");
+  });
+
+  it("arms once; arming again keeps the first alarm", async () => {
     const stub = env.BATCH_SCHEDULER.getByName("batch_test_arm");
     const dueAt = Date.now() + 60_000;
     await stub.arm({ batchId: "batch_test_arm", workspaceId: "ws_x", dueAt });
@@ -12,11 +98,6 @@ describe("BatchScheduler", () => {
     await runInDurableObject(stub, async (_o: BatchScheduler, state) => {
       expect(await state.storage.getAlarm()).toBe(dueAt);
     });
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
-    const due = await stub.state();
-    expect(due).toMatchObject({ phase: "due", dueAt, dueReachedAt: expect.any(Number) });
-    await runInDurableObject(stub, (obj: BatchScheduler) => obj.alarm());
-    expect(await stub.state()).toEqual(due);
   });
 
   it("discard forgets the batch and its alarm", async () => {
@@ -27,3 +108,16 @@ describe("BatchScheduler", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(false);
   });
 });
+
+/** The consumer's claim and start, without a provider: the attempt is then live. */
+export async function claimAsConsumerWould(batchId: string, seq: number, attempt: number, now: number) {
+  const { claimAttempt, beginDial } = await import("../../src/db/engine.repo");
+  expect(await claimAttempt(env.DB, batchId, seq, attempt, now + 60_000)).toBe(true);
+  expect(await beginDial(env.DB, batchId, seq, attempt, now, now + 3_600_000)).toBe(true);
+}
+
+async function finishAsConsumerWould(batchId: string, seq: number, outcome: "answered" | "no_answer") {
+  const row = await env.DB.prepare("SELECT dispatched_attempt AS a FROM calls WHERE batch_id = ?1 AND seq = ?2").bind(batchId, seq).first<{ a: number }>();
+  await claimAsConsumerWould(batchId, seq, row!.a, Date.now());
+  expect(await applyCallEvent(env, { kind: "final", batchId, seq, attempt: row!.a, outcome, at: Date.now(), durationSec: 3 })).toBe("applied");
+}

@@ -33,7 +33,7 @@ async function expectError(res: Response, status: number, code: string, text?: s
 describe("POST /v1/api/batch-calls", () => {
   it("answers 201 in the contract's exact shape and stores batch, calls and CSV", async () => {
     const ws = await newWorkspace();
-    const res = await upload(ws, CSV);
+    const res = await upload(ws, CSV, { scheduledAt: "" });
     expect(res.status).toBe(201);
     const body = await json(res);
     expect(Object.keys(body).sort()).toEqual(["batchId", "duplicatesRemoved", "invalidRows", "message", "scheduledAt", "status", "suppressed", "totalCalls"]);
@@ -49,6 +49,11 @@ describe("POST /v1/api/batch-calls", () => {
     });
     const object = await env.CSV_BUCKET.get(`workspaces/${ws.workspaceId}/batches/${body.batchId}/input.csv`);
     expect(await object?.text()).toBe(CSV);
+  });
+
+  it("stores one call per row with every CSV value verbatim", async () => {
+    const ws = await newWorkspace();
+    const body = await json(await upload(ws, CSV));
     const calls = await json(await call(`/v1/api/batch-calls/${body.batchId}/calls`, { headers: authHeaders(ws) }));
     expect(calls.calls.map((c: any) => [c.phone_number, c.status, c.metadata])).toEqual([
       ["+12125550101", "waiting", { phone_number: "+12125550101", first_name: "Ann", last_name: "Lee", email: "ann@example.com", plan: "gold" }],
@@ -69,7 +74,7 @@ describe("POST /v1/api/batch-calls", () => {
     });
 
     const before = Date.now();
-    const now = await json(await upload(ws, CSV));
+    const now = await json(await upload(ws, CSV, { scheduledAt: "" }));
     const due = await env.BATCH_SCHEDULER.getByName(now.batchId).state();
     expect(due?.dueAt).toBeGreaterThanOrEqual(before);
     expect(due?.dueAt).toBeLessThanOrEqual(Date.now());

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { authHeaders, call, json, newWorkspace, upload } from "../helpers";
+import { authHeaders, call, json, LATER, newWorkspace, upload } from "../helpers";
 
 function people(n: number): string {
   const rows = ["phone_number,first_name,Account ID"];
@@ -42,7 +42,7 @@ describe("reading batches", () => {
       progress: status,
       name: "Spring",
       agentId: ws.agentId,
-      scheduledAt: null,
+      scheduledAt: LATER,
       smartCallbackConfig: { enabled: true, maxAttempts: 3, gaps: [{ days: 0, hours: 2, minutes: 0 }] },
       callingWindow: { start: "09:00", end: "20:00", days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], timezone: "recipient" },
       createdAt: expect.stringMatching(/Z$/),

@@ -1,0 +1,51 @@
+import type { SmartCallbackConfig } from "./batch-options";
+
+/** The precise result of one dial attempt. */
+export type Outcome = "answered" | "voicemail" | "no_answer" | "busy" | "failed" | "canceled";
+
+export const DEFAULT_RETRY_ON: readonly Outcome[] = ["no_answer", "busy", "failed"];
+
+/** The call's status once an attempt with this outcome is its last. */
+export function finalStatus(outcome: Outcome): "completed" | "failed" | "cancelled" {
+  if (outcome === "answered" || outcome === "voicemail") return "completed";
+  if (outcome === "canceled") return "cancelled";
+  return "failed";
+}
+
+/** Milliseconds of the gap after attempt `attemptInPass` (1-based): gaps[i] follows attempt i+1; the last gap repeats. */
+export function gapMs(config: SmartCallbackConfig, attemptInPass: number): number {
+  const gaps = config.gaps;
+  const g = gaps[Math.min(attemptInPass - 1, gaps.length - 1)];
+  if (!g) return 0;
+  return ((g.days * 24 + g.hours) * 60 + g.minutes) * 60_000;
+}
+
+export type NextStep = { kind: "final"; status: "completed" | "failed" | "cancelled" } | { kind: "callback"; dueAt: number };
+
+/**
+ * What follows an attempt: another attempt after the configured gap when
+ * the outcome is retryable and attempts remain, otherwise a final status.
+ * `timeScale` (> 1 only in development) divides the gap.
+ */
+export function nextStep(args: {
+  config: SmartCallbackConfig | null;
+  outcome: Outcome;
+  attemptInPass: number;
+  endedAt: number;
+  batchRunning: boolean;
+  timeScale: number;
+}): NextStep {
+  const { config, outcome, attemptInPass, endedAt } = args;
+  const retryOn = config?.retryOn ?? DEFAULT_RETRY_ON;
+  const retry =
+    args.batchRunning && config !== null && config.enabled && attemptInPass < config.maxAttempts && retryOn.includes(outcome as never);
+  if (!retry) return { kind: "final", status: finalStatus(outcome) };
+  return { kind: "callback", dueAt: endedAt + Math.max(1, Math.round(gapMs(config, attemptInPass) / args.timeScale)) };
+}
+
+/** DEV_TIME_SCALE applies in development only; anywhere else gaps are real. */
+export function timeScale(env: { ENVIRONMENT?: string; DEV_TIME_SCALE?: string }): number {
+  if (env.ENVIRONMENT !== "development") return 1;
+  const n = Number(env.DEV_TIME_SCALE);
+  return Number.isFinite(n) && n >= 1 ? n : 1;
+}

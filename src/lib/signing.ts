@@ -1,0 +1,44 @@
+import { fromBase64, toBase64, timingSafeEqualStr } from "./crypto";
+
+const enc = new TextEncoder();
+
+async function hmac(hash: "SHA-1" | "SHA-256", key: Uint8Array, message: string): Promise<string> {
+  const k = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash }, false, ["sign"]);
+  return toBase64(new Uint8Array(await crypto.subtle.sign("HMAC", k, enc.encode(message))));
+}
+
+/**
+ * Twilio's X-Twilio-Signature: base64 HMAC-SHA1, keyed with the auth token,
+ * over the full URL followed by every POST parameter (sorted by name) as name+value.
+ */
+export async function twilioSignature(authToken: string, url: string, params: [string, string][]): Promise<string> {
+  const sorted = [...params].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return hmac("SHA-1", enc.encode(authToken), url + sorted.map(([k, v]) => k + v).join(""));
+}
+
+export async function verifyTwilioSignature(authToken: string, url: string, params: [string, string][], given: string | null): Promise<boolean> {
+  if (!given) return false;
+  return timingSafeEqualStr(await twilioSignature(authToken, url, params), given);
+}
+
+/** A Standard Webhooks secret: `whsec_<base64>` is the key's bytes; any other string is used as UTF-8. */
+export function webhookKey(secret: string): Uint8Array {
+  return secret.startsWith("whsec_") ? fromBase64(secret.slice(6)) : enc.encode(secret);
+}
+
+/** Standard Webhooks headers for `body`: v1 = base64 HMAC-SHA256 over `id.timestamp.body`. */
+export async function signWebhook(secret: string, id: string, body: string, nowSec = Math.floor(Date.now() / 1000)): Promise<Record<string, string>> {
+  const ts = String(nowSec);
+  return { "webhook-id": id, "webhook-timestamp": ts, "webhook-signature": `v1,${await hmac("SHA-256", webhookKey(secret), `${id}.${ts}.${body}`)}` };
+}
+
+/** Checks Standard Webhooks headers; a timestamp more than 5 minutes off is refused (replays). */
+export async function verifyWebhook(secret: string, headers: Headers, body: string, nowSec = Math.floor(Date.now() / 1000)): Promise<boolean> {
+  const id = headers.get("webhook-id");
+  const ts = headers.get("webhook-timestamp");
+  const sigs = headers.get("webhook-signature");
+  if (!id || !ts || !sigs || !/^\d+$/.test(ts) || Math.abs(nowSec - Number(ts)) > 300) return false;
+  const expected = `v1,${await hmac("SHA-256", webhookKey(secret), `${id}.${ts}.${body}`)}`;
+  // The header may carry several space-separated signatures (key rotation).
+  return sigs.split(" ").some((s) => timingSafeEqualStr(s, expected));
+}

@@ -1,0 +1,31 @@
+/** What a provider needs to place one attempt of one call. */
+export type DialRequest = {
+  callId: string;
+  batchId: string;
+  seq: number;
+  attempt: number;
+  to: string;
+  from: string | null;
+  agentId: string;
+  voiceUrl: string | null;
+  dialUrl: string | null;
+  /** The call's custom CSV columns, verbatim. */
+  variables: Record<string, string>;
+};
+
+/**
+ * - `placed`: the provider accepted the call.
+ * - `rate_limited`: refused before anything was placed (HTTP 429): safe to try again later.
+ * - `rejected`: refused for good (bad number, bad credentials): the attempt failed.
+ * - `unknown`: timeout or 5xx on create: the call may exist, so it is never re-sent;
+ *   its status webhook or the lease expiry settles the attempt.
+ */
+export type DialResult =
+  | { kind: "placed"; providerCallId: string }
+  | { kind: "rate_limited"; retryAfterSec: number; error: string }
+  | { kind: "rejected"; error: string }
+  | { kind: "unknown"; error: string };
+
+export interface CallProvider {
+  dial(req: DialRequest): Promise<DialResult>;
+}

@@ -1,0 +1,71 @@
+import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { expect } from "vitest";
+import worker from "../src/index";
+import type { BatchScheduler } from "../src/durable/batch-scheduler";
+import type { CallJob } from "../src/queue/call-job";
+import { json, upload, type TestWorkspace } from "./helpers";
+
+/** A queue that records what it is sent, and can fail a chosen sendBatch call. */
+export function recordingQueue(failOnCall?: number) {
+  const sent: CallJob[] = [];
+  let calls = 0;
+  return {
+    sent,
+    sendBatch: async (msgs: Iterable<MessageSendRequest<CallJob>>) => {
+      calls++;
+      if (calls === failOnCall) throw new Error("injected queue failure");
+      for (const m of msgs) sent.push(m.body);
+    },
+  };
+}
+
+/** Runs one tick of the batch's scheduler with a recording queue and a clock set to `at`. */
+export async function tick(batchId: string, queue: ReturnType<typeof recordingQueue>, at: number): Promise<number | null> {
+  return runInDurableObject(env.BATCH_SCHEDULER.getByName(batchId), async (obj: BatchScheduler) => {
+    obj.ports = { queue, now: () => at };
+    return obj.tick();
+  });
+}
+
+/** Uploads a CSV (scheduled a day ahead) and returns its id and start time. */
+export async function uploaded(ws: TestWorkspace, csv: string, fields: Record<string, string> = {}) {
+  const res = await upload(ws, csv, fields);
+  expect(res.status).toBe(201);
+  const { batchId } = await json(res);
+  const due = (await env.BATCH_SCHEDULER.getByName(batchId).state())!.dueAt;
+  return { batchId, due };
+}
+
+/** Starts the batch and hands out its first slice to a recording queue. */
+export async function dispatched(ws: TestWorkspace, csv: string, fields: Record<string, string> = {}) {
+  const { batchId, due } = await uploaded(ws, csv, fields);
+  const q = recordingQueue();
+  await tick(batchId, q, due);
+  return { batchId, due, jobs: q.sent, queue: q };
+}
+
+/** Delivers jobs to the Worker's queue handler, as the call-jobs queue would. */
+export async function consume(jobs: CallJob[], attempts = 1, queue = "call-jobs") {
+  const batch = createMessageBatch<CallJob>(
+    queue,
+    jobs.map((body, i) => ({ id: `msg-${i}-${body.seq}-${body.attempt}`, timestamp: new Date(), attempts, body })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch, env, ctx);
+  return getQueueResult(batch, ctx);
+}
+
+export async function callRow(batchId: string, seq: number) {
+  return env.DB.prepare("SELECT * FROM calls WHERE batch_id = ?1 AND seq = ?2").bind(batchId, seq).first<Record<string, any>>();
+}
+
+export async function batchRow(batchId: string) {
+  return env.DB.prepare("SELECT * FROM batches WHERE id = ?1").bind(batchId).first<Record<string, any>>();
+}
+
+export function phoneList(n: number, lastDigit = 1): string {
+  const rows = ["phone_number"];
+  for (let i = 0; i < n; i++) rows.push(`+1212555${String(1000 + i * 10 + lastDigit).padStart(4, "0")}`);
+  return rows.join("\n");
+}

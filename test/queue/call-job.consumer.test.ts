@@ -1,0 +1,160 @@
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { authHeaders, call, json, newTwilioWorkspace } from "../helpers";
+import { batchRow, callRow, consume, dispatched, phoneList } from "../engine-helpers";
+
+const TWILIO_CALLS = "https://twilio.example.test/2010-04-01/Accounts/ACtest/Calls.json";
+
+type Sent = { url: string; auth: string | null; form: URLSearchParams };
+
+/** Stubs outbound fetch as Twilio would answer; records every create request. */
+function twilio(answer: () => Response | Promise<Response>) {
+  const sent: Sent[] = [];
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+    const req = new Request(input, init);
+    sent.push({ url: req.url, auth: req.headers.get("authorization"), form: new URLSearchParams(await req.text()) });
+    return answer();
+  });
+  return sent;
+}
+
+const created = () => new Response(JSON.stringify({ sid: `CA${crypto.randomUUID().replace(/-/g, "")}` }), { status: 201 });
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("call-job consumer", () => {
+  it("places the call once with the exact Twilio request, and marks it active", async () => {
+    const ws = await newTwilioWorkspace();
+    const { batchId, jobs } = await dispatched(ws, phoneList(1));
+    const sent = twilio(created);
+    const result = await consume(jobs);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(sent).toHaveLength(1);
+    const req = sent[0]!;
+    expect(req.url).toBe(TWILIO_CALLS);
+    expect(req.auth).toBe(`Basic ${btoa("ACtest:twilio-test-token")}`);
+    const callId = `call_${batchId.slice(6)}_0`;
+    expect(Object.fromEntries(req.form)).toMatchObject({
+      To: "+12125551001",
+      From: "+14155550100",
+      Url: "https://agent.example.test/voice",
+      StatusCallback: `https://calls.example.test/v1/webhooks/twilio/status?callId=${callId}&attempt=1`,
+      StatusCallbackMethod: "POST",
+      MachineDetection: "Enable",
+    });
+    expect(req.form.getAll("StatusCallbackEvent")).toEqual(["initiated", "ringing", "answered", "completed"]);
+    const row = await callRow(batchId, 0);
+    expect(row).toMatchObject({ status: "active", attempts: 1, provider_call_id: expect.stringMatching(/^CA/), start_time: expect.any(Number) });
+    expect((await batchRow(batchId))?.start_time).toBe(row!.start_time);
+  });
+
+  it("a redelivered job after the provider accepted the call places no second call", async () => {
+    const ws = await newTwilioWorkspace();
+    const { jobs } = await dispatched(ws, phoneList(1));
+    const sent = twilio(created);
+    await consume(jobs);
+    const again = await consume(jobs, 2);
+    expect(again.explicitAcks).toHaveLength(1);
+    expect(sent).toHaveLength(1);
+  });
+
+  it("two consumers racing on one job place one call", async () => {
+    const ws = await newTwilioWorkspace();
+    const { jobs } = await dispatched(ws, phoneList(1));
+    const sent = twilio(created);
+    await Promise.all([consume(jobs), consume(jobs), consume(jobs)]);
+    expect(sent).toHaveLength(1);
+  });
+
+  it("a 429 gives the attempt back and retries it later; the retry dials once", async () => {
+    const ws = await newTwilioWorkspace();
+    const { batchId, jobs } = await dispatched(ws, phoneList(1));
+    let n = 0;
+    const sent = twilio(() => (++n === 1 ? new Response(JSON.stringify({ message: "Too many requests" }), { status: 429, headers: { "retry-after": "7" } }) : created()));
+    const first = await consume(jobs);
+    expect(first.retryMessages).toEqual([{ msgId: expect.any(String) }]);
+    expect(first.explicitAcks).toEqual([]);
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "waiting", attempts: 0, dispatched_attempt: 1 });
+    const second = await consume(jobs, 2);
+    expect(second.explicitAcks).toHaveLength(1);
+    expect(sent).toHaveLength(2);
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "active", attempts: 1 });
+  });
+
+  it.each([
+    ["a 5xx", () => new Response("upstream exploded", { status: 503 })],
+    ["a timeout", () => Promise.reject(new DOMException("The operation timed out.", "TimeoutError"))],
+  ])("never re-sends a create that ended in %s: the call may exist", async (_n, answer) => {
+    const ws = await newTwilioWorkspace();
+    const { batchId, jobs } = await dispatched(ws, phoneList(1));
+    const sent = twilio(answer);
+    const first = await consume(jobs);
+    expect(first.explicitAcks).toHaveLength(1);
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "active", attempts: 1, error: expect.stringContaining("may exist") });
+    await consume(jobs, 2);
+    expect(sent).toHaveLength(1);
+  });
+
+  it("a refused create fails the attempt with Twilio's reason", async () => {
+    const ws = await newTwilioWorkspace();
+    const { batchId, jobs } = await dispatched(ws, phoneList(1));
+    twilio(() => new Response(JSON.stringify({ message: "The 'To' number is not a valid phone number." }), { status: 400 }));
+    await consume(jobs);
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "failed", outcome: "failed", error: expect.stringContaining("not a valid phone number") });
+    expect((await env.WORKSPACE_LIMITER.getByName(ws.workspaceId).snapshot()).leases).toEqual([]);
+  });
+
+  it("dials nothing after a cancel answered, and frees the slots", async () => {
+    const ws = await newTwilioWorkspace();
+    const { batchId, jobs } = await dispatched(ws, phoneList(3));
+    const sent = twilio(created);
+    const res = await call(`/v1/api/batch-calls/${batchId}`, { method: "DELETE", headers: authHeaders(ws) });
+    expect(res.status).toBe(200);
+    const result = await consume(jobs);
+    expect(result.explicitAcks).toHaveLength(3);
+    expect(sent).toEqual([]);
+    expect((await batchRow(batchId))).toMatchObject({ status: "cancelled", cancelled_count: 3, waiting_count: 0 });
+    expect((await env.WORKSPACE_LIMITER.getByName(ws.workspaceId).snapshot()).leases).toEqual([]);
+  });
+
+  it("gives a paused batch's jobs back without dialling", async () => {
+    const ws = await newTwilioWorkspace();
+    const { batchId, jobs } = await dispatched(ws, phoneList(2));
+    const sent = twilio(created);
+    expect((await call(`/v1/api/batch-calls/${batchId}/pause`, { method: "POST", headers: authHeaders(ws) })).status).toBe(200);
+    await consume(jobs);
+    expect(sent).toEqual([]);
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "waiting", attempts: 0, dispatched_attempt: 0 });
+  });
+
+  it("does not dial a number put on the do-not-call list after the upload", async () => {
+    const ws = await newTwilioWorkspace();
+    const { batchId, jobs } = await dispatched(ws, phoneList(1));
+    await call("/v1/api/dnc", {
+      method: "POST",
+      headers: { ...authHeaders(ws), "content-type": "application/json" },
+      body: JSON.stringify({ phoneNumbers: ["+12125551001"] }),
+    });
+    const sent = twilio(created);
+    await consume(jobs);
+    expect(sent).toEqual([]);
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "cancelled", attempts: 0, error: "on the do-not-call list" });
+  });
+
+  it("a dead-lettered job fails its call with a clear error", async () => {
+    const ws = await newTwilioWorkspace();
+    const { batchId, jobs } = await dispatched(ws, phoneList(1));
+    const result = await consume(jobs, 6, "call-jobs-dlq");
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "failed", outcome: "failed", error: expect.stringContaining("could not be dispatched") });
+    const status = await json(await call(`/v1/api/batch-calls/${batchId}/status`, { headers: authHeaders(ws) }));
+    expect(status).toMatchObject({ failed: 1, waiting: 0 });
+  });
+
+  it("acknowledges a malformed message without doing anything", async () => {
+    const result = await consume([{ batchId: "nope", seq: -1, attempt: 0 } as never]);
+    expect(result.explicitAcks).toHaveLength(1);
+  });
+});
