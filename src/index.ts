@@ -12,7 +12,7 @@ const app = createApp();
 export default {
   fetch: app.fetch,
 
-  async queue(batch, env): Promise<void> {
+  async queue(batch, env, _ctx): Promise<void> {
     if (batch.queue.endsWith("-dlq")) await handleDeadCallJobs(batch, env);
     else await handleCallJobs(batch, env);
   },

@@ -16,6 +16,7 @@ export function recordingQueue(failOnCall?: number) {
       calls++;
       if (calls === failOnCall) throw new Error("injected queue failure");
       for (const m of msgs) sent.push(m.body);
+      return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as unknown as QueueSendBatchResponse;
     },
   };
 }
@@ -69,3 +70,11 @@ export function phoneList(n: number, lastDigit = 1): string {
   for (let i = 0; i < n; i++) rows.push(`+1212555${String(1000 + i * 10 + lastDigit).padStart(4, "0")}`);
   return rows.join("\n");
 }
+
+/** The consumer's claim and start, without a provider: the attempt is then live. */
+export async function claimAsConsumerWould(batchId: string, seq: number, attempt: number, now: number) {
+  const { claimAttempt, beginDial } = await import("../src/db/engine.repo");
+  expect(await claimAttempt(env.DB, batchId, seq, attempt, now + 60_000)).toBe(true);
+  expect(await beginDial(env.DB, batchId, seq, attempt, now, now + 3_600_000)).toBe(true);
+}
+

@@ -109,19 +109,29 @@ export async function dueCandidates(
   return { callbacks: callbacks?.results ?? [], firsts: firsts?.results ?? [] };
 }
 
-/** Marks attempts as handed to the queue; idempotent for ones already marked. Returns the seqs now marked. */
-export async function markDispatched(db: D1Database, batchId: string, jobs: { seq: number; attempt: number }[], now: number): Promise<Set<number>> {
+/**
+ * Marks attempts as handed to the queue and returns the seqs marked. Only
+ * `replay` (finishing an interrupted tick's own outbox) accepts attempts
+ * already marked; a fresh selection marks only what nobody has marked.
+ */
+export async function markDispatched(
+  db: D1Database,
+  batchId: string,
+  jobs: { seq: number; attempt: number }[],
+  now: number,
+  replay = false,
+): Promise<Set<number>> {
   if (jobs.length === 0) return new Set();
   const { results } = await db
     .prepare(
       `UPDATE calls SET dispatched_attempt = j.attempt, dispatched_at = ?3
        FROM (SELECT value ->> 0 AS seq, value ->> 1 AS attempt FROM json_each(?2)) AS j
        WHERE calls.batch_id = ?1 AND calls.seq = j.seq AND calls.status = 'waiting' AND calls.attempts = j.attempt - 1
-         AND calls.dispatched_attempt IN (j.attempt - 1, j.attempt)
+         AND (calls.dispatched_attempt = j.attempt - 1 OR (?4 AND calls.dispatched_attempt = j.attempt))
          AND EXISTS (SELECT 1 FROM batches WHERE id = ?1 AND status = 'processing')
        RETURNING calls.seq AS seq`,
     )
-    .bind(batchId, JSON.stringify(jobs.map((j) => [j.seq, j.attempt])), now)
+    .bind(batchId, JSON.stringify(jobs.map((j) => [j.seq, j.attempt])), now, replay ? 1 : 0)
     .all<{ seq: number }>();
   return new Set(results.map((r) => r.seq));
 }

@@ -37,7 +37,7 @@ export type SchedulerState = {
 export type ArmInput = Pick<SchedulerState, "batchId" | "workspaceId" | "dueAt">;
 
 /** Jobs chosen by a tick but not yet confirmed sent: replayed first by the next tick. */
-type Outbox = { jobs: CallJob[]; marked: boolean };
+type Outbox = { jobs: CallJob[]; marked: boolean; replay?: boolean };
 
 /** Ports the tick uses, replaceable in tests (a queue that fails half-way, a fixed clock). */
 export type SchedulerPorts = { queue: Pick<Queue<CallJob>, "sendBatch">; now: () => number };
@@ -93,14 +93,26 @@ export class BatchScheduler extends DurableObject<Env> {
     if (next !== null) await this.ctx.storage.setAlarm(next);
   }
 
-  /** One pass of the batch's clock; returns when to run again, or null. */
-  async tick(): Promise<number | null> {
+  private tickChain: Promise<unknown> = Promise.resolve();
+
+  /**
+   * One pass of the batch's clock; returns when to run again, or null.
+   * Passes never overlap: an alarm and a test-driven tick (or two alarms
+   * racing an eviction) queue behind each other in this instance.
+   */
+  tick(): Promise<number | null> {
+    const run = this.tickChain.then(() => this.tickOnce());
+    this.tickChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async tickOnce(): Promise<number | null> {
     const state = await this.state();
     if (!state) return null;
     const now = this.ports.now();
     if (now < state.dueAt) return state.dueAt;
 
-    await this.flushOutbox(state);
+    await this.flushOutbox(state, true);
     const batch = await getBatchById(this.env.DB, state.batchId);
     if (!batch) return state.phase === "armed" && now - state.dueAt < 3_600_000 ? now + 5_000 : null;
     if (batch.status === "preparing") return now + 1_000;
@@ -108,7 +120,7 @@ export class BatchScheduler extends DurableObject<Env> {
       await markProcessing(this.env.DB, batch.id);
       log("info", "batch.started", { workspaceId: batch.workspace_id, batchId: batch.id });
       await this.ctx.storage.put("state", { ...state, phase: "running", dueReachedAt: now });
-      return this.tick();
+      return this.tickOnce();
     }
     if (batch.status !== "processing") {
       // paused: resume pokes us; cancelled/completed/failed: nothing more to do
@@ -216,12 +228,14 @@ export class BatchScheduler extends DurableObject<Env> {
   }
 
   /** Marks the outbox's attempts dispatched (conditionally) and sends them, a chunk at a time, forgetting each chunk once sent. */
-  private async flushOutbox(state: SchedulerState): Promise<void> {
-    const outbox = await this.ctx.storage.get<Outbox>("outbox");
-    if (!outbox || outbox.jobs.length === 0) return;
+  private async flushOutbox(state: SchedulerState, replay = false): Promise<void> {
+    const stored = await this.ctx.storage.get<Outbox>("outbox");
+    if (!stored || stored.jobs.length === 0) return;
+    const outbox = { ...stored, replay };
     let jobs = outbox.jobs;
     if (!outbox.marked) {
-      const marked = await markDispatched(this.env.DB, state.batchId, jobs, this.ports.now());
+      // `replay`: a tick that died may already have marked some of these.
+      const marked = await markDispatched(this.env.DB, state.batchId, jobs, this.ports.now(), outbox.replay === true);
       const dropped = jobs.filter((j) => !marked.has(j.seq));
       if (dropped.length) {
         await this.env.WORKSPACE_LIMITER.getByName(state.workspaceId).release(dropped.map((j) => leaseId(j.batchId, j.seq, j.attempt)));

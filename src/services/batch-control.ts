@@ -95,10 +95,12 @@ export async function retryBatch(env: Env, workspaceId: string, batchId: string,
     env.DB.prepare(
       `UPDATE calls SET status = 'waiting', due_at = 0, next_attempt_at = NULL, pass_base = attempts, dispatched_attempt = attempts, error = NULL
        WHERE batch_id = ?1 AND status = 'failed' AND outcome IN ${RETRYABLE_FINAL}
-         AND EXISTS (SELECT 1 FROM batches WHERE id = ?1 AND status = 'processing' AND pass = ?2)`,
+         AND EXISTS (SELECT 1 FROM batches WHERE id = ?1 AND status = 'processing' AND pass = ?2)
+       RETURNING seq`,
     ).bind(batchId, b.pass + 1),
   ]);
-  const requeued = calls?.meta.changes ?? 0;
+  // meta.changes would count the counter trigger's writes too
+  const requeued = calls?.results.length ?? 0;
   if (requeued > 0) {
     await env.BATCH_SCHEDULER.getByName(batchId).poke(true);
     log("info", "batch.retry", { requestId, workspaceId, batchId, requeued });

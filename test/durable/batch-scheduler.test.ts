@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { BatchScheduler } from "../../src/durable/batch-scheduler";
 import { applyCallEvent } from "../../src/services/call-events";
-import { batchRow, phoneList, recordingQueue, tick } from "../engine-helpers";
+import { batchRow, claimAsConsumerWould, phoneList, recordingQueue, tick } from "../engine-helpers";
 import { authHeaders, call, json, newWorkspace, upload } from "../helpers";
 
 const numbers = phoneList;
@@ -108,13 +108,6 @@ describe("BatchScheduler", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(false);
   });
 });
-
-/** The consumer's claim and start, without a provider: the attempt is then live. */
-export async function claimAsConsumerWould(batchId: string, seq: number, attempt: number, now: number) {
-  const { claimAttempt, beginDial } = await import("../../src/db/engine.repo");
-  expect(await claimAttempt(env.DB, batchId, seq, attempt, now + 60_000)).toBe(true);
-  expect(await beginDial(env.DB, batchId, seq, attempt, now, now + 3_600_000)).toBe(true);
-}
 
 async function finishAsConsumerWould(batchId: string, seq: number, outcome: "answered" | "no_answer") {
   const row = await env.DB.prepare("SELECT dispatched_attempt AS a FROM calls WHERE batch_id = ?1 AND seq = ?2").bind(batchId, seq).first<{ a: number }>();

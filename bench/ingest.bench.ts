@@ -1,0 +1,157 @@
+import { env } from "cloudflare:workers";
+import Papa from "papaparse";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { insertCallSlice } from "../src/db/call.repo";
+import { scanCsv } from "../src/domain/csv";
+import { toE164 } from "../src/domain/phone";
+import { json, newWorkspace, upload, type TestWorkspace } from "../test/helpers";
+import { generateCsv, type GeneratedCsv } from "./generate";
+
+/*
+ * Batch-intake benchmark, run inside workerd by `npm run bench`. Each `it`
+ * times one phase and files its numbers under a key of `results`; afterAll
+ * prints them all as one `BENCH_RESULT {json}` line for scripts/bench.mjs.
+ * A new phase (e.g. dispatch) is one more `it` writing one more key.
+ */
+
+declare module "vitest" {
+  interface ProvidedContext {
+    benchRuns: number;
+  }
+}
+
+const RUNS = inject("benchRuns");
+const COUNTRY = "US";
+
+type Section = Record<string, unknown>;
+const results: Record<string, Section> = {};
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
+
+type Timing = { medianMs: number; minMs: number; runsMs: number[]; warmupMs: number };
+
+/**
+ * One warm-up run (JIT tiering and first-use setup otherwise skew the first
+ * runs, and that drift differs per phase), then `RUNS` timed runs in sequence.
+ * `after` runs after each, untimed.
+ */
+async function timeRuns(fn: (run: number) => unknown, after?: (run: number) => unknown): Promise<Timing> {
+  const times: number[] = [];
+  for (let run = 0; run <= RUNS; run++) {
+    const start = performance.now();
+    await fn(run);
+    times.push(round(performance.now() - start));
+    await after?.(run);
+  }
+  const [warmupMs, ...runsMs] = times as [number, ...number[]];
+  return { medianMs: round(median(runsMs)), minMs: Math.min(...runsMs), runsMs, warmupMs };
+}
+
+describe("batch intake", () => {
+  let csv: GeneratedCsv;
+  let ws: TestWorkspace;
+
+  beforeAll(async () => {
+    const start = performance.now();
+    csv = generateCsv();
+    results.input = { rows: csv.rows, bytes: csv.bytes, generateMs: round(performance.now() - start), runs: RUNS };
+    ws = await newWorkspace({ name: "Bench workspace" });
+  });
+
+  afterAll(() => {
+    console.log(`BENCH_RESULT ${JSON.stringify(results)}`);
+  });
+
+  it("parseOnly: bare Papa.parse with header (the yardstick)", async () => {
+    let parsedRows = 0;
+    const timed = await timeRuns(() => {
+      const parsed = Papa.parse<Record<string, string>>(csv.text, { header: true });
+      parsedRows = parsed.data.length;
+    });
+    // Papa reports the empty line after the final newline as one more row.
+    expect(parsedRows - csv.rows).toBeLessThanOrEqual(1);
+    results.parseOnly = { ...timed, parsedRows };
+  });
+
+  it("phoneOnly: toE164 over every phone cell", async () => {
+    let valid = 0;
+    const timed = await timeRuns(() => {
+      valid = 0;
+      for (const phone of csv.phones) if (toE164(phone, COUNTRY) !== null) valid++;
+    });
+    expect(valid).toBe(csv.rows);
+    results.phoneOnly = timed;
+  });
+
+  it("scanOnly: scanCsv with a no-op sink", async () => {
+    const blob = new Blob([csv.text], { type: "text/csv" });
+    let validRows = 0;
+    const timed = await timeRuns(async () => {
+      const scan = await scanCsv(blob.stream(), { defaultCountry: COUNTRY, stopOnInvalid: true }, async () => {});
+      if (!scan.ok) throw new Error(scan.message);
+      expect(scan.summary.invalidRows, JSON.stringify(scan.summary.errors.slice(0, 5))).toBe(0);
+      validRows = scan.summary.validRows;
+    });
+    expect(validRows).toBe(csv.rows);
+    results.scanOnly = timed;
+  });
+
+  it("insertOnly: the D1 slice inserts alone", async () => {
+    // The exact slices intake would write, collected once, then replayed.
+    const slices: string[] = [];
+    const scan = await scanCsv(new Blob([csv.text]).stream(), { defaultCountry: COUNTRY, stopOnInvalid: true }, async (slice) => {
+      slices.push(slice);
+    });
+    expect(scan.ok).toBe(true);
+    // calls.batch_id has no foreign key, so no batch row is needed. The rows
+    // are deleted again so they do not grow the table the ingest runs write to.
+    const batchId = (run: number) => `batch_benchinsert${run}`;
+    const timed = await timeRuns(
+      async (run) => {
+        let inserted = 0;
+        for (const slice of slices) inserted += await insertCallSlice(env.DB, batchId(run), slice, null);
+        expect(inserted).toBe(csv.rows);
+      },
+      (run) => env.DB.prepare("DELETE FROM calls WHERE batch_id = ?1").bind(batchId(run)).run(),
+    );
+    results.insertOnly = { ...timed, slices: slices.length };
+  });
+
+  it("storeOnly: the R2 put of the file alone", async () => {
+    const blob = new Blob([csv.text], { type: "text/csv" });
+    const key = (run: number) => `bench/store-only-${run}.csv`;
+    const timed = await timeRuns(
+      (run) => env.CSV_BUCKET.put(key(run), blob, { httpMetadata: { contentType: "text/csv" } }),
+      (run) => env.CSV_BUCKET.delete(key(run)),
+    );
+    results.storeOnly = timed;
+  });
+
+  it("ingest: POST /v1/api/batch-calls to its 201", async () => {
+    const blob = new Blob([csv.text], { type: "text/csv" });
+    // Same intake path as "start now", but the batches stay armed instead of
+    // dialling in the background while the later runs are timed.
+    const scheduledAt = new Date(Date.now() + 24 * 3600 * 1000).toISOString();
+    const timed = await timeRuns(async () => {
+      const res = await upload(ws, blob, { scheduledAt });
+      const body = await json(res);
+      if (res.status !== 201) throw new Error(`upload: ${res.status} ${JSON.stringify(body).slice(0, 1000)}`);
+      expect(body).toMatchObject({ totalCalls: csv.rows, duplicatesRemoved: 0, invalidRows: 0, status: "queued" });
+    });
+    results.ingest = {
+      rows: csv.rows,
+      bytes: csv.bytes,
+      medianMs: timed.medianMs,
+      rowsPerSec: Math.round(csv.rows / (timed.medianMs / 1000)),
+      minMs: timed.minMs,
+      runsMs: timed.runsMs,
+      warmupMs: timed.warmupMs,
+    };
+  });
+});

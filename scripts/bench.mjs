@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+/**
+ * npm run bench: runs bench/*.bench.ts inside workerd (vitest pool), picks up
+ * its BENCH_RESULT line, prints a table and, as the very last line, one JSON
+ * object. Every section the bench reports with a medianMs (ingest,
+ * parseOnly, …, and any added later such as dispatch) gets a table row and
+ * goes into the JSON unchanged.
+ *
+ * BENCH_RUNS sets the timed runs per phase (default 5, after one warm-up); BENCH_TIMEOUT_MS stops a
+ * run that hangs (default 30 minutes).
+ */
+import { spawn } from "node:child_process";
+import os from "node:os";
+
+const MARKER = "BENCH_RESULT ";
+const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS) || 30 * 60 * 1000;
+// Sections that lead the JSON and the table; the rest follow in the bench's order.
+const LEADING = ["ingest", "parseOnly"];
+
+function runVitest() {
+  return new Promise((resolve) => {
+    // Its own process group, so a timeout can stop npx, vitest and workerd together.
+    const child = spawn("npx", ["vitest", "run", "--config", "vitest.bench.config.ts"], {
+      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    let output = "";
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {}
+    }, TIMEOUT_MS);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, timedOut, output: output.replace(/\x1b\[[0-9;]*m/g, "") });
+    });
+  });
+}
+
+function fail(message, output) {
+  if (output) process.stderr.write(`${output.split("\n").slice(-80).join("\n")}\n`);
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(1);
+}
+
+const fmt = (n, digits = 0) => n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+function table(headers, rows) {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+process.stderr.write("bench: running bench/*.bench.ts in workerd…\n");
+const started = Date.now();
+const run = await runVitest();
+if (run.timedOut) fail(`timed out after ${TIMEOUT_MS} ms`, run.output);
+const found = run.output.match(/^BENCH_RESULT (.*)$/m);
+if (run.code !== 0) fail(`vitest exited with ${run.code ?? run.signal}`, run.output);
+if (!found) fail(`no ${MARKER.trim()} line in the vitest output`, run.output);
+
+const raw = JSON.parse(found[1]);
+const { input = {}, ...sections } = raw;
+const timed = Object.keys(sections).filter((k) => typeof sections[k]?.medianMs === "number");
+const order = [...LEADING.filter((k) => timed.includes(k)), ...timed.filter((k) => !LEADING.includes(k))];
+
+const cpus = os.cpus();
+const machine = {
+  cpu: cpus[0]?.model ?? "unknown",
+  cores: cpus.length,
+  node: process.version,
+  platform: `${process.platform}-${process.arch}`,
+  memGiB: Math.round(os.totalmem() / 2 ** 30),
+};
+
+const parseMs = sections.parseOnly?.medianMs;
+const rows = input.rows ?? sections.ingest?.rows;
+const ratio = {};
+for (const k of order) if (k !== "parseOnly" && parseMs) ratio[`${k}/parseOnly`] = Math.round((sections[k].medianMs / parseMs) * 100) / 100;
+
+console.log("");
+console.log(`Batch intake benchmark: ${fmt(rows)} rows, ${fmt(input.bytes)} bytes (${(input.bytes / 2 ** 20).toFixed(2)} MiB), median of ${input.runs} timed runs per phase after 1 warm-up`);
+console.log(`Machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node} (${machine.platform}); bench took ${fmt((Date.now() - started) / 1000, 1)} s`);
+console.log("");
+console.log(
+  table(
+    ["phase", "median ms", "rows/s", "× parseOnly", "min ms", "warm-up ms", "runs ms"],
+    order.map((k) => {
+      const s = sections[k];
+      return [
+        k,
+        fmt(s.medianMs, 1),
+        rows ? fmt(rows / (s.medianMs / 1000)) : "-",
+        parseMs ? `${(s.medianMs / parseMs).toFixed(2)}×` : "-",
+        typeof s.minMs === "number" ? fmt(s.minMs) : "-",
+        typeof s.warmupMs === "number" ? fmt(s.warmupMs) : "-",
+        (s.runsMs ?? []).map((ms) => fmt(ms)).join(" / "),
+      ];
+    }),
+  ),
+);
+console.log("");
+
+const result = {};
+for (const k of order) result[k] = sections[k];
+for (const k of Object.keys(sections)) if (!(k in result)) result[k] = sections[k];
+Object.assign(result, { input, ratio, machine });
+console.log(JSON.stringify(result));

@@ -1,0 +1,156 @@
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { signWebhook, twilioSignature, verifyTwilioSignature } from "../../src/lib/signing";
+import { batchRow, callRow, consume, dispatched, phoneList } from "../engine-helpers";
+import { authHeaders, call, json, newTwilioWorkspace, newWorkspace } from "../helpers";
+
+afterEach(() => vi.restoreAllMocks());
+
+const BASE = "https://calls.example.test";
+
+async function twilioStatus(batchId: string, seq: number, attempt: number, params: Record<string, string>, opts: { forge?: boolean } = {}) {
+  const path = `/v1/webhooks/twilio/status?callId=call_${batchId.slice(6)}_${seq}&attempt=${attempt}`;
+  const entries = Object.entries({ AccountSid: "ACtest", CallSid: "CA1", ...params });
+  const signature = await twilioSignature(opts.forge ? "not-the-token" : "twilio-test-token", BASE + path, entries);
+  return call(path, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature },
+    body: new URLSearchParams(entries).toString(),
+  });
+}
+
+/** A call dialled through Twilio and now active (attempt 1). */
+async function activeTwilioCall(csv = phoneList(1), fields: Record<string, string> = {}) {
+  const ws = await newTwilioWorkspace();
+  const { batchId, jobs, due } = await dispatched(ws, csv, fields);
+  vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response(JSON.stringify({ sid: "CA1" }), { status: 201 }));
+  await consume(jobs);
+  vi.restoreAllMocks();
+  return { ws, batchId, due };
+}
+
+describe("Twilio signatures", () => {
+  it("match Twilio's published example", async () => {
+    const params: [string, string][] = [
+      ["CallSid", "CA1234567890ABCDE"],
+      ["Caller", "+14158675310"],
+      ["Digits", "1234"],
+      ["From", "+14158675310"],
+      ["To", "+18005551212"],
+    ];
+    expect(await twilioSignature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", params)).toBe("GvWf1cFY/Q7PnoempGyD5oXAezc=");
+    expect(await verifyTwilioSignature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", params, "GvWf1cFY/Q7PnoempGyD5oXAezc=")).toBe(true);
+    expect(await verifyTwilioSignature("12345", "https://mycompany.com/myapp.php?foo=1&bar=3", params, "GvWf1cFY/Q7PnoempGyD5oXAezc=")).toBe(false);
+  });
+});
+
+describe("POST /v1/webhooks/twilio/status", () => {
+  it("records the final status of the active attempt", async () => {
+    const { ws, batchId } = await activeTwilioCall();
+    const res = await twilioStatus(batchId, 0, 1, { CallStatus: "completed", CallDuration: "42" });
+    expect(res.status).toBe(204);
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "completed", outcome: "answered", duration: 42 });
+    const status = await json(await call(`/v1/api/batch-calls/${batchId}/status`, { headers: authHeaders(ws) }));
+    expect(status).toMatchObject({ completed: 1, active: 0, averageCallDuration: 42 });
+  });
+
+  it("maps answering-machine detection to voicemail", async () => {
+    const { batchId } = await activeTwilioCall();
+    await twilioStatus(batchId, 0, 1, { CallStatus: "completed", CallDuration: "20", AnsweredBy: "machine_end_beep" });
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "completed", outcome: "voicemail" });
+  });
+
+  it("refuses a forged signature with 403 and changes nothing", async () => {
+    const { batchId } = await activeTwilioCall();
+    const res = await twilioStatus(batchId, 0, 1, { CallStatus: "completed" }, { forge: true });
+    expect(res.status).toBe(403);
+    expect(await json(res)).toMatchObject({ code: "forbidden" });
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "active", outcome: null });
+    const unsigned = await call(`/v1/webhooks/twilio/status?callId=call_${batchId.slice(6)}_0&attempt=1`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "CallStatus=completed",
+    });
+    expect(unsigned.status).toBe(403);
+  });
+
+  it("acknowledges duplicated and out-of-order events without changing the result", async () => {
+    const { ws, batchId } = await activeTwilioCall();
+    expect((await twilioStatus(batchId, 0, 1, { CallStatus: "completed", CallDuration: "30" })).status).toBe(204);
+    const counters = await batchRow(batchId);
+    expect((await twilioStatus(batchId, 0, 1, { CallStatus: "completed", CallDuration: "30" })).status).toBe(204);
+    expect((await twilioStatus(batchId, 0, 1, { CallStatus: "ringing" })).status).toBe(204);
+    expect((await twilioStatus(batchId, 0, 1, { CallStatus: "no-answer" })).status).toBe(204);
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "completed", outcome: "answered", duration: 30 });
+    expect(await batchRow(batchId)).toEqual(counters);
+    const status = await json(await call(`/v1/api/batch-calls/${batchId}/status`, { headers: authHeaders(ws) }));
+    expect(status).toMatchObject({ completed: 1, failed: 0 });
+  });
+
+  it("ignores a late event for an earlier attempt", async () => {
+    const { batchId } = await activeTwilioCall(phoneList(1), {
+      smartCallbackConfig: JSON.stringify({ enabled: true, maxAttempts: 3, gaps: [{ minutes: 5 }] }),
+    });
+    await twilioStatus(batchId, 0, 1, { CallStatus: "busy" });
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "waiting", outcome: "busy", attempts: 1 });
+    await twilioStatus(batchId, 0, 1, { CallStatus: "completed", CallDuration: "9" });
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "waiting", outcome: "busy" });
+  });
+
+  it("404s an unknown call and 400s an unknown status", async () => {
+    const { batchId } = await activeTwilioCall();
+    expect((await twilioStatus("batch_ffffffffffff", 0, 1, { CallStatus: "completed" })).status).toBe(404);
+    expect((await twilioStatus(batchId, 0, 1, { CallStatus: "exploded" })).status).toBe(400);
+  });
+});
+
+describe("webhook provider", () => {
+  const secret = "whsec_dGVzdC1kaWFsLXdlYmhvb2stc2VjcmV0LTMyYnl0ZXM=";
+
+  it("POSTs a signed dial request and accepts signed status reports", async () => {
+    const ws = await newWorkspace({ rateLimits: { callsPerSecond: 5, maxConcurrentCalls: 5 } });
+    const agent = await json(
+      await call("/v1/api/agents", {
+        method: "POST",
+        headers: { ...authHeaders(ws), "content-type": "application/json" },
+        body: JSON.stringify({ name: "Hook", provider: "webhook", dialUrl: "https://dialer.example.test/dial" }),
+      }),
+    );
+    const { batchId, jobs } = await dispatched({ ...ws, agentId: agent.agentId }, "phone_number,first_name,plan\n+12125551001,Ann,gold\n");
+    const seen: Request[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+      seen.push(new Request(input, init));
+      return new Response(JSON.stringify({ id: "remote-1" }), { status: 200 });
+    });
+    await consume(jobs);
+    expect(seen).toHaveLength(1);
+    const req = seen[0]!;
+    const body = await req.text();
+    const callId = `call_${batchId.slice(6)}_0`;
+    expect(req.url).toBe("https://dialer.example.test/dial");
+    expect(JSON.parse(body)).toEqual({
+      callId,
+      attempt: 1,
+      to: "+12125551001",
+      from: null,
+      agentId: agent.agentId,
+      variables: { plan: "gold" },
+      statusUrl: `${BASE}/v1/webhooks/dial/status`,
+    });
+    const expected = await signWebhook(secret, req.headers.get("webhook-id")!, body, Number(req.headers.get("webhook-timestamp")));
+    expect(req.headers.get("webhook-signature")).toBe(expected["webhook-signature"]);
+    vi.restoreAllMocks();
+
+    const report = JSON.stringify({ callId, attempt: 1, status: "no_answer" });
+    const bad = await call("/v1/webhooks/dial/status", { method: "POST", headers: { "content-type": "application/json", ...(await signWebhook("whsec_AAAA", "e1", report)) }, body: report });
+    expect(bad.status).toBe(403);
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "active" });
+    const good = await call("/v1/webhooks/dial/status", { method: "POST", headers: { "content-type": "application/json", ...(await signWebhook(secret, "e2", report)) }, body: report });
+    expect(good.status).toBe(204);
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "failed", outcome: "no_answer", provider_call_id: "remote-1" });
+    const old = await signWebhook(secret, "e3", report, Math.floor(Date.now() / 1000) - 3600);
+    expect((await call("/v1/webhooks/dial/status", { method: "POST", headers: { "content-type": "application/json", ...old }, body: report })).status).toBe(403);
+  });
+});
+
+void env;

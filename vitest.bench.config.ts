@@ -1,0 +1,22 @@
+import { defineConfig, type ViteUserConfig } from "vitest/config";
+import base from "./vitest.config.js";
+
+/**
+ * The test config's workerd setup (bindings, migrations) with only the
+ * bench files included. `npm run bench` runs this as an ordinary test run,
+ * not vitest's bench mode, so the timings come from inside workerd.
+ */
+export default defineConfig(async (configEnv) => {
+  const config: ViteUserConfig = typeof base === "function" ? await base(configEnv) : await base;
+  return {
+    ...config,
+    test: {
+      ...config.test,
+      // Replaced, not merged: mergeConfig would append to test/**/*.test.ts.
+      include: ["bench/**/*.bench.ts"],
+      testTimeout: 600_000,
+      hookTimeout: 600_000,
+      provide: { benchRuns: Math.max(1, Number(process.env.BENCH_RUNS) || 5) },
+    },
+  };
+});
