@@ -16,6 +16,9 @@ ALTER TABLE calls ADD COLUMN lease_expires_at INTEGER;
 -- Callbacks and window-deferred calls only (first attempts have due_at = 0),
 -- so intake's bulk insert pays nothing for this index.
 CREATE INDEX calls_due ON calls(batch_id, due_at) WHERE status = 'waiting' AND due_at > 0;
+CREATE INDEX calls_active ON calls(batch_id, lease_expires_at) WHERE status = 'active';
+CREATE INDEX calls_dispatched ON calls(batch_id, dispatched_at) WHERE status = 'waiting' AND dispatched_attempt > attempts;
+CREATE INDEX calls_recent ON calls(batch_id, end_time) WHERE end_time IS NOT NULL;
 
 ALTER TABLE batches ADD COLUMN pass INTEGER NOT NULL DEFAULT 1;
 

@@ -53,24 +53,15 @@ export async function countDncInSlice(db: D1Database, workspaceId: string, rowsJ
 
 export type CallFilter = CallStatus | "all";
 
-export async function listCalls(
-  db: D1Database,
-  batchId: string,
-  filter: CallFilter,
-  limit: number,
-  offset: number,
-): Promise<{ rows: CallRow[]; total: number }> {
+/**
+ * A page of calls in file order. Pages walk the primary key; the totals
+ * come from the batch's counters, so no page ever counts rows.
+ */
+export async function listCalls(db: D1Database, batchId: string, filter: CallFilter, limit: number, offset: number): Promise<CallRow[]> {
   const status = filter === "all" ? null : filter;
-  // Two shapes of WHERE so the (batch_id, status, seq) index serves a filtered page.
   const where = status ? "batch_id = ?1 AND status = ?2" : "batch_id = ?1 AND ?2 IS NULL";
-  const [rows, total] = await db.batch([
-    db.prepare(`SELECT * FROM calls WHERE ${where} ORDER BY seq LIMIT ?3 OFFSET ?4`).bind(batchId, status, limit, offset),
-    db.prepare(`SELECT count(*) AS n FROM calls WHERE ${where}`).bind(batchId, status),
-  ]);
-  return {
-    rows: (rows?.results ?? []) as CallRow[],
-    total: (total?.results?.[0] as { n: number } | undefined)?.n ?? 0,
-  };
+  const { results } = await db.prepare(`SELECT * FROM calls WHERE ${where} ORDER BY seq LIMIT ?3 OFFSET ?4`).bind(batchId, status, limit, offset).all<CallRow>();
+  return results;
 }
 
 /** The most recently finished calls of a batch, newest first. */

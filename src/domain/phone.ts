@@ -91,17 +91,21 @@ function hasNumberType(nsn: string, p: Plan): boolean {
   return false;
 }
 
-/** Same decision as libphonenumber's getCountryByCallingCode. */
-function countryFor(cc: string, nsn: string): string | undefined {
+/**
+ * Same decision as libphonenumber's getCountryByCallingCode. `typed` says
+ * the country was chosen because the number matched one of its types, i.e.
+ * it is already known to be valid there.
+ */
+function countryFor(cc: string, nsn: string): { country: string; typed: boolean } | undefined {
   const countries = metadata.getCountryCodesForCallingCode(cc);
   if (!countries) return undefined;
-  if (countries.length === 1) return countries[0];
+  if (countries.length === 1) return { country: countries[0]!, typed: false };
   for (const c of countries) {
     const p = plan(c);
     if (p.leadingDigits) {
-      if (nsn.search(p.leadingDigits) === 0) return c;
+      if (nsn.search(p.leadingDigits) === 0) return { country: c, typed: false };
     } else if (hasNumberType(nsn, p)) {
-      return c;
+      return { country: c, typed: true };
     }
   }
   return undefined;
@@ -112,10 +116,12 @@ function countryFor(cc: string, nsn: string): string | undefined {
  * else the default country for a national number, else the calling code's main country.
  */
 function isValidNsn(cc: string, nsn: string, nationalDefault: string | undefined): boolean {
-  const country = countryFor(cc, nsn) ?? nationalDefault ?? metadata.getCountryCodesForCallingCode(cc)?.[0];
+  const found = countryFor(cc, nsn);
+  const country = found?.country ?? nationalDefault ?? metadata.getCountryCodesForCallingCode(cc)?.[0];
   if (!country) return false;
   const p = plan(country);
-  return p.hasTypes ? hasNumberType(nsn, p) : p.nationalNumber.test(nsn);
+  if (!p.hasTypes) return p.nationalNumber.test(nsn);
+  return found?.typed === true || hasNumberType(nsn, p);
 }
 
 function callingCodeOf(country: string): string {

@@ -262,7 +262,15 @@ export function batchCallRoutes() {
     async (c) => {
       const { page, limit, status } = c.req.valid("query");
       const b = await requireBatch(c.env.DB, c.get("workspaceId"), c.req.valid("param").batchId);
-      const { rows, total } = await listCalls(c.env.DB, b.id, status, limit, (page - 1) * limit);
+      const rows = await listCalls(c.env.DB, b.id, status, limit, (page - 1) * limit);
+      const total = {
+        all: b.total_calls,
+        waiting: b.waiting_count,
+        active: b.active_count,
+        completed: b.completed_count,
+        failed: b.failed_count,
+        cancelled: b.cancelled_count,
+      }[status];
       const columns = JSON.parse(b.columns) as string[];
       return c.json(
         {

@@ -199,7 +199,6 @@ async function createBatch(env: Env, ctx: Ctx, file: File, opts: BatchOptions): 
   const csvKey = `workspaces/${ctx.workspaceId}/batches/${batchId}/input.csv`;
   const logFields = { requestId: ctx.requestId, workspaceId: ctx.workspaceId, batchId };
   let armed = false;
-  let stored = false;
   await insertPreparingBatch(env.DB, {
     id: batchId,
     workspaceId: ctx.workspaceId,
@@ -215,6 +214,13 @@ async function createBatch(env: Env, ctx: Ctx, file: File, opts: BatchOptions): 
     createdAt: new Date().toISOString(),
   });
 
+  // The raw file goes to R2 while the rows are checked and written: on the
+  // common path they overlap; on any failure the rollback deletes it.
+  const storing = env.CSV_BUCKET.put(csvKey, file, {
+    httpMetadata: { contentType: "text/csv" },
+    customMetadata: { workspaceId: ctx.workspaceId, batchId, fileName: file.name.slice(0, 200) },
+  });
+  storing.catch(() => undefined); // observed below; never an unhandled rejection
   try {
     let inserted = 0;
     const scan = await scanCsv(file.stream(), scanOpts, async (json) => {
@@ -224,12 +230,7 @@ async function createBatch(env: Env, ctx: Ctx, file: File, opts: BatchOptions): 
     const s = scan.summary;
     const problem = checkSummary(s, opts, inserted);
     if (problem) throw problem;
-
-    await env.CSV_BUCKET.put(csvKey, file, {
-      httpMetadata: { contentType: "text/csv" },
-      customMetadata: { workspaceId: ctx.workspaceId, batchId, fileName: file.name.slice(0, 200) },
-    });
-    stored = true;
+    await storing;
     const dueAt = opts.scheduledAt?.getTime() ?? Date.now();
     await env.BATCH_SCHEDULER.getByName(batchId).arm({ batchId, workspaceId: ctx.workspaceId, dueAt });
     armed = true;
@@ -249,7 +250,8 @@ async function createBatch(env: Env, ctx: Ctx, file: File, opts: BatchOptions): 
       },
     };
   } catch (err) {
-    await rollback(env, batchId, csvKey, stored, armed, logFields);
+    await storing.catch(() => undefined); // let the put settle, so the delete comes after it
+    await rollback(env, batchId, csvKey, true, armed, logFields);
     if (err instanceof ApiError) throw err;
     log("error", "batch.create_failed", { ...logFields, error: String(err) });
     throw new ApiError("batch_start_failed", "The batch could not be prepared or started; nothing was created. Try again.");
