@@ -12,7 +12,7 @@ import type { CountryCode } from "libphonenumber-js/min";
  * the two paths agree on a wide corpus.
  */
 
-const SIMPLE_SHAPE = /^\+?[0-9][0-9 ().-]*$/;
+const SIMPLE_SHAPE = /^\+?[0-9 ().-]+$/;
 const NON_DIGITS = /[^0-9]/g;
 const FIXED_LINE = "FIXED_LINE";
 // libphonenumber's order of non-fixed-line types (getNumberType).
