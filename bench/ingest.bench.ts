@@ -154,4 +154,74 @@ describe("batch intake", () => {
       warmupMs: timed.warmupMs,
     };
   });
+  it("dispatch: two immediate batches under a 20 calls/s workspace limit", async () => {
+    // Simulated provider with SIM_CALL_SECONDS = 0 (the test bindings), so the
+    // workspace's rate, not call length, is what limits the pace.
+    const limits = { callsPerSecond: 20, maxConcurrentCalls: 50 };
+    const dws = await newWorkspace({ name: "Dispatch bench", rateLimits: limits });
+    const perBatch = 150;
+    const csvFor = (prefix: number) =>
+      ["phone_number", ...Array.from({ length: perBatch }, (_, i) => `+1212${prefix}${String(i * 10 + (i % 5)).padStart(4, "0")}`)].join("\n");
+    const limiter = env.WORKSPACE_LIMITER.getByName(dws.workspaceId);
+    let maxLeases = 0;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        maxLeases = Math.max(maxLeases, (await limiter.snapshot()).leases.length);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const t0 = Date.now();
+    const responses = await Promise.all([upload(dws, csvFor(555), { scheduledAt: "" }), upload(dws, csvFor(556), { scheduledAt: "" })]);
+    const accepted = Date.now();
+    const ids: string[] = [];
+    for (const res of responses) {
+      expect(res.status).toBe(201);
+      ids.push((await json(res)).batchId);
+    }
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const rows = await env.DB.prepare("SELECT count(*) AS n FROM batches WHERE id IN (?1, ?2) AND status = 'completed'").bind(ids[0], ids[1]).first<{ n: number }>();
+      if (rows?.n === 2) break;
+      if (Date.now() > deadline) throw new Error("dispatch bench: batches did not complete in 120 s");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    watching = false;
+    await watcher;
+    const { results: calls } = await env.DB.prepare("SELECT batch_id, start_time, end_time FROM calls WHERE batch_id IN (?1, ?2) ORDER BY start_time")
+      .bind(ids[0], ids[1])
+      .all<{ batch_id: string; start_time: number; end_time: number }>();
+    const starts = calls.map((c) => c.start_time);
+    let worstWindow = 0;
+    for (let i = 0, j = 0; i < starts.length; i++) {
+      while (starts[j]! < starts[i]! - 999) j++;
+      worstWindow = Math.max(worstWindow, i - j + 1);
+    }
+    // concurrency from the calls' own [start, end] intervals
+    const events = calls.flatMap((c) => [[c.start_time, 1], [c.end_time, -1]] as [number, number][]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    let live = 0;
+    let maxConcurrent = 0;
+    for (const [, d] of events) maxConcurrent = Math.max(maxConcurrent, (live += d));
+    const spanMs = starts.at(-1)! - starts[0]!;
+    const perBatchRate = ids.map((id) => {
+      const s = calls.filter((c) => c.batch_id === id).map((c) => c.start_time);
+      return Math.round(((s.length - 1) / ((s.at(-1)! - s[0]!) / 1000)) * 10) / 10;
+    });
+    results.dispatch = {
+      calls: calls.length,
+      batches: 2,
+      callsPerSecondLimit: limits.callsPerSecond,
+      maxConcurrentLimit: limits.maxConcurrentCalls,
+      achievedStartsPerSec: Math.round(((starts.length - 1) / (spanMs / 1000)) * 100) / 100,
+      worstStartsInOneSecond: worstWindow,
+      maxConcurrentObserved: maxConcurrent,
+      maxLeasesObserved: maxLeases,
+      limitViolations: Math.max(0, worstWindow - limits.callsPerSecond) + Math.max(0, maxLeases - limits.maxConcurrentCalls),
+      firstDialAfter201Ms: starts[0]! - accepted,
+      uploadMs: accepted - t0,
+      perBatchStartsPerSec: perBatchRate,
+      totalMs: Date.now() - accepted,
+    };
+    expect(calls).toHaveLength(2 * perBatch);
+  });
 });

@@ -106,6 +106,26 @@ console.log(
 );
 console.log("");
 
+if (sections.dispatch) {
+  const d = sections.dispatch;
+  console.log(`Dispatch: ${d.calls} calls in ${d.batches} batches at once, workspace limit ${d.callsPerSecondLimit} calls/s and ${d.maxConcurrentLimit} concurrent, simulated calls of 0 s`);
+  console.log("");
+  console.log(
+    table(
+      ["measure", "value"],
+      [
+        ["achieved starts/s", `${d.achievedStartsPerSec} (limit ${d.callsPerSecondLimit})`],
+        ["worst starts in any 1 s window", String(d.worstStartsInOneSecond)],
+        ["max concurrent calls observed", `${d.maxConcurrentObserved} (leases held: ${d.maxLeasesObserved}, limit ${d.maxConcurrentLimit})`],
+        ["limit violations", String(d.limitViolations)],
+        ["201 → first dial", `${fmt(d.firstDialAfter201Ms)} ms`],
+        ["per-batch starts/s", d.perBatchStartsPerSec.join(" / ")],
+      ],
+    ),
+  );
+  console.log("");
+}
+
 const result = {};
 for (const k of order) result[k] = sections[k];
 for (const k of Object.keys(sections)) if (!(k in result)) result[k] = sections[k];

@@ -14,7 +14,8 @@ export type ReserveInput = {
 };
 export type ReserveResult = { granted: string[]; retryAfterMs: number };
 
-export type StartResult = { ok: true } | { ok: false; waitMs: number } | { ok: false; noLease: true };
+/** `at`: the start time recorded in the window, which the call keeps as its startTime. */
+export type StartResult = { ok: true; at: number } | { ok: false; waitMs: number } | { ok: false; noLease: true };
 
 /** A batch counts as competing for capacity while it asked within this long. */
 const DEMAND_MS = 5_000;
@@ -106,7 +107,7 @@ export class WorkspaceLimiter extends DurableObject<Env> {
     }
     this.sql.exec("INSERT INTO starts (at) VALUES (?)", now);
     this.sql.exec("UPDATE leases SET started_at = ?, expires_at = ? WHERE id = ?", now, now + input.callLeaseMs, input.leaseId);
-    return { ok: true };
+    return { ok: true, at: now };
   }
 
   /** Frees a slot; releasing twice, or a lapsed lease, is harmless. */

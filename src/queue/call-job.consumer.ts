@@ -84,9 +84,14 @@ export async function processCallJob(env: Env, job: CallJob, deliveries: number,
 
   // The rate gate: wait for a start slot in the workspace's one-second window.
   let waited = 0;
+  let startedAt: number;
   for (;;) {
     const gate = await limiter.start({ leaseId: lease, callsPerSecond: ctx.limits.callsPerSecond, callLeaseMs: cfg.callLeaseMs });
-    if (gate.ok) break;
+    if (gate.ok) {
+      // The start the limiter counted is the call's start: the window it checked is the one reported.
+      startedAt = gate.at;
+      break;
+    }
     if ("noLease" in gate || waited >= MAX_GATE_WAIT_MS) {
       // The reservation lapsed (or the queue is far behind): hand the attempt back untouched.
       await unclaimAttempt(env.DB, batchId, seq, attempt, true);
@@ -97,8 +102,7 @@ export async function processCallJob(env: Env, job: CallJob, deliveries: number,
     waited += gate.waitMs;
   }
 
-  const now = Date.now();
-  if (!(await beginDial(env.DB, batchId, seq, attempt, now, now + cfg.callLeaseMs))) {
+  if (!(await beginDial(env.DB, batchId, seq, attempt, startedAt, startedAt + cfg.callLeaseMs))) {
     // Paused or cancelled while this job waited: nothing is dialled.
     const batch = await getBatchById(env.DB, batchId);
     if (batch?.status === "cancelled") {
