@@ -74,7 +74,6 @@ CREATE TABLE calls (
   batch_id        TEXT NOT NULL,
   seq             INTEGER NOT NULL,
   phone_number    TEXT NOT NULL,
-  row_number      INTEGER NOT NULL,
   -- every CSV value of the row, verbatim, as a JSON array aligned with batches.columns
   metadata        TEXT NOT NULL,
   status          TEXT NOT NULL DEFAULT 'waiting' CHECK (status IN ('waiting', 'active', 'completed', 'failed', 'cancelled')),

@@ -6,7 +6,6 @@ export type CallRow = {
   batch_id: string;
   seq: number;
   phone_number: string;
-  row_number: number;
   metadata: string;
   status: CallStatus;
   outcome: string | null;
@@ -19,22 +18,22 @@ export type CallRow = {
 };
 
 /**
- * Inserts a slice of call rows from one JSON parameter: `[[seq, e164, line, [values…]], …]`.
+ * Inserts a slice of call rows from one JSON parameter: `[[seq, e164, [values…]], …]`.
  * One bound parameter carries thousands of rows, so D1's 100-parameter limit
  * never binds and a slice is one statement. With `workspaceId`, numbers on
  * that workspace's do-not-call list are left out; the return value is how
  * many rows were written.
  */
 export async function insertCallSlice(db: D1Database, batchId: string, rowsJson: string, dncWorkspaceId: string | null): Promise<number> {
-  const select = `SELECT ?1, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value -> 3 FROM json_each(?2) AS j`;
+  const select = `SELECT ?1, j.value ->> 0, j.value ->> 1, j.value -> 2 FROM json_each(?2) AS j`;
   const stmt = dncWorkspaceId
     ? db
         .prepare(
-          `INSERT INTO calls (batch_id, seq, phone_number, row_number, metadata) ${select}
+          `INSERT INTO calls (batch_id, seq, phone_number, metadata) ${select}
            WHERE NOT EXISTS (SELECT 1 FROM dnc WHERE dnc.workspace_id = ?3 AND dnc.phone_number = j.value ->> 1)`,
         )
         .bind(batchId, rowsJson, dncWorkspaceId)
-    : db.prepare(`INSERT INTO calls (batch_id, seq, phone_number, row_number, metadata) ${select}`).bind(batchId, rowsJson);
+    : db.prepare(`INSERT INTO calls (batch_id, seq, phone_number, metadata) ${select}`).bind(batchId, rowsJson);
   const res = await stmt.run();
   return res.meta.changes;
 }

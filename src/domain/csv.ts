@@ -25,7 +25,7 @@ export type CsvScanOptions = {
 
 /**
  * Receives valid, de-duplicated rows in slices: a JSON array text of
- * `[seq, e164, line, [values…]]` entries and its row count. Awaited before
+ * `[seq, e164, [values…]]` entries and its row count. Awaited before
  * the next slice is handed over, so at most one slice is in flight.
  */
 export type SliceSink = (sliceJson: string, rows: number) => Promise<void>;
@@ -99,7 +99,7 @@ export async function scanCsv(stream: ReadableStream<Uint8Array>, opts: CsvScanO
   let nlChar = "\n";
   let buffer = "";
   let done = false;
-  let line = 1; // file line of the next record
+  let line = 1; // file line where the next chunk starts
   let dataRows = 0;
   let invalidRows = 0;
   let duplicates = 0;
@@ -150,16 +150,32 @@ export async function scanCsv(stream: ReadableStream<Uint8Array>, opts: CsvScanO
 
     const parsed = parser.parse(buffer, 0, !done) as { data: string[][]; errors: { row: number; message: string }[]; meta: { cursor: number } };
     const consumed = parsed.meta.cursor;
-    const mayEmbedNewlines = buffer.lastIndexOf('"', consumed) !== -1;
+    const rows = parsed.data;
+    // File line numbers are only needed for invalid rows: the chunk's first
+    // line is known, and a row's own line is worked out only when asked.
+    const chunkLine = line;
+    const breaks = countChar(buffer.slice(0, consumed), nlChar);
+    line += breaks;
+    let lineStarts: number[] | null = null;
+    const lineOf = (index: number): number => {
+      // Every row but the file's last ends in a line break; any extra break sits inside a quoted field.
+      if (breaks === (done ? rows.length - 1 : rows.length)) return chunkLine + index;
+      if (!lineStarts) {
+        lineStarts = [];
+        let at = chunkLine;
+        for (const r of rows) {
+          lineStarts.push(at);
+          at++;
+          for (const f of r) if (f.length > 0) at += countChar(f, nlChar);
+        }
+      }
+      return lineStarts[index]!;
+    };
     buffer = buffer.slice(consumed);
     const badQuotes = new Set(parsed.errors.map((e) => e.row));
 
-    const rows = parsed.data;
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
-      const rowLine = line;
-      line++;
-      if (mayEmbedNewlines) for (const f of row) if (f.length > 1) line += countChar(f, nlChar);
 
       if (!columns) {
         if (isBlank(row)) continue;
@@ -172,27 +188,27 @@ export async function scanCsv(stream: ReadableStream<Uint8Array>, opts: CsvScanO
       dataRows++;
 
       if (badQuotes.has(i)) {
-        invalid(rowLine, null, null, "a quoted field is not closed properly; quotes inside a quoted field must be doubled");
+        invalid(lineOf(i), null, null, "a quoted field is not closed properly; quotes inside a quoted field must be doubled");
         continue;
       }
       if (row.length > columns.names.length) {
-        invalid(rowLine, null, null, `the row has ${row.length} fields but the header has ${columns.names.length}`);
+        invalid(lineOf(i), null, null, `the row has ${row.length} fields but the header has ${columns.names.length}`);
         continue;
       }
       const rawPhone = row[columns.phone] ?? "";
       if (rawPhone.trim() === "") {
-        invalid(rowLine, "phone_number", rawPhone, "phone_number is empty");
+        invalid(lineOf(i), "phone_number", rawPhone, "phone_number is empty");
         continue;
       }
       const e164 = toE164(rawPhone, opts.defaultCountry);
       if (e164 === null) {
-        invalid(rowLine, "phone_number", rawPhone, `not a valid phone number (numbers without + are read as ${opts.defaultCountry})`);
+        invalid(lineOf(i), "phone_number", rawPhone, `not a valid phone number (numbers without + are read as ${opts.defaultCountry})`);
         continue;
       }
       if (columns.email >= 0) {
         const email = (row[columns.email] ?? "").trim();
         if (email !== "" && (email.length > 254 || !EMAIL.test(email))) {
-          invalid(rowLine, "email", row[columns.email] ?? "", "not a valid email address");
+          invalid(lineOf(i), "email", row[columns.email] ?? "", "not a valid email address");
           continue;
         }
       }
@@ -202,7 +218,7 @@ export async function scanCsv(stream: ReadableStream<Uint8Array>, opts: CsvScanO
           let ok = tzValid.get(tz);
           if (ok === undefined) tzValid.set(tz, (ok = isIanaTimeZone(tz)));
           if (!ok) {
-            invalid(rowLine, "timezone", row[columns.timezone] ?? "", 'not an IANA time zone such as "America/New_York"');
+            invalid(lineOf(i), "timezone", row[columns.timezone] ?? "", 'not an IANA time zone such as "America/New_York"');
             continue;
           }
         }
@@ -214,7 +230,7 @@ export async function scanCsv(stream: ReadableStream<Uint8Array>, opts: CsvScanO
       seen.add(e164);
       if (opts.stopOnInvalid && invalidRows > 0) continue;
       // e164 is "+" and digits only, so it needs no JSON escaping
-      slice.push(`[${seq++},"${e164}",${rowLine},${JSON.stringify(row)}]`);
+      slice.push(`[${seq++},"${e164}",${JSON.stringify(row)}]`);
       if (slice.length >= sliceRows) await flush();
     }
   }

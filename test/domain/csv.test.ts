@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { normalizeHeader, scanCsv, type CsvScanOptions } from "../../src/domain/csv";
 
-type Row = [number, string, number, string[]];
+type Row = [number, string, string[]];
 
 function streamOf(text: string | Uint8Array, pieceBytes = 7): ReadableStream<Uint8Array> {
   const bytes = typeof text === "string" ? new TextEncoder().encode(text) : text;
@@ -51,20 +51,21 @@ describe("scanCsv", () => {
     if (!result.ok) return;
     expect(result.summary.columns).toEqual(["phone_number", "first_name", "notes"]);
     expect(rows).toEqual([
-      [0, "+12125550101", 2, ["+12125550101", "Ann", "likes, commas"]],
-      [1, "+12125550102", 3, ["(212) 555-0102", 'Bob "B"', "two\r\nlines"]],
-      [2, "+12125550103", 5, ["212.555.0103", "Cy", "plain"]],
+      [0, "+12125550101", ["+12125550101", "Ann", "likes, commas"]],
+      [1, "+12125550102", ["(212) 555-0102", 'Bob "B"', "two\r\nlines"]],
+      [2, "+12125550103", ["212.555.0103", "Cy", "plain"]],
     ]);
   });
 
   it("reads CR-only line endings, and CRLF split between two reads", async () => {
-    const cr = await scan("phone_number,abc\r+12125550101,x\r+12125550102,y\r");
-    expect(cr.rows.map((r) => [r[1], r[2], r[3]])).toEqual([
-      ["+12125550101", 2, ["+12125550101", "x"]],
-      ["+12125550102", 3, ["+12125550102", "y"]],
+    const cr = await scan("phone_number,abc\r+12125550101,x\r+12125550102,y\rbad,z\r");
+    expect(cr.rows.map((r) => [r[1], r[2]])).toEqual([
+      ["+12125550101", ["+12125550101", "x"]],
+      ["+12125550102", ["+12125550102", "y"]],
     ]);
+    expect(cr.result.ok && cr.result.summary.errors.map((e) => e.row)).toEqual([4]);
     const split = await scan("phone_number,abc\r\n+12125550101,x\r\n", {}, 17);
-    expect(split.rows.map((r) => r[3])).toEqual([["+12125550101", "x"]]);
+    expect(split.rows.map((r) => r[2])).toEqual([["+12125550101", "x"]]);
   });
 
   it("handles a UTF-8 BOM given as bytes and a last line without a newline", async () => {
@@ -79,9 +80,30 @@ describe("scanCsv", () => {
     const { result, rows } = await scan(csv);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(rows.map((r) => r[2])).toEqual([5]);
+    expect(rows.map((r) => r[1])).toEqual(["+12125550101"]);
     expect(result.summary.dataRows).toBe(2);
     expect(result.summary.errors).toEqual([{ row: 8, column: "phone_number", value: "bad", message: expect.stringContaining("not a valid phone number") }]);
+  });
+
+  it("reports invalid rows with their file line across quoted line breaks and chunk boundaries", async () => {
+    const lines = ["phone_number,notes"];
+    for (let i = 0; i < 40; i++) lines.push(i % 7 === 3 ? `+1212555${1000 + i},"multi\nline\nnote"` : i % 5 === 4 ? `bad${i},x` : `+1212555${1000 + i},plain`);
+    const text = lines.join("\n");
+    const expected: number[] = [];
+    let line = 2;
+    for (let i = 0; i < 40; i++) {
+      if (i % 7 !== 3 && i % 5 === 4) expected.push(line);
+      line += i % 7 === 3 ? 3 : 1;
+    }
+    for (const chunkChars of [16, 64, 1 << 20]) {
+      for (const ending of ["", "\n"]) {
+        const { result } = await scan(text + ending, { chunkChars });
+        expect(result.ok && result.summary.errors.map((e) => e.row), `chunk ${chunkChars}`).toEqual(expected);
+      }
+    }
+    // a final chunk whose only line break sits inside a quoted field
+    const { result } = await scan('phone_number,notes\n+12125551000,"a\nb"\nbad,x\n', { chunkChars: 1 << 20 });
+    expect(result.ok && result.summary.errors.map((e) => e.row)).toEqual([4]);
   });
 
   it("reports each invalid row with its file line, column and value", async () => {
