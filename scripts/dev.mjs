@@ -143,7 +143,9 @@ for (const [name, value] of Object.entries(vars)) devArgs.push("--var", `${name}
 
 // Own process group, so one signal reaches wrangler and the workerd it starts. stdin is
 // not the terminal: a background process group reading the tty would be stopped (SIGTTIN).
-const child = spawn(process.execPath, [WRANGLER, ...devArgs], { detached: true, stdio: ["ignore", "inherit", "inherit"] });
+// The Worker never reads request.cf, and offline the fetch of it only prints stack traces.
+const childEnv = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false" };
+const child = spawn(process.execPath, [WRANGLER, ...devArgs], { detached: true, stdio: ["ignore", "inherit", "inherit"], env: childEnv });
 
 function signalGroup(signal) {
   try {

@@ -6,7 +6,7 @@ export type EngineConfig = {
   reserveTtlMs: number;
   /** A dispatched job not claimed within this long is treated as lost and dispatched again. */
   dispatchStaleMs: number;
-  /** The scheduler looks at a running batch at least this often, whatever else happens. */
+  /** While calls are in flight, the scheduler looks at the batch at least this often, even if no call-ended poke arrives. */
   heartbeatMs: number;
 };
 
@@ -18,5 +18,5 @@ function seconds(value: string | undefined, fallback: number): number {
 export function engineConfig(env: Pick<Env, "CALL_LEASE_SECONDS" | "DISPATCH_STALE_SECONDS">): EngineConfig {
   const callLeaseMs = seconds(env.CALL_LEASE_SECONDS, 3600);
   const dispatchStaleMs = seconds(env.DISPATCH_STALE_SECONDS, 300);
-  return { callLeaseMs, reserveTtlMs: dispatchStaleMs, dispatchStaleMs, heartbeatMs: 30_000 };
+  return { callLeaseMs, reserveTtlMs: dispatchStaleMs, dispatchStaleMs, heartbeatMs: 60_000 };
 }

@@ -73,8 +73,7 @@ export function phoneList(n: number, lastDigit = 1): string {
 
 /** The consumer's claim and start, without a provider: the attempt is then live. */
 export async function claimAsConsumerWould(batchId: string, seq: number, attempt: number, now: number) {
-  const { claimAttempt, beginDial } = await import("../src/db/engine.repo");
-  expect(await claimAttempt(env.DB, batchId, seq, attempt, now + 60_000)).toBe(true);
-  expect(await beginDial(env.DB, batchId, seq, attempt, now, now + 3_600_000)).toBe(true);
+  const { claimAttempt } = await import("../src/db/engine.repo");
+  expect(await claimAttempt(env.DB, batchId, seq, attempt, now, now + 3_600_000)).toBe(true);
 }
 

@@ -149,44 +149,36 @@ export async function deferCalls(db: D1Database, batchId: string, items: { seq: 
     .run();
 }
 
-/** waiting → active for attempt `attempt`, only if that attempt was dispatched and the batch is running. */
-export async function claimAttempt(db: D1Database, batchId: string, seq: number, attempt: number, leaseExpiresAt: number): Promise<boolean> {
-  const row = await db
-    .prepare(
-      `UPDATE calls SET status = 'active', attempts = ?3, outcome = NULL, error = NULL, provider_call_id = NULL, lease_expires_at = ?4
-       WHERE batch_id = ?1 AND seq = ?2 AND status = 'waiting' AND attempts = ?3 - 1 AND dispatched_attempt = ?3
-         AND EXISTS (SELECT 1 FROM batches WHERE id = ?1 AND status = 'processing')
-       RETURNING seq`,
-    )
-    .bind(batchId, seq, attempt, leaseExpiresAt)
-    .first();
-  return row !== null;
-}
-
 /**
- * The last check before dialling, as one statement: still this attempt,
- * still active, batch still running. Stamps the call's and batch's start.
+ * waiting → active for attempt `attempt`, as one statement: only if that
+ * attempt was dispatched, nobody claimed it yet, and the batch is running.
+ * This is the last check before a dial; it stamps the call's and the
+ * batch's start with the instant the workspace's rate gate admitted it.
  */
-export async function beginDial(db: D1Database, batchId: string, seq: number, attempt: number, now: number, leaseExpiresAt: number): Promise<boolean> {
+export async function claimAttempt(db: D1Database, batchId: string, seq: number, attempt: number, startedAt: number, leaseExpiresAt: number): Promise<boolean> {
   const [call] = await db.batch([
     db
       .prepare(
-        `UPDATE calls SET start_time = ?4, end_time = NULL, duration = NULL, lease_expires_at = ?5
-         WHERE batch_id = ?1 AND seq = ?2 AND attempts = ?3 AND status = 'active'
+        `UPDATE calls SET status = 'active', attempts = ?3, outcome = NULL, error = NULL, provider_call_id = NULL,
+           start_time = ?4, end_time = NULL, duration = NULL, next_attempt_at = NULL, lease_expires_at = ?5
+         WHERE batch_id = ?1 AND seq = ?2 AND status = 'waiting' AND attempts = ?3 - 1 AND dispatched_attempt = ?3
            AND EXISTS (SELECT 1 FROM batches WHERE id = ?1 AND status = 'processing')
          RETURNING seq`,
       )
-      .bind(batchId, seq, attempt, now, leaseExpiresAt),
-    db.prepare("UPDATE batches SET start_time = coalesce(start_time, ?2) WHERE id = ?1 AND status = 'processing'").bind(batchId, now),
+      .bind(batchId, seq, attempt, startedAt, leaseExpiresAt),
+    db.prepare("UPDATE batches SET start_time = coalesce(start_time, ?2) WHERE id = ?1 AND status = 'processing'").bind(batchId, startedAt),
   ]);
   return (call?.results?.length ?? 0) > 0;
 }
+
+/** An attempt handed back is due at once (due_at > 0), so the scheduler finds it wherever its first-attempt cursor is. */
+const DUE_NOW = "due_at = CASE WHEN due_at > 0 THEN due_at ELSE 1 END";
 
 /** active → waiting for an attempt that was never dialled. `redispatch` also lets the scheduler hand it out again. */
 export async function unclaimAttempt(db: D1Database, batchId: string, seq: number, attempt: number, redispatch: boolean): Promise<boolean> {
   const row = await db
     .prepare(
-      `UPDATE calls SET status = 'waiting', attempts = ?3 - 1, lease_expires_at = NULL,
+      `UPDATE calls SET status = 'waiting', attempts = ?3 - 1, lease_expires_at = NULL, start_time = NULL, ${DUE_NOW},
          dispatched_attempt = CASE WHEN ?4 THEN ?3 - 1 ELSE dispatched_attempt END
        WHERE batch_id = ?1 AND seq = ?2 AND status = 'active' AND attempts = ?3 AND provider_call_id IS NULL
        RETURNING seq`,
@@ -200,7 +192,7 @@ export async function unclaimAttempt(db: D1Database, batchId: string, seq: numbe
 export async function undispatch(db: D1Database, batchId: string, seq: number, attempt: number): Promise<boolean> {
   const row = await db
     .prepare(
-      `UPDATE calls SET dispatched_attempt = ?3 - 1
+      `UPDATE calls SET dispatched_attempt = ?3 - 1, ${DUE_NOW}
        WHERE batch_id = ?1 AND seq = ?2 AND status = 'waiting' AND attempts = ?3 - 1 AND dispatched_attempt = ?3
        RETURNING seq`,
     )
@@ -280,7 +272,7 @@ export async function expiredActive(db: D1Database, batchId: string, now: number
 export async function reclaimStaleDispatches(db: D1Database, batchId: string, before: number): Promise<{ seq: number; attempt: number }[]> {
   const { results } = await db
     .prepare(
-      `UPDATE calls SET dispatched_attempt = attempts
+      `UPDATE calls SET dispatched_attempt = attempts, ${DUE_NOW}
        WHERE batch_id = ?1 AND status = 'waiting' AND dispatched_attempt > attempts AND dispatched_at <= ?2
        RETURNING seq, dispatched_attempt + 1 AS attempt`,
     )
@@ -289,13 +281,14 @@ export async function reclaimStaleDispatches(db: D1Database, batchId: string, be
   return results;
 }
 
-/** Soonest moment something in the batch needs the scheduler: a callback coming due, or a lease running out. */
-export async function nextWakeUp(db: D1Database, batchId: string): Promise<{ due: number | null; lease: number | null }> {
-  const [due, lease] = await db.batch<{ t: number | null }>([
+/** When something in the batch next needs the scheduler: a callback coming due, a lease running out, a dispatch going stale. */
+export async function nextWakeUp(db: D1Database, batchId: string): Promise<{ due: number | null; lease: number | null; dispatched: number | null }> {
+  const [due, lease, dispatched] = await db.batch<{ t: number | null }>([
     db.prepare("SELECT min(due_at) AS t FROM calls WHERE batch_id = ?1 AND status = 'waiting' AND due_at > 0").bind(batchId),
     db.prepare("SELECT min(lease_expires_at) AS t FROM calls WHERE batch_id = ?1 AND status = 'active'").bind(batchId),
+    db.prepare("SELECT min(dispatched_at) AS t FROM calls WHERE batch_id = ?1 AND status = 'waiting' AND dispatched_attempt > attempts").bind(batchId),
   ]);
-  return { due: due?.results?.[0]?.t ?? null, lease: lease?.results?.[0]?.t ?? null };
+  return { due: due?.results?.[0]?.t ?? null, lease: lease?.results?.[0]?.t ?? null, dispatched: dispatched?.results?.[0]?.t ?? null };
 }
 
 export async function markProcessing(db: D1Database, batchId: string): Promise<void> {

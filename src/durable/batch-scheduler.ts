@@ -130,7 +130,7 @@ export class BatchScheduler extends DurableObject<Env> {
 
     const cfg = engineConfig(this.env);
     await this.resolveExpired(batch, now);
-    if (now - state.lastStaleCheck >= cfg.dispatchStaleMs / 2) {
+    if (now - state.lastStaleCheck >= cfg.dispatchStaleMs) {
       const stale = await reclaimStaleDispatches(this.env.DB, batch.id, now - cfg.dispatchStaleMs);
       if (stale.length) {
         await this.env.WORKSPACE_LIMITER.getByName(batch.workspace_id).release(stale.map((s) => leaseId(batch.id, s.seq, s.attempt)));
@@ -150,8 +150,10 @@ export class BatchScheduler extends DurableObject<Env> {
       return null;
     }
     const wake = await nextWakeUp(this.env.DB, batch.id);
-    const candidates = [now + cfg.heartbeatMs, wake.due, wake.lease];
+    const candidates = [wake.due, wake.lease, wake.dispatched === null ? null : wake.dispatched + cfg.dispatchStaleMs];
     if (dispatch.moreDue) candidates.push(now + dispatch.retryAfterMs);
+    // Calls in flight end with a poke; this is the safety net if a poke is lost.
+    if (fresh && fresh.active_count > 0) candidates.push(now + cfg.heartbeatMs);
     return Math.max(now + 10, Math.min(...candidates.filter((t): t is number => t !== null)));
   }
 

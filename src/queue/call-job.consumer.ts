@@ -1,5 +1,4 @@
 import {
-  beginDial,
   claimAttempt,
   closeUndialled,
   getBatchById,
@@ -73,16 +72,12 @@ export async function processCallJob(env: Env, job: CallJob, deliveries: number,
     return { ack: true, note: "do-not-call" };
   }
 
-  if (!(await claimAttempt(env.DB, batchId, seq, attempt, Date.now() + cfg.reserveTtlMs))) {
-    const batch = await getBatchById(env.DB, batchId);
-    if (batch?.status === "paused" || batch?.status === "queued") await undispatch(env.DB, batchId, seq, attempt);
-    const again = await loadDialContext(env.DB, batchId, seq);
-    // Free the slot unless this very attempt is live (claimed by a twin job).
-    if (!(again && again.call.status === "active" && again.call.attempts === attempt)) await limiter.release([lease]);
-    return { ack: true, note: `not claimable (batch ${batch?.status ?? "gone"})` };
+  if (ctx.call.status !== "waiting" || ctx.call.dispatched_attempt !== attempt || ctx.batch.status !== "processing") {
+    return giveBack(env, ctx, job, lease);
   }
 
   // The rate gate: wait for a start slot in the workspace's one-second window.
+  // The call is still waiting meanwhile; a cancel or pause now is honoured by the claim below.
   let waited = 0;
   let startedAt: number;
   for (;;) {
@@ -94,7 +89,7 @@ export async function processCallJob(env: Env, job: CallJob, deliveries: number,
     }
     if ("noLease" in gate || waited >= MAX_GATE_WAIT_MS) {
       // The reservation lapsed (or the queue is far behind): hand the attempt back untouched.
-      await unclaimAttempt(env.DB, batchId, seq, attempt, true);
+      await undispatch(env.DB, batchId, seq, attempt);
       if (!("noLease" in gate)) await limiter.release([lease]);
       return { ack: true, note: "reservation lapsed; handed back" };
     }
@@ -102,19 +97,8 @@ export async function processCallJob(env: Env, job: CallJob, deliveries: number,
     waited += gate.waitMs;
   }
 
-  if (!(await beginDial(env.DB, batchId, seq, attempt, startedAt, startedAt + cfg.callLeaseMs))) {
-    // Paused or cancelled while this job waited: nothing is dialled.
-    const batch = await getBatchById(env.DB, batchId);
-    if (batch?.status === "cancelled") {
-      await unclaimAttempt(env.DB, batchId, seq, attempt, true);
-      await env.DB.prepare("UPDATE calls SET status = 'cancelled', error = 'batch cancelled' WHERE batch_id = ?1 AND seq = ?2 AND status = 'waiting'")
-        .bind(batchId, seq)
-        .run();
-    } else {
-      await unclaimAttempt(env.DB, batchId, seq, attempt, true);
-    }
-    await afterCallEnded(env, ctx.batch, [lease]);
-    return { ack: true, note: `batch ${batch?.status} before dial` };
+  if (!(await claimAttempt(env.DB, batchId, seq, attempt, startedAt, startedAt + cfg.callLeaseMs))) {
+    return giveBack(env, ctx, job, lease);
   }
 
   const result = await deps.provider(ctx.agent.provider).dial({
@@ -147,6 +131,20 @@ export async function processCallJob(env: Env, job: CallJob, deliveries: number,
       await applyCallEvent(env, { kind: "final", batchId, seq, attempt, outcome: "failed", at: Date.now(), error: result.error });
       return { ack: true, note: "rejected" };
   }
+}
+
+/**
+ * The job cannot be claimed: a twin already has it, or the batch is not
+ * running. A paused batch gets the attempt back for later; the slot is
+ * freed unless this very attempt is live.
+ */
+async function giveBack(env: Env, ctx: DialContext, job: CallJob, lease: string): Promise<JobResult> {
+  const { batchId, seq, attempt } = job;
+  const batch = await getBatchById(env.DB, batchId);
+  if (batch?.status === "paused" || batch?.status === "queued") await undispatch(env.DB, batchId, seq, attempt);
+  const now = await loadDialContext(env.DB, batchId, seq);
+  if (!(now && now.call.status === "active" && now.call.attempts === attempt)) await afterCallEnded(env, ctx.batch, [lease]);
+  return { ack: true, note: `not claimable (batch ${batch?.status ?? "gone"})` };
 }
 
 /** Call-job consumer: acks per message; a thrown job is retried with backoff, never the whole batch. */

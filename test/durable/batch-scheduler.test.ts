@@ -114,3 +114,20 @@ async function finishAsConsumerWould(batchId: string, seq: number, outcome: "ans
   await claimAsConsumerWould(batchId, seq, row!.a, Date.now());
   expect(await applyCallEvent(env, { kind: "final", batchId, seq, attempt: row!.a, outcome, at: Date.now(), durationSec: 3 })).toBe("applied");
 }
+
+describe("handing attempts back", () => {
+  it("an attempt whose reservation lapsed is dispatched again, behind the first-attempt cursor", async () => {
+    const { consume } = await import("../engine-helpers");
+    const { ws, batchId, due } = await setup(numbers(3), { callsPerSecond: 5, maxConcurrentCalls: 10 });
+    const q = recordingQueue();
+    await tick(batchId, q, due);
+    expect(q.sent.map((j) => j.seq)).toEqual([0, 1, 2]);
+    // seq 0's slot lapsed before its job ran
+    await env.WORKSPACE_LIMITER.getByName(ws.workspaceId).release([`${batchId}:0:1`]);
+    const result = await consume([q.sent[0]!]);
+    expect(result.explicitAcks).toHaveLength(1);
+    const again = recordingQueue();
+    await tick(batchId, again, due + 10);
+    expect(again.sent).toEqual([{ batchId, seq: 0, attempt: 1 }]);
+  });
+});
