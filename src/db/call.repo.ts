@@ -63,6 +63,15 @@ export async function listCalls(db: D1Database, batchId: string, filter: CallFil
   return results;
 }
 
+/** Calls after `afterSeq` in file order: keyset pages for exports that walk a whole batch. */
+export async function callsAfter(db: D1Database, batchId: string, afterSeq: number, limit: number): Promise<CallRow[]> {
+  const { results } = await db
+    .prepare("SELECT * FROM calls WHERE batch_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3")
+    .bind(batchId, afterSeq, limit)
+    .all<CallRow>();
+  return results;
+}
+
 /** The most recently finished calls of a batch, newest first. */
 export async function recentCalls(db: D1Database, batchId: string, limit: number): Promise<CallRow[]> {
   const { results } = await db

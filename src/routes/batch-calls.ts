@@ -2,7 +2,9 @@ import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
 import { newApp } from "../app";
 import { getBatch, listBatches, type BatchRow } from "../db/batch.repo";
-import { listCalls, recentCalls, toCallView } from "../db/call.repo";
+import { callsAfter, listCalls, recentCalls, toCallView } from "../db/call.repo";
+import { csvLine, RESULT_COLUMNS } from "../domain/results-csv";
+import { callId } from "../lib/ids";
 import { BatchFormFieldsSchema } from "../domain/batch-options";
 import { ApiError } from "../errors";
 import { apiKeySecurity, errorResponses, pagination, PaginationQuerySchema, PaginationSchema, workspaceHeaders } from "../schemas/common";
@@ -346,6 +348,67 @@ export function batchCallRoutes() {
       },
     }),
     async (c) => c.json(await retryBatch(c.env, c.get("workspaceId"), c.req.valid("param").batchId, c.get("requestId")), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/batch-calls/{batchId}/results.csv",
+      tags: ["Batches"],
+      summary: "Results as CSV (ext): one row per recipient, the file's columns plus the call's result",
+      description:
+        "Columns: the upload's own (normalised names, original values), then " +
+        RESULT_COLUMNS.join(", ") +
+        ". Times are ISO 8601 UTC, duration in seconds. Cells starting with = + - @, tab or CR get a leading apostrophe " +
+        "(spreadsheet formula injection), except a + followed only by digits. Streamed, in file order.",
+      security: apiKeySecurity,
+      request: { headers: workspaceHeaders, params: BatchIdParam },
+      responses: {
+        200: { description: "text/csv", content: { "text/csv": { schema: z.string() } } },
+        ...errorResponses(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const b = await requireBatch(c.env.DB, c.get("workspaceId"), c.req.valid("param").batchId);
+      const columns = JSON.parse(b.columns) as string[];
+      const db = c.env.DB;
+      const iso = (ms: number | null) => (ms === null ? "" : new Date(ms).toISOString());
+      const enc = new TextEncoder();
+      let after = -1;
+      let headerSent = false;
+      // Pulled a page at a time, so a 200k-row batch never sits in memory at once.
+      const body = new ReadableStream<Uint8Array>({
+        async pull(ctl) {
+          if (!headerSent) {
+            headerSent = true;
+            ctl.enqueue(enc.encode(csvLine([...columns, ...RESULT_COLUMNS])));
+            return;
+          }
+          const rows = await callsAfter(db, b.id, after, 1000);
+          if (rows.length === 0) return ctl.close();
+          after = rows.at(-1)!.seq;
+          let chunk = "";
+          for (const r of rows) {
+            const values = JSON.parse(r.metadata) as string[];
+            chunk += csvLine([
+              ...columns.map((_, i) => values[i] ?? ""),
+              callId(r.batch_id, r.seq),
+              r.status,
+              r.outcome,
+              r.attempts,
+              iso(r.start_time),
+              iso(r.end_time),
+              r.duration,
+              r.error,
+            ]);
+          }
+          ctl.enqueue(enc.encode(chunk));
+        },
+      });
+      return new Response(body, {
+        headers: { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${b.id}-results.csv"` },
+      }) as never;
+    },
   );
 
   return app;
