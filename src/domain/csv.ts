@@ -10,6 +10,7 @@ export const MAX_REPORTED_ERRORS = 100;
 const TEXT_CHUNK_CHARS = 1 << 20;
 /** Rows per slice handed to the sink; keeps each JSON parameter well under 1 MB. */
 const SLICE_ROWS = 4000;
+const MAX_SLICES_IN_FLIGHT = 2;
 
 const EMAIL = /^[^\s@",;<>]+@[^\s@",;<>]+\.[^\s@",;<>]+$/;
 
@@ -25,8 +26,8 @@ export type CsvScanOptions = {
 
 /**
  * Receives valid, de-duplicated rows in slices: a JSON array text of
- * `[seq, e164, [values…]]` entries and its row count. Awaited before
- * the next slice is handed over, so at most one slice is in flight.
+ * `[seq, e164, [values…]]` entries and its row count. At most two slices
+ * are in flight; the scan fails with the first write that fails.
  */
 export type SliceSink = (sliceJson: string, rows: number) => Promise<void>;
 
@@ -105,16 +106,20 @@ export async function scanCsv(stream: ReadableStream<Uint8Array>, opts: CsvScanO
   let duplicates = 0;
   let seq = 0;
   let slice: string[] = [];
-  let inFlight: Promise<void> = Promise.resolve();
+  // Slices being written. Two may be in flight: against remote D1 that hides
+  // a round trip behind the parsing of the next slice; memory stays ~1 MB.
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown = null;
+  const settleAll = () => Promise.all(inFlight);
 
   const invalid = (row: number, column: string | null, value: string | null, message: string) => {
     invalidRows++;
     if (errors.length < MAX_REPORTED_ERRORS) errors.push({ row, column, value, message });
   };
 
-  // An early return must not leave a failed slice insert unobserved.
+  // An early return must not leave a slice write unobserved.
   const fail = async (message: string): Promise<CsvScanResult> => {
-    await inFlight.catch(() => undefined);
+    await settleAll().catch(() => undefined);
     return { ok: false, message };
   };
 
@@ -123,8 +128,20 @@ export async function scanCsv(stream: ReadableStream<Uint8Array>, opts: CsvScanO
     const json = `[${slice.join(",")}]`;
     const rows = slice.length;
     slice = [];
-    await inFlight; // one slice in flight at a time: memory stays bounded
-    inFlight = sink(json, rows);
+    while (inFlight.size >= MAX_SLICES_IN_FLIGHT) await Promise.race(inFlight);
+    if (failure) {
+      // Let every write finish before the caller rolls back, so none lands after the undo.
+      await settleAll();
+      throw failure;
+    }
+    const write: Promise<void> = sink(json, rows).then(
+      () => void inFlight.delete(write),
+      (err: unknown) => {
+        inFlight.delete(write);
+        failure ??= err;
+      },
+    );
+    inFlight.add(write);
   };
 
   while (!done) {
@@ -238,7 +255,8 @@ export async function scanCsv(stream: ReadableStream<Uint8Array>, opts: CsvScanO
   if (!columns) return { ok: false, message: "the file is empty; the first line must be a header row" };
   if (opts.stopOnInvalid && invalidRows > 0) slice = [];
   await flush();
-  await inFlight;
+  await settleAll();
+  if (failure) throw failure;
   return {
     ok: true,
     summary: {

@@ -180,3 +180,27 @@ describe("scanCsv", () => {
     expect(result.ok && result.summary.dataRows).toBe(0);
   });
 });
+
+describe("scanCsv slice writes", () => {
+  it("keeps at most two slices in flight and, when one fails, lets the others finish before failing", async () => {
+    const rows = ["phone_number"];
+    for (let i = 0; i < 12; i++) rows.push(`+1212555${1000 + i}`);
+    let live = 0;
+    let maxLive = 0;
+    const settled: number[] = [];
+    let n = 0;
+    const run = scanCsv(streamOf(rows.join("\n")), { defaultCountry: "US", stopOnInvalid: false, chunkChars: 16, sliceRows: 2 }, async () => {
+      const me = ++n;
+      live++;
+      maxLive = Math.max(maxLive, live);
+      await new Promise((r) => setTimeout(r, me === 2 ? 5 : 20));
+      live--;
+      settled.push(me);
+      if (me === 2) throw new Error("slice 2 failed");
+    });
+    await expect(run).rejects.toThrow("slice 2 failed");
+    expect(maxLive).toBe(2);
+    expect(live).toBe(0);
+    expect([...settled].sort()).toEqual([1, 2]); // slice 1 was still running when 2 failed, and finished first
+  });
+});
