@@ -221,6 +221,7 @@ async function createBatch(env: Env, ctx: Ctx, file: File, opts: BatchOptions): 
     customMetadata: { workspaceId: ctx.workspaceId, batchId, fileName: file.name.slice(0, 200) },
   });
   storing.catch(() => undefined); // observed below; never an unhandled rejection
+  const started = Date.now();
   try {
     let inserted = 0;
     const scan = await scanCsv(file.stream(), scanOpts, async (json) => {
@@ -230,14 +231,17 @@ async function createBatch(env: Env, ctx: Ctx, file: File, opts: BatchOptions): 
     const s = scan.summary;
     const problem = checkSummary(s, opts, inserted);
     if (problem) throw problem;
+    const scannedMs = Date.now() - started;
     await storing;
+    const storedMs = Date.now() - started;
     const dueAt = opts.scheduledAt?.getTime() ?? Date.now();
     await env.BATCH_SCHEDULER.getByName(batchId).arm({ batchId, workspaceId: ctx.workspaceId, dueAt });
     armed = true;
 
     const counts = { totalCalls: inserted, duplicatesRemoved: s.duplicatesRemoved, suppressed: s.validRows - inserted, invalidRows: s.invalidRows };
     if (!(await publishBatch(env.DB, batchId, counts, s.columns))) throw new Error("batch vanished before it was published");
-    log("info", "batch.created", { ...logFields, ...counts, dataRows: s.dataRows, bytes: file.size, scheduledAt });
+    // Phase timings (ms from the start of the scan) let an operator see where a slow upload spent its time.
+    log("info", "batch.created", { ...logFields, ...counts, dataRows: s.dataRows, bytes: file.size, scheduledAt, scannedMs, storedMs, publishedMs: Date.now() - started });
     return {
       status: 201,
       body: {
