@@ -1,5 +1,7 @@
 import { createApp } from "./app";
 import { handleCallJobs, handleDeadCallJobs } from "./queue/call-job.consumer";
+import { handleDeadWebhookEvents, handleWebhookEvents } from "./queue/webhook-event.consumer";
+import type { WebhookEvent } from "./queue/webhook-event";
 import { sweepAbandonedUploads } from "./services/batch-intake";
 import type { CallJob } from "./queue/call-job";
 
@@ -13,11 +15,21 @@ export default {
   fetch: app.fetch,
 
   async queue(batch, env, _ctx): Promise<void> {
-    if (batch.queue.endsWith("-dlq")) await handleDeadCallJobs(batch, env);
-    else await handleCallJobs(batch, env);
+    switch (batch.queue) {
+      case "call-jobs":
+        return handleCallJobs(batch as MessageBatch<CallJob>, env);
+      case "call-jobs-dlq":
+        return handleDeadCallJobs(batch as MessageBatch<CallJob>, env);
+      case "webhook-events":
+        return handleWebhookEvents(batch as MessageBatch<WebhookEvent>, env);
+      case "webhook-events-dlq":
+        return handleDeadWebhookEvents(batch as MessageBatch<WebhookEvent>);
+      default:
+        throw new Error(`no consumer for queue ${batch.queue}`);
+    }
   },
 
   async scheduled(_controller, env, ctx): Promise<void> {
     ctx.waitUntil(sweepAbandonedUploads(env));
   },
-} satisfies ExportedHandler<Env, CallJob>;
+} satisfies ExportedHandler<Env, CallJob | WebhookEvent>;

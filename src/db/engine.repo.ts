@@ -291,8 +291,9 @@ export async function nextWakeUp(db: D1Database, batchId: string): Promise<{ due
   return { due: due?.results?.[0]?.t ?? null, lease: lease?.results?.[0]?.t ?? null, dispatched: dispatched?.results?.[0]?.t ?? null };
 }
 
-export async function markProcessing(db: D1Database, batchId: string): Promise<void> {
-  await db.prepare("UPDATE batches SET status = 'processing' WHERE id = ?1 AND status = 'queued'").bind(batchId).run();
+/** queued → processing; true only for the call that made the change. */
+export async function markProcessing(db: D1Database, batchId: string): Promise<boolean> {
+  return (await db.prepare("UPDATE batches SET status = 'processing' WHERE id = ?1 AND status = 'queued' RETURNING id").bind(batchId).first()) !== null;
 }
 
 /** processing → completed once no call can change any more. */

@@ -18,6 +18,7 @@ import { nextOpening } from "../domain/calling-window";
 import { engineConfig } from "../engine-config";
 import { log } from "../lib/log";
 import { enqueueCallJobs, type CallJob } from "../queue/call-job";
+import { emitWebhook } from "../queue/webhook-event";
 import { applyCallEvent } from "../services/call-events";
 import { leaseId } from "./workspace-limiter";
 
@@ -117,8 +118,10 @@ export class BatchScheduler extends DurableObject<Env> {
     if (!batch) return state.phase === "armed" && now - state.dueAt < 3_600_000 ? now + 5_000 : null;
     if (batch.status === "preparing") return now + 1_000;
     if (batch.status === "queued") {
-      await markProcessing(this.env.DB, batch.id);
-      log("info", "batch.started", { workspaceId: batch.workspace_id, batchId: batch.id });
+      if (await markProcessing(this.env.DB, batch.id)) {
+        log("info", "batch.started", { workspaceId: batch.workspace_id, batchId: batch.id });
+        await emitWebhook(this.env, batch.workspace_id, "batch.started", `${batch.id}:${batch.pass}`, { batchId: batch.id, totalCalls: batch.total_calls });
+      }
       await this.ctx.storage.put("state", { ...state, phase: "running", dueReachedAt: now });
       return this.tickOnce();
     }
@@ -145,6 +148,14 @@ export class BatchScheduler extends DurableObject<Env> {
     if (fresh && fresh.waiting_count === 0 && fresh.active_count === 0) {
       if (await completeIfDone(this.env.DB, batch.id, now)) {
         log("info", "batch.completed", { workspaceId: batch.workspace_id, batchId: batch.id, total: fresh.total_calls });
+        await emitWebhook(this.env, batch.workspace_id, "batch.completed", `${batch.id}:${fresh.pass}`, {
+          batchId: batch.id,
+          totalCalls: fresh.total_calls,
+          completed: fresh.completed_count,
+          failed: fresh.failed_count,
+          cancelled: fresh.cancelled_count,
+          completedTime: now,
+        });
       }
       await this.ctx.storage.put("state", { ...state, phase: "done" });
       return null;

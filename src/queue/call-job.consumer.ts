@@ -17,6 +17,7 @@ import { afterCallEnded, applyCallEvent } from "../services/call-events";
 import { providerFor } from "../telephony";
 import type { CallProvider } from "../telephony/provider";
 import { CallJobSchema, type CallJob } from "./call-job";
+import { emitWebhook } from "./webhook-event";
 
 /** How a job ended: acknowledged, or back on the queue after a delay. */
 export type JobResult = { ack: true; note: string } | { ack: false; retryAfterSec: number; note: string };
@@ -114,6 +115,16 @@ export async function processCallJob(env: Env, job: CallJob, deliveries: number,
     variables: variablesOf(ctx),
   });
   log("info", "call.dial", { ...fields, provider: ctx.agent.provider, result: result.kind });
+  if (result.kind === "placed" || result.kind === "unknown") {
+    const id = callId(batchId, seq);
+    await emitWebhook(env, ctx.batch.workspace_id, "call.started", `${id}:${attempt}`, {
+      batchId,
+      callId: id,
+      attempt,
+      phone_number: ctx.call.phone_number,
+      startTime: startedAt,
+    });
+  }
 
   switch (result.kind) {
     case "placed":

@@ -1,5 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import * as z from "zod";
 import type { AppEnv } from "../app";
+import { WEBHOOK_EVENT_TYPES } from "../queue/webhook-event";
 
 const DOCS_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Batch Calls API</title>
@@ -32,6 +34,32 @@ export function docsRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "apiKey", in: "header", name: "x-api-key" });
   app.openAPIRegistry.registerComponent("securitySchemes", "workspaceId", { type: "apiKey", in: "header", name: "x-workspace-id" });
   app.openAPIRegistry.registerComponent("securitySchemes", "adminBearer", { type: "http", scheme: "bearer" });
+  const signed = {
+    "webhook-id": z.string().openapi({ description: "event id, stable across retries: de-duplicate on it" }),
+    "webhook-timestamp": z.string().openapi({ description: "seconds since the epoch, of this delivery" }),
+    "webhook-signature": z.string().openapi({ description: "v1,<base64 HMAC-SHA256 of id.timestamp.body keyed with the workspace's whsec_ secret>" }),
+  };
+  for (const type of WEBHOOK_EVENT_TYPES) {
+    app.openAPIRegistry.registerWebhook({
+      method: "post",
+      path: type,
+      tags: ["Outbound webhooks"],
+      summary: `${type} (ext), POSTed to the workspace's webhookUrl`,
+      description:
+        "Signed per Standard Webhooks; retried with backoff (5 s doubling, up to an hour, 12 retries) until a 2xx. At least once: de-duplicate on webhook-id.",
+      request: {
+        headers: z.object(signed),
+        body: {
+          content: {
+            "application/json": {
+              schema: z.object({ type: z.literal(type), timestamp: z.string(), data: z.record(z.string(), z.unknown()) }),
+            },
+          },
+        },
+      },
+      responses: { 200: { description: "Any 2xx acknowledges the event" } },
+    });
+  }
   app.doc31("/v1/openapi.json", {
     openapi: "3.1.0",
     info: {

@@ -1,6 +1,7 @@
 import { getBatch, type BatchRow, type VisibleStatus } from "../db/batch.repo";
 import { ApiError } from "../errors";
 import { log } from "../lib/log";
+import { emitWebhook } from "../queue/webhook-event";
 
 const RETRYABLE_FINAL = "('no_answer', 'busy', 'failed')";
 
@@ -36,16 +37,13 @@ export async function cancelBatch(env: Env, workspaceId: string, batchId: string
     ).bind(batchId),
   ]);
   const b = await requireBatch(env.DB, workspaceId, batchId);
+  const details = { completedCalls: b.completed_count, failedCalls: b.failed_count, cancelledCalls: b.cancelled_count, totalCalls: b.total_calls };
   if (before.status !== "cancelled") {
     log("info", "batch.cancelled", { requestId, workspaceId, batchId, cancelledCalls: b.cancelled_count });
     await env.BATCH_SCHEDULER.getByName(batchId).poke();
+    await emitWebhook(env, workspaceId, "batch.cancelled", batchId, { batchId, ...details });
   }
-  return {
-    batchId,
-    status: "cancelled",
-    message: "Batch cancelled: waiting calls will not be made; calls in progress finish",
-    details: { completedCalls: b.completed_count, failedCalls: b.failed_count, cancelledCalls: b.cancelled_count, totalCalls: b.total_calls },
-  };
+  return { batchId, status: "cancelled", message: "Batch cancelled: waiting calls will not be made; calls in progress finish", details };
 }
 
 export type ControlResponse = { batchId: string; status: VisibleStatus; message: string };

@@ -3,7 +3,9 @@ import { finishAttempt, getBatchById, setProviderCallId } from "../db/engine.rep
 import type { SmartCallbackConfig } from "../domain/batch-options";
 import { nextStep, timeScale, type Outcome } from "../domain/outcome";
 import { leaseId } from "../durable/workspace-limiter";
+import { callId } from "../lib/ids";
 import { log } from "../lib/log";
+import { emitWebhook } from "../queue/webhook-event";
 
 /**
  * A provider's report about one attempt. Real status webhooks and the
@@ -70,6 +72,19 @@ export async function applyCallEvent(env: Env, ev: CallEvent): Promise<ApplyResu
     next: step.kind === "callback" ? "callback" : step.status,
   });
   await afterCallEnded(env, batch, [leaseId(ev.batchId, ev.seq, ev.attempt)]);
+  if (step.kind === "final" && step.status !== "cancelled") {
+    const id = callId(ev.batchId, ev.seq);
+    await emitWebhook(env, batch.workspace_id, step.status === "completed" ? "call.completed" : "call.failed", `${id}:${ev.attempt}`, {
+      batchId: ev.batchId,
+      callId: id,
+      attempt: ev.attempt,
+      status: step.status,
+      outcome: ev.outcome,
+      endTime: ev.at,
+      duration: answered ? (ev.durationSec ?? 0) : (ev.durationSec ?? null),
+      error: ev.error ?? null,
+    });
+  }
   return "applied";
 }
 

@@ -1,0 +1,34 @@
+import * as z from "zod";
+import { sha256Hex } from "../lib/crypto";
+import { log } from "../lib/log";
+
+export const WEBHOOK_EVENT_TYPES = ["batch.started", "call.started", "call.completed", "call.failed", "batch.completed", "batch.cancelled"] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** One outbound event; `id` is derived from what happened, so a retry or a re-emit keeps it. */
+export const WebhookEventSchema = z.object({
+  id: z.string().startsWith("evt_"),
+  type: z.enum(WEBHOOK_EVENT_TYPES),
+  workspaceId: z.string(),
+  timestamp: z.string(),
+  data: z.record(z.string(), z.unknown()),
+});
+export type WebhookEvent = z.infer<typeof WebhookEventSchema>;
+
+/**
+ * Queues an event for the workspace's webhookUrl, if it has one. `key`
+ * names the occurrence (e.g. the call and attempt), so emitting the same
+ * occurrence twice yields the same event id and receivers can de-duplicate.
+ * Failing to queue is logged, never thrown: a webhook must not undo a call.
+ */
+export async function emitWebhook(env: Env, workspaceId: string, type: WebhookEventType, key: string, data: Record<string, unknown>): Promise<void> {
+  try {
+    const ws = await env.DB.prepare("SELECT webhook_url FROM workspaces WHERE id = ?1").bind(workspaceId).first<{ webhook_url: string | null }>();
+    if (!ws?.webhook_url) return;
+    const id = `evt_${(await sha256Hex(`${type}|${key}`)).slice(0, 32)}`;
+    const event: WebhookEvent = { id, type, workspaceId, timestamp: new Date().toISOString(), data };
+    await env.WEBHOOK_QUEUE.send(event, { contentType: "json" });
+  } catch (err) {
+    log("error", "webhook.emit_failed", { workspaceId, type, error: String(err) });
+  }
+}
