@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { ADMIN, authHeaders, call, json, newWorkspace } from "../helpers";
+
+const post = (ws: { workspaceId: string; apiKey: string }, body: unknown) =>
+  call("/v1/api/dnc", { method: "POST", headers: { ...authHeaders(ws), "content-type": "application/json" }, body: JSON.stringify(body) });
+
+describe("do-not-call list", () => {
+  it("adds numbers in E.164, skips ones already listed, lists and removes them", async () => {
+    const ws = await newWorkspace();
+    expect(await json(await post(ws, { phoneNumbers: ["(212) 555-0100", "+12125550101"] }))).toEqual({ added: 2, skipped: 0 });
+    expect(await json(await post(ws, { phoneNumbers: ["+1 212 555 0100", "020 7946 0958"], defaultCountry: "GB" }))).toEqual({ added: 1, skipped: 1 });
+    const list = await json(await call("/v1/api/dnc?limit=2", { headers: authHeaders(ws) }));
+    expect(list.phoneNumbers.map((p: any) => p.phoneNumber)).toEqual(["+12125550100", "+12125550101"]);
+    expect(list.pagination).toMatchObject({ total: 3, totalPages: 2, hasNext: true });
+    expect((await call(`/v1/api/dnc/${encodeURIComponent("+12125550100")}`, { method: "DELETE", headers: authHeaders(ws) })).status).toBe(200);
+    expect((await call(`/v1/api/dnc/${encodeURIComponent("+12125550100")}`, { method: "DELETE", headers: authHeaders(ws) })).status).toBe(404);
+  });
+
+  it("refuses the whole request when any number is invalid, and adds nothing", async () => {
+    const ws = await newWorkspace();
+    const res = await post(ws, { phoneNumbers: ["+12125550100", "not a number"] });
+    expect(res.status).toBe(400);
+    expect(await json(res)).toMatchObject({ code: "validation_failed", details: [{ index: 1, value: "not a number" }] });
+    expect((await json(await call("/v1/api/dnc", { headers: authHeaders(ws) }))).pagination.total).toBe(0);
+    expect((await post(ws, { phoneNumbers: [] })).status).toBe(400);
+    expect((await post(ws, {})).status).toBe(400);
+  });
+
+  it("is per workspace", async () => {
+    const [a, b] = await Promise.all([newWorkspace(), newWorkspace()]);
+    await post(a, { phoneNumbers: ["+12125550100"] });
+    expect((await json(await call("/v1/api/dnc", { headers: authHeaders(b) }))).phoneNumbers).toEqual([]);
+    expect((await call(`/v1/api/dnc/${encodeURIComponent("+12125550100")}`, { method: "DELETE", headers: authHeaders(b) })).status).toBe(404);
+  });
+});
+
+describe("admin input", () => {
+  it.each([
+    [{}, "name"],
+    [{ name: "" }, "name"],
+    [{ name: "A", rateLimits: { callsPerSecond: 0 } }, "callsPerSecond"],
+    [{ name: "A", webhookUrl: "not a url" }, "webhookUrl"],
+    [{ name: "A", timezone: "Mars/Base" }, "timezone"],
+  ])("400 for %j", async (body, field) => {
+    const res = await call("/v1/admin/workspaces", { method: "POST", headers: { ...ADMIN, "content-type": "application/json" }, body: JSON.stringify(body) });
+    expect(res.status).toBe(400);
+    expect(await json(res)).toMatchObject({ code: "validation_failed", error: expect.stringContaining(field) });
+  });
+});
