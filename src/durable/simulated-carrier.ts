@@ -3,6 +3,8 @@ import type { Outcome } from "../domain/outcome";
 import { log } from "../lib/log";
 import { applyCallEvent, type CallEvent } from "../services/call-events";
 
+const DELIVERY_PARALLELISM = 25;
+
 export type SimPlacement = { batchId: string; seq: number; attempt: number; to: string; callSeconds: number };
 
 /** The contract's simulated outcomes, by the number's last digit. */
@@ -35,7 +37,6 @@ export class SimulatedCarrier extends DurableObject<Env> {
     const outcome = simulatedOutcome(p.to);
     const ms = p.callSeconds * 1000;
     const providerCallId = `sim_${p.batchId.slice(6)}_${p.seq}_${p.attempt}`;
-    const progress: CallEvent = { kind: "progress", batchId: p.batchId, seq: p.seq, attempt: p.attempt, providerCallId };
     // Busy and failed come back quickly; the rest after a call's length.
     const endsAt = now + (outcome === "busy" || outcome === "failed" ? Math.min(ms, 1000) : ms);
     const final: CallEvent = {
@@ -48,7 +49,8 @@ export class SimulatedCarrier extends DurableObject<Env> {
       durationSec: outcome === "answered" || outcome === "voicemail" ? p.callSeconds : null,
       providerCallId,
     };
-    this.sql.exec("INSERT INTO events (due, event) VALUES (?, ?), (?, ?)", now, JSON.stringify(progress), endsAt, JSON.stringify(final));
+    // Only the final report: the consumer already recorded the provider call id, which is all a progress report would add.
+    this.sql.exec("INSERT INTO events (due, event) VALUES (?, ?)", endsAt, JSON.stringify(final));
     await this.armForEarliest();
     return providerCallId;
   }
@@ -60,15 +62,29 @@ export class SimulatedCarrier extends DurableObject<Env> {
     if (current === null || current > next) await this.ctx.storage.setAlarm(next);
   }
 
-  /** Delivers every due event; one that fails stays for the alarm's retry (delivery is at-least-once, applying is idempotent). */
+  /**
+   * Delivers every due event, several at once as a provider's webhooks
+   * would arrive. One that fails stays for the alarm's retry: delivery is
+   * at-least-once and applying is idempotent.
+   */
   override async alarm(): Promise<void> {
-    const due = this.sql.exec<{ id: number; event: string }>("SELECT id, event FROM events WHERE due <= ? ORDER BY due, id", Date.now()).toArray();
-    for (const row of due) {
-      const ev = JSON.parse(row.event) as CallEvent;
-      const result = await applyCallEvent(this.env, ev);
-      if (result === "unknown_call") log("warn", "sim.unknown_call", { batchId: ev.batchId, seq: ev.seq });
-      this.sql.exec("DELETE FROM events WHERE id = ?", row.id);
+    const due = this.sql.exec<{ id: number; event: string }>("SELECT id, event FROM events WHERE due <= ? ORDER BY due, id LIMIT 500", Date.now()).toArray();
+    let failed: unknown = null;
+    for (let i = 0; i < due.length; i += DELIVERY_PARALLELISM) {
+      await Promise.all(
+        due.slice(i, i + DELIVERY_PARALLELISM).map(async (row) => {
+          const ev = JSON.parse(row.event) as CallEvent;
+          try {
+            const result = await applyCallEvent(this.env, ev);
+            if (result === "unknown_call") log("warn", "sim.unknown_call", { batchId: ev.batchId, seq: ev.seq });
+            this.sql.exec("DELETE FROM events WHERE id = ?", row.id);
+          } catch (err) {
+            failed ??= err;
+          }
+        }),
+      );
     }
     await this.armForEarliest();
+    if (failed) throw failed;
   }
 }
