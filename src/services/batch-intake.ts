@@ -171,7 +171,11 @@ async function createBatch(env: Env, ctx: Ctx, file: File, opts: BatchOptions): 
   if (opts.dryRun) {
     let suppressed = 0;
     const sink: SliceSink = async (json) => {
-      if (dncWorkspace) suppressed += await countDncInSlice(env.DB, dncWorkspace, json);
+      // Read the count first: `x += await …` would read x before the await and lose concurrent updates.
+      if (dncWorkspace) {
+        const n = await countDncInSlice(env.DB, dncWorkspace, json);
+        suppressed += n;
+      }
     };
     const scan = await scanCsv(file.stream(), { ...scanOpts, stopOnInvalid: false }, sink);
     if (!scan.ok) throw csvError(`The CSV cannot be read: ${scan.message}.`);
@@ -225,7 +229,9 @@ async function createBatch(env: Env, ctx: Ctx, file: File, opts: BatchOptions): 
   try {
     let inserted = 0;
     const scan = await scanCsv(file.stream(), scanOpts, async (json) => {
-      inserted += await insertCallSlice(env.DB, batchId, json, dncWorkspace);
+      // Two slices are written at once: add after the await, not `inserted += await …`.
+      const n = await insertCallSlice(env.DB, batchId, json, dncWorkspace);
+      inserted += n;
     });
     if (!scan.ok) throw csvError(`The CSV cannot be read: ${scan.message}.`);
     const s = scan.summary;

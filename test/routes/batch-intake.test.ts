@@ -386,3 +386,28 @@ function bigCsv(rows: number): string {
   for (let i = 0; i < rows; i++) out.push(`+1212${String(5550000 + i).padStart(7, "0")},P${i}`);
   return out.join("\n");
 }
+
+describe("large uploads", () => {
+  it("counts every row when several slices are written at once", async () => {
+    const ws = await newWorkspace();
+    const rows = 12_345;
+    const res = await upload(ws, bigCsv(rows));
+    expect(await json(res)).toMatchObject({ totalCalls: rows, duplicatesRemoved: 0, suppressed: 0, invalidRows: 0 });
+    const { batchId } = await json(await call("/v1/api/batch-calls", { headers: authHeaders(ws) })).then((l) => ({ batchId: l.batches[0].id }));
+    const status = await json(await call(`/v1/api/batch-calls/${batchId}/status`, { headers: authHeaders(ws) }));
+    expect(status).toMatchObject({ total: rows, waiting: rows });
+    const stored = await env.DB.prepare("SELECT count(*) AS n FROM calls WHERE batch_id = ?1").bind(batchId).first<{ n: number }>();
+    expect(stored?.n).toBe(rows);
+  });
+
+  it("counts every suppressed row in a dry run over several slices", async () => {
+    const ws = await newWorkspace();
+    await call("/v1/api/dnc", {
+      method: "POST",
+      headers: { ...authHeaders(ws), "content-type": "application/json" },
+      body: JSON.stringify({ phoneNumbers: ["+12125550000", "+12125559000"] }),
+    });
+    const res = await upload(ws, bigCsv(12_345), { dryRun: "true" });
+    expect(await json(res)).toMatchObject({ totalCalls: 12_343, suppressed: 2 });
+  });
+});
