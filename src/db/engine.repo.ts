@@ -11,11 +11,35 @@ export type DialContext = {
   call: { seq: number; status: string; attempts: number; dispatched_attempt: number; pass_base: number; phone_number: string; metadata: string };
   agent: { id: string; provider: "simulated" | "twilio" | "webhook"; from_number: string | null; voice_url: string | null; dial_url: string | null };
   limits: { callsPerSecond: number; maxConcurrentCalls: number };
+  webhookUrl: string | null;
   onDnc: boolean;
 };
 
 export async function getBatchById(db: D1Database, id: string): Promise<BatchRow | null> {
   return db.prepare("SELECT * FROM batches WHERE id = ?1").bind(id).first<BatchRow>();
+}
+
+/** What applying a status event needs, in one round trip: the call, its batch's rules, and whether the workspace takes webhooks. */
+export type EventContext = {
+  workspace_id: string;
+  batch_status: BatchRow["status"];
+  smart_callback_config: string | null;
+  webhook_url: string | null;
+  call_status: string;
+  attempts: number;
+  pass_base: number;
+};
+
+export async function loadEventContext(db: D1Database, batchId: string, seq: number): Promise<EventContext | null> {
+  return db
+    .prepare(
+      `SELECT b.workspace_id, b.status AS batch_status, b.smart_callback_config, w.webhook_url,
+              c.status AS call_status, c.attempts, c.pass_base
+       FROM calls c JOIN batches b ON b.id = c.batch_id JOIN workspaces w ON w.id = b.workspace_id
+       WHERE c.batch_id = ?1 AND c.seq = ?2`,
+    )
+    .bind(batchId, seq)
+    .first<EventContext>();
 }
 
 export async function workspaceLimits(db: D1Database, workspaceId: string): Promise<{ callsPerSecond: number; maxConcurrentCalls: number } | null> {
@@ -33,7 +57,7 @@ export async function loadDialContext(db: D1Database, batchId: string, seq: numb
       `SELECT b.id AS b_id, b.workspace_id, b.agent_id, b.status AS b_status, b.columns, b.max_concurrent_calls, b.smart_callback_config, b.pass,
               c.seq, c.status, c.attempts, c.dispatched_attempt, c.pass_base, c.phone_number, c.metadata,
               a.provider, a.from_number, a.voice_url, a.dial_url,
-              w.calls_per_second, w.max_concurrent_calls AS w_mcc,
+              w.calls_per_second, w.max_concurrent_calls AS w_mcc, w.webhook_url,
               EXISTS (SELECT 1 FROM dnc WHERE dnc.workspace_id = b.workspace_id AND dnc.phone_number = c.phone_number) AS on_dnc
        FROM calls c JOIN batches b ON b.id = c.batch_id JOIN agents a ON a.id = b.agent_id JOIN workspaces w ON w.id = b.workspace_id
        WHERE c.batch_id = ?1 AND c.seq = ?2`,
@@ -70,6 +94,7 @@ export async function loadDialContext(db: D1Database, batchId: string, seq: numb
       dial_url: r.dial_url as string | null,
     },
     limits: { callsPerSecond: r.calls_per_second as number, maxConcurrentCalls: r.w_mcc as number },
+    webhookUrl: r.webhook_url as string | null,
     onDnc: Boolean(r.on_dnc),
   };
 }

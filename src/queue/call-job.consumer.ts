@@ -117,13 +117,8 @@ export async function processCallJob(env: Env, job: CallJob, deliveries: number,
   log("info", "call.dial", { ...fields, provider: ctx.agent.provider, result: result.kind });
   if (result.kind === "placed" || result.kind === "unknown") {
     const id = callId(batchId, seq);
-    await emitWebhook(env, ctx.batch.workspace_id, "call.started", `${id}:${attempt}`, {
-      batchId,
-      callId: id,
-      attempt,
-      phone_number: ctx.call.phone_number,
-      startTime: startedAt,
-    });
+    const data = { batchId, callId: id, attempt, phone_number: ctx.call.phone_number, startTime: startedAt };
+    await emitWebhook(env, ctx.batch.workspace_id, "call.started", `${id}:${attempt}`, data, ctx.webhookUrl);
   }
 
   switch (result.kind) {

@@ -21,10 +21,21 @@ export type WebhookEvent = z.infer<typeof WebhookEventSchema>;
  * occurrence twice yields the same event id and receivers can de-duplicate.
  * Failing to queue is logged, never thrown: a webhook must not undo a call.
  */
-export async function emitWebhook(env: Env, workspaceId: string, type: WebhookEventType, key: string, data: Record<string, unknown>): Promise<void> {
+export async function emitWebhook(
+  env: Env,
+  workspaceId: string,
+  type: WebhookEventType,
+  key: string,
+  data: Record<string, unknown>,
+  /** The workspace's webhookUrl when the caller already read it (undefined: look it up). */
+  webhookUrl?: string | null,
+): Promise<void> {
   try {
-    const ws = await env.DB.prepare("SELECT webhook_url FROM workspaces WHERE id = ?1").bind(workspaceId).first<{ webhook_url: string | null }>();
-    if (!ws?.webhook_url) return;
+    const url =
+      webhookUrl !== undefined
+        ? webhookUrl
+        : (await env.DB.prepare("SELECT webhook_url FROM workspaces WHERE id = ?1").bind(workspaceId).first<{ webhook_url: string | null }>())?.webhook_url;
+    if (!url) return;
     const id = `evt_${(await sha256Hex(`${type}|${key}`)).slice(0, 32)}`;
     const event: WebhookEvent = { id, type, workspaceId, timestamp: new Date().toISOString(), data };
     await env.WEBHOOK_QUEUE.send(event, { contentType: "json" });

@@ -1,5 +1,5 @@
 import type { BatchRow } from "../db/batch.repo";
-import { finishAttempt, getBatchById, setProviderCallId } from "../db/engine.repo";
+import { finishAttempt, loadEventContext, setProviderCallId } from "../db/engine.repo";
 import type { SmartCallbackConfig } from "../domain/batch-options";
 import { nextStep, timeScale, type Outcome } from "../domain/outcome";
 import { leaseId } from "../durable/workspace-limiter";
@@ -33,32 +33,30 @@ export type ApplyResult = "applied" | "ignored" | "unknown_call";
  * match no row and change nothing (the caller still acknowledges them).
  */
 export async function applyCallEvent(env: Env, ev: CallEvent): Promise<ApplyResult> {
-  const batch = await getBatchById(env.DB, ev.batchId);
-  if (!batch) return "unknown_call";
   if (ev.kind === "progress") {
     if (ev.providerCallId) await setProviderCallId(env.DB, ev.batchId, ev.seq, ev.attempt, ev.providerCallId);
     return "applied";
   }
-  const call = await env.DB.prepare("SELECT status, attempts, pass_base FROM calls WHERE batch_id = ?1 AND seq = ?2")
-    .bind(ev.batchId, ev.seq)
-    .first<{ status: string; attempts: number; pass_base: number }>();
-  if (!call) return "unknown_call";
-  if (call.status !== "active" || call.attempts !== ev.attempt) return "ignored";
+  const ctx = await loadEventContext(env.DB, ev.batchId, ev.seq);
+  if (!ctx) return "unknown_call";
+  if (ctx.call_status !== "active" || ctx.attempts !== ev.attempt) return "ignored";
+  const batch = { id: ev.batchId, workspace_id: ctx.workspace_id };
 
   const step = nextStep({
-    config: batch.smart_callback_config ? (JSON.parse(batch.smart_callback_config) as SmartCallbackConfig) : null,
+    config: ctx.smart_callback_config ? (JSON.parse(ctx.smart_callback_config) as SmartCallbackConfig) : null,
     outcome: ev.outcome,
-    attemptInPass: ev.attempt - call.pass_base,
+    attemptInPass: ev.attempt - ctx.pass_base,
     endedAt: ev.at,
-    batchRunning: batch.status === "processing" || batch.status === "paused",
+    batchRunning: ctx.batch_status === "processing" || ctx.batch_status === "paused",
     timeScale: timeScale(env),
   });
   const answered = ev.outcome === "answered" || ev.outcome === "voicemail";
+  const duration = answered ? (ev.durationSec ?? 0) : (ev.durationSec ?? null);
   const applied = await finishAttempt(env.DB, ev.batchId, ev.seq, ev.attempt, {
     status: step.kind === "callback" ? "waiting" : step.status,
     outcome: ev.outcome,
     endTime: ev.at,
-    duration: answered ? (ev.durationSec ?? 0) : (ev.durationSec ?? null),
+    duration,
     error: ev.error ?? null,
     dueAt: step.kind === "callback" ? step.dueAt : 0,
   });
@@ -74,16 +72,9 @@ export async function applyCallEvent(env: Env, ev: CallEvent): Promise<ApplyResu
   await afterCallEnded(env, batch, [leaseId(ev.batchId, ev.seq, ev.attempt)]);
   if (step.kind === "final" && step.status !== "cancelled") {
     const id = callId(ev.batchId, ev.seq);
-    await emitWebhook(env, batch.workspace_id, step.status === "completed" ? "call.completed" : "call.failed", `${id}:${ev.attempt}`, {
-      batchId: ev.batchId,
-      callId: id,
-      attempt: ev.attempt,
-      status: step.status,
-      outcome: ev.outcome,
-      endTime: ev.at,
-      duration: answered ? (ev.durationSec ?? 0) : (ev.durationSec ?? null),
-      error: ev.error ?? null,
-    });
+    const type = step.status === "completed" ? "call.completed" : "call.failed";
+    const data = { batchId: ev.batchId, callId: id, attempt: ev.attempt, status: step.status, outcome: ev.outcome, endTime: ev.at, duration, error: ev.error ?? null };
+    await emitWebhook(env, batch.workspace_id, type, `${id}:${ev.attempt}`, data, ctx.webhook_url);
   }
   return "applied";
 }
