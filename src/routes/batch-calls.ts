@@ -405,9 +405,7 @@ export function batchCallRoutes() {
           ctl.enqueue(enc.encode(chunk));
         },
       });
-      return new Response(body, {
-        headers: { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${b.id}-results.csv"` },
-      }) as never;
+      return c.body(body, 200, { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${b.id}-results.csv"` });
     },
   );
 
