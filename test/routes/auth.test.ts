@@ -139,3 +139,17 @@ describe("JSON routes", () => {
     expect(await json(res)).toMatchObject({ code: expect.any(String), requestId: expect.any(String) });
   });
 });
+
+describe("admin routes without ADMIN_TOKEN", () => {
+  it("answer 404, as if they did not exist", async () => {
+    const { env } = await import("cloudflare:workers");
+    const { callWithEnv } = await import("../helpers");
+    const res = await callWithEnv({ ...env, ADMIN_TOKEN: "" }, "/v1/admin/workspaces", {
+      method: "POST",
+      headers: { ...ADMIN, "content-type": "application/json" },
+      body: JSON.stringify({ name: "x" }),
+    });
+    expect(res.status).toBe(404);
+    expect(await json(res)).toMatchObject({ code: "not_found" });
+  });
+});
