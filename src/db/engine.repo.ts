@@ -7,7 +7,7 @@
 import type { BatchRow } from "./batch.repo";
 
 export type DialContext = {
-  batch: Pick<BatchRow, "id" | "workspace_id" | "agent_id" | "status" | "columns" | "max_concurrent_calls" | "smart_callback_config" | "pass">;
+  batch: Pick<BatchRow, "id" | "workspace_id" | "status" | "columns">;
   call: { seq: number; status: string; attempts: number; dispatched_attempt: number; pass_base: number; phone_number: string; metadata: string };
   agent: { id: string; provider: "simulated" | "twilio" | "webhook"; from_number: string | null; voice_url: string | null; dial_url: string | null };
   limits: { callsPerSecond: number; maxConcurrentCalls: number };
@@ -54,7 +54,7 @@ export async function workspaceLimits(db: D1Database, workspaceId: string): Prom
 export async function loadDialContext(db: D1Database, batchId: string, seq: number): Promise<DialContext | null> {
   const row = await db
     .prepare(
-      `SELECT b.id AS b_id, b.workspace_id, b.agent_id, b.status AS b_status, b.columns, b.max_concurrent_calls, b.smart_callback_config, b.pass,
+      `SELECT b.id AS b_id, b.workspace_id, b.status AS b_status, b.columns, b.agent_id,
               c.seq, c.status, c.attempts, c.dispatched_attempt, c.pass_base, c.phone_number, c.metadata,
               a.provider, a.from_number, a.voice_url, a.dial_url,
               w.calls_per_second, w.max_concurrent_calls AS w_mcc, w.webhook_url,
@@ -70,12 +70,8 @@ export async function loadDialContext(db: D1Database, batchId: string, seq: numb
     batch: {
       id: r.b_id as string,
       workspace_id: r.workspace_id as string,
-      agent_id: r.agent_id as string,
       status: r.b_status as BatchRow["status"],
       columns: r.columns as string,
-      max_concurrent_calls: r.max_concurrent_calls as number | null,
-      smart_callback_config: r.smart_callback_config as string | null,
-      pass: r.pass as number,
     },
     call: {
       seq: r.seq as number,
@@ -196,19 +192,22 @@ export async function claimAttempt(db: D1Database, batchId: string, seq: number,
   return (call?.results?.length ?? 0) > 0;
 }
 
-/** An attempt handed back is due at once (due_at > 0), so the scheduler finds it wherever its first-attempt cursor is. */
+/** An attempt handed back to the scheduler is due at once (due_at > 0), so it is found wherever the first-attempt cursor is. */
 const DUE_NOW = "due_at = CASE WHEN due_at > 0 THEN due_at ELSE 1 END";
 
-/** active → waiting for an attempt that was never dialled. `redispatch` also lets the scheduler hand it out again. */
-export async function unclaimAttempt(db: D1Database, batchId: string, seq: number, attempt: number, redispatch: boolean): Promise<boolean> {
+/**
+ * active → waiting for an attempt that was never dialled (the provider
+ * refused it with a 429). It stays dispatched: the queue's retry of the
+ * same job claims it again.
+ */
+export async function unclaimAttempt(db: D1Database, batchId: string, seq: number, attempt: number): Promise<boolean> {
   const row = await db
     .prepare(
-      `UPDATE calls SET status = 'waiting', attempts = ?3 - 1, lease_expires_at = NULL, start_time = NULL, ${DUE_NOW},
-         dispatched_attempt = CASE WHEN ?4 THEN ?3 - 1 ELSE dispatched_attempt END
+      `UPDATE calls SET status = 'waiting', attempts = ?3 - 1, lease_expires_at = NULL, start_time = NULL
        WHERE batch_id = ?1 AND seq = ?2 AND status = 'active' AND attempts = ?3 AND provider_call_id IS NULL
        RETURNING seq`,
     )
-    .bind(batchId, seq, attempt, redispatch ? 1 : 0)
+    .bind(batchId, seq, attempt)
     .first();
   return row !== null;
 }

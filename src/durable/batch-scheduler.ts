@@ -29,7 +29,6 @@ export type SchedulerState = {
   /** Epoch ms at which the batch is due to start. */
   dueAt: number;
   phase: "armed" | "running" | "done";
-  dueReachedAt: number | null;
   /** First attempts are handed out in file order; this is the next seq to look at. */
   cursor: number;
   lastStaleCheck: number;
@@ -63,7 +62,7 @@ export class BatchScheduler extends DurableObject<Env> {
   async arm(input: ArmInput): Promise<SchedulerState> {
     const existing = await this.ctx.storage.get<SchedulerState>("state");
     if (existing) return existing;
-    const state: SchedulerState = { ...input, phase: "armed", dueReachedAt: null, cursor: 0, lastStaleCheck: 0 };
+    const state: SchedulerState = { ...input, phase: "armed", cursor: 0, lastStaleCheck: 0 };
     await this.ctx.storage.put("state", state);
     await this.ctx.storage.setAlarm(input.dueAt);
     return state;
@@ -126,7 +125,7 @@ export class BatchScheduler extends DurableObject<Env> {
         log("info", "batch.started", { workspaceId: batch.workspace_id, batchId: batch.id });
         await emitWebhook(this.env, batch.workspace_id, "batch.started", `${batch.id}:${batch.pass}`, { batchId: batch.id, totalCalls: batch.total_calls });
       }
-      await this.ctx.storage.put("state", { ...state, phase: "running", dueReachedAt: now });
+      await this.ctx.storage.put("state", { ...state, phase: "running" });
       return this.tickOnce();
     }
     if (batch.status !== "processing") {
@@ -197,7 +196,7 @@ export class BatchScheduler extends DurableObject<Env> {
     const { callbacks, firsts } = await dueCandidates(this.env.DB, batch.id, now, state.cursor, want, window ? columns.indexOf("timezone") : -1);
 
     let picked: Candidate[] = [...callbacks, ...firsts].slice(0, want);
-    const lastFirst = firsts.filter((f) => picked.includes(f)).at(-1);
+    const pickedFirsts = firsts.filter((f) => picked.includes(f));
     if (window) {
       const fallbackTz = (await this.workspaceTimezone(batch.workspace_id)) ?? "UTC";
       const closed: { seq: number; dueAt: number }[] = [];
@@ -209,12 +208,11 @@ export class BatchScheduler extends DurableObject<Env> {
       });
       await deferCalls(this.env.DB, batch.id, closed);
     }
-    if (lastFirst) {
-      state.cursor = lastFirst.seq + 1;
-      await this.ctx.storage.put("state", state);
-    }
     const more = callbacks.length + firsts.length >= want;
-    if (picked.length === 0) return { moreDue: more, retryAfterMs: 1000 };
+    if (picked.length === 0) {
+      await this.advanceCursor(state, pickedFirsts, null);
+      return { moreDue: more, retryAfterMs: 1000 };
+    }
 
     const jobs = picked.map((c) => ({ batchId: batch.id, seq: c.seq, attempt: c.attempts + 1 }));
     const limiter = this.env.WORKSPACE_LIMITER.getByName(batch.workspace_id);
@@ -228,20 +226,26 @@ export class BatchScheduler extends DurableObject<Env> {
     });
     const granted = new Set(grant.granted);
     const chosen = jobs.filter((j) => granted.has(leaseId(j.batchId, j.seq, j.attempt)));
-    if (chosen.length < jobs.length && lastFirst) {
-      // Not everything fit: look at the unsent first attempts again next time.
-      const firstUnsent = jobs.find((j) => !granted.has(leaseId(j.batchId, j.seq, j.attempt)) && firsts.some((f) => f.seq === j.seq));
-      if (firstUnsent) {
-        state.cursor = Math.min(state.cursor, firstUnsent.seq);
-        await this.ctx.storage.put("state", state);
-      }
-    }
+    const firstRefused = jobs.find((j) => !granted.has(leaseId(j.batchId, j.seq, j.attempt)) && pickedFirsts.some((f) => f.seq === j.seq));
+    await this.advanceCursor(state, pickedFirsts, firstRefused?.seq ?? null);
     if (chosen.length > 0) {
       // Intent first: if this tick dies after marking, the next one sends these, not new ones.
       await this.ctx.storage.put("outbox", { jobs: chosen, marked: false } satisfies Outbox);
       await this.flushOutbox(state);
     }
     return { moreDue: more || chosen.length < jobs.length, retryAfterMs: chosen.length < jobs.length ? grant.retryAfterMs : 1000 };
+  }
+
+  /**
+   * Moves the first-attempt cursor past the first attempts this tick looked
+   * at (sent, or deferred by the calling window), but not past one the
+   * limiter refused: that one is looked at again next time.
+   */
+  private async advanceCursor(state: SchedulerState, looked: Candidate[], refusedSeq: number | null): Promise<void> {
+    const last = looked.at(-1);
+    if (!last) return;
+    state.cursor = refusedSeq ?? last.seq + 1;
+    await this.ctx.storage.put("state", state);
   }
 
   /** Marks the outbox's attempts dispatched (conditionally) and sends them, a chunk at a time, forgetting each chunk once sent. */

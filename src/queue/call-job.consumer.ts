@@ -51,10 +51,10 @@ function variablesOf(ctx: DialContext): Record<string, string> {
 }
 
 /**
- * One dial attempt, exactly once: claim it with a conditional transition
- * (a duplicate or redelivered job finds it claimed and does nothing), pass
- * the workspace's rate gate, re-check the batch and the do-not-call list
- * in the same statement that stamps the start, then dial.
+ * One dial attempt, exactly once: pass the workspace's rate gate with the
+ * call still waiting, then claim it and stamp its start in one conditional
+ * statement (a duplicate or redelivered job, or a cancel or pause that
+ * landed first, makes the claim match nothing), then dial.
  */
 export async function processCallJob(env: Env, job: CallJob, deliveries: number, deps: ConsumerDeps = defaultDeps(env)): Promise<JobResult> {
   const { batchId, seq, attempt } = job;
@@ -127,7 +127,7 @@ export async function processCallJob(env: Env, job: CallJob, deliveries: number,
       return { ack: true, note: "placed" };
     case "rate_limited":
       // Nothing was placed: undo the claim (the lease stays reserved) and try again later.
-      await unclaimAttempt(env.DB, batchId, seq, attempt, false);
+      await unclaimAttempt(env.DB, batchId, seq, attempt);
       return { ack: false, retryAfterSec: Math.max(result.retryAfterSec, backoffSec(deliveries)), note: "provider rate limit" };
     case "unknown":
       // Never re-sent: the status webhook or the lease expiry settles this attempt.
@@ -146,11 +146,11 @@ export async function processCallJob(env: Env, job: CallJob, deliveries: number,
  */
 async function giveBack(env: Env, ctx: DialContext, job: CallJob, lease: string): Promise<JobResult> {
   const { batchId, seq, attempt } = job;
-  const batch = await getBatchById(env.DB, batchId);
-  if (batch?.status === "paused" || batch?.status === "queued") await undispatch(env.DB, batchId, seq, attempt);
   const now = await loadDialContext(env.DB, batchId, seq);
+  const status = now?.batch.status ?? "gone";
+  if (status === "paused" || status === "queued") await undispatch(env.DB, batchId, seq, attempt);
   if (!(now && now.call.status === "active" && now.call.attempts === attempt)) await afterCallEnded(env, ctx.batch, [lease]);
-  return { ack: true, note: `not claimable (batch ${batch?.status ?? "gone"})` };
+  return { ack: true, note: `not claimable (batch ${status})` };
 }
 
 /** Call-job consumer: acks per message; a thrown job is retried with backoff, never the whole batch. */
@@ -185,10 +185,12 @@ export async function handleDeadCallJobs(batch: MessageBatch<CallJob>, env: Env)
     }
     const { batchId, seq, attempt } = job.data;
     const error = "the call could not be dispatched: its job failed on every retry";
-    const closed = await closeUndialled(env.DB, batchId, seq, attempt, "failed", "failed", error, Date.now());
-    if (!closed) await unclaimAttempt(env.DB, batchId, seq, attempt, false).then(async (undone) => {
-      if (undone) await closeUndialled(env.DB, batchId, seq, attempt, "failed", "failed", error, Date.now());
-    });
+    // A job that died after its claim but before any dial is first put back to waiting, then closed.
+    if (!(await closeUndialled(env.DB, batchId, seq, attempt, "failed", "failed", error, Date.now()))) {
+      if (await unclaimAttempt(env.DB, batchId, seq, attempt)) {
+        await closeUndialled(env.DB, batchId, seq, attempt, "failed", "failed", error, Date.now());
+      }
+    }
     const b = await getBatchById(env.DB, batchId);
     if (b) await afterCallEnded(env, b, [leaseId(batchId, seq, attempt)]);
     log("error", "call_job.dead_lettered", { batchId, seq, attempt });

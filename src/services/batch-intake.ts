@@ -261,25 +261,18 @@ async function createBatch(env: Env, ctx: Ctx, file: File, opts: BatchOptions): 
     };
   } catch (err) {
     await storing.catch(() => undefined); // let the put settle, so the delete comes after it
-    await rollback(env, batchId, csvKey, true, armed, logFields);
+    await rollback(env, batchId, csvKey, armed, logFields);
     if (err instanceof ApiError) throw err;
     log("error", "batch.create_failed", { ...logFields, error: String(err) });
     throw new ApiError("batch_start_failed", "The batch could not be prepared or started; nothing was created. Try again.");
   }
 }
 
-async function rollback(
-  env: Env,
-  batchId: string,
-  csvKey: string,
-  stored: boolean,
-  armed: boolean,
-  logFields: Record<string, string>,
-): Promise<void> {
+async function rollback(env: Env, batchId: string, csvKey: string, armed: boolean, logFields: Record<string, string>): Promise<void> {
   // Each undo step is tried even if another fails; whatever is left over
   // stays invisible ('preparing') and the scheduled sweep removes it.
-  const steps: Promise<unknown>[] = [discardPreparingBatch(env.DB, batchId)];
-  if (stored) steps.push(env.CSV_BUCKET.delete(csvKey));
+  // Deleting an R2 key that was never written is harmless.
+  const steps: Promise<unknown>[] = [discardPreparingBatch(env.DB, batchId), env.CSV_BUCKET.delete(csvKey)];
   if (armed) steps.push(env.BATCH_SCHEDULER.getByName(batchId).discard());
   const results = await Promise.allSettled(steps);
   for (const r of results) if (r.status === "rejected") log("error", "batch.rollback_step_failed", { ...logFields, error: String(r.reason) });
@@ -290,7 +283,7 @@ export async function sweepAbandonedUploads(env: Env): Promise<number> {
   const cutoff = new Date(Date.now() - 60 * 60 * 1000).toISOString();
   const stale = await staleBatches(env.DB, cutoff);
   for (const b of stale) {
-    await rollback(env, b.id, b.csv_key, true, true, { batchId: b.id });
+    await rollback(env, b.id, b.csv_key, true, { batchId: b.id });
     log("warn", "batch.abandoned_upload_removed", { batchId: b.id });
   }
   return stale.length;
