@@ -73,6 +73,10 @@ describe("batch control", () => {
     expect((await batchRow(batchId))?.status).toBe("completed");
     const res = await json(await post(ws, `/v1/api/batch-calls/${batchId}/retry`));
     expect(res).toMatchObject({ batchId, status: "processing", requeued: 2 });
+    // a repeated retry finds the batch running again: 409, nothing re-queued twice
+    const again = await post(ws, `/v1/api/batch-calls/${batchId}/retry`);
+    expect(again.status).toBe(409);
+    expect((await batchRow(batchId))?.pass).toBe(2);
     const second = recordingQueue();
     await tick(batchId, second, due + 300);
     expect(second.sent).toEqual([

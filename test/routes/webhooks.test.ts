@@ -97,6 +97,27 @@ describe("POST /v1/webhooks/twilio/status", () => {
     expect(await callRow(batchId, 0)).toMatchObject({ status: "waiting", outcome: "busy" });
   });
 
+  it("checks the signature before reading anything: a forged request is 403 whatever its body or query", async () => {
+    const { batchId } = await activeTwilioCall();
+    const forged = await call("/v1/webhooks/twilio/status?attempt=zero", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": "bm9wZQ==" },
+      body: "%%%not-a-form",
+    });
+    expect(forged.status).toBe(403);
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "active" });
+    // signed, but the URL lacks a usable attempt: a clear 400
+    const path = `/v1/webhooks/twilio/status?callId=call_${batchId.slice(6)}_0&attempt=0`;
+    const params: [string, string][] = [["CallStatus", "completed"]];
+    const signed = await call(path, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": await twilioSignature("twilio-test-token", BASE + path, params) },
+      body: new URLSearchParams(params).toString(),
+    });
+    expect(signed.status).toBe(400);
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "active" });
+  });
+
   it("404s an unknown call and 400s an unknown status", async () => {
     const { batchId } = await activeTwilioCall();
     expect((await twilioStatus("batch_ffffffffffff", 0, 1, { CallStatus: "completed" })).status).toBe(404);
@@ -148,6 +169,12 @@ describe("webhook provider", () => {
     const good = await call("/v1/webhooks/dial/status", { method: "POST", headers: { "content-type": "application/json", ...(await signWebhook(secret, "e2", report)) }, body: report });
     expect(good.status).toBe(204);
     expect(await callRow(batchId, 0)).toMatchObject({ status: "failed", outcome: "no_answer", provider_call_id: "remote-1" });
+    const garbage = "{not json";
+    expect((await call("/v1/webhooks/dial/status", { method: "POST", headers: { "content-type": "application/json" }, body: garbage })).status).toBe(403);
+    const signedGarbage = await call("/v1/webhooks/dial/status", { method: "POST", headers: { "content-type": "application/json", ...(await signWebhook(secret, "e4", garbage)) }, body: garbage });
+    expect(signedGarbage.status).toBe(400);
+    const wrongShape = JSON.stringify({ callId, attempt: 1, status: "exploded" });
+    expect((await call("/v1/webhooks/dial/status", { method: "POST", headers: { "content-type": "application/json", ...(await signWebhook(secret, "e5", wrongShape)) }, body: wrongShape })).status).toBe(400);
     const old = await signWebhook(secret, "e3", report, Math.floor(Date.now() / 1000) - 3600);
     expect((await call("/v1/webhooks/dial/status", { method: "POST", headers: { "content-type": "application/json", ...old }, body: report })).status).toBe(403);
   });
