@@ -1,4 +1,5 @@
 import { createApp } from "./app";
+import { instrumentEnv } from "./lib/metrics";
 import { handleCallJobs, handleDeadCallJobs } from "./queue/call-job.consumer";
 import { handleDeadWebhookEvents, handleWebhookEvents } from "./queue/webhook-event.consumer";
 import type { WebhookEvent } from "./queue/webhook-event";
@@ -12,9 +13,10 @@ export { WorkspaceLimiter } from "./durable/workspace-limiter";
 const app = createApp();
 
 export default {
-  fetch: app.fetch,
+  fetch: (req, env, ctx) => app.fetch(req, instrumentEnv(env), ctx),
 
-  async queue(batch, env, _ctx): Promise<void> {
+  async queue(batch, rawEnv, _ctx): Promise<void> {
+    const env = instrumentEnv(rawEnv);
     switch (batch.queue) {
       case "call-jobs":
         return handleCallJobs(batch as MessageBatch<CallJob>, env);
@@ -30,6 +32,6 @@ export default {
   },
 
   async scheduled(_controller, env, ctx): Promise<void> {
-    ctx.waitUntil(sweepAbandonedUploads(env));
+    ctx.waitUntil(sweepAbandonedUploads(instrumentEnv(env)));
   },
 } satisfies ExportedHandler<Env, CallJob | WebhookEvent>;

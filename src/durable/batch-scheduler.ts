@@ -17,6 +17,7 @@ import type { CallingWindow } from "../domain/batch-options";
 import { nextOpening } from "../domain/calling-window";
 import { engineConfig } from "../engine-config";
 import { log } from "../lib/log";
+import { instrumentEnv } from "../lib/metrics";
 import { enqueueCallJobs, type CallJob } from "../queue/call-job";
 import { emitWebhook } from "../queue/webhook-event";
 import { applyCallEvent } from "../services/call-events";
@@ -56,6 +57,10 @@ const POKE_COALESCE_MS = 100;
  * half-way and run again, without sending a job twice.
  */
 export class BatchScheduler extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, instrumentEnv(env));
+  }
+
   ports: SchedulerPorts = { queue: this.env.CALL_QUEUE as Queue<CallJob>, now: () => Date.now() };
 
   /** Idempotent: arming an armed batch again keeps the first record and alarm. */

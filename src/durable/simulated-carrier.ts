@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { instrumentEnv } from "../lib/metrics";
 import type { Outcome } from "../domain/outcome";
 import { log } from "../lib/log";
 import { applyCallEvent, type CallEvent } from "../services/call-events";
@@ -27,7 +28,7 @@ export class SimulatedCarrier extends DurableObject<Env> {
   private readonly sql: SqlStorage;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+    super(ctx, instrumentEnv(env));
     this.sql = ctx.storage.sql;
     this.sql.exec("CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY AUTOINCREMENT, due INTEGER NOT NULL, event TEXT NOT NULL)");
   }

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { instrumentEnv } from "../lib/metrics";
 
 export type Limits = { callsPerSecond: number; maxConcurrentCalls: number };
 
@@ -36,7 +37,7 @@ export class WorkspaceLimiter extends DurableObject<Env> {
   private readonly sql: SqlStorage;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+    super(ctx, instrumentEnv(env));
     this.sql = ctx.storage.sql;
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, batch_id TEXT NOT NULL, expires_at INTEGER NOT NULL, started_at INTEGER);

@@ -7,6 +7,7 @@ import { ApiError } from "../errors";
 import { encryptSecret, sha256Hex, toBase64, toBase64Url } from "../lib/crypto";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
+import { metricsSnapshot, resetMetrics } from "../lib/metrics";
 import { formatApiKey } from "../middleware/auth";
 import { adminSecurity, errorResponses } from "../schemas/common";
 import { isIanaTimeZone } from "../domain/batch-options";
@@ -178,6 +179,31 @@ export function adminRoutes() {
       return c.json({ keyId, revoked: true as const }, 200);
     },
   );
+
+  const MetricsSchema = z
+    .object({
+      enabled: z.boolean().describe("false unless the Worker var METRICS is on"),
+      counters: z.record(z.string(), z.number()).describe("d1.statements, rpc.<Class>, rpc.<Class>.<method>, engine.* totals since the last reset"),
+      samples: z.record(z.string(), z.array(z.number())).describe("e.g. tick.ms: duration of each scheduler tick"),
+    })
+    .openapi("Metrics");
+  for (const method of ["get", "delete"] as const) {
+    app.openapi(
+      createRoute({
+        method,
+        path: "/metrics",
+        tags: ["Admin"],
+        summary: method === "get" ? "Engine counters for benchmarks (METRICS=on only)" : "Reset the engine counters",
+        security: adminSecurity,
+        responses: { 200: { description: "Counters", content: { "application/json": { schema: MetricsSchema } } }, ...errorResponses(401) },
+      }),
+      (c) => {
+        const snap = metricsSnapshot();
+        if (method === "delete") resetMetrics();
+        return c.json({ enabled: c.env.METRICS === "on", ...snap }, 200);
+      },
+    );
+  }
 
   return app;
 }
