@@ -57,12 +57,18 @@ export async function consume(jobs: CallJob[], attempts = 1, queue = "call-jobs"
   return getQueueResult(batch, ctx);
 }
 
-export async function callRow(batchId: string, seq: number) {
-  return env.DB.prepare("SELECT * FROM calls WHERE batch_id = ?1 AND seq = ?2").bind(batchId, seq).first<Record<string, any>>();
+/** Runs a query against a batch's own ledger (its object's SQLite). */
+export async function ledgerQuery<T = Record<string, any>>(batchId: string, query: string, ...params: SqlStorageValue[]): Promise<T[]> {
+  return runInDurableObject(env.BATCH_SCHEDULER.getByName(batchId), async (_o, state) => state.storage.sql.exec(query, ...params).toArray() as T[]);
 }
 
+export async function callRow(batchId: string, seq: number) {
+  return (await ledgerQuery(batchId, "SELECT * FROM calls WHERE seq = ?", seq))[0] ?? null;
+}
+
+/** The batch as its object knows it: status, counters, times. */
 export async function batchRow(batchId: string) {
-  return env.DB.prepare("SELECT * FROM batches WHERE id = ?1").bind(batchId).first<Record<string, any>>();
+  return (await ledgerQuery(batchId, "SELECT * FROM batch WHERE id = 1"))[0] ?? null;
 }
 
 export function phoneList(n: number, lastDigit = 1): string {
@@ -73,7 +79,10 @@ export function phoneList(n: number, lastDigit = 1): string {
 
 /** The consumer's claim and start, without a provider: the attempt is then live. */
 export async function claimAsConsumerWould(batchId: string, seq: number, attempt: number, now: number) {
-  const { claimAttempt } = await import("../src/db/engine.repo");
-  expect(await claimAttempt(env.DB, batchId, seq, attempt, now, now + 3_600_000)).toBe(true);
+  const claimed = await runInDurableObject(env.BATCH_SCHEDULER.getByName(batchId), async (_o, state) => {
+    const { CallLedger } = await import("../src/db/call-ledger");
+    return new CallLedger(state.storage.sql).claim(seq, attempt, now, now + 3_600_000);
+  });
+  expect(claimed).toBe(true);
 }
 

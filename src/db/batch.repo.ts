@@ -89,12 +89,9 @@ export async function publishBatch(db: D1Database, batchId: string, c: IntakeCou
   return row !== null;
 }
 
-/** Removes an unpublished batch and its call rows in one transaction. */
+/** Removes an unpublished batch (its calls live in its object, which the caller discards). */
 export async function discardPreparingBatch(db: D1Database, batchId: string): Promise<void> {
-  await db.batch([
-    db.prepare("DELETE FROM calls WHERE batch_id = ?1 AND EXISTS (SELECT 1 FROM batches WHERE id = ?1 AND status = 'preparing')").bind(batchId),
-    db.prepare("DELETE FROM batches WHERE id = ?1 AND status = 'preparing'").bind(batchId),
-  ]);
+  await db.prepare("DELETE FROM batches WHERE id = ?1 AND status = 'preparing'").bind(batchId).run();
 }
 
 export async function staleBatches(db: D1Database, olderThan: string): Promise<{ id: string; csv_key: string }[]> {
@@ -130,4 +127,63 @@ export async function listBatches(
     rows: (rows?.results ?? []) as BatchRow[],
     total: (total?.results?.[0] as { n: number } | undefined)?.n ?? 0,
   };
+}
+
+/** The counters and status a batch's object reports; written in version order, so an older report never overwrites a newer one. */
+export type BatchSummary = {
+  status: VisibleStatus;
+  pass: number;
+  total_calls: number;
+  waiting_count: number;
+  active_count: number;
+  completed_count: number;
+  failed_count: number;
+  cancelled_count: number;
+  total_duration_ms: number;
+  start_time: number | null;
+  last_completed_time: number | null;
+  completed_time: number | null;
+  version: number;
+};
+
+export async function writeBatchSummary(db: D1Database, batchId: string, s: BatchSummary): Promise<void> {
+  await db
+    .prepare(
+      `UPDATE batches SET status = ?2, pass = ?3, total_calls = ?4, waiting_count = ?5, active_count = ?6, completed_count = ?7,
+         failed_count = ?8, cancelled_count = ?9, total_duration_ms = ?10, start_time = ?11, last_completed_time = ?12,
+         completed_time = ?13, summary_version = ?14
+       WHERE id = ?1 AND status != 'preparing' AND summary_version < ?14`,
+    )
+    .bind(
+      batchId,
+      s.status,
+      s.pass,
+      s.total_calls,
+      s.waiting_count,
+      s.active_count,
+      s.completed_count,
+      s.failed_count,
+      s.cancelled_count,
+      s.total_duration_ms,
+      s.start_time,
+      s.last_completed_time,
+      s.completed_time,
+      s.version,
+    )
+    .run();
+}
+
+/** An upload's status as D1 has it (null: gone), for an object that has not heard it was published. */
+export async function batchStatus(db: D1Database, batchId: string): Promise<BatchStatus | null> {
+  const row = await db.prepare("SELECT status FROM batches WHERE id = ?1").bind(batchId).first<{ status: BatchStatus }>();
+  return row?.status ?? null;
+}
+
+/** Batches whose objects may still call someone: told at once when numbers join the do-not-call list. */
+export async function liveBatchIds(db: D1Database, workspaceId: string): Promise<string[]> {
+  const { results } = await db
+    .prepare("SELECT id FROM batches WHERE workspace_id = ?1 AND status IN ('queued', 'processing', 'paused')")
+    .bind(workspaceId)
+    .all<{ id: string }>();
+  return results.map((r) => r.id);
 }

@@ -36,3 +36,13 @@ export async function removeDnc(db: D1Database, workspaceId: string, phone: stri
 export async function hasAnyDnc(db: D1Database, workspaceId: string): Promise<boolean> {
   return (await db.prepare("SELECT 1 AS x FROM dnc WHERE workspace_id = ?1 LIMIT 1").bind(workspaceId).first()) !== null;
 }
+
+/** Which of `phones` are on the workspace's do-not-call list: one query for a whole dispatch slice. */
+export async function dncAmong(db: D1Database, workspaceId: string, phones: string[]): Promise<Set<string>> {
+  if (phones.length === 0) return new Set();
+  const { results } = await db
+    .prepare("SELECT phone_number FROM dnc WHERE workspace_id = ?1 AND phone_number IN (SELECT value FROM json_each(?2))")
+    .bind(workspaceId, JSON.stringify(phones))
+    .all<{ phone_number: string }>();
+  return new Set(results.map((r) => r.phone_number));
+}

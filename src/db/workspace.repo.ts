@@ -86,3 +86,14 @@ export async function updateWorkspace(db: D1Database, id: string, patch: Workspa
     )
     .first<WorkspaceRow>();
 }
+
+/** What a batch's object needs of its workspace: limits, the fallback time zone, where events go. */
+export type WorkspaceEngineInfo = { callsPerSecond: number; maxConcurrentCalls: number; timezone: string | null; webhookUrl: string | null };
+
+export async function workspaceEngineInfo(db: D1Database, workspaceId: string): Promise<WorkspaceEngineInfo | null> {
+  const row = await db
+    .prepare("SELECT calls_per_second AS cps, max_concurrent_calls AS mcc, timezone, webhook_url FROM workspaces WHERE id = ?1")
+    .bind(workspaceId)
+    .first<{ cps: number; mcc: number; timezone: string | null; webhook_url: string | null }>();
+  return row ? { callsPerSecond: row.cps, maxConcurrentCalls: row.mcc, timezone: row.timezone, webhookUrl: row.webhook_url } : null;
+}

@@ -1,91 +1,189 @@
 import { DurableObject } from "cloudflare:workers";
-import type { BatchRow } from "../db/batch.repo";
-import {
-  completeIfDone,
-  deferCalls,
-  dueCandidates,
-  expiredActive,
-  getBatchById,
-  markDispatched,
-  markProcessing,
-  nextWakeUp,
-  reclaimStaleDispatches,
-  workspaceLimits,
-  type Candidate,
-} from "../db/engine.repo";
-import type { CallingWindow } from "../domain/batch-options";
+import { batchStatus, writeBatchSummary } from "../db/batch.repo";
+import { CallLedger, type BatchStatus, type CallRow, type Candidate, type LedgerBatch } from "../db/call-ledger";
+import { dncAmong } from "../db/dnc.repo";
+import { workspaceEngineInfo, type WorkspaceEngineInfo } from "../db/workspace.repo";
+import type { CallingWindow, SmartCallbackConfig } from "../domain/batch-options";
 import { nextOpening } from "../domain/calling-window";
-import { engineConfig } from "../engine-config";
+import { scanCsv } from "../domain/csv";
+import { nextStep, timeScale } from "../domain/outcome";
+import { nextWake } from "../domain/wake";
+import {
+  engineConfig,
+  MAX_SLICE,
+  POKE_COALESCE_MS,
+  SUMMARY_FLUSH_MS,
+  UNPUBLISHED_RECHECK_MS,
+  WORKSPACE_REFRESH_MS,
+} from "../engine-config";
+import { callId } from "../lib/ids";
+import { leaseId } from "../lib/lease";
 import { log } from "../lib/log";
-import { instrumentEnv } from "../lib/metrics";
+import { count, instrumentEnv, observe } from "../lib/metrics";
 import { enqueueCallJobs, type CallJob } from "../queue/call-job";
-import { emitWebhook } from "../queue/webhook-event";
-import { applyCallEvent } from "../services/call-events";
-import { leaseId } from "./workspace-limiter";
+import { emitWebhook, type WebhookEventType } from "../queue/webhook-event";
+import type { CallStatus } from "../schemas/call";
+import type { ApplyResult, CallEvent } from "../services/call-events";
+import type { Provider } from "../db/agent.repo";
 
-/** What a batch's scheduler keeps in its own storage (it survives eviction; memory does not). */
-export type SchedulerState = {
+/** The agent a batch dials through, as it was when the batch was created. */
+export type DialAgent = { id: string; provider: Provider; from_number: string | null; voice_url: string | null; dial_url: string | null };
+
+/** Everything intake hands the object: the batch's rules and where its file is. */
+export type BatchConfig = {
+  columns: string[];
+  agent: DialAgent;
+  smartCallbackConfig: SmartCallbackConfig | null;
+  callingWindow: CallingWindow | null;
+  maxConcurrentCalls: number | null;
+  csvKey: string;
+  defaultCountry: string;
+  totalCalls: number;
+};
+
+export type ArmInput = {
   batchId: string;
   workspaceId: string;
   /** Epoch ms at which the batch is due to start. */
   dueAt: number;
-  phase: "armed" | "running" | "done";
+  config: BatchConfig;
+  /** Seqs intake found on the do-not-call list: left out when the calls are materialised. */
+  suppressed: number[];
+};
+
+/** What the object keeps in storage besides its ledger (it survives eviction; memory does not). */
+export type SchedulerState = {
+  batchId: string;
+  workspaceId: string;
+  dueAt: number;
+  /** Intake finished and D1 shows the batch: it may start. */
+  published: boolean;
+  /** Every call of the file is in the ledger. */
+  materialised: boolean;
+  /** Rows of the file already in the ledger: a resumed materialisation skips them. */
+  materialisedRows: number;
   /** First attempts are handed out in file order; this is the next seq to look at. */
   cursor: number;
   lastStaleCheck: number;
+  /** Ledger version last written to the D1 summary, and when. */
+  summaryVersion: number;
+  summaryAt: number;
 };
-
-export type ArmInput = Pick<SchedulerState, "batchId" | "workspaceId" | "dueAt">;
-
-/** Jobs chosen by a tick but not yet confirmed sent: replayed first by the next tick. */
-type Outbox = { jobs: CallJob[]; marked: boolean; replay?: boolean };
 
 /** Ports the tick uses, replaceable in tests (a queue that fails half-way, a fixed clock). */
 export type SchedulerPorts = { queue: Pick<Queue<CallJob>, "sendBatch">; now: () => number };
 
-/** Most jobs handed to the queue in one tick. */
-const MAX_SLICE = 100;
-const POKE_COALESCE_MS = 100;
+export type DialContext = {
+  to: string;
+  /** The start the rate gate counted: the call's startTime. */
+  startedAt: number;
+  agent: DialAgent;
+  variables: Record<string, string>;
+  webhookUrl: string | null;
+  workspaceId: string;
+};
+
+export type ClaimResult =
+  | { seq: number; attempt: number; kind: "claimed"; dial: DialContext }
+  | { seq: number; attempt: number; kind: "already" | "unknown" | "handed_back" }
+  | { seq: number; attempt: number; kind: "wait"; waitMs: number }
+  | { seq: number; attempt: number; kind: "not_claimable"; batchStatus: string };
+
+/** What the provider said about a claimed attempt. */
+export type PlacedReport =
+  | { seq: number; attempt: number; kind: "placed"; providerCallId: string }
+  | { seq: number; attempt: number; kind: "unknown"; error: string }
+  | { seq: number; attempt: number; kind: "rejected"; error: string; at: number }
+  | { seq: number; attempt: number; kind: "rate_limited" };
+
+export type ControlResult<T> = { ok: true; value: T } | { ok: false; status: BatchStatus | "gone" };
+
+export type Progress = LedgerBatch & { recent: CallRow[] };
+
+const KNOWN_COLUMNS = new Set(["phone_number", "first_name", "last_name", "email", "timezone"]);
+export const RETRYABLE_OUTCOMES = ["no_answer", "busy", "failed"] as const;
 
 /**
- * One instance per batch (named by batch id); its alarm is the batch's
- * clock. A tick starts the batch when due, resolves calls whose lease ran
- * out, reserves capacity from the workspace's limiter, hands that many due
- * calls to the queue, and sets the alarm for the next thing that can
- * happen. All progress is in D1 and this object's storage, never in
- * memory, and every step is conditional, so a tick may run twice, or die
- * half-way and run again, without sending a job twice.
+ * One instance per batch (named by batch id). It owns the batch's calls in
+ * its own SQLite (the ledger) and its alarm is the batch's clock: it
+ * materialises the calls from the stored CSV, starts the batch when due,
+ * resolves calls whose lease ran out, reserves capacity from the
+ * workspace's limiter, hands that many due calls to the queue, applies
+ * claims and status reports, and keeps the batch's D1 summary current.
+ * Every step is a conditional transition on the ledger, so a tick may run
+ * twice, or die half-way and run again, without sending a job twice.
  */
 export class BatchScheduler extends DurableObject<Env> {
+  ports: SchedulerPorts;
+  private ledgerCache: CallLedger | null = null;
+  private materialising: Promise<void> | null = null;
+  private workspaceCache: { info: WorkspaceEngineInfo; at: number } | null = null;
+  private tickChain: Promise<unknown> = Promise.resolve();
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, instrumentEnv(env));
+    this.ports = { queue: this.env.CALL_QUEUE as Queue<CallJob>, now: () => Date.now() };
   }
 
-  ports: SchedulerPorts = { queue: this.env.CALL_QUEUE as Queue<CallJob>, now: () => Date.now() };
+  private get ledger(): CallLedger {
+    return (this.ledgerCache ??= new CallLedger(this.ctx.storage.sql));
+  }
 
-  /** Idempotent: arming an armed batch again keeps the first record and alarm. */
+  // ---- lifecycle -------------------------------------------------------------
+
+  /** Idempotent: arming an armed batch again keeps the first record. Materialising starts at once. */
   async arm(input: ArmInput): Promise<SchedulerState> {
-    const existing = await this.ctx.storage.get<SchedulerState>("state");
+    const existing = await this.state();
     if (existing) return existing;
-    const state: SchedulerState = { ...input, phase: "armed", cursor: 0, lastStaleCheck: 0 };
-    await this.ctx.storage.put("state", state);
-    await this.ctx.storage.setAlarm(input.dueAt);
+    const state: SchedulerState = {
+      batchId: input.batchId,
+      workspaceId: input.workspaceId,
+      dueAt: input.dueAt,
+      published: false,
+      materialised: false,
+      materialisedRows: 0,
+      cursor: 0,
+      lastStaleCheck: 0,
+      summaryVersion: 0,
+      summaryAt: 0,
+    };
+    this.ledger.createBatch("queued");
+    this.ledger.setSuppressed(input.suppressed);
+    await this.ctx.storage.put({ config: input.config, state });
+    await this.ctx.storage.setAlarm(Date.now());
     return state;
+  }
+
+  /** Intake published the batch in D1: it may start when due. */
+  async publish(): Promise<void> {
+    const state = await this.state();
+    if (!state || state.published) return;
+    await this.saveState({ ...state, published: true });
+    await this.poke();
   }
 
   async state(): Promise<SchedulerState | null> {
     return (await this.ctx.storage.get<SchedulerState>("state")) ?? null;
   }
 
-  /** Something changed (a call ended, the batch resumed): look again now. `rewind` restarts the first-attempt scan. */
+  private async config(): Promise<BatchConfig> {
+    const config = await this.ctx.storage.get<BatchConfig>("config");
+    if (!config) throw new Error("batch object has no config");
+    return config;
+  }
+
+  private async saveState(state: SchedulerState): Promise<void> {
+    await this.ctx.storage.put("state", state);
+  }
+
+  /** Something changed (a call ended, the batch resumed): look again soon. `rewind` restarts the first-attempt scan. */
   async poke(rewind = false): Promise<void> {
     const state = await this.state();
     if (!state) return;
-    if (rewind || state.phase === "done") await this.ctx.storage.put("state", { ...state, cursor: rewind ? 0 : state.cursor, phase: state.phase === "done" ? "running" : state.phase });
+    if (rewind) await this.saveState({ ...state, cursor: 0 });
     const now = this.ports.now();
-    if (state.phase === "armed" && state.dueAt > now) return;
-    // Calls ending together (20/s at a 20/s limit) coalesce into one tick
-    // per POKE_COALESCE_MS instead of one each.
+    if (this.ledger.batch()?.status === "queued" && state.dueAt > now) return;
+    // Calls ending together coalesce into one tick per POKE_COALESCE_MS instead of one each.
     const target = now + POKE_COALESCE_MS;
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > target) await this.ctx.storage.setAlarm(target);
@@ -95,14 +193,71 @@ export class BatchScheduler extends DurableObject<Env> {
   async discard(): Promise<void> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
+    this.ledgerCache = null;
+    this.workspaceCache = null;
   }
+
+  // ---- materialising -----------------------------------------------------------
+
+  /** Every read and transition waits for the ledger to hold the whole file. */
+  private async ready(): Promise<SchedulerState | null> {
+    const state = await this.state();
+    if (!state || state.materialised) return state;
+    this.materialising ??= this.materialise().finally(() => {
+      this.materialising = null;
+    });
+    await this.materialising;
+    return this.state();
+  }
+
+  /**
+   * Reads the stored CSV with the same scan intake ran and writes its valid
+   * rows into the ledger, a slice at a time with a cursor. A restart rescans
+   * the file and skips the slices already written; seq is the key, so no
+   * row is ever written twice.
+   */
+  private async materialise(): Promise<void> {
+    const state = await this.state();
+    if (!state || state.materialised) return;
+    const config = await this.config();
+    const started = Date.now();
+    const object = await this.env.CSV_BUCKET.get(config.csvKey);
+    if (!object) return this.failBatch(state, "the stored CSV is missing");
+    let rowsSeen = 0;
+    let cursor = state.materialisedRows;
+    const scan = await scanCsv(object.body, { defaultCountry: config.defaultCountry, stopOnInvalid: false }, async (json, rows) => {
+      const first = rowsSeen;
+      rowsSeen += rows;
+      if (first + rows <= cursor) return;
+      this.ledger.insertSlice(json);
+      cursor = Math.max(cursor, first + rows);
+      await this.ctx.storage.put("state", { ...state, materialisedRows: cursor });
+    });
+    if (!scan.ok) return this.failBatch(state, `the stored CSV cannot be read: ${scan.message}`);
+    const total = this.ledger.countCalls();
+    if (total !== config.totalCalls) {
+      return this.failBatch(state, `the stored CSV yields ${total} calls where intake counted ${config.totalCalls}`);
+    }
+    this.ledger.setTotals(total);
+    await this.saveState({ ...(await this.state())!, materialised: true, materialisedRows: cursor });
+    const ms = Date.now() - started;
+    observe("materialise.ms", ms);
+    log("info", "batch.materialised", { workspaceId: state.workspaceId, batchId: state.batchId, calls: total, ms });
+  }
+
+  private async failBatch(state: SchedulerState, reason: string): Promise<void> {
+    log("error", "batch.failed", { workspaceId: state.workspaceId, batchId: state.batchId, reason });
+    this.ledger.setStatus(["queued", "processing", "paused"], "failed", { completedTime: Date.now() });
+    await this.saveState({ ...state, materialised: true });
+    await this.syncSummary(true);
+  }
+
+  // ---- the clock ---------------------------------------------------------------
 
   override async alarm(): Promise<void> {
     const next = await this.tick();
     if (next !== null) await this.ctx.storage.setAlarm(next);
   }
-
-  private tickChain: Promise<unknown> = Promise.resolve();
 
   /**
    * One pass of the batch's clock; returns when to run again, or null.
@@ -110,177 +265,545 @@ export class BatchScheduler extends DurableObject<Env> {
    * racing an eviction) queue behind each other in this instance.
    */
   tick(): Promise<number | null> {
-    const run = this.tickChain.then(() => this.tickOnce());
+    const run = this.tickChain.then(async () => {
+      const started = Date.now();
+      try {
+        return await this.tickOnce();
+      } finally {
+        observe("tick.ms", Date.now() - started);
+      }
+    });
     this.tickChain = run.catch(() => undefined);
     return run;
   }
 
   private async tickOnce(): Promise<number | null> {
-    const state = await this.state();
+    let state = await this.ready();
     if (!state) return null;
     const now = this.ports.now();
     if (now < state.dueAt) return state.dueAt;
+    await this.flushOutbox();
 
-    await this.flushOutbox(state, true);
-    const batch = await getBatchById(this.env.DB, state.batchId);
-    if (!batch) return state.phase === "armed" && now - state.dueAt < 3_600_000 ? now + 5_000 : null;
-    if (batch.status === "preparing") return now + 1_000;
-    if (batch.status === "queued") {
-      if (await markProcessing(this.env.DB, batch.id)) {
-        log("info", "batch.started", { workspaceId: batch.workspace_id, batchId: batch.id });
-        await emitWebhook(this.env, batch.workspace_id, "batch.started", `${batch.id}:${batch.pass}`, { batchId: batch.id, totalCalls: batch.total_calls });
+    if (!state.published) {
+      const status = await batchStatus(this.env.DB, state.batchId);
+      if (status === null) return null; // rolled back: discard follows
+      if (status === "preparing") return Date.now() + UNPUBLISHED_RECHECK_MS;
+      state = { ...state, published: true };
+      await this.saveState(state);
+    }
+
+    const status = this.ledger.batch()!.status;
+    if (status === "queued") {
+      if (this.ledger.setStatus(["queued"], "processing")) {
+        log("info", "batch.started", { workspaceId: state.workspaceId, batchId: state.batchId });
+        await this.syncSummary(true);
+        const b = this.ledger.batch()!;
+        await this.emit("batch.started", `${state.batchId}:${b.pass}`, { batchId: state.batchId, totalCalls: b.total_calls });
       }
-      await this.ctx.storage.put("state", { ...state, phase: "running" });
       return this.tickOnce();
     }
-    if (batch.status !== "processing") {
+    if (status !== "processing") {
       // paused: resume pokes us; cancelled/completed/failed: nothing more to do
-      await this.ctx.storage.put("state", { ...state, phase: batch.status === "paused" ? "running" : "done" });
+      await this.flushReleases();
+      await this.syncSummary(true);
       return null;
     }
 
     const cfg = engineConfig(this.env);
-    await this.resolveExpired(batch, now);
+    await this.resolveExpired(state, now);
     if (now - state.lastStaleCheck >= cfg.dispatchStaleMs) {
-      const stale = await reclaimStaleDispatches(this.env.DB, batch.id, now - cfg.dispatchStaleMs);
+      const stale = this.ledger.reclaimStaleDispatches(now - cfg.dispatchStaleMs);
       if (stale.length) {
-        await this.env.WORKSPACE_LIMITER.getByName(batch.workspace_id).release(stale.map((s) => leaseId(batch.id, s.seq, s.attempt)));
-        log("warn", "batch.stale_dispatches_reclaimed", { workspaceId: batch.workspace_id, batchId: batch.id, count: stale.length });
+        this.ledger.addReleases(stale.map((s) => leaseId(state!.batchId, s.seq, s.attempt)));
+        log("warn", "batch.stale_dispatches_reclaimed", { workspaceId: state.workspaceId, batchId: state.batchId, count: stale.length });
       }
-      state.lastStaleCheck = now;
-      await this.ctx.storage.put("state", state);
+      state = { ...state, lastStaleCheck: now };
+      await this.saveState(state);
     }
 
-    const dispatch = await this.dispatch(batch, state, now);
-    const fresh = await getBatchById(this.env.DB, batch.id);
-    if (fresh && fresh.waiting_count === 0 && fresh.active_count === 0) {
-      if (await completeIfDone(this.env.DB, batch.id, now)) {
-        log("info", "batch.completed", { workspaceId: batch.workspace_id, batchId: batch.id, total: fresh.total_calls });
-        await emitWebhook(this.env, batch.workspace_id, "batch.completed", `${batch.id}:${fresh.pass}`, {
-          batchId: batch.id,
-          totalCalls: fresh.total_calls,
-          completed: fresh.completed_count,
-          failed: fresh.failed_count,
-          cancelled: fresh.cancelled_count,
+    const dispatch = await this.dispatch(state, now);
+    await this.flushReleases();
+    const b = this.ledger.batch()!;
+    if (b.waiting_count === 0 && b.active_count === 0) {
+      if (this.ledger.setStatus(["processing"], "completed", { completedTime: now })) {
+        log("info", "batch.completed", { workspaceId: state.workspaceId, batchId: state.batchId, total: b.total_calls });
+        await this.syncSummary(true);
+        const done = this.ledger.batch()!;
+        await this.emit("batch.completed", `${state.batchId}:${done.pass}`, {
+          batchId: state.batchId,
+          totalCalls: done.total_calls,
+          completed: done.completed_count,
+          failed: done.failed_count,
+          cancelled: done.cancelled_count,
           completedTime: now,
         });
       }
-      await this.ctx.storage.put("state", { ...state, phase: "done" });
       return null;
     }
-    const wake = await nextWakeUp(this.env.DB, batch.id);
-    const candidates = [wake.due, wake.lease, wake.dispatched === null ? null : wake.dispatched + cfg.dispatchStaleMs];
-    if (dispatch.moreDue) candidates.push(now + dispatch.retryAfterMs);
-    // Calls in flight end with a poke; this is the safety net if a poke is lost.
-    if (fresh && fresh.active_count > 0) candidates.push(now + cfg.heartbeatMs);
-    return Math.max(now + 10, Math.min(...candidates.filter((t): t is number => t !== null)));
+    const due = this.ledger.dueTimes();
+    const wake = {
+      now,
+      callbackDue: due.callback,
+      leaseExpires: due.lease,
+      oldestDispatch: due.dispatched,
+      dispatchStaleMs: cfg.dispatchStaleMs,
+      moreDue: dispatch.moreDue,
+      retryAfterMs: dispatch.retryAfterMs,
+      anyActive: b.active_count > 0,
+      heartbeatMs: cfg.heartbeatMs,
+      summaryBehind: false,
+      summaryFlushMs: SUMMARY_FLUSH_MS,
+      releasesPending: this.ledger.releases().length > 0,
+    };
+    // Counters reach D1 at most every SUMMARY_FLUSH_MS while calls flow; a batch about to sleep writes them now.
+    const idle = nextWake(wake);
+    const behind = await this.syncSummary(idle === null || idle - now >= SUMMARY_FLUSH_MS);
+    return behind ? nextWake({ ...wake, summaryBehind: true }) : idle;
   }
 
   /** Active calls whose lease ran out without a final status: failed, through the normal outcome path. */
-  private async resolveExpired(batch: BatchRow, now: number): Promise<void> {
-    for (const c of await expiredActive(this.env.DB, batch.id, now)) {
-      const r = await applyCallEvent(this.env, {
-        kind: "final",
-        batchId: batch.id,
-        seq: c.seq,
-        attempt: c.attempts,
-        outcome: "failed",
-        at: now,
-        error: "no final status arrived from the provider before the call's lease expired",
-      });
-      if (r === "applied") log("warn", "call.lease_expired", { workspaceId: batch.workspace_id, batchId: batch.id, seq: c.seq, attempt: c.attempts });
-    }
+  private async resolveExpired(state: SchedulerState, now: number): Promise<void> {
+    const expired = this.ledger.expiredActive(now);
+    if (expired.length === 0) return;
+    const error = "no final status arrived from the provider before the call's lease expired";
+    const events: CallEvent[] = expired.map((c) => ({ kind: "final", batchId: state.batchId, seq: c.seq, attempt: c.attempts, outcome: "failed", at: now, error }));
+    const results = await this.applyLocal(state, events);
+    results.forEach((r, i) => {
+      if (r === "applied") log("warn", "call.lease_expired", { workspaceId: state.workspaceId, batchId: state.batchId, seq: expired[i]!.seq, attempt: expired[i]!.attempts });
+    });
   }
 
-  private async dispatch(batch: BatchRow, state: SchedulerState, now: number): Promise<{ moreDue: boolean; retryAfterMs: number }> {
-    const limits = await workspaceLimits(this.env.DB, batch.workspace_id);
-    if (!limits) return { moreDue: false, retryAfterMs: 0 };
-    const want = Math.min(MAX_SLICE, Math.max(1, limits.callsPerSecond * 2), limits.maxConcurrentCalls);
-    const columns = JSON.parse(batch.columns) as string[];
-    const window = batch.calling_window ? (JSON.parse(batch.calling_window) as CallingWindow) : null;
-    const { callbacks, firsts } = await dueCandidates(this.env.DB, batch.id, now, state.cursor, want, window ? columns.indexOf("timezone") : -1);
+  /** The workspace's limits, time zone and webhook URL, re-read from D1 at most every few seconds. */
+  private async workspace(state: SchedulerState): Promise<WorkspaceEngineInfo | null> {
+    const at = Date.now();
+    if (this.workspaceCache && at - this.workspaceCache.at < WORKSPACE_REFRESH_MS) return this.workspaceCache.info;
+    const info = await workspaceEngineInfo(this.env.DB, state.workspaceId);
+    this.workspaceCache = info ? { info, at } : null;
+    return info;
+  }
+
+  private async dispatch(state: SchedulerState, now: number): Promise<{ moreDue: boolean; retryAfterMs: number }> {
+    const ws = await this.workspace(state);
+    if (!ws) return { moreDue: false, retryAfterMs: 0 };
+    const config = await this.config();
+    const want = Math.min(MAX_SLICE, Math.max(1, ws.callsPerSecond * 2), ws.maxConcurrentCalls);
+    const window = config.callingWindow;
+    const { callbacks, firsts } = this.ledger.dueCandidates(now, state.cursor, want, window ? config.columns.indexOf("timezone") : -1);
+    const more = callbacks.length + firsts.length >= want;
 
     let picked: Candidate[] = [...callbacks, ...firsts].slice(0, want);
     const pickedFirsts = firsts.filter((f) => picked.includes(f));
     if (window) {
-      const fallbackTz = (await this.workspaceTimezone(batch.workspace_id)) ?? "UTC";
       const closed: { seq: number; dueAt: number }[] = [];
       picked = picked.filter((c) => {
-        const tz = window.timezone === "recipient" ? c.tz || fallbackTz : window.timezone;
+        const tz = window.timezone === "recipient" ? c.tz || ws.timezone || "UTC" : window.timezone;
         const opens = nextOpening(window, tz, now);
         if (opens > now) closed.push({ seq: c.seq, dueAt: opens });
         return opens <= now;
       });
-      await deferCalls(this.env.DB, batch.id, closed);
+      this.ledger.deferCalls(closed);
     }
-    const more = callbacks.length + firsts.length >= want;
+    // The do-not-call list may have grown since intake: one query for the whole slice.
+    if (picked.length > 0) {
+      const blocked = await dncAmong(this.env.DB, state.workspaceId, picked.map((c) => c.phone));
+      if (blocked.size > 0) {
+        for (const c of picked) if (blocked.has(c.phone)) this.ledger.closeWaiting(c.seq, c.attempts, "on the do-not-call list", now);
+        picked = picked.filter((c) => !blocked.has(c.phone));
+      }
+    }
     if (picked.length === 0) {
-      await this.advanceCursor(state, pickedFirsts, null);
+      await this.advanceCursor(pickedFirsts, null);
       return { moreDue: more, retryAfterMs: 1000 };
     }
 
-    const jobs = picked.map((c) => ({ batchId: batch.id, seq: c.seq, attempt: c.attempts + 1 }));
-    const limiter = this.env.WORKSPACE_LIMITER.getByName(batch.workspace_id);
-    const cfg = engineConfig(this.env);
-    const grant = await limiter.reserve({
-      batchId: batch.id,
-      leaseIds: jobs.map((j) => leaseId(j.batchId, j.seq, j.attempt)),
-      batchCap: batch.max_concurrent_calls,
-      limits,
-      reserveTtlMs: cfg.reserveTtlMs,
+    const jobs = picked.map((c) => ({ seq: c.seq, attempt: c.attempts + 1 }));
+    const lease = (j: { seq: number; attempt: number }) => leaseId(state.batchId, j.seq, j.attempt);
+    const released = this.ledger.releases();
+    const grant = await this.env.WORKSPACE_LIMITER.getByName(state.workspaceId).reserve({
+      batchId: state.batchId,
+      leaseIds: jobs.map(lease),
+      batchCap: config.maxConcurrentCalls,
+      limits: { callsPerSecond: ws.callsPerSecond, maxConcurrentCalls: ws.maxConcurrentCalls },
+      reserveTtlMs: engineConfig(this.env).reserveTtlMs,
+      release: released,
     });
+    this.ledger.clearReleases(released);
     const granted = new Set(grant.granted);
-    const chosen = jobs.filter((j) => granted.has(leaseId(j.batchId, j.seq, j.attempt)));
-    const firstRefused = jobs.find((j) => !granted.has(leaseId(j.batchId, j.seq, j.attempt)) && pickedFirsts.some((f) => f.seq === j.seq));
-    await this.advanceCursor(state, pickedFirsts, firstRefused?.seq ?? null);
+    const chosen = jobs.filter((j) => granted.has(lease(j)));
+    const firstRefused = jobs.find((j) => !granted.has(lease(j)) && pickedFirsts.some((f) => f.seq === j.seq));
+    await this.advanceCursor(pickedFirsts, firstRefused?.seq ?? null);
     if (chosen.length > 0) {
-      // Intent first: if this tick dies after marking, the next one sends these, not new ones.
-      await this.ctx.storage.put("outbox", { jobs: chosen, marked: false } satisfies Outbox);
-      await this.flushOutbox(state);
+      // Marked and written to the outbox in one step: if this tick dies now, the next one sends these.
+      const marked = this.ledger.markDispatched(chosen, now);
+      const markedSeqs = new Set(marked.map((j) => j.seq));
+      this.ledger.addReleases(chosen.filter((j) => !markedSeqs.has(j.seq)).map(lease));
+      await this.flushOutbox();
     }
     return { moreDue: more || chosen.length < jobs.length, retryAfterMs: chosen.length < jobs.length ? grant.retryAfterMs : 1000 };
   }
 
   /**
    * Moves the first-attempt cursor past the first attempts this tick looked
-   * at (sent, or deferred by the calling window), but not past one the
-   * limiter refused: that one is looked at again next time.
+   * at (sent, deferred or suppressed), but not past one the limiter refused:
+   * that one is looked at again next time.
    */
-  private async advanceCursor(state: SchedulerState, looked: Candidate[], refusedSeq: number | null): Promise<void> {
+  private async advanceCursor(looked: Candidate[], refusedSeq: number | null): Promise<void> {
     const last = looked.at(-1);
     if (!last) return;
-    state.cursor = refusedSeq ?? last.seq + 1;
-    await this.ctx.storage.put("state", state);
+    const state = (await this.state())!;
+    await this.saveState({ ...state, cursor: refusedSeq ?? last.seq + 1 });
   }
 
-  /** Marks the outbox's attempts dispatched (conditionally) and sends them, a chunk at a time, forgetting each chunk once sent. */
-  private async flushOutbox(state: SchedulerState, replay = false): Promise<void> {
-    const stored = await this.ctx.storage.get<Outbox>("outbox");
-    if (!stored || stored.jobs.length === 0) return;
-    const outbox = { ...stored, replay };
-    let jobs = outbox.jobs;
-    if (!outbox.marked) {
-      // `replay`: a tick that died may already have marked some of these.
-      const marked = await markDispatched(this.env.DB, state.batchId, jobs, this.ports.now(), outbox.replay === true);
-      const dropped = jobs.filter((j) => !marked.has(j.seq));
-      if (dropped.length) {
-        await this.env.WORKSPACE_LIMITER.getByName(state.workspaceId).release(dropped.map((j) => leaseId(j.batchId, j.seq, j.attempt)));
+  /** Sends the outbox's jobs, a sendBatch at a time, forgetting each chunk once sent. */
+  private async flushOutbox(): Promise<void> {
+    const pending = this.ledger.outbox();
+    if (pending.length === 0) return;
+    const state = (await this.state())!;
+    for (let i = 0; i < pending.length; i += MAX_SLICE) {
+      const chunk = pending.slice(i, i + MAX_SLICE);
+      await enqueueCallJobs(this.ports.queue, chunk.map((j) => ({ batchId: state.batchId, seq: j.seq, attempt: j.attempt })));
+      this.ledger.clearOutbox(chunk);
+    }
+  }
+
+  /** Hands freed leases back to the workspace's limiter (one call for all of them). */
+  private async flushReleases(): Promise<void> {
+    const leases = this.ledger.releases();
+    if (leases.length === 0) return;
+    const state = await this.state();
+    if (!state) return;
+    await this.env.WORKSPACE_LIMITER.getByName(state.workspaceId).release(leases);
+    this.ledger.clearReleases(leases);
+  }
+
+  /**
+   * Writes the ledger's status and counters to the batch's D1 row: at once
+   * when `force` (a status change), otherwise at most every
+   * SUMMARY_FLUSH_MS. Returns whether the summary is still behind.
+   */
+  private async syncSummary(force: boolean): Promise<boolean> {
+    const state = await this.state();
+    const b = this.ledger.batch();
+    if (!state || !b || !state.published) return false;
+    if (b.version === state.summaryVersion) return false;
+    if (!force && Date.now() - state.summaryAt < SUMMARY_FLUSH_MS) return true;
+    await writeBatchSummary(this.env.DB, state.batchId, { ...b });
+    const latest = (await this.state())!;
+    await this.saveState({ ...latest, summaryVersion: Math.max(latest.summaryVersion, b.version), summaryAt: Date.now() });
+    return false;
+  }
+
+  private async emit(type: WebhookEventType, key: string, data: Record<string, unknown>): Promise<void> {
+    const state = await this.state();
+    if (!state) return;
+    const ws = await this.workspace(state);
+    await emitWebhook(this.env, state.workspaceId, type, key, data, ws?.webhookUrl ?? null);
+  }
+
+  // ---- the consumer's side -------------------------------------------------------
+
+  /**
+   * One queue batch's jobs: each passes the workspace's rate gate (one
+   * limiter call for all), and those admitted are claimed (waiting →
+   * active, exactly once) with the instant the gate counted as their
+   * start. The gate comes first and the claim re-checks the call and the
+   * batch after it, so a cancel or pause that lands meanwhile is honoured.
+   * Jobs the gate holds back come back with how long to wait; a job whose
+   * reservation lapsed (or `giveUp`) is handed back to the scheduler.
+   */
+  async claim(jobs: { seq: number; attempt: number }[], opts: { giveUp?: boolean } = {}): Promise<ClaimResult[]> {
+    const state = await this.ready();
+    if (!state) return jobs.map((j) => ({ ...j, kind: "unknown" }));
+    const config = await this.config();
+    const ws = await this.workspace(state);
+    const cfg = engineConfig(this.env);
+    const lease = (j: { seq: number; attempt: number }) => leaseId(state.batchId, j.seq, j.attempt);
+    const results = new Map<number, ClaimResult>();
+    const freed: string[] = [];
+
+    // Settled without the gate: unknown, already claimed (a redelivery), or given up.
+    const toGate: { seq: number; attempt: number }[] = [];
+    for (const j of jobs) {
+      const row = this.ledger.call(j.seq);
+      if (!row) results.set(j.seq, { ...j, kind: "unknown" });
+      else if (row.attempts >= j.attempt) results.set(j.seq, { ...j, kind: "already" });
+      else if (opts.giveUp || !ws) {
+        this.ledger.undispatch(j.seq, j.attempt);
+        freed.push(lease(j));
+        results.set(j.seq, { ...j, kind: "handed_back" });
+      } else toGate.push(j);
+    }
+
+    const gates = toGate.length
+      ? await this.env.WORKSPACE_LIMITER.getByName(state.workspaceId).startMany({
+          leaseIds: toGate.map(lease),
+          callsPerSecond: ws!.callsPerSecond,
+          callLeaseMs: cfg.callLeaseMs,
+        })
+      : [];
+    toGate.forEach((j, i) => {
+      const gate = gates[i]!;
+      if (!gate.ok && "noLease" in gate) {
+        // The reservation lapsed: hand the attempt back untouched.
+        this.ledger.undispatch(j.seq, j.attempt);
+        results.set(j.seq, { ...j, kind: "handed_back" });
+        return;
       }
-      jobs = jobs.filter((j) => marked.has(j.seq));
-      await this.ctx.storage.put("outbox", { jobs, marked: true } satisfies Outbox);
+      if (!gate.ok) {
+        results.set(j.seq, { ...j, kind: "wait", waitMs: gate.waitMs });
+        return;
+      }
+      const row = this.ledger.call(j.seq)!;
+      if (this.ledger.claim(j.seq, j.attempt, gate.at, gate.at + cfg.callLeaseMs)) {
+        count("engine.claims");
+        results.set(j.seq, {
+          ...j,
+          kind: "claimed",
+          dial: { to: row.phone_number, startedAt: gate.at, agent: config.agent, variables: variablesOf(config.columns, row.metadata), webhookUrl: ws?.webhookUrl ?? null, workspaceId: state.workspaceId },
+        });
+        return;
+      }
+      // Not claimable: a twin has it, or the batch is not running. A paused batch gets the attempt back for later.
+      const status = this.ledger.batch()!.status;
+      if (status === "paused" || status === "queued") this.ledger.undispatch(j.seq, j.attempt);
+      const now = this.ledger.call(j.seq)!;
+      if (!(now.status === "active" && now.attempts === j.attempt)) freed.push(lease(j));
+      results.set(j.seq, { ...j, kind: "not_claimable", batchStatus: status });
+    });
+    if (freed.length > 0) {
+      this.ledger.addReleases(freed);
+      await this.flushReleases();
     }
-    while (jobs.length > 0) {
-      const chunk = jobs.slice(0, 100);
-      await enqueueCallJobs(this.ports.queue, chunk);
-      jobs = jobs.slice(chunk.length);
-      await this.ctx.storage.put("outbox", { jobs, marked: true } satisfies Outbox);
-    }
-    await this.ctx.storage.delete("outbox");
+    if (freed.length > 0 || [...results.values()].some((r) => r.kind === "handed_back")) await this.poke();
+    return jobs.map((j) => results.get(j.seq)!);
   }
 
-  private async workspaceTimezone(workspaceId: string): Promise<string | null> {
-    const row = await this.env.DB.prepare("SELECT timezone FROM workspaces WHERE id = ?1").bind(workspaceId).first<{ timezone: string | null }>();
-    return row?.timezone ?? null;
+  /** What the provider said about claimed attempts, one call per queue batch. */
+  async placed(reports: PlacedReport[]): Promise<void> {
+    const state = await this.ready();
+    if (!state) return;
+    const finals: CallEvent[] = [];
+    for (const r of reports) {
+      switch (r.kind) {
+        case "placed":
+          this.ledger.setProviderCallId(r.seq, r.attempt, r.providerCallId);
+          break;
+        case "unknown":
+          // Never re-sent: the status webhook or the lease expiry settles this attempt.
+          this.ledger.setAttemptError(r.seq, r.attempt, r.error);
+          break;
+        case "rate_limited":
+          // Nothing was placed: undo the claim (the lease stays reserved); the queue retries the job.
+          this.ledger.unclaim(r.seq, r.attempt);
+          break;
+        case "rejected":
+          finals.push({ kind: "final", batchId: state.batchId, seq: r.seq, attempt: r.attempt, outcome: "failed", at: r.at, error: r.error });
+      }
+    }
+    if (finals.length > 0) {
+      await this.applyLocal(state, finals);
+      await this.flushReleases();
+    }
+  }
+
+  /** Jobs that failed on every retry: their calls fail with a clear error, never dialled. */
+  async deadLetter(jobs: { seq: number; attempt: number }[]): Promise<void> {
+    const state = await this.ready();
+    if (!state) return;
+    const error = "the call could not be dispatched: its job failed on every retry";
+    const now = Date.now();
+    for (const j of jobs) {
+      // A job that died after its claim but before any dial is first put back to waiting, then closed.
+      if (!this.ledger.closeUndialled(j.seq, j.attempt, "failed", "failed", error, now) && this.ledger.unclaim(j.seq, j.attempt)) {
+        this.ledger.closeUndialled(j.seq, j.attempt, "failed", "failed", error, now);
+      }
+      log("error", "call_job.dead_lettered", { batchId: state.batchId, seq: j.seq, attempt: j.attempt });
+    }
+    this.ledger.addReleases(jobs.map((j) => leaseId(state.batchId, j.seq, j.attempt)));
+    await this.flushReleases();
+    await this.poke();
+  }
+
+  /**
+   * Status reports (provider webhooks, the simulated carrier, lease expiry).
+   * Applied only if news: a final result for the attempt that is active
+   * now. `coalesce`: freed slots go back to the limiter with the next tick
+   * (≤ POKE_COALESCE_MS later) instead of in a call of their own.
+   */
+  async applyEvents(events: CallEvent[], opts: { coalesce?: boolean } = {}): Promise<ApplyResult[]> {
+    const state = await this.ready();
+    if (!state) return events.map(() => "unknown_call");
+    const results = await this.applyLocal(state, events);
+    if (!opts.coalesce) await this.flushReleases();
+    return results;
+  }
+
+  private async applyLocal(state: SchedulerState, events: CallEvent[]): Promise<ApplyResult[]> {
+    const config = await this.config();
+    const scale = timeScale(this.env);
+    const webhooks: [WebhookEventType, string, Record<string, unknown>][] = [];
+    const results: ApplyResult[] = [];
+    let ended = 0;
+    for (const ev of events) {
+      const row = this.ledger.call(ev.seq);
+      if (!row) {
+        results.push("unknown_call");
+        continue;
+      }
+      if (ev.kind === "progress") {
+        if (ev.providerCallId) this.ledger.setProviderCallId(ev.seq, ev.attempt, ev.providerCallId);
+        results.push("applied");
+        continue;
+      }
+      if (row.status !== "active" || row.attempts !== ev.attempt) {
+        results.push("ignored");
+        continue;
+      }
+      const batchStatus = this.ledger.batch()!.status;
+      const step = nextStep({
+        config: config.smartCallbackConfig,
+        outcome: ev.outcome,
+        attemptInPass: ev.attempt - row.pass_base,
+        endedAt: ev.at,
+        batchRunning: batchStatus === "processing" || batchStatus === "paused",
+        timeScale: scale,
+      });
+      const answered = ev.outcome === "answered" || ev.outcome === "voicemail";
+      const duration = answered ? (ev.durationSec ?? 0) : (ev.durationSec ?? null);
+      const status: CallStatus = step.kind === "callback" ? "waiting" : step.status;
+      const applied = this.ledger.finish(ev.seq, ev.attempt, {
+        status,
+        outcome: ev.outcome,
+        endTime: ev.at,
+        duration,
+        error: ev.error ?? null,
+        dueAt: step.kind === "callback" ? step.dueAt : 0,
+      });
+      if (!applied) {
+        results.push("ignored");
+        continue;
+      }
+      if (ev.providerCallId) this.ledger.setProviderCallId(ev.seq, ev.attempt, ev.providerCallId);
+      ended++;
+      this.ledger.addReleases([leaseId(state.batchId, ev.seq, ev.attempt)]);
+      log("info", "call.attempt_ended", { workspaceId: state.workspaceId, batchId: state.batchId, seq: ev.seq, attempt: ev.attempt, outcome: ev.outcome, next: status });
+      if (step.kind === "final" && step.status !== "cancelled") {
+        const id = callId(state.batchId, ev.seq);
+        const type = step.status === "completed" ? "call.completed" : "call.failed";
+        webhooks.push([type, `${id}:${ev.attempt}`, { batchId: state.batchId, callId: id, attempt: ev.attempt, status: step.status, outcome: ev.outcome, endTime: ev.at, duration, error: ev.error ?? null }]);
+      }
+      results.push("applied");
+    }
+    if (ended > 0) {
+      count("engine.finals", ended);
+      await this.poke();
+    }
+    if (webhooks.length > 0) await Promise.all(webhooks.map(([type, key, data]) => this.emit(type, key, data)));
+    return results;
+  }
+
+  /** Numbers that joined the do-not-call list: their waiting calls are cancelled now, dispatched or not. */
+  async suppress(phones: string[]): Promise<number> {
+    const state = await this.ready();
+    if (!state) return 0;
+    const n = this.ledger.cancelNumbers(phones, "on the do-not-call list", Date.now());
+    if (n > 0) await this.poke();
+    return n;
+  }
+
+  // ---- control -------------------------------------------------------------------
+
+  /** Waiting calls are cancelled with the batch, in one step: no claim can follow. Active calls finish. */
+  async cancel(): Promise<ControlResult<{ already: boolean; batch: LedgerBatch }>> {
+    const state = await this.ready();
+    const b = this.ledger.batch();
+    if (!state || !b) return { ok: false, status: "gone" };
+    if (b.status === "cancelled") return { ok: true, value: { already: true, batch: b } };
+    if (!this.ledger.setStatus(["queued", "processing", "paused"], "cancelled", { completedTime: Date.now() })) return { ok: false, status: b.status };
+    this.ledger.cancelWaiting();
+    const after = this.ledger.batch()!;
+    await this.syncSummary(true);
+    await this.emit("batch.cancelled", state.batchId, {
+      batchId: state.batchId,
+      completedCalls: after.completed_count,
+      failedCalls: after.failed_count,
+      cancelledCalls: after.cancelled_count,
+      totalCalls: after.total_calls,
+    });
+    await this.poke();
+    return { ok: true, value: { already: false, batch: after } };
+  }
+
+  /** Pause keeps the queue; calls in flight finish. Pausing a paused batch is harmless. */
+  async pause(): Promise<ControlResult<BatchStatus>> {
+    const state = await this.ready();
+    const b = this.ledger.batch();
+    if (!state || !b) return { ok: false, status: "gone" };
+    if (b.status === "paused") return { ok: true, value: "paused" };
+    if (!this.ledger.setStatus(["queued", "processing"], "paused")) return { ok: false, status: b.status };
+    await this.syncSummary(true);
+    return { ok: true, value: "paused" };
+  }
+
+  /** A batch paused before its first dial goes back to waiting for its start time. */
+  async resume(): Promise<ControlResult<BatchStatus>> {
+    const state = await this.ready();
+    const b = this.ledger.batch();
+    if (!state || !b) return { ok: false, status: "gone" };
+    if (b.status === "queued" || b.status === "processing") return { ok: true, value: b.status };
+    const to = b.start_time === null ? "queued" : "processing";
+    if (!this.ledger.setStatus(["paused"], to)) return { ok: false, status: b.status };
+    await this.syncSummary(true);
+    await this.poke(true);
+    return { ok: true, value: to };
+  }
+
+  /** A new pass over recipients whose final outcome was no_answer, busy or failed. */
+  async retry(): Promise<ControlResult<{ status: BatchStatus; requeued: number }>> {
+    const state = await this.ready();
+    const b = this.ledger.batch();
+    if (!state || !b) return { ok: false, status: "gone" };
+    if (b.status !== "completed") return { ok: false, status: b.status };
+    if (!this.ledger.hasRetryable(RETRYABLE_OUTCOMES)) return { ok: true, value: { status: b.status, requeued: 0 } };
+    this.ledger.setStatus(["completed"], "processing", { completedTime: null, passPlusOne: true });
+    const requeued = this.ledger.requeue(RETRYABLE_OUTCOMES);
+    await this.syncSummary(true);
+    await this.poke(true);
+    log("info", "batch.retry", { workspaceId: state.workspaceId, batchId: state.batchId, requeued });
+    return { ok: true, value: { status: "processing", requeued } };
+  }
+
+  // ---- reads -----------------------------------------------------------------------
+
+  /** Status, counters and times as the ledger has them now, with the most recent calls. */
+  async progress(recent: number): Promise<Progress | null> {
+    const state = await this.ready();
+    const b = this.ledger.batch();
+    if (!state || !b) return null;
+    return { ...b, recent: recent > 0 ? this.ledger.recentCalls(recent) : [] };
+  }
+
+  async listCalls(status: CallStatus | null, limit: number, offset: number): Promise<{ rows: CallRow[]; batch: LedgerBatch } | null> {
+    const state = await this.ready();
+    const b = this.ledger.batch();
+    if (!state || !b) return null;
+    return { rows: this.ledger.listCalls(status, limit, offset), batch: b };
+  }
+
+  /** Calls after `afterSeq` in file order: keyset pages for exports that walk a whole batch. */
+  async callsAfter(afterSeq: number, limit: number): Promise<CallRow[]> {
+    const state = await this.ready();
+    if (!state) return [];
+    return this.ledger.callsAfter(afterSeq, limit);
   }
 }
 
+/** The call's custom CSV columns, verbatim: the dial's dynamic variables. */
+function variablesOf(columns: string[], metadata: string): Record<string, string> {
+  const values = JSON.parse(metadata) as string[];
+  const out: Record<string, string> = {};
+  columns.forEach((c, i) => {
+    if (!KNOWN_COLUMNS.has(c)) out[c] = values[i] ?? "";
+  });
+  return out;
+}

@@ -2,9 +2,10 @@ import { DurableObject } from "cloudflare:workers";
 import { instrumentEnv } from "../lib/metrics";
 import type { Outcome } from "../domain/outcome";
 import { log } from "../lib/log";
-import { applyCallEvent, type CallEvent } from "../services/call-events";
+import type { CallEvent } from "../services/call-events";
 
-const DELIVERY_PARALLELISM = 25;
+/** Events handed to the batch's object in one call. */
+const DELIVERY_CHUNK = 100;
 
 export type SimPlacement = { batchId: string; seq: number; attempt: number; to: string; callSeconds: number };
 
@@ -64,27 +65,31 @@ export class SimulatedCarrier extends DurableObject<Env> {
   }
 
   /**
-   * Delivers every due event, several at once as a provider's webhooks
-   * would arrive. One that fails stays for the alarm's retry: delivery is
-   * at-least-once and applying is idempotent.
+   * Delivers every due event to the batch's object, a chunk per call, as a
+   * provider's webhooks would arrive. A chunk that fails stays for the
+   * alarm's retry: delivery is at-least-once and applying is idempotent.
    */
   override async alarm(): Promise<void> {
     const due = this.sql.exec<{ id: number; event: string }>("SELECT id, event FROM events WHERE due <= ? ORDER BY due, id LIMIT 500", Date.now()).toArray();
     let failed: unknown = null;
-    for (let i = 0; i < due.length; i += DELIVERY_PARALLELISM) {
-      await Promise.all(
-        due.slice(i, i + DELIVERY_PARALLELISM).map(async (row) => {
-          const ev = JSON.parse(row.event) as CallEvent;
-          try {
-            const result = await applyCallEvent(this.env, ev);
-            if (result === "unknown_call") log("warn", "sim.unknown_call", { batchId: ev.batchId, seq: ev.seq });
-            this.sql.exec("DELETE FROM events WHERE id = ?", row.id);
-          } catch (err) {
-            failed ??= err;
-          }
-        }),
-      );
+    const chunks: { id: number; event: CallEvent }[][] = [];
+    for (let i = 0; i < due.length; i += DELIVERY_CHUNK) {
+      chunks.push(due.slice(i, i + DELIVERY_CHUNK).map((r) => ({ id: r.id, event: JSON.parse(r.event) as CallEvent })));
     }
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        try {
+          // One carrier per batch: every event of a chunk goes to the same object.
+          const results = await this.env.BATCH_SCHEDULER.getByName(chunk[0]!.event.batchId).applyEvents(chunk.map((c) => c.event));
+          results.forEach((r, i) => {
+            if (r === "unknown_call") log("warn", "sim.unknown_call", { batchId: chunk[i]!.event.batchId, seq: chunk[i]!.event.seq });
+          });
+          for (const c of chunk) this.sql.exec("DELETE FROM events WHERE id = ?", c.id);
+        } catch (err) {
+          failed ??= err;
+        }
+      }),
+    );
     await this.armForEarliest();
     if (failed) throw failed;
   }

@@ -12,6 +12,8 @@ export type ReserveInput = {
   limits: Limits;
   /** How long a reservation may wait for its start before it lapses. */
   reserveTtlMs: number;
+  /** Leases the batch freed since its last call, returned before anything is granted. */
+  release?: string[];
 };
 export type ReserveResult = { granted: string[]; retryAfterMs: number };
 
@@ -60,6 +62,7 @@ export class WorkspaceLimiter extends DurableObject<Env> {
   /** Grants leases for as many of `leaseIds` as the limits and a fair share allow. Re-reserving a held id is a no-op grant. */
   reserve(input: ReserveInput): ReserveResult {
     const now = Date.now();
+    if (input.release?.length) this.release(input.release);
     this.purge(now);
     const { batchId, limits } = input;
     if (input.leaseIds.length > 0) {
@@ -111,6 +114,22 @@ export class WorkspaceLimiter extends DurableObject<Env> {
     return { ok: true, at: now };
   }
 
+  /**
+   * `start` for several leases at once (one queue batch): each is admitted
+   * while the window has room, in order. A lease already started answers
+   * with its recorded start and records nothing (a redelivered job).
+   */
+  startMany(input: { leaseIds: string[]; callsPerSecond: number; callLeaseMs: number }): StartResult[] {
+    const now = Date.now();
+    this.purge(now);
+    return input.leaseIds.map((id) => {
+      const lease = this.sql.exec<{ started_at: number | null }>("SELECT started_at FROM leases WHERE id = ?", id).toArray()[0];
+      if (!lease) return { ok: false, noLease: true } as const;
+      if (lease.started_at !== null) return { ok: true, at: lease.started_at } as const;
+      return this.start({ leaseId: id, callsPerSecond: input.callsPerSecond, callLeaseMs: input.callLeaseMs });
+    });
+  }
+
   /** Frees a slot; releasing twice, or a lapsed lease, is harmless. */
   release(leaseIds: string[]): void {
     for (const id of leaseIds) this.sql.exec("DELETE FROM leases WHERE id = ?", id);
@@ -128,8 +147,4 @@ export class WorkspaceLimiter extends DurableObject<Env> {
       startsLastSecond: this.count("SELECT count(*) AS n FROM starts WHERE at > ?", now - 1000),
     };
   }
-}
-
-export function leaseId(batchId: string, seq: number, attempt: number): string {
-  return `${batchId}:${seq}:${attempt}`;
 }

@@ -1,14 +1,15 @@
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
 import { newApp } from "../app";
-import { getBatch, listBatches, type BatchRow } from "../db/batch.repo";
-import { callsAfter, listCalls, recentCalls, toCallView } from "../db/call.repo";
+import { listBatches, type BatchRow } from "../db/batch.repo";
+import type { CallRow, LedgerBatch } from "../db/call-ledger";
+import { toCallView } from "../db/call.repo";
+import { EXPORT_PAGE_ROWS } from "../engine-config";
 import { csvLine, RESULT_COLUMNS } from "../domain/results-csv";
 import { callId } from "../lib/ids";
 import { BatchFormFieldsSchema } from "../domain/batch-options";
-import { ApiError } from "../errors";
 import { apiKeySecurity, errorResponses, pagination, PaginationQuerySchema, PaginationSchema, workspaceHeaders } from "../schemas/common";
-import { cancelBatch, pauseBatch, resumeBatch, retryBatch } from "../services/batch-control";
+import { cancelBatch, pauseBatch, requireBatch, resumeBatch, retryBatch } from "../services/batch-control";
 import { startBatch } from "../services/batch-intake";
 
 const RowErrorSchema = z.object({
@@ -92,9 +93,17 @@ const BatchIdParam = z.object({ batchId: z.string().openapi({ param: { name: "ba
 
 const FINAL = new Set(["completed", "cancelled", "failed"]);
 
-async function statusOf(db: D1Database, b: BatchRow, withRecent: boolean) {
-  const columns = JSON.parse(b.columns) as string[];
-  const recent = withRecent ? (await recentCalls(db, b.id, 10)).map((r) => toCallView(r, columns)) : [];
+type Counters = Pick<
+  LedgerBatch,
+  "status" | "total_calls" | "waiting_count" | "active_count" | "completed_count" | "failed_count" | "cancelled_count" | "total_duration_ms" | "start_time" | "last_completed_time" | "completed_time"
+>;
+
+/**
+ * The /status body. A single batch's reads take the counters from its
+ * object (fresh, with the recent calls); listing batches uses the D1
+ * summary, which the object keeps at most a second behind.
+ */
+function statusBody(batchId: string, b: Counters, columns: string[], recent: CallRow[]) {
   const status = b.status as z.infer<typeof BatchStatusSchema>["status"];
   return {
     status,
@@ -108,14 +117,23 @@ async function statusOf(db: D1Database, b: BatchRow, withRecent: boolean) {
     lastCompletedTime: b.last_completed_time,
     completedTime: b.completed_time,
     averageCallDuration: b.completed_count > 0 ? Math.round(b.total_duration_ms / b.completed_count / 10) / 100 : 0,
-    recent_calls: recent,
+    recent_calls: recent.map((r) => toCallView(batchId, r, columns)),
     cancelled: b.cancelled_count,
     paused: b.status === "paused",
   };
 }
 
-async function batchView(db: D1Database, b: BatchRow, withRecent: boolean) {
-  const progress = await statusOf(db, b, withRecent);
+/** A D1 row read as counters (its status is never 'preparing' once visible). */
+const summaryOf = (b: BatchRow) => b as BatchRow & Counters;
+
+/** Progress from the batch's object, or the D1 summary if the object has no ledger. */
+async function liveStatus(env: Env, b: BatchRow) {
+  const columns = JSON.parse(b.columns) as string[];
+  const live = await env.BATCH_SCHEDULER.getByName(b.id).progress(10);
+  return live ? statusBody(b.id, live, columns, live.recent) : statusBody(b.id, summaryOf(b), columns, []);
+}
+
+function batchView(b: BatchRow, progress: ReturnType<typeof statusBody>) {
   return {
     id: b.id,
     status: progress.status,
@@ -130,12 +148,6 @@ async function batchView(db: D1Database, b: BatchRow, withRecent: boolean) {
     callingWindow: b.calling_window ? (JSON.parse(b.calling_window) as unknown) : null,
     createdAt: b.created_at,
   };
-}
-
-async function requireBatch(db: D1Database, workspaceId: string, batchId: string): Promise<BatchRow> {
-  const b = await getBatch(db, workspaceId, batchId);
-  if (!b) throw new ApiError("batch_not_found", `Batch ${batchId} does not exist in this workspace.`);
-  return b;
 }
 
 export function batchCallRoutes() {
@@ -191,7 +203,8 @@ export function batchCallRoutes() {
     async (c) => {
       const { page, limit } = c.req.valid("query");
       const { rows, total } = await listBatches(c.env.DB, c.get("workspaceId"), limit, (page - 1) * limit);
-      const batches = await Promise.all(rows.map((b) => batchView(c.env.DB, b, false)));
+      // One D1 query: each row is the summary its batch's object keeps current.
+      const batches = rows.map((b) => batchView(b, statusBody(b.id, summaryOf(b), JSON.parse(b.columns) as string[], [])));
       return c.json({ batches, pagination: pagination(page, limit, total) }, 200);
     },
   );
@@ -208,7 +221,7 @@ export function batchCallRoutes() {
     }),
     async (c) => {
       const b = await requireBatch(c.env.DB, c.get("workspaceId"), c.req.valid("param").batchId);
-      return c.json(await batchView(c.env.DB, b, true), 200);
+      return c.json(batchView(b, await liveStatus(c.env, b)), 200);
     },
   );
 
@@ -227,7 +240,7 @@ export function batchCallRoutes() {
     }),
     async (c) => {
       const b = await requireBatch(c.env.DB, c.get("workspaceId"), c.req.valid("param").batchId);
-      return c.json(await statusOf(c.env.DB, b, true), 200);
+      return c.json(await liveStatus(c.env, b), 200);
     },
   );
 
@@ -264,21 +277,22 @@ export function batchCallRoutes() {
     async (c) => {
       const { page, limit, status } = c.req.valid("query");
       const b = await requireBatch(c.env.DB, c.get("workspaceId"), c.req.valid("param").batchId);
-      const rows = await listCalls(c.env.DB, b.id, status, limit, (page - 1) * limit);
+      const found = await c.env.BATCH_SCHEDULER.getByName(b.id).listCalls(status === "all" ? null : status, limit, (page - 1) * limit);
+      const counts: Counters = found?.batch ?? summaryOf(b);
       const total = {
-        all: b.total_calls,
-        waiting: b.waiting_count,
-        active: b.active_count,
-        completed: b.completed_count,
-        failed: b.failed_count,
-        cancelled: b.cancelled_count,
+        all: counts.total_calls,
+        waiting: counts.waiting_count,
+        active: counts.active_count,
+        completed: counts.completed_count,
+        failed: counts.failed_count,
+        cancelled: counts.cancelled_count,
       }[status];
       const columns = JSON.parse(b.columns) as string[];
       return c.json(
         {
-          calls: rows.map((r) => toCallView(r, columns)),
+          calls: (found?.rows ?? []).map((r) => toCallView(b.id, r, columns)),
           pagination: pagination(page, limit, total),
-          summary: { total: b.total_calls, waiting: b.waiting_count, active: b.active_count, completed: b.completed_count, failed: b.failed_count },
+          summary: { total: counts.total_calls, waiting: counts.waiting_count, active: counts.active_count, completed: counts.completed_count, failed: counts.failed_count },
         },
         200,
       );
@@ -371,7 +385,7 @@ export function batchCallRoutes() {
     async (c) => {
       const b = await requireBatch(c.env.DB, c.get("workspaceId"), c.req.valid("param").batchId);
       const columns = JSON.parse(b.columns) as string[];
-      const db = c.env.DB;
+      const scheduler = c.env.BATCH_SCHEDULER.getByName(b.id);
       const iso = (ms: number | null) => (ms === null ? "" : new Date(ms).toISOString());
       const enc = new TextEncoder();
       let after = -1;
@@ -384,7 +398,7 @@ export function batchCallRoutes() {
             ctl.enqueue(enc.encode(csvLine([...columns, ...RESULT_COLUMNS])));
             return;
           }
-          const rows = await callsAfter(db, b.id, after, 1000);
+          const rows = await scheduler.callsAfter(after, EXPORT_PAGE_ROWS);
           if (rows.length === 0) return ctl.close();
           after = rows.at(-1)!.seq;
           let chunk = "";
@@ -392,7 +406,7 @@ export function batchCallRoutes() {
             const values = JSON.parse(r.metadata) as string[];
             chunk += csvLine([
               ...columns.map((_, i) => values[i] ?? ""),
-              callId(r.batch_id, r.seq),
+              callId(b.id, r.seq),
               r.status,
               r.outcome,
               r.attempts,

@@ -4,6 +4,7 @@ import { newApp } from "../app";
 import { addDnc, listDnc, removeDnc } from "../db/dnc.repo";
 import { toE164 } from "../domain/phone";
 import { ApiError } from "../errors";
+import { suppressInLiveBatches } from "../services/dnc";
 import { apiKeySecurity, errorResponses, pagination, PaginationQuerySchema, PaginationSchema, workspaceHeaders } from "../schemas/common";
 
 const AddDncSchema = z
@@ -43,6 +44,7 @@ export function dncRoutes() {
       });
       if (bad.length) throw new ApiError("validation_failed", `${bad.length} of the numbers are not valid phone numbers; nothing was added.`, bad.slice(0, 100));
       const added = await addDnc(c.env.DB, c.get("workspaceId"), e164s, new Date().toISOString());
+      await suppressInLiveBatches(c.env, c.get("workspaceId"), e164s);
       return c.json({ added, skipped: phoneNumbers.length - added }, 201);
     },
   );

@@ -1,6 +1,6 @@
 import { getAgent } from "../db/agent.repo";
 import { discardPreparingBatch, insertPreparingBatch, publishBatch, staleBatches } from "../db/batch.repo";
-import { countDncInSlice, insertCallSlice } from "../db/call.repo";
+import { dncSeqsInSlice } from "../db/call.repo";
 import { hasAnyDnc } from "../db/dnc.repo";
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from "../db/idempotency.repo";
 import { getWorkspace } from "../db/workspace.repo";
@@ -104,9 +104,10 @@ function checkSummary(summary: CsvSummary, opts: BatchOptions, totalCalls: numbe
 }
 
 /**
- * POST /v1/api/batch-calls: validate everything, then write the batch so
- * that it appears whole or not at all. Call rows go in under a 'preparing'
- * batch that no read path shows; the CSV goes to R2, the scheduler is armed,
+ * POST /v1/api/batch-calls: validate everything, then create the batch so
+ * that it appears whole or not at all. A 'preparing' row that no read path
+ * shows comes first; the CSV goes to R2 while every row is checked; the
+ * batch's object is armed (it materialises the calls from the stored file)
  * and only then is the batch published. Any failure before that undoes all three.
  */
 export async function startBatch(env: Env, ctx: Ctx, req: Request): Promise<{ status: 200 | 201; body: StartBatchResponse }> {
@@ -173,7 +174,7 @@ async function createBatch(env: Env, ctx: Ctx, file: File, opts: BatchOptions): 
     const sink: SliceSink = async (json) => {
       // Read the count first: `x += await …` would read x before the await and lose concurrent updates.
       if (dncWorkspace) {
-        const n = await countDncInSlice(env.DB, dncWorkspace, json);
+        const n = (await dncSeqsInSlice(env.DB, dncWorkspace, json)).length;
         suppressed += n;
       }
     };
@@ -218,8 +219,8 @@ async function createBatch(env: Env, ctx: Ctx, file: File, opts: BatchOptions): 
     createdAt: new Date().toISOString(),
   });
 
-  // The raw file goes to R2 while the rows are checked and written: on the
-  // common path they overlap; on any failure the rollback deletes it.
+  // The raw file goes to R2 while the rows are checked: on the common path
+  // they overlap; on any failure the rollback deletes it.
   const storing = env.CSV_BUCKET.put(csvKey, file, {
     httpMetadata: { contentType: "text/csv" },
     customMetadata: { workspaceId: ctx.workspaceId, batchId, fileName: file.name.slice(0, 200) },
@@ -227,25 +228,46 @@ async function createBatch(env: Env, ctx: Ctx, file: File, opts: BatchOptions): 
   storing.catch(() => undefined); // observed below; never an unhandled rejection
   const started = Date.now();
   try {
-    let inserted = 0;
+    // Every row is checked here; none is written. The batch's object
+    // materialises the calls from the stored file, leaving out exactly the
+    // rows found on the do-not-call list now.
+    const suppressedSeqs: number[] = [];
     const scan = await scanCsv(file.stream(), scanOpts, async (json) => {
-      // Two slices are written at once: add after the await, not `inserted += await …`.
-      const n = await insertCallSlice(env.DB, batchId, json, dncWorkspace);
-      inserted += n;
+      if (dncWorkspace) suppressedSeqs.push(...(await dncSeqsInSlice(env.DB, dncWorkspace, json)));
     });
     if (!scan.ok) throw csvError(`The CSV cannot be read: ${scan.message}.`);
     const s = scan.summary;
-    const problem = checkSummary(s, opts, inserted);
+    const totalCalls = s.validRows - suppressedSeqs.length;
+    const problem = checkSummary(s, opts, totalCalls);
     if (problem) throw problem;
     const scannedMs = Date.now() - started;
     await storing;
     const storedMs = Date.now() - started;
     const dueAt = opts.scheduledAt?.getTime() ?? Date.now();
-    await env.BATCH_SCHEDULER.getByName(batchId).arm({ batchId, workspaceId: ctx.workspaceId, dueAt });
+    const scheduler = env.BATCH_SCHEDULER.getByName(batchId);
     armed = true;
+    await scheduler.arm({
+      batchId,
+      workspaceId: ctx.workspaceId,
+      dueAt,
+      suppressed: suppressedSeqs,
+      config: {
+        columns: s.columns,
+        agent: { id: agent.id, provider: agent.provider, from_number: agent.from_number, voice_url: agent.voice_url, dial_url: agent.dial_url },
+        smartCallbackConfig: opts.smartCallbackConfig,
+        callingWindow: opts.callingWindow,
+        maxConcurrentCalls: opts.maxConcurrentCalls,
+        csvKey,
+        defaultCountry: opts.defaultCountry,
+        totalCalls,
+      },
+    });
 
-    const counts = { totalCalls: inserted, duplicatesRemoved: s.duplicatesRemoved, suppressed: s.validRows - inserted, invalidRows: s.invalidRows };
+    const counts = { totalCalls, duplicatesRemoved: s.duplicatesRemoved, suppressed: suppressedSeqs.length, invalidRows: s.invalidRows };
     if (!(await publishBatch(env.DB, batchId, counts, s.columns))) throw new Error("batch vanished before it was published");
+    // Published in D1: from here the batch exists. Telling its object is an
+    // optimisation; an object not told finds out from D1 on its next tick.
+    await scheduler.publish().catch((err) => log("warn", "batch.publish_notice_failed", { ...logFields, error: String(err) }));
     // Phase timings (ms from the start of the scan) let an operator see where a slow upload spent its time.
     log("info", "batch.created", { ...logFields, ...counts, dataRows: s.dataRows, bytes: file.size, scheduledAt, scannedMs, storedMs, publishedMs: Date.now() - started });
     return {

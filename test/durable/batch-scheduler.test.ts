@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { BatchScheduler } from "../../src/durable/batch-scheduler";
 import { applyCallEvent } from "../../src/services/call-events";
-import { batchRow, claimAsConsumerWould, phoneList, recordingQueue, tick } from "../engine-helpers";
+import { batchRow, callRow, claimAsConsumerWould, ledgerQuery, phoneList, recordingQueue, tick } from "../engine-helpers";
 import { authHeaders, call, json, newWorkspace, upload } from "../helpers";
 
 const numbers = phoneList;
@@ -82,7 +82,7 @@ describe("BatchScheduler", () => {
     const limiter = env.WORKSPACE_LIMITER.getByName(ws.workspaceId);
     expect((await limiter.snapshot()).leases).toHaveLength(1);
     // The lease ran out: the call was dialled but nothing ever came back.
-    await env.DB.prepare("UPDATE calls SET lease_expires_at = ?2 WHERE batch_id = ?1").bind(batchId, due + 1000).run();
+    await ledgerQuery(batchId, "UPDATE calls SET lease_expires_at = ?", due + 1000);
     await tick(batchId, q, due + 1001);
     const calls = await json(await call(`/v1/api/batch-calls/${batchId}/calls`, { headers: authHeaders(ws) }));
     expect(calls.calls[0]).toMatchObject({ status: "failed", outcome: "failed", attempts: 1, error: expect.stringContaining("lease expired") });
@@ -90,29 +90,34 @@ describe("BatchScheduler", () => {
     expect((await batchRow(batchId))?.status).toBe("completed");
   });
 
-  it("arms once; arming again keeps the first alarm", async () => {
+  it("arms once; arming again keeps the first record", async () => {
     const stub = env.BATCH_SCHEDULER.getByName("batch_test_arm");
     const dueAt = Date.now() + 60_000;
-    await stub.arm({ batchId: "batch_test_arm", workspaceId: "ws_x", dueAt });
-    await stub.arm({ batchId: "batch_test_arm", workspaceId: "ws_x", dueAt: dueAt + 5_000 });
-    await runInDurableObject(stub, async (_o: BatchScheduler, state) => {
-      expect(await state.storage.getAlarm()).toBe(dueAt);
-    });
+    const first = await stub.arm(armInput("batch_test_arm", dueAt));
+    const second = await stub.arm({ ...armInput("batch_test_arm", dueAt + 5_000), workspaceId: "ws_y" });
+    expect(second).toEqual(first);
+    expect(await stub.state()).toMatchObject({ dueAt, workspaceId: "ws_x" });
   });
 
   it("discard forgets the batch and its alarm", async () => {
     const stub = env.BATCH_SCHEDULER.getByName("batch_test_discard");
-    await stub.arm({ batchId: "batch_test_discard", workspaceId: "ws_x", dueAt: Date.now() + 60_000 });
+    await stub.arm(armInput("batch_test_discard", Date.now() + 60_000));
     await stub.discard();
     expect(await stub.state()).toBeNull();
     expect(await runDurableObjectAlarm(stub)).toBe(false);
   });
 });
 
+function armInput(batchId: string, dueAt: number) {
+  const agent = { id: "agent_x", provider: "simulated" as const, from_number: null, voice_url: null, dial_url: null };
+  const config = { columns: ["phone_number"], agent, smartCallbackConfig: null, callingWindow: null, maxConcurrentCalls: null, csvKey: `none/${batchId}`, defaultCountry: "US", totalCalls: 1 };
+  return { batchId, workspaceId: "ws_x", dueAt, config, suppressed: [] };
+}
+
 async function finishAsConsumerWould(batchId: string, seq: number, outcome: "answered" | "no_answer") {
-  const row = await env.DB.prepare("SELECT dispatched_attempt AS a FROM calls WHERE batch_id = ?1 AND seq = ?2").bind(batchId, seq).first<{ a: number }>();
-  await claimAsConsumerWould(batchId, seq, row!.a, Date.now());
-  expect(await applyCallEvent(env, { kind: "final", batchId, seq, attempt: row!.a, outcome, at: Date.now(), durationSec: 3 })).toBe("applied");
+  const a = (await callRow(batchId, seq))!.dispatched_attempt as number;
+  await claimAsConsumerWould(batchId, seq, a, Date.now());
+  expect(await applyCallEvent(env, { kind: "final", batchId, seq, attempt: a, outcome, at: Date.now(), durationSec: 3 })).toBe("applied");
 }
 
 describe("handing attempts back", () => {

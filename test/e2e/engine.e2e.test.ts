@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { ledgerQuery } from "../engine-helpers";
 import { authHeaders, call, json, newWorkspace, upload, type TestWorkspace } from "../helpers";
 
 /*
@@ -88,9 +89,11 @@ describe("end to end with the simulated provider", () => {
     await watcher;
     expect(maxLeases).toBeLessThanOrEqual(limits.maxConcurrentCalls);
 
-    const rows = await env.DB.prepare("SELECT batch_id, start_time FROM calls WHERE batch_id IN (?1, ?2) ORDER BY start_time")
-      .bind(A, B)
-      .all<{ batch_id: string; start_time: number }>();
+    const rows = { results: [] as { batch_id: string; start_time: number }[] };
+    for (const id of [A, B]) {
+      for (const r of await ledgerQuery<{ start_time: number }>(id, "SELECT start_time FROM calls")) rows.results.push({ batch_id: id, start_time: r.start_time });
+    }
+    rows.results.sort((x, y) => x.start_time - y.start_time);
     const starts = rows.results.map((r) => r.start_time);
     expect(starts).toHaveLength(16);
     for (let i = 0; i < starts.length; i++) {

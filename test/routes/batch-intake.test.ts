@@ -2,6 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { BatchScheduler } from "../../src/durable/batch-scheduler";
+import { ledgerQuery } from "../engine-helpers";
 import { authHeaders, call, callWithEnv, csvForm, failingDb, json, newWorkspace, upload, type TestWorkspace } from "../helpers";
 
 const CSV = "Phone Number,First Name,Last Name,Email,Plan\n+12125550101,Ann,Lee,ann@example.com,gold\n(212) 555-0102,Bob,Ray,,silver\n";
@@ -11,12 +12,10 @@ async function batchCount(ws: TestWorkspace): Promise<number> {
   return (await json(res)).pagination.total;
 }
 
-/** Nothing at all for this workspace: no batch (even unpublished), no call rows, no stored CSV. */
+/** Nothing at all for this workspace: no batch (even unpublished), no stored CSV. */
 async function expectNothingStored(ws: TestWorkspace) {
   const batches = await env.DB.prepare("SELECT id FROM batches WHERE workspace_id = ?1").bind(ws.workspaceId).all();
   expect(batches.results).toEqual([]);
-  const calls = await env.DB.prepare("SELECT count(*) AS n FROM calls WHERE batch_id NOT IN (SELECT id FROM batches)").first<{ n: number }>();
-  expect(calls?.n).toBe(0);
   const objects = await env.CSV_BUCKET.list({ prefix: `workspaces/${ws.workspaceId}/` });
   expect(objects.objects).toEqual([]);
 }
@@ -68,10 +67,11 @@ describe("POST /v1/api/batch-calls", () => {
     const later = await json(await upload(ws, CSV, { scheduledAt: at.toISOString().replace(".000Z", "Z") }));
     expect(later.scheduledAt).toBe(at.toISOString().replace(".000Z", "Z"));
     const stub = env.BATCH_SCHEDULER.getByName(later.batchId);
-    await runInDurableObject(stub, async (_obj: BatchScheduler, state) => {
-      expect(await state.storage.getAlarm()).toBe(at.getTime());
-      expect(await state.storage.get("state")).toMatchObject({ batchId: later.batchId, workspaceId: ws.workspaceId, dueAt: at.getTime(), phase: "armed" });
-    });
+    // The object first materialises the calls (an alarm at once), then sleeps until scheduledAt.
+    await expect.poll(async () => (await stub.state())?.materialised).toBe(true);
+    await expect.poll(() => runInDurableObject(stub, async (_obj: BatchScheduler, state) => state.storage.getAlarm())).toBe(at.getTime());
+    expect(await stub.state()).toMatchObject({ batchId: later.batchId, workspaceId: ws.workspaceId, dueAt: at.getTime() });
+    expect(await stub.progress(0)).toMatchObject({ status: "queued", total_calls: 2, waiting_count: 2 });
 
     const before = Date.now();
     const now = await json(await upload(ws, CSV, { scheduledAt: "" }));
@@ -345,13 +345,18 @@ describe("POST /v1/api/batch-calls", () => {
     const send = (ws: TestWorkspace, e: Env) =>
       callWithEnv(e, "/v1/api/batch-calls", { method: "POST", headers: authHeaders(ws), body: csvForm(bigCsv(9000), { agentId: ws.agentId }) });
 
-    it("leaves nothing when a call-row slice fails part-way", async () => {
+    it("leaves nothing when a slice's do-not-call check fails part-way", async () => {
       const ws = await newWorkspace();
-      let inserts = 0;
-      const db = failingDb(env.DB, (sql) => sql.includes("INSERT INTO calls") && ++inserts === 2);
+      await call("/v1/api/dnc", {
+        method: "POST",
+        headers: { ...authHeaders(ws), "content-type": "application/json" },
+        body: JSON.stringify({ phoneNumbers: ["+12125550000"] }),
+      });
+      let checks = 0;
+      const db = failingDb(env.DB, (sql) => sql.includes("FROM dnc WHERE dnc.workspace_id") && ++checks === 2);
       const body = await expectError(await send(ws, { ...env, DB: db }), 500, "batch_start_failed", "nothing was created");
-      expect(JSON.stringify(body)).not.toMatch(/injected|INSERT|stack/i);
-      expect(inserts).toBe(2);
+      expect(JSON.stringify(body)).not.toMatch(/injected|SELECT|stack/i);
+      expect(checks).toBe(2);
       await expectNothingStored(ws);
     });
 
@@ -396,7 +401,7 @@ describe("large uploads", () => {
     const { batchId } = await json(await call("/v1/api/batch-calls", { headers: authHeaders(ws) })).then((l) => ({ batchId: l.batches[0].id }));
     const status = await json(await call(`/v1/api/batch-calls/${batchId}/status`, { headers: authHeaders(ws) }));
     expect(status).toMatchObject({ total: rows, waiting: rows });
-    const stored = await env.DB.prepare("SELECT count(*) AS n FROM calls WHERE batch_id = ?1").bind(batchId).first<{ n: number }>();
+    const [stored] = await ledgerQuery<{ n: number }>(batchId, "SELECT count(*) AS n FROM calls");
     expect(stored?.n).toBe(rows);
   });
 
