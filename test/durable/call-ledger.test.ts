@@ -1,0 +1,95 @@
+import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { batchRow, callRow, ledgerQuery } from "../engine-helpers";
+import { ADMIN, authHeaders, call, json, newWorkspace, upload } from "../helpers";
+
+function bigCsv(rows: number): string {
+  const out = ["phone_number,first_name"];
+  for (let i = 0; i < rows; i++) out.push(`+1212${String(5550000 + i).padStart(7, "0")},P${i}`);
+  return out.join("\n");
+}
+
+async function materialised(batchId: string) {
+  const stub = env.BATCH_SCHEDULER.getByName(batchId);
+  await expect.poll(async () => (await stub.state())?.materialised, { timeout: 20_000 }).toBe(true);
+}
+
+describe("the batch's own ledger", () => {
+  it("a read that arrives while the calls are being materialised still sees every call", async () => {
+    const ws = await newWorkspace();
+    const rows = 9_001;
+    const { batchId } = await json(await upload(ws, bigCsv(rows)));
+    // No wait: the object may still be writing the calls from the stored file.
+    const page = await json(await call(`/v1/api/batch-calls/${batchId}/calls?page=91&limit=100`, { headers: authHeaders(ws) }));
+    expect(page.calls).toHaveLength(1);
+    expect(page.calls[0]).toMatchObject({ jobId: `call_${batchId.slice(6)}_9000`, status: "waiting", metadata: { first_name: "P9000" } });
+    expect(page.pagination.total).toBe(rows);
+  });
+
+  it("a materialisation that died part-way resumes from its cursor: every call once, none twice", async () => {
+    const ws = await newWorkspace();
+    const rows = 9_001;
+    const { batchId } = await json(await upload(ws, bigCsv(rows)));
+    await materialised(batchId);
+    // As if the object died after writing the first slice (4,000 rows).
+    await runInDurableObject(env.BATCH_SCHEDULER.getByName(batchId), async (_o, state) => {
+      state.storage.sql.exec("DELETE FROM calls WHERE seq >= 4000");
+      state.storage.sql.exec("UPDATE batch SET total_calls = 0, waiting_count = 0");
+      const s = (await state.storage.get<Record<string, unknown>>("state"))!;
+      await state.storage.put("state", { ...s, materialised: false, materialisedRows: 4000 });
+    });
+    await abortAllDurableObjects();
+    const status = await json(await call(`/v1/api/batch-calls/${batchId}/status`, { headers: authHeaders(ws) }));
+    expect(status).toMatchObject({ total: rows, waiting: rows });
+    const [counts] = await ledgerQuery<{ n: number; distinct_seqs: number; max: number }>(batchId, "SELECT count(*) AS n, count(DISTINCT seq) AS distinct_seqs, max(seq) AS max FROM calls");
+    expect(counts).toEqual({ n: rows, distinct_seqs: rows, max: rows - 1 });
+  });
+
+  it("leaves out exactly the rows intake found on the do-not-call list", async () => {
+    const ws = await newWorkspace();
+    await call("/v1/api/dnc", {
+      method: "POST",
+      headers: { ...authHeaders(ws), "content-type": "application/json" },
+      body: JSON.stringify({ phoneNumbers: ["+12125550001", "+12125550003"] }),
+    });
+    const res = await json(await upload(ws, bigCsv(5)));
+    expect(res).toMatchObject({ totalCalls: 3, suppressed: 2 });
+    await materialised(res.batchId);
+    const seqs = await ledgerQuery<{ seq: number }>(res.batchId, "SELECT seq FROM calls ORDER BY seq");
+    expect(seqs.map((r) => r.seq)).toEqual([0, 2, 4]);
+  });
+
+  it("numbers added to the do-not-call list cancel waiting calls in the workspace's live batches at once", async () => {
+    const ws = await newWorkspace();
+    const { batchId } = await json(await upload(ws, bigCsv(3)));
+    await materialised(batchId);
+    await call("/v1/api/dnc", {
+      method: "POST",
+      headers: { ...authHeaders(ws), "content-type": "application/json" },
+      body: JSON.stringify({ phoneNumbers: ["+12125550001"] }),
+    });
+    expect(await callRow(batchId, 1)).toMatchObject({ status: "cancelled", error: "on the do-not-call list", attempts: 0 });
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "waiting" });
+    expect(await batchRow(batchId)).toMatchObject({ waiting_count: 2, cancelled_count: 1 });
+  });
+
+  it("keeps the D1 summary that lists batches in step with its ledger", async () => {
+    const ws = await newWorkspace();
+    const { batchId } = await json(await upload(ws, bigCsv(2)));
+    await materialised(batchId);
+    expect((await call(`/v1/api/batch-calls/${batchId}`, { method: "DELETE", headers: authHeaders(ws) })).status).toBe(200);
+    const listed = await json(await call("/v1/api/batch-calls", { headers: authHeaders(ws) }));
+    expect(listed.batches[0]).toMatchObject({ id: batchId, status: "cancelled", progress: { total: 2, waiting: 0, cancelled: 2 } });
+    const row = await env.DB.prepare("SELECT summary_version FROM batches WHERE id = ?1").bind(batchId).first<{ summary_version: number }>();
+    expect(row?.summary_version).toBe((await batchRow(batchId))?.version);
+  });
+});
+
+describe("GET /v1/admin/metrics", () => {
+  it("is admin-only and reports whether counting is on", async () => {
+    expect((await call("/v1/admin/metrics")).status).toBe(401);
+    const body = await json(await call("/v1/admin/metrics", { headers: ADMIN }));
+    expect(body).toMatchObject({ enabled: false, counters: expect.any(Object), samples: expect.any(Object) });
+  });
+});
