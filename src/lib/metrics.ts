@@ -60,7 +60,9 @@ function countingStub<T extends object>(stub: T, name: string): T {
       return (...args: unknown[]) => {
         count(`rpc.${name}`);
         count(`rpc.${name}.${prop}`);
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
+        // Reflect.apply, not value.apply: a stub's properties are wildcards, so `.apply` on an
+        // RPC method is another remote method, which would try to send the stub itself.
+        return Reflect.apply(value as (...a: unknown[]) => unknown, target, args);
       };
     },
   });
@@ -71,7 +73,7 @@ function countingNamespace<T extends DurableObjectNamespace<any>>(ns: T, name: s
     get(target, prop) {
       const value = Reflect.get(target, prop);
       if (prop === "getByName" || prop === "get") {
-        return (...args: unknown[]) => countingStub((value as (...a: unknown[]) => object).apply(target, args), name);
+        return (...args: unknown[]) => countingStub(Reflect.apply(value as (...a: unknown[]) => object, target, args), name);
       }
       return typeof value === "function" ? value.bind(target) : value;
     },
