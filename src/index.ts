@@ -4,6 +4,7 @@ import { handleCallJobs, handleDeadCallJobs } from "./queue/call-job.consumer";
 import { handleDeadWebhookEvents, handleWebhookEvents } from "./queue/webhook-event.consumer";
 import type { WebhookEvent } from "./queue/webhook-event";
 import { sweepAbandonedUploads } from "./services/batch-intake";
+import { restoreLostAlarms } from "./services/batch-control";
 import type { CallJob } from "./queue/call-job";
 
 export { BatchScheduler } from "./durable/batch-scheduler";
@@ -33,5 +34,6 @@ export default {
 
   async scheduled(_controller, env, ctx): Promise<void> {
     ctx.waitUntil(sweepAbandonedUploads(instrumentEnv(env)));
+    ctx.waitUntil(restoreLostAlarms(instrumentEnv(env)));
   },
 } satisfies ExportedHandler<Env, CallJob | WebhookEvent>;

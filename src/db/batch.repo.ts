@@ -179,6 +179,15 @@ export async function batchStatus(db: D1Database, batchId: string): Promise<Batc
   return row?.status ?? null;
 }
 
+/** Batches of every workspace that are queued or running, a page at a time (by id), for the cron's alarm check. */
+export async function runningBatchIds(db: D1Database, afterId: string, limit: number): Promise<string[]> {
+  const { results } = await db
+    .prepare("SELECT id FROM batches WHERE status IN ('queued', 'processing') AND id > ?1 ORDER BY id LIMIT ?2")
+    .bind(afterId, limit)
+    .all<{ id: string }>();
+  return results.map((r) => r.id);
+}
+
 /** Batches whose objects may still call someone: told at once when numbers join the do-not-call list. */
 export async function liveBatchIds(db: D1Database, workspaceId: string): Promise<string[]> {
   const { results } = await db

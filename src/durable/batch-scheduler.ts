@@ -189,6 +189,23 @@ export class BatchScheduler extends DurableObject<Env> {
     if (current === null || current > target) await this.ctx.storage.setAlarm(target);
   }
 
+  /**
+   * The cron's safety net: a batch that may still act but has no alarm
+   * (its alarm gave up after repeated failures, or was lost) gets one.
+   * Returns whether it had to be set.
+   */
+  async ensureAlarm(): Promise<boolean> {
+    const state = await this.state();
+    const b = state ? this.ledger.batch() : null;
+    if (!state || !b) return false;
+    const live = b.status === "queued" || b.status === "processing" || !state.materialised;
+    if (!live && this.ledger.releases().length === 0) return false;
+    if ((await this.ctx.storage.getAlarm()) !== null) return false;
+    await this.ctx.storage.setAlarm(b.status === "queued" && state.materialised ? Math.max(Date.now(), state.dueAt) : Date.now());
+    log("warn", "batch.alarm_restored", { workspaceId: state.workspaceId, batchId: state.batchId, status: b.status });
+    return true;
+  }
+
   /** Forgets the batch entirely: used when an upload is rolled back. */
   async discard(): Promise<void> {
     await this.ctx.storage.deleteAlarm();

@@ -32,6 +32,12 @@ function callOf(callId: string): { batchId: string; seq: number } {
 }
 
 async function apply(env: Env, ev: CallEvent): Promise<void> {
+  if (ev.kind === "progress") {
+    // Nothing to change: the dial already recorded the provider's call id, and
+    // the batch's object is spared a request per ringing/answered report.
+    log("info", "call.status_event", { batchId: ev.batchId, seq: ev.seq, attempt: ev.attempt, kind: ev.kind, result: "acknowledged" });
+    return;
+  }
   const result = await applyCallEvent(env, ev);
   if (result === "unknown_call") throw new ApiError("not_found", "Unknown callId.");
   log("info", "call.status_event", { batchId: ev.batchId, seq: ev.seq, attempt: ev.attempt, kind: ev.kind, result });

@@ -1,4 +1,4 @@
-import { getBatch, type BatchRow, type VisibleStatus } from "../db/batch.repo";
+import { getBatch, runningBatchIds, type BatchRow, type VisibleStatus } from "../db/batch.repo";
 import { ApiError } from "../errors";
 import { log } from "../lib/log";
 
@@ -84,4 +84,21 @@ export async function retryBatch(env: Env, workspaceId: string, batchId: string,
     requeued,
     message: requeued > 0 ? `${requeued} call(s) re-queued for a new pass` : "No calls ended as no_answer, busy or failed; nothing to retry",
   };
+}
+
+/**
+ * Cron: every queued or running batch's object is asked to make sure it
+ * has an alarm. An alarm that kept failing is given up by the runtime;
+ * this brings the batch's clock back within one cron period.
+ */
+export async function restoreLostAlarms(env: Env): Promise<number> {
+  let restored = 0;
+  let after = "";
+  for (;;) {
+    const ids = await runningBatchIds(env.DB, after, 200);
+    if (ids.length === 0) return restored;
+    const results = await Promise.allSettled(ids.map((id) => env.BATCH_SCHEDULER.getByName(id).ensureAlarm()));
+    restored += results.filter((r) => r.status === "fulfilled" && r.value).length;
+    after = ids.at(-1)!;
+  }
 }

@@ -36,3 +36,24 @@ describe("scheduled sweep", () => {
     expect(left2).toEqual([`workspaces/${ws.workspaceId}/batches/batch_inflight00000000000/input.csv`]);
   });
 });
+
+describe("scheduled alarm check", () => {
+  it("gives a running batch whose alarm was lost a new one, and leaves the rest alone", async () => {
+    const { runInDurableObject } = await import("cloudflare:test");
+    const { upload, json } = await import("../helpers");
+    const ws = await newWorkspace();
+    const { batchId } = await json(await upload(ws, "phone_number\n+12125550100\n"));
+    const stub = env.BATCH_SCHEDULER.getByName(batchId);
+    await expect.poll(async () => (await stub.state())?.materialised).toBe(true);
+    const due = (await stub.state())!.dueAt;
+    await expect.poll(() => runInDurableObject(stub, (_o, state) => state.storage.getAlarm())).toBe(due);
+    // As if the runtime had given the alarm up after repeated failures.
+    await runInDurableObject(stub, (_o, state) => state.storage.deleteAlarm());
+
+    const ctx = createExecutionContext();
+    await worker.scheduled!(createScheduledController({ scheduledTime: Date.now(), cron: "*/15 * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(await runInDurableObject(stub, (_o, state) => state.storage.getAlarm())).toBe(due);
+    expect(await stub.ensureAlarm()).toBe(false);
+  });
+});
