@@ -456,7 +456,8 @@ export class BatchScheduler extends DurableObject<Env> {
       this.ledger.addReleases(chosen.filter((j) => !markedSeqs.has(j.seq)).map(lease));
       await this.flushOutbox();
     }
-    return { moreDue: more || chosen.length < jobs.length, retryAfterMs: chosen.length < jobs.length ? grant.retryAfterMs : 1000 };
+    // Everything asked for was granted and more is due: look again as soon as pokes would.
+    return { moreDue: more || chosen.length < jobs.length, retryAfterMs: chosen.length < jobs.length ? grant.retryAfterMs : POKE_COALESCE_MS };
   }
 
   /**
