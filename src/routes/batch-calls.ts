@@ -190,6 +190,9 @@ export function batchCallRoutes() {
       path: "/batch-calls",
       tags: ["Batches"],
       summary: "List the workspace's batches, newest first (ext)",
+      description:
+        "Each batch's progress here is the summary its scheduler keeps in the database: the status is current, the counters are at most about a second behind. " +
+        "GET /batch-calls/{batchId} and /status read the batch's own ledger and are exact.",
       security: apiKeySecurity,
       request: { headers: workspaceHeaders, query: PaginationQuerySchema },
       responses: {
