@@ -273,7 +273,9 @@ export class BatchScheduler extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     const next = await this.tick();
-    if (next !== null) await this.ctx.storage.setAlarm(next);
+    // A poke during this tick may already have set an earlier alarm: keep the earlier one.
+    const pending = await this.ctx.storage.getAlarm();
+    if (next !== null && (pending === null || next < pending)) await this.ctx.storage.setAlarm(next);
   }
 
   /**
