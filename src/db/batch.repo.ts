@@ -1,4 +1,5 @@
 import type { CallingWindow, SmartCallbackConfig } from "../domain/batch-options";
+import type { LedgerBatch } from "./call-ledger";
 
 export type BatchStatus = "preparing" | "queued" | "processing" | "paused" | "completed" | "cancelled" | "failed";
 /** The statuses clients can see ('preparing' batches are invisible). */
@@ -130,21 +131,7 @@ export async function listBatches(
 }
 
 /** The counters and status a batch's object reports; written in version order, so an older report never overwrites a newer one. */
-export type BatchSummary = {
-  status: VisibleStatus;
-  pass: number;
-  total_calls: number;
-  waiting_count: number;
-  active_count: number;
-  completed_count: number;
-  failed_count: number;
-  cancelled_count: number;
-  total_duration_ms: number;
-  start_time: number | null;
-  last_completed_time: number | null;
-  completed_time: number | null;
-  version: number;
-};
+export type BatchSummary = LedgerBatch;
 
 export async function writeBatchSummary(db: D1Database, batchId: string, s: BatchSummary): Promise<void> {
   await db
