@@ -8,10 +8,15 @@
  *
  * BENCH_RUNS sets the timed runs per phase (default 5, after one warm-up); BENCH_TIMEOUT_MS stops a
  * run that hangs (default 30 minutes).
+ *
+ * Then the scale section (scripts/bench-scale.mjs): the engine under `wrangler dev --local`
+ * over HTTP, outside the vitest pool, which distorts Durable-Object-heavy runs. Its figures go
+ * under `scale` in the JSON; BENCH_SCALE_* and BENCH_SKIP_200K tune it as for `npm run bench:scale`.
  */
 import { spawn } from "node:child_process";
 import os from "node:os";
 import { measureMemory } from "./bench-memory.mjs";
+import { formatScale, runScale } from "./bench-scale.mjs";
 
 const MARKER = "BENCH_RESULT ";
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS) || 30 * 60 * 1000;
@@ -132,6 +137,12 @@ process.stderr.write("bench: measuring the scan under a capped heap…\n");
 sections.memory = await measureMemory().catch((err) => fail(err.message));
 const m = sections.memory;
 console.log(`Memory: the 20 MiB scan completes with V8's heap capped at ${m.heapCapMiB} MiB (sampled peak ${m.peakHeapMiB} MiB incl. uncollected garbage; largest slice ${m.largestSliceMiB} MiB)`);
+console.log("");
+
+// Last, and alone: it starts its own wrangler dev, and the vitest run above has ended.
+process.stderr.write("bench: running the scale section against wrangler dev --local…\n");
+sections.scale = await runScale().catch((err) => fail(err.message));
+console.log(formatScale(sections.scale));
 console.log("");
 
 const result = {};

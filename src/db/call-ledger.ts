@@ -74,6 +74,8 @@ CREATE INDEX IF NOT EXISTS calls_due ON calls(due_at) WHERE status = 'waiting' A
 CREATE INDEX IF NOT EXISTS calls_active ON calls(lease_expires_at) WHERE status = 'active';
 CREATE INDEX IF NOT EXISTS calls_dispatched ON calls(dispatched_at) WHERE status = 'waiting' AND dispatched_attempt > attempts;
 CREATE INDEX IF NOT EXISTS calls_recent ON calls(end_time) WHERE end_time IS NOT NULL;
+-- For /calls?status=… pages only. Without statistics the planner would also pick it
+-- for the scheduler's queries and scan every waiting call, so those name their index.
 CREATE INDEX IF NOT EXISTS calls_by_status ON calls(status, seq);
 CREATE TABLE IF NOT EXISTS batch (
   id                  INTEGER PRIMARY KEY CHECK (id = 1),
@@ -197,7 +199,7 @@ export class CallLedger {
     const tz = tzColumn >= 0 ? `metadata ->> ${tzColumn}` : "NULL";
     const callbacks = this.sql
       .exec<Candidate>(
-        `SELECT seq, attempts, phone_number AS phone, ${tz} AS tz FROM calls
+        `SELECT seq, attempts, phone_number AS phone, ${tz} AS tz FROM calls INDEXED BY calls_due
          WHERE status = 'waiting' AND due_at > 0 AND due_at <= ? AND dispatched_attempt = attempts
          ORDER BY due_at LIMIT ?`,
         now,
@@ -206,7 +208,7 @@ export class CallLedger {
       .toArray();
     const firsts = this.sql
       .exec<Candidate>(
-        `SELECT seq, attempts, phone_number AS phone, ${tz} AS tz FROM calls
+        `SELECT seq, attempts, phone_number AS phone, ${tz} AS tz FROM calls NOT INDEXED
          WHERE seq >= ? AND status = 'waiting' AND due_at = 0 AND dispatched_attempt = attempts
          ORDER BY seq LIMIT ?`,
         cursor,
@@ -220,14 +222,14 @@ export class CallLedger {
   dueTimes(): { callback: number | null; lease: number | null; dispatched: number | null } {
     const t = (q: string) => this.one<{ t: number | null }>(q)?.t ?? null;
     return {
-      callback: t("SELECT min(due_at) AS t FROM calls WHERE status = 'waiting' AND due_at > 0"),
-      lease: t("SELECT min(lease_expires_at) AS t FROM calls WHERE status = 'active'"),
-      dispatched: t("SELECT min(dispatched_at) AS t FROM calls WHERE status = 'waiting' AND dispatched_attempt > attempts"),
+      callback: t("SELECT min(due_at) AS t FROM calls INDEXED BY calls_due WHERE status = 'waiting' AND due_at > 0"),
+      lease: t("SELECT min(lease_expires_at) AS t FROM calls INDEXED BY calls_active WHERE status = 'active'"),
+      dispatched: t("SELECT min(dispatched_at) AS t FROM calls INDEXED BY calls_dispatched WHERE status = 'waiting' AND dispatched_attempt > attempts"),
     };
   }
 
   expiredActive(now: number, limit = 100): { seq: number; attempts: number }[] {
-    return this.sql.exec<{ seq: number; attempts: number }>("SELECT seq, attempts FROM calls WHERE status = 'active' AND lease_expires_at <= ? LIMIT ?", now, limit).toArray();
+    return this.sql.exec<{ seq: number; attempts: number }>("SELECT seq, attempts FROM calls INDEXED BY calls_active WHERE status = 'active' AND lease_expires_at <= ? LIMIT ?", now, limit).toArray();
   }
 
   // ---- dispatch -----------------------------------------------------------
@@ -280,7 +282,7 @@ export class CallLedger {
   reclaimStaleDispatches(before: number): { seq: number; attempt: number }[] {
     return this.sql
       .exec<{ seq: number; attempt: number }>(
-        `UPDATE calls SET dispatched_attempt = attempts, due_at = CASE WHEN due_at > 0 THEN due_at ELSE 1 END
+        `UPDATE calls INDEXED BY calls_dispatched SET dispatched_attempt = attempts, due_at = CASE WHEN due_at > 0 THEN due_at ELSE 1 END
          WHERE status = 'waiting' AND dispatched_attempt > attempts AND dispatched_at <= ?
          RETURNING seq, dispatched_attempt + 1 AS attempt`,
         before,
@@ -458,6 +460,6 @@ export class CallLedger {
   }
 
   recentCalls(limit: number): CallRow[] {
-    return this.sql.exec<CallRow>("SELECT * FROM calls WHERE end_time IS NOT NULL ORDER BY end_time DESC LIMIT ?", limit).toArray();
+    return this.sql.exec<CallRow>("SELECT * FROM calls INDEXED BY calls_recent WHERE end_time IS NOT NULL ORDER BY end_time DESC LIMIT ?", limit).toArray();
   }
 }

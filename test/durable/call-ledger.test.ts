@@ -93,3 +93,34 @@ describe("GET /v1/admin/metrics", () => {
     expect(body).toMatchObject({ enabled: false, counters: expect.any(Object), samples: expect.any(Object) });
   });
 });
+
+describe("the scheduler's statements", () => {
+  it("each finds its rows by the key or a partial index, never by scanning the batch", async () => {
+    const ws = await newWorkspace();
+    const { batchId } = await json(await upload(ws, bigCsv(500)));
+    await materialised(batchId);
+    const plans = await runInDurableObject(env.BATCH_SCHEDULER.getByName(batchId), async (_o, state) => {
+      const { CallLedger } = await import("../../src/db/call-ledger");
+      const seen: [string, SqlStorageValue[]][] = [];
+      const sql = new Proxy(state.storage.sql, {
+        get(t, p) {
+          if (p === "exec") return (q: string, ...params: SqlStorageValue[]) => (seen.push([q, params]), t.exec(q, ...params));
+          const v = Reflect.get(t, p);
+          return typeof v === "function" ? v.bind(t) : v;
+        },
+      });
+      const ledger = new CallLedger(sql);
+      seen.length = 0; // the schema's CREATE … IF NOT EXISTS
+      ledger.dueCandidates(Date.now(), 10, 100, -1);
+      ledger.dueTimes();
+      ledger.expiredActive(Date.now());
+      ledger.reclaimStaleDispatches(0);
+      ledger.recentCalls(10);
+      return seen.map(([q, params]) => ({ q, plan: state.storage.sql.exec(`EXPLAIN QUERY PLAN ${q}`, ...params).toArray().map((r) => String(r.detail)) }));
+    });
+    expect(plans).toHaveLength(8);
+    for (const { q, plan } of plans) {
+      expect(plan.join(" | "), q).not.toMatch(/SCAN calls|calls_by_status|TEMP B-TREE/);
+    }
+  });
+});

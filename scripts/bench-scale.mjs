@@ -1,0 +1,830 @@
+#!/usr/bin/env node
+/**
+ * npm run bench:scale — the engine at scale, in the runtime `npm start` uses:
+ * `wrangler dev --local` on fresh state in a temp dir, driven over HTTP like a
+ * customer would (the vitest pool distorts Durable-Object-heavy runs).
+ *
+ * 1. Runs of 1, 2 and 4 batches of BENCH_SCALE_CALLS (default 3,000) answered
+ *    calls uploaded at once, under a 1,000 calls/s / 1,000 concurrent
+ *    workspace limit with 0-second simulated calls: completions/s per batch
+ *    and per run, 201 → first dial, and per-call D1 statements and Durable
+ *    Object requests from GET /v1/admin/metrics (METRICS=on).
+ * 2. Drift: are the last 1,000 calls of the largest run completed as fast as
+ *    the first 1,000?
+ * 3. One 200,000-row batch (BENCH_SCALE_BIG_CALLS), cancelled ~5 s after it
+ *    starts processing: the scheduler's tick durations (samples["tick.ms"]).
+ *    BENCH_SKIP_200K=1 skips it.
+ *
+ * The Worker runs in wrangler dev's local runtime (Miniflare/workerd behind
+ * wrangler's proxy, as `npm start`), started through wrangler's
+ * unstable_startWorker so the devtools inspector can be off: with it on,
+ * wrangler relays about 25 loopback HTTP requests per call to its own Node
+ * process, which halves throughput and, at a few thousand calls, exhausts
+ * workerd's open files (see host()). BENCH_SCALE_RUNTIME=cli runs the
+ * `wrangler dev --local` command itself instead, inspector and all.
+ *
+ * `runScale(opts)` returns the `scale` object that `npm run bench` puts in its
+ * JSON; run directly, this prints a table and, as its last line, the JSON.
+ * Progress goes to stderr. Other knobs: BENCH_SCALE_BATCHES ("1,2,4"; "0" for
+ * none), BENCH_SCALE_POLL_MS (status poll interval, default 500),
+ * BENCH_SCALE_TIMEOUT_MS (wait for one run, default 10 min),
+ * BENCH_SCALE_BIG_TIMEOUT_MS (wait for one request during the large batch,
+ * default 90 s), BENCH_SCALE_LOG_LEVEL (wrangler's, default warn),
+ * BENCH_SCALE_KEEP=1 (keep the temp dir with the state and wrangler.log).
+ *
+ * Either way the Worker gets only wrangler.toml's vars plus the ones set
+ * here: a temporary env file stands in for the developer's .dev.vars.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const WRANGLER = join(ROOT, "node_modules/wrangler/bin/wrangler.js");
+const RUNTIMES = {
+  cli: "wrangler dev --local (HTTP)",
+  api: "wrangler dev --local (HTTP; started with unstable_startWorker, devtools inspector off)",
+};
+
+/** Every number ends in 0–4: the simulated provider answers those (README, "simulated provider"). */
+const ANSWERED_PER_EXCHANGE = 5000;
+
+function defaults() {
+  const env = process.env;
+  return {
+    // "1,2,4" by default; "0" runs none (only the large batch).
+    batchCounts: (env.BENCH_SCALE_BATCHES || "1,2,4").split(",").map(Number).filter((n) => n > 0),
+    callsPerBatch: Number(env.BENCH_SCALE_CALLS) || 3000,
+    bigCalls: Number(env.BENCH_SCALE_BIG_CALLS) || 200_000,
+    skipBig: env.BENCH_SKIP_200K === "1",
+    // "api" (default): wrangler dev's machinery with the devtools inspector off; "cli": the
+    // `wrangler dev --local` command itself, inspector on (see host()).
+    runtime: env.BENCH_SCALE_RUNTIME || "api",
+    pollMs: Number(env.BENCH_SCALE_POLL_MS) || 500,
+    runTimeoutMs: Number(env.BENCH_SCALE_TIMEOUT_MS) || 10 * 60 * 1000,
+    bigWatchMs: 5000,
+    bigRequestTimeoutMs: Number(env.BENCH_SCALE_BIG_TIMEOUT_MS) || 90_000,
+    log: (line) => process.stderr.write(`bench:scale: ${line}\n`),
+  };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const round = (n, digits = 1) => (n === null || n === undefined || !Number.isFinite(n) ? null : Math.round(n * 10 ** digits) / 10 ** digits);
+
+function median(values) {
+  if (!values.length) return null;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+      .once("error", reject)
+      .listen(0, "127.0.0.1", () => {
+        const { port } = server.address();
+        server.close(() => resolve(port));
+      });
+  });
+}
+
+// ---- numbers ------------------------------------------------------------------------
+
+/**
+ * The i-th answered number of the run: +1 212 <exchange> <line>, exchanges
+ * from 200 up, 5,000 answered lines in each (line = 10·k + 0…4). Every
+ * number the harness uses is distinct, so no batch loses rows to
+ * de-duplication and no two batches share a callee.
+ */
+function answeredNumber(i) {
+  const exchange = 200 + Math.floor(i / ANSWERED_PER_EXCHANGE);
+  if (exchange > 999) throw new Error(`number ${i} is beyond the 212 area code's ${800 * ANSWERED_PER_EXCHANGE} answered numbers`);
+  const within = i % ANSWERED_PER_EXCHANGE;
+  const line = Math.floor(within / 5) * 10 + (within % 5);
+  return `+1212${exchange}${String(line).padStart(4, "0")}`;
+}
+
+function numbers() {
+  let next = 0;
+  return {
+    /** A CSV of `n` numbers never handed out before. */
+    csv(n) {
+      const rows = new Array(n + 1);
+      rows[0] = "phone_number";
+      for (let k = 1; k <= n; k++) rows[k] = answeredNumber(next++);
+      return `${rows.join("\n")}\n`;
+    },
+    /** The first and last number of every exchange the first `total` numbers touch. */
+    probe(total) {
+      const rows = ["phone_number"];
+      for (let start = 0; start < total; start += ANSWERED_PER_EXCHANGE) {
+        rows.push(answeredNumber(start), answeredNumber(Math.min(start + ANSWERED_PER_EXCHANGE, total) - 1));
+      }
+      return `${rows.join("\n")}\n`;
+    },
+  };
+}
+
+// ---- wrangler dev ---------------------------------------------------------------------
+
+/** Live pids in process group `pgid` (zombies excluded: they are only waiting to be reaped). */
+function groupMembers(pgid) {
+  const ps = spawnSync("ps", ["-eo", "pid=,pgid=,stat=,args="], { encoding: "utf8" });
+  return ps.stdout
+    .split("\n")
+    .map((l) => l.trim().match(/^(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/))
+    .filter((m) => m && Number(m[2]) === pgid && !m[3].startsWith("Z"))
+    .map((m) => `${m[1]} ${m[4].slice(0, 80)}`);
+}
+
+/**
+ * Watches the open descriptors of the group's workerd processes. With the
+ * devtools inspector on (runtime "cli"), each subrequest and console line of
+ * the Worker becomes a loopback HTTP request to wrangler's Node process (see
+ * host()); when Node falls behind, the connections pile up in workerd until
+ * it hits the open-files limit and stops answering. The peak is reported so
+ * a run can be judged by it; with the inspector off it stays near 100.
+ */
+function fdWatcher(pgid) {
+  const pids = spawnSync("ps", ["-eo", "pid=,pgid=,comm="], { encoding: "utf8" })
+    .stdout.split("\n")
+    .map((l) => l.trim().split(/\s+/))
+    .filter(([, g, comm]) => Number(g) === pgid && comm === "workerd")
+    .map(([pid]) => pid);
+  const limitOf = (pid) => {
+    try {
+      return Number(readFileSync(`/proc/${pid}/limits`, "utf8").match(/Max open files\s+(\d+)/)?.[1]) || null;
+    } catch {
+      return null;
+    }
+  };
+  const state = { maxOpenFds: 0, limit: pids.length ? limitOf(pids[0]) : null };
+  const sample = () => {
+    for (const pid of pids) {
+      try {
+        state.maxOpenFds = Math.max(state.maxOpenFds, readdirSync(`/proc/${pid}/fd`).length);
+      } catch {
+        // gone, or no /proc here
+      }
+    }
+  };
+  const timer = setInterval(sample, 2000);
+  timer.unref();
+  return { stop: () => clearInterval(timer), peak: () => (sample(), { ...state }) };
+}
+
+function tail(path, lines = 40) {
+  try {
+    return readFileSync(path, "utf8").split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+function wranglerOnce(args, logPath, env) {
+  const out = openSync(logPath, "a");
+  try {
+    // CI=1: `d1 migrations apply` would otherwise ask for confirmation.
+    const r = spawnSync(process.execPath, [WRANGLER, ...args], { cwd: ROOT, env: { ...env, CI: "1" }, stdio: ["ignore", out, out] });
+    if (r.status !== 0) throw new Error(`wrangler ${args.slice(0, 3).join(" ")} failed (${r.status ?? r.signal}):\n${tail(logPath)}`);
+  } finally {
+    closeSync(out);
+  }
+}
+
+/**
+ * Fresh state in a temp dir, migrations applied, then `wrangler dev` in its
+ * own process group. `stop()` ends the whole group (wrangler and its
+ * workerd) and checks with ps that nothing of it is left.
+ */
+async function startServer(log, runtime) {
+  const dir = mkdtempSync(join(tmpdir(), "bench-scale-"));
+  const logPath = join(dir, "wrangler.log");
+  let child = null;
+  let exited = false;
+  let fds = null;
+
+  const killGroup = (signal) => {
+    if (!child) return;
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // ESRCH: the group is gone
+    }
+  };
+  // Last resort if this process dies without reaching stop(): never leave workerd running.
+  const onExit = () => killGroup("SIGKILL");
+  const onSignal = (signal) => {
+    killGroup("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.on("exit", onExit);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("SIGHUP", onSignal);
+
+  const stop = async () => {
+    fds?.stop();
+    if (child) {
+      const pgid = child.pid;
+      killGroup("SIGTERM");
+      for (let i = 0; i < 50 && groupMembers(pgid).length; i++) await sleep(100);
+      if (groupMembers(pgid).length) {
+        killGroup("SIGKILL");
+        for (let i = 0; i < 30 && groupMembers(pgid).length; i++) await sleep(100);
+      }
+      const left = groupMembers(pgid);
+      if (left.length) log(`WARNING: processes of wrangler dev's group ${pgid} are still alive: ${left.join("; ")}`);
+    }
+    process.off("exit", onExit);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    process.off("SIGHUP", onSignal);
+    if (process.env.BENCH_SCALE_KEEP === "1") log(`BENCH_SCALE_KEEP=1: kept the state and wrangler.log in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  };
+
+  // wrangler also appends every message it handles, debug ones included, to a file under
+  // ~/.config/.wrangler/logs: with the inspector on that is the full devtools JSON of each
+  // subrequest, hundreds of MB a run. Sent to /dev/null here; wrangler.log keeps what it prints.
+  const debugLog = join(dir, "wrangler-debug.log");
+  symlinkSync("/dev/null", debugLog);
+  const childEnv = { ...process.env, WRANGLER_LOG_PATH: debugLog, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
+
+  try {
+    log(`state in ${dir}; applying D1 migrations`);
+    wranglerOnce(["d1", "migrations", "apply", "DB", "--local", "--persist-to", dir], logPath, childEnv);
+
+    const [port, inspectorPort] = [await freePort(), await freePort()];
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const adminToken = randomBytes(24).toString("hex");
+    const vars = {
+      METRICS: "on",
+      SIM_CALL_SECONDS: "0",
+      ENVIRONMENT: "development",
+      ADMIN_TOKEN: adminToken,
+      SECRETS_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+      PUBLIC_BASE_URL: baseUrl,
+    };
+    // --var wins over .dev.vars (wrangler 4 merges CLI bindings last), but a
+    // developer's .dev.vars would still add whatever else it sets — e.g.
+    // DISPATCH_STALE_SECONDS or DEV_TIME_SCALE — to the measured Worker.
+    // Naming an --env-file makes wrangler read that file instead of
+    // .dev.vars/.env, so the run sees wrangler.toml plus these vars only.
+    const envFile = join(dir, "bench.env");
+    writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}\n`).join(""), { mode: 0o600 });
+    const logLevel = process.env.BENCH_SCALE_LOG_LEVEL || "warn";
+    let args;
+    if (runtime === "cli") {
+      args = [
+        WRANGLER, "dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort),
+        "--persist-to", dir, "--env-file", envFile, "--show-interactive-dev-session=false",
+        // wrangler's Node process echoes every console line of the Worker (several per call) and
+        // competes with workerd for the two cores; at "warn" it prints only warnings and errors.
+        "--log-level", logLevel,
+      ];
+      for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+    } else {
+      const hostOptions = join(dir, "host.json");
+      writeFileSync(hostOptions, JSON.stringify({ port, persistTo: dir, envFile, vars, logLevel }), { mode: 0o600 });
+      args = [fileURLToPath(import.meta.url), "--host", hostOptions];
+    }
+
+    const out = openSync(logPath, "a");
+    child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      detached: true, // own process group: one signal reaches wrangler and workerd
+      stdio: ["ignore", out, out], // to a file: the Worker logs a line per request
+      env: childEnv,
+    });
+    closeSync(out);
+    child.on("exit", () => (exited = true));
+
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      if (exited) throw new Error(`wrangler dev exited before /healthz answered:\n${tail(logPath)}`);
+      if (Date.now() > deadline) throw new Error(`${baseUrl}/healthz did not answer within 2 minutes:\n${tail(logPath)}`);
+      try {
+        const res = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(3000) });
+        if (res.ok) break;
+      } catch {
+        // not listening yet
+      }
+      await sleep(300);
+    }
+    log(`wrangler dev is up at ${baseUrl} (pid ${child.pid})`);
+    fds = fdWatcher(child.pid);
+    return { baseUrl, adminToken, logPath, stop, isUp: () => !exited, fdPeak: () => fds.peak() };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/**
+ * `node scripts/bench-scale.mjs --host <options.json>`: the child that
+ * serves the Worker when the runtime is "api". The same machinery as
+ * `wrangler dev --local` (wrangler.toml, the env file, vars as bindings that
+ * win over it, local persistence, the proxy in front), through wrangler's
+ * unstable_startWorker, because only there can the devtools inspector be
+ * turned off: with it on, workerd reports every subrequest (each D1
+ * statement, Durable Object call, queue send) and console line to the
+ * inspector proxy, which forwards each message to wrangler's Node process as
+ * its own loopback HTTP request — about 25 per call, piling up as open
+ * connections until workerd runs out of files.
+ */
+async function host(optionsPath) {
+  const o = JSON.parse(readFileSync(optionsPath, "utf8"));
+  const { unstable_startWorker } = createRequire(join(ROOT, "package.json"))("wrangler");
+  const worker = await unstable_startWorker({
+    config: join(ROOT, "wrangler.toml"),
+    envFiles: [o.envFile],
+    bindings: Object.fromEntries(Object.entries(o.vars).map(([k, v]) => [k, { type: "plain_text", value: v }])),
+    dev: {
+      remote: false,
+      inspector: false,
+      persist: o.persistTo,
+      logLevel: o.logLevel,
+      watch: false,
+      liveReload: false,
+      server: { hostname: "127.0.0.1", port: o.port },
+    },
+  });
+  await worker.ready;
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await worker.dispose().catch((err) => process.stderr.write(`bench:scale host: dispose failed: ${err.message}\n`));
+    process.exit(0);
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+// ---- HTTP -------------------------------------------------------------------------------
+
+/**
+ * A small HTTP client for the service. A request that fails below HTTP (the
+ * connection reset or closed under load) is sent again, up to 3 times, when
+ * that is safe: reads, the idempotent DELETEs (metrics reset, cancel), and an
+ * upload that carries an Idempotency-Key — the service replays its 201, and
+ * answers 409 while the first attempt is still running. Retries are counted.
+ */
+function client(baseUrl, isUp, logPath, log) {
+  let auth = {};
+  let retries = 0;
+  const once = async (method, path, headers, body, timeoutMs) => {
+    try {
+      return await fetch(`${baseUrl}${path}`, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
+    } catch (err) {
+      if (!isUp()) throw new Error(`${method} ${path}: wrangler dev has exited:\n${tail(logPath)}`);
+      const cause = err.cause ? ` (${[err.cause.code, err.cause.message].filter(Boolean).join(": ")})` : "";
+      const wrapped = new Error(`${method} ${path}: ${err.message}${cause}`);
+      wrapped.network = err.name !== "TimeoutError";
+      throw wrapped;
+    }
+  };
+  const call = async (method, path, { json, form, admin, idempotencyKey, expect = [200], timeoutMs = 60_000 } = {}) => {
+    const headers = admin ? { authorization: `Bearer ${admin}` } : { ...auth };
+    if (idempotencyKey) headers["idempotency-key"] = idempotencyKey;
+    const retryable = method === "GET" || method === "DELETE" || Boolean(idempotencyKey);
+    for (let attempt = 1; ; attempt++) {
+      let body;
+      if (json !== undefined) {
+        headers["content-type"] = "application/json";
+        body = JSON.stringify(json);
+      } else if (form) {
+        body = new FormData();
+        for (const [k, v] of Object.entries(form)) {
+          if (k === "file") body.append("file", new Blob([v], { type: "text/csv" }), "bench.csv");
+          else body.append(k, v);
+        }
+      }
+      let res;
+      try {
+        res = await once(method, path, headers, body, timeoutMs);
+      } catch (err) {
+        if (!err.network || !retryable || attempt >= 4) throw err;
+        retries++;
+        log(`${err.message}; sending it again`);
+        await sleep(250 * attempt);
+        continue;
+      }
+      const text = await res.text();
+      if (res.status === 409 && idempotencyKey && attempt > 1 && attempt < 20) {
+        await sleep(1000); // the first attempt of this upload is still running on the server
+        continue;
+      }
+      if (!expect.includes(res.status)) throw new Error(`${method} ${path}: expected ${expect.join("/")}, got ${res.status}: ${text.slice(0, 500)}`);
+      return { status: res.status, body: text ? JSON.parse(text) : null, at: Date.now() };
+    }
+  };
+  return {
+    call,
+    useKey: (apiKey, workspaceId) => (auth = { "x-api-key": apiKey, "x-workspace-id": workspaceId }),
+    retries: () => retries,
+  };
+}
+
+// ---- one run ------------------------------------------------------------------------------
+
+/**
+ * Polls the unfinished batches' status in turn, one request every `pollMs`
+ * whatever the number of batches, until all have completed. The figures come
+ * from the server's own startTime/completedTime, so polling less often only
+ * delays the harness, while polling more would load the Worker being
+ * measured (each poll is counted, and later subtracted from the counters).
+ */
+async function waitForCompletion(api, batchIds, { pollMs, runTimeoutMs }) {
+  const deadline = Date.now() + runTimeoutMs;
+  const finals = new Map();
+  let polls = 0;
+  for (let turn = 0; finals.size < batchIds.length; turn++) {
+    const pending = batchIds.filter((id) => !finals.has(id));
+    const id = pending[turn % pending.length];
+    const { body } = await api.call("GET", `/v1/api/batch-calls/${id}/status`);
+    polls++;
+    if (body.status === "completed") {
+      finals.set(id, body);
+      continue;
+    }
+    if (body.isComplete) throw new Error(`batch ${id} ended as ${body.status}, not completed: ${JSON.stringify({ ...body, recent_calls: undefined })}`);
+    if (Date.now() > deadline) {
+      throw new Error(`batch ${id} not completed after ${runTimeoutMs} ms: ${body.completed}/${body.total} done, ${body.waiting} waiting, ${body.active} active`);
+    }
+    await sleep(pollMs);
+  }
+  return { finals: batchIds.map((id) => finals.get(id)), polls };
+}
+
+/** Counters per call, after taking off what the status polls cost. */
+function perCall(counters, dials, polls, pollCost) {
+  const net = (name) => Math.max(0, (counters[name] ?? 0) - polls * (pollCost?.[name] ?? 0));
+  const per = (name) => (dials > 0 ? round(net(name) / dials, 2) : null);
+  return {
+    d1QueriesPerCall: per("d1.statements"),
+    rpcsPerCall: per("rpc.BatchScheduler"),
+    limiterRpcsPerCall: per("rpc.WorkspaceLimiter"),
+    carrierRpcsPerCall: per("rpc.SimulatedCarrier"),
+  };
+}
+
+async function runBatches(api, adminToken, agentId, nums, batches, opts) {
+  const { callsPerBatch } = opts;
+  await api.call("DELETE", "/v1/admin/metrics", { admin: adminToken });
+  const files = Array.from({ length: batches }, () => nums.csv(callsPerBatch));
+  const sentAt = Date.now();
+  const uploads = await Promise.all(
+    files.map((file) =>
+      api.call("POST", "/v1/api/batch-calls", { form: { agentId, file }, idempotencyKey: randomUUID(), expect: [201], timeoutMs: 5 * 60_000 }),
+    ),
+  );
+  for (const u of uploads) {
+    if (u.body.totalCalls !== callsPerBatch) throw new Error(`upload accepted ${u.body.totalCalls} calls, not ${callsPerBatch}: ${JSON.stringify(u.body)}`);
+  }
+  const ids = uploads.map((u) => u.body.batchId);
+  const { finals, polls } = await waitForCompletion(api, ids, opts);
+  const { body: metrics } = await api.call("GET", "/v1/admin/metrics", { admin: adminToken });
+  if (!metrics.enabled) throw new Error("GET /v1/admin/metrics says metrics are off: METRICS=on did not reach the Worker");
+
+  const counters = metrics.counters;
+  const calls = batches * callsPerBatch;
+  for (const f of finals) {
+    if (f.completed !== callsPerBatch) throw new Error(`a batch completed with ${f.completed} of ${callsPerBatch} calls completed (failed ${f.failed}, cancelled ${f.cancelled})`);
+  }
+  const hasDials = typeof counters["engine.dials"] === "number";
+  const dials = hasDials ? counters["engine.dials"] : finals.reduce((n, f) => n + f.completed, 0);
+  const firstReceipt = Math.min(...uploads.map((u) => u.at));
+  const lastCompleted = Math.max(...finals.map((f) => f.completedTime));
+  return {
+    ids,
+    run: {
+      batches,
+      calls,
+      completedPerSec: round(calls / ((lastCompleted - firstReceipt) / 1000)),
+      perBatchCompletedPerSec: finals.map((f, i) => round(callsPerBatch / ((f.completedTime - uploads[i].at) / 1000))),
+      firstDialAfter201Ms: Math.max(...finals.map((f, i) => f.startTime - uploads[i].at)),
+      uploadMs: Math.max(...uploads.map((u) => u.at - sentAt)),
+      wallMs: lastCompleted - firstReceipt,
+      dials,
+      dialsFrom: hasDials ? "engine.dials" : "calls completed (no engine.dials counter)",
+      statusPolls: polls,
+    },
+    counters,
+  };
+}
+
+/** Every call's end time across `ids`, through the paged calls listing (limit ≤ 100). */
+async function endTimes(api, ids) {
+  const times = [];
+  for (const id of ids) {
+    for (let page = 1; ; page++) {
+      const { body } = await api.call("GET", `/v1/api/batch-calls/${id}/calls?limit=100&page=${page}`);
+      for (const c of body.calls) if (c.endTime !== null) times.push(c.endTime);
+      if (!body.pagination.hasNext) break;
+    }
+  }
+  return times.sort((a, b) => a - b);
+}
+
+function drift(times) {
+  const k = Math.min(1000, Math.floor(times.length / 2));
+  if (k < 2) return { firstThousandPerSec: null, lastThousandPerSec: null, calls: times.length };
+  const rate = (a, b) => round(k / ((b - a) / 1000));
+  return {
+    firstThousandPerSec: rate(times[0], times[k - 1]),
+    lastThousandPerSec: rate(times[times.length - k], times[times.length - 1]),
+    window: k,
+    calls: times.length,
+  };
+}
+
+/**
+ * Upload one huge batch, let it run ~5 s, cancel it, and read the
+ * scheduler's tick durations. A tick that blocks the Worker also delays
+ * every request, so each one here may wait up to `bigRequestTimeoutMs`, and
+ * how long the status read and the cancel took is reported beside the ticks.
+ */
+/**
+ * Tick durations by batch size. The thread must not be saturated, or each
+ * tick's wall time is mostly waiting behind other work (locally the Worker,
+ * every object and D1 share one workerd thread): so a workspace of its own
+ * at a modest rate, and the same measure on a small batch for comparison.
+ */
+const TICK_LIMITS = { callsPerSecond: 50, maxConcurrentCalls: 100 };
+
+async function bigBatch(api, adminToken, _agentId, nums, opts) {
+  const ws = await api.call("POST", "/v1/admin/workspaces", { admin: adminToken, json: { name: "bench-ticks", rateLimits: TICK_LIMITS }, expect: [201] });
+  api.useKey(ws.body.apiKey, ws.body.workspaceId);
+  const agent = await api.call("POST", "/v1/api/agents", { json: { name: "Sim", provider: "simulated" }, expect: [201] });
+  const small = await tickRun(api, adminToken, agent.body.agentId, nums, opts, opts.callsPerBatch);
+  const large = await tickRun(api, adminToken, agent.body.agentId, nums, opts, opts.bigCalls);
+  return { ...large, limits: TICK_LIMITS, small: { calls: small.calls, tickSamples: small.tickSamples, tickMsMedian: small.tickMsMedian, tickMsMax: small.tickMsMax } };
+}
+
+async function tickRun(api, adminToken, agentId, nums, opts, calls) {
+  const timeoutMs = opts.bigRequestTimeoutMs;
+  let phase = "upload";
+  try {
+    const file = nums.csv(calls);
+    await api.call("DELETE", "/v1/admin/metrics", { admin: adminToken });
+    const sentAt = Date.now();
+    const up = await api.call("POST", "/v1/api/batch-calls", { form: { agentId, file }, idempotencyKey: randomUUID(), expect: [201], timeoutMs });
+    const id = up.body.batchId;
+    phase = "waiting for it to start processing";
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { body } = await api.call("GET", `/v1/api/batch-calls/${id}/status`, { timeoutMs });
+      if (body.status === "processing") break;
+      if (body.isComplete || Date.now() > deadline) throw new Error(`status ${body.status}`);
+      await sleep(200);
+    }
+    const processingAt = Date.now();
+    await sleep(opts.bigWatchMs);
+    phase = `reading its status ${opts.bigWatchMs} ms into processing`;
+    const askedAt = Date.now();
+    const { body: before, at: answeredAt } = await api.call("GET", `/v1/api/batch-calls/${id}/status`, { timeoutMs });
+    phase = "cancelling it";
+    await api.call("DELETE", `/v1/api/batch-calls/${id}`, { timeoutMs });
+    const cancelledAt = Date.now();
+    phase = "reading the metrics";
+    const { body: metrics } = await api.call("GET", "/v1/admin/metrics", { admin: adminToken, timeoutMs });
+    const ticks = metrics.samples?.["tick.ms"];
+    const has = Array.isArray(ticks) && ticks.length > 0;
+    return {
+      calls: up.body.totalCalls,
+      bytes: Buffer.byteLength(file),
+      uploadMs: up.at - sentAt,
+      watchedMs: cancelledAt - processingAt,
+      statusAfterWatchMs: answeredAt - askedAt,
+      cancelMs: cancelledAt - answeredAt,
+      completedBeforeCancel: before.completed,
+      tickSamples: Array.isArray(ticks) ? ticks.length : null,
+      tickMsMedian: has ? round(median(ticks)) : null,
+      tickMsMax: has ? round(Math.max(...ticks)) : null,
+    };
+  } catch (err) {
+    throw new Error(`${phase}: ${err.message}`);
+  }
+}
+
+// ---- the whole thing -------------------------------------------------------------------------
+
+/**
+ * Starts `wrangler dev` on fresh state, runs the scale scenarios against it
+ * over HTTP, stops it, and returns the figures. Throws (after stopping the
+ * server) if any batch fails or a wait times out.
+ */
+export async function runScale(options = {}) {
+  const opts = { ...defaults(), ...options };
+  const { log } = opts;
+  const started = Date.now();
+  if (!(opts.runtime in RUNTIMES)) throw new Error(`BENCH_SCALE_RUNTIME must be one of ${Object.keys(RUNTIMES).join(", ")}`);
+  const server = await startServer(log, opts.runtime);
+  try {
+    const api = client(server.baseUrl, server.isUp, server.logPath, log);
+    const admin = server.adminToken;
+    const ws = await api.call("POST", "/v1/admin/workspaces", {
+      admin,
+      json: { name: "bench", rateLimits: { callsPerSecond: 1000, maxConcurrentCalls: 1000 } },
+      expect: [201],
+    });
+    api.useKey(ws.body.apiKey, ws.body.workspaceId);
+    const agent = await api.call("POST", "/v1/api/agents", { json: { name: "Sim", provider: "simulated" }, expect: [201] });
+    const agentId = agent.body.agentId;
+
+    // Every exchange the numbers will reach, validated by the service itself (dry run: nothing created).
+    const nums = numbers();
+    const needed = opts.batchCounts.reduce((n, b) => n + b * opts.callsPerBatch, 0) + (opts.skipBig ? 0 : opts.bigCalls + opts.callsPerBatch);
+    const probe = nums.probe(needed);
+    const dry = await api.call("POST", "/v1/api/batch-calls", { form: { agentId, file: probe, dryRun: "true" }, expect: [200, 400] });
+    const probeRows = probe.trim().split("\n").length - 1;
+    if (dry.status !== 200 || dry.body.totalCalls !== probeRows) throw new Error(`the service rejects some bench numbers: ${JSON.stringify(dry.body).slice(0, 500)}`);
+
+    const runs = [];
+    let pollCost = null;
+    let firstCounters = null;
+    let largest = null;
+    for (const batches of opts.batchCounts) {
+      const { ids, run, counters } = await runBatches(api, admin, agentId, nums, batches, opts);
+      if (!pollCost) {
+        // What one status poll costs on its own, measured while the engine is idle, so it can
+        // be taken off each run's counters (uploads stay in: they are part of a call's cost).
+        pollCost = await measurePollCost(api, admin, ids[0]);
+        firstCounters = counters;
+      }
+      Object.assign(run, perCall(counters, run.dials, run.statusPolls, pollCost));
+      runs.push(run);
+      largest = { ids, run };
+      const fds = server.fdPeak();
+      if (fds.limit && fds.maxOpenFds > fds.limit / 2) log(`WARNING: workerd has had ${fds.maxOpenFds} of its ${fds.limit} files open (see fdWatcher)`);
+      log(
+        `${batches} batch${batches > 1 ? "es" : ""} × ${opts.callsPerBatch}: ${run.completedPerSec} completed/s ` +
+          `(per batch ${run.perBatchCompletedPerSec.join(" / ")}), 201 → first dial ${run.firstDialAfter201Ms} ms, ` +
+          `${run.d1QueriesPerCall} D1 statements, ${run.rpcsPerCall} scheduler / ${run.limiterRpcsPerCall} limiter / ` +
+          `${run.carrierRpcsPerCall} carrier requests per call; ${run.statusPolls} status polls`,
+      );
+    }
+
+    let driftResult = null;
+    if (largest) {
+      driftResult = drift(await endTimes(api, largest.ids));
+      log(`drift over the ${largest.run.batches}-batch run: first ${driftResult.window} calls ${driftResult.firstThousandPerSec}/s, last ${driftResult.window} ${driftResult.lastThousandPerSec}/s`);
+    }
+
+    let big = null;
+    if (opts.skipBig) {
+      log("BENCH_SKIP_200K=1: skipping the large batch; tickMsAt200k is null");
+    } else {
+      log(`uploading one ${opts.bigCalls}-call batch for the tick durations…`);
+      try {
+        big = await bigBatch(api, admin, agentId, nums, opts);
+      } catch (err) {
+        // The runs above stand on their own; a Worker that a huge batch makes unresponsive is a
+        // finding to report, not a reason to throw them away. It is loud and in the JSON.
+        big = { calls: opts.bigCalls, error: err.message };
+        log(`WARNING: the ${opts.bigCalls}-call case failed, tickMsAt200k is null: ${err.message}`);
+      }
+      if (big.error) {
+        // reported above
+      } else if (big.tickSamples === null) {
+        log('WARNING: the Worker records no samples["tick.ms"]; tickMsAt200k is null (not measured)');
+      } else {
+        log(`${big.calls}-call batch: tick median ${big.tickMsMedian} ms, max ${big.tickMsMax} ms over ${big.tickSamples} ticks; ${big.completedBeforeCancel} calls completed before the cancel`);
+      }
+      if (!big.error) log(`${big.calls}-call batch: a status read took ${big.statusAfterWatchMs} ms and the cancel ${big.cancelMs} ms while it ran`);
+    }
+
+    return {
+      runs,
+      // Per-call costs of the largest run (the 4-batch one by default): most calls, so the
+      // upload's and the polls' share is smallest. Each run's own figures are in `runs`.
+      d1QueriesPerCall: largest?.run.d1QueriesPerCall ?? null,
+      rpcsPerCall: largest?.run.rpcsPerCall ?? null,
+      limiterRpcsPerCall: largest?.run.limiterRpcsPerCall ?? null,
+      carrierRpcsPerCall: largest?.run.carrierRpcsPerCall ?? null,
+      firstDialAfter201Ms: runs[0]?.firstDialAfter201Ms ?? null,
+      tickMsAt200k: big?.tickMsMedian ?? null,
+      // The same measure on a batch of callsPerBatch under the same limits: ticks should not grow with size.
+      tickMsSmallBatch: big?.small?.tickMsMedian ?? null,
+      tickMsMaxAt200k: big?.tickMsMax ?? null,
+      drift: driftResult,
+      big: big ?? { skipped: true },
+      pollCost,
+      counters: firstCounters,
+      config: {
+        callsPerBatch: opts.callsPerBatch,
+        rateLimits: { callsPerSecond: 1000, maxConcurrentCalls: 1000 },
+        simCallSeconds: 0,
+        pollMs: opts.pollMs,
+      },
+      // Requests sent again after a connection failed (see client); a retried upload's 201 arrives late.
+      networkRetries: api.retries(),
+      // Peak open descriptors of wrangler dev's workerd processes against their limit (see fdWatcher).
+      runtimeFds: server.fdPeak(),
+      tookMs: Date.now() - started,
+      runtime: RUNTIMES[opts.runtime],
+    };
+  } catch (err) {
+    const logTail = tail(server.logPath, 60);
+    log(`failed; the end of wrangler dev's log:\n${logTail}`);
+    if (/Too many open files/.test(logTail)) {
+      log(
+        "workerd ran out of file descriptors: wrangler dev forwards each console line of the Worker to its Node " +
+          "process over loopback HTTP, and those connections piled up. Run on an idle machine, or log less per call.",
+      );
+    }
+    throw err;
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Counter increments per status poll of a finished batch (engine idle). */
+async function measurePollCost(api, admin, batchId, polls = 10) {
+  await api.call("DELETE", "/v1/admin/metrics", { admin });
+  for (let i = 0; i < polls; i++) await api.call("GET", `/v1/api/batch-calls/${batchId}/status`);
+  const { body } = await api.call("GET", "/v1/admin/metrics", { admin });
+  return Object.fromEntries(Object.entries(body.counters).map(([k, v]) => [k, round(v / polls, 2)]));
+}
+
+// ---- printing ------------------------------------------------------------------------------
+
+const show = (v, unit = "") => (v === null || v === undefined ? "n/a" : `${v.toLocaleString("en-US")}${unit}`);
+
+function table(headers, rows) {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+/** The scale section as printed by both `npm run bench:scale` and `npm run bench`. */
+export function formatScale(s) {
+  const runs = table(
+    ["batches at once", "calls", "completed/s", "per batch /s", "201→first dial ms", "D1 stmts/call", "scheduler rpc/call", "limiter rpc/call", "carrier rpc/call", "status polls"],
+    s.runs.map((r) => [
+      String(r.batches),
+      show(r.calls),
+      show(r.completedPerSec),
+      r.perBatchCompletedPerSec.join(" / "),
+      show(r.firstDialAfter201Ms),
+      show(r.d1QueriesPerCall),
+      show(r.rpcsPerCall),
+      show(r.limiterRpcsPerCall),
+      show(r.carrierRpcsPerCall),
+      show(r.statusPolls),
+    ]),
+  );
+  let tick;
+  if (s.big?.skipped) tick = "skipped (BENCH_SKIP_200K=1)";
+  else if (s.big?.error) tick = `FAILED: ${s.big.error.slice(0, 160)}`;
+  else if (s.tickMsAt200k === null) tick = `not recorded by the Worker (no samples["tick.ms"]); ${show(s.big.calls)}-call batch cancelled after ${show(s.big.watchedMs)} ms`;
+  else
+    tick =
+      `median ${show(s.tickMsAt200k)} ms, max ${show(s.tickMsMaxAt200k)} ms over ${show(s.big.tickSamples)} ticks (${show(s.big.calls)}-call batch); ` +
+      `${show(s.big.small?.calls)}-call batch: median ${show(s.tickMsSmallBatch)} ms (limit ${s.big.limits?.callsPerSecond}/s)`;
+  return [
+    `Scale (${s.runtime}): batches of ${show(s.config.callsPerBatch)} answered calls, limit ${s.config.rateLimits.callsPerSecond}/s and ${s.config.rateLimits.maxConcurrentCalls} concurrent, 0 s simulated calls; took ${show(Math.round(s.tookMs / 1000))} s`,
+    "",
+    runs,
+    "",
+    table(
+      ["measure", "value"],
+      [
+        [
+          `drift: first / last ${show(s.drift?.window ?? 1000)} completions`,
+          s.drift ? `${show(s.drift.firstThousandPerSec)} / ${show(s.drift.lastThousandPerSec)} per s (${show(s.drift.calls)} calls)` : "n/a",
+        ],
+        ["scheduler tick at 200k calls", tick],
+        ["200k: status read / cancel while it runs", s.big?.cancelMs === undefined ? "n/a" : `${show(s.big.statusAfterWatchMs)} ms / ${show(s.big.cancelMs)} ms`],
+        ["status poll cost (subtracted)", `${show(s.pollCost?.["d1.statements"] ?? 0)} D1 statements each`],
+        ["dials counted from", s.runs[0]?.dialsFrom ?? "n/a"],
+        ["workerd open files, peak / limit", `${show(s.runtimeFds?.maxOpenFds)} / ${show(s.runtimeFds?.limit)}`],
+        ["requests sent again after a connection failed", show(s.networkRetries)],
+      ],
+    ),
+  ].join("\n");
+}
+
+if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === "--host") {
+  await host(process.argv[3]);
+} else if (import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    const scale = await runScale();
+    console.log("");
+    console.log(formatScale(scale));
+    console.log("");
+    console.log(JSON.stringify(scale));
+  } catch (err) {
+    process.stderr.write(`bench:scale: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  }
+}
