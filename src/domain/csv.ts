@@ -22,6 +22,8 @@ export type CsvScanOptions = {
   chunkChars?: number;
   /** Overrides the rows per slice. */
   sliceRows?: number;
+  /** false: slices carry `[seq, e164]` only (intake's do-not-call check needs no more). Default true. */
+  withValues?: boolean;
 };
 
 /**
@@ -88,7 +90,10 @@ function isBlank(row: string[]): boolean {
  * size, whatever the file's length. Only the set of numbers seen (for
  * de-duplication) grows with the file.
  */
-export async function scanCsv(stream: ReadableStream<Uint8Array>, opts: CsvScanOptions, sink: SliceSink): Promise<CsvScanResult> {
+export async function scanCsv(stream: ReadableStream<Uint8Array>, opts: CsvScanOptions, sink: SliceSink | null): Promise<CsvScanResult> {
+  // No sink: nothing to serialise (a check of the file alone).
+  const emit = sink !== null;
+  const withValues = opts.withValues ?? true;
   const reader = stream.pipeThrough(new TextDecoderStream("utf-8", { fatal: true })).getReader();
   const chunkChars = opts.chunkChars ?? TEXT_CHUNK_CHARS;
   const sliceRows = opts.sliceRows ?? SLICE_ROWS;
@@ -134,7 +139,7 @@ export async function scanCsv(stream: ReadableStream<Uint8Array>, opts: CsvScanO
       await settleAll();
       throw failure;
     }
-    const write: Promise<void> = sink(json, rows).then(
+    const write: Promise<void> = sink!(json, rows).then(
       () => void inFlight.delete(write),
       (err: unknown) => {
         inFlight.delete(write);
@@ -246,8 +251,9 @@ export async function scanCsv(stream: ReadableStream<Uint8Array>, opts: CsvScanO
       }
       seen.add(e164);
       if (opts.stopOnInvalid && invalidRows > 0) continue;
+      if (!emit) continue;
       // e164 is "+" and digits only, so it needs no JSON escaping
-      slice.push(`[${seq++},"${e164}",${JSON.stringify(row)}]`);
+      slice.push(withValues ? `[${seq++},"${e164}",${JSON.stringify(row)}]` : `[${seq++},"${e164}"]`);
       if (slice.length >= sliceRows) await flush();
     }
   }

@@ -171,14 +171,14 @@ async function createBatch(env: Env, ctx: Ctx, file: File, opts: BatchOptions): 
 
   if (opts.dryRun) {
     let suppressed = 0;
-    const sink: SliceSink = async (json) => {
-      // Read the count first: `x += await …` would read x before the await and lose concurrent updates.
-      if (dncWorkspace) {
-        const n = (await dncSeqsInSlice(env.DB, dncWorkspace, json)).length;
-        suppressed += n;
-      }
-    };
-    const scan = await scanCsv(file.stream(), { ...scanOpts, stopOnInvalid: false }, sink);
+    const sink: SliceSink | null = dncWorkspace
+      ? async (json) => {
+          // Read the count first: `x += await …` would read x before the await and lose concurrent updates.
+          const n = (await dncSeqsInSlice(env.DB, dncWorkspace, json)).length;
+          suppressed += n;
+        }
+      : null;
+    const scan = await scanCsv(file.stream(), { ...scanOpts, stopOnInvalid: false, withValues: false }, sink);
     if (!scan.ok) throw csvError(`The CSV cannot be read: ${scan.message}.`);
     const s = scan.summary;
     const totalCalls = s.validRows - suppressed;
@@ -232,9 +232,16 @@ async function createBatch(env: Env, ctx: Ctx, file: File, opts: BatchOptions): 
     // materialises the calls from the stored file, leaving out exactly the
     // rows found on the do-not-call list now.
     const suppressedSeqs: number[] = [];
-    const scan = await scanCsv(file.stream(), scanOpts, async (json) => {
-      if (dncWorkspace) suppressedSeqs.push(...(await dncSeqsInSlice(env.DB, dncWorkspace, json)));
-    });
+    // Without a do-not-call list there is nothing to look up, so nothing to serialise.
+    const scan = await scanCsv(
+      file.stream(),
+      { ...scanOpts, withValues: false },
+      dncWorkspace
+        ? async (json) => {
+            suppressedSeqs.push(...(await dncSeqsInSlice(env.DB, dncWorkspace, json)));
+          }
+        : null,
+    );
     if (!scan.ok) throw csvError(`The CSV cannot be read: ${scan.message}.`);
     const s = scan.summary;
     const totalCalls = s.validRows - suppressedSeqs.length;

@@ -204,3 +204,24 @@ describe("scanCsv slice writes", () => {
     expect([...settled].sort()).toEqual([1, 2]); // slice 1 was still running when 2 failed, and finished first
   });
 });
+
+describe("what intake asks of the scan", () => {
+  const text = "phone_number,first_name\n+12125550101,Ann\nbad,Bob\n+12125550101,Ann again\n(212) 555-0102,Cy\n";
+
+  it("without a sink checks the file the same way and serialises nothing", async () => {
+    const full = await scan(text);
+    const bare = await scanCsv(streamOf(text), { defaultCountry: "US", stopOnInvalid: false, chunkChars: 16, sliceRows: 2 }, null);
+    expect(bare).toEqual(full.result);
+  });
+
+  it("withValues: false hands over [seq, e164] only, with the seqs the full scan gives", async () => {
+    const full = await scan(text);
+    const short = await scan(text, { withValues: false });
+    expect(short.result).toEqual(full.result);
+    expect(short.rows).toEqual(full.rows.map(([seq, e164]) => [seq, e164]));
+    expect(short.rows).toEqual([
+      [0, "+12125550101"],
+      [1, "+12125550102"],
+    ]);
+  });
+});
