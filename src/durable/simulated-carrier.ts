@@ -35,6 +35,18 @@ export class SimulatedCarrier extends DurableObject<Env> {
   }
 
   async place(p: SimPlacement): Promise<string> {
+    const [id] = await this.placeMany([p]);
+    return id!;
+  }
+
+  /** Several calls of one batch placed at once (one consumer batch's dials): one request, one alarm update. */
+  async placeMany(placements: SimPlacement[]): Promise<string[]> {
+    const ids = placements.map((p) => this.record(p));
+    await this.armForEarliest();
+    return ids;
+  }
+
+  private record(p: SimPlacement): string {
     const now = Date.now();
     const outcome = simulatedOutcome(p.to);
     const ms = p.callSeconds * 1000;
@@ -53,7 +65,6 @@ export class SimulatedCarrier extends DurableObject<Env> {
     };
     // Only the final report: the consumer already recorded the provider call id, which is all a progress report would add.
     this.sql.exec("INSERT INTO events (due, event) VALUES (?, ?)", endsAt, JSON.stringify(final));
-    await this.armForEarliest();
     return providerCallId;
   }
 

@@ -44,7 +44,9 @@ export class WorkspaceLimiter extends DurableObject<Env> {
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, batch_id TEXT NOT NULL, expires_at INTEGER NOT NULL, started_at INTEGER);
       CREATE INDEX IF NOT EXISTS leases_batch ON leases(batch_id);
+      CREATE INDEX IF NOT EXISTS leases_expiry ON leases(expires_at);
       CREATE TABLE IF NOT EXISTS starts (at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS starts_at ON starts(at);
       CREATE TABLE IF NOT EXISTS demand (batch_id TEXT PRIMARY KEY, last_seen INTEGER NOT NULL);
     `);
   }
@@ -103,6 +105,10 @@ export class WorkspaceLimiter extends DurableObject<Env> {
   start(input: { leaseId: string; callsPerSecond: number; callLeaseMs: number }): StartResult {
     const now = Date.now();
     this.purge(now);
+    return this.admit(input, now);
+  }
+
+  private admit(input: { leaseId: string; callsPerSecond: number; callLeaseMs: number }, now: number): StartResult {
     const lease = this.sql.exec<{ id: string }>("SELECT id FROM leases WHERE id = ?", input.leaseId).toArray()[0];
     if (!lease) return { ok: false, noLease: true };
     const window = this.sql.exec<{ n: number; oldest: number | null }>("SELECT count(*) AS n, min(at) AS oldest FROM starts WHERE at > ?", now - 1000).one();
@@ -126,7 +132,7 @@ export class WorkspaceLimiter extends DurableObject<Env> {
       const lease = this.sql.exec<{ started_at: number | null }>("SELECT started_at FROM leases WHERE id = ?", id).toArray()[0];
       if (!lease) return { ok: false, noLease: true } as const;
       if (lease.started_at !== null) return { ok: true, at: lease.started_at } as const;
-      return this.start({ leaseId: id, callsPerSecond: input.callsPerSecond, callLeaseMs: input.callLeaseMs });
+      return this.admit({ leaseId: id, callsPerSecond: input.callsPerSecond, callLeaseMs: input.callLeaseMs }, now);
     });
   }
 

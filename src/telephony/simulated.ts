@@ -1,13 +1,39 @@
+import type { SimPlacement, SimulatedCarrier } from "../durable/simulated-carrier";
 import type { CallProvider, DialRequest, DialResult } from "./provider";
+
+type Waiting = { placement: SimPlacement; resolve: (id: string) => void; reject: (err: unknown) => void };
+
+/**
+ * Dials started in the same turn (a consumer batch dials its calls
+ * together) for the same batch, gathered into one request to its carrier.
+ * A real provider is a network call that costs the Worker nothing; the
+ * simulator should not cost the batch's thread a request per call either.
+ */
+const gathering = new Map<string, Waiting[]>();
 
 /** Hands the call to the batch's SimulatedCarrier, which reports back like a real provider. */
 export class SimulatedProvider implements CallProvider {
-  constructor(private readonly carrier: DurableObjectNamespace<import("../durable/simulated-carrier").SimulatedCarrier>, private readonly callSeconds: number) {}
+  constructor(private readonly carrier: DurableObjectNamespace<SimulatedCarrier>, private readonly callSeconds: number) {}
 
-  async dial(req: DialRequest): Promise<DialResult> {
-    const providerCallId = await this.carrier
-      .getByName(req.batchId)
-      .place({ batchId: req.batchId, seq: req.seq, attempt: req.attempt, to: req.to, callSeconds: this.callSeconds });
-    return { kind: "placed", providerCallId };
+  dial(req: DialRequest): Promise<DialResult> {
+    const placement = { batchId: req.batchId, seq: req.seq, attempt: req.attempt, to: req.to, callSeconds: this.callSeconds };
+    return new Promise<string>((resolve, reject) => {
+      const group = gathering.get(req.batchId);
+      if (group) return void group.push({ placement, resolve, reject });
+      gathering.set(req.batchId, [{ placement, resolve, reject }]);
+      // Runs before any other request's work: every dial in the group belongs to this one.
+      queueMicrotask(() => void this.send(req.batchId));
+    }).then((providerCallId) => ({ kind: "placed", providerCallId }));
+  }
+
+  private async send(batchId: string): Promise<void> {
+    const group = gathering.get(batchId) ?? [];
+    gathering.delete(batchId);
+    try {
+      const ids = await this.carrier.getByName(batchId).placeMany(group.map((w) => w.placement));
+      group.forEach((w, i) => w.resolve(ids[i]!));
+    } catch (err) {
+      for (const w of group) w.reject(err);
+    }
   }
 }
