@@ -535,6 +535,13 @@ async function endTimes(api, ids) {
   return times.sort((a, b) => a - b);
 }
 
+function steadyRate(times) {
+  if (times.length < 20) return null;
+  const a = Math.floor(times.length * 0.1);
+  const b = Math.floor(times.length * 0.9);
+  return round((b - a) / ((times[b] - times[a]) / 1000));
+}
+
 function drift(times) {
   const k = Math.min(1000, Math.floor(times.length / 2));
   if (k < 2) return { firstThousandPerSec: null, lastThousandPerSec: null, calls: times.length };
@@ -662,13 +669,16 @@ export async function runScale(options = {}) {
         firstCounters = counters;
       }
       Object.assign(run, perCall(counters, run.dials, run.statusPolls, pollCost));
+      // Completions between the 10th and 90th percentile of end times: the run without its
+      // ramp-up (uploads, materialising, first ticks all share the one local thread) and tail.
+      run.steadyCompletedPerSec = steadyRate(await endTimes(api, ids));
       runs.push(run);
       largest = { ids, run };
       const fds = server.fdPeak();
       if (fds.limit && fds.maxOpenFds > fds.limit / 2) log(`WARNING: workerd has had ${fds.maxOpenFds} of its ${fds.limit} files open (see fdWatcher)`);
       log(
         `${batches} batch${batches > 1 ? "es" : ""} × ${opts.callsPerBatch}: ${run.completedPerSec} completed/s ` +
-          `(per batch ${run.perBatchCompletedPerSec.join(" / ")}), 201 → first dial ${run.firstDialAfter201Ms} ms, ` +
+          `(per batch ${run.perBatchCompletedPerSec.join(" / ")}; steady ${run.steadyCompletedPerSec}), 201 → first dial ${run.firstDialAfter201Ms} ms, ` +
           `${run.d1QueriesPerCall} D1 statements, ${run.rpcsPerCall} scheduler / ${run.limiterRpcsPerCall} limiter / ` +
           `${run.carrierRpcsPerCall} carrier requests per call; ${run.statusPolls} status polls`,
       );
@@ -769,11 +779,12 @@ function table(headers, rows) {
 /** The scale section as printed by both `npm run bench:scale` and `npm run bench`. */
 export function formatScale(s) {
   const runs = table(
-    ["batches at once", "calls", "completed/s", "per batch /s", "201→first dial ms", "D1 stmts/call", "scheduler rpc/call", "limiter rpc/call", "carrier rpc/call", "status polls"],
+    ["batches at once", "calls", "completed/s", "steady /s", "per batch /s", "201→first dial ms", "D1 stmts/call", "scheduler rpc/call", "limiter rpc/call", "carrier rpc/call", "status polls"],
     s.runs.map((r) => [
       String(r.batches),
       show(r.calls),
       show(r.completedPerSec),
+      show(r.steadyCompletedPerSec),
       r.perBatchCompletedPerSec.join(" / "),
       show(r.firstDialAfter201Ms),
       show(r.d1QueriesPerCall),

@@ -119,6 +119,8 @@ export class BatchScheduler extends DurableObject<Env> {
   private materialising: Promise<void> | null = null;
   private workspaceCache: { info: WorkspaceEngineInfo; at: number } | null = null;
   private tickChain: Promise<unknown> = Promise.resolve();
+  /** Set by discard: work still running in this instance (a materialisation) must not write the batch back. */
+  private discarded = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, instrumentEnv(env));
@@ -135,6 +137,7 @@ export class BatchScheduler extends DurableObject<Env> {
   async arm(input: ArmInput): Promise<SchedulerState> {
     const existing = await this.state();
     if (existing) return existing;
+    this.discarded = false;
     const state: SchedulerState = {
       batchId: input.batchId,
       workspaceId: input.workspaceId,
@@ -173,6 +176,7 @@ export class BatchScheduler extends DurableObject<Env> {
   }
 
   private async saveState(state: SchedulerState): Promise<void> {
+    if (this.discarded) throw new Error("the batch was discarded");
     await this.ctx.storage.put("state", state);
   }
 
@@ -208,6 +212,7 @@ export class BatchScheduler extends DurableObject<Env> {
 
   /** Forgets the batch entirely: used when an upload is rolled back. */
   async discard(): Promise<void> {
+    this.discarded = true;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.ledgerCache = null;
@@ -246,9 +251,10 @@ export class BatchScheduler extends DurableObject<Env> {
       const first = rowsSeen;
       rowsSeen += rows;
       if (first + rows <= cursor) return;
+      if (this.discarded) throw new Error("the batch was discarded");
       this.ledger.insertSlice(json);
       cursor = Math.max(cursor, first + rows);
-      await this.ctx.storage.put("state", { ...state, materialisedRows: cursor });
+      await this.saveState({ ...state, materialisedRows: cursor });
     });
     if (!scan.ok) return this.failBatch(state, `the stored CSV cannot be read: ${scan.message}`);
     const total = this.ledger.countCalls();
@@ -263,6 +269,7 @@ export class BatchScheduler extends DurableObject<Env> {
   }
 
   private async failBatch(state: SchedulerState, reason: string): Promise<void> {
+    if (this.discarded) return;
     log("error", "batch.failed", { workspaceId: state.workspaceId, batchId: state.batchId, reason });
     this.ledger.setStatus(["queued", "processing", "paused"], "failed", { completedTime: Date.now() });
     await this.saveState({ ...state, materialised: true });
