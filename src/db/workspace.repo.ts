@@ -88,12 +88,16 @@ export async function updateWorkspace(db: D1Database, id: string, patch: Workspa
 }
 
 /** What a batch's object needs of its workspace: limits, the fallback time zone, where events go. */
-export type WorkspaceEngineInfo = { callsPerSecond: number; maxConcurrentCalls: number; timezone: string | null; webhookUrl: string | null };
+export type WorkspaceEngineInfo = { callsPerSecond: number; maxConcurrentCalls: number; timezone: string | null; webhookUrl: string | null; hasDnc: boolean };
 
 export async function workspaceEngineInfo(db: D1Database, workspaceId: string): Promise<WorkspaceEngineInfo | null> {
   const row = await db
-    .prepare("SELECT calls_per_second AS cps, max_concurrent_calls AS mcc, timezone, webhook_url FROM workspaces WHERE id = ?1")
+    .prepare(
+      `SELECT calls_per_second AS cps, max_concurrent_calls AS mcc, timezone, webhook_url,
+              EXISTS (SELECT 1 FROM dnc WHERE dnc.workspace_id = workspaces.id) AS has_dnc
+       FROM workspaces WHERE id = ?1`,
+    )
     .bind(workspaceId)
-    .first<{ cps: number; mcc: number; timezone: string | null; webhook_url: string | null }>();
-  return row ? { callsPerSecond: row.cps, maxConcurrentCalls: row.mcc, timezone: row.timezone, webhookUrl: row.webhook_url } : null;
+    .first<{ cps: number; mcc: number; timezone: string | null; webhook_url: string | null; has_dnc: number }>();
+  return row ? { callsPerSecond: row.cps, maxConcurrentCalls: row.mcc, timezone: row.timezone, webhookUrl: row.webhook_url, hasDnc: Boolean(row.has_dnc) } : null;
 }

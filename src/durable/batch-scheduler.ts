@@ -161,7 +161,7 @@ export class BatchScheduler extends DurableObject<Env> {
   async publish(): Promise<void> {
     const state = await this.state();
     if (!state || state.published) return;
-    await this.saveState({ ...state, published: true });
+    await this.patchState({ published: true });
     await this.poke();
   }
 
@@ -175,16 +175,25 @@ export class BatchScheduler extends DurableObject<Env> {
     return config;
   }
 
-  private async saveState(state: SchedulerState): Promise<void> {
+  /**
+   * Changes some fields of the stored state, read fresh: never a copy taken
+   * before an await, which could undo what another call wrote meanwhile
+   * (a publish landing while the calls are being materialised).
+   */
+  private async patchState(patch: Partial<SchedulerState>): Promise<SchedulerState> {
     if (this.discarded) throw new Error("the batch was discarded");
-    await this.ctx.storage.put("state", state);
+    const current = await this.state();
+    if (!current) throw new Error("the batch has no state");
+    const next = { ...current, ...patch };
+    await this.ctx.storage.put("state", next);
+    return next;
   }
 
   /** Something changed (a call ended, the batch resumed): look again soon. `rewind` restarts the first-attempt scan. */
   async poke(rewind = false): Promise<void> {
     const state = await this.state();
     if (!state) return;
-    if (rewind) await this.saveState({ ...state, cursor: 0 });
+    if (rewind) await this.patchState({ cursor: 0 });
     const now = this.ports.now();
     if (this.ledger.batch()?.status === "queued" && state.dueAt > now) return;
     // Calls ending together coalesce into one tick per POKE_COALESCE_MS instead of one each.
@@ -254,7 +263,7 @@ export class BatchScheduler extends DurableObject<Env> {
       if (this.discarded) throw new Error("the batch was discarded");
       this.ledger.insertSlice(json);
       cursor = Math.max(cursor, first + rows);
-      await this.saveState({ ...state, materialisedRows: cursor });
+      await this.patchState({ materialisedRows: cursor });
     });
     if (!scan.ok) return this.failBatch(state, `the stored CSV cannot be read: ${scan.message}`);
     const total = this.ledger.countCalls();
@@ -262,7 +271,7 @@ export class BatchScheduler extends DurableObject<Env> {
       return this.failBatch(state, `the stored CSV yields ${total} calls where intake counted ${config.totalCalls}`);
     }
     this.ledger.setTotals(total);
-    await this.saveState({ ...(await this.state())!, materialised: true, materialisedRows: cursor });
+    await this.patchState({ materialised: true, materialisedRows: cursor });
     const ms = Date.now() - started;
     observe("materialise.ms", ms);
     log("info", "batch.materialised", { workspaceId: state.workspaceId, batchId: state.batchId, calls: total, ms });
@@ -272,7 +281,7 @@ export class BatchScheduler extends DurableObject<Env> {
     if (this.discarded) return;
     log("error", "batch.failed", { workspaceId: state.workspaceId, batchId: state.batchId, reason });
     this.ledger.setStatus(["queued", "processing", "paused"], "failed", { completedTime: Date.now() });
-    await this.saveState({ ...state, materialised: true });
+    await this.patchState({ materialised: true });
     await this.syncSummary(true);
   }
 
@@ -317,8 +326,7 @@ export class BatchScheduler extends DurableObject<Env> {
       const status = await batchStatus(this.env.DB, state.batchId);
       if (status === null) return null; // rolled back: discard follows
       if (status === "preparing") return Date.now() + UNPUBLISHED_RECHECK_MS;
-      state = { ...state, published: true };
-      await this.saveState(state);
+      state = await this.patchState({ published: true });
     }
 
     const status = this.ledger.batch()!.status;
@@ -346,8 +354,7 @@ export class BatchScheduler extends DurableObject<Env> {
         this.ledger.addReleases(stale.map((s) => leaseId(state!.batchId, s.seq, s.attempt)));
         log("warn", "batch.stale_dispatches_reclaimed", { workspaceId: state.workspaceId, batchId: state.batchId, count: stale.length });
       }
-      state = { ...state, lastStaleCheck: now };
-      await this.saveState(state);
+      state = await this.patchState({ lastStaleCheck: now });
     }
 
     const dispatch = await this.dispatch(state, now);
@@ -432,8 +439,10 @@ export class BatchScheduler extends DurableObject<Env> {
       });
       this.ledger.deferCalls(closed);
     }
-    // The do-not-call list may have grown since intake: one query for the whole slice.
-    if (picked.length > 0) {
+    // The do-not-call list may have grown since intake: one query for the whole slice. A workspace
+    // whose list was empty at the last refresh is skipped: numbers added since were pushed to
+    // its live batches (suppress) when they were added.
+    if (picked.length > 0 && ws.hasDnc) {
       const blocked = await dncAmong(this.env.DB, state.workspaceId, picked.map((c) => c.phone));
       if (blocked.size > 0) {
         for (const c of picked) if (blocked.has(c.phone)) this.ledger.closeWaiting(c.seq, c.attempts, "on the do-not-call list", now);
@@ -480,8 +489,7 @@ export class BatchScheduler extends DurableObject<Env> {
   private async advanceCursor(looked: Candidate[], refusedSeq: number | null): Promise<void> {
     const last = looked.at(-1);
     if (!last) return;
-    const state = (await this.state())!;
-    await this.saveState({ ...state, cursor: refusedSeq ?? last.seq + 1 });
+    await this.patchState({ cursor: refusedSeq ?? last.seq + 1 });
   }
 
   /** Sends the outbox's jobs, a sendBatch at a time, forgetting each chunk once sent. */
@@ -519,7 +527,7 @@ export class BatchScheduler extends DurableObject<Env> {
     if (!force && Date.now() - state.summaryAt < SUMMARY_FLUSH_MS) return true;
     await writeBatchSummary(this.env.DB, state.batchId, { ...b });
     const latest = (await this.state())!;
-    await this.saveState({ ...latest, summaryVersion: Math.max(latest.summaryVersion, b.version), summaryAt: Date.now() });
+    await this.patchState({ summaryVersion: Math.max(latest.summaryVersion, b.version), summaryAt: Date.now() });
     return false;
   }
 
