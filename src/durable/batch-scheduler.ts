@@ -697,20 +697,20 @@ export class BatchScheduler extends DurableObject<Env> {
         results.push("ignored");
         continue;
       }
-      const batchStatus = this.ledger.batch()!.status;
+      const status = this.ledger.batch()!.status;
       const step = nextStep({
         config: config.smartCallbackConfig,
         outcome: ev.outcome,
         attemptInPass: ev.attempt - row.pass_base,
         endedAt: ev.at,
-        batchRunning: batchStatus === "processing" || batchStatus === "paused",
+        batchRunning: status === "processing" || status === "paused",
         timeScale: scale,
       });
       const answered = ev.outcome === "answered" || ev.outcome === "voicemail";
       const duration = answered ? (ev.durationSec ?? 0) : (ev.durationSec ?? null);
-      const status: CallStatus = step.kind === "callback" ? "waiting" : step.status;
+      const next: CallStatus = step.kind === "callback" ? "waiting" : step.status;
       const applied = this.ledger.finish(ev.seq, ev.attempt, {
-        status,
+        status: next,
         outcome: ev.outcome,
         endTime: ev.at,
         duration,
@@ -724,7 +724,7 @@ export class BatchScheduler extends DurableObject<Env> {
       if (ev.providerCallId) this.ledger.setProviderCallId(ev.seq, ev.attempt, ev.providerCallId);
       ended++;
       this.ledger.addReleases([leaseId(state.batchId, ev.seq, ev.attempt)]);
-      log("info", "call.attempt_ended", { workspaceId: state.workspaceId, batchId: state.batchId, seq: ev.seq, attempt: ev.attempt, outcome: ev.outcome, next: status });
+      log("info", "call.attempt_ended", { workspaceId: state.workspaceId, batchId: state.batchId, seq: ev.seq, attempt: ev.attempt, outcome: ev.outcome, next });
       if (step.kind === "final" && step.status !== "cancelled") {
         const id = callId(state.batchId, ev.seq);
         const type = step.status === "completed" ? "call.completed" : "call.failed";

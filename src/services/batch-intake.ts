@@ -6,6 +6,7 @@ import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } fr
 import { getWorkspace } from "../db/workspace.repo";
 import { BatchFormFieldsSchema, isoUtc, MAX_BODY_BYTES, MAX_FILE_BYTES, parseBatchOptions, type BatchOptions } from "../domain/batch-options";
 import { scanCsv, type CsvSummary, type SliceSink } from "../domain/csv";
+import { ABANDONED_UPLOAD_MS } from "../engine-config";
 import { ApiError } from "../errors";
 import { sha256Hex } from "../lib/crypto";
 import { newId } from "../lib/ids";
@@ -309,7 +310,7 @@ async function rollback(env: Env, batchId: string, csvKey: string, armed: boolea
 
 /** Deletes uploads whose request died before publishing (older than an hour). */
 export async function sweepAbandonedUploads(env: Env): Promise<number> {
-  const cutoff = new Date(Date.now() - 60 * 60 * 1000).toISOString();
+  const cutoff = new Date(Date.now() - ABANDONED_UPLOAD_MS).toISOString();
   const stale = await staleBatches(env.DB, cutoff);
   for (const b of stale) {
     await rollback(env, b.id, b.csv_key, true, { batchId: b.id });
