@@ -52,6 +52,34 @@ export async function insertWorkspaceWithKey(
   ]);
 }
 
+/** An API key as an operator sees it: its id and state, never its hash. */
+export type ApiKeyState = { keyId: string; state: "active" | "revoked"; createdAt: string; revokedAt: string | null };
+
+/** The workspace and all its keys (oldest first), or null when there is no such workspace. */
+export async function getWorkspaceWithKeys(db: D1Database, id: string): Promise<{ row: WorkspaceRow; keys: ApiKeyState[] } | null> {
+  const [ws, keys] = await db.batch([
+    db.prepare("SELECT * FROM workspaces WHERE id = ?1").bind(id),
+    // Only the columns an operator may see: the secret hash never leaves the database.
+    db.prepare("SELECT id, created_at, revoked_at FROM api_keys WHERE workspace_id = ?1 ORDER BY created_at, id").bind(id),
+  ]);
+  const row = (ws?.results?.[0] as WorkspaceRow | undefined) ?? null;
+  if (!row) return null;
+  const keyRows = (keys?.results ?? []) as { id: string; created_at: string; revoked_at: string | null }[];
+  return {
+    row,
+    keys: keyRows.map((k) => ({ keyId: k.id, state: k.revoked_at === null ? "active" : "revoked", createdAt: k.created_at, revokedAt: k.revoked_at })),
+  };
+}
+
+/**
+ * Replaces the workspace's webhook signing secret (already encrypted).
+ * Returns false when there is no such workspace.
+ */
+export async function setWebhookSecret(db: D1Database, id: string, secretEnc: string): Promise<boolean> {
+  const row = await db.prepare("UPDATE workspaces SET webhook_secret_enc = ?2 WHERE id = ?1 RETURNING id").bind(id, secretEnc).first<{ id: string }>();
+  return row !== null;
+}
+
 export type WorkspacePatch = {
   name?: string;
   callsPerSecond?: number;

@@ -2,11 +2,12 @@ import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
 import { newApp } from "../app";
 import { insertApiKey, revokeApiKey } from "../db/api-key.repo";
-import { getWorkspace, insertWorkspaceWithKey, toWorkspace, updateWorkspace } from "../db/workspace.repo";
+import { getWorkspace, getWorkspaceWithKeys, insertWorkspaceWithKey, setWebhookSecret, toWorkspace, updateWorkspace } from "../db/workspace.repo";
 import { ApiError } from "../errors";
 import { encryptSecret, sha256Hex, toBase64, toBase64Url } from "../lib/crypto";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
+import { tenantUrlProblem } from "../lib/url-policy";
 import { metricsSnapshot, resetMetrics } from "../lib/metrics";
 import { formatApiKey } from "../middleware/auth";
 import { adminSecurity, errorResponses } from "../schemas/common";
@@ -28,11 +29,28 @@ const WorkspaceSchema = z
   })
   .openapi("Workspace");
 
+const ApiKeyStateSchema = z
+  .object({
+    keyId: z.string(),
+    state: z.enum(["active", "revoked"]),
+    createdAt: z.string(),
+    revokedAt: z.string().nullable(),
+  })
+  .openapi("ApiKeyState");
+
+const WorkspaceDetailSchema = WorkspaceSchema.extend({
+  apiKeys: z.array(ApiKeyStateSchema).describe("every key ever issued for the workspace, oldest first; ids and state only, never a secret"),
+}).openapi("WorkspaceDetail");
+
+const webhookUrlDoc =
+  "where outbound events are POSTed. Outside development: https only, no user:password@, " +
+  "and no loopback, private, link-local or metadata host (400 says which rule failed).";
+
 const CreateWorkspaceSchema = z
   .object({
     name: z.string().trim().min(1).max(200),
     rateLimits: RateLimitsSchema.partial().optional(),
-    webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
+    webhookUrl: z.url({ protocol: /^https?$/ }).max(2048).optional().describe(webhookUrlDoc),
     timezone: z.string().refine(isIanaTimeZone, "must be an IANA time zone").optional(),
   })
   .openapi("CreateWorkspace");
@@ -41,12 +59,29 @@ const PatchWorkspaceSchema = z
   .object({
     name: z.string().trim().min(1).max(200).optional(),
     rateLimits: RateLimitsSchema.partial().optional(),
-    webhookUrl: z.url({ protocol: /^https?$/ }).nullable().optional(),
+    webhookUrl: z.url({ protocol: /^https?$/ }).max(2048).nullable().optional().describe(`${webhookUrlDoc} null removes it.`),
     timezone: z.string().refine(isIanaTimeZone, "must be an IANA time zone").nullable().optional(),
   })
   .openapi("PatchWorkspace");
 
 const WorkspaceIdParam = z.object({ workspaceId: z.string().openapi({ param: { name: "workspaceId", in: "path" } }) });
+
+const noWorkspace = (workspaceId: string) => new ApiError("not_found", `Workspace ${workspaceId} does not exist.`);
+
+/** A tenant-supplied webhookUrl must pass the URL policy (zod has already checked it parses). */
+function checkWebhookUrl(url: string | null | undefined, env: Env): void {
+  if (url == null) return;
+  const problem = tenantUrlProblem("webhookUrl", url, env);
+  if (problem) throw new ApiError("validation_failed", problem);
+}
+
+/** A Standard Webhooks secret: shown to the operator once, stored only encrypted. */
+async function newWebhookSecret(env: Env): Promise<{ plain: string; sealed: string }> {
+  const encKey = env.SECRETS_ENCRYPTION_KEY;
+  if (!encKey) throw new Error("SECRETS_ENCRYPTION_KEY is not configured");
+  const plain = `whsec_${toBase64(crypto.getRandomValues(new Uint8Array(32)))}`;
+  return { plain, sealed: await encryptSecret(plain, encKey) };
+}
 
 async function newKey(): Promise<{ keyId: string; apiKey: string; secretHash: string }> {
   const keyId = `key_${crypto.randomUUID().replace(/-/g, "").slice(0, 16)}`;
@@ -79,23 +114,71 @@ export function adminRoutes() {
     }),
     async (c) => {
       const body = c.req.valid("json");
-      const encKey = c.env.SECRETS_ENCRYPTION_KEY;
-      if (!encKey) throw new Error("SECRETS_ENCRYPTION_KEY is not configured");
+      checkWebhookUrl(body.webhookUrl, c.env);
+      const secret = await newWebhookSecret(c.env);
       const key = await newKey();
-      const webhookSecret = `whsec_${toBase64(crypto.getRandomValues(new Uint8Array(32)))}`;
       const row = {
         id: newId("ws"),
         name: body.name,
         calls_per_second: body.rateLimits?.callsPerSecond ?? 1,
         max_concurrent_calls: body.rateLimits?.maxConcurrentCalls ?? 10,
         webhook_url: body.webhookUrl ?? null,
-        webhook_secret_enc: await encryptSecret(webhookSecret, encKey),
+        webhook_secret_enc: secret.sealed,
         timezone: body.timezone ?? null,
         created_at: new Date().toISOString(),
       };
       await insertWorkspaceWithKey(c.env.DB, row, { id: key.keyId, secretHash: key.secretHash });
       log("info", "workspace.created", { requestId: c.get("requestId"), workspaceId: row.id });
-      return c.json({ ...toWorkspace(row), keyId: key.keyId, apiKey: key.apiKey, webhookSecret }, 201);
+      return c.json({ ...toWorkspace(row), keyId: key.keyId, apiKey: key.apiKey, webhookSecret: secret.plain }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/workspaces/{workspaceId}",
+      tags: ["Admin"],
+      summary: "Read a workspace back: limits, webhook URL, time zone and its API keys' ids and state (never a secret)",
+      security: adminSecurity,
+      request: { params: WorkspaceIdParam },
+      responses: {
+        200: { description: "The workspace", content: { "application/json": { schema: WorkspaceDetailSchema } } },
+        ...errorResponses(401, 404),
+      },
+    }),
+    async (c) => {
+      const { workspaceId } = c.req.valid("param");
+      const found = await getWorkspaceWithKeys(c.env.DB, workspaceId);
+      if (!found) throw noWorkspace(workspaceId);
+      return c.json({ ...toWorkspace(found.row), apiKeys: found.keys }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/workspaces/{workspaceId}/webhook-secret",
+      tags: ["Admin"],
+      summary: "Rotate the workspace's outbound webhook signing secret",
+      description:
+        "The old secret stops signing at once: every delivery from now on, retries of earlier events included, " +
+        "is signed with the new one, so give the new secret to the receiver's verifier straight away.",
+      security: adminSecurity,
+      request: { params: WorkspaceIdParam },
+      responses: {
+        200: {
+          description: "Rotated. `webhookSecret` (Standard Webhooks `whsec_<base64 key>` form) is shown only here.",
+          content: { "application/json": { schema: z.object({ workspaceId: z.string(), webhookSecret: z.string() }).openapi("RotatedWebhookSecret") } },
+        },
+        ...errorResponses(401, 404),
+      },
+    }),
+    async (c) => {
+      const { workspaceId } = c.req.valid("param");
+      const secret = await newWebhookSecret(c.env);
+      if (!(await setWebhookSecret(c.env.DB, workspaceId, secret.sealed))) throw noWorkspace(workspaceId);
+      log("info", "workspace.webhook_secret_rotated", { requestId: c.get("requestId"), workspaceId });
+      return c.json({ workspaceId, webhookSecret: secret.plain }, 200);
     },
   );
 
@@ -115,6 +198,7 @@ export function adminRoutes() {
     async (c) => {
       const { workspaceId } = c.req.valid("param");
       const body = c.req.valid("json");
+      checkWebhookUrl(body.webhookUrl, c.env);
       const row = await updateWorkspace(c.env.DB, workspaceId, {
         name: body.name,
         callsPerSecond: body.rateLimits?.callsPerSecond,
@@ -122,7 +206,7 @@ export function adminRoutes() {
         webhookUrl: body.webhookUrl,
         timezone: body.timezone,
       });
-      if (!row) throw new ApiError("not_found", `Workspace ${workspaceId} does not exist.`);
+      if (!row) throw noWorkspace(workspaceId);
       log("info", "workspace.updated", { requestId: c.get("requestId"), workspaceId });
       return c.json(toWorkspace(row), 200);
     },
@@ -146,7 +230,7 @@ export function adminRoutes() {
     }),
     async (c) => {
       const { workspaceId } = c.req.valid("param");
-      if (!(await getWorkspace(c.env.DB, workspaceId))) throw new ApiError("not_found", `Workspace ${workspaceId} does not exist.`);
+      if (!(await getWorkspace(c.env.DB, workspaceId))) throw noWorkspace(workspaceId);
       const key = await newKey();
       await insertApiKey(c.env.DB, { id: key.keyId, workspace_id: workspaceId, secret_hash: key.secretHash, created_at: new Date().toISOString() });
       log("info", "api_key.created", { requestId: c.get("requestId"), workspaceId, keyId: key.keyId });
