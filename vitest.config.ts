@@ -20,7 +20,6 @@ export default defineConfig(async () => {
             TWILIO_ACCOUNT_SID: "ACtest",
             TWILIO_AUTH_TOKEN: "twilio-test-token",
             TWILIO_API_BASE_URL: "https://twilio.example.test",
-            DIAL_WEBHOOK_SECRET: "whsec_dGVzdC1kaWFsLXdlYmhvb2stc2VjcmV0LTMyYnl0ZXM=",
           },
         },
       }),

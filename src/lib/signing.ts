@@ -32,13 +32,25 @@ export async function signWebhook(secret: string, id: string, body: string, nowS
   return { "webhook-id": id, "webhook-timestamp": ts, "webhook-signature": `v1,${await hmac("SHA-256", webhookKey(secret), `${id}.${ts}.${body}`)}` };
 }
 
-/** Checks Standard Webhooks headers; a timestamp more than 5 minutes off is refused (replays). */
-export async function verifyWebhook(secret: string, headers: Headers, body: string, nowSec = Math.floor(Date.now() / 1000)): Promise<boolean> {
+/** A new Standard Webhooks secret: `whsec_` + base64 of 32 random bytes. */
+export function newWebhookSecret(): string {
+  return `whsec_${toBase64(crypto.getRandomValues(new Uint8Array(32)))}`;
+}
+
+/**
+ * Checks Standard Webhooks headers against one secret or several (a key
+ * and the one it replaced); a timestamp more than 5 minutes off is refused (replays).
+ */
+export async function verifyWebhook(secrets: string | readonly string[], headers: Headers, body: string, nowSec = Math.floor(Date.now() / 1000)): Promise<boolean> {
   const id = headers.get("webhook-id");
   const ts = headers.get("webhook-timestamp");
   const sigs = headers.get("webhook-signature");
   if (!id || !ts || !sigs || !/^\d+$/.test(ts) || Math.abs(nowSec - Number(ts)) > 300) return false;
-  const expected = `v1,${await hmac("SHA-256", webhookKey(secret), `${id}.${ts}.${body}`)}`;
-  // The header may carry several space-separated signatures (key rotation).
-  return sigs.split(" ").some((s) => timingSafeEqualStr(s, expected));
+  // The header may carry several space-separated signatures (the sender's key rotation).
+  const given = sigs.split(" ");
+  for (const secret of typeof secrets === "string" ? [secrets] : secrets) {
+    const expected = `v1,${await hmac("SHA-256", webhookKey(secret), `${id}.${ts}.${body}`)}`;
+    if (given.some((s) => timingSafeEqualStr(s, expected))) return true;
+  }
+  return false;
 }

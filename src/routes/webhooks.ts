@@ -1,34 +1,65 @@
 import * as z from "zod";
 import { newApp } from "../app";
+import { getBatchAgentKeys, type AgentKeys, type Provider } from "../db/agent.repo";
 import type { Outcome } from "../domain/outcome";
+import { engineConfig } from "../engine-config";
 import { ApiError } from "../errors";
 import { parseCallId } from "../lib/ids";
 import { log } from "../lib/log";
 import { verifyTwilioSignature, verifyWebhook } from "../lib/signing";
-import { errorResponses } from "../schemas/common";
+import { ErrorSchema, errorResponses } from "../schemas/common";
 import { applyCallEvent, type CallEvent } from "../services/call-events";
 import { mapTwilioStatus } from "../telephony/twilio";
+import { verifyingSecrets } from "../telephony/webhook";
+
+/** Far above any real attempt count (10 per pass), far below anything that could overflow a counter. */
+const MAX_ATTEMPT = 100_000;
+
+const CallIdString = z.string().max(100);
 
 const AttemptQuery = z.object({
-  callId: z.string().openapi({ example: "call_0190a1b2c3d4e5f60718293a_12" }),
-  attempt: z.coerce.number().int().min(1),
+  callId: CallIdString.openapi({ example: "call_0190a1b2c3d4e5f60718293a_12" }),
+  attempt: z.coerce.number().int().min(1).max(MAX_ATTEMPT),
+});
+
+const DialStatusQuery = z.object({
+  callId: CallIdString.optional().openapi({
+    description: "the call this report is about, as in the statusUrl of the dial request (recommended: it lets a signed but malformed body get a 400 instead of a 403)",
+    example: "call_0190a1b2c3d4e5f60718293a_12",
+  }),
 });
 
 const DialStatusSchema = z
   .object({
-    callId: z.string(),
-    attempt: z.number().int().min(1),
+    callId: CallIdString,
+    attempt: z.number().int().min(1).max(MAX_ATTEMPT),
     status: z.enum(["ringing", "in_progress", "answered", "voicemail", "no_answer", "busy", "failed", "canceled"]),
-    duration: z.number().min(0).optional().describe("seconds, for answered and voicemail"),
-    providerCallId: z.string().optional(),
+    duration: z.number().min(0).optional().describe("seconds, for answered and voicemail; at most the call lease (CALL_LEASE_SECONDS, default 3600)"),
+    providerCallId: z.string().max(200).optional(),
     error: z.string().max(500).optional(),
   })
   .openapi("DialStatusReport");
 
-function callOf(callId: string): { batchId: string; seq: number } {
-  const parsed = parseCallId(callId);
-  if (!parsed) throw new ApiError("not_found", "Unknown callId.");
-  return parsed;
+/** The one refusal for a report we will not apply: bad signature, unknown call and another provider's call look the same. */
+const REFUSED = "The webhook signature does not match this request.";
+const refusedResponse = {
+  403: {
+    description: "Not signed with the secret of the agent that placed this call (or no such call, or a call of another provider); nothing changed",
+    content: { "application/json": { schema: ErrorSchema } },
+  },
+};
+
+/** The agent that placed `callId`'s calls, if it exists and dials through `provider`. */
+async function placingAgent(env: Env, callId: string | undefined, provider: Provider): Promise<AgentKeys | null> {
+  const parsed = callId ? parseCallId(callId) : null;
+  if (!parsed) return null;
+  const agent = await getBatchAgentKeys(env.DB, parsed.batchId);
+  return agent?.provider === provider ? agent : null;
+}
+
+/** Longest duration a report may carry: the lease, after which the call was already resolved as failed. */
+function maxDurationSec(env: Env): number {
+  return engineConfig(env).callLeaseMs / 1000;
 }
 
 async function apply(env: Env, ev: CallEvent): Promise<void> {
@@ -43,7 +74,12 @@ async function apply(env: Env, ev: CallEvent): Promise<void> {
   log("info", "call.status_event", { batchId: ev.batchId, seq: ev.seq, attempt: ev.attempt, kind: ev.kind, result });
 }
 
-/** Provider status reports. Verified before anything is read into state; replays and duplicates are acknowledged and change nothing. */
+/**
+ * Provider status reports. Each is applied only to a call placed through
+ * that provider, and a `webhook` report only when signed by the agent that
+ * placed the call. Verified before anything is read into state; replays and
+ * duplicates are acknowledged and change nothing.
+ */
 export function webhookRoutes() {
   const app = newApp();
 
@@ -54,27 +90,31 @@ export function webhookRoutes() {
     path: "/twilio/status",
     tags: ["Provider webhooks"],
     summary: "Twilio StatusCallback (verified with X-Twilio-Signature)",
+    description:
+      "Applied only to a call placed through a `twilio` agent. `CallDuration` is clamped to 0 … the call lease (CALL_LEASE_SECONDS).",
     request: {
       query: AttemptQuery,
       body: { content: { "application/x-www-form-urlencoded": { schema: z.record(z.string(), z.string()) } }, required: true },
     },
-    responses: { 204: { description: "Recorded (or already known)" }, ...errorResponses(400, 403, 404) },
+    responses: { 204: { description: "Recorded (or already known)" }, ...errorResponses(400, 404), ...refusedResponse },
   });
   app.post("/twilio/status", async (c) => {
-  const params = [...new URLSearchParams(await c.req.text())];
-  const url = new URL(c.req.url);
-  const signedUrl = `${(c.env.PUBLIC_BASE_URL || url.origin).replace(/\/$/, "")}${url.pathname}${url.search}`;
-  if (!c.env.TWILIO_AUTH_TOKEN || !(await verifyTwilioSignature(c.env.TWILIO_AUTH_TOKEN, signedUrl, params, c.req.header("x-twilio-signature") ?? null))) {
-    throw new ApiError("forbidden", "The X-Twilio-Signature does not match this request.");
-  }
-  const query = AttemptQuery.safeParse(c.req.query());
-  if (!query.success) throw new ApiError("validation_failed", "The StatusCallback URL needs callId and a positive attempt.");
-  const { callId, attempt } = query.data;
+    const params = [...new URLSearchParams(await c.req.text())];
+    const url = new URL(c.req.url);
+    const signedUrl = `${(c.env.PUBLIC_BASE_URL || url.origin).replace(/\/$/, "")}${url.pathname}${url.search}`;
+    if (!c.env.TWILIO_AUTH_TOKEN || !(await verifyTwilioSignature(c.env.TWILIO_AUTH_TOKEN, signedUrl, params, c.req.header("x-twilio-signature") ?? null))) {
+      throw new ApiError("forbidden", "The X-Twilio-Signature does not match this request.");
+    }
+    const query = AttemptQuery.safeParse(c.req.query());
+    if (!query.success) throw new ApiError("validation_failed", `The StatusCallback URL needs callId and an attempt from 1 to ${MAX_ATTEMPT}.`);
+    const { callId, attempt } = query.data;
+    // Twilio's signature says Twilio sent it, not that the call is Twilio's.
+    if (!(await placingAgent(c.env, callId, "twilio"))) throw new ApiError("forbidden", "This status callback is not for a call placed through Twilio.");
     const p = new Map(params);
     const mapped = mapTwilioStatus(p.get("CallStatus") ?? "", p.get("AnsweredBy") ?? null);
-    if (!mapped) throw new ApiError("validation_failed", `Unknown CallStatus "${p.get("CallStatus") ?? ""}".`);
-    const { batchId, seq } = callOf(callId);
-    const providerCallId = p.get("CallSid");
+    if (!mapped) throw new ApiError("validation_failed", `Unknown CallStatus "${(p.get("CallStatus") ?? "").slice(0, 40)}".`);
+    const { batchId, seq } = parseCallId(callId)!;
+    const providerCallId = p.get("CallSid")?.slice(0, 200);
     const duration = Number(p.get("CallDuration"));
     await apply(
       c.env,
@@ -87,8 +127,9 @@ export function webhookRoutes() {
             attempt,
             outcome: mapped.outcome,
             at: Date.now(),
-            durationSec: Number.isFinite(duration) ? duration : null,
-            error: mapped.outcome === "failed" ? `Twilio reported the call failed${p.get("ErrorCode") ? ` (error ${p.get("ErrorCode")})` : ""}` : null,
+            // Twilio's own figure: clamped, not refused, so a call's end is never lost over it.
+            durationSec: Number.isFinite(duration) ? Math.min(Math.max(duration, 0), maxDurationSec(c.env)) : null,
+            error: mapped.outcome === "failed" ? `Twilio reported the call failed${p.get("ErrorCode") ? ` (error ${p.get("ErrorCode")!.slice(0, 20)})` : ""}` : null,
             providerCallId,
           },
     );
@@ -99,14 +140,23 @@ export function webhookRoutes() {
     method: "post",
     path: "/dial/status",
     tags: ["Provider webhooks"],
-    summary: "Status report from a `webhook` provider (Standard Webhooks signature with DIAL_WEBHOOK_SECRET)",
-    request: { body: { content: { "application/json": { schema: DialStatusSchema } }, required: true } },
-    responses: { 204: { description: "Recorded (or already known)" }, ...errorResponses(400, 403, 404) },
+    summary: "Status report from a `webhook` provider (Standard Webhooks, signed with the agent's signingSecret)",
+    description:
+      "POST to the `statusUrl` of the dial request. Applied only when signed with the signing secret of the `webhook` agent that placed the call " +
+      "(its current one, or the one it replaced within the last 24 hours). A report for a call of another agent or provider, for an unknown call, " +
+      "or with a bad signature is refused with the same 403 and changes nothing. `duration` above the call lease is a 400.",
+    request: { query: DialStatusQuery, body: { content: { "application/json": { schema: DialStatusSchema } }, required: true } },
+    responses: { 204: { description: "Recorded (or already known)" }, ...errorResponses(400, 404), ...refusedResponse },
   });
   app.post("/dial/status", async (c) => {
     const raw = await c.req.text();
-    if (!c.env.DIAL_WEBHOOK_SECRET || !(await verifyWebhook(c.env.DIAL_WEBHOOK_SECRET, c.req.raw.headers, raw))) {
-      throw new ApiError("forbidden", "The webhook signature does not match this request.");
+    // The key is named by the statusUrl's callId; a dialer that posts to the
+    // bare path names it in the body instead, read only to pick the key.
+    const queryCallId = c.req.query("callId");
+    const claimedCallId = queryCallId ?? callIdIn(raw);
+    const agent = await placingAgent(c.env, claimedCallId, "webhook");
+    if (!agent || !(await verifyWebhook(await verifyingSecrets(agent, c.env.SECRETS_ENCRYPTION_KEY), c.req.raw.headers, raw))) {
+      throw new ApiError("forbidden", REFUSED);
     }
     let json: unknown;
     try {
@@ -117,7 +167,13 @@ export function webhookRoutes() {
     const parsed = DialStatusSchema.safeParse(json);
     if (!parsed.success) throw new ApiError("validation_failed", `The status report is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}.`);
     const r = parsed.data;
-    const { batchId, seq } = callOf(r.callId);
+    // The signature vouches for the call named in the URL; the body may not speak for another one.
+    if (r.callId !== claimedCallId) throw new ApiError("validation_failed", "The report's callId is not the call of the statusUrl it was sent to.");
+    const maxDuration = maxDurationSec(c.env);
+    if (r.duration !== undefined && r.duration > maxDuration) {
+      throw new ApiError("validation_failed", `duration must be between 0 and ${maxDuration} seconds (the call lease).`);
+    }
+    const { batchId, seq } = parseCallId(r.callId)!;
     const progress = r.status === "ringing" || r.status === "in_progress";
     await apply(
       c.env,
@@ -139,4 +195,15 @@ export function webhookRoutes() {
   });
 
   return app;
+}
+
+/** The callId of an unverified JSON body, used only to choose which agent's secret must have signed it. */
+function callIdIn(raw: string): string | undefined {
+  try {
+    const body: unknown = JSON.parse(raw);
+    const id = typeof body === "object" && body !== null ? (body as { callId?: unknown }).callId : undefined;
+    return typeof id === "string" ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }

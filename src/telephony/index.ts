@@ -21,6 +21,6 @@ export function providerFor(env: Env, provider: "simulated" | "twilio" | "webhoo
         callLeaseMs: engineConfig(env).callLeaseMs,
       });
     case "webhook":
-      return new WebhookProvider({ secret: env.DIAL_WEBHOOK_SECRET, publicBaseUrl });
+      return new WebhookProvider({ db: env.DB, encKey: env.SECRETS_ENCRYPTION_KEY, publicBaseUrl });
   }
 }

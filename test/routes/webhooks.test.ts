@@ -118,17 +118,30 @@ describe("POST /v1/webhooks/twilio/status", () => {
     expect(await callRow(batchId, 0)).toMatchObject({ status: "active" });
   });
 
-  it("404s an unknown call and 400s an unknown status", async () => {
+  it("403s an unknown batch, 404s an unknown call of its batch, and 400s an unknown status", async () => {
     const { batchId } = await activeTwilioCall();
-    expect((await twilioStatus("batch_ffffffffffff", 0, 1, { CallStatus: "completed" })).status).toBe(404);
+    const unknownBatch = await twilioStatus("batch_ffffffffffff", 0, 1, { CallStatus: "completed" });
+    expect(unknownBatch.status).toBe(403);
+    expect(await json(unknownBatch)).toMatchObject({ code: "forbidden" });
+    expect((await twilioStatus(batchId, 5, 1, { CallStatus: "completed" })).status).toBe(404);
     expect((await twilioStatus(batchId, 0, 1, { CallStatus: "exploded" })).status).toBe(400);
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "active" });
+  });
+
+  it("clamps CallDuration to the call lease and refuses an absurd attempt", async () => {
+    const { ws, batchId } = await activeTwilioCall(phoneList(2));
+    expect((await twilioStatus(batchId, 0, 1, { CallStatus: "completed", CallDuration: "99999999" })).status).toBe(204);
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "completed", duration: Number(env.CALL_LEASE_SECONDS) });
+    expect((await twilioStatus(batchId, 1, 1, { CallStatus: "completed", CallDuration: "-30" })).status).toBe(204);
+    expect(await callRow(batchId, 1)).toMatchObject({ status: "completed", duration: 0 });
+    const status = await json(await call(`/v1/api/batch-calls/${batchId}/status`, { headers: authHeaders(ws) }));
+    expect(status.averageCallDuration).toBe(Number(env.CALL_LEASE_SECONDS) / 2);
+    expect((await twilioStatus(batchId, 0, 1e12, { CallStatus: "completed" })).status).toBe(400);
   });
 });
 
 describe("webhook provider", () => {
-  const secret = "whsec_dGVzdC1kaWFsLXdlYmhvb2stc2VjcmV0LTMyYnl0ZXM=";
-
-  it("POSTs a signed dial request and accepts signed status reports", async () => {
+  it("POSTs a dial request signed with the agent's own secret and accepts status reports signed with it", async () => {
     const ws = await newWorkspace({ rateLimits: { callsPerSecond: 5, maxConcurrentCalls: 5 } });
     const agent = await json(
       await call("/v1/api/agents", {
@@ -137,6 +150,8 @@ describe("webhook provider", () => {
         body: JSON.stringify({ name: "Hook", provider: "webhook", dialUrl: "https://dialer.example.test/dial" }),
       }),
     );
+    const secret: string = agent.signingSecret;
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     const { batchId, jobs } = await dispatched({ ...ws, agentId: agent.agentId }, "phone_number,first_name,plan\n+12125551001,Ann,gold\n");
     const seen: Request[] = [];
     vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
@@ -156,28 +171,28 @@ describe("webhook provider", () => {
       from: null,
       agentId: agent.agentId,
       variables: { plan: "gold" },
-      statusUrl: `${BASE}/v1/webhooks/dial/status`,
+      statusUrl: `${BASE}/v1/webhooks/dial/status?callId=${callId}`,
     });
     const expected = await signWebhook(secret, req.headers.get("webhook-id")!, body, Number(req.headers.get("webhook-timestamp")));
     expect(req.headers.get("webhook-signature")).toBe(expected["webhook-signature"]);
     vi.restoreAllMocks();
 
+    const statusPath = `/v1/webhooks/dial/status?callId=${callId}`;
     const report = JSON.stringify({ callId, attempt: 1, status: "no_answer" });
-    const bad = await call("/v1/webhooks/dial/status", { method: "POST", headers: { "content-type": "application/json", ...(await signWebhook("whsec_AAAA", "e1", report)) }, body: report });
+    const bad = await call(statusPath, { method: "POST", headers: { "content-type": "application/json", ...(await signWebhook("whsec_AAAA", "e1", report)) }, body: report });
     expect(bad.status).toBe(403);
     expect(await callRow(batchId, 0)).toMatchObject({ status: "active" });
-    const good = await call("/v1/webhooks/dial/status", { method: "POST", headers: { "content-type": "application/json", ...(await signWebhook(secret, "e2", report)) }, body: report });
+    const good = await call(statusPath, { method: "POST", headers: { "content-type": "application/json", ...(await signWebhook(secret, "e2", report)) }, body: report });
     expect(good.status).toBe(204);
     expect(await callRow(batchId, 0)).toMatchObject({ status: "failed", outcome: "no_answer", provider_call_id: "remote-1" });
     const garbage = "{not json";
-    expect((await call("/v1/webhooks/dial/status", { method: "POST", headers: { "content-type": "application/json" }, body: garbage })).status).toBe(403);
-    const signedGarbage = await call("/v1/webhooks/dial/status", { method: "POST", headers: { "content-type": "application/json", ...(await signWebhook(secret, "e4", garbage)) }, body: garbage });
+    expect((await call(statusPath, { method: "POST", headers: { "content-type": "application/json" }, body: garbage })).status).toBe(403);
+    const signedGarbage = await call(statusPath, { method: "POST", headers: { "content-type": "application/json", ...(await signWebhook(secret, "e4", garbage)) }, body: garbage });
     expect(signedGarbage.status).toBe(400);
     const wrongShape = JSON.stringify({ callId, attempt: 1, status: "exploded" });
-    expect((await call("/v1/webhooks/dial/status", { method: "POST", headers: { "content-type": "application/json", ...(await signWebhook(secret, "e5", wrongShape)) }, body: wrongShape })).status).toBe(400);
+    expect((await call(statusPath, { method: "POST", headers: { "content-type": "application/json", ...(await signWebhook(secret, "e5", wrongShape)) }, body: wrongShape })).status).toBe(400);
     const old = await signWebhook(secret, "e3", report, Math.floor(Date.now() / 1000) - 3600);
-    expect((await call("/v1/webhooks/dial/status", { method: "POST", headers: { "content-type": "application/json", ...old }, body: report })).status).toBe(403);
+    expect((await call(statusPath, { method: "POST", headers: { "content-type": "application/json", ...old }, body: report })).status).toBe(403);
   });
 });
 
-void env;
