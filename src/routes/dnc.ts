@@ -2,15 +2,41 @@ import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
 import { newApp } from "../app";
 import { addDnc, listDnc, removeDnc } from "../db/dnc.repo";
-import { toE164 } from "../domain/phone";
+import { isSupportedRegion, toE164 } from "../domain/phone";
 import { ApiError } from "../errors";
 import { suppressInLiveBatches } from "../services/dnc";
 import { apiKeySecurity, errorResponses, pagination, PaginationQuerySchema, PaginationSchema, workspaceHeaders } from "../schemas/common";
 
+const E164_SHAPE = /^\+[1-9][0-9]{1,14}$/;
+
+/**
+ * The number a DELETE path names, in the form the list stores. Hono has
+ * already decoded the path; a `%` left in it is an escape that did not
+ * decode. A number the metadata no longer knows is still matched verbatim
+ * when it has the E.164 shape, so it can always be removed.
+ */
+function dncPathNumber(param: string): string {
+  if (param.includes("%")) {
+    throw new ApiError("bad_request", "The number in the path has a malformed percent-escape; send it in E.164, with + written as %2B or as it is.");
+  }
+  const trimmed = param.trim();
+  const e164 = trimmed.startsWith("+") ? (toE164(trimmed, "US") ?? (E164_SHAPE.test(trimmed) ? trimmed : null)) : null;
+  if (!e164) {
+    throw new ApiError("validation_failed", `"${trimmed}" is not a phone number in E.164 form, e.g. +14155550100.`);
+  }
+  return e164;
+}
+
 const AddDncSchema = z
   .object({
     phoneNumbers: z.array(z.string()).min(1).max(10000),
-    defaultCountry: z.string().length(2).default("US").describe("for numbers written without +"),
+    defaultCountry: z
+      .string()
+      .trim()
+      .toUpperCase()
+      .refine((cc) => /^[A-Z]{2}$/.test(cc) && isSupportedRegion(cc), "must be an ISO 3166 alpha-2 country code such as US or GB")
+      .default("US")
+      .describe("ISO 3166 alpha-2, for numbers written without +; default US"),
   })
   .openapi("AddDoNotCall");
 
@@ -38,7 +64,7 @@ export function dncRoutes() {
       const e164s: string[] = [];
       const bad: { index: number; value: string }[] = [];
       phoneNumbers.forEach((p, index) => {
-        const n = toE164(p, defaultCountry.toUpperCase());
+        const n = toE164(p, defaultCountry);
         if (n) e164s.push(n);
         else bad.push({ index, value: p });
       });
@@ -83,14 +109,22 @@ export function dncRoutes() {
       tags: ["Do-not-call"],
       summary: "Remove a number from the do-not-call list",
       security: apiKeySecurity,
-      request: { headers: workspaceHeaders, params: z.object({ e164: z.string().openapi({ param: { name: "e164", in: "path" }, example: "+14155550100" }) }) },
+      request: {
+        headers: workspaceHeaders,
+        params: z.object({
+          e164: z.string().openapi({
+            param: { name: "e164", in: "path", description: "the number in E.164, URL-encoded (+ as %2B, or as it is); spaces and dashes are ignored" },
+            example: "+14155550100",
+          }),
+        }),
+      },
       responses: {
         200: { description: "Removed", content: { "application/json": { schema: z.object({ phoneNumber: z.string(), removed: z.literal(true) }) } } },
         ...errorResponses(400, 401, 403, 404),
       },
     }),
     async (c) => {
-      const phone = decodeURIComponent(c.req.valid("param").e164);
+      const phone = dncPathNumber(c.req.valid("param").e164);
       if (!(await removeDnc(c.env.DB, c.get("workspaceId"), phone))) {
         throw new ApiError("not_found", `${phone} is not on this workspace's do-not-call list.`);
       }
