@@ -19,5 +19,9 @@ export function csvLine(cells: (string | number | null | undefined)[]): string {
   return `${cells.map(csvCell).join(",")}\r\n`;
 }
 
-/** Columns appended after the file's own. */
-export const RESULT_COLUMNS = ["call_id", "call_status", "call_outcome", "call_attempts", "call_started_at", "call_ended_at", "call_duration_seconds", "call_error"];
+/**
+ * Columns appended after the file's own. `e164` is the number as dialled: the
+ * file's phone_number stays as it was sent, and may show neutralised (e.g.
+ * "'+1 212 555 0101"), so the normalised number is always next to it.
+ */
+export const RESULT_COLUMNS = ["e164", "call_id", "call_status", "call_outcome", "call_attempts", "call_started_at", "call_ended_at", "call_duration_seconds", "call_error"];
