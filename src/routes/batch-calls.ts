@@ -376,7 +376,7 @@ export function batchCallRoutes() {
       description:
         "Columns: the upload's own (normalised names, original values), then " +
         RESULT_COLUMNS.join(", ") +
-        ". Times are ISO 8601 UTC, duration in seconds. Cells starting with = + - @, tab or CR get a leading apostrophe " +
+        ". e164 is the number as dialled (the file's own phone_number column stays as it was sent). Times are ISO 8601 UTC, duration in seconds. Cells starting with = + - @, tab or CR get a leading apostrophe " +
         "(spreadsheet formula injection), except a + followed only by digits. Streamed, in file order.",
       security: apiKeySecurity,
       request: { headers: workspaceHeaders, params: BatchIdParam },
@@ -409,6 +409,7 @@ export function batchCallRoutes() {
             const values = JSON.parse(r.metadata) as string[];
             chunk += csvLine([
               ...columns.map((_, i) => values[i] ?? ""),
+              r.phone_number,
               callId(b.id, r.seq),
               r.status,
               r.outcome,
