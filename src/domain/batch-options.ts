@@ -56,12 +56,52 @@ export const CallingWindowSchema = z
   .refine((w) => w.start !== w.end, { message: "start and end must differ", path: ["end"] });
 export type CallingWindow = z.infer<typeof CallingWindowSchema>;
 
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+const ISO_WITH_ZONE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+
+/** How far ahead a batch may be scheduled; further is a 400 (the scheduler's alarm must be armable). */
+export const MAX_SCHEDULE_AHEAD_DAYS = 365;
+const DAY_MS = 86_400_000;
+
+function daysInMonth(year: number, month: number): number {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+/**
+ * The instant an ISO 8601 time with a zone names, or why it names none.
+ * Every field is range-checked first: Date.parse would silently move
+ * 30 February to 2 March and accept hour 24 as the next midnight.
+ */
+export function parseScheduledAt(s: string): { ok: true; value: Date } | { ok: false; message: string } {
+  const m = ISO_WITH_ZONE.exec(s);
+  if (!m) return { ok: false, message: "scheduledAt must be an ISO 8601 time with a zone, e.g. 2026-12-01T15:00:00Z" };
+  const field = (i: number) => (m[i] === undefined ? 0 : Number(m[i]));
+  const [year, month, day] = [field(1), field(2), field(3)] as const;
+  const [hour, minute, second] = [field(4), field(5), field(6)] as const;
+  const [offHours, offMinutes] = [field(7), field(8)] as const;
+  const date = s.slice(0, 10);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) {
+    return { ok: false, message: `scheduledAt names a date that does not exist (${date}); check the day and month` };
+  }
+  if (hour > 23 || minute > 59 || second > 59) {
+    return { ok: false, message: "scheduledAt has a time of day that does not exist; hours run 00-23, minutes and seconds 00-59" };
+  }
+  if (offHours > 23 || offMinutes > 59) {
+    return { ok: false, message: "scheduledAt has an impossible zone offset; use Z or +HH:MM with HH up to 23" };
+  }
+  return { ok: true, value: new Date(Date.parse(s)) };
+}
 
 /** Every non-file field of the upload, as strings, exactly as the form carries them. */
 export const BatchFormFieldsSchema = z.object({
   agentId: z.string().trim().min(1).describe("an agent of this workspace"),
-  scheduledAt: z.string().optional().describe("ISO 8601 with a zone, e.g. 2026-12-01T15:00:00Z; absent = start now; must not be in the past"),
+  scheduledAt: z
+    .string()
+    .optional()
+    .describe(
+      `ISO 8601 with a zone, e.g. 2026-12-01T15:00:00Z; absent = start now. Must be a real date and time (no 30 February, no hour 24), ` +
+        `not in the past and at most ${MAX_SCHEDULE_AHEAD_DAYS} days ahead`,
+    ),
   smartCallbackConfig: z
     .string()
     .optional()
@@ -108,15 +148,23 @@ function parseJsonField<T>(raw: string, schema: z.ZodType<T>, field: string): { 
 export function parseBatchOptions(f: BatchFormFields, now: Date): { ok: true; value: BatchOptions } | { ok: false; error: OptionsError } {
   let scheduledAt: Date | null = null;
   if (f.scheduledAt !== undefined && f.scheduledAt.trim() !== "") {
-    const s = f.scheduledAt.trim();
-    const t = Date.parse(s);
-    if (!ISO_WITH_ZONE.test(s) || Number.isNaN(t)) {
-      return { ok: false, error: { code: "invalid_scheduled_at", message: "scheduledAt must be an ISO 8601 time with a zone, e.g. 2026-12-01T15:00:00Z" } };
-    }
+    const parsed = parseScheduledAt(f.scheduledAt.trim());
+    if (!parsed.ok) return { ok: false, error: { code: "invalid_scheduled_at", message: parsed.message } };
+    const t = parsed.value.getTime();
     if (t < now.getTime()) {
       return { ok: false, error: { code: "invalid_scheduled_at", message: "scheduledAt is in the past; omit it to start now" } };
     }
-    scheduledAt = new Date(t);
+    const latest = now.getTime() + MAX_SCHEDULE_AHEAD_DAYS * DAY_MS;
+    if (t > latest) {
+      return {
+        ok: false,
+        error: {
+          code: "invalid_scheduled_at",
+          message: `scheduledAt is more than ${MAX_SCHEDULE_AHEAD_DAYS} days ahead; the latest start accepted now is ${isoUtc(new Date(latest))}`,
+        },
+      };
+    }
+    scheduledAt = parsed.value;
   }
 
   let smartCallbackConfig: SmartCallbackConfig | null = null;
