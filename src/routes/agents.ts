@@ -24,15 +24,17 @@ export const AgentSchema = z
   })
   .openapi("Agent");
 
+const SECRET_TEXT =
+  "Standard Webhooks secret (`whsec_` + base64 of 32 random bytes). Shown only in this response, stored only encrypted. " +
+  "It signs the agent's dial requests, and a status report for one of its calls is applied only when signed with it.";
+
 const SigningSecret = z.string().openapi({
-  description:
-    "Standard Webhooks secret (`whsec_` + base64 of 32 random bytes) of a `webhook` agent. Shown only in this response, stored only encrypted. " +
-    "It signs the agent's dial requests, and a status report for one of its calls is applied only when signed with it.",
+  description: SECRET_TEXT,
   example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw7Uu0qqMJvFQ=",
 });
 
 export const CreatedAgentSchema = AgentSchema.extend({
-  signingSecret: SigningSecret.optional().describe("`webhook` agents only; shown once"),
+  signingSecret: SigningSecret.optional().openapi({ description: `\`webhook\` agents only. ${SECRET_TEXT}` }),
 }).openapi("CreatedAgent");
 
 const RotatedSecretSchema = z
