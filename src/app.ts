@@ -4,6 +4,7 @@ import { ApiError, errorBody } from "./errors";
 import { randomHex } from "./lib/ids";
 import { log } from "./lib/log";
 import { adminAuth, apiKeyAuth } from "./middleware/auth";
+import { apiCors } from "./middleware/cors";
 import { adminRoutes } from "./routes/admin";
 import { agentRoutes } from "./routes/agents";
 import { batchCallRoutes } from "./routes/batch-calls";
@@ -52,6 +53,11 @@ export function createApp() {
   app.onError((err, c) => {
     const requestId = c.get("requestId") ?? "unknown";
     if (err instanceof ApiError) return c.json(errorBody(err, requestId), err.status);
+    if (err instanceof URIError) {
+      // decodeURIComponent on a path or query value with a broken %-escape: the client's URL, not our fault.
+      const bad = new ApiError("bad_request", "The URL has a malformed percent-escape; encode path and query values with encodeURIComponent (a literal % is %25).");
+      return c.json(errorBody(bad, requestId), 400);
+    }
     if (err instanceof HTTPException && err.status < 500) {
       // Hono's own 4xx (e.g. a JSON body that does not parse)
       const code = err.status === 400 ? "bad_request" : err.status === 415 ? "unsupported_media_type" : "bad_request";
@@ -62,6 +68,9 @@ export function createApp() {
   });
 
   app.notFound((c) => c.json(errorBody(new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}.`), c.get("requestId")), 404));
+
+  // Before auth, so a preflight (which carries no API key) is never a 401; never on /v1/admin.
+  for (const path of ["/healthz", "/v1/openapi.json", "/v1/api/*"]) app.use(path, apiCors);
 
   app.get("/healthz", (c) => c.json({ ok: true }));
 
