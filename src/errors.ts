@@ -7,6 +7,7 @@ export const ERROR_STATUS = {
   missing_workspace: 400,
   missing_file: 400,
   missing_agent_id: 400,
+  multipart_boundary_missing: 400,
   invalid_scheduled_at: 400,
   invalid_smart_callback_config: 400,
   invalid_calling_window: 400,
@@ -43,12 +44,72 @@ export class ApiError extends Error {
   }
 }
 
+/** Longest client value (an id, a phone number, a cell, a field name) echoed back in an error. */
+export const MAX_ECHO_CHARS = 100;
+/** Longest `error` sentence; a longer one keeps its start and its end (where the fix usually is). */
+export const MAX_ERROR_CHARS = 1000;
+/** No error body is larger than this, whatever the request carried (100 ordinary CSV row errors fit). */
+export const MAX_ERROR_BODY_BYTES = 16 * 1024;
+/** Most entries kept in a `details` array (the contract's cap for CSV row errors). */
+const MAX_DETAIL_ENTRIES = 100;
+/** Most keys kept per object inside `details`, and how deep it is followed. */
+const MAX_DETAIL_KEYS = 20;
+const MAX_DETAIL_DEPTH = 4;
+
+/** A client value shortened for an error message: at most `max` characters, then "…". */
+export function clip(value: string, max = MAX_ECHO_CHARS): string {
+  if (value.length <= max) return value;
+  let cut = value.slice(0, max);
+  // Never end on half of a surrogate pair: the JSON would carry a lone surrogate.
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+  return `${cut}…`;
+}
+
+/**
+ * The `error` sentence, small whatever was interpolated into it: any run of
+ * non-space characters longer than MAX_ECHO_CHARS (an echoed id or value)
+ * is clipped in place, so the sentence around it still says what to fix;
+ * then the whole is capped, keeping its head and tail.
+ */
+function boundMessage(message: string): string {
+  const clipped = message.replace(new RegExp(`\\S{${MAX_ECHO_CHARS + 1},}`, "g"), (run) => clip(run));
+  if (clipped.length <= MAX_ERROR_CHARS) return clipped;
+  const half = MAX_ERROR_CHARS / 2 - 1;
+  let tail = clipped.slice(-half);
+  if (/^[\uDC00-\uDFFF]/.test(tail)) tail = tail.slice(1);
+  return `${clip(clipped, half)} ${tail}`;
+}
+
+/** `details` with every string clipped, arrays and objects cut to a bounded size. */
+function boundDetails(value: unknown, maxChars: number, depth = 0): unknown {
+  if (typeof value === "string") return clip(value, maxChars);
+  if (value === null || typeof value !== "object") return value;
+  if (depth >= MAX_DETAIL_DEPTH) return Array.isArray(value) ? [] : {};
+  if (Array.isArray(value)) return value.slice(0, MAX_DETAIL_ENTRIES).map((v) => boundDetails(v, maxChars, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value).slice(0, MAX_DETAIL_KEYS)) out[clip(k, maxChars)] = boundDetails(v, maxChars, depth + 1);
+  return out;
+}
+
+const byteLength = (body: unknown) => new TextEncoder().encode(JSON.stringify(body)).byteLength;
+
+/**
+ * The contract's error body, never larger than MAX_ERROR_BODY_BYTES: echoed
+ * values are clipped centrally here, so no route can reflect a megabyte back.
+ * When `details` is still too big its strings are clipped harder, then its
+ * last entries are dropped (totals such as `invalidRows` stay exact).
+ */
 export function errorBody(err: ApiError, requestId: string) {
-  return {
-    error: err.message,
-    code: err.code,
-    requestId,
-    ...(err.details === undefined ? {} : { details: err.details }),
-    ...err.extra,
-  };
+  const base = { error: boundMessage(err.message), code: err.code, requestId: clip(requestId) };
+  const extra = err.extra === undefined ? {} : (boundDetails(err.extra, MAX_ECHO_CHARS) as Record<string, unknown>);
+  if (err.details === undefined) return { ...base, ...extra };
+  let details = boundDetails(err.details, MAX_ECHO_CHARS);
+  if (byteLength({ ...base, details, ...extra }) > MAX_ERROR_BODY_BYTES) details = boundDetails(err.details, 24);
+  if (Array.isArray(details)) {
+    const entries = details;
+    while (entries.length > 0 && byteLength({ ...base, details: entries, ...extra }) > MAX_ERROR_BODY_BYTES) entries.pop();
+  } else if (byteLength({ ...base, details, ...extra }) > MAX_ERROR_BODY_BYTES) {
+    return { ...base, ...extra };
+  }
+  return { ...base, details, ...extra };
 }

@@ -29,12 +29,24 @@ type Ctx = { workspaceId: string; requestId: string };
 
 const MIB = 1024 * 1024;
 
-/** Reads the multipart body without ever buffering more than the limit allows. */
-async function readForm(req: Request): Promise<FormData> {
-  const type = req.headers.get("content-type") ?? "";
-  if (!/^multipart\/form-data\s*;/i.test(type)) {
+const BOUNDARY_MISSING =
+  "The Content-Type header says multipart/form-data but has no boundary parameter, so the parts cannot be found. " +
+  "Don't set Content-Type yourself: let the HTTP library set it with its boundary (curl -F, Python requests files=, " +
+  "fetch or axios with a FormData body and no Content-Type header).";
+
+/** Refuses a body that is not multipart/form-data with a usable boundary, naming the mistake. */
+function checkContentType(type: string): void {
+  const [media = "", ...params] = type.split(";").map((p) => p.trim());
+  if (media.toLowerCase() !== "multipart/form-data") {
     throw new ApiError("unsupported_media_type", "Send the batch as multipart/form-data with the CSV in a field named file.");
   }
+  const boundary = params.find((p) => /^boundary\s*=/i.test(p))?.replace(/^boundary\s*=\s*/i, "").replace(/^"(.*)"$/, "$1");
+  if (!boundary) throw new ApiError("multipart_boundary_missing", BOUNDARY_MISSING);
+}
+
+/** Reads the multipart body without ever buffering more than the limit allows. */
+async function readForm(req: Request): Promise<FormData> {
+  checkContentType(req.headers.get("content-type") ?? "");
   const tooLarge = () =>
     new ApiError("payload_too_large", `The upload is over ${MAX_FILE_BYTES / MIB} MiB; split the CSV into smaller files.`);
   const length = req.headers.get("content-length");
@@ -63,6 +75,24 @@ async function readForm(req: Request): Promise<FormData> {
     if (exceeded) throw tooLarge();
     throw new ApiError("bad_request", "The body is not valid multipart/form-data.");
   }
+}
+
+/**
+ * The `file` part as a File. A part sent without a filename (curl -F 'file=<x.csv',
+ * form.append('file', buffer)) arrives as a string: it is the same CSV, so it
+ * becomes a File of its UTF-8 bytes — byte for byte what was sent, unless the
+ * bytes were not UTF-8, which the form parser has already replaced with U+FFFD.
+ */
+function fileOf(part: File | string | null): File {
+  if (part instanceof File) return part;
+  if (part === null) throw new ApiError("missing_file", "Attach the CSV as a file in the form field named file.");
+  if (part.includes("\uFFFD")) {
+    throw new ApiError(
+      "csv_invalid",
+      "The file part has no filename and is not valid UTF-8 text. Save the CSV as UTF-8, or send it as a file with a filename (curl -F 'file=@people.csv').",
+    );
+  }
+  return new File([part], "upload.csv", { type: "text/csv" });
 }
 
 async function payloadHash(fields: Record<string, string>, file: File): Promise<string> {
@@ -113,8 +143,7 @@ function checkSummary(summary: CsvSummary, opts: BatchOptions, totalCalls: numbe
  */
 export async function startBatch(env: Env, ctx: Ctx, req: Request): Promise<{ status: 200 | 201; body: StartBatchResponse }> {
   const form = await readForm(req);
-  const file = form.get("file");
-  if (!(file instanceof File)) throw new ApiError("missing_file", "Attach the CSV as a file in the form field named file.");
+  const file = fileOf(form.get("file"));
   if (file.size > MAX_FILE_BYTES) {
     throw new ApiError("payload_too_large", `The file is ${(file.size / MIB).toFixed(1)} MiB; the limit is ${MAX_FILE_BYTES / MIB} MiB.`);
   }
