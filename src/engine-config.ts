@@ -7,7 +7,11 @@ export type EngineConfig = {
   callLeaseMs: number;
   /** How long a reserved slot waits for its dial to start before it lapses. */
   reserveTtlMs: number;
-  /** A dispatched job not claimed within this long is treated as lost and dispatched again. */
+  /**
+   * A dispatched job not heard of within this long (no claim, no visit to
+   * the rate gate) is treated as lost and dispatched again. A twin message
+   * is harmless: only one claim of an attempt can succeed.
+   */
   dispatchStaleMs: number;
   /** While calls are in flight, the scheduler looks at the batch at least this often, even if no call-ended poke arrives. */
   heartbeatMs: number;
@@ -23,6 +27,23 @@ export const SUMMARY_FLUSH_MS = 1_000;
 export const WORKSPACE_REFRESH_MS = 5_000;
 /** Longest a job waits at the rate gate before it goes back on the queue. */
 export const MAX_GATE_WAIT_MS = 20_000;
+/**
+ * A claimed attempt is dialled within this long of its claim or not at all:
+ * a consumer that finds the deadline passed gives the claim back instead.
+ */
+export const DIAL_DEADLINE_MS = 20_000;
+/** Longest a provider's create request may take (the providers' fetch timeout). */
+export const DIAL_TIMEOUT_MS = 15_000;
+/**
+ * A claimed attempt whose dial is not confirmed (the provider's answer, or
+ * any status report) within this long of its claim was lost with the
+ * process that claimed it: the provider is asked, or the attempt ends as
+ * failed with its fate unknown. Longer than the deadline plus the timeout,
+ * so a live consumer can never dial after this.
+ */
+export const DIAL_CONFIRM_MS = 60_000;
+/** How long a limiter reservation waits for its job's claim before it lapses. */
+export const RESERVE_TTL_MS = 300_000;
 /** Rows per call page the object returns to results.csv. */
 export const EXPORT_PAGE_ROWS = 1_000;
 /** An unpublished batch (its upload still running) is looked at again after this long. */
@@ -37,6 +58,6 @@ function seconds(value: string | undefined, fallback: number): number {
 
 export function engineConfig(env: Pick<Env, "CALL_LEASE_SECONDS" | "DISPATCH_STALE_SECONDS">): EngineConfig {
   const callLeaseMs = seconds(env.CALL_LEASE_SECONDS, 3600);
-  const dispatchStaleMs = seconds(env.DISPATCH_STALE_SECONDS, 300);
-  return { callLeaseMs, reserveTtlMs: dispatchStaleMs, dispatchStaleMs, heartbeatMs: 60_000 };
+  const dispatchStaleMs = seconds(env.DISPATCH_STALE_SECONDS, 30);
+  return { callLeaseMs, reserveTtlMs: Math.max(RESERVE_TTL_MS, dispatchStaleMs), dispatchStaleMs, heartbeatMs: 60_000 };
 }

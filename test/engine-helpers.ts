@@ -77,11 +77,19 @@ export function phoneList(n: number, lastDigit = 1): string {
   return rows.join("\n");
 }
 
-/** The consumer's claim and start, without a provider: the attempt is then live. */
-export async function claimAsConsumerWould(batchId: string, seq: number, attempt: number, now: number) {
+/**
+ * The consumer's claim and start, without a provider: the attempt is then
+ * live, its dial confirmed as a provider's answer would (`confirmed: false`:
+ * the claimer died before dialling, so only the short claim lease holds it).
+ */
+export async function claimAsConsumerWould(batchId: string, seq: number, attempt: number, now: number, opts: { confirmed?: boolean } = {}) {
   const claimed = await runInDurableObject(env.BATCH_SCHEDULER.getByName(batchId), async (_o, state) => {
     const { CallLedger } = await import("../src/db/call-ledger");
-    return new CallLedger(state.storage.sql).claim(seq, attempt, now, now + 3_600_000);
+    const { DIAL_CONFIRM_MS } = await import("../src/engine-config");
+    const ledger = new CallLedger(state.storage.sql);
+    const ok = ledger.claim(seq, attempt, now, now + DIAL_CONFIRM_MS);
+    if (ok && opts.confirmed !== false) ledger.confirmDial(seq, attempt, { providerCallId: `test_${seq}_${attempt}`, callLeaseMs: 3_600_000 });
+    return ok;
   });
   expect(claimed).toBe(true);
 }

@@ -48,6 +48,8 @@ export type LedgerBatch = {
   version: number;
 };
 
+export type ExpiredAttempt = { seq: number; attempts: number; phone_number: string; start_time: number | null; confirmed: boolean };
+
 export type Candidate = { seq: number; attempts: number; phone: string; tz: string | null };
 
 const SCHEMA = `
@@ -68,7 +70,9 @@ CREATE TABLE IF NOT EXISTS calls (
   pass_base          INTEGER NOT NULL DEFAULT 0,
   due_at             INTEGER NOT NULL DEFAULT 0,
   provider_call_id   TEXT,
-  lease_expires_at   INTEGER
+  lease_expires_at   INTEGER,
+  -- 1 once the active attempt's dial is confirmed (the provider answered, or a report came)
+  dial_confirmed     INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS calls_due ON calls(due_at) WHERE status = 'waiting' AND due_at > 0;
 CREATE INDEX IF NOT EXISTS calls_active ON calls(lease_expires_at) WHERE status = 'active';
@@ -125,6 +129,9 @@ export function isoMs(ms: number): string {
 export class CallLedger {
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
+    // Ledgers created before dial confirmation was recorded gain the column (their active calls count as confirmed).
+    const cols = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('calls')").toArray();
+    if (!cols.some((c) => c.name === "dial_confirmed")) sql.exec("ALTER TABLE calls ADD COLUMN dial_confirmed INTEGER NOT NULL DEFAULT 1");
   }
 
   private one<T>(query: string, ...params: SqlStorageValue[]): T | null {
@@ -222,14 +229,28 @@ export class CallLedger {
   dueTimes(): { callback: number | null; lease: number | null; dispatched: number | null } {
     const t = (q: string) => this.one<{ t: number | null }>(q)?.t ?? null;
     return {
-      callback: t("SELECT min(due_at) AS t FROM calls INDEXED BY calls_due WHERE status = 'waiting' AND due_at > 0"),
+      // Due calls already handed to the queue are the dispatch's to watch, not the callbacks'.
+      callback: t("SELECT min(due_at) AS t FROM calls INDEXED BY calls_due WHERE status = 'waiting' AND due_at > 0 AND dispatched_attempt = attempts"),
       lease: t("SELECT min(lease_expires_at) AS t FROM calls INDEXED BY calls_active WHERE status = 'active'"),
       dispatched: t("SELECT min(dispatched_at) AS t FROM calls INDEXED BY calls_dispatched WHERE status = 'waiting' AND dispatched_attempt > attempts"),
     };
   }
 
-  expiredActive(now: number, limit = 100): { seq: number; attempts: number }[] {
-    return this.sql.exec<{ seq: number; attempts: number }>("SELECT seq, attempts FROM calls INDEXED BY calls_active WHERE status = 'active' AND lease_expires_at <= ? LIMIT ?", now, limit).toArray();
+  /**
+   * Active attempts whose lease ran out. `confirmed` is false for an
+   * attempt nothing was heard of since its claim (no provider answer, no
+   * status report): its dial may never have happened.
+   */
+  expiredActive(now: number, limit = 100): ExpiredAttempt[] {
+    return this.sql
+      .exec<Omit<ExpiredAttempt, "confirmed"> & { confirmed: number }>(
+        `SELECT seq, attempts, phone_number, start_time, dial_confirmed AS confirmed
+         FROM calls INDEXED BY calls_active WHERE status = 'active' AND lease_expires_at <= ? LIMIT ?`,
+        now,
+        limit,
+      )
+      .toArray()
+      .map((r) => ({ ...r, confirmed: Boolean(r.confirmed) }));
   }
 
   // ---- dispatch -----------------------------------------------------------
@@ -278,6 +299,18 @@ export class CallLedger {
     }
   }
 
+  /** Dispatched jobs heard of again (waiting at the rate gate): not lost, so their stale clock restarts. */
+  touchDispatched(jobs: { seq: number; attempt: number }[], now: number): void {
+    for (const j of jobs) {
+      this.sql.exec(
+        "UPDATE calls SET dispatched_at = ?3 WHERE seq = ?1 AND status = 'waiting' AND dispatched_attempt = ?2 AND attempts = ?2 - 1",
+        j.seq,
+        j.attempt,
+        now,
+      );
+    }
+  }
+
   /** Dispatched attempts nobody claimed in time (a lost message): handed back, due at once. */
   reclaimStaleDispatches(before: number): { seq: number; attempt: number }[] {
     return this.sql
@@ -304,7 +337,7 @@ export class CallLedger {
   claim(seq: number, attempt: number, startedAt: number, leaseExpiresAt: number): boolean {
     if (this.batch()?.status !== "processing") return false;
     const ok = this.changed(
-      `UPDATE calls SET status = 'active', attempts = ?2, outcome = NULL, error = NULL, provider_call_id = NULL,
+      `UPDATE calls SET status = 'active', attempts = ?2, outcome = NULL, error = NULL, provider_call_id = NULL, dial_confirmed = 0,
          start_time = ?3, end_time = NULL, duration = NULL, next_attempt_at = NULL, lease_expires_at = ?4
        WHERE seq = ?1 AND status = 'waiting' AND attempts = ?2 - 1 AND dispatched_attempt = ?2`,
       seq,
@@ -375,17 +408,22 @@ export class CallLedger {
       .toArray().length;
   }
 
-  setProviderCallId(seq: number, attempt: number, providerCallId: string): void {
+  /**
+   * The dial of an active attempt is confirmed (the provider answered, or a
+   * status report arrived): its lease becomes the call's full lease from
+   * its start. `error` records a create request whose result is unknown.
+   */
+  confirmDial(seq: number, attempt: number, confirm: { providerCallId?: string; error?: string; callLeaseMs: number }): void {
     this.sql.exec(
-      "UPDATE calls SET provider_call_id = coalesce(provider_call_id, ?3) WHERE seq = ?1 AND attempts = ?2 AND status = 'active'",
+      `UPDATE calls SET provider_call_id = coalesce(provider_call_id, ?3), error = coalesce(?4, error), dial_confirmed = 1,
+         lease_expires_at = max(lease_expires_at, start_time + ?5)
+       WHERE seq = ?1 AND attempts = ?2 AND status = 'active'`,
       seq,
       attempt,
-      providerCallId,
+      confirm.providerCallId ?? null,
+      confirm.error ?? null,
+      confirm.callLeaseMs,
     );
-  }
-
-  setAttemptError(seq: number, attempt: number, error: string): void {
-    this.sql.exec("UPDATE calls SET error = ?3 WHERE seq = ?1 AND attempts = ?2 AND status = 'active'", seq, attempt, error);
   }
 
   /** active → the attempt's result, exactly once per attempt. `dueAt` > 0: a callback then. */

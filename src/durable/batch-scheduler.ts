@@ -1,14 +1,16 @@
 import { DurableObject } from "cloudflare:workers";
 import { batchStatus, writeBatchSummary } from "../db/batch.repo";
-import { CallLedger, type BatchStatus, type CallRow, type Candidate, type LedgerBatch } from "../db/call-ledger";
+import { CallLedger, isoMs, type BatchStatus, type CallRow, type Candidate, type LedgerBatch } from "../db/call-ledger";
 import { dncAmong } from "../db/dnc.repo";
 import { workspaceEngineInfo, type WorkspaceEngineInfo } from "../db/workspace.repo";
 import type { CallingWindow, SmartCallbackConfig } from "../domain/batch-options";
 import { nextOpening } from "../domain/calling-window";
 import { scanCsv } from "../domain/csv";
-import { nextStep, timeScale } from "../domain/outcome";
+import { failureReason, nextStep, timeScale } from "../domain/outcome";
 import { nextWake } from "../domain/wake";
 import {
+  DIAL_CONFIRM_MS,
+  DIAL_DEADLINE_MS,
   engineConfig,
   MAX_SLICE,
   POKE_COALESCE_MS,
@@ -21,6 +23,7 @@ import { leaseId } from "../lib/lease";
 import { log } from "../lib/log";
 import { count, instrumentEnv, observe } from "../lib/metrics";
 import { enqueueCallJobs, type CallJob } from "../queue/call-job";
+import { findLostDial } from "../telephony/reconcile";
 import { emitWebhook, type WebhookEventType } from "../queue/webhook-event";
 import type { CallStatus } from "../schemas/call";
 import type { ApplyResult, CallEvent } from "../services/call-events";
@@ -64,7 +67,6 @@ export type SchedulerState = {
   materialisedRows: number;
   /** First attempts are handed out in file order; this is the next seq to look at. */
   cursor: number;
-  lastStaleCheck: number;
   /** Ledger version last written to the D1 summary, and when. */
   summaryVersion: number;
   summaryAt: number;
@@ -77,6 +79,8 @@ export type DialContext = {
   to: string;
   /** The start the rate gate counted: the call's startTime. */
   startedAt: number;
+  /** Epoch ms after which this attempt must not be dialled: the claim is given back instead (DIAL_DEADLINE_MS). */
+  dialBy: number;
   agent: DialAgent;
   variables: Record<string, string>;
   webhookUrl: string | null;
@@ -94,7 +98,9 @@ export type PlacedReport =
   | { seq: number; attempt: number; kind: "placed"; providerCallId: string }
   | { seq: number; attempt: number; kind: "unknown"; error: string }
   | { seq: number; attempt: number; kind: "rejected"; error: string; at: number }
-  | { seq: number; attempt: number; kind: "rate_limited" };
+  | { seq: number; attempt: number; kind: "rate_limited" }
+  /** The claim reached the consumer after its dial deadline: nothing was dialled. */
+  | { seq: number; attempt: number; kind: "too_late" };
 
 export type ControlResult<T> = { ok: true; value: T } | { ok: false; status: BatchStatus | "gone" };
 
@@ -119,6 +125,8 @@ export class BatchScheduler extends DurableObject<Env> {
   private materialising: Promise<void> | null = null;
   private workspaceCache: { info: WorkspaceEngineInfo; at: number } | null = null;
   private tickChain: Promise<unknown> = Promise.resolve();
+  /** Ticks in a row that changed nothing (memory only: a new instance starts eager). */
+  private idleTicks = 0;
   /** Set by discard: work still running in this instance (a materialisation) must not write the batch back. */
   private discarded = false;
 
@@ -146,7 +154,6 @@ export class BatchScheduler extends DurableObject<Env> {
       materialised: false,
       materialisedRows: 0,
       cursor: 0,
-      lastStaleCheck: 0,
       summaryVersion: 0,
       summaryAt: 0,
     };
@@ -347,17 +354,19 @@ export class BatchScheduler extends DurableObject<Env> {
     }
 
     const cfg = engineConfig(this.env);
-    await this.resolveExpired(state, now);
-    if (now - state.lastStaleCheck >= cfg.dispatchStaleMs) {
-      const stale = this.ledger.reclaimStaleDispatches(now - cfg.dispatchStaleMs);
-      if (stale.length) {
-        this.ledger.addReleases(stale.map((s) => leaseId(state!.batchId, s.seq, s.attempt)));
-        log("warn", "batch.stale_dispatches_reclaimed", { workspaceId: state.workspaceId, batchId: state.batchId, count: stale.length });
-      }
-      state = await this.patchState({ lastStaleCheck: now });
+    const version = this.ledger.batch()!.version;
+    const resolved = await this.resolveExpired(state, now);
+    // Jobs not heard of for dispatchStaleMs were lost with a queue message: hand them out again (one indexed query).
+    const stale = this.ledger.reclaimStaleDispatches(now - cfg.dispatchStaleMs);
+    if (stale.length) {
+      this.ledger.addReleases(stale.map((s) => leaseId(state!.batchId, s.seq, s.attempt)));
+      log("warn", "batch.stale_dispatches_reclaimed", { workspaceId: state.workspaceId, batchId: state.batchId, count: stale.length });
     }
 
     const dispatch = await this.dispatch(state, now);
+    // A tick that changed nothing backs off from work it found overdue (see nextWake).
+    const progressed = resolved > 0 || stale.length > 0 || dispatch.sent > 0 || this.ledger.batch()!.version !== version;
+    this.idleTicks = progressed ? 0 : this.idleTicks + 1;
     await this.flushReleases();
     const b = this.ledger.batch()!;
     if (b.waiting_count === 0 && b.active_count === 0) {
@@ -390,6 +399,7 @@ export class BatchScheduler extends DurableObject<Env> {
       summaryBehind: false,
       summaryFlushMs: SUMMARY_FLUSH_MS,
       releasesPending: this.ledger.releases().length > 0,
+      idleTicks: this.idleTicks,
     };
     // Counters reach D1 at most every SUMMARY_FLUSH_MS while calls flow; a batch about to sleep writes them now.
     const idle = nextWake(wake);
@@ -397,16 +407,58 @@ export class BatchScheduler extends DurableObject<Env> {
     return behind ? nextWake({ ...wake, summaryBehind: true }) : idle;
   }
 
-  /** Active calls whose lease ran out without a final status: failed, through the normal outcome path. */
-  private async resolveExpired(state: SchedulerState, now: number): Promise<void> {
+  /**
+   * Active calls whose lease ran out; returns how many were settled.
+   * A confirmed dial that never reported a final status fails, through the
+   * normal outcome path. An unconfirmed one (its claimer died before the
+   * provider answered) is looked up at the provider: a call it has goes on
+   * with the full lease; one it certainly never got is dialled again as the
+   * same attempt; one nobody can vouch for fails with its fate unknown —
+   * never dialled a second time.
+   */
+  private async resolveExpired(state: SchedulerState, now: number): Promise<number> {
     const expired = this.ledger.expiredActive(now);
-    if (expired.length === 0) return;
-    const error = "no final status arrived from the provider before the call's lease expired";
-    const events: CallEvent[] = expired.map((c) => ({ kind: "final", batchId: state.batchId, seq: c.seq, attempt: c.attempts, outcome: "failed", at: now, error }));
-    const results = await this.applyLocal(state, events);
-    results.forEach((r, i) => {
-      if (r === "applied") log("warn", "call.lease_expired", { workspaceId: state.workspaceId, batchId: state.batchId, seq: expired[i]!.seq, attempt: expired[i]!.attempts });
+    if (expired.length === 0) return 0;
+    const config = await this.config();
+    const cfg = engineConfig(this.env);
+    const events: CallEvent[] = [];
+    const redial: { seq: number; attempt: number }[] = [];
+    const fates = await Promise.all(
+      expired.map((c) =>
+        c.confirmed
+          ? null
+          : findLostDial(this.env, config.agent.provider, {
+              batchId: state.batchId,
+              seq: c.seq,
+              attempt: c.attempts,
+              to: c.phone_number,
+              from: config.agent.from_number,
+              claimedAt: c.start_time ?? now - DIAL_CONFIRM_MS,
+            }),
+      ),
+    );
+    expired.forEach((c, i) => {
+      const fate = fates[i];
+      const base = { kind: "final" as const, batchId: state.batchId, seq: c.seq, attempt: c.attempts, outcome: "failed" as const, at: now };
+      if (!fate) {
+        events.push({ ...base, error: "No final status arrived from the provider before the call's lease expired." });
+      } else if (fate.kind === "placed") {
+        this.ledger.confirmDial(c.seq, c.attempts, { providerCallId: fate.providerCallId, callLeaseMs: cfg.callLeaseMs });
+        log("warn", "call.dial_reconciled", { workspaceId: state.workspaceId, batchId: state.batchId, seq: c.seq, attempt: c.attempts, fate: "placed" });
+      } else if (fate.kind === "not_placed") {
+        if (this.ledger.unclaim(c.seq, c.attempts) && this.ledger.undispatch(c.seq, c.attempts)) redial.push({ seq: c.seq, attempt: c.attempts });
+        log("warn", "call.dial_reconciled", { workspaceId: state.workspaceId, batchId: state.batchId, seq: c.seq, attempt: c.attempts, fate: "not_placed" });
+      } else {
+        events.push({ ...base, error: `The dial's fate is unknown: the service stopped after claiming this attempt and before the provider confirmed it (${fate.reason}), so it was not dialled again.` });
+        log("warn", "call.dial_fate_unknown", { workspaceId: state.workspaceId, batchId: state.batchId, seq: c.seq, attempt: c.attempts, reason: fate.reason });
+      }
     });
+    if (redial.length > 0) this.ledger.addReleases(redial.map((j) => leaseId(state.batchId, j.seq, j.attempt)));
+    const results = events.length > 0 ? await this.applyLocal(state, events) : [];
+    results.forEach((r, i) => {
+      if (r === "applied") log("warn", "call.lease_expired", { workspaceId: state.workspaceId, batchId: state.batchId, seq: events[i]!.seq, attempt: events[i]!.attempt });
+    });
+    return expired.length;
   }
 
   /** The workspace's limits, time zone and webhook URL, re-read from D1 at most every few seconds. */
@@ -418,9 +470,9 @@ export class BatchScheduler extends DurableObject<Env> {
     return info;
   }
 
-  private async dispatch(state: SchedulerState, now: number): Promise<{ moreDue: boolean; retryAfterMs: number }> {
+  private async dispatch(state: SchedulerState, now: number): Promise<{ moreDue: boolean; retryAfterMs: number; sent: number }> {
     const ws = await this.workspace(state);
-    if (!ws) return { moreDue: false, retryAfterMs: 0 };
+    if (!ws) return { moreDue: false, retryAfterMs: 0, sent: 0 };
     const config = await this.config();
     const want = Math.min(MAX_SLICE, Math.max(1, ws.callsPerSecond * 2), ws.maxConcurrentCalls);
     const window = config.callingWindow;
@@ -451,7 +503,7 @@ export class BatchScheduler extends DurableObject<Env> {
     }
     if (picked.length === 0) {
       await this.advanceCursor(pickedFirsts, null);
-      return { moreDue: more, retryAfterMs: 1000 };
+      return { moreDue: more, retryAfterMs: 1000, sent: 0 };
     }
 
     const jobs = picked.map((c) => ({ seq: c.seq, attempt: c.attempts + 1 }));
@@ -478,7 +530,7 @@ export class BatchScheduler extends DurableObject<Env> {
       await this.flushOutbox();
     }
     // Everything asked for was granted and more is due: look again as soon as pokes would.
-    return { moreDue: more || chosen.length < jobs.length, retryAfterMs: chosen.length < jobs.length ? grant.retryAfterMs : POKE_COALESCE_MS };
+    return { moreDue: more || chosen.length < jobs.length, retryAfterMs: chosen.length < jobs.length ? grant.retryAfterMs : POKE_COALESCE_MS, sent: chosen.length };
   }
 
   /**
@@ -592,12 +644,22 @@ export class BatchScheduler extends DurableObject<Env> {
         return;
       }
       const row = this.ledger.call(j.seq)!;
-      if (this.ledger.claim(j.seq, j.attempt, gate.at, gate.at + cfg.callLeaseMs)) {
+      // Until the provider answers, the attempt holds a short lease: if its claimer dies, the tick finds it within DIAL_CONFIRM_MS.
+      const claimedAt = Math.max(gate.at, Date.now());
+      if (this.ledger.claim(j.seq, j.attempt, gate.at, claimedAt + DIAL_CONFIRM_MS)) {
         count("engine.claims");
         results.set(j.seq, {
           ...j,
           kind: "claimed",
-          dial: { to: row.phone_number, startedAt: gate.at, agent: config.agent, variables: variablesOf(config.columns, row.metadata), webhookUrl: ws?.webhookUrl ?? null, workspaceId: state.workspaceId },
+          dial: {
+            to: row.phone_number,
+            startedAt: gate.at,
+            dialBy: claimedAt + DIAL_DEADLINE_MS,
+            agent: config.agent,
+            variables: variablesOf(config.columns, row.metadata),
+            webhookUrl: ws?.webhookUrl ?? null,
+            workspaceId: state.workspaceId,
+          },
         });
         return;
       }
@@ -608,6 +670,9 @@ export class BatchScheduler extends DurableObject<Env> {
       if (!(now.status === "active" && now.attempts === j.attempt)) freed.push(lease(j));
       results.set(j.seq, { ...j, kind: "not_claimable", batchStatus: status });
     });
+    // Jobs waiting at the gate are alive in some consumer: not stale.
+    const waiting = jobs.filter((j) => results.get(j.seq)?.kind === "wait");
+    if (waiting.length > 0) this.ledger.touchDispatched(waiting, Date.now());
     if (freed.length > 0) {
       this.ledger.addReleases(freed);
       await this.flushReleases();
@@ -621,16 +686,18 @@ export class BatchScheduler extends DurableObject<Env> {
     const state = await this.ready();
     if (!state) return;
     const finals: CallEvent[] = [];
+    const { callLeaseMs } = engineConfig(this.env);
     for (const r of reports) {
       switch (r.kind) {
         case "placed":
-          this.ledger.setProviderCallId(r.seq, r.attempt, r.providerCallId);
+          this.ledger.confirmDial(r.seq, r.attempt, { providerCallId: r.providerCallId, callLeaseMs });
           break;
         case "unknown":
           // Never re-sent: the status webhook or the lease expiry settles this attempt.
-          this.ledger.setAttemptError(r.seq, r.attempt, r.error);
+          this.ledger.confirmDial(r.seq, r.attempt, { error: r.error, callLeaseMs });
           break;
         case "rate_limited":
+        case "too_late":
           // Nothing was placed: undo the claim (the lease stays reserved); the queue retries the job.
           this.ledger.unclaim(r.seq, r.attempt);
           break;
@@ -648,7 +715,7 @@ export class BatchScheduler extends DurableObject<Env> {
   async deadLetter(jobs: { seq: number; attempt: number }[]): Promise<void> {
     const state = await this.ready();
     if (!state) return;
-    const error = "the call could not be dispatched: its job failed on every retry";
+    const error = "The call could not be dispatched: its job failed on every retry.";
     const now = Date.now();
     for (const j of jobs) {
       // A job that died after its claim but before any dial is first put back to waiting, then closed.
@@ -689,7 +756,8 @@ export class BatchScheduler extends DurableObject<Env> {
         continue;
       }
       if (ev.kind === "progress") {
-        if (ev.providerCallId) this.ledger.setProviderCallId(ev.seq, ev.attempt, ev.providerCallId);
+        // Any report proves the dial happened.
+        this.ledger.confirmDial(ev.seq, ev.attempt, { providerCallId: ev.providerCallId, callLeaseMs: engineConfig(this.env).callLeaseMs });
         results.push("applied");
         continue;
       }
@@ -709,26 +777,29 @@ export class BatchScheduler extends DurableObject<Env> {
       const answered = ev.outcome === "answered" || ev.outcome === "voicemail";
       const duration = answered ? (ev.durationSec ?? 0) : (ev.durationSec ?? null);
       const next: CallStatus = step.kind === "callback" ? "waiting" : step.status;
+      // Every attempt that did not connect says why, in a sentence (a failed call's `error`).
+      const error = failureReason(ev.outcome, ev.attempt - row.pass_base, ev.error);
       const applied = this.ledger.finish(ev.seq, ev.attempt, {
         status: next,
         outcome: ev.outcome,
         endTime: ev.at,
         duration,
-        error: ev.error ?? null,
+        error,
         dueAt: step.kind === "callback" ? step.dueAt : 0,
       });
       if (!applied) {
         results.push("ignored");
         continue;
       }
-      if (ev.providerCallId) this.ledger.setProviderCallId(ev.seq, ev.attempt, ev.providerCallId);
       ended++;
       this.ledger.addReleases([leaseId(state.batchId, ev.seq, ev.attempt)]);
       log("info", "call.attempt_ended", { workspaceId: state.workspaceId, batchId: state.batchId, seq: ev.seq, attempt: ev.attempt, outcome: ev.outcome, next });
-      if (step.kind === "final" && step.status !== "cancelled") {
-        const id = callId(state.batchId, ev.seq);
+      const id = callId(state.batchId, ev.seq);
+      if (step.kind === "callback") {
+        webhooks.push(["call.retry_scheduled", `${id}:${ev.attempt}`, { batchId: state.batchId, callId: id, attempt: ev.attempt, outcome: ev.outcome, error, nextAttemptAt: isoMs(step.dueAt) }]);
+      } else if (step.status !== "cancelled") {
         const type = step.status === "completed" ? "call.completed" : "call.failed";
-        webhooks.push([type, `${id}:${ev.attempt}`, { batchId: state.batchId, callId: id, attempt: ev.attempt, status: step.status, outcome: ev.outcome, endTime: ev.at, duration, error: ev.error ?? null }]);
+        webhooks.push([type, `${id}:${ev.attempt}`, { batchId: state.batchId, callId: id, attempt: ev.attempt, status: step.status, outcome: ev.outcome, endTime: ev.at, duration, error }]);
       }
       results.push("applied");
     }

@@ -32,6 +32,13 @@ export class SimulatedCarrier extends DurableObject<Env> {
     super(ctx, instrumentEnv(env));
     this.sql = ctx.storage.sql;
     this.sql.exec("CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY AUTOINCREMENT, due INTEGER NOT NULL, event TEXT NOT NULL)");
+    // Every call this carrier accepted, as a real provider's call log: asked when a dial's fate is unknown.
+    this.sql.exec("CREATE TABLE IF NOT EXISTS dials (seq INTEGER NOT NULL, attempt INTEGER NOT NULL, provider_call_id TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (seq, attempt))");
+  }
+
+  /** The call placed for this attempt, if this carrier ever accepted one. */
+  async placement(seq: number, attempt: number): Promise<string | null> {
+    return this.sql.exec<{ id: string }>("SELECT provider_call_id AS id FROM dials WHERE seq = ? AND attempt = ?", seq, attempt).toArray()[0]?.id ?? null;
   }
 
   async place(p: SimPlacement): Promise<string> {
@@ -51,6 +58,9 @@ export class SimulatedCarrier extends DurableObject<Env> {
     const outcome = simulatedOutcome(p.to);
     const ms = p.callSeconds * 1000;
     const providerCallId = `sim_${p.batchId.slice(6)}_${p.seq}_${p.attempt}`;
+    // A placement repeated for one attempt is the same call: one ring, one report.
+    const fresh = this.sql.exec("INSERT OR IGNORE INTO dials (seq, attempt, provider_call_id, at) VALUES (?, ?, ?, ?) RETURNING seq", p.seq, p.attempt, providerCallId, now).toArray();
+    if (fresh.length === 0) return providerCallId;
     // Busy and failed come back quickly; the rest after a call's length.
     const endsAt = now + (outcome === "busy" || outcome === "failed" ? Math.min(ms, 1000) : ms);
     const final: CallEvent = {

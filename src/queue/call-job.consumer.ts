@@ -29,6 +29,11 @@ function retry(item: Item, delaySeconds: number): void {
 /** Places one claimed attempt and says what the provider answered. */
 async function dial(env: Env, batchId: string, claimed: Extract<ClaimResult, { kind: "claimed" }>): Promise<{ report: PlacedReport; result: DialResult }> {
   const { seq, attempt, dial: ctx } = claimed;
+  // Past its deadline the object may already be settling this claim as lost: never dial it now.
+  if (Date.now() > ctx.dialBy) {
+    log("warn", "call.dial_too_late", { workspaceId: ctx.workspaceId, batchId, seq, attempt });
+    return { result: { kind: "rate_limited", retryAfterSec: 1, error: "the claim reached the dialler after its deadline" }, report: { seq, attempt, kind: "too_late" } };
+  }
   count("engine.dials");
   const result = await providerFor(env, ctx.agent.provider).dial({
     callId: callId(batchId, seq),

@@ -1,0 +1,157 @@
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { DIAL_CONFIRM_MS } from "../../src/engine-config";
+import { MIN_WAKE_GAP_MS } from "../../src/domain/wake";
+import { batchRow, callRow, claimAsConsumerWould, phoneList, recordingQueue, tick } from "../engine-helpers";
+import { authHeaders, call, json, newTwilioWorkspace, newWorkspace, upload, type TestWorkspace } from "../helpers";
+
+/** What a process kill leaves behind, driven through the object's own tick: lost messages and claims never dialled. */
+
+async function setup(ws: TestWorkspace, csv: string, fields: Record<string, string> = {}) {
+  const res = await upload(ws, csv, fields);
+  expect(res.status).toBe(201);
+  const { batchId } = await json(res);
+  const due = (await env.BATCH_SCHEDULER.getByName(batchId).state())!.dueAt;
+  return { batchId, due };
+}
+
+async function webhookWorkspace(): Promise<TestWorkspace> {
+  const ws = await newWorkspace({ rateLimits: { callsPerSecond: 5, maxConcurrentCalls: 10 } });
+  const res = await call("/v1/api/agents", {
+    method: "POST",
+    headers: { ...authHeaders(ws), "content-type": "application/json" },
+    body: JSON.stringify({ name: "Remote", provider: "webhook", dialUrl: "https://agent.example.test/dial" }),
+  });
+  expect(res.status).toBe(201);
+  return { ...ws, agentId: (await json(res)).agentId };
+}
+
+const CALLBACKS = JSON.stringify({ enabled: true, maxAttempts: 2, gaps: [{ days: 0, hours: 1 }] });
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("lost queue messages", () => {
+  it("hands a job nobody heard of again after the stale time, and never spins meanwhile", async () => {
+    const ws = await newWorkspace({ rateLimits: { callsPerSecond: 5, maxConcurrentCalls: 10 } });
+    const { batchId, due } = await setup(ws, phoneList(2));
+    const q = recordingQueue();
+    const first = await tick(batchId, q, due);
+    expect(q.sent.map((j) => j.seq)).toEqual([0, 1]);
+    // Both messages were lost: the next look is when they go stale, not at once.
+    expect(first).toBe(due + 30_000);
+
+    const again = await tick(batchId, q, due + 30_001);
+    expect(q.sent.map((j) => `${j.seq}:${j.attempt}`)).toEqual(["0:1", "1:1", "0:1", "1:1"]);
+    // The re-sent jobs are due "at once" but already dispatched: no wake in the past, no 10 ms loop.
+    expect(again).toBe(due + 30_001 + 30_000);
+
+    // Ticks that find nothing to do never ask for a wake sooner than the minimum gap.
+    const idle = await tick(batchId, q, due + 30_002);
+    expect(idle! - (due + 30_002)).toBeGreaterThanOrEqual(MIN_WAKE_GAP_MS);
+    expect(q.sent).toHaveLength(4);
+  });
+
+  it("does not call a job waiting at the rate gate lost", async () => {
+    const ws = await newWorkspace({ rateLimits: { callsPerSecond: 1, maxConcurrentCalls: 10 } });
+    const { batchId, due } = await setup(ws, phoneList(2));
+    const q = recordingQueue();
+    await tick(batchId, q, due);
+    const stub = env.BATCH_SCHEDULER.getByName(batchId);
+    // A consumer took both jobs; one is started, one waits for the next second (a visit to the gate).
+    const results = await stub.claim(q.sent.map((j) => ({ seq: j.seq, attempt: j.attempt })));
+    expect(results.map((r) => r.kind).sort()).toEqual(["claimed", "wait"]);
+    const waiting = results.find((r) => r.kind === "wait")!;
+    // The visit restarts its stale clock (the object's clock is real time here, the dispatch's a test clock a day ahead).
+    const touched = (await callRow(batchId, waiting.seq))!.dispatched_at as number;
+    expect(touched).not.toBe(due);
+    expect(Math.abs(touched - Date.now())).toBeLessThan(60_000);
+    // The job that was claimed is no longer a dispatch that can go stale.
+    const claimed = results.find((r) => r.kind === "claimed")!;
+    expect(await callRow(batchId, claimed.seq)).toMatchObject({ status: "active", attempts: 1 });
+  });
+});
+
+describe("claimed but never dialled", () => {
+  it("dials a claim the simulated carrier never got again, as the same attempt", async () => {
+    const ws = await newWorkspace({ rateLimits: { callsPerSecond: 5, maxConcurrentCalls: 10 } });
+    const { batchId, due } = await setup(ws, phoneList(1));
+    const q = recordingQueue();
+    await tick(batchId, q, due);
+    await claimAsConsumerWould(batchId, 0, 1, due + 10, { confirmed: false });
+    // Within the confirm window nothing happens.
+    await tick(batchId, q, due + DIAL_CONFIRM_MS);
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "active", attempts: 1 });
+
+    await tick(batchId, q, due + 10 + DIAL_CONFIRM_MS + 1);
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "waiting", attempts: 0, start_time: null });
+    expect(q.sent.map((j) => `${j.seq}:${j.attempt}`)).toEqual(["0:1", "0:1"]);
+    expect((await batchRow(batchId))?.failed_count).toBe(0);
+  });
+
+  it("keeps a claim the simulated carrier did place, with the call's full lease", async () => {
+    const ws = await newWorkspace({ rateLimits: { callsPerSecond: 5, maxConcurrentCalls: 10 } });
+    const { batchId, due } = await setup(ws, phoneList(1));
+    const q = recordingQueue();
+    await tick(batchId, q, due);
+    await claimAsConsumerWould(batchId, 0, 1, due + 10, { confirmed: false });
+    // The dial went out, then the process died before the provider's answer was recorded.
+    const row = (await callRow(batchId, 0))!;
+    const [id] = await env.SIM_CARRIER.getByName(batchId).placeMany([{ batchId, seq: 0, attempt: 1, to: row.phone_number as string, callSeconds: 600 }]);
+
+    await tick(batchId, q, due + 10 + DIAL_CONFIRM_MS + 1);
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "active", attempts: 1, provider_call_id: id, dial_confirmed: 1, lease_expires_at: due + 10 + 3_600_000 });
+    expect(q.sent).toHaveLength(1);
+  });
+
+  it("ends a webhook agent's unconfirmed claim as failed with its fate unknown, and smart callbacks apply", async () => {
+    const ws = await webhookWorkspace();
+    const { batchId, due } = await setup(ws, phoneList(2), { smartCallbackConfig: CALLBACKS });
+    const q = recordingQueue();
+    await tick(batchId, q, due);
+    await claimAsConsumerWould(batchId, 0, 1, due + 10, { confirmed: false });
+    const fetched = vi.spyOn(globalThis, "fetch");
+
+    await tick(batchId, q, due + 10 + DIAL_CONFIRM_MS + 1);
+    expect(fetched).not.toHaveBeenCalled(); // never dialled a second time
+    const retried = (await callRow(batchId, 0))!;
+    expect(retried).toMatchObject({ status: "waiting", attempts: 1, outcome: "failed", error: expect.stringContaining("fate is unknown") });
+    expect(retried.next_attempt_at).toBe(new Date(due + 10 + DIAL_CONFIRM_MS + 1 + 3_600_000).toISOString());
+    expect(retried.error).toContain("was not dialled again");
+    expect(await callRow(batchId, 1)).toMatchObject({ status: "waiting", attempts: 0 }); // never claimed: untouched
+  });
+
+  it("asks Twilio, and keeps the call it finds", async () => {
+    const ws = await newTwilioWorkspace();
+    const { batchId, due } = await setup(ws, phoneList(2));
+    const q = recordingQueue();
+    await tick(batchId, q, due);
+    const claimedAt = due + 10;
+    await claimAsConsumerWould(batchId, 0, 1, claimedAt, { confirmed: false });
+    await claimAsConsumerWould(batchId, 1, 1, claimedAt, { confirmed: false });
+    const asked: string[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL) => {
+      const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
+      asked.push(url.searchParams.get("To")!);
+      const ours = url.searchParams.get("To")!.endsWith("1001"); // seq 0 was placed; seq 1 never reached Twilio
+      const calls = ours ? [{ sid: "CAfound", from: "+14155550100", date_created: new Date(claimedAt + 500).toUTCString() }] : [];
+      return new Response(JSON.stringify({ calls }), { status: 200 });
+    });
+
+    await tick(batchId, q, claimedAt + DIAL_CONFIRM_MS + 1);
+    expect(asked.sort()).toEqual(["+12125551001", "+12125551011"]);
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "active", provider_call_id: "CAfound", dial_confirmed: 1 });
+    // Not finding a call is no proof it was never placed: it ends, without a second dial.
+    expect(await callRow(batchId, 1)).toMatchObject({ status: "failed", error: expect.stringContaining("fate is unknown") });
+  });
+
+  it("gives back a claim that reached the dialler after its deadline", async () => {
+    const ws = await newWorkspace({ rateLimits: { callsPerSecond: 5, maxConcurrentCalls: 10 } });
+    const { batchId, due } = await setup(ws, phoneList(1));
+    const q = recordingQueue();
+    await tick(batchId, q, due);
+    await claimAsConsumerWould(batchId, 0, 1, due + 10, { confirmed: false });
+    await env.BATCH_SCHEDULER.getByName(batchId).placed([{ seq: 0, attempt: 1, kind: "too_late" }]);
+    // Back to waiting, still dispatched: the queue's retry of the same message claims it again.
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "waiting", attempts: 0, dispatched_attempt: 1 });
+  });
+});
