@@ -49,3 +49,32 @@ export function timeScale(env: { ENVIRONMENT?: string; DEV_TIME_SCALE?: string }
   const n = Number(env.DEV_TIME_SCALE);
   return Number.isFinite(n) && n >= 1 ? n : 1;
 }
+
+/**
+ * Why an attempt did not connect, as a sentence a person can act on. The
+ * provider's own words (e.g. a carrier error code) come first when it gave
+ * some; `attempts` is how many attempts of this pass were made.
+ */
+export function failureReason(outcome: Outcome, attempts: number, providerError: string | null | undefined): string | null {
+  const detail = providerError?.trim();
+  const after = attempts > 1 ? ` after ${attempts} attempts` : "";
+  switch (outcome) {
+    case "answered":
+    case "voicemail":
+      return null;
+    case "no_answer":
+      return `No answer${after}.`;
+    case "busy":
+      return attempts > 1 ? `The line was busy on all ${attempts} attempts.` : "The line was busy.";
+    case "canceled":
+      return detail ? sentence(detail) : "The provider cancelled the call before it connected.";
+    case "failed":
+      return detail ? sentence(detail) : `The carrier reported the call failed${after}.`;
+  }
+}
+
+/** A provider's fragment as a sentence: capital first letter, closing period. */
+function sentence(text: string): string {
+  const s = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?]$/.test(s) ? s : `${s}.`;
+}

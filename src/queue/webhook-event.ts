@@ -2,8 +2,28 @@ import * as z from "zod";
 import { sha256Hex } from "../lib/crypto";
 import { log } from "../lib/log";
 
-export const WEBHOOK_EVENT_TYPES = ["batch.started", "call.started", "call.completed", "call.failed", "batch.completed", "batch.cancelled"] as const;
+export const WEBHOOK_EVENT_TYPES = [
+  "batch.started",
+  "call.started",
+  "call.retry_scheduled",
+  "call.completed",
+  "call.failed",
+  "batch.completed",
+  "batch.cancelled",
+] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** What each event's `data` carries (the OpenAPI document's webhooks section). */
+export const WEBHOOK_EVENT_DATA: Record<WebhookEventType, string> = {
+  "batch.started": "batchId, totalCalls",
+  "call.started": "batchId, callId, attempt, phone_number, startTime (epoch ms)",
+  "call.retry_scheduled":
+    "batchId, callId, attempt (the one that ended), outcome (no_answer, busy, failed, or voicemail when retried), error (why, a sentence), nextAttemptAt (ISO 8601 UTC)",
+  "call.completed": "batchId, callId, attempt, status, outcome, endTime (epoch ms), duration (s), error (null)",
+  "call.failed": "batchId, callId, attempt, status, outcome, endTime (epoch ms), duration, error (why, a sentence; never null)",
+  "batch.completed": "batchId, totalCalls, completed, failed, cancelled, completedTime (epoch ms)",
+  "batch.cancelled": "batchId, completedCalls, failedCalls, cancelledCalls, totalCalls",
+};
 
 /** One outbound event; `id` is derived from what happened, so a retry or a re-emit keeps it. */
 export const WebhookEventSchema = z.object({

@@ -1,7 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import * as z from "zod";
 import type { AppEnv } from "../app";
-import { WEBHOOK_EVENT_TYPES } from "../queue/webhook-event";
+import { WEBHOOK_EVENT_DATA, WEBHOOK_EVENT_TYPES } from "../queue/webhook-event";
 
 const DOCS_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Batch Calls API</title>
@@ -46,6 +46,7 @@ export function docsRoutes(app: OpenAPIHono<AppEnv>): void {
       tags: ["Outbound webhooks"],
       summary: `${type} (ext), POSTed to the workspace's webhookUrl`,
       description:
+        `data: ${WEBHOOK_EVENT_DATA[type]}. ` +
         "Signed per Standard Webhooks; retried with backoff (5 s doubling, up to an hour, 12 retries) until a 2xx. At least once: de-duplicate on webhook-id.",
       request: {
         headers: z.object(signed),

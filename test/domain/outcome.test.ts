@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { SmartCallbackConfig } from "../../src/domain/batch-options";
 import { isOpen, nextOpening } from "../../src/domain/calling-window";
-import { finalStatus, gapMs, nextStep, timeScale } from "../../src/domain/outcome";
+import { failureReason, finalStatus, gapMs, nextStep, timeScale } from "../../src/domain/outcome";
 
 const H = 3_600_000;
 const cfg = (c: Partial<SmartCallbackConfig> = {}): SmartCallbackConfig => ({
@@ -75,5 +75,27 @@ describe("calling window", () => {
     expect(isOpen(night, "UTC", Date.parse("2026-11-30T23:00:00Z"))).toBe(true); // Mon 23:00
     expect(isOpen(night, "UTC", Date.parse("2026-12-01T01:00:00Z"))).toBe(true); // Tue 01:00, Monday's window
     expect(isOpen(night, "UTC", Date.parse("2026-12-01T23:00:00Z"))).toBe(false); // Tue 23:00
+  });
+});
+
+describe("failureReason", () => {
+  it("says why in a sentence for every outcome that did not connect", () => {
+    expect(failureReason("no_answer", 3, null)).toBe("No answer after 3 attempts.");
+    expect(failureReason("no_answer", 1, null)).toBe("No answer.");
+    expect(failureReason("busy", 1, undefined)).toBe("The line was busy.");
+    expect(failureReason("busy", 2, null)).toBe("The line was busy on all 2 attempts.");
+    expect(failureReason("failed", 1, null)).toBe("The carrier reported the call failed.");
+    expect(failureReason("canceled", 1, null)).toBe("The provider cancelled the call before it connected.");
+  });
+
+  it("keeps the provider's own words, as a sentence", () => {
+    expect(failureReason("failed", 1, "the carrier reported the call failed (error 31005)")).toBe("The carrier reported the call failed (error 31005).");
+    expect(failureReason("failed", 2, "not a valid phone number")).toBe("Not a valid phone number.");
+    expect(failureReason("failed", 1, "  ")).toBe("The carrier reported the call failed.");
+  });
+
+  it("has nothing to say about a call that connected", () => {
+    expect(failureReason("answered", 1, null)).toBeNull();
+    expect(failureReason("voicemail", 2, "ignored")).toBeNull();
   });
 });
