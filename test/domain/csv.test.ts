@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { normalizeHeader, scanCsv, type CsvScanOptions } from "../../src/domain/csv";
+import { CELL_MAX_BYTES, ROW_MAX_BYTES, SLICE_MAX_BYTES, SLICE_MAX_ROWS } from "../../src/domain/csv-limits";
 
 type Row = [number, string, string[]];
 
@@ -28,6 +29,21 @@ async function scan(text: string | Uint8Array, opts: Partial<CsvScanOptions> = {
     },
   );
   return { result, rows, slices };
+}
+
+const utf8Length = (s: string) => new TextEncoder().encode(s).length;
+
+/** Scans with the production chunk and slice sizes, keeping each slice's JSON text. */
+async function scanWhole(text: string, opts: Partial<CsvScanOptions> = {}) {
+  const slices: { json: string; rows: number }[] = [];
+  const result = await scanCsv(streamOf(text, 64 * 1024), { defaultCountry: "US", stopOnInvalid: false, ...opts }, async (json, rows) => {
+    slices.push({ json, rows });
+  });
+  return { result, slices };
+}
+
+function phone(i: number): string {
+  return `+1212${String(5550000 + i).padStart(7, "0")}`;
 }
 
 describe("normalizeHeader", () => {
@@ -223,5 +239,256 @@ describe("what intake asks of the scan", () => {
       [0, "+12125550101"],
       [1, "+12125550102"],
     ]);
+  });
+});
+
+describe("spreadsheet dialects", () => {
+  const expected = [
+    [0, "+12125550101", ["+12125550101", "Ann", "Köln"]],
+    [1, "+12125550102", ["+12125550102", "Bob", "Paris"]],
+  ];
+
+  it.each([
+    ["semicolons", ";"],
+    ["tabs", "\t"],
+    ["pipes", "|"],
+    ["commas", ","],
+  ])("detects %s from the header", async (_name, d) => {
+    const csv = [["Phone Number", "First Name", "City"], ["+12125550101", "Ann", "Köln"], ["+12125550102", "Bob", "Paris"]].map((r) => r.join(d)).join("\r\n");
+    const { result, rows } = await scan(csv);
+    expect(result.ok && result.summary.columns).toEqual(["phone_number", "first_name", "city"]);
+    expect(rows).toEqual(expected);
+  });
+
+  it("counts delimiters outside quotes only, and keeps other delimiters inside quoted fields", async () => {
+    // Three commas and a pipe inside the quoted header name; one semicolon outside.
+    const csv = 'phone_number;"Notes, remarks, etc., | misc"\n+12125550101;"a, b | c; d"\n+12125550102;plain, with comma\n';
+    const { result, rows } = await scan(csv);
+    expect(result.ok && result.summary.columns).toEqual(["phone_number", "notes,_remarks,_etc.,_|_misc"]);
+    expect(rows.map((r) => r[2])).toEqual([
+      ["+12125550101", "a, b | c; d"],
+      ["+12125550102", "plain, with comma"],
+    ]);
+    const commas = await scan('phone_number,notes\n+12125550101,"x;y;z|w\tv"\n');
+    expect(commas.rows.map((r) => r[2])).toEqual([["+12125550101", "x;y;z|w\tv"]]);
+  });
+
+  it("lets commas win a tie, and reads a one-column file", async () => {
+    const tie = await scan("phone_number,a;b\n+12125550101,x;y\n");
+    expect(tie.result.ok && tie.result.summary.columns).toEqual(["phone_number", "a;b"]);
+    const one = await scan("phone_number\n+12125550101\n");
+    expect(one.rows.map((r) => r[2])).toEqual([["+12125550101"]]);
+  });
+
+  it("reads the delimiter off the first non-blank line", async () => {
+    const { result, rows } = await scan("\n;;\n  \nphone_number;name\n+12125550101;Ann\n");
+    expect(result.ok && result.summary.columns).toEqual(["phone_number", "name"]);
+    expect(rows.map((r) => r[2])).toEqual([["+12125550101", "Ann"]]);
+  });
+
+  it("honours an Excel sep= line after a BOM and before CRLF, and does not take it for the header", async () => {
+    const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode("sep=;\r\nphone_number;first_name;city\r\n+12125550101;Ann;Köln\r\n+12125550102;Bob;Paris\r\n")]);
+    for (const [piece, chunkChars] of [[7, 16], [1, 1], [1 << 20, 1 << 20]] as const) {
+      const { result, rows } = await scan(bytes, { chunkChars }, piece);
+      expect(result.ok && result.summary.columns, `pieces of ${piece}`).toEqual(["phone_number", "first_name", "city"]);
+      expect(rows).toEqual(expected);
+    }
+  });
+
+  it.each([
+    ["sep=|", "|"],
+    ["SEP=\t", "\t"],
+    ["sep=;", ";"],
+  ])("honours %j even where the header would suggest another delimiter", async (sep, d) => {
+    // The header alone has more commas than anything: sep= decides.
+    const { result, rows } = await scan(`${sep}\nphone_number${d}"a,b,c"\n+12125550101${d}x,y\n`);
+    expect(result.ok && result.summary.columns).toEqual(["phone_number", "a,b,c"]);
+    expect(rows.map((r) => r[2])).toEqual([["+12125550101", "x,y"]]);
+  });
+
+  it("reports real file lines after a sep= line, across chunks and quoted line breaks", async () => {
+    const lines = ["sep=;", "phone_number;notes"];
+    const want: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      if (i % 4 === 1) lines.push(`${phone(i)};"two\nlines"`);
+      else if (i % 6 === 5) {
+        want.push(lines.length + 1 + lines.filter((l) => l.includes("\n")).length);
+        lines.push(`bad${i};x`);
+      } else lines.push(`${phone(i)};x`);
+    }
+    for (const chunkChars of [1, 16, 1 << 20]) {
+      const { result } = await scan(lines.join("\n"), { chunkChars });
+      expect(result.ok && result.summary.errors.map((e) => e.row), `chunk ${chunkChars}`).toEqual(want);
+    }
+    const crlf = await scan("sep=,\r\nphone_number,email\r\n\r\n+12125550101,broken@\r\n");
+    expect(crlf.result.ok && crlf.result.summary.errors.map((e) => [e.row, e.column])).toEqual([[4, "email"]]);
+  });
+
+  it("treats a file that is only a sep= line as empty", async () => {
+    for (const csv of ["sep=;", "sep=;\r\n", "sep=;\n\n"]) {
+      const { result } = await scan(csv);
+      expect(result).toEqual({ ok: false, message: expect.stringContaining("the file is empty") });
+    }
+  });
+
+  it("drops empty trailing header columns with their empty cells", async () => {
+    const csv = "phone_number,first_name,,\n+12125550101,Ann,,\n+12125550102,Bob\n+12125550103,Cy, ,\n+12125550104,Di,,,,\n";
+    const { result, rows } = await scan(csv);
+    expect(result.ok && result.summary.columns).toEqual(["phone_number", "first_name"]);
+    expect(result.ok && result.summary.invalidRows).toBe(0);
+    expect(rows.map((r) => r[2])).toEqual([
+      ["+12125550101", "Ann"],
+      ["+12125550102", "Bob"],
+      ["+12125550103", "Cy"],
+      ["+12125550104", "Di"],
+    ]);
+  });
+
+  it("refuses a value under a dropped column, or past the header, naming the line", async () => {
+    const csv = "phone_number;first_name;;\n+12125550101;Ann;;\n+12125550102;Bob;;oops\n+12125550103;Cy;x\n+12125550104;Di;;;late\n";
+    const { result, rows } = await scan(csv);
+    expect(rows.map((r) => r[1])).toEqual(["+12125550101"]);
+    expect(result.ok && result.summary.errors).toEqual([
+      { row: 3, column: null, value: null, message: expect.stringContaining("column 4 has no name in the header") },
+      { row: 4, column: null, value: null, message: expect.stringContaining("column 3 has no name in the header") },
+      { row: 5, column: null, value: null, message: "the row has 5 fields but the header has 2" },
+    ]);
+  });
+
+  it("still refuses an empty header column between named ones", async () => {
+    const { result } = await scan("phone_number;;notes;;\n");
+    expect(result).toEqual({ ok: false, message: "header column 2 has no name" });
+  });
+});
+
+describe("a header without phone_number", () => {
+  it("names the columns it found, cutting a long list and long names", async () => {
+    const few = await scan("name,email,plan\nAnn,a@example.com,gold\n");
+    expect(few.result).toEqual({
+      ok: false,
+      message: 'the header has no phone_number column (a column named "phone_number" or "Phone Number"); it has 3 columns: "name", "email", "plan"',
+    });
+    const many = await scan(["Tel", "x".repeat(500), ...Array.from({ length: 20 }, (_, i) => `c${i}`)].join(",") + "\n");
+    expect(many.result.ok).toBe(false);
+    if (many.result.ok) return;
+    expect(many.result.message).toContain(`it has 22 columns: "Tel", "${"x".repeat(40)}…", "c0"`);
+    expect(many.result.message).toMatch(/"c5" and 14 more$/);
+    expect(many.result.message.length).toBeLessThan(400);
+  });
+
+  it("says when the header looks separated by another delimiter than the one it was read with", async () => {
+    const sep = await scan("sep=,\nphone_number;first_name\n+12125550101;Ann\n");
+    expect(sep.result.ok).toBe(false);
+    if (!sep.result.ok) {
+      expect(sep.result.message).toContain('it has 1 column: "phone_number;first_name"');
+      expect(sep.result.message).toContain("looks separated by semicolons, but it was read as separated by commas (as the file's sep= line says)");
+    }
+    // More commas than semicolons, but only the semicolon split finds phone_number.
+    const mixed = await scan("Phone Number;First Name,Middle,Last\n");
+    expect(mixed.result.ok || mixed.result.message).toContain("looks separated by semicolons, but it was read as separated by commas");
+    const none = await scan("name,email\n");
+    expect(none.result.ok || none.result.message).not.toContain("looks separated");
+  });
+});
+
+describe("size limits", () => {
+  it("makes a cell over CELL_MAX_BYTES an invalid row naming line and column, without echoing the value", async () => {
+    const csv = `phone_number,notes\n${phone(1)},ok\n${phone(2)},${"x".repeat(CELL_MAX_BYTES + 1)}\n${phone(3)},${"x".repeat(CELL_MAX_BYTES)}\n`;
+    const { result, rows } = await scan(csv, { chunkChars: 1 << 20 }, 4096);
+    expect(rows.map((r) => r[1])).toEqual([phone(1), phone(3)]);
+    expect(result.ok && result.summary.errors).toEqual([
+      { row: 3, column: "notes", value: null, message: `the value is 65,537 bytes long; a cell may hold at most 65,536 bytes (64 KiB)` },
+    ]);
+  });
+
+  it("counts UTF-8 bytes, not characters", async () => {
+    // "é" is 2 bytes, "😀" 4 (two UTF-16 units): each cell below is at or just over the limit in bytes.
+    const at = "é".repeat(CELL_MAX_BYTES / 2);
+    const over = "é".repeat(CELL_MAX_BYTES / 2 - 1) + "😀";
+    const csv = `phone_number,notes\n${phone(1)},${at}\n${phone(2)},${over}\n`;
+    const { result, rows } = await scan(csv, { chunkChars: 1 << 20 }, 4096);
+    expect(rows.map((r) => r[1])).toEqual([phone(1)]);
+    expect(result.ok && result.summary.errors.map((e) => [e.row, e.column, e.message])).toEqual([
+      [3, "notes", expect.stringContaining(`${(CELL_MAX_BYTES + 2).toLocaleString("en-US")} bytes long`)],
+    ]);
+  });
+
+  it("makes a row over ROW_MAX_BYTES in all an invalid row with no column", async () => {
+    const cell = "y".repeat(CELL_MAX_BYTES - 100);
+    const csv = `phone_number,a,b,c\n${phone(1)},${cell},${cell},x\n${phone(2)},${cell},${cell},${cell}\n`;
+    const { result, rows } = await scan(csv, { chunkChars: 1 << 20 }, 4096);
+    expect(rows.map((r) => r[1])).toEqual([phone(1)]);
+    expect(result.ok && result.summary.errors).toEqual([
+      { row: 3, column: null, value: null, message: expect.stringContaining(`a row may hold at most ${ROW_MAX_BYTES.toLocaleString("en-US")} bytes`) },
+    ]);
+  });
+
+  it("holds the header to the same limits", async () => {
+    const { result } = await scan(`phone_number,${"h".repeat(CELL_MAX_BYTES + 1)}\n${phone(1)},x\n`, { chunkChars: 1 << 20 }, 4096);
+    expect(result).toEqual({ ok: false, message: expect.stringContaining("header column 2 is 65,537 bytes long") });
+  });
+
+  it("cuts long values echoed into row errors", async () => {
+    const { result } = await scan(`phone_number\n${"9".repeat(500)}\n`);
+    expect(result.ok && result.summary.errors[0]?.value).toBe(`${"9".repeat(80)}…`);
+  });
+
+  it("reads a row many chunks long in time linear in its length", { timeout: 10_000 }, async () => {
+    // Re-parsing the unfinished row at every read would take minutes here.
+    const csv = `phone_number,notes\n${phone(1)},"${"z".repeat(6 * 1024 * 1024)}"\n${phone(2)},ok\n`;
+    const { result, rows } = await scan(csv, { chunkChars: 64 * 1024 }, 4096);
+    expect(rows.map((r) => r[1])).toEqual([phone(2)]);
+    expect(result.ok && result.summary.errors.map((e) => [e.row, e.column])).toEqual([[2, "notes"]]);
+  });
+});
+
+describe("slices bounded by bytes", () => {
+  it("keeps every slice of 550-byte rows within SLICE_MAX_BYTES and loses no row", async () => {
+    for (const note of ["n", "ü"]) {
+      const lines = ["phone_number,first_name,notes"];
+      for (let i = 0; i < 4000; i++) lines.push(`${phone(i)},P${i},${note.repeat(550)}`);
+      const { result, slices } = await scanWhole(lines.join("\n"));
+      expect(result.ok && result.summary.validRows).toBe(4000);
+      expect(slices.length).toBeGreaterThan(1);
+      for (const s of slices) {
+        expect(utf8Length(s.json)).toBeLessThanOrEqual(SLICE_MAX_BYTES);
+        expect(s.rows).toBe((JSON.parse(s.json) as unknown[]).length);
+      }
+      expect(slices.reduce((n, s) => n + s.rows, 0)).toBe(4000);
+      // the budget is used, not merely respected: slices are more than half full
+      expect(utf8Length(slices[0]!.json)).toBeGreaterThan(SLICE_MAX_BYTES / 2);
+    }
+  });
+
+  it("still cuts slices of short rows at SLICE_MAX_ROWS", async () => {
+    const lines = ["phone_number"];
+    for (let i = 0; i < SLICE_MAX_ROWS + 10; i++) lines.push(phone(i));
+    const { slices } = await scanWhole(lines.join("\n"));
+    expect(slices.map((s) => s.rows)).toEqual([SLICE_MAX_ROWS, 10]);
+  });
+
+  it("fits the largest row the limits allow in one slice, even when JSON escapes every character", async () => {
+    // Control characters become \u00XX: six bytes of JSON for one byte of file.
+    const cell = "\u0001".repeat(CELL_MAX_BYTES - 1000);
+    const row = `${phone(1)},${cell},${cell}`;
+    expect(utf8Length(row)).toBeLessThanOrEqual(ROW_MAX_BYTES);
+    const { result, slices } = await scanWhole(`phone_number,a,b\n${row}\n${phone(2)},${cell},${cell}\n`);
+    expect(result.ok && result.summary.validRows).toBe(2);
+    expect(slices.map((s) => s.rows)).toEqual([1, 1]);
+    for (const s of slices) expect(utf8Length(s.json)).toBeLessThanOrEqual(SLICE_MAX_BYTES);
+  });
+
+  it("honours a smaller byte budget with tiny chunks, and a row larger than the budget goes alone", async () => {
+    const lines = ["phone_number,notes"];
+    for (let i = 0; i < 40; i++) lines.push(`${phone(i)},${"é".repeat(i % 9 === 0 ? 120 : 10)}`);
+    const rows: Row[] = [];
+    const sizes: [number, number][] = [];
+    await scanCsv(streamOf(lines.join("\n")), { defaultCountry: "US", stopOnInvalid: false, chunkChars: 16, sliceRows: 1000, sliceBytes: 200 }, async (json, n) => {
+      sizes.push([utf8Length(json), n]);
+      rows.push(...(JSON.parse(json) as Row[]));
+    });
+    expect(rows.map((r) => r[0])).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    for (const [bytes, n] of sizes) expect(bytes <= 200 || n === 1, `${n} rows in ${bytes} bytes`).toBe(true);
+    expect(sizes.some(([bytes]) => bytes > 200)).toBe(true);
   });
 });
