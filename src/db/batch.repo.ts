@@ -1,3 +1,4 @@
+import { STILL_HOLDS_KEY, type IdempotencyHold } from "./idempotency.repo";
 import type { CallingWindow, SmartCallbackConfig } from "../domain/batch-options";
 import type { LedgerBatch } from "./call-ledger";
 
@@ -78,14 +79,16 @@ export async function insertPreparingBatch(db: D1Database, b: NewBatch): Promise
 export type IntakeCounts = { totalCalls: number; duplicatesRemoved: number; suppressed: number; invalidRows: number };
 
 /** preparing → queued, with the intake counters; false if the batch is gone or already published. */
-export async function publishBatch(db: D1Database, batchId: string, c: IntakeCounts, columns: string[]): Promise<boolean> {
+/** preparing → queued; with `hold`, only while that request still holds its Idempotency-Key. */
+export async function publishBatch(db: D1Database, batchId: string, c: IntakeCounts, columns: string[], hold?: IdempotencyHold): Promise<boolean> {
+  const params = [batchId, c.totalCalls, c.duplicatesRemoved, c.suppressed, c.invalidRows, JSON.stringify(columns)];
   const row = await db
     .prepare(
       `UPDATE batches SET status = 'queued', total_calls = ?2, waiting_count = ?2, duplicates_removed = ?3,
          suppressed = ?4, invalid_rows = ?5, columns = ?6
-       WHERE id = ?1 AND status = 'preparing' RETURNING id`,
+       WHERE id = ?1 AND status = 'preparing'${hold ? ` AND ${STILL_HOLDS_KEY}` : ""} RETURNING id`,
     )
-    .bind(batchId, c.totalCalls, c.duplicatesRemoved, c.suppressed, c.invalidRows, JSON.stringify(columns))
+    .bind(...params, ...(hold ? [hold.workspaceId, hold.key, hold.claimedAt] : []))
     .first();
   return row !== null;
 }

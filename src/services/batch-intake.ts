@@ -2,7 +2,7 @@ import { getAgent } from "../db/agent.repo";
 import { discardPreparingBatch, insertPreparingBatch, publishBatch, staleBatches } from "../db/batch.repo";
 import { dncSeqsInSlice } from "../db/call.repo";
 import { hasAnyDnc } from "../db/dnc.repo";
-import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from "../db/idempotency.repo";
+import { claimIdempotencyKey, completeIdempotencyKey, IDEMPOTENCY_LEASE_MS, releaseIdempotencyKey, type IdempotencyHold } from "../db/idempotency.repo";
 import { getWorkspace } from "../db/workspace.repo";
 import { BatchFormFieldsSchema, isoUtc, MAX_BODY_BYTES, MAX_FILE_BYTES, parseBatchOptions, type BatchOptions } from "../domain/batch-options";
 import { scanCsv, type CsvSummary, type SliceSink } from "../domain/csv";
@@ -163,28 +163,39 @@ export async function startBatch(env: Env, ctx: Ctx, req: Request): Promise<{ st
   if (idemKey !== undefined && (idemKey.length === 0 || idemKey.length > 255)) {
     throw new ApiError("validation_failed", "Idempotency-Key must be 1 to 255 characters.");
   }
+  let hold: IdempotencyHold | undefined;
   if (idemKey) {
     const claim = await claimIdempotencyKey(env.DB, ctx.workspaceId, idemKey, await payloadHash(fields, file), Date.now());
     if (claim.kind === "mismatch") {
       throw new ApiError("idempotency_mismatch", "This Idempotency-Key was already used with a different file or fields; use a new key.");
     }
     if (claim.kind === "in_progress") {
-      throw new ApiError("idempotency_conflict", "A request with this Idempotency-Key is still running; retry when it has finished.");
+      throw new ApiError(
+        "idempotency_conflict",
+        `A request with this Idempotency-Key is still running; retry when it has finished (a request that died frees its key within ${IDEMPOTENCY_LEASE_MS / 60_000} minutes).`,
+      );
     }
     if (claim.kind === "replay") return { status: claim.status as 201, body: JSON.parse(claim.body) as StartBatchResponse };
+    hold = claim.hold;
   }
 
   try {
-    const result = await createBatch(env, ctx, file, opts);
-    if (idemKey) await completeIdempotencyKey(env.DB, ctx.workspaceId, idemKey, result.status, JSON.stringify(result.body));
+    const result = await createBatch(env, ctx, file, opts, hold);
+    if (hold) await completeIdempotencyKey(env.DB, hold, result.status, JSON.stringify(result.body));
     return result;
   } catch (err) {
-    if (idemKey) await releaseIdempotencyKey(env.DB, ctx.workspaceId, idemKey);
+    if (hold) await releaseIdempotencyKey(env.DB, hold);
     throw err;
   }
 }
 
-async function createBatch(env: Env, ctx: Ctx, file: File, opts: BatchOptions): Promise<{ status: 200 | 201; body: StartBatchResponse }> {
+async function createBatch(
+  env: Env,
+  ctx: Ctx,
+  file: File,
+  opts: BatchOptions,
+  hold: IdempotencyHold | undefined,
+): Promise<{ status: 200 | 201; body: StartBatchResponse }> {
   const agent = await getAgent(env.DB, ctx.workspaceId, opts.agentId);
   if (!agent) throw new ApiError("agent_not_found", `Agent ${opts.agentId} does not exist in this workspace.`);
   const workspace = await getWorkspace(env.DB, ctx.workspaceId);
@@ -301,7 +312,11 @@ async function createBatch(env: Env, ctx: Ctx, file: File, opts: BatchOptions): 
     });
 
     const counts = { totalCalls, duplicatesRemoved: s.duplicatesRemoved, suppressed: suppressedSeqs.length, invalidRows: s.invalidRows };
-    if (!(await publishBatch(env.DB, batchId, counts, s.columns))) throw new Error("batch vanished before it was published");
+    if (!(await publishBatch(env.DB, batchId, counts, s.columns, hold))) {
+      // This request outlived its key's lease and a retry took the key over: that one creates the batch.
+      if (hold) throw new ApiError("idempotency_conflict", "This request took too long and a retry with the same Idempotency-Key took over; that retry's batch is the one created.");
+      throw new Error("batch vanished before it was published");
+    }
     // Published in D1: from here the batch exists. Telling its object is an
     // optimisation; an object not told finds out from D1 on its next tick.
     await scheduler.publish().catch((err) => log("warn", "batch.publish_notice_failed", { ...logFields, error: String(err) }));
