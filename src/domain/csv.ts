@@ -242,9 +242,14 @@ function firstValueFrom(row: string[], from: number): number {
 
 /**
  * Streams a CSV through papaparse's parser a chunk at a time: the decoded
- * text, the parsed rows and the pending slice are all bounded by the chunk
- * size, whatever the file's length. Only the set of numbers seen (for
- * de-duplication) grows with the file.
+ * text and the parsed rows are bounded by the chunk size (or the longest
+ * row, itself bounded by the file limit), the pending slice by
+ * SLICE_MAX_BYTES, whatever the file's length. Only the set of numbers seen
+ * (for de-duplication) grows with the file.
+ *
+ * The dialect is read off the file's start: an Excel `sep=X` line names the
+ * delimiter; otherwise the one of `,` `;` tab `|` that splits the header,
+ * outside quotes, into the most fields (commas win ties).
  */
 export async function scanCsv(stream: ReadableStream<Uint8Array>, opts: CsvScanOptions, sink: SliceSink | null): Promise<CsvScanResult> {
   // No sink: nothing to serialise (a check of the file alone).
