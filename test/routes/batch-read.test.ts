@@ -127,7 +127,7 @@ describe("service routes", () => {
       expect(doc.paths[p], p).toBeDefined();
     }
     expect(doc.components.schemas.Error.required).toEqual(["error", "code", "requestId"]);
-    expect(Object.keys(doc.webhooks ?? {}).sort()).toEqual(["batch.cancelled", "batch.completed", "batch.started", "call.completed", "call.failed", "call.started"]);
+    expect(Object.keys(doc.webhooks ?? {}).sort()).toEqual(["batch.cancelled", "batch.completed", "batch.started", "call.completed", "call.failed", "call.retry_scheduled", "call.started"]);
     expect(doc.paths["/v1/api/batch-calls/{batchId}/results.csv"]).toBeDefined();
     expect(doc.paths["/v1/webhooks/twilio/status"]).toBeDefined();
   });
