@@ -165,8 +165,13 @@ export function batchCallRoutes() {
       "first_name, last_name, email and timezone are known columns; every other column becomes a dynamic variable. " +
       "Invalid rows fail the upload (400 with details) unless onInvalidRows=skip. Duplicated numbers are called once; " +
       "numbers on the do-not-call list are suppressed. A file that leaves nothing to call is a 400. " +
+      "Spreadsheet dialects: the delimiter is detected from the header (`,` `;` tab `|`; commas win ties), an Excel `sep=X` first line is honoured " +
+      "(row numbers stay the file's lines), and empty trailing header columns are dropped with their empty cells. " +
+      "Limits: 64 KiB per cell, 128 KiB per row (UTF-8 bytes); a row over them is an invalid row (400 naming line and column with onInvalidRows=reject, " +
+      "left out with skip, the same verdict in a dry run). A `file` part without a filename is still the file. " +
+      "scheduledAt must exist on the calendar and be at most 365 days ahead. " +
       "Idempotency-Key: same key and same fields + file bytes within 24 h returns the first 201; a different payload is 422; " +
-      "a request still running with that key is 409; a request that failed frees its key. " +
+      "a request still running with that key is 409; a request that failed frees its key, and one whose Worker died holds it for at most 5 minutes (a lease). " +
       "The body limit is 20 MiB for the file plus 64 KiB for the multipart framing and fields.",
     security: apiKeySecurity,
     request: {
