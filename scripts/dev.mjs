@@ -141,36 +141,92 @@ if (vars.PUBLIC_BASE_URL === undefined && port !== 8787 &&
 const devArgs = ["dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--show-interactive-dev-session=false"];
 for (const [name, value] of Object.entries(vars)) devArgs.push("--var", `${name}:${value}`);
 
-// Own process group, so one signal reaches wrangler and the workerd it starts. stdin is
-// not the terminal: a background process group reading the tty would be stopped (SIGTTIN).
-// The Worker never reads request.cf, and offline the fetch of it only prints stack traces.
+// Same process group as this script (no `detached`): a signal to the group — Ctrl-C,
+// `kill -- -PGID`, even SIGKILL, which no handler sees — reaches wrangler and the workerd
+// it starts directly, so nothing is left listening on the port. A signal to this process
+// alone is forwarded below. stdin is not the terminal: a background process group reading
+// the tty would be stopped (SIGTTIN). The Worker never reads request.cf, and offline the
+// fetch of it only prints stack traces.
 const childEnv = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false" };
-const child = spawn(process.execPath, [WRANGLER, ...devArgs], { detached: true, stdio: ["ignore", "inherit", "inherit"], env: childEnv });
+const child = spawn(process.execPath, [WRANGLER, ...devArgs], { stdio: ["ignore", "inherit", "inherit"], env: childEnv });
 
-function signalGroup(signal) {
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // ESRCH: the group is already gone
+/** Every process as `ps` sees it: pid, parent, process group. */
+function processes() {
+  const r = spawnSync("ps", ["-A", "-o", "pid=,ppid=,pgid="], { encoding: "utf8" });
+  if (r.status !== 0) return [];
+  return r.stdout
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/).map(Number))
+    .filter(([pid, ppid, pgid]) => pid && ppid >= 0 && pgid)
+    .map(([pid, ppid, pgid]) => ({ pid, ppid, pgid }));
+}
+
+/** Every process below `pid` (wrangler's node, workerd…). */
+function descendants(pid, all) {
+  const out = [];
+  for (let i = 0, queue = [pid]; i < queue.length; i++) {
+    for (const p of all) {
+      if (p.ppid === queue[i]) {
+        out.push(p.pid);
+        queue.push(p.pid);
+      }
+    }
+  }
+  return out;
+}
+
+// wrangler's processes as last seen: once wrangler has exited its children are re-parented
+// and no longer found below it, so a crash of wrangler alone still leaves a list to clean up.
+let tree = [];
+const refreshTree = () => {
+  if (child.exitCode === null && child.signalCode === null) tree = descendants(child.pid, processes());
+};
+setInterval(refreshTree, 30_000).unref();
+
+function signalTree(signal) {
+  // A remembered pid is signalled only while it is still in our process group: never a
+  // stranger that reused the number.
+  const all = processes();
+  const group = all.find((p) => p.pid === process.pid)?.pgid;
+  const alive = new Set(all.filter((p) => p.pgid === group).map((p) => p.pid));
+  for (const pid of [child.pid, ...tree]) {
+    if (pid === process.pid || (all.length > 0 && !alive.has(pid))) continue;
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // ESRCH: already gone
+    }
   }
 }
 
 let stopping = false;
 function stop() {
-  if (stopping) return signalGroup("SIGKILL"); // a second Ctrl-C: don't wait
+  refreshTree();
+  if (stopping) return signalTree("SIGKILL"); // a second Ctrl-C: don't wait
   stopping = true;
-  console.log("\ndev: stopping wrangler dev");
-  signalGroup("SIGTERM");
-  setTimeout(() => signalGroup("SIGKILL"), 5000).unref();
+  try {
+    console.log("\ndev: stopping wrangler dev");
+  } catch {
+    // stdout may be gone with the terminal (SIGHUP)
+  }
+  // wrangler shuts its workerd down on SIGTERM; whatever is still up after 5 s is killed.
+  signalTree("SIGTERM");
+  setTimeout(() => {
+    refreshTree();
+    signalTree("SIGKILL");
+  }, 5000).unref();
 }
 process.on("SIGINT", stop);
 process.on("SIGTERM", stop);
 process.on("SIGHUP", stop);
 // Last resort if this script dies of an error: never leave the server running.
-process.on("exit", () => signalGroup("SIGKILL"));
+process.on("exit", () => {
+  refreshTree();
+  signalTree("SIGKILL");
+});
 
 child.on("exit", (code, signal) => {
-  signalGroup("SIGKILL"); // workerd, if wrangler left it behind
+  signalTree("SIGKILL"); // workerd, if wrangler left it behind
   if (stopping) process.exit(0);
   console.error(`dev: wrangler dev exited (${signal ?? `code ${code}`})`);
   process.exit(code ?? 1);
@@ -192,6 +248,7 @@ async function waitForHealth(timeoutMs) {
 }
 
 if (await waitForHealth(120_000)) {
+  refreshTree();
   const adminToken = setting("ADMIN_TOKEN");
   const auth = `-H "x-api-key: ${dev.apiKey}" -H "x-workspace-id: ${dev.workspaceId}"`;
   console.log(`
