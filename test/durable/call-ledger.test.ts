@@ -123,4 +123,21 @@ describe("the scheduler's statements", () => {
       expect(plan.join(" | "), q).not.toMatch(/SCAN calls|calls_by_status|TEMP B-TREE/);
     }
   });
+
+  it("a ledger made before dial confirmation existed gains it, its live calls counted as confirmed", async () => {
+    const confirmed = await runInDurableObject(env.BATCH_SCHEDULER.getByName("batch_test_old_ledger"), async (_o, state) => {
+      // The calls table as the first ledger release wrote it.
+      state.storage.sql.exec(`CREATE TABLE calls (seq INTEGER PRIMARY KEY, phone_number TEXT NOT NULL, metadata TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'waiting', outcome TEXT, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT,
+        start_time INTEGER, end_time INTEGER, duration REAL, error TEXT, dispatched_attempt INTEGER NOT NULL DEFAULT 0,
+        dispatched_at INTEGER, pass_base INTEGER NOT NULL DEFAULT 0, due_at INTEGER NOT NULL DEFAULT 0, provider_call_id TEXT, lease_expires_at INTEGER)`);
+      state.storage.sql.exec("INSERT INTO calls (seq, phone_number, metadata, status, attempts, dispatched_attempt, lease_expires_at) VALUES (0, '+12125550100', '[]', 'active', 1, 1, 5)");
+      const { CallLedger } = await import("../../src/db/call-ledger");
+      const ledger = new CallLedger(state.storage.sql);
+      new CallLedger(state.storage.sql); // a second start changes nothing
+      return ledger.expiredActive(10).map((r) => r.confirmed);
+    });
+    // Its dial may have been placed long ago: it is settled by the lease expiry, never looked up as lost.
+    expect(confirmed).toEqual([true]);
+  });
 });
