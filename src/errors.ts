@@ -99,7 +99,10 @@ const byteLength = (body: unknown) => new TextEncoder().encode(JSON.stringify(bo
  * When `details` is still too big its strings are clipped harder, then its
  * last entries are dropped (totals such as `invalidRows` stay exact).
  */
-export function errorBody(err: ApiError, requestId: string) {
+/** The contract's error body; `extra` fields (e.g. `invalidRows`) sit beside the four named ones. */
+export type ErrorBody = { error: string; code: ErrorCode; requestId: string; details?: unknown; [extra: string]: unknown };
+
+export function errorBody(err: ApiError, requestId: string): ErrorBody {
   const base = { error: boundMessage(err.message), code: err.code, requestId: clip(requestId) };
   const extra = err.extra === undefined ? {} : (boundDetails(err.extra, MAX_ECHO_CHARS) as Record<string, unknown>);
   if (err.details === undefined) return { ...base, ...extra };

@@ -44,8 +44,25 @@ function checkContentType(type: string): void {
   if (!boundary) throw new ApiError("multipart_boundary_missing", BOUNDARY_MISSING);
 }
 
-/** Reads the multipart body without ever buffering more than the limit allows. */
-async function readForm(req: Request): Promise<FormData> {
+/**
+ * In local development an over-limit body without Content-Length is read to
+ * its end (discarding the excess) before the 413, up to this many bytes in
+ * all — Cloudflare's own cap on a request body for most plans.
+ */
+export const DEV_DRAIN_MAX_BYTES = 100 * MIB;
+
+/**
+ * Reads the multipart body without ever buffering more than the limit allows.
+ *
+ * `drainOverLimit` (local development only): under `wrangler dev` every request
+ * reaches the Worker through wrangler's proxy Worker, and a body that the Worker
+ * read part-way and then cancelled or abandoned breaks that proxy's connection:
+ * the next request fails with 503 "worker restarted mid-request" (workerd#1741;
+ * a body never touched, or read to its end, does not). So there the rest of an
+ * over-limit body is drained before answering. In production the read stops at
+ * the limit: nothing past it is worth receiving.
+ */
+async function readForm(req: Request, { drainOverLimit }: { drainOverLimit: boolean }): Promise<FormData> {
   checkContentType(req.headers.get("content-type") ?? "");
   const tooLarge = () =>
     new ApiError("payload_too_large", `The upload is over ${MAX_FILE_BYTES / MIB} MiB; split the CSV into smaller files.`);
@@ -61,10 +78,13 @@ async function readForm(req: Request): Promise<FormData> {
       new TransformStream<Uint8Array, Uint8Array>({
         transform(chunk, ctl) {
           seen += chunk.byteLength;
-          if (seen > MAX_BODY_BYTES) {
-            exceeded = true;
-            ctl.error(new Error("body over limit"));
-          } else ctl.enqueue(chunk);
+          if (seen <= MAX_BODY_BYTES) return ctl.enqueue(chunk);
+          exceeded = true;
+          // Erroring here cancels the request body; draining drops the chunk and reads on.
+          if (!drainOverLimit || seen > DEV_DRAIN_MAX_BYTES) ctl.error(new Error("body over limit"));
+        },
+        flush(ctl) {
+          if (exceeded) ctl.error(new Error("body over limit"));
         },
       }),
     );
@@ -142,7 +162,7 @@ function checkSummary(summary: CsvSummary, opts: BatchOptions, totalCalls: numbe
  * and only then is the batch published. Any failure before that undoes all three.
  */
 export async function startBatch(env: Env, ctx: Ctx, req: Request): Promise<{ status: 200 | 201; body: StartBatchResponse }> {
-  const form = await readForm(req);
+  const form = await readForm(req, { drainOverLimit: env.ENVIRONMENT === "development" });
   const file = fileOf(form.get("file"));
   if (file.size > MAX_FILE_BYTES) {
     throw new ApiError("payload_too_large", `The file is ${(file.size / MIB).toFixed(1)} MiB; the limit is ${MAX_FILE_BYTES / MIB} MiB.`);

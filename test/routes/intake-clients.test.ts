@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { authHeaders, call, csvForm, json, LATER, newWorkspace, upload, type TestWorkspace } from "../helpers";
+import { DEV_DRAIN_MAX_BYTES } from "../../src/services/batch-intake";
+import { authHeaders, call, callWithEnv, csvForm, json, LATER, newWorkspace, upload, type TestWorkspace } from "../helpers";
 
 const CSV = "\uFEFFphone_number,first_name\r\n+12125550101,Zoë\r\n+12125550102,Bob\r\n";
 
@@ -134,4 +135,60 @@ describe("scheduledAt through the route", () => {
     const batches = await env.DB.prepare("SELECT id FROM batches WHERE workspace_id = ?1").bind(ws.workspaceId).all();
     expect(batches.results).toEqual([]);
   });
+});
+
+describe("413 for a chunked body in local development", () => {
+  const MIB = 1024 * 1024;
+
+  /** A body without Content-Length, as `curl -H 'Transfer-Encoding: chunked'` sends it; counts what was read. */
+  function chunked(totalMiB: number) {
+    const chunk = new Uint8Array(MIB).fill(0x31);
+    const seen = { chunks: 0, ended: false, cancelled: false };
+    const body = new ReadableStream<Uint8Array>({
+      pull(ctl) {
+        if (seen.chunks >= totalMiB) {
+          seen.ended = true;
+          return ctl.close();
+        }
+        seen.chunks++;
+        ctl.enqueue(chunk);
+      },
+      cancel() {
+        seen.cancelled = true;
+      },
+    });
+    return { body, seen };
+  }
+
+  const devEnv = { ...env, ENVIRONMENT: "development" } as Env;
+  const send = (ws: TestWorkspace, body: ReadableStream) =>
+    callWithEnv(devEnv, "/v1/api/batch-calls", {
+      method: "POST",
+      headers: { ...authHeaders(ws), "content-type": "multipart/form-data; boundary=x" },
+      body,
+      duplex: "half",
+    } as RequestInit);
+
+  // Under wrangler dev a body read part-way and then cancelled breaks the proxy's
+  // connection and the next request gets 503 (workerd#1741); read to its end, it does not.
+  it("reads the rest of the body before answering 413, then serves the next upload", async () => {
+    const ws = await newWorkspace();
+    const { body, seen } = chunked(24);
+    await expectError(await send(ws, body), 413, "payload_too_large");
+    expect(seen).toEqual({ chunks: 24, ended: true, cancelled: false });
+    const next = await callWithEnv(devEnv, "/v1/api/batch-calls", {
+      method: "POST",
+      headers: authHeaders(ws),
+      body: csvForm(CSV, { agentId: ws.agentId, scheduledAt: LATER }),
+    });
+    expect(next.status).toBe(201);
+  }, 60_000);
+
+  it(`stops reading at ${DEV_DRAIN_MAX_BYTES / MIB} MiB all told`, async () => {
+    const ws = await newWorkspace();
+    const { body, seen } = chunked(10_000);
+    await expectError(await send(ws, body), 413, "payload_too_large");
+    expect(seen.chunks).toBeLessThanOrEqual(DEV_DRAIN_MAX_BYTES / MIB + 4);
+    expect(seen.ended).toBe(false);
+  }, 60_000);
 });
