@@ -107,3 +107,16 @@ export async function newTwilioWorkspace(limits = { callsPerSecond: 10, maxConcu
   });
   return { ...ws, agentId: (await json(res)).agentId };
 }
+
+/** A workspace whose agent dials through the webhook provider, with that agent's signing secret (outbound HTTP is stubbed by the test). */
+export async function newWebhookWorkspace(limits = { callsPerSecond: 10, maxConcurrentCalls: 10 }): Promise<TestWorkspace & { secret: string }> {
+  const ws = await newWorkspace({ rateLimits: limits });
+  const res = await call("/v1/api/agents", {
+    method: "POST",
+    headers: { ...authHeaders(ws), "content-type": "application/json" },
+    body: JSON.stringify({ name: "Hook", provider: "webhook", dialUrl: "https://dialer.example.com/dial" }),
+  });
+  if (res.status !== 201) throw new Error(`webhook agent: ${res.status} ${await res.text()}`);
+  const agent = await json(res);
+  return { ...ws, agentId: agent.agentId, secret: agent.signingSecret };
+}

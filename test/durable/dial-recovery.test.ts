@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { DIAL_CONFIRM_MS } from "../../src/engine-config";
 import { MIN_WAKE_GAP_MS } from "../../src/domain/wake";
 import { batchRow, callRow, claimAsConsumerWould, phoneList, recordingQueue, tick } from "../engine-helpers";
-import { authHeaders, call, json, newTwilioWorkspace, newWorkspace, upload, type TestWorkspace } from "../helpers";
+import { json, newTwilioWorkspace, newWebhookWorkspace, newWorkspace, upload, type TestWorkspace } from "../helpers";
 
 /** What a process kill leaves behind, driven through the object's own tick: lost messages and claims never dialled. */
 
@@ -13,17 +13,6 @@ async function setup(ws: TestWorkspace, csv: string, fields: Record<string, stri
   const { batchId } = await json(res);
   const due = (await env.BATCH_SCHEDULER.getByName(batchId).state())!.dueAt;
   return { batchId, due };
-}
-
-async function webhookWorkspace(): Promise<TestWorkspace> {
-  const ws = await newWorkspace({ rateLimits: { callsPerSecond: 5, maxConcurrentCalls: 10 } });
-  const res = await call("/v1/api/agents", {
-    method: "POST",
-    headers: { ...authHeaders(ws), "content-type": "application/json" },
-    body: JSON.stringify({ name: "Remote", provider: "webhook", dialUrl: "https://agent.example.test/dial" }),
-  });
-  expect(res.status).toBe(201);
-  return { ...ws, agentId: (await json(res)).agentId };
 }
 
 const CALLBACKS = JSON.stringify({ enabled: true, maxAttempts: 2, gaps: [{ days: 0, hours: 1 }] });
@@ -104,7 +93,7 @@ describe("claimed but never dialled", () => {
   });
 
   it("ends a webhook agent's unconfirmed claim as failed with its fate unknown, and smart callbacks apply", async () => {
-    const ws = await webhookWorkspace();
+    const ws = await newWebhookWorkspace({ callsPerSecond: 5, maxConcurrentCalls: 10 });
     const { batchId, due } = await setup(ws, phoneList(2), { smartCallbackConfig: CALLBACKS });
     const q = recordingQueue();
     await tick(batchId, q, due);

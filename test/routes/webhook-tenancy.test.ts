@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { signWebhook, twilioSignature } from "../../src/lib/signing";
 import { callRow, claimAsConsumerWould, consume, dispatched, phoneList } from "../engine-helpers";
-import { authHeaders, call, json, newTwilioWorkspace, newWorkspace, type TestWorkspace } from "../helpers";
+import { authHeaders, call, json, newTwilioWorkspace, newWebhookWorkspace, newWorkspace, type TestWorkspace } from "../helpers";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -11,18 +11,7 @@ const LEASE_SECONDS = Number(env.CALL_LEASE_SECONDS);
 
 type HookWorkspace = TestWorkspace & { secret: string };
 
-/** A workspace whose agent dials through the webhook provider, with that agent's signing secret. */
-async function newHookWorkspace(): Promise<HookWorkspace> {
-  const ws = await newWorkspace({ rateLimits: { callsPerSecond: 10, maxConcurrentCalls: 10 } });
-  const res = await call("/v1/api/agents", {
-    method: "POST",
-    headers: { ...authHeaders(ws), "content-type": "application/json" },
-    body: JSON.stringify({ name: "Hook", provider: "webhook", dialUrl: "https://dialer.example.com/dial" }),
-  });
-  expect(res.status).toBe(201);
-  const agent = await json(res);
-  return { ...ws, agentId: agent.agentId, secret: agent.signingSecret };
-}
+const newHookWorkspace = (): Promise<HookWorkspace> => newWebhookWorkspace();
 
 /** Dials a batch through the (stubbed) dial endpoint: its calls are then active. Returns what was POSTed. */
 async function activeHookBatch(ws: HookWorkspace, n = 1) {
