@@ -4,9 +4,10 @@ import { newApp } from "../app";
 import { insertApiKey, revokeApiKey } from "../db/api-key.repo";
 import { getWorkspace, getWorkspaceWithKeys, insertWorkspaceWithKey, setWebhookSecret, toWorkspace, updateWorkspace } from "../db/workspace.repo";
 import { ApiError } from "../errors";
-import { encryptSecret, sha256Hex, toBase64, toBase64Url } from "../lib/crypto";
+import { encryptSecret, sha256Hex, toBase64Url } from "../lib/crypto";
 import { newId } from "../lib/ids";
 import { log } from "../lib/log";
+import { newWebhookSecret } from "../lib/signing";
 import { tenantUrlProblem } from "../lib/url-policy";
 import { metricsSnapshot, resetMetrics } from "../lib/metrics";
 import { formatApiKey } from "../middleware/auth";
@@ -76,10 +77,10 @@ function checkWebhookUrl(url: string | null | undefined, env: Env): void {
 }
 
 /** A Standard Webhooks secret: shown to the operator once, stored only encrypted. */
-async function newWebhookSecret(env: Env): Promise<{ plain: string; sealed: string }> {
+async function sealedWebhookSecret(env: Env): Promise<{ plain: string; sealed: string }> {
   const encKey = env.SECRETS_ENCRYPTION_KEY;
   if (!encKey) throw new Error("SECRETS_ENCRYPTION_KEY is not configured");
-  const plain = `whsec_${toBase64(crypto.getRandomValues(new Uint8Array(32)))}`;
+  const plain = newWebhookSecret();
   return { plain, sealed: await encryptSecret(plain, encKey) };
 }
 
@@ -115,7 +116,7 @@ export function adminRoutes() {
     async (c) => {
       const body = c.req.valid("json");
       checkWebhookUrl(body.webhookUrl, c.env);
-      const secret = await newWebhookSecret(c.env);
+      const secret = await sealedWebhookSecret(c.env);
       const key = await newKey();
       const row = {
         id: newId("ws"),
@@ -175,7 +176,7 @@ export function adminRoutes() {
     }),
     async (c) => {
       const { workspaceId } = c.req.valid("param");
-      const secret = await newWebhookSecret(c.env);
+      const secret = await sealedWebhookSecret(c.env);
       if (!(await setWebhookSecret(c.env.DB, workspaceId, secret.sealed))) throw noWorkspace(workspaceId);
       log("info", "workspace.webhook_secret_rotated", { requestId: c.get("requestId"), workspaceId });
       return c.json({ workspaceId, webhookSecret: secret.plain }, 200);
