@@ -12,7 +12,7 @@ process.chdir(root);
 const WRANGLER = "node_modules/wrangler/bin/wrangler.js";
 const PASS_THROUGH = [
   "ADMIN_TOKEN", "PUBLIC_BASE_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN",
-  "TWILIO_API_BASE_URL", "SIM_CALL_SECONDS", "DEV_TIME_SCALE",
+  "TWILIO_API_BASE_URL", "SIM_CALL_SECONDS", "DEV_TIME_SCALE", "CORS_ORIGINS",
 ];
 
 function fail(message) {

@@ -60,8 +60,9 @@ export function createApp() {
     }
     if (err instanceof HTTPException && err.status < 500) {
       // Hono's own 4xx (e.g. a JSON body that does not parse)
-      const code = err.status === 400 ? "bad_request" : err.status === 415 ? "unsupported_media_type" : "bad_request";
-      return c.json({ error: `${err.message || "Bad request"}.`, code, requestId }, err.status);
+      const code = err.status === 415 ? "unsupported_media_type" : err.status === 413 ? "payload_too_large" : err.status === 401 ? "unauthorized" : "bad_request";
+      // Through errorBody like every other error, so its size limits hold here too.
+      return c.json(errorBody(new ApiError(code, `${err.message || "Bad request"}.`), requestId), err.status);
     }
     log("error", "unhandled_error", { requestId, workspaceId: c.get("workspaceId"), error: String(err), stack: err.stack });
     return c.json(errorBody(new ApiError("internal_error", "Something went wrong on our side; try again."), requestId), 500);
