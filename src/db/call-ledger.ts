@@ -396,16 +396,19 @@ export class CallLedger {
   }
 
   /** Every waiting call to one of `phones` (dispatched or not) is cancelled; a claim then finds nothing. */
-  cancelNumbers(phones: string[], error: string, now: number): number {
-    return this.sql
-      .exec(
+  /** Cancels these numbers' waiting calls; returns them, and which of them held a dispatched job (its reservation is now free). */
+  cancelNumbers(phones: string[], error: string, now: number): { cancelled: number; dispatched: { seq: number; attempt: number }[] } {
+    const rows = this.sql
+      .exec<{ seq: number; attempt: number; held: number }>(
         `UPDATE calls SET status = 'cancelled', error = ?2, end_time = ?3, due_at = 0, next_attempt_at = NULL
-         WHERE status = 'waiting' AND phone_number IN (SELECT value FROM json_each(?1)) RETURNING seq`,
+         WHERE status = 'waiting' AND phone_number IN (SELECT value FROM json_each(?1))
+         RETURNING seq, dispatched_attempt AS attempt, dispatched_attempt > attempts AS held`,
         JSON.stringify(phones),
         error,
         now,
       )
-      .toArray().length;
+      .toArray();
+    return { cancelled: rows.length, dispatched: rows.filter((r) => r.held).map((r) => ({ seq: r.seq, attempt: r.attempt })) };
   }
 
   /**
@@ -449,8 +452,15 @@ export class CallLedger {
 
   // ---- batch-wide changes ---------------------------------------------------
 
-  cancelWaiting(): void {
+  /** Cancels every waiting call; returns the ones that held a dispatched job (their reservations are now free). */
+  cancelWaiting(): { seq: number; attempt: number }[] {
+    const dispatched = this.sql
+      .exec<{ seq: number; attempt: number }>(
+        "SELECT seq, dispatched_attempt AS attempt FROM calls INDEXED BY calls_dispatched WHERE status = 'waiting' AND dispatched_attempt > attempts",
+      )
+      .toArray();
     this.sql.exec("UPDATE calls SET status = 'cancelled', error = 'batch cancelled', due_at = 0, next_attempt_at = NULL WHERE status = 'waiting'");
+    return dispatched;
   }
 
   hasRetryable(outcomes: readonly string[]): boolean {

@@ -7,7 +7,7 @@ import type { CallingWindow, SmartCallbackConfig } from "../domain/batch-options
 import { nextOpening } from "../domain/calling-window";
 import { scanCsv } from "../domain/csv";
 import { failureReason, nextStep, timeScale } from "../domain/outcome";
-import { nextWake } from "../domain/wake";
+import { MIN_WAKE_GAP_MS, nextWake } from "../domain/wake";
 import {
   DIAL_CONFIRM_MS,
   DIAL_DEADLINE_MS,
@@ -347,10 +347,14 @@ export class BatchScheduler extends DurableObject<Env> {
       return this.tickOnce();
     }
     if (status !== "processing") {
-      // paused: resume pokes us; cancelled/completed/failed: nothing more to do
+      // paused: resume pokes us; cancelled/completed/failed: nothing more to dial. Calls
+      // still in flight (a pause or cancel lets them finish) settle by their leases.
+      const inFlight = this.ledger.batch()!.active_count > 0;
+      if (inFlight) await this.resolveExpired(state, now);
       await this.flushReleases();
       await this.syncSummary(true);
-      return null;
+      const lease = inFlight ? this.ledger.dueTimes().lease : null;
+      return lease === null ? null : Math.max(lease, now + MIN_WAKE_GAP_MS);
     }
 
     const cfg = engineConfig(this.env);
@@ -422,7 +426,8 @@ export class BatchScheduler extends DurableObject<Env> {
     const config = await this.config();
     const cfg = engineConfig(this.env);
     const events: CallEvent[] = [];
-    const redial: { seq: number; attempt: number }[] = [];
+    const unclaimed: { seq: number; attempt: number }[] = [];
+    const cancelled = this.ledger.batch()!.status === "cancelled";
     const fates = await Promise.all(
       expired.map((c) =>
         c.confirmed
@@ -446,14 +451,19 @@ export class BatchScheduler extends DurableObject<Env> {
         this.ledger.confirmDial(c.seq, c.attempts, { providerCallId: fate.providerCallId, callLeaseMs: cfg.callLeaseMs });
         log("warn", "call.dial_reconciled", { workspaceId: state.workspaceId, batchId: state.batchId, seq: c.seq, attempt: c.attempts, fate: "placed" });
       } else if (fate.kind === "not_placed") {
-        if (this.ledger.unclaim(c.seq, c.attempts) && this.ledger.undispatch(c.seq, c.attempts)) redial.push({ seq: c.seq, attempt: c.attempts });
+        // Never rang: the same attempt is dialled again, unless the batch was cancelled meanwhile.
+        if (this.ledger.unclaim(c.seq, c.attempts)) {
+          unclaimed.push({ seq: c.seq, attempt: c.attempts });
+          if (cancelled) this.ledger.cancelWaiting();
+          else this.ledger.undispatch(c.seq, c.attempts);
+        }
         log("warn", "call.dial_reconciled", { workspaceId: state.workspaceId, batchId: state.batchId, seq: c.seq, attempt: c.attempts, fate: "not_placed" });
       } else {
         events.push({ ...base, error: `The dial's fate is unknown: the service stopped after claiming this attempt and before the provider confirmed it (${fate.reason}), so it was not dialled again.` });
         log("warn", "call.dial_fate_unknown", { workspaceId: state.workspaceId, batchId: state.batchId, seq: c.seq, attempt: c.attempts, reason: fate.reason });
       }
     });
-    if (redial.length > 0) this.ledger.addReleases(redial.map((j) => leaseId(state.batchId, j.seq, j.attempt)));
+    if (unclaimed.length > 0) this.ledger.addReleases(unclaimed.map((j) => leaseId(state.batchId, j.seq, j.attempt)));
     const results = events.length > 0 ? await this.applyLocal(state, events) : [];
     results.forEach((r, i) => {
       if (r === "applied") log("warn", "call.lease_expired", { workspaceId: state.workspaceId, batchId: state.batchId, seq: events[i]!.seq, attempt: events[i]!.attempt });
@@ -815,9 +825,11 @@ export class BatchScheduler extends DurableObject<Env> {
   async suppress(phones: string[]): Promise<number> {
     const state = await this.ready();
     if (!state) return 0;
-    const n = this.ledger.cancelNumbers(phones, "on the do-not-call list", Date.now());
-    if (n > 0) await this.poke();
-    return n;
+    const { cancelled, dispatched } = this.ledger.cancelNumbers(phones, "on the do-not-call list", Date.now());
+    // A job already on the queue will find nothing to claim; its reservation is freed now, not when it lapses.
+    if (dispatched.length > 0) this.ledger.addReleases(dispatched.map((j) => leaseId(state.batchId, j.seq, j.attempt)));
+    if (cancelled > 0) await this.poke();
+    return cancelled;
   }
 
   // ---- control -------------------------------------------------------------------
@@ -829,7 +841,8 @@ export class BatchScheduler extends DurableObject<Env> {
     if (!state || !b) return { ok: false, status: "gone" };
     if (b.status === "cancelled") return { ok: true, value: { already: true, batch: b } };
     if (!this.ledger.setStatus(["queued", "processing", "paused"], "cancelled", { completedTime: Date.now() })) return { ok: false, status: b.status };
-    this.ledger.cancelWaiting();
+    const dispatched = this.ledger.cancelWaiting();
+    if (dispatched.length > 0) this.ledger.addReleases(dispatched.map((j) => leaseId(state.batchId, j.seq, j.attempt)));
     const after = this.ledger.batch()!;
     await this.syncSummary(true);
     await this.emit("batch.cancelled", state.batchId, {

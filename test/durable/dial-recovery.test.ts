@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { DIAL_CONFIRM_MS } from "../../src/engine-config";
 import { MIN_WAKE_GAP_MS } from "../../src/domain/wake";
 import { batchRow, callRow, claimAsConsumerWould, phoneList, recordingQueue, tick } from "../engine-helpers";
-import { json, newTwilioWorkspace, newWebhookWorkspace, newWorkspace, upload, type TestWorkspace } from "../helpers";
+import { authHeaders, call, json, newTwilioWorkspace, newWebhookWorkspace, newWorkspace, upload, type TestWorkspace } from "../helpers";
 
 /** What a process kill leaves behind, driven through the object's own tick: lost messages and claims never dialled. */
 
@@ -142,5 +142,30 @@ describe("claimed but never dialled", () => {
     await env.BATCH_SCHEDULER.getByName(batchId).placed([{ seq: 0, attempt: 1, kind: "too_late" }]);
     // Back to waiting, still dispatched: the queue's retry of the same message claims it again.
     expect(await callRow(batchId, 0)).toMatchObject({ status: "waiting", attempts: 0, dispatched_attempt: 1 });
+  });
+
+  it("settles calls still in flight when their batch was cancelled: a claim that never rang ends cancelled, a silent call by its lease", async () => {
+    const ws = await newWorkspace({ rateLimits: { callsPerSecond: 5, maxConcurrentCalls: 10 } });
+    const { batchId, due } = await setup(ws, phoneList(3));
+    const q = recordingQueue();
+    await tick(batchId, q, due);
+    await claimAsConsumerWould(batchId, 0, 1, due + 10, { confirmed: false }); // its claimer died before dialling
+    await claimAsConsumerWould(batchId, 1, 1, due + 10); // dialled; its final status never comes
+    const cancel = await call(`/v1/api/batch-calls/${batchId}`, { method: "DELETE", headers: authHeaders(ws) });
+    expect(cancel.status).toBe(200);
+    expect(await batchRow(batchId)).toMatchObject({ status: "cancelled", active_count: 2 });
+
+    // The cancelled batch still looks after its calls in flight: it wakes for the first lease.
+    expect(await tick(batchId, q, due + 20)).toBe(due + 10 + DIAL_CONFIRM_MS);
+    await tick(batchId, q, due + 10 + DIAL_CONFIRM_MS);
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "cancelled", attempts: 0 });
+    expect(await callRow(batchId, 1)).toMatchObject({ status: "active" });
+
+    await tick(batchId, q, due + 10 + 3_600_000);
+    expect(await callRow(batchId, 1)).toMatchObject({ status: "failed", error: expect.stringContaining("lease expired") });
+    expect(await batchRow(batchId)).toMatchObject({ status: "cancelled", active_count: 0 });
+    // Every slot is free again: the two calls in flight, and the job that was still on the queue when the batch was cancelled.
+    expect((await env.WORKSPACE_LIMITER.getByName(ws.workspaceId).snapshot()).leases).toEqual([]);
+    expect(q.sent).toHaveLength(3); // nothing dialled after the cancel
   });
 });
