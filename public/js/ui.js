@@ -1,0 +1,151 @@
+// Small DOM helpers shared by the views. Everything the API returns is put on
+// the page as text nodes (never innerHTML), so a CSV cell can't inject markup.
+
+/**
+ * h("button", {type: "button", onclick}, "Text") → an element.
+ * Attributes starting with "on" become listeners; `hidden`/`disabled`-style
+ * booleans are set as properties; null/undefined/false children are skipped.
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs ?? {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "class") el.className = v;
+    else if (v === true) el.setAttribute(k, "");
+    else el.setAttribute(k, String(v));
+  }
+  el.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  return el;
+}
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+/** Like h() for SVG elements (no listeners needed there). */
+export function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  el.append(...children.flat().filter(Boolean));
+  return el;
+}
+
+/** Shows an API error (or clears it with null) in an element that has role="alert". */
+export function showError(el, err) {
+  el.textContent = err ? (err.message ?? String(err)) : "";
+}
+
+export const fmtNumber = (n) => (n ?? 0).toLocaleString();
+
+/** ISO string or epoch ms → the person's local date and time; "—" for none. */
+export function fmtTime(t) {
+  if (t === null || t === undefined || t === "") return "—";
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? String(t) : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** Seconds → "1 h 4 min", "3 min 20 s", "12 s". */
+export function fmtDuration(seconds) {
+  if (!Number.isFinite(seconds)) return "—";
+  const s = Math.max(0, Math.round(seconds));
+  if (s >= 3600) return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+  if (s >= 60) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${s} s`;
+}
+
+/** Calls that are done for good: completed + failed + cancelled. */
+export const finishedOf = (p) => p.completed + p.failed + (p.cancelled ?? 0);
+
+/**
+ * A progress bar split by result. The element carries role="progressbar"
+ * with the percent finished; the coloured segments are decoration, so the
+ * counts are also given as aria-valuetext.
+ */
+export function progressBar(p, label) {
+  const total = p.total || 0;
+  const pct = total ? Math.round((finishedOf(p) / total) * 100) : 0;
+  const bar = h("div", {
+    class: "progress",
+    role: "progressbar",
+    "aria-label": label,
+    "aria-valuemin": 0,
+    "aria-valuemax": 100,
+    "aria-valuenow": pct,
+    "aria-valuetext": `${pct}% finished: ${p.completed} completed, ${p.failed} failed, ${p.cancelled ?? 0} cancelled, ${p.active} active, ${p.waiting} waiting`,
+  });
+  for (const key of ["completed", "failed", "cancelled", "active"]) {
+    const seg = h("span", { class: `seg seg-${key}` });
+    // CSSOM, not a style attribute: the page's CSP forbids inline styles.
+    seg.style.width = total ? `${(100 * (p[key] ?? 0)) / total}%` : "0";
+    bar.append(seg);
+  }
+  return bar;
+}
+
+/**
+ * Previous / Next buttons that stay in place (so keyboard focus survives a
+ * refresh); update(pagination) sets their state, go(page) loads another page.
+ */
+export function makePager(go, what) {
+  let current = 1;
+  const prev = h("button", { type: "button", class: "secondary", disabled: true, onclick: () => go(current - 1) }, "Previous");
+  const next = h("button", { type: "button", class: "secondary", disabled: true, onclick: () => go(current + 1) }, "Next");
+  const info = h("span", {});
+  return {
+    el: h("div", { class: "pager" }, prev, info, next),
+    update({ page, totalPages, total, hasPrev, hasNext }) {
+      current = page;
+      prev.disabled = !hasPrev;
+      next.disabled = !hasNext;
+      info.textContent = total ? `Page ${page} of ${totalPages} (${fmtNumber(total)} ${what})` : `No ${what}`;
+    },
+  };
+}
+
+/**
+ * A table with a caption and header cells; setRows(rows) replaces only the
+ * body (rows are arrays of cells: nodes or text). If focus was on a link or
+ * button in the body, it is put back on the same one (matched by href or
+ * data-key) so a live refresh doesn't throw a keyboard user out.
+ */
+export function dataTable(caption, headers, empty = "Nothing here yet.") {
+  const tbody = h("tbody");
+  return {
+    // Focusable and named: on a narrow screen the wrapper scrolls sideways, and a
+    // keyboard user must be able to scroll it (axe: scrollable-region-focusable).
+    el: h("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": `${caption} (scrolls sideways)` }, h("table", {}, h("caption", {}, caption), h("thead", {}, h("tr", {}, headers.map((t) => h("th", { scope: "col" }, t)))), tbody)),
+    setRows(rows) {
+      const active = document.activeElement;
+      const key = tbody.contains(active) ? (active.getAttribute("href") ?? active.dataset.key) : null;
+      tbody.replaceChildren(...(rows.length ? rows.map((r) => h("tr", {}, r.map((c) => h("td", {}, c ?? "—")))) : [h("tr", {}, h("td", { colspan: headers.length }, empty))]));
+      if (key) tbody.querySelector(`[href="${CSS.escape(key)}"], [data-key="${CSS.escape(key)}"]`)?.focus();
+    },
+  };
+}
+
+/** A table filled once. */
+export function table(caption, headers, rows, empty) {
+  const t = dataTable(caption, headers, empty);
+  t.setRows(rows);
+  return t.el;
+}
+
+/** A <label> + control pair with an optional hint wired up through aria-describedby. */
+export function field(label, control, hint) {
+  control.id ||= `f-${label.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
+  const parts = [h("label", { for: control.id }, label), control];
+  if (hint) {
+    const hintEl = h("p", { class: "hint", id: `${control.id}-hint` }, hint);
+    control.setAttribute("aria-describedby", hintEl.id);
+    parts.push(hintEl);
+  }
+  return h("div", { class: "field" }, parts);
+}
+
+/** Saves a Blob as a file: a plain link can't send the API headers, so the page fetches and hands over a blob URL. */
+export function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const a = h("a", { href: url, download: filename, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
