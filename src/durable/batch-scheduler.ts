@@ -24,6 +24,9 @@ import { log } from "../lib/log";
 import { count, instrumentEnv, observe } from "../lib/metrics";
 import { enqueueCallJobs, type CallJob } from "../queue/call-job";
 import { findLostDial } from "../telephony/reconcile";
+import { toCallView } from "../db/call.repo";
+import { statusBody } from "../views/batch-status";
+import { ProgressFeed } from "./progress-feed";
 import { emitWebhook, type WebhookEventType } from "../queue/webhook-event";
 import type { CallStatus } from "../schemas/call";
 import type { ApplyResult, CallEvent } from "../services/call-events";
@@ -127,6 +130,8 @@ export class BatchScheduler extends DurableObject<Env> {
   private tickChain: Promise<unknown> = Promise.resolve();
   /** Ticks in a row that changed nothing (memory only: a new instance starts eager). */
   private idleTicks = 0;
+  /** The live event stream's subscribers (memory only: a client whose stream drops reconnects). */
+  private feed: ProgressFeed | null = null;
   /** Set by discard: work still running in this instance (a materialisation) must not write the batch back. */
   private discarded = false;
 
@@ -137,6 +142,23 @@ export class BatchScheduler extends DurableObject<Env> {
 
   private get ledger(): CallLedger {
     return (this.ledgerCache ??= new CallLedger(this.ctx.storage.sql));
+  }
+
+  /** GET /events (from the Worker's route, after it checked the caller may see this batch): the live event stream. */
+  override async fetch(req: Request): Promise<Response> {
+    if (new URL(req.url).pathname !== "/events") return new Response("not found", { status: 404 });
+    const state = await this.ready();
+    if (!state || !this.ledger.batch()) return new Response("not found", { status: 404 });
+    const { columns } = await this.config();
+    this.feed ??= new ProgressFeed({
+      status: () => {
+        const b = this.ledger.batch();
+        return b ? statusBody(state.batchId, b, columns, this.ledger.recentCalls(10)) : null;
+      },
+      calls: (seqs) => seqs.map((seq) => this.ledger.call(seq)).flatMap((row) => (row ? [toCallView(state.batchId, row, columns)] : [])),
+      version: () => this.ledger.batch()?.version ?? 0,
+    });
+    return this.feed.subscribe();
   }
 
   // ---- lifecycle -------------------------------------------------------------
@@ -314,6 +336,7 @@ export class BatchScheduler extends DurableObject<Env> {
       try {
         return await this.tickOnce();
       } finally {
+        this.feed?.changed();
         // Workers' clocks advance at I/O, so this is the tick's wall time across its awaits.
         observe("tick.ms", Date.now() - started);
       }
@@ -680,6 +703,7 @@ export class BatchScheduler extends DurableObject<Env> {
       if (!(now.status === "active" && now.attempts === j.attempt)) freed.push(lease(j));
       results.set(j.seq, { ...j, kind: "not_claimable", batchStatus: status });
     });
+    this.feed?.changed(jobs.filter((j) => results.get(j.seq)?.kind === "claimed").map((j) => j.seq));
     // Jobs waiting at the gate are alive in some consumer: not stale.
     const waiting = jobs.filter((j) => results.get(j.seq)?.kind === "wait");
     if (waiting.length > 0) this.ledger.touchDispatched(waiting, Date.now());
@@ -815,6 +839,7 @@ export class BatchScheduler extends DurableObject<Env> {
     }
     if (ended > 0) {
       count("engine.finals", ended);
+      this.feed?.changed(events.filter((_, i) => results[i] === "applied").map((e) => e.seq));
       await this.poke();
     }
     if (webhooks.length > 0) await Promise.all(webhooks.map(([type, key, data]) => this.emit(type, key, data)));
@@ -842,6 +867,7 @@ export class BatchScheduler extends DurableObject<Env> {
     if (b.status === "cancelled") return { ok: true, value: { already: true, batch: b } };
     if (!this.ledger.setStatus(["queued", "processing", "paused"], "cancelled", { completedTime: Date.now() })) return { ok: false, status: b.status };
     const dispatched = this.ledger.cancelWaiting();
+    this.feed?.changed();
     if (dispatched.length > 0) this.ledger.addReleases(dispatched.map((j) => leaseId(state.batchId, j.seq, j.attempt)));
     const after = this.ledger.batch()!;
     await this.syncSummary(true);
@@ -863,6 +889,7 @@ export class BatchScheduler extends DurableObject<Env> {
     if (!state || !b) return { ok: false, status: "gone" };
     if (b.status === "paused") return { ok: true, value: "paused" };
     if (!this.ledger.setStatus(["queued", "processing"], "paused")) return { ok: false, status: b.status };
+    this.feed?.changed();
     await this.syncSummary(true);
     return { ok: true, value: "paused" };
   }

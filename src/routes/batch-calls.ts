@@ -2,7 +2,6 @@ import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
 import { newApp } from "../app";
 import { listBatches, type BatchRow } from "../db/batch.repo";
-import type { CallRow, LedgerBatch } from "../db/call-ledger";
 import { toCallView } from "../db/call.repo";
 import { EXPORT_PAGE_ROWS } from "../engine-config";
 import { csvLine, RESULT_COLUMNS } from "../domain/results-csv";
@@ -10,7 +9,9 @@ import { callId } from "../lib/ids";
 import { BatchFormFieldsSchema } from "../domain/batch-options";
 import { apiKeySecurity, errorResponses, pagination, PaginationQuerySchema, PaginationSchema, workspaceHeaders } from "../schemas/common";
 import { cancelBatch, pauseBatch, requireBatch, resumeBatch, retryBatch } from "../services/batch-control";
+import { ApiError } from "../errors";
 import { startBatch } from "../services/batch-intake";
+import { statusBody, type BatchCounters } from "../views/batch-status";
 
 const RowErrorSchema = z.object({
   row: z.number().int().describe("1-based line number in the file"),
@@ -91,40 +92,9 @@ const BatchSchema = z
 
 const BatchIdParam = z.object({ batchId: z.string().openapi({ param: { name: "batchId", in: "path" }, example: "batch_0190a1b2c3d4e5f60718293a" }) });
 
-const FINAL = new Set(["completed", "cancelled", "failed"]);
-
-type Counters = Pick<
-  LedgerBatch,
-  "status" | "total_calls" | "waiting_count" | "active_count" | "completed_count" | "failed_count" | "cancelled_count" | "total_duration_ms" | "start_time" | "last_completed_time" | "completed_time"
->;
-
-/**
- * The /status body. A single batch's reads take the counters from its
- * object (fresh, with the recent calls); listing batches uses the D1
- * summary, which the object keeps at most a second behind.
- */
-function statusBody(batchId: string, b: Counters, columns: string[], recent: CallRow[]) {
-  const status = b.status as z.infer<typeof BatchStatusSchema>["status"];
-  return {
-    status,
-    isComplete: FINAL.has(b.status),
-    waiting: b.waiting_count,
-    active: b.active_count,
-    completed: b.completed_count,
-    failed: b.failed_count,
-    total: b.total_calls,
-    startTime: b.start_time,
-    lastCompletedTime: b.last_completed_time,
-    completedTime: b.completed_time,
-    averageCallDuration: b.completed_count > 0 ? Math.round(b.total_duration_ms / b.completed_count / 10) / 100 : 0,
-    recent_calls: recent.map((r) => toCallView(batchId, r, columns)),
-    cancelled: b.cancelled_count,
-    paused: b.status === "paused",
-  };
-}
 
 /** A D1 row read as counters (its status is never 'preparing' once visible). */
-const summaryOf = (b: BatchRow) => b as BatchRow & Counters;
+const summaryOf = (b: BatchRow) => b as BatchRow & BatchCounters;
 
 /** Progress from the batch's object, or the D1 summary if the object has no ledger. */
 async function liveStatus(env: Env, b: BatchRow) {
@@ -255,6 +225,38 @@ export function batchCallRoutes() {
   app.openapi(
     createRoute({
       method: "get",
+      path: "/batch-calls/{batchId}/events",
+      tags: ["Batches"],
+      summary: "Live progress of a batch as Server-Sent Events (ext)",
+      description:
+        "A `text/event-stream`. On connect one `snapshot` event whose data is the /status body; then, as things change and coalesced to at most " +
+        "4 updates a second: `call` (data: a /calls item, for up to 50 changed calls per update — beyond that, refresh your page of calls), " +
+        "`batch` (data: {status}) when the batch's status changes, and `progress` (data: the /status body, `id:` the ledger version). " +
+        "A comment line `: heartbeat` every 15 s. The stream ends after the batch is final and its last `progress` is sent; a batch already " +
+        "final gets its snapshot and one progress, then the end. Send the usual x-api-key and x-workspace-id headers (EventSource cannot: " +
+        "read it with fetch). A client that reconnects (Last-Event-ID is accepted) gets a fresh snapshot, which is all it needs.",
+      security: apiKeySecurity,
+      request: { headers: workspaceHeaders, params: BatchIdParam },
+      responses: {
+        200: {
+          description: "The event stream",
+          content: { "text/event-stream": { schema: z.string().openapi({ example: 'id: 12\nevent: progress\ndata: {"status":"processing",...}\n\n' }) } },
+        },
+        ...errorResponses(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const b = await requireBatch(c.env.DB, c.get("workspaceId"), c.req.valid("param").batchId);
+      // The batch's object sees every transition and holds the stream; the Worker only checked who may read it.
+      const res = await c.env.BATCH_SCHEDULER.getByName(b.id).fetch("https://batch-scheduler/events");
+      if (res.status === 404) throw new ApiError("batch_not_found", `Batch ${b.id} does not exist in this workspace.`);
+      return res;
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
       path: "/batch-calls/{batchId}/calls",
       tags: ["Batches"],
       summary: "The calls of a batch, in file order",
@@ -286,7 +288,7 @@ export function batchCallRoutes() {
       const { page, limit, status } = c.req.valid("query");
       const b = await requireBatch(c.env.DB, c.get("workspaceId"), c.req.valid("param").batchId);
       const found = await c.env.BATCH_SCHEDULER.getByName(b.id).listCalls(status === "all" ? null : status, limit, (page - 1) * limit);
-      const counts: Counters = found?.batch ?? summaryOf(b);
+      const counts: BatchCounters = found?.batch ?? summaryOf(b);
       const total = {
         all: counts.total_calls,
         waiting: counts.waiting_count,

@@ -1,0 +1,36 @@
+import type { CallRow, LedgerBatch } from "../db/call-ledger";
+import { toCallView } from "../db/call.repo";
+
+/** Batch states after which nothing changes any more. */
+export const FINAL_STATUSES = new Set(["completed", "cancelled", "failed"]);
+
+export type BatchCounters = Pick<
+  LedgerBatch,
+  "status" | "total_calls" | "waiting_count" | "active_count" | "completed_count" | "failed_count" | "cancelled_count" | "total_duration_ms" | "start_time" | "last_completed_time" | "completed_time"
+>;
+
+/**
+ * The /status body, built from a batch's counters and its most recent
+ * calls. The same body is the data of the event stream's `snapshot` and
+ * `progress` events, so a client handles both alike.
+ */
+export function statusBody(batchId: string, b: BatchCounters, columns: string[], recent: CallRow[]) {
+  return {
+    status: b.status as "queued" | "processing" | "paused" | "completed" | "cancelled" | "failed",
+    isComplete: FINAL_STATUSES.has(b.status),
+    waiting: b.waiting_count,
+    active: b.active_count,
+    completed: b.completed_count,
+    failed: b.failed_count,
+    total: b.total_calls,
+    startTime: b.start_time,
+    lastCompletedTime: b.last_completed_time,
+    completedTime: b.completed_time,
+    averageCallDuration: b.completed_count > 0 ? Math.round(b.total_duration_ms / b.completed_count / 10) / 100 : 0,
+    recent_calls: recent.map((r) => toCallView(batchId, r, columns)),
+    cancelled: b.cancelled_count,
+    paused: b.status === "paused",
+  };
+}
+
+export type StatusBody = ReturnType<typeof statusBody>;
