@@ -75,7 +75,7 @@ export function batchView(root, [batchId]) {
   let callsTimer = null;
   let callRows = [];
   const filter = h("select", { id: "calls-filter", onchange: () => ((callsPage = 1), loadCalls()) }, STATUSES.map((s) => h("option", { value: s }, s)));
-  const callsTable = dataTable("Calls", ["Number", "Status", "Outcome", "Attempts", "Next attempt", "Error"], "No calls match this filter.");
+  const callsTable = dataTable("Calls", ["Number", "Status", "Outcome", "Attempts", "Next attempt", "Error"], "No calls match this filter.", { hideCaption: true });
   const callsPager = makePager((n) => ((callsPage = n), loadCalls()), "calls");
   const callsError = h("div", { class: "error", role: "alert" });
 
@@ -122,22 +122,20 @@ export function batchView(root, [batchId]) {
     liveEl.textContent = { stream: "Live: updates arrive as they happen.", polling: "Live: checking every 2 seconds.", connecting: "Connecting…", done: "This batch has finished." }[liveMode];
     for (const [name, el] of Object.entries(buttons)) {
       const hide = !VALID[name].includes(status.status);
-      if (hide && el === document.activeElement) queueMicrotask(() => Object.values(buttons).find((b) => !b.hidden)?.focus() ?? download.focus());
+      if (hide && el === document.activeElement) queueMicrotask(() => (Object.values(buttons).find((b) => !b.hidden) ?? download).focus());
       el.hidden = hide;
     }
     const calls = [...ledger.values()];
     const note = ledgerComplete ? null : `Counted over ${fmtNumber(calls.length)} of ${fmtNumber(status.total)} calls.`;
-    outcomeSlot.replaceChildren(outcomeChart(calls), note && h("p", { class: "hint" }, note));
-    rateSlot.replaceChildren(rateChart(calls), note && h("p", { class: "hint" }, note));
+    outcomeSlot.replaceChildren(outcomeChart(calls), ...(note ? [h("p", { class: "hint" }, note)] : []));
+    rateSlot.replaceChildren(rateChart(calls), ...(note ? [h("p", { class: "hint" }, note)] : []));
   }
 
-  /** Calls finished per second: over the last two minutes watched, else since the first dial. */
+  /** Calls finished per second: over the last two minutes watched (to now, so a stall shows), else since the first dial. */
   function currentRate() {
-    const recent = samples.filter((s) => s.t > Date.now() - 120_000);
-    if (recent.length > 1) {
-      const [a, b] = [recent[0], recent.at(-1)];
-      if (b.t - a.t >= 10_000 && b.finished > a.finished) return ((b.finished - a.finished) * 1000) / (b.t - a.t);
-    }
+    const first = samples.find((s) => s.t > Date.now() - 120_000);
+    const span = first && Date.now() - first.t;
+    if (span >= 10_000) return ((finishedOf(status) - first.finished) * 1000) / span;
     const since = status.startTime && (status.completedTime ?? Date.now()) - status.startTime;
     return since > 0 && finishedOf(status) > 0 ? (finishedOf(status) * 1000) / since : 0;
   }
@@ -146,9 +144,14 @@ export function batchView(root, [batchId]) {
     if (FINAL.has(status.status)) return status.completedTime ? `Finished ${fmtTime(status.completedTime)}` : "Finished";
     if (status.status === "paused") return "Paused";
     if (status.status === "queued" && batch?.scheduledAt) return `Starts ${fmtTime(batch.scheduledAt)}`;
-    const remaining = status.total - finishedOf(status);
-    // Callbacks due later are in `waiting` too, so this is "at the current rate", not a promise.
-    return rate > 0 ? `about ${fmtDuration(remaining / rate)}` : "— (waiting for calls to finish)";
+    // Calls waiting for a callback are due at their own time, not at the dialling rate:
+    // they are counted apart (from the per-call data the page holds).
+    const callbacks = [...ledger.values()].filter((c) => c.status === "waiting" && c.nextAttemptAt);
+    const fresh = status.total - finishedOf(status) - callbacks.length;
+    const later = callbacks.length ? `${fmtNumber(callbacks.length)} callbacks due from ${fmtTime(callbacks.map((c) => c.nextAttemptAt).sort()[0])}` : "";
+    if (fresh <= 0) return later || "—";
+    const now = rate > 0 ? `about ${fmtDuration(fresh / rate)}` : "— (waiting for calls to finish)";
+    return later ? `${now}, then ${later}` : now;
   }
 
   function setStatus(body) {
@@ -161,13 +164,14 @@ export function batchView(root, [batchId]) {
 
   // ---- per-call data -----------------------------------------------------
 
-  const RANK = { waiting: 0, active: 1, completed: 2, failed: 2, cancelled: 2 };
+  /** Within one attempt: not dialled yet, then being dialled, then ended (final, or waiting for a callback). */
+  const stage = (c) => (c.status === "active" ? 1 : c.status === "waiting" && !c.outcome ? 0 : 2);
   /** Keeps the newer of two views of a call (a page read can race a `call` event). */
   function upsert(c) {
     const old = ledger.get(c.jobId);
-    if (old && (old.attempts > c.attempts || (old.attempts === c.attempts && RANK[old.status] > RANK[c.status]))) return;
+    if (old && (old.attempts > c.attempts || (old.attempts === c.attempts && stage(old) > stage(c)))) return;
     if (!old && ledger.size >= LEDGER_PAGES * 100) return;
-    ledger.set(c.jobId, { status: c.status, outcome: c.outcome, endTime: c.endTime, attempts: c.attempts });
+    ledger.set(c.jobId, { status: c.status, outcome: c.outcome, endTime: c.endTime, attempts: c.attempts, nextAttemptAt: c.nextAttemptAt });
   }
 
   async function loadLedger() {
@@ -277,19 +281,22 @@ export function batchView(root, [batchId]) {
 
   // ---- actions ---------------------------------------------------------------
 
+  let busy = false;
   async function act(name, method, path) {
+    // A guard, not `disabled`: disabling the focused button would drop keyboard focus to <body>.
+    if (busy) return;
+    busy = true;
     showError(actionError, null);
     actionNote.textContent = "";
-    buttons[name].disabled = true;
     try {
       const res = await request(base + path, { method, signal });
-      actionNote.textContent = name === "retry" ? `${res.message} (${fmtNumber(res.requeued)} calls re-queued)` : res.message;
+      actionNote.textContent = res.message;
       setStatus(await request(`${base}/status`, { signal }));
       live(); // a retried batch runs again after its stream had ended
     } catch (err) {
       if (!signal.aborted) showError(actionError, err);
     } finally {
-      buttons[name].disabled = false;
+      busy = false;
     }
   }
 

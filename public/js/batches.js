@@ -199,13 +199,13 @@ export function newBatchView(root) {
     showError(error, null);
     try {
       const result = await request("/batch-calls", { method: "POST", body: formData(form, { dryRun: "true" }) });
-      checkResult.replaceChildren(...verdict(result, true));
+      checkResult.replaceChildren(...verdict(result, true).filter(Boolean));
       // One key per successful check: a double click on Start, or a retry after a
       // lost response, is the same request, so the server creates one batch.
       checked = { signature: sig, idempotencyKey: newIdempotencyKey() };
     } catch (err) {
       showError(error, err);
-      checkResult.replaceChildren(...(err instanceof ApiError && err.status === 400 ? verdict(err.body ?? {}, false) : []));
+      checkResult.replaceChildren(...(err instanceof ApiError && err.status === 400 ? verdict(err.body ?? {}, false).filter(Boolean) : []));
     } finally {
       verdictRegion.hidden = !checkResult.childElementCount;
       checkButton.disabled = false;

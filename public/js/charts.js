@@ -56,7 +56,7 @@ export function rateChart(calls) {
   const values = minutes.map((m) => perMinute.get(m) ?? 0);
   const peak = Math.max(...values);
   const [W, H, PAD] = [320, 120, 18];
-  const slot = (W - 2 * PAD) / minutes.length;
+  const slot = Math.min(24, (W - 2 * PAD) / minutes.length); // a few minutes don't become a few fat slabs
   const time = (m) => new Date(m * 60_000).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
   const bars = values.map((v, i) =>
     svg(

@@ -104,14 +104,15 @@ export function makePager(go, what) {
  * A table with a caption and header cells; setRows(rows) replaces only the
  * body (rows are arrays of cells: nodes or text). If focus was on a link or
  * button in the body, it is put back on the same one (matched by href or
- * data-key) so a live refresh doesn't throw a keyboard user out.
+ * data-key) so a live refresh doesn't throw a keyboard user out. hideCaption:
+ * the caption still names the table for assistive tech, but a heading above says it.
  */
-export function dataTable(caption, headers, empty = "Nothing here yet.") {
+export function dataTable(caption, headers, empty = "Nothing here yet.", { hideCaption = false } = {}) {
   const tbody = h("tbody");
   return {
     // Focusable and named: on a narrow screen the wrapper scrolls sideways, and a
     // keyboard user must be able to scroll it (axe: scrollable-region-focusable).
-    el: h("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": `${caption} (scrolls sideways)` }, h("table", {}, h("caption", {}, caption), h("thead", {}, h("tr", {}, headers.map((t) => h("th", { scope: "col" }, t)))), tbody)),
+    el: h("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": `${caption} (scrolls sideways)` }, h("table", { class: headers.length >= 5 ? "wide" : null }, h("caption", { class: hideCaption ? "sr-only" : null }, caption), h("thead", {}, h("tr", {}, headers.map((t) => h("th", { scope: "col" }, t)))), tbody)),
     setRows(rows) {
       const active = document.activeElement;
       const key = tbody.contains(active) ? (active.getAttribute("href") ?? active.dataset.key) : null;
