@@ -31,7 +31,8 @@ export function batchView(root, [batchId]) {
   const ledger = new Map();
   let ledgerComplete = false;
 
-  const h1 = h("h1", { tabindex: -1 }, batchId);
+  // Shown once the batch's name is known, so the heading never changes under a reader.
+  const h1 = h("h1", { tabindex: -1, hidden: true }, batchId);
   const statusEl = h("p", { "data-testid": "batch-status", class: "status-line" }, "Status: loading…");
   const meta = h("p", { class: "hint" });
   const liveEl = h("p", { class: "hint" });
@@ -317,6 +318,8 @@ export function batchView(root, [batchId]) {
     try {
       batch = await request(base, { signal });
       h1.textContent = batch.name || batch.id;
+      h1.hidden = false;
+      if (document.activeElement === document.body || document.activeElement === root) h1.focus();
       document.title = `${h1.textContent} · Batch Calls`;
       const opts = [`Agent ${batch.agentId}`, `created ${fmtTime(batch.createdAt)}`];
       if (batch.scheduledAt) opts.push(`scheduled for ${fmtTime(batch.scheduledAt)}`);
@@ -330,6 +333,7 @@ export function batchView(root, [batchId]) {
       render();
       await Promise.all([loadLedger(), loadCalls()]);
     } catch (err) {
+      h1.hidden = false;
       if (!signal.aborted) showError(error, err);
     }
   })();

@@ -116,7 +116,7 @@ export function newBatchView(root) {
   let checked = null; // {signature, idempotencyKey} after a successful dry run
   const error = h("div", { class: "error", role: "alert" });
   const checkResult = h("div");
-  const verdictRegion = h("section", { class: "card", "aria-labelledby": "file-check-title", hidden: true }, h("h2", { id: "file-check-title" }, "File check"), checkResult);
+  const verdictRegion = h("section", { class: "card", "aria-labelledby": "file-check-title", hidden: true }, h("h2", { id: "file-check-title", tabindex: -1 }, "File check"), checkResult);
 
   const fileInput = h("input", { type: "file", name: "file", accept: ".csv,text/csv", required: true });
   const dropZone = h("div", { class: "drop" }, field("CSV file", fileInput, "Choose a file, or drop one here. The first row is the header; phone_number is required."));
@@ -203,6 +203,8 @@ export function newBatchView(root) {
       // One key per successful check: a double click on Start, or a retry after a
       // lost response, is the same request, so the server creates one batch.
       checked = { signature: sig, idempotencyKey: newIdempotencyKey() };
+      // Announce the verdict by moving focus to it (an error is announced by its role="alert").
+      queueMicrotask(() => verdictRegion.querySelector("h2").focus());
     } catch (err) {
       showError(error, err);
       checkResult.replaceChildren(...(err instanceof ApiError && err.status === 400 ? verdict(err.body ?? {}, false).filter(Boolean) : []));
