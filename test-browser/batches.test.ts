@@ -1,0 +1,256 @@
+// A person's way through batches: upload, check, start, watch, pause/resume, cancel,
+// download, and a file with mistakes. What the page shows is compared with the API.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, Locator, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import {
+  AGENT_ID,
+  TZ_OFFSET_MINUTES,
+  api,
+  createBatch,
+  csvOfNumbers,
+  isoSecond,
+  launch,
+  newContext,
+  screenshot,
+  screenshotOnFailure,
+  seriousA11yViolations,
+  signIn,
+  uniqueName,
+} from "./helpers.js";
+import { ROOT } from "./paths.js";
+
+const PEOPLE_CSV = join(ROOT, "examples", "people.csv");
+
+interface Status {
+  status: string;
+  waiting: number;
+  active: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  total: number;
+}
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function signedInPage(): Promise<Page> {
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  screenshotOnFailure(page);
+  await signIn(page);
+  return page;
+}
+
+/** The number shown after `label` in the file-check region (a <dl>, a table row or "Label: n"). */
+async function verdictNumber(verdict: Locator, label: string): Promise<number> {
+  const text = await verdict.innerText();
+  const m = new RegExp(`${label}\\s*:?\\s*([\\d,]+)`, "i").exec(text);
+  if (!m?.[1]) throw new Error(`"${label}" with a number not found in the File check region:\n${text}`);
+  return Number(m[1].replaceAll(",", ""));
+}
+
+const fileCheck = (page: Page) => page.getByRole("region", { name: "File check" });
+const batchStatus = (page: Page) => page.getByTestId("batch-status");
+const counter = async (page: Page, name: string) => Number((await page.getByTestId(`count-${name}`).innerText()).trim());
+
+/** New batch page: file, agent, name (and optional start time), then "Check file". */
+async function checkFile(page: Page, file: string | { name: string; mimeType: string; buffer: Buffer }, name: string, startLocal?: string) {
+  await page.getByRole("navigation").getByRole("link", { name: "New batch" }).click();
+  await page.getByLabel("CSV file").setInputFiles(file);
+  await page.getByLabel("Agent").selectOption(AGENT_ID);
+  await page.getByLabel("Name").fill(name);
+  if (startLocal) await page.getByLabel("Start time").fill(startLocal);
+  await page.getByRole("button", { name: "Check file" }).click();
+}
+
+/** Clicks "Start batch" and returns the id of the batch page it lands on. */
+async function startBatch(page: Page, { doubleClick = false } = {}): Promise<string> {
+  const start = page.getByRole("button", { name: "Start batch" });
+  await expect.poll(() => start.isEnabled()).toBe(true);
+  if (doubleClick) await start.dblclick();
+  else await start.click();
+  await page.waitForURL(/#\/batches\/batch_/);
+  await page.getByRole("heading", { level: 1 }).waitFor();
+  return /#\/batches\/(batch_[^/?#]+)/.exec(page.url())![1]!;
+}
+
+/** A local wall-clock time a day ahead, as a datetime-local input takes it, and the UTC instant it means. */
+function tomorrowLocal(): { local: string; utc: string } {
+  const utcMs = Math.floor((Date.now() + 24 * 3600_000) / 60_000) * 60_000;
+  const local = new Date(utcMs + TZ_OFFSET_MINUTES * 60_000).toISOString().slice(0, 16);
+  return { local, utc: isoSecond(utcMs) };
+}
+
+async function batchesNamed(name: string): Promise<string[]> {
+  const list = await api<{ batches: { id: string; name: string | null }[] }>("/v1/api/batch-calls?limit=50");
+  return list.batches.filter((b) => b.name === name).map((b) => b.id);
+}
+
+describe("batches", () => {
+  test("upload examples/people.csv, see the verdict, start it once, watch it reach 100%, counts match /status, download results.csv", async () => {
+    const page = await signedInPage();
+    const name = uniqueName("people");
+    await checkFile(page, PEOPLE_CSV, name);
+
+    // The page's verdict is the API's dry run of the same file.
+    const form = new FormData();
+    form.set("agentId", AGENT_ID);
+    form.set("dryRun", "true");
+    form.set("file", new Blob([readFileSync(PEOPLE_CSV)], { type: "text/csv" }), "people.csv");
+    const dry = await api<{ totalCalls: number; duplicatesRemoved: number; suppressed: number; invalidRows: number }>("/v1/api/batch-calls", {
+      method: "POST",
+      body: form,
+    });
+    expect(dry.totalCalls + dry.suppressed).toBe(9);
+    const verdict = fileCheck(page);
+    await verdict.waitFor();
+    expect(await verdictNumber(verdict, "Rows to call")).toBe(dry.totalCalls);
+    expect(await verdictNumber(verdict, "Duplicates removed")).toBe(dry.duplicatesRemoved);
+    expect(await verdictNumber(verdict, "Suppressed")).toBe(dry.suppressed);
+    expect(await verdictNumber(verdict, "Invalid rows")).toBe(0);
+    await screenshot(page, "new-batch-verdict");
+    expect(await seriousA11yViolations(page)).toEqual([]);
+
+    // A double click must create one batch (one Idempotency-Key per check).
+    const batchId = await startBatch(page, { doubleClick: true });
+    // The heading may show the id until the batch's details arrive.
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).innerText()).toContain(name);
+
+    const bar = page.getByRole("progressbar").first();
+    await expect.poll(() => bar.getAttribute("aria-valuenow"), { timeout: 60_000, interval: 500 }).toBe("100");
+    await expect.poll(() => batchStatus(page).innerText(), { timeout: 15_000 }).toMatch(/Status:\s*completed/i);
+    const status = await api<Status>(`/v1/api/batch-calls/${batchId}/status`);
+    expect(status.status).toBe("completed");
+    // Counters settle with the last progress event; the final /status is what they must show.
+    await expect
+      .poll(async () => ({
+        waiting: await counter(page, "waiting"),
+        active: await counter(page, "active"),
+        completed: await counter(page, "completed"),
+        failed: await counter(page, "failed"),
+        cancelled: await counter(page, "cancelled"),
+      }))
+      .toEqual({ waiting: status.waiting, active: status.active, completed: status.completed, failed: status.failed, cancelled: status.cancelled });
+    expect(status.completed + status.failed + status.cancelled).toBe(dry.totalCalls);
+
+    // The calls table lists every number called (9 fit on the first page).
+    const calls = await api<{ calls: { phone_number: string }[] }>(`/v1/api/batch-calls/${batchId}/calls?limit=100`);
+    const table = page.getByRole("table", { name: "Calls" });
+    await expect.poll(() => table.locator("tbody tr").count()).toBe(calls.calls.length);
+    const tableText = await table.innerText();
+    for (const c of calls.calls) expect(tableText).toContain(c.phone_number);
+    await screenshot(page, "batch-page");
+    expect(await seriousA11yViolations(page)).toEqual([]);
+
+    // results.csv: a blob saved by the page, byte for byte what the API serves.
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: "Download results.csv" }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/\.csv$/);
+    const saved = readFileSync((await download.path())!, "utf8");
+    const served = await api<string>(`/v1/api/batch-calls/${batchId}/results.csv`);
+    expect(saved).toBe(served);
+    expect(saved.trim().split("\n")).toHaveLength(1 + dry.totalCalls);
+
+    expect(await batchesNamed(name)).toEqual([batchId]);
+
+    // The list shows it (newest first) and its name leads back to the batch page.
+    await page.getByRole("navigation").getByRole("link", { name: "Batches" }).click();
+    const list = page.getByRole("table", { name: "Batches" });
+    const link = list.getByRole("link", { name });
+    await link.waitFor();
+    expect(await list.locator("tbody tr").first().innerText()).toContain(name);
+    await screenshot(page, "batches");
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await link.click();
+    await page.waitForURL(new RegExp(`#/batches/${batchId}$`));
+    await page.context().close();
+  });
+
+  test("a batch set to start tomorrow (local time, sent as UTC) can be paused and resumed", async () => {
+    const page = await signedInPage();
+    const name = uniqueName("pause");
+    const start = tomorrowLocal();
+    await checkFile(page, { name: "three.csv", mimeType: "text/csv", buffer: Buffer.from(csvOfNumbers(3, 2_125_552_000)) }, name, start.local);
+    await fileCheck(page).waitFor();
+    expect(await verdictNumber(fileCheck(page), "Rows to call")).toBe(3);
+    const batchId = await startBatch(page);
+    try {
+      const detail = await api<{ scheduledAt: string | null }>(`/v1/api/batch-calls/${batchId}`);
+      expect(detail.scheduledAt).toBe(start.utc);
+
+      await expect.poll(() => batchStatus(page).innerText()).toMatch(/Status:\s*queued/i);
+      expect(await page.getByRole("button", { name: "Resume" }).count()).toBe(0);
+      await page.getByRole("button", { name: "Pause" }).click();
+      await expect.poll(() => batchStatus(page).innerText()).toMatch(/Status:\s*paused/i);
+      expect((await api<Status>(`/v1/api/batch-calls/${batchId}/status`)).status).toBe("paused");
+      expect(await page.getByRole("button", { name: "Pause" }).count()).toBe(0);
+
+      await page.getByRole("button", { name: "Resume" }).click();
+      await expect.poll(() => batchStatus(page).innerText()).toMatch(/Status:\s*queued/i);
+      expect((await api<Status>(`/v1/api/batch-calls/${batchId}/status`)).status).toBe("queued");
+      await page.getByRole("button", { name: "Pause" }).waitFor();
+      expect(await page.getByRole("button", { name: "Resume" }).count()).toBe(0);
+    } finally {
+      await api(`/v1/api/batch-calls/${batchId}`, { method: "DELETE" });
+      await page.context().close();
+    }
+  });
+
+  test("cancel asks first: 'Keep running' changes nothing, 'Yes, cancel' cancels every waiting call", async () => {
+    const name = uniqueName("cancel");
+    const batchId = await createBatch(csvOfNumbers(4, 2_125_553_000), { name, scheduledAt: isoSecond(Date.now() + 24 * 3600_000) });
+    const page = await signedInPage();
+    await page.goto(`/#/batches/${batchId}`);
+    await expect.poll(() => batchStatus(page).innerText()).toMatch(/Status:\s*queued/i);
+
+    const dialog = page.getByRole("dialog");
+    await page.getByRole("button", { name: "Cancel batch" }).click();
+    await dialog.waitFor();
+    await dialog.getByRole("button", { name: "Keep running" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    expect((await api<Status>(`/v1/api/batch-calls/${batchId}/status`)).status).toBe("queued");
+
+    await page.getByRole("button", { name: "Cancel batch" }).click();
+    await dialog.getByRole("button", { name: "Yes, cancel" }).click();
+    await expect.poll(() => batchStatus(page).innerText()).toMatch(/Status:\s*cancelled/i);
+    await expect.poll(() => counter(page, "cancelled")).toBe(4);
+    const status = await api<Status>(`/v1/api/batch-calls/${batchId}/status`);
+    expect(status).toMatchObject({ status: "cancelled", cancelled: 4, waiting: 0 });
+    for (const action of ["Cancel batch", "Pause", "Resume"]) expect(await page.getByRole("button", { name: action }).count()).toBe(0);
+    await page.context().close();
+  });
+
+  test("a CSV with mistakes shows each invalid row's line, column and message, and cannot be started", async () => {
+    const page = await signedInPage();
+    const csv = ["phone_number,first_name,email", "+12125554000,Ok,ok@example.com", "not-a-number,Bad,", "+12125554002,Mail,not-an-email", ""].join("\n");
+    await checkFile(page, { name: "mistakes.csv", mimeType: "text/csv", buffer: Buffer.from(csv) }, uniqueName("mistakes"));
+
+    await expect.poll(() => page.getByRole("alert").filter({ hasText: /\S/ }).first().innerText()).toMatch(/invalid/i);
+    const table = page.getByRole("table", { name: "Invalid rows" });
+    await table.waitFor();
+    const headers = (await table.getByRole("columnheader").allInnerTexts()).map((h) => h.trim());
+    expect(headers).toEqual(["Line", "Column", "Value", "Message"]);
+    const rows = await table.locator("tbody tr").evaluateAll((trs) =>
+      trs.map((tr) => Array.from(tr.querySelectorAll("td, th"), (td) => (td.textContent ?? "").trim())),
+    );
+    expect(rows.map((r) => r.slice(0, 3))).toEqual([
+      ["3", "phone_number", "not-a-number"],
+      ["4", "email", "not-an-email"],
+    ]);
+    for (const r of rows) expect(r[3]).not.toBe("");
+    expect(await page.getByRole("button", { name: "Start batch" }).isEnabled()).toBe(false);
+    await screenshot(page, "new-batch-invalid-rows");
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await page.context().close();
+  });
+});
