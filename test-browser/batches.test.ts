@@ -6,8 +6,10 @@ import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   AGENT_ID,
+  AUTH_HEADERS,
   TZ_OFFSET_MINUTES,
   api,
+  baseUrl,
   createBatch,
   csvOfNumbers,
   isoSecond,
@@ -61,10 +63,29 @@ const fileCheck = (page: Page) => page.getByRole("region", { name: "File check" 
 const batchStatus = (page: Page) => page.getByTestId("batch-status");
 const counter = async (page: Page, name: string) => Number((await page.getByTestId(`count-${name}`).innerText()).trim());
 
-/** New batch page: file, agent, name (and optional start time), then "Check file". */
-async function checkFile(page: Page, file: string | { name: string; mimeType: string; buffer: Buffer }, name: string, startLocal?: string) {
+type CsvFile = string | { name: string; mimeType: string; buffer: Buffer };
+
+/** Drops `file` on the CSV file input as a drag from the desktop would (the drop bubbles to its drop zone). */
+async function dropFile(page: Page, file: { name: string; mimeType: string; buffer: Buffer }) {
+  const dataTransfer = await page.evaluateHandle(
+    ({ name, mimeType, text }) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([text], name, { type: mimeType }));
+      return dt;
+    },
+    { name: file.name, mimeType: file.mimeType, text: file.buffer.toString("utf8") },
+  );
+  const input = page.getByLabel("CSV file");
+  await input.dispatchEvent("dragover", { dataTransfer });
+  await input.dispatchEvent("drop", { dataTransfer });
+  await expect.poll(() => input.evaluate((el) => (el as HTMLInputElement).files?.[0]?.name)).toBe(file.name);
+}
+
+/** New batch page: file (picked, or dropped), agent, name (and optional start time), then "Check file". */
+async function checkFile(page: Page, file: CsvFile, name: string, startLocal?: string, { drop = false } = {}) {
   await page.getByRole("navigation").getByRole("link", { name: "New batch" }).click();
-  await page.getByLabel("CSV file").setInputFiles(file);
+  if (drop && typeof file !== "string") await dropFile(page, file);
+  else await page.getByLabel("CSV file").setInputFiles(file);
   await page.getByLabel("Agent").selectOption(AGENT_ID);
   await page.getByLabel("Name").fill(name);
   if (startLocal) await page.getByLabel("Start time").fill(startLocal);
@@ -89,6 +110,12 @@ function tomorrowLocal(): { local: string; utc: string } {
   return { local, utc: isoSecond(utcMs) };
 }
 
+async function serverHasEventStream(batchId: string): Promise<boolean> {
+  const res = await fetch(`${baseUrl()}/v1/api/batch-calls/${batchId}/events`, { headers: AUTH_HEADERS });
+  await res.body?.cancel();
+  return res.status === 200 && (res.headers.get("content-type") ?? "").startsWith("text/event-stream");
+}
+
 async function batchesNamed(name: string): Promise<string[]> {
   const list = await api<{ batches: { id: string; name: string | null }[] }>("/v1/api/batch-calls?limit=50");
   return list.batches.filter((b) => b.name === name).map((b) => b.id);
@@ -98,6 +125,10 @@ describe("batches", () => {
   test("upload examples/people.csv, see the verdict, start it once, watch it reach 100%, counts match /status, download results.csv", async () => {
     const page = await signedInPage();
     const name = uniqueName("people");
+    const idempotencyKeys: (string | undefined)[] = [];
+    page.on("request", (req) => {
+      if (req.method() === "POST" && new URL(req.url()).pathname === "/v1/api/batch-calls") idempotencyKeys.push(req.headers()["idempotency-key"]);
+    });
     await checkFile(page, PEOPLE_CSV, name);
 
     // The page's verdict is the API's dry run of the same file.
@@ -161,7 +192,11 @@ describe("batches", () => {
     expect(saved).toBe(served);
     expect(saved.trim().split("\n")).toHaveLength(1 + dry.totalCalls);
 
+    // One batch, however many Start requests the double click sent, all with the check's one key.
     expect(await batchesNamed(name)).toEqual([batchId]);
+    const startKeys = idempotencyKeys.filter((k) => k !== undefined);
+    expect(startKeys.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(startKeys).size).toBe(1);
 
     // The list shows it (newest first) and its name leads back to the batch page.
     await page.getByRole("navigation").getByRole("link", { name: "Batches" }).click();
@@ -173,6 +208,47 @@ describe("batches", () => {
     expect(await seriousA11yViolations(page)).toEqual([]);
     await link.click();
     await page.waitForURL(new RegExp(`#/batches/${batchId}$`));
+    await page.context().close();
+  });
+
+  test("progress is live: the bar and counters climb through intermediate values to 100% without a reload", async () => {
+    const batchId = await createBatch(csvOfNumbers(30, 2_125_555_000), { name: uniqueName("live") });
+    const page = await signedInPage();
+    const liveRequests: string[] = [];
+    page.on("request", (req) => {
+      const path = new URL(req.url()).pathname;
+      if (path.startsWith(`/v1/api/batch-calls/${batchId}/`)) liveRequests.push(path.slice(path.lastIndexOf("/") + 1));
+    });
+    await page.goto(`/#/batches/${batchId}`);
+    await page.getByRole("progressbar").first().waitFor();
+    // Every value the bar and the completed counter take, recorded in the page as it changes.
+    await page.evaluate(() => {
+      const w = window as unknown as { seen: { bar: number[]; completed: number[] } };
+      w.seen = { bar: [], completed: [] };
+      const read = () => {
+        const bar = Number(document.querySelector('[role="progressbar"]')?.getAttribute("aria-valuenow"));
+        const completed = Number(document.querySelector('[data-testid="count-completed"]')?.textContent?.trim());
+        if (w.seen.bar.at(-1) !== bar) w.seen.bar.push(bar);
+        if (w.seen.completed.at(-1) !== completed) w.seen.completed.push(completed);
+      };
+      read();
+      new MutationObserver(read).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+    });
+    const bar = page.getByRole("progressbar").first();
+    await expect.poll(() => bar.getAttribute("aria-valuenow"), { timeout: 60_000, interval: 250 }).toBe("100");
+    const seen = await page.evaluate(() => (window as unknown as { seen: { bar: number[]; completed: number[] } }).seen);
+    const final = await api<Status>(`/v1/api/batch-calls/${batchId}/status`);
+
+    expect(seen.bar.every((v, i) => i === 0 || v >= seen.bar[i - 1]!), `bar went backwards: ${seen.bar}`).toBe(true);
+    expect(seen.bar.some((v) => v > 0 && v < 100), `no value between 0 and 100: ${seen.bar}`).toBe(true);
+    expect(seen.completed.some((v) => v > 0 && v < final.completed), `completed counter jumped: ${seen.completed}`).toBe(true);
+    expect(final.status).toBe("completed");
+    await expect.poll(() => counter(page, "completed")).toBe(final.completed);
+    // Still the page it was: updated in place, never reloaded.
+    expect(await page.evaluate(() => "seen" in window)).toBe(true);
+    // Pushed, not polled, wherever the server has the event stream (the page polls /status only without one).
+    if (await serverHasEventStream(batchId)) expect(liveRequests).toContain("events");
+    else expect(liveRequests).toContain("status");
     await page.context().close();
   });
 
@@ -230,10 +306,10 @@ describe("batches", () => {
     await page.context().close();
   });
 
-  test("a CSV with mistakes shows each invalid row's line, column and message, and cannot be started", async () => {
+  test("a CSV with mistakes (dropped on the page) shows each invalid row's line, column and message, and cannot be started", async () => {
     const page = await signedInPage();
     const csv = ["phone_number,first_name,email", "+12125554000,Ok,ok@example.com", "not-a-number,Bad,", "+12125554002,Mail,not-an-email", ""].join("\n");
-    await checkFile(page, { name: "mistakes.csv", mimeType: "text/csv", buffer: Buffer.from(csv) }, uniqueName("mistakes"));
+    await checkFile(page, { name: "mistakes.csv", mimeType: "text/csv", buffer: Buffer.from(csv) }, uniqueName("mistakes"), undefined, { drop: true });
 
     await expect.poll(() => page.getByRole("alert").filter({ hasText: /\S/ }).first().innerText()).toMatch(/invalid/i);
     const table = page.getByRole("table", { name: "Invalid rows" });

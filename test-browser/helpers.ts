@@ -10,6 +10,7 @@ import { SCREENSHOTS } from "./paths.js";
 export const WORKSPACE_ID = "ws_dev";
 export const API_KEY = "bck_devkey0000000000_devsecretdevsecretdevsecret00";
 export const AGENT_ID = "agent_dev_simulated";
+export const AUTH_HEADERS = { "x-api-key": API_KEY, "x-workspace-id": WORKSPACE_ID };
 /** The browser's time zone: +05:30 all year (no DST), so "local time → UTC" has one right answer. */
 export const TIMEZONE = "Asia/Kolkata";
 export const TZ_OFFSET_MINUTES = 330;
@@ -54,7 +55,7 @@ export async function signIn(page: Page): Promise<void> {
 export async function api<T = any>(path: string, init: RequestInit = {}): Promise<T> {
   const res = await fetch(`${baseUrl()}${path}`, {
     ...init,
-    headers: { "x-api-key": API_KEY, "x-workspace-id": WORKSPACE_ID, ...(init.headers as Record<string, string>) },
+    headers: { ...AUTH_HEADERS, ...(init.headers as Record<string, string>) },
   });
   const body = await res.text();
   if (!res.ok) throw new Error(`${init.method ?? "GET"} ${path} → ${res.status}: ${body}`);

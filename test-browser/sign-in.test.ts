@@ -1,4 +1,4 @@
-import type { Browser } from "playwright-core";
+import type { Browser, Locator } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { API_KEY, WORKSPACE_ID, launch, newContext, screenshot, seriousA11yViolations, signIn } from "./helpers.js";
 
@@ -37,6 +37,37 @@ describe("sign-in", () => {
     expect(await page.evaluate(() => JSON.stringify(sessionStorage))).not.toContain(API_KEY);
     await page.reload();
     await page.getByRole("button", { name: "Sign in" }).waitFor();
+    await context.close();
+  });
+
+  test("keyboard only: sign in with Tab and Enter, reach the navigation, and see where focus is", async () => {
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    await page.goto("/");
+    const workspace = page.getByLabel("Workspace ID");
+    await workspace.waitFor();
+    const focused = (l: Locator) => l.evaluate((el) => el === document.activeElement);
+    for (let i = 0; i < 8 && !(await focused(workspace)); i++) await page.keyboard.press("Tab");
+    expect(await focused(workspace)).toBe(true);
+    await page.keyboard.type(WORKSPACE_ID);
+    await page.keyboard.press("Tab");
+    expect(await focused(page.getByLabel("API key"))).toBe(true);
+    await page.keyboard.type(API_KEY);
+    await page.keyboard.press("Enter");
+    await page.getByRole("button", { name: "Sign out" }).waitFor();
+
+    // Tab to the "New batch" link, follow it with Enter; the focused link has a visible outline.
+    const newBatch = page.getByRole("navigation").getByRole("link", { name: "New batch" });
+    for (let i = 0; i < 12 && !(await focused(newBatch)); i++) await page.keyboard.press("Tab");
+    expect(await focused(newBatch)).toBe(true);
+    const ring = await newBatch.evaluate((el) => {
+      const s = getComputedStyle(el);
+      return { outline: s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0, shadow: s.boxShadow !== "none" };
+    });
+    expect(ring.outline || ring.shadow).toBe(true);
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/#\/new$/);
+    await page.getByLabel("CSV file").waitFor({ state: "attached" });
     await context.close();
   });
 
