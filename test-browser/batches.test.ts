@@ -173,7 +173,16 @@ describe("batches", () => {
     expect(status.completed + status.failed + status.cancelled).toBe(dry.totalCalls);
 
     // The calls table lists every number called (9 fit on the first page).
-    const calls = await api<{ calls: { phone_number: string }[] }>(`/v1/api/batch-calls/${batchId}/calls?limit=100`);
+    const calls = await api<{ calls: { phone_number: string; outcome: string | null }[] }>(`/v1/api/batch-calls/${batchId}/calls?limit=100`);
+
+    // The outcome breakdown: each outcome's label followed by its count among the calls.
+    const breakdown = page.locator("section, figure, div").filter({ has: page.getByRole("heading", { name: /outcome/i }) }).last();
+    const breakdownText = await breakdown.innerText();
+    const outcomes: [string, string][] = [["Answered", "answered"], ["Voicemail", "voicemail"], ["No answer", "no_answer"], ["Busy", "busy"], ["Failed", "failed"]];
+    for (const [label, outcome] of outcomes) {
+      const shown = new RegExp(`${label}\\s*:?\\s*(\\d+)`, "i").exec(breakdownText)?.[1];
+      expect(Number(shown), `${label} in the outcome breakdown:\n${breakdownText}`).toBe(calls.calls.filter((c) => c.outcome === outcome).length);
+    }
     const table = page.getByRole("table", { name: "Calls" });
     await expect.poll(() => table.locator("tbody tr").count()).toBe(calls.calls.length);
     const tableText = await table.innerText();
@@ -249,6 +258,29 @@ describe("batches", () => {
     // Pushed, not polled, wherever the server has the event stream (the page polls /status only without one).
     if (await serverHasEventStream(batchId)) expect(liveRequests).toContain("events");
     else expect(liveRequests).toContain("status");
+    await page.context().close();
+  });
+
+  test("'Retry failed' on a finished batch dials its failed numbers again; their attempts go to 2", async () => {
+    // The simulated carrier answers numbers ending in 0-4 and fails those ending in 9.
+    const batchId = await createBatch("phone_number\n+12125557000\n+12125557009\n", { name: uniqueName("retry") });
+    await expect.poll(async () => (await api<Status>(`/v1/api/batch-calls/${batchId}/status`)).status, { timeout: 30_000 }).toBe("completed");
+    const page = await signedInPage();
+    await page.goto(`/#/batches/${batchId}`);
+    await expect.poll(() => batchStatus(page).innerText()).toMatch(/Status:\s*completed/i);
+    for (const action of ["Cancel batch", "Pause", "Resume"]) expect(await page.getByRole("button", { name: action }).count()).toBe(0);
+
+    await page.getByRole("button", { name: "Retry failed" }).click();
+    await expect.poll(async () => (await api<{ calls: { phone_number: string; attempts: number }[] }>(`/v1/api/batch-calls/${batchId}/calls`)).calls.find((c) => c.phone_number === "+12125557009")?.attempts, { timeout: 30_000 }).toBe(2);
+    await expect.poll(() => batchStatus(page).innerText(), { timeout: 30_000 }).toMatch(/Status:\s*completed/i);
+    const table = page.getByRole("table", { name: "Calls" });
+    const attemptsOf = async (number: string) => {
+      const cells = await table.locator("tbody tr", { hasText: number }).locator("td, th").allInnerTexts();
+      const column = (await table.getByRole("columnheader").allInnerTexts()).findIndex((h) => h.trim() === "Attempts");
+      return cells[column]?.trim();
+    };
+    await expect.poll(() => attemptsOf("+12125557009")).toBe("2");
+    expect(await attemptsOf("+12125557000")).toBe("1");
     await page.context().close();
   });
 
