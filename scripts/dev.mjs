@@ -253,7 +253,8 @@ if (await waitForHealth(120_000)) {
   const auth = `-H "x-api-key: ${dev.apiKey}" -H "x-workspace-id: ${dev.workspaceId}"`;
   console.log(`
 ──────────────── batch-calls dev server ────────────────
-  URL            ${baseUrl}   (docs: ${baseUrl}/docs)
+  Console        ${baseUrl}/   (sign in with the workspace id and API key below)
+  API docs       ${baseUrl}/docs
   Workspace id   ${dev.workspaceId}
   API key        ${dev.apiKey}
   Agent id       ${dev.agentId}  (simulated)
@@ -261,8 +262,8 @@ if (await waitForHealth(120_000)) {
 
   Start a batch:
     curl -s ${baseUrl}/v1/api/batch-calls ${auth} -F agentId=${dev.agentId} -F "file=@examples/people.csv"
-  Follow it (batchId from the answer above):
-    curl -s ${baseUrl}/v1/api/batch-calls/<batchId>/status ${auth}
+  Follow it live (batchId from the answer above):
+    curl -sN ${baseUrl}/v1/api/batch-calls/<batchId>/events ${auth}
 
   Ctrl-C stops the server.
 ─────────────────────────────────────────────────────────
