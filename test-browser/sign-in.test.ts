@@ -14,7 +14,13 @@ describe("sign-in", () => {
   test("a wrong key shows the API's error; the dev key signs in; sign out forgets the key", async () => {
     const context = await newContext(browser);
     const page = await context.newPage();
-    await page.goto("/");
+    const violations: string[] = [];
+    page.on("console", (m) => {
+      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+    });
+    const served = await page.goto("/");
+    // The page runs under its own strict policy, and nothing of it breaks that policy.
+    expect(served?.headers()["content-security-policy"]).toContain("default-src 'self'");
     await screenshot(page, "sign-in");
     expect(await seriousA11yViolations(page)).toEqual([]);
 
@@ -25,6 +31,7 @@ describe("sign-in", () => {
     expect(await page.getByRole("button", { name: "Sign out" }).count()).toBe(0);
 
     await signIn(page);
+    expect(violations).toEqual([]);
     const stored = await page.evaluate(() => JSON.stringify(sessionStorage));
     expect(stored).toContain(API_KEY);
     // Kept in the tab only: never in the URL, a cookie or localStorage.
