@@ -34,7 +34,7 @@ function parseDevVars(text) {
   return vars;
 }
 
-/** Mirrors splitApiKey in src/middleware/auth.ts: `bck_<16-char id>_<secret>`. */
+/** Mirrors splitApiKey in src/lib/api-key.ts: `bck_<16-char id>_<secret>`. */
 function splitApiKey(apiKey) {
   const m = /^bck_([A-Za-z0-9]{16})_(.{16,})$/.exec(apiKey);
   return m ? { keyId: `key_${m[1]}`, secret: m[2] } : null;

@@ -1,4 +1,4 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { newApp } from "./app-factory";
 import { HTTPException } from "hono/http-exception";
 import { ApiError, errorBody } from "./errors";
 import { randomHex } from "./lib/ids";
@@ -12,22 +12,6 @@ import { dncRoutes } from "./routes/dnc";
 import { docsRoutes } from "./routes/docs";
 import { webhookRoutes } from "./routes/webhooks";
 
-export type AppEnv = {
-  Bindings: Env;
-  Variables: { requestId: string; workspaceId: string };
-};
-
-/** Validation failures from any route schema become the contract's 400 body. */
-export function newApp() {
-  return new OpenAPIHono<AppEnv>({
-    defaultHook: (result) => {
-      if (!result.success) {
-        const issues = result.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message));
-        throw new ApiError("validation_failed", `The request is invalid: ${issues.join("; ")}.`, result.error.issues);
-      }
-    },
-  });
-}
 
 export function createApp() {
   const app = newApp();

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { issuesText } from "../lib/issues";
 import { isSupportedRegion } from "./phone";
 
 export const MAX_FILE_BYTES = 20 * 1024 * 1024;
@@ -129,9 +130,6 @@ export type BatchOptions = {
 
 export type OptionsError = { code: "invalid_scheduled_at" | "invalid_smart_callback_config" | "invalid_calling_window" | "validation_failed"; message: string };
 
-function issueText(err: z.ZodError): string {
-  return err.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
-}
 
 function parseJsonField<T>(raw: string, schema: z.ZodType<T>, field: string): { ok: true; value: T } | { ok: false; message: string } {
   let json: unknown;
@@ -141,7 +139,7 @@ function parseJsonField<T>(raw: string, schema: z.ZodType<T>, field: string): { 
     return { ok: false, message: `${field} is not valid JSON` };
   }
   const parsed = schema.safeParse(json);
-  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, message: `${field} is invalid: ${issueText(parsed.error)}` };
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, message: `${field} is invalid: ${issuesText(parsed.error.issues)}` };
 }
 
 /** Turns the form's strings into typed options, or the contract's 400 for the first bad one. */

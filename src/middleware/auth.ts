@@ -1,24 +1,10 @@
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../app-factory";
 import { findApiKey } from "../db/api-key.repo";
 import { ApiError } from "../errors";
+import { splitApiKey } from "../lib/api-key";
 import { sha256Hex, timingSafeEqualStr } from "../lib/crypto";
 
-const KEY_PREFIX = "bck_";
-const KEY_ID_LENGTH = 16;
-
-/** `bck_<16-char key id>_<secret>`: the id part finds the row, the secret is compared by hash. */
-export function splitApiKey(apiKey: string): { keyId: string; secret: string } | null {
-  if (!apiKey.startsWith(KEY_PREFIX) || apiKey[KEY_PREFIX.length + KEY_ID_LENGTH] !== "_") return null;
-  const idPart = apiKey.slice(KEY_PREFIX.length, KEY_PREFIX.length + KEY_ID_LENGTH);
-  const secret = apiKey.slice(KEY_PREFIX.length + KEY_ID_LENGTH + 1);
-  if (!/^[A-Za-z0-9]+$/.test(idPart) || secret.length < 16) return null;
-  return { keyId: `key_${idPart}`, secret };
-}
-
-export function formatApiKey(keyId: string, secret: string): string {
-  return `${KEY_PREFIX}${keyId.slice("key_".length)}_${secret}`;
-}
 
 /** Workspace API auth, in the contract's order: 401 no/unknown key, 400 no workspace, 403 someone else's. */
 export const apiKeyAuth = createMiddleware<AppEnv>(async (c, next) => {

@@ -1,6 +1,6 @@
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../app-factory";
 import { log } from "../lib/log";
 
 /** What a browser client of /v1/api sends and needs to read back. */

@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
-import { newApp } from "../app";
+import { newApp } from "../app-factory";
 import { insertApiKey, revokeApiKey } from "../db/api-key.repo";
 import { getWorkspace, getWorkspaceWithKeys, insertWorkspaceWithKey, setWebhookSecret, toWorkspace, updateWorkspace } from "../db/workspace.repo";
 import { ApiError } from "../errors";
@@ -10,7 +10,7 @@ import { log } from "../lib/log";
 import { newWebhookSecret } from "../lib/signing";
 import { tenantUrlProblem } from "../lib/url-policy";
 import { metricsSnapshot, resetMetrics } from "../lib/metrics";
-import { formatApiKey } from "../middleware/auth";
+import { formatApiKey } from "../lib/api-key";
 import { adminSecurity, errorResponses } from "../schemas/common";
 import { isIanaTimeZone } from "../domain/batch-options";
 

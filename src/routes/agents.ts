@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
-import { newApp } from "../app";
+import { newApp } from "../app-factory";
 import { deleteAgent, getAgent, insertAgent, listAgents, rotateAgentSecret, toAgent } from "../db/agent.repo";
 import { ApiError } from "../errors";
 import { encryptSecret } from "../lib/crypto";

@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
-import { newApp } from "../app";
+import { newApp } from "../app-factory";
 import { listBatches, type BatchRow } from "../db/batch.repo";
 import { toCallView } from "../db/call.repo";
 import { EXPORT_PAGE_ROWS } from "../engine-config";

@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
-import { newApp } from "../app";
+import { newApp } from "../app-factory";
 import { addDnc, listDnc, removeDnc } from "../db/dnc.repo";
 import { isSupportedRegion, toE164 } from "../domain/phone";
 import { ApiError } from "../errors";

@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import * as z from "zod";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../app-factory";
 import { WEBHOOK_EVENT_DATA, WEBHOOK_EVENT_TYPES } from "../queue/webhook-event";
 
 const DOCS_HTML = `<!doctype html>

@@ -1,10 +1,11 @@
 import * as z from "zod";
-import { newApp } from "../app";
+import { newApp } from "../app-factory";
 import { getBatchAgentKeys, type AgentKeys, type Provider } from "../db/agent.repo";
 import type { Outcome } from "../domain/outcome";
 import { engineConfig } from "../engine-config";
 import { ApiError } from "../errors";
 import { parseCallId } from "../lib/ids";
+import { issuesText } from "../lib/issues";
 import { log } from "../lib/log";
 import { verifyTwilioSignature, verifyWebhook } from "../lib/signing";
 import { ErrorSchema, errorResponses } from "../schemas/common";
@@ -165,7 +166,7 @@ export function webhookRoutes() {
       throw new ApiError("validation_failed", "The body is not JSON.");
     }
     const parsed = DialStatusSchema.safeParse(json);
-    if (!parsed.success) throw new ApiError("validation_failed", `The status report is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}.`);
+    if (!parsed.success) throw new ApiError("validation_failed", `The status report is invalid: ${issuesText(parsed.error.issues)}.`);
     const r = parsed.data;
     // The signature vouches for the call named in the URL; the body may not speak for another one.
     if (r.callId !== claimedCallId) throw new ApiError("validation_failed", "The report's callId is not the call of the statusUrl it was sent to.");

@@ -10,6 +10,7 @@ import { ABANDONED_UPLOAD_MS } from "../engine-config";
 import { ApiError } from "../errors";
 import { sha256Hex } from "../lib/crypto";
 import { newId } from "../lib/ids";
+import { issuesText } from "../lib/issues";
 import { log } from "../lib/log";
 
 export type StartBatchResponse = {
@@ -173,7 +174,7 @@ export async function startBatch(env: Env, ctx: Ctx, req: Request): Promise<{ st
   if (!fields.agentId?.trim()) throw new ApiError("missing_agent_id", "Send agentId: the agent that should make these calls.");
   const parsedFields = BatchFormFieldsSchema.safeParse(fields);
   if (!parsedFields.success) {
-    throw new ApiError("validation_failed", parsedFields.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+    throw new ApiError("validation_failed", issuesText(parsedFields.error.issues));
   }
   const options = parseBatchOptions(parsedFields.data, new Date());
   if (!options.ok) throw new ApiError(options.error.code, options.error.message);
