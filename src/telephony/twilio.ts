@@ -1,4 +1,3 @@
-import { callId as toCallId } from "../lib/ids";
 import type { CallProvider, DialRequest, DialResult } from "./provider";
 
 export type TwilioConfig = { accountSid: string; authToken: string; apiBaseUrl: string; publicBaseUrl: string; callLeaseMs: number; timeoutMs?: number };
@@ -18,7 +17,7 @@ export class TwilioProvider implements CallProvider {
       To: req.to,
       From: req.from,
       Url: req.voiceUrl,
-      StatusCallback: twilioStatusUrl(this.cfg.publicBaseUrl, req.callId || toCallId(req.batchId, req.seq), req.attempt),
+      StatusCallback: twilioStatusUrl(this.cfg.publicBaseUrl, req.callId, req.attempt),
       StatusCallbackMethod: "POST",
       MachineDetection: "Enable",
       // A call may not outlive its lease: the slot would be freed under it.

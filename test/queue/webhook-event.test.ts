@@ -1,4 +1,3 @@
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { WebhookEvent } from "../../src/queue/webhook-event";
 import { consume } from "../engine-helpers";
@@ -105,5 +104,3 @@ describe("outbound webhooks", () => {
     expect(completed.data).toMatchObject({ batchId, callId: `call_${batchId.slice(6)}_0`, attempt: 1, status: "completed", outcome: "answered" });
   });
 });
-
-void env;
