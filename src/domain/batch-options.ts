@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { issuesText } from "../lib/issues";
+import { isIanaTimeZone } from "./timezone";
 import { isSupportedRegion } from "./phone";
 
 export const MAX_FILE_BYTES = 20 * 1024 * 1024;
@@ -33,15 +34,6 @@ export const SmartCallbackConfigSchema = z
 export type SmartCallbackConfig = z.infer<typeof SmartCallbackConfigSchema>;
 
 const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "use HH:MM, 24-hour");
-
-export function isIanaTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export const CallingWindowSchema = z
   .object({

@@ -1,5 +1,5 @@
 import Papa from "papaparse";
-import { isIanaTimeZone } from "./batch-options";
+import { isIanaTimeZone } from "./timezone";
 import { CELL_MAX_BYTES, ROW_MAX_BYTES, SLICE_MAX_BYTES, SLICE_MAX_ROWS } from "./csv-limits";
 import { toE164 } from "./phone";
 

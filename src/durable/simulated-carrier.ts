@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { instrumentEnv } from "../lib/metrics";
-import type { Outcome } from "../domain/outcome";
+import { simulatedOutcome } from "../domain/simulated";
 import { log } from "../lib/log";
 import type { CallEvent } from "../services/call-events";
 
@@ -8,16 +8,6 @@ import type { CallEvent } from "../services/call-events";
 const DELIVERY_CHUNK = 100;
 
 export type SimPlacement = { batchId: string; seq: number; attempt: number; to: string; callSeconds: number };
-
-/** The contract's simulated outcomes, by the number's last digit. */
-export function simulatedOutcome(e164: string): Outcome {
-  const d = Number(e164.at(-1));
-  if (d <= 4) return "answered";
-  if (d === 5) return "voicemail";
-  if (d <= 7) return "no_answer";
-  if (d === 8) return "busy";
-  return "failed";
-}
 
 /**
  * A pretend telephone network for local development and tests: no network

@@ -12,7 +12,7 @@ import { tenantUrlProblem } from "../lib/url-policy";
 import { metricsSnapshot, resetMetrics } from "../lib/metrics";
 import { formatApiKey } from "../lib/api-key";
 import { adminSecurity, errorResponses } from "../schemas/common";
-import { isIanaTimeZone } from "../domain/batch-options";
+import { isIanaTimeZone } from "../domain/timezone";
 
 const RateLimitsSchema = z.object({
   callsPerSecond: z.number().int().min(1).max(1000),
