@@ -129,3 +129,12 @@ export async function workspaceEngineInfo(db: D1Database, workspaceId: string): 
     .first<{ cps: number; mcc: number; timezone: string | null; webhook_url: string | null; has_dnc: number }>();
   return row ? { callsPerSecond: row.cps, maxConcurrentCalls: row.mcc, timezone: row.timezone, webhookUrl: row.webhook_url, hasDnc: Boolean(row.has_dnc) } : null;
 }
+
+/** Where a workspace's outbound events go, and the (encrypted) secret that signs them; null when it has no webhookUrl. */
+export async function webhookTarget(db: D1Database, workspaceId: string): Promise<{ url: string; secretEnc: string } | null> {
+  const row = await db
+    .prepare("SELECT webhook_url, webhook_secret_enc FROM workspaces WHERE id = ?1")
+    .bind(workspaceId)
+    .first<{ webhook_url: string | null; webhook_secret_enc: string }>();
+  return row?.webhook_url ? { url: row.webhook_url, secretEnc: row.webhook_secret_enc } : null;
+}

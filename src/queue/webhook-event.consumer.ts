@@ -1,3 +1,4 @@
+import { webhookTarget } from "../db/workspace.repo";
 import { decryptSecret } from "../lib/crypto";
 import { log } from "../lib/log";
 import { signWebhook } from "../lib/signing";
@@ -14,15 +15,13 @@ export function webhookBackoffSec(deliveries: number): number {
  * the timestamp is this delivery's. Anything but a 2xx is retried.
  */
 async function deliver(env: Env, event: WebhookEvent): Promise<"sent" | "no_url" | "failed"> {
-  const ws = await env.DB.prepare("SELECT webhook_url, webhook_secret_enc FROM workspaces WHERE id = ?1")
-    .bind(event.workspaceId)
-    .first<{ webhook_url: string | null; webhook_secret_enc: string }>();
-  if (!ws?.webhook_url) return "no_url";
-  const secret = await decryptSecret(ws.webhook_secret_enc, env.SECRETS_ENCRYPTION_KEY);
+  const target = await webhookTarget(env.DB, event.workspaceId);
+  if (!target) return "no_url";
+  const secret = await decryptSecret(target.secretEnc, env.SECRETS_ENCRYPTION_KEY);
   const body = JSON.stringify({ type: event.type, timestamp: event.timestamp, data: event.data });
   const headers = await signWebhook(secret, event.id, body);
   try {
-    const res = await fetch(ws.webhook_url, {
+    const res = await fetch(target.url, {
       method: "POST",
       headers: { ...headers, "content-type": "application/json", "user-agent": "batch-calls-webhooks/1" },
       body,

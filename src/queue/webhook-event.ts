@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { webhookTarget } from "../db/workspace.repo";
 import { sha256Hex } from "../lib/crypto";
 import { log } from "../lib/log";
 
@@ -54,7 +55,7 @@ export async function emitWebhook(
     const url =
       webhookUrl !== undefined
         ? webhookUrl
-        : (await env.DB.prepare("SELECT webhook_url FROM workspaces WHERE id = ?1").bind(workspaceId).first<{ webhook_url: string | null }>())?.webhook_url;
+        : (await webhookTarget(env.DB, workspaceId))?.url;
     if (!url) return;
     const id = `evt_${(await sha256Hex(`${type}|${key}`)).slice(0, 32)}`;
     const event: WebhookEvent = { id, type, workspaceId, timestamp: new Date().toISOString(), data };
