@@ -4,31 +4,44 @@ import { defineConfig } from "vitest/config";
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
   return {
-    plugins: [
-      cloudflareTest({
-        main: "./src/index.ts",
-        wrangler: { configPath: "./wrangler.toml" },
-        miniflare: {
-          // Test-only bindings and secrets (never read from .dev.vars here).
-          bindings: {
-            TEST_MIGRATIONS: migrations,
-            ENVIRONMENT: "test",
-            ADMIN_TOKEN: "test-admin-token",
-            SECRETS_ENCRYPTION_KEY: "dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGU=",
-            PUBLIC_BASE_URL: "https://calls.example.test",
-            SIM_CALL_SECONDS: "0",
-            TWILIO_ACCOUNT_SID: "ACtest",
-            TWILIO_AUTH_TOKEN: "twilio-test-token",
-            TWILIO_API_BASE_URL: "https://twilio.example.test",
+    test: {
+      projects: [
+        {
+          // Everything that needs the Worker: routes, objects, queues, e2e — inside workerd.
+          plugins: [
+            cloudflareTest({
+              main: "./src/index.ts",
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                // Test-only bindings and secrets (never read from .dev.vars here).
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  ENVIRONMENT: "test",
+                  ADMIN_TOKEN: "test-admin-token",
+                  SECRETS_ENCRYPTION_KEY: "dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGU=",
+                  PUBLIC_BASE_URL: "https://calls.example.test",
+                  SIM_CALL_SECONDS: "0",
+                  TWILIO_ACCOUNT_SID: "ACtest",
+                  TWILIO_AUTH_TOKEN: "twilio-test-token",
+                  TWILIO_API_BASE_URL: "https://twilio.example.test",
+                },
+              },
+            }),
+          ],
+          test: {
+            name: "workerd",
+            include: ["test/**/*.test.ts"],
+            exclude: ["test/domain/**"],
+            setupFiles: ["./test/apply-migrations.ts"],
+            // The Worker logs a JSON line per request; keep warnings and errors only.
+            onConsoleLog: (line: string) => !line.startsWith('{"level":"info"'),
           },
         },
-      }),
-    ],
-    test: {
-      include: ["test/**/*.test.ts"],
-      setupFiles: ["./test/apply-migrations.ts"],
-      // The Worker logs a JSON line per request; keep warnings and errors only.
-      onConsoleLog: (line: string) => !line.startsWith('{"level":"info"'),
+        {
+          // Pure rules (phone, CSV, outcomes, windows, wake, dates): plain Node, seconds not the pool's start-up.
+          test: { name: "domain", include: ["test/domain/**/*.test.ts"], environment: "node" },
+        },
+      ],
     },
   };
 });
