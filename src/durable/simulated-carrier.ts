@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { CarrierLog } from "../db/carrier-log";
 import { instrumentEnv } from "../lib/metrics";
 import { simulatedOutcome } from "../domain/simulated";
 import { log } from "../lib/log";
@@ -16,19 +17,16 @@ export type SimPlacement = { batchId: string; seq: number; attempt: number; to: 
  * webhooks take. One instance per batch; events survive restarts.
  */
 export class SimulatedCarrier extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
+  private readonly calls: CarrierLog;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, instrumentEnv(env));
-    this.sql = ctx.storage.sql;
-    this.sql.exec("CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY AUTOINCREMENT, due INTEGER NOT NULL, event TEXT NOT NULL)");
-    // Every call this carrier accepted, as a real provider's call log: asked when a dial's fate is unknown.
-    this.sql.exec("CREATE TABLE IF NOT EXISTS dials (seq INTEGER NOT NULL, attempt INTEGER NOT NULL, provider_call_id TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (seq, attempt))");
+    this.calls = new CarrierLog(ctx.storage.sql);
   }
 
   /** The call placed for this attempt, if this carrier ever accepted one. */
   async placement(seq: number, attempt: number): Promise<string | null> {
-    return this.sql.exec<{ id: string }>("SELECT provider_call_id AS id FROM dials WHERE seq = ? AND attempt = ?", seq, attempt).toArray()[0]?.id ?? null;
+    return this.calls.placement(seq, attempt);
   }
 
   async place(p: SimPlacement): Promise<string> {
@@ -49,8 +47,7 @@ export class SimulatedCarrier extends DurableObject<Env> {
     const ms = p.callSeconds * 1000;
     const providerCallId = `sim_${p.batchId.slice(6)}_${p.seq}_${p.attempt}`;
     // A placement repeated for one attempt is the same call: one ring, one report.
-    const fresh = this.sql.exec("INSERT OR IGNORE INTO dials (seq, attempt, provider_call_id, at) VALUES (?, ?, ?, ?) RETURNING seq", p.seq, p.attempt, providerCallId, now).toArray();
-    if (fresh.length === 0) return providerCallId;
+    if (!this.calls.recordDial(p.seq, p.attempt, providerCallId, now)) return providerCallId;
     // Busy and failed come back quickly; the rest after a call's length.
     const endsAt = now + (outcome === "busy" || outcome === "failed" ? Math.min(ms, 1000) : ms);
     const final: CallEvent = {
@@ -64,12 +61,12 @@ export class SimulatedCarrier extends DurableObject<Env> {
       providerCallId,
     };
     // Only the final report: the consumer already recorded the provider call id, which is all a progress report would add.
-    this.sql.exec("INSERT INTO events (due, event) VALUES (?, ?)", endsAt, JSON.stringify(final));
+    this.calls.owe(endsAt, JSON.stringify(final));
     return providerCallId;
   }
 
   private async armForEarliest(): Promise<void> {
-    const next = this.sql.exec<{ t: number | null }>("SELECT min(due) AS t FROM events").one().t;
+    const next = this.calls.earliestDue();
     if (next === null) return;
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > next) await this.ctx.storage.setAlarm(next);
@@ -81,7 +78,7 @@ export class SimulatedCarrier extends DurableObject<Env> {
    * alarm's retry: delivery is at-least-once and applying is idempotent.
    */
   override async alarm(): Promise<void> {
-    const due = this.sql.exec<{ id: number; event: string }>("SELECT id, event FROM events WHERE due <= ? ORDER BY due, id LIMIT 500", Date.now()).toArray();
+    const due = this.calls.due(Date.now(), 500);
     let failed: unknown = null;
     const chunks: { id: number; event: CallEvent }[][] = [];
     for (let i = 0; i < due.length; i += DELIVERY_CHUNK) {
@@ -95,7 +92,7 @@ export class SimulatedCarrier extends DurableObject<Env> {
           results.forEach((r, i) => {
             if (r === "unknown_call") log("warn", "sim.unknown_call", { batchId: chunk[i]!.event.batchId, seq: chunk[i]!.event.seq });
           });
-          for (const c of chunk) this.sql.exec("DELETE FROM events WHERE id = ?", c.id);
+          for (const c of chunk) this.calls.delivered(c.id);
         } catch (err) {
           failed ??= err;
         }

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { LimiterStore } from "../db/limiter-store";
 import { instrumentEnv } from "../lib/metrics";
 
 export type Limits = { callsPerSecond: number; maxConcurrentCalls: number };
@@ -20,6 +21,8 @@ export type ReserveResult = { granted: string[]; retryAfterMs: number };
 /** `at`: the start time recorded in the window, which the call keeps as its startTime. */
 export type StartResult = { ok: true; at: number } | { ok: false; waitMs: number } | { ok: false; noLease: true };
 
+/** The rate's sliding window. */
+const WINDOW_MS = 1000;
 /** A batch counts as competing for capacity while it asked within this long. */
 const DEMAND_MS = 5_000;
 /** Reservations a batch may hold ahead of its starts: this many seconds of its rate share. */
@@ -36,29 +39,15 @@ const LOOKAHEAD_SECONDS = 2;
  * each check-and-record is atomic.
  */
 export class WorkspaceLimiter extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
+  private readonly store: LimiterStore;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, instrumentEnv(env));
-    this.sql = ctx.storage.sql;
-    this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, batch_id TEXT NOT NULL, expires_at INTEGER NOT NULL, started_at INTEGER);
-      CREATE INDEX IF NOT EXISTS leases_batch ON leases(batch_id);
-      CREATE INDEX IF NOT EXISTS leases_expiry ON leases(expires_at);
-      CREATE TABLE IF NOT EXISTS starts (at INTEGER NOT NULL);
-      CREATE INDEX IF NOT EXISTS starts_at ON starts(at);
-      CREATE TABLE IF NOT EXISTS demand (batch_id TEXT PRIMARY KEY, last_seen INTEGER NOT NULL);
-    `);
+    this.store = new LimiterStore(ctx.storage.sql);
   }
 
   private purge(now: number): void {
-    this.sql.exec("DELETE FROM leases WHERE expires_at <= ?", now);
-    this.sql.exec("DELETE FROM starts WHERE at <= ?", now - 1000);
-    this.sql.exec("DELETE FROM demand WHERE last_seen <= ?", now - DEMAND_MS);
-  }
-
-  private count(query: string, ...params: (string | number)[]): number {
-    return Number(this.sql.exec<{ n: number }>(query, ...params).one().n);
+    this.store.purge(now, WINDOW_MS, DEMAND_MS);
   }
 
   /** Grants leases for as many of `leaseIds` as the limits and a fair share allow. Re-reserving a held id is a no-op grant. */
@@ -67,17 +56,15 @@ export class WorkspaceLimiter extends DurableObject<Env> {
     if (input.release?.length) this.release(input.release);
     this.purge(now);
     const { batchId, limits } = input;
-    if (input.leaseIds.length > 0) {
-      this.sql.exec("INSERT INTO demand (batch_id, last_seen) VALUES (?, ?) ON CONFLICT (batch_id) DO UPDATE SET last_seen = excluded.last_seen", batchId, now);
-    }
-    const held = new Set(this.sql.exec<{ id: string }>("SELECT id FROM leases WHERE batch_id = ?", batchId).toArray().map((r) => r.id));
+    if (input.leaseIds.length > 0) this.store.noteDemand(batchId, now);
+    const held = this.store.heldBy(batchId);
     const wanted = input.leaseIds.filter((id) => !held.has(id));
     const already = input.leaseIds.filter((id) => held.has(id));
 
-    const competing = Math.max(1, this.count("SELECT count(*) AS n FROM demand"));
-    const total = this.count("SELECT count(*) AS n FROM leases");
+    const competing = Math.max(1, this.store.competingBatches());
+    const total = this.store.leaseCount();
     const mine = held.size;
-    const pendingMine = this.count("SELECT count(*) AS n FROM leases WHERE batch_id = ? AND started_at IS NULL", batchId);
+    const pendingMine = this.store.pendingCount(batchId);
     const concurrencyShare = competing === 1 ? limits.maxConcurrentCalls : Math.max(1, Math.floor(limits.maxConcurrentCalls / competing));
     const rateShare = Math.ceil(limits.callsPerSecond / competing);
     const room = Math.max(
@@ -89,13 +76,11 @@ export class WorkspaceLimiter extends DurableObject<Env> {
       ),
     );
     const fresh = wanted.slice(0, room);
-    for (const id of fresh) {
-      this.sql.exec("INSERT INTO leases (id, batch_id, expires_at) VALUES (?, ?, ?)", id, batchId, now + input.reserveTtlMs);
-    }
+    for (const id of fresh) this.store.addLease(id, batchId, now + input.reserveTtlMs);
     const granted = [...already, ...fresh];
     let retryAfterMs = 0;
     if (granted.length < input.leaseIds.length) {
-      const next = this.sql.exec<{ t: number | null }>("SELECT min(expires_at) AS t FROM leases").one().t;
+      const next = this.store.earliestExpiry();
       retryAfterMs = Math.max(50, Math.min(1000, next === null ? 1000 : next - now));
     }
     return { granted, retryAfterMs };
@@ -105,18 +90,16 @@ export class WorkspaceLimiter extends DurableObject<Env> {
   start(input: { leaseId: string; callsPerSecond: number; callLeaseMs: number }): StartResult {
     const now = Date.now();
     this.purge(now);
+    if (this.store.startOf(input.leaseId) === undefined) return { ok: false, noLease: true };
     return this.admit(input, now);
   }
 
   private admit(input: { leaseId: string; callsPerSecond: number; callLeaseMs: number }, now: number): StartResult {
-    const lease = this.sql.exec<{ id: string }>("SELECT id FROM leases WHERE id = ?", input.leaseId).toArray()[0];
-    if (!lease) return { ok: false, noLease: true };
-    const window = this.sql.exec<{ n: number; oldest: number | null }>("SELECT count(*) AS n, min(at) AS oldest FROM starts WHERE at > ?", now - 1000).one();
-    if (Number(window.n) >= input.callsPerSecond) {
-      return { ok: false, waitMs: Math.max(1, Number(window.oldest) + 1000 - now + 1) };
+    const window = this.store.startsSince(now - WINDOW_MS);
+    if (window.n >= input.callsPerSecond) {
+      return { ok: false, waitMs: Math.max(1, Number(window.oldest) + WINDOW_MS - now + 1) };
     }
-    this.sql.exec("INSERT INTO starts (at) VALUES (?)", now);
-    this.sql.exec("UPDATE leases SET started_at = ?, expires_at = ? WHERE id = ?", now, now + input.callLeaseMs, input.leaseId);
+    this.store.start(input.leaseId, now, now + input.callLeaseMs);
     return { ok: true, at: now };
   }
 
@@ -129,16 +112,16 @@ export class WorkspaceLimiter extends DurableObject<Env> {
     const now = Date.now();
     this.purge(now);
     return input.leaseIds.map((id) => {
-      const lease = this.sql.exec<{ started_at: number | null }>("SELECT started_at FROM leases WHERE id = ?", id).toArray()[0];
-      if (!lease) return { ok: false, noLease: true } as const;
-      if (lease.started_at !== null) return { ok: true, at: lease.started_at } as const;
+      const startedAt = this.store.startOf(id);
+      if (startedAt === undefined) return { ok: false, noLease: true } as const;
+      if (startedAt !== null) return { ok: true, at: startedAt } as const;
       return this.admit({ leaseId: id, callsPerSecond: input.callsPerSecond, callLeaseMs: input.callLeaseMs }, now);
     });
   }
 
   /** Frees a slot; releasing twice, or a lapsed lease, is harmless. */
   release(leaseIds: string[]): void {
-    for (const id of leaseIds) this.sql.exec("DELETE FROM leases WHERE id = ?", id);
+    for (const id of leaseIds) this.store.release(id);
   }
 
   /** Current holdings, for status and tests. */
@@ -146,11 +129,8 @@ export class WorkspaceLimiter extends DurableObject<Env> {
     const now = Date.now();
     this.purge(now);
     return {
-      leases: this.sql
-        .exec<{ id: string; batch_id: string; started_at: number | null; expires_at: number }>("SELECT * FROM leases ORDER BY id")
-        .toArray()
-        .map((r) => ({ id: r.id, batchId: r.batch_id, startedAt: r.started_at, expiresAt: r.expires_at })),
-      startsLastSecond: this.count("SELECT count(*) AS n FROM starts WHERE at > ?", now - 1000),
+      leases: this.store.leases().map((r) => ({ id: r.id, batchId: r.batch_id, startedAt: r.started_at, expiresAt: r.expires_at })),
+      startsLastSecond: this.store.startsSince(now - WINDOW_MS).n,
     };
   }
 }
