@@ -31,15 +31,15 @@ export default defineConfig(async () => {
           test: {
             name: "workerd",
             include: ["test/**/*.test.ts"],
-            exclude: ["test/domain/**"],
+            exclude: ["test/domain/**", "test/lib/**"],
             setupFiles: ["./test/apply-migrations.ts"],
             // The Worker logs a JSON line per request; keep warnings and errors only.
             onConsoleLog: (line: string) => !line.startsWith('{"level":"info"'),
           },
         },
         {
-          // Pure rules (phone, CSV, outcomes, windows, wake, dates): plain Node, seconds not the pool's start-up.
-          test: { name: "domain", include: ["test/domain/**/*.test.ts"], environment: "node" },
+          // Pure rules and helpers (phone, CSV, outcomes, windows, wake, dates, URL policy, key format): plain Node, seconds not the pool's start-up.
+          test: { name: "domain", include: ["test/domain/**/*.test.ts", "test/lib/**/*.test.ts"], environment: "node" },
         },
       ],
     },
