@@ -1,10 +1,10 @@
 import { STILL_HOLDS_KEY, type IdempotencyHold } from "./idempotency.repo";
 import type { CallingWindow, SmartCallbackConfig } from "../domain/batch-options";
 import type { LedgerBatch } from "./call-ledger";
+import type { BatchStatus as VisibleStatus } from "../schemas/batch";
 
-export type BatchStatus = "preparing" | "queued" | "processing" | "paused" | "completed" | "cancelled" | "failed";
-/** The statuses clients can see ('preparing' batches are invisible). */
-export type VisibleStatus = Exclude<BatchStatus, "preparing">;
+/** A row's status: 'preparing' until the upload is published (no read path shows it), then what clients see. */
+export type BatchStatus = "preparing" | VisibleStatus;
 
 export type BatchRow = {
   id: string;

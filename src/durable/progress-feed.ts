@@ -1,5 +1,5 @@
-import { FINAL_STATUSES, type StatusBody } from "../views/batch-status";
-import type { CallView } from "../db/call.repo";
+import { FINAL_STATUSES, type StatusBody } from "../schemas/batch";
+import type { CallView } from "../schemas/call";
 
 /** Changes are sent at most this often: a busy batch's subscribers get ≤ 4 updates a second. */
 export const FEED_COALESCE_MS = 250;

@@ -1,124 +1,28 @@
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
 import { newApp } from "../app-factory";
-import { listBatches, type BatchRow } from "../db/batch.repo";
-import { toCallView } from "../db/call.repo";
-import { EXPORT_PAGE_ROWS } from "../engine-config";
-import { csvLine, RESULT_COLUMNS } from "../domain/results-csv";
-import { callId } from "../lib/ids";
-import { BatchFormFieldsSchema } from "../domain/batch-options";
-import { apiKeySecurity, errorResponses, pagination, PaginationQuerySchema, PaginationSchema, workspaceHeaders } from "../schemas/common";
-import { cancelBatch, pauseBatch, requireBatch, resumeBatch, retryBatch } from "../services/batch-control";
+import { listBatches } from "../db/batch.repo";
+import { RESULT_COLUMNS } from "../domain/results-csv";
 import { ApiError } from "../errors";
+import {
+  BatchEventStreamSchema,
+  BatchIdParam,
+  BatchListSchema,
+  BatchSchema,
+  CallPageQuerySchema,
+  CallPageSchema,
+  CancelResponseSchema,
+  ControlResponseSchema,
+  RetryResponseSchema,
+  StartBatchResponseSchema,
+  StatusBodySchema,
+  UploadSchema,
+} from "../schemas/batch";
+import { apiKeySecurity, errorResponses, pagination, PaginationQuerySchema, workspaceHeaders } from "../schemas/common";
+import { cancelBatch, pauseBatch, requireBatch, resumeBatch, retryBatch } from "../services/batch-control";
 import { startBatch } from "../services/batch-intake";
-import { statusBody, type BatchCounters } from "../views/batch-status";
-
-const RowErrorSchema = z.object({
-  row: z.number().int().describe("1-based line number in the file"),
-  column: z.string().nullable(),
-  value: z.string().nullable(),
-  message: z.string(),
-});
-
-export const StartBatchResponseSchema = z
-  .object({
-    batchId: z.string().nullable().describe("null for a dry run"),
-    totalCalls: z.number().int().describe("calls that will actually be made"),
-    status: z.enum(["queued", "dry_run"]),
-    message: z.string(),
-    scheduledAt: z.string().nullable(),
-    duplicatesRemoved: z.number().int(),
-    suppressed: z.number().int().describe("rows on the workspace's do-not-call list"),
-    invalidRows: z.number().int(),
-    details: z.array(RowErrorSchema).optional().describe("(ext) the first 100 invalid rows when some were skipped"),
-  })
-  .openapi("StartBatchResponse");
-
-const UploadSchema = BatchFormFieldsSchema.extend({
-  file: z.string().openapi({ type: "string", format: "binary", description: "CSV, at most 20 MiB (20,971,520 bytes)" }),
-}).openapi("StartBatchForm");
-
-const CallSchema = z
-  .object({
-    jobId: z.string(),
-    status: z.enum(["waiting", "active", "completed", "failed", "cancelled"]),
-    phone_number: z.string().describe("E.164"),
-    startTime: z.number().nullable().describe("epoch ms"),
-    endTime: z.number().nullable().describe("epoch ms"),
-    duration: z.number().nullable().describe("seconds"),
-    error: z.string().nullable(),
-    metadata: z.record(z.string(), z.string()).describe("every CSV column of the row, verbatim"),
-    attempts: z.number().int().describe("(ext) dial attempts made"),
-    outcome: z.string().nullable().describe("(ext) answered, voicemail, no_answer, busy, failed, canceled"),
-    nextAttemptAt: z.string().nullable().describe("(ext) when the next callback attempt is due"),
-  })
-  .openapi("Call");
-
-const BatchStatusSchema = z
-  .object({
-    status: z.enum(["queued", "processing", "paused", "completed", "cancelled", "failed"]),
-    isComplete: z.boolean(),
-    waiting: z.number().int(),
-    active: z.number().int(),
-    completed: z.number().int(),
-    failed: z.number().int(),
-    total: z.number().int(),
-    startTime: z.number().nullable().describe("epoch ms of the first dial"),
-    lastCompletedTime: z.number().nullable().describe("epoch ms"),
-    completedTime: z.number().nullable().describe("epoch ms when the batch finished"),
-    averageCallDuration: z.number().describe("seconds, over calls that connected"),
-    recent_calls: z.array(CallSchema),
-    cancelled: z.number().int().describe("(ext)"),
-    paused: z.boolean().describe("(ext)"),
-  })
-  .openapi("BatchStatus");
-
-const BatchSchema = z
-  .object({
-    id: z.string(),
-    status: BatchStatusSchema.shape.status,
-    isComplete: z.boolean(),
-    totalCalls: z.number().int(),
-    progress: BatchStatusSchema,
-    timestamp: z.number().describe("epoch ms of this response"),
-    name: z.string().nullable(),
-    agentId: z.string(),
-    scheduledAt: z.string().nullable(),
-    smartCallbackConfig: z.unknown().nullable(),
-    callingWindow: z.unknown().nullable(),
-    createdAt: z.string(),
-  })
-  .openapi("Batch");
-
-const BatchIdParam = z.object({ batchId: z.string().openapi({ param: { name: "batchId", in: "path" }, example: "batch_0190a1b2c3d4e5f60718293a" }) });
-
-
-/** A D1 row read as counters (its status is never 'preparing' once visible). */
-const summaryOf = (b: BatchRow) => b as BatchRow & BatchCounters;
-
-/** Progress from the batch's object, or the D1 summary if the object has no ledger. */
-async function liveStatus(env: Env, b: BatchRow) {
-  const columns = JSON.parse(b.columns) as string[];
-  const live = await env.BATCH_SCHEDULER.getByName(b.id).progress(10);
-  return live ? statusBody(b.id, live, columns, live.recent) : statusBody(b.id, summaryOf(b), columns, []);
-}
-
-function batchView(b: BatchRow, progress: ReturnType<typeof statusBody>) {
-  return {
-    id: b.id,
-    status: progress.status,
-    isComplete: progress.isComplete,
-    totalCalls: b.total_calls,
-    progress,
-    timestamp: Date.now(),
-    name: b.name,
-    agentId: b.agent_id,
-    scheduledAt: b.scheduled_at,
-    smartCallbackConfig: b.smart_callback_config ? (JSON.parse(b.smart_callback_config) as unknown) : null,
-    callingWindow: b.calling_window ? (JSON.parse(b.calling_window) as unknown) : null,
-    createdAt: b.created_at,
-  };
-}
+import { batchView, callPage, columnsOf, liveStatus, summaryStatus } from "../views/batch";
+import { resultsCsvStream } from "../views/results-csv";
 
 export function batchCallRoutes() {
   const app = newApp();
@@ -173,7 +77,7 @@ export function batchCallRoutes() {
       responses: {
         200: {
           description: "A page of batches",
-          content: { "application/json": { schema: z.object({ batches: z.array(BatchSchema), pagination: PaginationSchema }) } },
+          content: { "application/json": { schema: BatchListSchema } },
         },
         ...errorResponses(400, 401, 403),
       },
@@ -182,7 +86,7 @@ export function batchCallRoutes() {
       const { page, limit } = c.req.valid("query");
       const { rows, total } = await listBatches(c.env.DB, c.get("workspaceId"), limit, (page - 1) * limit);
       // One D1 query: each row is the summary its batch's object keeps current.
-      const batches = rows.map((b) => batchView(b, statusBody(b.id, summaryOf(b), JSON.parse(b.columns) as string[], [])));
+      const batches = rows.map((b) => batchView(b, summaryStatus(b)));
       return c.json({ batches, pagination: pagination(page, limit, total) }, 200);
     },
   );
@@ -212,7 +116,7 @@ export function batchCallRoutes() {
       security: apiKeySecurity,
       request: { headers: workspaceHeaders, params: BatchIdParam },
       responses: {
-        200: { description: "Progress", content: { "application/json": { schema: BatchStatusSchema } } },
+        200: { description: "Progress", content: { "application/json": { schema: StatusBodySchema } } },
         ...errorResponses(400, 401, 403, 404),
       },
     }),
@@ -238,10 +142,7 @@ export function batchCallRoutes() {
       security: apiKeySecurity,
       request: { headers: workspaceHeaders, params: BatchIdParam },
       responses: {
-        200: {
-          description: "The event stream",
-          content: { "text/event-stream": { schema: z.string().openapi({ example: 'id: 12\nevent: progress\ndata: {"status":"processing",...}\n\n' }) } },
-        },
+        200: { description: "The event stream", content: { "text/event-stream": { schema: BatchEventStreamSchema } } },
         ...errorResponses(400, 401, 403, 404),
       },
     }),
@@ -261,26 +162,9 @@ export function batchCallRoutes() {
       tags: ["Batches"],
       summary: "The calls of a batch, in file order",
       security: apiKeySecurity,
-      request: {
-        headers: workspaceHeaders,
-        params: BatchIdParam,
-        query: PaginationQuerySchema.extend({
-          status: z.enum(["all", "waiting", "active", "completed", "failed", "cancelled"]).default("all"),
-        }),
-      },
+      request: { headers: workspaceHeaders, params: BatchIdParam, query: CallPageQuerySchema },
       responses: {
-        200: {
-          description: "A page of calls",
-          content: {
-            "application/json": {
-              schema: z.object({
-                calls: z.array(CallSchema),
-                pagination: PaginationSchema,
-                summary: z.object({ total: z.number(), waiting: z.number(), active: z.number(), completed: z.number(), failed: z.number() }),
-              }),
-            },
-          },
-        },
+        200: { description: "A page of calls", content: { "application/json": { schema: CallPageSchema } } },
         ...errorResponses(400, 401, 403, 404),
       },
     }),
@@ -288,24 +172,7 @@ export function batchCallRoutes() {
       const { page, limit, status } = c.req.valid("query");
       const b = await requireBatch(c.env.DB, c.get("workspaceId"), c.req.valid("param").batchId);
       const found = await c.env.BATCH_SCHEDULER.getByName(b.id).listCalls(status === "all" ? null : status, limit, (page - 1) * limit);
-      const counts: BatchCounters = found?.batch ?? summaryOf(b);
-      const total = {
-        all: counts.total_calls,
-        waiting: counts.waiting_count,
-        active: counts.active_count,
-        completed: counts.completed_count,
-        failed: counts.failed_count,
-        cancelled: counts.cancelled_count,
-      }[status];
-      const columns = JSON.parse(b.columns) as string[];
-      return c.json(
-        {
-          calls: (found?.rows ?? []).map((r) => toCallView(b.id, r, columns)),
-          pagination: pagination(page, limit, total),
-          summary: { total: counts.total_calls, waiting: counts.waiting_count, active: counts.active_count, completed: counts.completed_count, failed: counts.failed_count },
-        },
-        200,
-      );
+      return c.json(callPage(b, found, status, page, limit), 200);
     },
   );
 
@@ -319,26 +186,13 @@ export function batchCallRoutes() {
       security: apiKeySecurity,
       request: { headers: workspaceHeaders, params: BatchIdParam },
       responses: {
-        200: {
-          description: "Cancelled",
-          content: {
-            "application/json": {
-              schema: z.object({
-                batchId: z.string(),
-                status: z.literal("cancelled"),
-                message: z.string(),
-                details: z.object({ completedCalls: z.number(), failedCalls: z.number(), cancelledCalls: z.number(), totalCalls: z.number() }),
-              }),
-            },
-          },
-        },
+        200: { description: "Cancelled", content: { "application/json": { schema: CancelResponseSchema } } },
         ...errorResponses(400, 401, 403, 404, 409),
       },
     }),
     async (c) => c.json(await cancelBatch(c.env, c.get("workspaceId"), c.req.valid("param").batchId, c.get("requestId")), 200),
   );
 
-  const ControlSchema = z.object({ batchId: z.string(), status: BatchStatusSchema.shape.status, message: z.string() });
   for (const [action, summary, run] of [
     ["pause", "Pause a batch (ext): no new calls start; calls in progress finish. Pausing twice is harmless.", pauseBatch],
     ["resume", "Resume a paused batch (ext). A completed or cancelled batch is 409.", resumeBatch],
@@ -351,7 +205,7 @@ export function batchCallRoutes() {
         summary,
         security: apiKeySecurity,
         request: { headers: workspaceHeaders, params: BatchIdParam },
-        responses: { 200: { description: "The batch's new state", content: { "application/json": { schema: ControlSchema } } }, ...errorResponses(400, 401, 403, 404, 409) },
+        responses: { 200: { description: "The batch's new state", content: { "application/json": { schema: ControlResponseSchema } } }, ...errorResponses(400, 401, 403, 404, 409) },
       }),
       async (c) => c.json(await run(c.env, c.get("workspaceId"), c.req.valid("param").batchId, c.get("requestId")), 200),
     );
@@ -367,7 +221,7 @@ export function batchCallRoutes() {
       security: apiKeySecurity,
       request: { headers: workspaceHeaders, params: BatchIdParam },
       responses: {
-        200: { description: "How many calls were re-queued", content: { "application/json": { schema: ControlSchema.extend({ requeued: z.number().int() }) } } },
+        200: { description: "How many calls were re-queued", content: { "application/json": { schema: RetryResponseSchema } } },
         ...errorResponses(400, 401, 403, 404, 409),
       },
     }),
@@ -394,42 +248,8 @@ export function batchCallRoutes() {
     }),
     async (c) => {
       const b = await requireBatch(c.env.DB, c.get("workspaceId"), c.req.valid("param").batchId);
-      const columns = JSON.parse(b.columns) as string[];
       const scheduler = c.env.BATCH_SCHEDULER.getByName(b.id);
-      const iso = (ms: number | null) => (ms === null ? "" : new Date(ms).toISOString());
-      const enc = new TextEncoder();
-      let after = -1;
-      let headerSent = false;
-      // Pulled a page at a time, so a 200k-row batch never sits in memory at once.
-      const body = new ReadableStream<Uint8Array>({
-        async pull(ctl) {
-          if (!headerSent) {
-            headerSent = true;
-            ctl.enqueue(enc.encode(csvLine([...columns, ...RESULT_COLUMNS])));
-            return;
-          }
-          const rows = await scheduler.callsAfter(after, EXPORT_PAGE_ROWS);
-          if (rows.length === 0) return ctl.close();
-          after = rows.at(-1)!.seq;
-          let chunk = "";
-          for (const r of rows) {
-            const values = JSON.parse(r.metadata) as string[];
-            chunk += csvLine([
-              ...columns.map((_, i) => values[i] ?? ""),
-              r.phone_number,
-              callId(b.id, r.seq),
-              r.status,
-              r.outcome,
-              r.attempts,
-              iso(r.start_time),
-              iso(r.end_time),
-              r.duration,
-              r.error,
-            ]);
-          }
-          ctl.enqueue(enc.encode(chunk));
-        },
-      });
+      const body = resultsCsvStream(b.id, columnsOf(b), (after, limit) => scheduler.callsAfter(after, limit));
       return c.body(body, 200, { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${b.id}-results.csv"` });
     },
   );

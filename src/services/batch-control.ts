@@ -1,13 +1,7 @@
-import { getBatch, runningBatchIds, type BatchRow, type VisibleStatus } from "../db/batch.repo";
+import { getBatch, runningBatchIds, type BatchRow } from "../db/batch.repo";
 import { ApiError } from "../errors";
 import { log } from "../lib/log";
-
-export type CancelResponse = {
-  batchId: string;
-  status: "cancelled";
-  message: string;
-  details: { completedCalls: number; failedCalls: number; cancelledCalls: number; totalCalls: number };
-};
+import type { CancelResponse, ControlResponse, RetryResponse } from "../schemas/batch";
 
 export async function requireBatch(db: D1Database, workspaceId: string, batchId: string): Promise<BatchRow> {
   const b = await getBatch(db, workspaceId, batchId);
@@ -42,8 +36,6 @@ export async function cancelBatch(env: Env, workspaceId: string, batchId: string
   return { batchId, status: "cancelled", message: "Batch cancelled: waiting calls will not be made; calls in progress finish", details };
 }
 
-export type ControlResponse = { batchId: string; status: VisibleStatus; message: string };
-
 /** Pause keeps the queue; calls in flight finish. Pausing a paused batch is harmless. */
 export async function pauseBatch(env: Env, workspaceId: string, batchId: string, requestId: string): Promise<ControlResponse> {
   await requireBatch(env.DB, workspaceId, batchId);
@@ -69,7 +61,7 @@ export async function resumeBatch(env: Env, workspaceId: string, batchId: string
 }
 
 /** A new pass over recipients whose final outcome was no_answer, busy or failed. */
-export async function retryBatch(env: Env, workspaceId: string, batchId: string, requestId: string): Promise<{ batchId: string; status: VisibleStatus; requeued: number; message: string }> {
+export async function retryBatch(env: Env, workspaceId: string, batchId: string, requestId: string): Promise<RetryResponse> {
   await requireBatch(env.DB, workspaceId, batchId);
   const r = await scheduler(env, batchId).retry();
   if (!r.ok) {

@@ -12,19 +12,7 @@ import { sha256Hex } from "../lib/crypto";
 import { newId } from "../lib/ids";
 import { issuesText } from "../lib/issues";
 import { log } from "../lib/log";
-
-export type StartBatchResponse = {
-  batchId: string | null;
-  totalCalls: number;
-  status: "queued" | "dry_run";
-  message: string;
-  scheduledAt: string | null;
-  duplicatesRemoved: number;
-  suppressed: number;
-  invalidRows: number;
-  /** (ext) rows skipped with onInvalidRows=skip or found by a dry run, first 100 */
-  details?: CsvSummary["errors"];
-};
+import type { StartBatchResponse } from "../schemas/batch";
 
 type Ctx = { workspaceId: string; requestId: string };
 

@@ -1,8 +1,8 @@
 import type { CallRow, LedgerBatch } from "../db/call-ledger";
-import { toCallView } from "../db/call.repo";
+import { FINAL_STATUSES, type StatusBody } from "../schemas/batch";
+import { toCallView } from "./call";
 
-/** Batch states after which nothing changes any more. */
-export const FINAL_STATUSES = new Set(["completed", "cancelled", "failed"]);
+export type { StatusBody };
 
 export type BatchCounters = Pick<
   LedgerBatch,
@@ -14,9 +14,9 @@ export type BatchCounters = Pick<
  * calls. The same body is the data of the event stream's `snapshot` and
  * `progress` events, so a client handles both alike.
  */
-export function statusBody(batchId: string, b: BatchCounters, columns: string[], recent: CallRow[]) {
+export function statusBody(batchId: string, b: BatchCounters, columns: string[], recent: CallRow[]): StatusBody {
   return {
-    status: b.status as "queued" | "processing" | "paused" | "completed" | "cancelled" | "failed",
+    status: b.status,
     isComplete: FINAL_STATUSES.has(b.status),
     waiting: b.waiting_count,
     active: b.active_count,
@@ -32,5 +32,3 @@ export function statusBody(batchId: string, b: BatchCounters, columns: string[],
     paused: b.status === "paused",
   };
 }
-
-export type StatusBody = ReturnType<typeof statusBody>;

@@ -1,0 +1,112 @@
+import * as z from "zod";
+import "@hono/zod-openapi"; // adds .openapi() to zod schemas
+import { BatchFormFieldsSchema } from "../domain/batch-options";
+import type { RowError } from "../domain/csv";
+import { CallFilterSchema, CallSchema } from "./call";
+import { PaginationQuerySchema, PaginationSchema } from "./common";
+
+/** A batch's lifecycle as clients see it (D1 also has 'preparing', which no read path shows). */
+export const BATCH_STATUSES = ["queued", "processing", "paused", "completed", "cancelled", "failed"] as const;
+export type BatchStatus = (typeof BATCH_STATUSES)[number];
+const BatchStatusEnum = z.enum(BATCH_STATUSES);
+
+/** Batch states after which nothing changes any more. */
+export const FINAL_STATUSES: ReadonlySet<BatchStatus> = new Set<BatchStatus>(["completed", "cancelled", "failed"]);
+
+export const BatchIdParam = z.object({ batchId: z.string().openapi({ param: { name: "batchId", in: "path" }, example: "batch_0190a1b2c3d4e5f60718293a" }) });
+
+// The CSV scanner's own type (domain stays free of zod); `satisfies` keeps the two in step.
+const RowErrorSchema = z.object({
+  row: z.number().int().describe("1-based line number in the file"),
+  column: z.string().nullable(),
+  value: z.string().nullable(),
+  message: z.string(),
+}) satisfies z.ZodType<RowError>;
+
+/** POST /batch-calls: the form, documented here and parsed by startBatch (the body is size-checked before it is read). */
+export const UploadSchema = BatchFormFieldsSchema.extend({
+  file: z.string().openapi({ type: "string", format: "binary", description: "CSV, at most 20 MiB (20,971,520 bytes)" }),
+}).openapi("StartBatchForm");
+
+export const StartBatchResponseSchema = z
+  .object({
+    batchId: z.string().nullable().describe("null for a dry run"),
+    totalCalls: z.number().int().describe("calls that will actually be made"),
+    status: z.enum(["queued", "dry_run"]),
+    message: z.string(),
+    scheduledAt: z.string().nullable(),
+    duplicatesRemoved: z.number().int(),
+    suppressed: z.number().int().describe("rows on the workspace's do-not-call list"),
+    invalidRows: z.number().int(),
+    details: z.array(RowErrorSchema).optional().describe("(ext) the first 100 invalid rows when some were skipped"),
+  })
+  .openapi("StartBatchResponse");
+export type StartBatchResponse = z.infer<typeof StartBatchResponseSchema>;
+
+/** The /status body; also the data of the event stream's `snapshot` and `progress` events. */
+export const StatusBodySchema = z
+  .object({
+    status: BatchStatusEnum,
+    isComplete: z.boolean(),
+    waiting: z.number().int(),
+    active: z.number().int(),
+    completed: z.number().int(),
+    failed: z.number().int(),
+    total: z.number().int(),
+    startTime: z.number().nullable().describe("epoch ms of the first dial"),
+    lastCompletedTime: z.number().nullable().describe("epoch ms"),
+    completedTime: z.number().nullable().describe("epoch ms when the batch finished"),
+    averageCallDuration: z.number().describe("seconds, over calls that connected"),
+    recent_calls: z.array(CallSchema),
+    cancelled: z.number().int().describe("(ext)"),
+    paused: z.boolean().describe("(ext)"),
+  })
+  .openapi("BatchStatus");
+export type StatusBody = z.infer<typeof StatusBodySchema>;
+
+export const BatchSchema = z
+  .object({
+    id: z.string(),
+    status: BatchStatusEnum,
+    isComplete: z.boolean(),
+    totalCalls: z.number().int(),
+    progress: StatusBodySchema,
+    timestamp: z.number().describe("epoch ms of this response"),
+    name: z.string().nullable(),
+    agentId: z.string(),
+    scheduledAt: z.string().nullable(),
+    smartCallbackConfig: z.unknown().nullable(),
+    callingWindow: z.unknown().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi("Batch");
+export type BatchView = z.infer<typeof BatchSchema>;
+
+export const BatchListSchema = z.object({ batches: z.array(BatchSchema), pagination: PaginationSchema });
+
+export const CallPageQuerySchema = PaginationQuerySchema.extend({ status: CallFilterSchema.default("all") });
+
+export const CallPageSchema = z.object({
+  calls: z.array(CallSchema),
+  pagination: PaginationSchema,
+  summary: z.object({ total: z.number(), waiting: z.number(), active: z.number(), completed: z.number(), failed: z.number() }),
+});
+export type CallPage = z.infer<typeof CallPageSchema>;
+
+export const CancelResponseSchema = z.object({
+  batchId: z.string(),
+  status: z.literal("cancelled"),
+  message: z.string(),
+  details: z.object({ completedCalls: z.number(), failedCalls: z.number(), cancelledCalls: z.number(), totalCalls: z.number() }),
+});
+export type CancelResponse = z.infer<typeof CancelResponseSchema>;
+
+/** Pause and resume answer with the batch's new state. */
+export const ControlResponseSchema = z.object({ batchId: z.string(), status: BatchStatusEnum, message: z.string() });
+export type ControlResponse = z.infer<typeof ControlResponseSchema>;
+
+export const RetryResponseSchema = ControlResponseSchema.extend({ requeued: z.number().int() });
+export type RetryResponse = z.infer<typeof RetryResponseSchema>;
+
+/** GET /batch-calls/{batchId}/events: a text/event-stream, described by example. */
+export const BatchEventStreamSchema = z.string().openapi({ example: 'id: 12\nevent: progress\ndata: {"status":"processing",...}\n\n' });
