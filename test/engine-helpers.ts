@@ -46,14 +46,21 @@ export async function dispatched(ws: TestWorkspace, csv: string, fields: Record<
   return { batchId, due, jobs: q.sent, queue: q };
 }
 
-/** Delivers jobs to the Worker's queue handler, as the call-jobs queue would. */
-export async function consume(jobs: CallJob[], attempts = 1, queue = "call-jobs") {
-  const batch = createMessageBatch<CallJob>(
+/**
+ * Delivers message bodies to the Worker's queue handler, as the named queue
+ * would (call jobs by default). Bodies are whatever a producer could have
+ * sent, malformed ones included: the consumer is what has to cope.
+ */
+export async function consume(bodies: readonly unknown[], attempts = 1, queue = "call-jobs") {
+  const batch = createMessageBatch<unknown>(
     queue,
-    jobs.map((body, i) => ({ id: `msg-${i}-${body.seq}-${body.attempt}`, timestamp: new Date(), attempts, body })),
+    bodies.map((body, i) => {
+      const job = (typeof body === "object" && body !== null ? body : {}) as Partial<CallJob>;
+      return { id: `msg-${i}-${job.seq}-${job.attempt}`, timestamp: new Date(), attempts, body };
+    }),
   );
   const ctx = createExecutionContext();
-  await worker.queue(batch, env, ctx);
+  await worker.queue(batch as MessageBatch<CallJob>, env, ctx);
   return getQueueResult(batch, ctx);
 }
 

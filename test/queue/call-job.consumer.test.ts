@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { authHeaders, call, json, newTwilioWorkspace } from "../helpers";
-import { batchRow, callRow, consume, dispatched, phoneList } from "../engine-helpers";
+import { batchRow, callRow, consume, dispatched, ledgerQuery, phoneList } from "../engine-helpers";
 
 const TWILIO_CALLS = "https://twilio.example.test/2010-04-01/Accounts/ACtest/Calls.json";
 
@@ -154,7 +154,102 @@ describe("call-job consumer", () => {
   });
 
   it("acknowledges a malformed message without doing anything", async () => {
+    const errors = loggedErrors();
     const result = await consume([{ batchId: "nope", seq: -1, attempt: 0 } as never]);
     expect(result.explicitAcks).toHaveLength(1);
+    expect(result.explicitAcks).toEqual(["msg-0--1-0"]);
+    expect(result.retryMessages).toEqual([]);
+    expect(errors.filter((e) => e.event === "call_job.malformed")).toEqual([expect.objectContaining({ level: "error", messageId: "msg-0--1-0" })]);
+  });
+
+  it("acknowledges every malformed shape, logs each, and dials, claims, reserves and records nothing", async () => {
+    const ws = await newTwilioWorkspace();
+    const { batchId, jobs } = await dispatched(ws, phoneList(1));
+    const before = await engineState(batchId, ws.workspaceId);
+    // the batch's one job is dispatched and waiting: a claim would take it, and a dial would reach the stub
+    expect(before.calls).toEqual([expect.objectContaining({ seq: 0, status: "waiting", attempts: 0, dispatched_attempt: 1 })]);
+    expect(before.limiter.leases).toHaveLength(1);
+    const sent = twilio(created);
+    const errors = loggedErrors();
+    const malformed: [string, unknown][] = [
+      ["a string", `${batchId}:0:1`],
+      ["null", null],
+      ["a number", 0],
+      ["an array", [batchId, 0, 1]],
+      ["an empty object", {}],
+      ["no batchId", { seq: 0, attempt: 1 }],
+      ["no seq", { batchId, attempt: 1 }],
+      ["no attempt", { batchId, seq: 0 }],
+      ["batchId as a number", { batchId: 7, seq: 0, attempt: 1 }],
+      ["batchId without its prefix", { batchId: batchId.slice("batch_".length), seq: 0, attempt: 1 }],
+      ["seq as a string", { batchId, seq: "0", attempt: 1 }],
+      ["attempt as a string", { batchId, seq: 0, attempt: "1" }],
+      ["a fractional seq", { batchId, seq: 0.5, attempt: 1 }],
+      ["a negative seq", { batchId, seq: -1, attempt: 1 }],
+      ["attempt 0", { batchId, seq: 0, attempt: 0 }],
+      ["attempt null", { batchId, seq: 0, attempt: null }],
+    ];
+    const result = await consume(malformed.map(([, body]) => body));
+    const ids = malformed.map(([, body], i) => `msg-${i}-${(body as { seq?: unknown } | null)?.seq}-${(body as { attempt?: unknown } | null)?.attempt}`);
+    expect([...result.explicitAcks].sort()).toEqual([...ids].sort());
+    expect(result.retryMessages).toEqual([]);
+    // logged, one line each, naming the message (never its body)
+    expect(errors.filter((e) => e.event === "call_job.malformed").map((e) => e.messageId).sort()).toEqual([...ids].sort());
+    expect(errors.filter((e) => String(e.event).startsWith("call_job.") && e.event !== "call_job.malformed")).toEqual([]);
+    // nothing was done: no dial, no claim in the ledger, no slot taken at the limiter
+    expect(sent).toEqual([]);
+    expect(await engineState(batchId, ws.workspaceId)).toEqual(before);
+
+    // the job itself is untouched: delivered now, it dials once
+    const real = await consume(jobs);
+    expect(real.explicitAcks).toHaveLength(1);
+    expect(sent).toHaveLength(1);
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "active", attempts: 1 });
+  });
+
+  it("acknowledges a well-formed job for an unknown batch or call without doing anything", async () => {
+    const ws = await newTwilioWorkspace();
+    const { batchId } = await dispatched(ws, phoneList(1));
+    const before = await engineState(batchId, ws.workspaceId);
+    const sent = twilio(created);
+    const errors = loggedErrors();
+    const unknownBatch = "batch_0000000000000000000000000000";
+    const result = await consume([
+      { batchId: unknownBatch, seq: 0, attempt: 1 },
+      { batchId, seq: 99, attempt: 1 },
+    ]);
+    expect([...result.explicitAcks].sort()).toEqual(["msg-0-0-1", "msg-1-99-1"]);
+    expect(result.retryMessages).toEqual([]);
+    expect(errors.filter((e) => String(e.event).startsWith("call_job."))).toEqual([]);
+    expect(sent).toEqual([]);
+    expect(await engineState(batchId, ws.workspaceId)).toEqual(before);
+    // asking about the unknown batch did not bring one into being
+    expect(await env.BATCH_SCHEDULER.getByName(unknownBatch).state()).toBeNull();
   });
 });
+
+/** Everything a consumed job could change: the batch's ledger (calls and batch row) and its workspace's limiter. */
+async function engineState(batchId: string, workspaceId: string) {
+  return {
+    calls: await ledgerQuery(batchId, "SELECT * FROM calls ORDER BY seq"),
+    batch: await batchRow(batchId),
+    limiter: await env.WORKSPACE_LIMITER.getByName(workspaceId).snapshot(),
+  };
+}
+
+/**
+ * The isolate's error log lines, collected instead of printed. The Worker
+ * logs JSON; anything else is kept as `raw`. Objects of earlier tests share
+ * the isolate, so callers look at the events they expect, by name.
+ */
+function loggedErrors(): Record<string, unknown>[] {
+  const lines: Record<string, unknown>[] = [];
+  vi.spyOn(console, "error").mockImplementation((line: unknown) => {
+    try {
+      lines.push(JSON.parse(String(line)) as Record<string, unknown>);
+    } catch {
+      lines.push({ raw: String(line) });
+    }
+  });
+  return lines;
+}
