@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { issuesText } from "../lib/issues";
+import { RetryOnSchema } from "../schemas/outcome";
 import { isIanaTimeZone } from "./timezone";
 import { isSupportedRegion } from "./phone";
 
@@ -7,7 +8,6 @@ export const MAX_FILE_BYTES = 20 * 1024 * 1024;
 /** Room for the multipart framing and the other form fields around a full-size file. */
 export const MAX_BODY_BYTES = MAX_FILE_BYTES + 64 * 1024;
 
-const OUTCOMES = ["no_answer", "busy", "failed", "voicemail"] as const;
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 
 export const GapSchema = z
@@ -24,7 +24,7 @@ export const SmartCallbackConfigSchema = z
     enabled: z.boolean(),
     maxAttempts: z.number().int().min(1).max(10).default(1),
     gaps: z.array(GapSchema).max(10).default([]),
-    retryOn: z.array(z.enum(OUTCOMES)).min(1).optional().describe("(ext) outcomes that earn another attempt; default no_answer, busy, failed"),
+    retryOn: z.array(RetryOnSchema).min(1).optional().describe("(ext) outcomes that earn another attempt; default no_answer, busy, failed"),
   })
   .strict()
   .refine((c) => !c.enabled || c.maxAttempts === 1 || c.gaps.length > 0, {

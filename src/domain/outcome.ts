@@ -1,9 +1,7 @@
+import { RETRYABLE_OUTCOMES, type Outcome } from "../schemas/outcome";
 import type { SmartCallbackConfig } from "./batch-options";
 
-/** The precise result of one dial attempt. */
-export type Outcome = "answered" | "voicemail" | "no_answer" | "busy" | "failed" | "canceled";
-
-export const DEFAULT_RETRY_ON: readonly Outcome[] = ["no_answer", "busy", "failed"];
+export type { Outcome };
 
 /** The call's status once an attempt with this outcome is its last. */
 export function finalStatus(outcome: Outcome): "completed" | "failed" | "cancelled" {
@@ -36,9 +34,9 @@ export function nextStep(args: {
   timeScale: number;
 }): NextStep {
   const { config, outcome, attemptInPass, endedAt } = args;
-  const retryOn = config?.retryOn ?? DEFAULT_RETRY_ON;
+  const retryOn: readonly Outcome[] = config?.retryOn ?? RETRYABLE_OUTCOMES;
   const retry =
-    args.batchRunning && config !== null && config.enabled && attemptInPass < config.maxAttempts && retryOn.includes(outcome as never);
+    args.batchRunning && config !== null && config.enabled && attemptInPass < config.maxAttempts && retryOn.includes(outcome);
   if (!retry) return { kind: "final", status: finalStatus(outcome) };
   return { kind: "callback", dueAt: endedAt + Math.max(1, Math.round(gapMs(config, attemptInPass) / args.timeScale)) };
 }

@@ -31,6 +31,7 @@ import { emitWebhook, type WebhookEventType } from "../queue/webhook-event";
 import type { CallStatus } from "../schemas/call";
 import type { ApplyResult, CallEvent } from "../services/call-events";
 import type { Provider } from "../db/agent.repo";
+import { RETRYABLE_OUTCOMES } from "../schemas/outcome";
 
 /** The agent a batch dials through, as it was when the batch was created. */
 export type DialAgent = { id: string; provider: Provider; from_number: string | null; voice_url: string | null; dial_url: string | null };
@@ -110,7 +111,6 @@ export type ControlResult<T> = { ok: true; value: T } | { ok: false; status: Bat
 export type Progress = LedgerBatch & { recent: CallRow[] };
 
 const KNOWN_COLUMNS = new Set(["phone_number", "first_name", "last_name", "email", "timezone"]);
-export const RETRYABLE_OUTCOMES = ["no_answer", "busy", "failed"] as const;
 
 /**
  * One instance per batch (named by batch id). It owns the batch's calls in

@@ -1,11 +1,12 @@
 import { engineConfig } from "../engine-config";
+import type { Provider } from "../schemas/provider";
 import type { CallProvider } from "./provider";
 import { SimulatedProvider } from "./simulated";
-import { TwilioProvider } from "./twilio";
+import { TwilioProvider, twilioApiBaseUrl } from "./twilio";
 import { WebhookProvider } from "./webhook";
 
 /** The adapter for an agent's provider, configured from Worker vars and secrets. */
-export function providerFor(env: Env, provider: "simulated" | "twilio" | "webhook"): CallProvider {
+export function providerFor(env: Env, provider: Provider): CallProvider {
   const publicBaseUrl = env.PUBLIC_BASE_URL || "http://localhost:8787";
   switch (provider) {
     case "simulated": {
@@ -16,7 +17,7 @@ export function providerFor(env: Env, provider: "simulated" | "twilio" | "webhoo
       return new TwilioProvider({
         accountSid: env.TWILIO_ACCOUNT_SID,
         authToken: env.TWILIO_AUTH_TOKEN,
-        apiBaseUrl: env.TWILIO_API_BASE_URL || "https://api.twilio.com",
+        apiBaseUrl: twilioApiBaseUrl(env),
         publicBaseUrl,
         callLeaseMs: engineConfig(env).callLeaseMs,
       });
