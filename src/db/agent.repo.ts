@@ -1,4 +1,7 @@
-export type Provider = "simulated" | "twilio" | "webhook";
+import type { Agent } from "../schemas/agent";
+import type { Provider } from "../schemas/provider";
+
+export type { Provider };
 
 export type AgentRow = {
   id: string;
@@ -19,16 +22,6 @@ export type AgentRow = {
 
 /** What signing and verifying need to know about an agent; read whether or not it was deleted. */
 export type AgentKeys = Pick<AgentRow, "id" | "provider" | "signing_secret_enc" | "previous_secret_enc" | "previous_secret_expires_at">;
-
-export type Agent = {
-  agentId: string;
-  name: string;
-  provider: Provider;
-  fromNumber: string | null;
-  voiceUrl: string | null;
-  dialUrl: string | null;
-  createdAt: string;
-};
 
 export function toAgent(row: AgentRow): Agent {
   return {

@@ -6,15 +6,23 @@ export type ApiKeyRow = {
   revoked_at: string | null;
 };
 
-export async function findApiKey(db: D1Database, id: string): Promise<ApiKeyRow | null> {
-  return db.prepare("SELECT * FROM api_keys WHERE id = ?1").bind(id).first<ApiKeyRow>();
+/** What authenticating a request needs of a key: whose it is, its hash, whether it was revoked. */
+export type ApiKeyAuth = Pick<ApiKeyRow, "workspace_id" | "secret_hash" | "revoked_at">;
+
+export async function findApiKey(db: D1Database, id: string): Promise<ApiKeyAuth | null> {
+  return db.prepare("SELECT workspace_id, secret_hash, revoked_at FROM api_keys WHERE id = ?1").bind(id).first<ApiKeyAuth>();
 }
 
-export async function insertApiKey(db: D1Database, row: Omit<ApiKeyRow, "revoked_at">): Promise<void> {
-  await db
-    .prepare("INSERT INTO api_keys (id, workspace_id, secret_hash, created_at) VALUES (?1, ?2, ?3, ?4)")
+/** Issues a key in one statement, only for a workspace that exists: false (nothing written) when there is none. */
+export async function insertApiKey(db: D1Database, row: Omit<ApiKeyRow, "revoked_at">): Promise<boolean> {
+  const inserted = await db
+    .prepare(
+      `INSERT INTO api_keys (id, workspace_id, secret_hash, created_at)
+       SELECT ?1, id, ?3, ?4 FROM workspaces WHERE id = ?2 RETURNING id`,
+    )
     .bind(row.id, row.workspace_id, row.secret_hash, row.created_at)
-    .run();
+    .first<{ id: string }>();
+  return inserted !== null;
 }
 
 /** Revoking twice keeps the first revocation time. Returns false when the key is not the workspace's. */

@@ -1,3 +1,5 @@
+import type { ApiKeyState, Workspace } from "../schemas/workspace";
+
 export type WorkspaceRow = {
   id: string;
   name: string;
@@ -9,16 +11,11 @@ export type WorkspaceRow = {
   created_at: string;
 };
 
-export type Workspace = {
-  workspaceId: string;
-  name: string;
-  rateLimits: { callsPerSecond: number; maxConcurrentCalls: number };
-  webhookUrl: string | null;
-  timezone: string | null;
-  createdAt: string;
-};
+/** The columns the API shows: every read for a view leaves the webhook secret in the database. */
+const VIEW_COLUMNS = ["id", "name", "calls_per_second", "max_concurrent_calls", "webhook_url", "timezone", "created_at"] as const;
+export type WorkspaceViewRow = Pick<WorkspaceRow, (typeof VIEW_COLUMNS)[number]>;
 
-export function toWorkspace(row: WorkspaceRow): Workspace {
+export function toWorkspace(row: WorkspaceViewRow): Workspace {
   return {
     workspaceId: row.id,
     name: row.name,
@@ -29,8 +26,18 @@ export function toWorkspace(row: WorkspaceRow): Workspace {
   };
 }
 
-export async function getWorkspace(db: D1Database, id: string): Promise<WorkspaceRow | null> {
-  return db.prepare("SELECT * FROM workspaces WHERE id = ?1").bind(id).first<WorkspaceRow>();
+/** The one read of a workspace row, only the named columns: each caller reads what it needs and nothing it should not hold. */
+function selectWorkspace<C extends keyof WorkspaceRow>(db: D1Database, id: string, columns: readonly C[]): D1PreparedStatement {
+  return db.prepare(`SELECT ${columns.join(", ")} FROM workspaces WHERE id = ?1`).bind(id);
+}
+
+export async function readWorkspace<C extends keyof WorkspaceRow>(db: D1Database, id: string, columns: readonly C[]): Promise<Pick<WorkspaceRow, C> | null> {
+  return selectWorkspace(db, id, columns).first<Pick<WorkspaceRow, C>>();
+}
+
+/** The workspace as the API shows it (map with toWorkspace), or null. */
+export async function getWorkspace(db: D1Database, id: string): Promise<WorkspaceViewRow | null> {
+  return readWorkspace(db, id, VIEW_COLUMNS);
 }
 
 /** Creates the workspace and its first API key together, or neither. */
@@ -52,17 +59,14 @@ export async function insertWorkspaceWithKey(
   ]);
 }
 
-/** An API key as an operator sees it: its id and state, never its hash. */
-export type ApiKeyState = { keyId: string; state: "active" | "revoked"; createdAt: string; revokedAt: string | null };
-
 /** The workspace and all its keys (oldest first), or null when there is no such workspace. */
-export async function getWorkspaceWithKeys(db: D1Database, id: string): Promise<{ row: WorkspaceRow; keys: ApiKeyState[] } | null> {
+export async function getWorkspaceWithKeys(db: D1Database, id: string): Promise<{ row: WorkspaceViewRow; keys: ApiKeyState[] } | null> {
   const [ws, keys] = await db.batch([
-    db.prepare("SELECT * FROM workspaces WHERE id = ?1").bind(id),
+    selectWorkspace(db, id, VIEW_COLUMNS),
     // Only the columns an operator may see: the secret hash never leaves the database.
     db.prepare("SELECT id, created_at, revoked_at FROM api_keys WHERE workspace_id = ?1 ORDER BY created_at, id").bind(id),
   ]);
-  const row = (ws?.results?.[0] as WorkspaceRow | undefined) ?? null;
+  const row = (ws?.results?.[0] as WorkspaceViewRow | undefined) ?? null;
   if (!row) return null;
   const keyRows = (keys?.results ?? []) as { id: string; created_at: string; revoked_at: string | null }[];
   return {
@@ -88,7 +92,7 @@ export type WorkspacePatch = {
   timezone?: string | null;
 };
 
-export async function updateWorkspace(db: D1Database, id: string, patch: WorkspacePatch): Promise<WorkspaceRow | null> {
+export async function updateWorkspace(db: D1Database, id: string, patch: WorkspacePatch): Promise<WorkspaceViewRow | null> {
   // COALESCE keeps a field when the patch leaves it out; the *_set flags let
   // a patch clear a nullable field explicitly.
   return db
@@ -100,7 +104,7 @@ export async function updateWorkspace(db: D1Database, id: string, patch: Workspa
          webhook_url = CASE WHEN ?5 THEN ?6 ELSE webhook_url END,
          timezone = CASE WHEN ?7 THEN ?8 ELSE timezone END
        WHERE id = ?1
-       RETURNING *`,
+       RETURNING ${VIEW_COLUMNS.join(", ")}`,
     )
     .bind(
       id,
@@ -112,7 +116,7 @@ export async function updateWorkspace(db: D1Database, id: string, patch: Workspa
       patch.timezone !== undefined ? 1 : 0,
       patch.timezone ?? null,
     )
-    .first<WorkspaceRow>();
+    .first<WorkspaceViewRow>();
 }
 
 /** What a batch's object needs of its workspace: limits, the fallback time zone, where events go. */
@@ -121,20 +125,24 @@ export type WorkspaceEngineInfo = { callsPerSecond: number; maxConcurrentCalls: 
 export async function workspaceEngineInfo(db: D1Database, workspaceId: string): Promise<WorkspaceEngineInfo | null> {
   const row = await db
     .prepare(
-      `SELECT calls_per_second AS cps, max_concurrent_calls AS mcc, timezone, webhook_url,
+      `SELECT calls_per_second, max_concurrent_calls, timezone, webhook_url,
               EXISTS (SELECT 1 FROM dnc WHERE dnc.workspace_id = workspaces.id) AS has_dnc
        FROM workspaces WHERE id = ?1`,
     )
     .bind(workspaceId)
-    .first<{ cps: number; mcc: number; timezone: string | null; webhook_url: string | null; has_dnc: number }>();
-  return row ? { callsPerSecond: row.cps, maxConcurrentCalls: row.mcc, timezone: row.timezone, webhookUrl: row.webhook_url, hasDnc: Boolean(row.has_dnc) } : null;
+    .first<Pick<WorkspaceRow, "calls_per_second" | "max_concurrent_calls" | "timezone" | "webhook_url"> & { has_dnc: number }>();
+  if (!row) return null;
+  return {
+    callsPerSecond: row.calls_per_second,
+    maxConcurrentCalls: row.max_concurrent_calls,
+    timezone: row.timezone,
+    webhookUrl: row.webhook_url,
+    hasDnc: Boolean(row.has_dnc),
+  };
 }
 
 /** Where a workspace's outbound events go, and the (encrypted) secret that signs them; null when it has no webhookUrl. */
 export async function webhookTarget(db: D1Database, workspaceId: string): Promise<{ url: string; secretEnc: string } | null> {
-  const row = await db
-    .prepare("SELECT webhook_url, webhook_secret_enc FROM workspaces WHERE id = ?1")
-    .bind(workspaceId)
-    .first<{ webhook_url: string | null; webhook_secret_enc: string }>();
+  const row = await readWorkspace(db, workspaceId, ["webhook_url", "webhook_secret_enc"]);
   return row?.webhook_url ? { url: row.webhook_url, secretEnc: row.webhook_secret_enc } : null;
 }

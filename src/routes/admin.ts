@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
 import { newApp } from "../app-factory";
 import { insertApiKey, revokeApiKey } from "../db/api-key.repo";
-import { getWorkspace, getWorkspaceWithKeys, insertWorkspaceWithKey, setWebhookSecret, toWorkspace, updateWorkspace } from "../db/workspace.repo";
+import { getWorkspaceWithKeys, insertWorkspaceWithKey, setWebhookSecret, toWorkspace, updateWorkspace } from "../db/workspace.repo";
 import { ApiError } from "../errors";
 import { encryptSecret, sha256Hex, toBase64Url } from "../lib/crypto";
 import { newId } from "../lib/ids";
@@ -12,36 +12,8 @@ import { tenantUrlProblem } from "../lib/url-policy";
 import { metricsSnapshot, resetMetrics } from "../lib/metrics";
 import { formatApiKey } from "../lib/api-key";
 import { adminSecurity, errorResponses } from "../schemas/common";
+import { RateLimitsSchema, WorkspaceDetailSchema, WorkspaceSchema } from "../schemas/workspace";
 import { isIanaTimeZone } from "../domain/timezone";
-
-const RateLimitsSchema = z.object({
-  callsPerSecond: z.number().int().min(1).max(1000),
-  maxConcurrentCalls: z.number().int().min(1).max(10000),
-});
-
-const WorkspaceSchema = z
-  .object({
-    workspaceId: z.string(),
-    name: z.string(),
-    rateLimits: RateLimitsSchema,
-    webhookUrl: z.string().nullable(),
-    timezone: z.string().nullable(),
-    createdAt: z.string(),
-  })
-  .openapi("Workspace");
-
-const ApiKeyStateSchema = z
-  .object({
-    keyId: z.string(),
-    state: z.enum(["active", "revoked"]),
-    createdAt: z.string(),
-    revokedAt: z.string().nullable(),
-  })
-  .openapi("ApiKeyState");
-
-const WorkspaceDetailSchema = WorkspaceSchema.extend({
-  apiKeys: z.array(ApiKeyStateSchema).describe("every key ever issued for the workspace, oldest first; ids and state only, never a secret"),
-}).openapi("WorkspaceDetail");
 
 const webhookUrlDoc =
   "where outbound events are POSTed. Outside development: https only, no user:password@, " +
@@ -231,9 +203,9 @@ export function adminRoutes() {
     }),
     async (c) => {
       const { workspaceId } = c.req.valid("param");
-      if (!(await getWorkspace(c.env.DB, workspaceId))) throw noWorkspace(workspaceId);
       const key = await newKey();
-      await insertApiKey(c.env.DB, { id: key.keyId, workspace_id: workspaceId, secret_hash: key.secretHash, created_at: new Date().toISOString() });
+      const issued = await insertApiKey(c.env.DB, { id: key.keyId, workspace_id: workspaceId, secret_hash: key.secretHash, created_at: new Date().toISOString() });
+      if (!issued) throw noWorkspace(workspaceId);
       log("info", "api_key.created", { requestId: c.get("requestId"), workspaceId, keyId: key.keyId });
       return c.json({ keyId: key.keyId, apiKey: key.apiKey, workspaceId }, 201);
     },

@@ -10,43 +10,9 @@ import { newWebhookSecret } from "../lib/signing";
 import { tenantUrlProblem } from "../lib/url-policy";
 import { PREVIOUS_SECRET_GRACE_MS } from "../telephony/webhook";
 import { toE164 } from "../domain/phone";
+import { AgentSchema, CreatedAgentSchema, RotatedSecretSchema } from "../schemas/agent";
 import { apiKeySecurity, errorResponses, workspaceHeaders } from "../schemas/common";
-
-export const AgentSchema = z
-  .object({
-    agentId: z.string(),
-    name: z.string(),
-    provider: z.enum(["simulated", "twilio", "webhook"]),
-    fromNumber: z.string().nullable(),
-    voiceUrl: z.string().nullable(),
-    dialUrl: z.string().nullable(),
-    createdAt: z.string(),
-  })
-  .openapi("Agent");
-
-const SECRET_TEXT =
-  "Standard Webhooks secret (`whsec_` + base64 of 32 random bytes). Shown only in this response, stored only encrypted. " +
-  "It signs the agent's dial requests, and a status report for one of its calls is applied only when signed with it.";
-
-const SigningSecret = z.string().openapi({
-  description: SECRET_TEXT,
-  example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw7Uu0qqMJvFQ=",
-});
-
-export const CreatedAgentSchema = AgentSchema.extend({
-  signingSecret: SigningSecret.optional().openapi({ description: `\`webhook\` agents only. ${SECRET_TEXT}` }),
-}).openapi("CreatedAgent");
-
-const RotatedSecretSchema = z
-  .object({
-    agentId: z.string(),
-    signingSecret: SigningSecret,
-    previousSecretExpiresAt: z
-      .string()
-      .nullable()
-      .describe("until when (ISO 8601) the replaced secret still verifies status reports; null if the agent had none"),
-  })
-  .openapi("RotatedSigningSecret");
+import { ProviderSchema } from "../schemas/provider";
 
 const URL_POLICY =
   "https only (http is accepted when ENVIRONMENT is development), no user:password@, and no loopback, private, link-local or metadata host.";
@@ -56,7 +22,7 @@ const httpsUrl = z.url({ protocol: /^https?$/ });
 export const CreateAgentSchema = z
   .object({
     name: z.string().trim().min(1).max(200),
-    provider: z.enum(["simulated", "twilio", "webhook"]),
+    provider: ProviderSchema,
     fromNumber: z.string().optional().describe("caller id in E.164; required for twilio"),
     voiceUrl: httpsUrl.optional().describe(`TwiML / voice app URL; required for twilio. ${URL_POLICY}`),
     dialUrl: httpsUrl.optional().describe(`where dial requests are POSTed; required for webhook. ${URL_POLICY}`),
