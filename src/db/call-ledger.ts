@@ -7,9 +7,10 @@
  * the counters in step with every call's status change, and bumps
  * `version`, which tells the object its D1 summary is behind.
  */
+import type { BatchStatus } from "../schemas/batch";
 import type { CallStatus } from "../schemas/call";
 
-export type BatchStatus = "queued" | "processing" | "paused" | "completed" | "cancelled" | "failed";
+export type { BatchStatus };
 
 export type CallRow = {
   seq: number;

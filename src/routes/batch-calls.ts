@@ -3,7 +3,6 @@ import * as z from "zod";
 import { newApp } from "../app-factory";
 import { listBatches } from "../db/batch.repo";
 import { RESULT_COLUMNS } from "../domain/results-csv";
-import { ApiError } from "../errors";
 import {
   BatchEventStreamSchema,
   BatchIdParam,
@@ -19,7 +18,7 @@ import {
   UploadSchema,
 } from "../schemas/batch";
 import { apiKeySecurity, errorResponses, pagination, PaginationQuerySchema, workspaceHeaders } from "../schemas/common";
-import { cancelBatch, pauseBatch, requireBatch, resumeBatch, retryBatch } from "../services/batch-control";
+import { batchNotFound, cancelBatch, pauseBatch, requireBatch, resumeBatch, retryBatch } from "../services/batch-control";
 import { startBatch } from "../services/batch-intake";
 import { batchView, callPage, columnsOf, liveStatus, summaryStatus } from "../views/batch";
 import { resultsCsvStream } from "../views/results-csv";
@@ -150,7 +149,7 @@ export function batchCallRoutes() {
       const b = await requireBatch(c.env.DB, c.get("workspaceId"), c.req.valid("param").batchId);
       // The batch's object sees every transition and holds the stream; the Worker only checked who may read it.
       const res = await c.env.BATCH_SCHEDULER.getByName(b.id).fetch("https://batch-scheduler/events");
-      if (res.status === 404) throw new ApiError("batch_not_found", `Batch ${b.id} does not exist in this workspace.`);
+      if (res.status === 404) throw batchNotFound(b.id);
       return res;
     },
   );

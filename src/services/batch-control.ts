@@ -5,7 +5,7 @@ import type { CancelResponse, ControlResponse, RetryResponse } from "../schemas/
 
 export async function requireBatch(db: D1Database, workspaceId: string, batchId: string): Promise<BatchRow> {
   const b = await getBatch(db, workspaceId, batchId);
-  if (!b) throw new ApiError("batch_not_found", `Batch ${batchId} does not exist in this workspace.`);
+  if (!b) throw batchNotFound(batchId);
   return b;
 }
 
@@ -14,7 +14,8 @@ function scheduler(env: Env, batchId: string) {
   return env.BATCH_SCHEDULER.getByName(batchId);
 }
 
-function gone(batchId: string): ApiError {
+/** The 404 for a batch the caller cannot see, or whose object no longer knows it. */
+export function batchNotFound(batchId: string): ApiError {
   return new ApiError("batch_not_found", `Batch ${batchId} does not exist in this workspace.`);
 }
 
@@ -27,7 +28,7 @@ export async function cancelBatch(env: Env, workspaceId: string, batchId: string
   await requireBatch(env.DB, workspaceId, batchId);
   const r = await scheduler(env, batchId).cancel();
   if (!r.ok) {
-    if (r.status === "gone") throw gone(batchId);
+    if (r.status === "gone") throw batchNotFound(batchId);
     throw new ApiError("invalid_transition", `Batch ${batchId} has already ${r.status === "completed" ? "completed" : "failed"}; there is nothing to cancel.`);
   }
   const b = r.value.batch;
@@ -41,7 +42,7 @@ export async function pauseBatch(env: Env, workspaceId: string, batchId: string,
   await requireBatch(env.DB, workspaceId, batchId);
   const r = await scheduler(env, batchId).pause();
   if (!r.ok) {
-    if (r.status === "gone") throw gone(batchId);
+    if (r.status === "gone") throw batchNotFound(batchId);
     throw new ApiError("invalid_transition", `Batch ${batchId} is ${r.status}; only a queued or processing batch can be paused.`);
   }
   log("info", "batch.paused", { requestId, workspaceId, batchId });
@@ -52,7 +53,7 @@ export async function resumeBatch(env: Env, workspaceId: string, batchId: string
   const before = await requireBatch(env.DB, workspaceId, batchId);
   const r = await scheduler(env, batchId).resume();
   if (!r.ok) {
-    if (r.status === "gone") throw gone(batchId);
+    if (r.status === "gone") throw batchNotFound(batchId);
     throw new ApiError("invalid_transition", `Batch ${batchId} is ${r.status}; only a paused batch can be resumed.`);
   }
   if (before.status !== "paused") return { batchId, status: r.value, message: "Batch is not paused" };
@@ -65,7 +66,7 @@ export async function retryBatch(env: Env, workspaceId: string, batchId: string,
   await requireBatch(env.DB, workspaceId, batchId);
   const r = await scheduler(env, batchId).retry();
   if (!r.ok) {
-    if (r.status === "gone") throw gone(batchId);
+    if (r.status === "gone") throw batchNotFound(batchId);
     throw new ApiError("invalid_transition", `Batch ${batchId} is ${r.status}; retry starts a new pass once a batch has completed.`);
   }
   const { status, requeued } = r.value;

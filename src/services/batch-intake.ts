@@ -1,7 +1,6 @@
 import { getAgent } from "../db/agent.repo";
 import { discardPreparingBatch, insertPreparingBatch, publishBatch, staleBatches } from "../db/batch.repo";
-import { dncSeqsInSlice } from "../db/call.repo";
-import { hasAnyDnc } from "../db/dnc.repo";
+import { dncSeqsInSlice, hasAnyDnc } from "../db/dnc.repo";
 import { claimIdempotencyKey, completeIdempotencyKey, IDEMPOTENCY_LEASE_MS, releaseIdempotencyKey, type IdempotencyHold } from "../db/idempotency.repo";
 import { getWorkspace } from "../db/workspace.repo";
 import { BatchFormFieldsSchema, isoUtc, MAX_BODY_BYTES, MAX_FILE_BYTES, parseBatchOptions, type BatchOptions } from "../domain/batch-options";
