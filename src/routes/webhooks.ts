@@ -1,45 +1,29 @@
 import * as z from "zod";
 import { newApp } from "../app-factory";
-import { getBatchAgentKeys, type AgentKeys, type Provider } from "../db/agent.repo";
-import type { Outcome } from "../domain/outcome";
+import { getBatchAgentKeys, type AgentKeys } from "../db/agent.repo";
 import { engineConfig } from "../engine-config";
 import { ApiError } from "../errors";
 import { parseCallId } from "../lib/ids";
-import { issuesText } from "../lib/issues";
 import { log } from "../lib/log";
 import { verifyTwilioSignature, verifyWebhook } from "../lib/signing";
 import { ErrorSchema, errorResponses } from "../schemas/common";
-import { applyCallEvent, type CallEvent } from "../services/call-events";
-import { mapTwilioStatus } from "../telephony/twilio";
-import { verifyingSecrets } from "../telephony/webhook";
-
-/** Far above any real attempt count (10 per pass), far below anything that could overflow a counter. */
-const MAX_ATTEMPT = 100_000;
-
-const CallIdString = z.string().max(100);
+import type { Provider } from "../schemas/provider";
+import { applyCallEvent } from "../services/call-events";
+import { MAX_ATTEMPT, ReportedCallId, type ParsedReport, type ReportedCall } from "../telephony/status-report";
+import { parseTwilioReport, twilioSignedUrl } from "../telephony/twilio";
+import { DialStatusSchema, parseDialReport, reportCallId, verifyingSecrets } from "../telephony/webhook";
 
 const AttemptQuery = z.object({
-  callId: CallIdString.openapi({ example: "call_0190a1b2c3d4e5f60718293a_12" }),
+  callId: ReportedCallId.openapi({ example: "call_0190a1b2c3d4e5f60718293a_12" }),
   attempt: z.coerce.number().int().min(1).max(MAX_ATTEMPT),
 });
 
 const DialStatusQuery = z.object({
-  callId: CallIdString.optional().openapi({
+  callId: ReportedCallId.optional().openapi({
     description: "the call this report is about, as in the statusUrl of the dial request (recommended: it lets a signed but malformed body get a 400 instead of a 403)",
     example: "call_0190a1b2c3d4e5f60718293a_12",
   }),
 });
-
-const DialStatusSchema = z
-  .object({
-    callId: CallIdString,
-    attempt: z.number().int().min(1).max(MAX_ATTEMPT),
-    status: z.enum(["ringing", "in_progress", "answered", "voicemail", "no_answer", "busy", "failed", "canceled"]),
-    duration: z.number().min(0).optional().describe("seconds, for answered and voicemail; at most the call lease (CALL_LEASE_SECONDS, default 3600)"),
-    providerCallId: z.string().max(200).optional(),
-    error: z.string().max(500).optional(),
-  })
-  .openapi("DialStatusReport");
 
 /** The one refusal for a report we will not apply: bad signature, unknown call and another provider's call look the same. */
 const REFUSED = "The webhook signature does not match this request.";
@@ -50,12 +34,12 @@ const refusedResponse = {
   },
 };
 
-/** The agent that placed `callId`'s calls, if it exists and dials through `provider`. */
-async function placingAgent(env: Env, callId: string | undefined, provider: Provider): Promise<AgentKeys | null> {
+/** The call `callId` names and the agent that placed it, if both exist and the agent dials through `provider`. */
+async function placedThrough(env: Env, callId: string | undefined, provider: Provider): Promise<{ call: ReportedCall; agent: AgentKeys } | null> {
   const parsed = callId ? parseCallId(callId) : null;
-  if (!parsed) return null;
+  if (!callId || !parsed) return null;
   const agent = await getBatchAgentKeys(env.DB, parsed.batchId);
-  return agent?.provider === provider ? agent : null;
+  return agent?.provider === provider ? { call: { callId, ...parsed }, agent } : null;
 }
 
 /** Longest duration a report may carry: the lease, after which the call was already resolved as failed. */
@@ -63,7 +47,10 @@ function maxDurationSec(env: Env): number {
   return engineConfig(env).callLeaseMs / 1000;
 }
 
-async function apply(env: Env, ev: CallEvent): Promise<void> {
+/** Hands a verified report to the batch's object; one the adapter could not read is a 400. */
+async function apply(env: Env, report: ParsedReport): Promise<void> {
+  if (!report.ok) throw new ApiError("validation_failed", report.problem);
+  const ev = report.event;
   if (ev.kind === "progress") {
     // Nothing to change: the dial already recorded the provider's call id, and
     // the batch's object is spared a request per ringing/answered report.
@@ -79,7 +66,8 @@ async function apply(env: Env, ev: CallEvent): Promise<void> {
  * Provider status reports. Each is applied only to a call placed through
  * that provider, and a `webhook` report only when signed by the agent that
  * placed the call. Verified before anything is read into state; replays and
- * duplicates are acknowledged and change nothing.
+ * duplicates are acknowledged and change nothing. Reading a report is the
+ * adapter's job (src/telephony); this file authenticates and hands over.
  */
 export function webhookRoutes() {
   const app = newApp();
@@ -101,39 +89,16 @@ export function webhookRoutes() {
   });
   app.post("/twilio/status", async (c) => {
     const params = [...new URLSearchParams(await c.req.text())];
-    const url = new URL(c.req.url);
-    const signedUrl = `${(c.env.PUBLIC_BASE_URL || url.origin).replace(/\/$/, "")}${url.pathname}${url.search}`;
+    const signedUrl = twilioSignedUrl(c.env.PUBLIC_BASE_URL, c.req.url);
     if (!c.env.TWILIO_AUTH_TOKEN || !(await verifyTwilioSignature(c.env.TWILIO_AUTH_TOKEN, signedUrl, params, c.req.header("x-twilio-signature") ?? null))) {
       throw new ApiError("forbidden", "The X-Twilio-Signature does not match this request.");
     }
     const query = AttemptQuery.safeParse(c.req.query());
     if (!query.success) throw new ApiError("validation_failed", `The StatusCallback URL needs callId and an attempt from 1 to ${MAX_ATTEMPT}.`);
-    const { callId, attempt } = query.data;
     // Twilio's signature says Twilio sent it, not that the call is Twilio's.
-    if (!(await placingAgent(c.env, callId, "twilio"))) throw new ApiError("forbidden", "This status callback is not for a call placed through Twilio.");
-    const p = new Map(params);
-    const mapped = mapTwilioStatus(p.get("CallStatus") ?? "", p.get("AnsweredBy") ?? null);
-    if (!mapped) throw new ApiError("validation_failed", `Unknown CallStatus "${(p.get("CallStatus") ?? "").slice(0, 40)}".`);
-    const { batchId, seq } = parseCallId(callId)!;
-    const providerCallId = p.get("CallSid")?.slice(0, 200);
-    const duration = Number(p.get("CallDuration"));
-    await apply(
-      c.env,
-      mapped.kind === "progress"
-        ? { kind: "progress", batchId, seq, attempt, providerCallId }
-        : {
-            kind: "final",
-            batchId,
-            seq,
-            attempt,
-            outcome: mapped.outcome,
-            at: Date.now(),
-            // Twilio's own figure: clamped, not refused, so a call's end is never lost over it.
-            durationSec: Number.isFinite(duration) ? Math.min(Math.max(duration, 0), maxDurationSec(c.env)) : null,
-            error: mapped.outcome === "failed" ? `Twilio reported the call failed${p.get("ErrorCode") ? ` (error ${p.get("ErrorCode")!.slice(0, 20)})` : ""}` : null,
-            providerCallId,
-          },
-    );
+    const placed = await placedThrough(c.env, query.data.callId, "twilio");
+    if (!placed) throw new ApiError("forbidden", "This status callback is not for a call placed through Twilio.");
+    await apply(c.env, parseTwilioReport(params, placed.call, query.data.attempt, maxDurationSec(c.env), Date.now()));
     return c.body(null, 204);
   });
 
@@ -153,58 +118,13 @@ export function webhookRoutes() {
     const raw = await c.req.text();
     // The key is named by the statusUrl's callId; a dialer that posts to the
     // bare path names it in the body instead, read only to pick the key.
-    const queryCallId = c.req.query("callId");
-    const claimedCallId = queryCallId ?? callIdIn(raw);
-    const agent = await placingAgent(c.env, claimedCallId, "webhook");
-    if (!agent || !(await verifyWebhook(await verifyingSecrets(agent, c.env.SECRETS_ENCRYPTION_KEY), c.req.raw.headers, raw))) {
+    const placed = await placedThrough(c.env, c.req.query("callId") ?? reportCallId(raw), "webhook");
+    if (!placed || !(await verifyWebhook(await verifyingSecrets(placed.agent, c.env.SECRETS_ENCRYPTION_KEY), c.req.raw.headers, raw))) {
       throw new ApiError("forbidden", REFUSED);
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(raw);
-    } catch {
-      throw new ApiError("validation_failed", "The body is not JSON.");
-    }
-    const parsed = DialStatusSchema.safeParse(json);
-    if (!parsed.success) throw new ApiError("validation_failed", `The status report is invalid: ${issuesText(parsed.error.issues)}.`);
-    const r = parsed.data;
-    // The signature vouches for the call named in the URL; the body may not speak for another one.
-    if (r.callId !== claimedCallId) throw new ApiError("validation_failed", "The report's callId is not the call of the statusUrl it was sent to.");
-    const maxDuration = maxDurationSec(c.env);
-    if (r.duration !== undefined && r.duration > maxDuration) {
-      throw new ApiError("validation_failed", `duration must be between 0 and ${maxDuration} seconds (the call lease).`);
-    }
-    const { batchId, seq } = parseCallId(r.callId)!;
-    const progress = r.status === "ringing" || r.status === "in_progress";
-    await apply(
-      c.env,
-      progress
-        ? { kind: "progress", batchId, seq, attempt: r.attempt, providerCallId: r.providerCallId }
-        : {
-            kind: "final",
-            batchId,
-            seq,
-            attempt: r.attempt,
-            outcome: r.status as Outcome,
-            at: Date.now(),
-            durationSec: r.duration ?? null,
-            error: r.error ?? null,
-            providerCallId: r.providerCallId,
-          },
-    );
+    await apply(c.env, parseDialReport(raw, placed.call, maxDurationSec(c.env), Date.now()));
     return c.body(null, 204);
   });
 
   return app;
-}
-
-/** The callId of an unverified JSON body, used only to choose which agent's secret must have signed it. */
-function callIdIn(raw: string): string | undefined {
-  try {
-    const body: unknown = JSON.parse(raw);
-    const id = typeof body === "object" && body !== null ? (body as { callId?: unknown }).callId : undefined;
-    return typeof id === "string" ? id : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,5 +1,6 @@
 import { DIAL_TIMEOUT_MS } from "../engine-config";
-import type { Provider } from "../db/agent.repo";
+import type { Provider } from "../schemas/provider";
+import { twilioApiBaseUrl, twilioAuthorization, twilioCallsUrl } from "./twilio";
 
 /** One claimed attempt whose dial was never confirmed: what the provider can be asked about it. */
 export type LostDial = { batchId: string; seq: number; attempt: number; to: string; from: string | null; claimedAt: number };
@@ -41,14 +42,13 @@ type TwilioCallList = { calls?: { sid?: string; date_created?: string | null; fr
 
 async function findTwilioCall(env: Env, dial: LostDial): Promise<DialFate> {
   if (!env.TWILIO_ACCOUNT_SID || !env.TWILIO_AUTH_TOKEN) return { kind: "unknown", reason: "Twilio credentials are not configured" };
-  const base = (env.TWILIO_API_BASE_URL || "https://api.twilio.com").replace(/\/$/, "");
   const day = new Date(dial.claimedAt - TWILIO_SKEW_MS).toISOString().slice(0, 10);
   const query = new URLSearchParams({ To: dial.to, "StartTime>": day, PageSize: "50" });
   if (dial.from) query.set("From", dial.from);
-  const url = `${base}/2010-04-01/Accounts/${encodeURIComponent(env.TWILIO_ACCOUNT_SID)}/Calls.json?${query}`;
+  const url = `${twilioCallsUrl(twilioApiBaseUrl(env), env.TWILIO_ACCOUNT_SID)}?${query}`;
   try {
     const res = await fetch(url, {
-      headers: { authorization: `Basic ${btoa(`${env.TWILIO_ACCOUNT_SID}:${env.TWILIO_AUTH_TOKEN}`)}` },
+      headers: { authorization: twilioAuthorization(env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN) },
       signal: AbortSignal.timeout(DIAL_TIMEOUT_MS),
     });
     if (!res.ok) return { kind: "unknown", reason: `Twilio answered ${res.status} to the call lookup` };

@@ -1,10 +1,33 @@
+import type { Outcome } from "../schemas/outcome";
+import { joinUrl, retryAfterSec } from "./http";
 import type { CallProvider, DialRequest, DialResult } from "./provider";
+import type { ParsedReport, ReportedCall } from "./status-report";
 
 export type TwilioConfig = { accountSid: string; authToken: string; apiBaseUrl: string; publicBaseUrl: string; callLeaseMs: number; timeoutMs?: number };
 
+/** Where Twilio's API is: api.twilio.com unless TWILIO_API_BASE_URL points elsewhere (tests, local dev). */
+export function twilioApiBaseUrl(env: Env): string {
+  return env.TWILIO_API_BASE_URL || "https://api.twilio.com";
+}
+
 /** The StatusCallback URL for one attempt; the webhook route verifies signatures against exactly this. */
 export function twilioStatusUrl(publicBaseUrl: string, callId: string, attempt: number): string {
-  return `${publicBaseUrl.replace(/\/$/, "")}/v1/webhooks/twilio/status?callId=${encodeURIComponent(callId)}&attempt=${attempt}`;
+  return joinUrl(publicBaseUrl, `/v1/webhooks/twilio/status?callId=${encodeURIComponent(callId)}&attempt=${attempt}`);
+}
+
+/** The URL Twilio signed a StatusCallback for: the public one it was given, whatever host the request reached. */
+export function twilioSignedUrl(publicBaseUrl: string | undefined, requestUrl: string): string {
+  const url = new URL(requestUrl);
+  return joinUrl(publicBaseUrl || url.origin, `${url.pathname}${url.search}`);
+}
+
+/** The account's Calls resource: created by a dial, listed by the lost-dial lookup. */
+export function twilioCallsUrl(apiBaseUrl: string, accountSid: string): string {
+  return joinUrl(apiBaseUrl, `/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Calls.json`);
+}
+
+export function twilioAuthorization(accountSid: string, authToken: string): string {
+  return `Basic ${btoa(`${accountSid}:${authToken}`)}`;
 }
 
 /** Twilio's Calls API (or any API that speaks it at apiBaseUrl). */
@@ -24,13 +47,12 @@ export class TwilioProvider implements CallProvider {
       TimeLimit: String(Math.max(60, Math.floor(this.cfg.callLeaseMs / 1000) - 60)),
     });
     for (const ev of ["initiated", "ringing", "answered", "completed"]) form.append("StatusCallbackEvent", ev);
-    const url = `${this.cfg.apiBaseUrl.replace(/\/$/, "")}/2010-04-01/Accounts/${encodeURIComponent(this.cfg.accountSid)}/Calls.json`;
     let res: Response;
     try {
-      res = await fetch(url, {
+      res = await fetch(twilioCallsUrl(this.cfg.apiBaseUrl, this.cfg.accountSid), {
         method: "POST",
         headers: {
-          authorization: `Basic ${btoa(`${this.cfg.accountSid}:${this.cfg.authToken}`)}`,
+          authorization: twilioAuthorization(this.cfg.accountSid, this.cfg.authToken),
           "content-type": "application/x-www-form-urlencoded",
         },
         body: form.toString(),
@@ -47,19 +69,16 @@ export class TwilioProvider implements CallProvider {
       // non-JSON error pages are reported by status below
     }
     if (res.ok && body.sid) return { kind: "placed", providerCallId: body.sid };
-    if (res.status === 429) {
-      const retryAfter = Number(res.headers.get("retry-after"));
-      return { kind: "rate_limited", retryAfterSec: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : 0, error: "Twilio rate limit (429)" };
-    }
+    if (res.status === 429) return { kind: "rate_limited", retryAfterSec: retryAfterSec(res), error: "Twilio rate limit (429)" };
     if (res.status >= 500 || res.ok) return { kind: "unknown", error: `Twilio answered ${res.status} to the create request; the call may exist` };
     return { kind: "rejected", error: `Twilio refused the call (${res.status}): ${body.message ?? text.slice(0, 200)}` };
   }
 }
 
-export type TwilioStatus = { kind: "progress" } | { kind: "final"; outcome: "answered" | "voicemail" | "no_answer" | "busy" | "failed" | "canceled" };
+type TwilioStatus = { kind: "progress" } | { kind: "final"; outcome: Outcome };
 
 /** CallStatus (+ AnsweredBy from machine detection) → our vocabulary. */
-export function mapTwilioStatus(callStatus: string, answeredBy: string | null): TwilioStatus | null {
+function mapTwilioStatus(callStatus: string, answeredBy: string | null): TwilioStatus | null {
   switch (callStatus) {
     case "queued":
     case "initiated":
@@ -79,4 +98,36 @@ export function mapTwilioStatus(callStatus: string, answeredBy: string | null): 
     default:
       return null;
   }
+}
+
+/**
+ * A verified StatusCallback's form fields as an event for attempt
+ * `attempt` of `call` (both from the callback URL). `CallDuration` is
+ * clamped to 0 … `maxDurationSec` (the call lease): Twilio's own figure is
+ * not worth losing a call's end over.
+ */
+export function parseTwilioReport(params: [string, string][], call: ReportedCall, attempt: number, maxDurationSec: number, now: number): ParsedReport {
+  const p = new Map(params);
+  const callStatus = p.get("CallStatus") ?? "";
+  const mapped = mapTwilioStatus(callStatus, p.get("AnsweredBy") ?? null);
+  if (!mapped) return { ok: false, problem: `Unknown CallStatus "${callStatus.slice(0, 40)}".` };
+  const { batchId, seq } = call;
+  const providerCallId = p.get("CallSid")?.slice(0, 200);
+  if (mapped.kind === "progress") return { ok: true, event: { kind: "progress", batchId, seq, attempt, providerCallId } };
+  const duration = Number(p.get("CallDuration"));
+  const errorCode = p.get("ErrorCode");
+  return {
+    ok: true,
+    event: {
+      kind: "final",
+      batchId,
+      seq,
+      attempt,
+      outcome: mapped.outcome,
+      at: now,
+      durationSec: Number.isFinite(duration) ? Math.min(Math.max(duration, 0), maxDurationSec) : null,
+      error: mapped.outcome === "failed" ? `Twilio reported the call failed${errorCode ? ` (error ${errorCode.slice(0, 20)})` : ""}` : null,
+      providerCallId,
+    },
+  };
 }

@@ -1,8 +1,14 @@
+import * as z from "zod";
+import "@hono/zod-openapi"; // adds .openapi() to zod schemas
 import { getAgentKeys, type AgentKeys } from "../db/agent.repo";
 import { decryptSecret } from "../lib/crypto";
+import { issuesText } from "../lib/issues";
 import { log } from "../lib/log";
 import { signWebhook } from "../lib/signing";
+import { OUTCOMES } from "../schemas/outcome";
+import { joinUrl, retryAfterSec } from "./http";
 import type { CallProvider, DialRequest, DialResult } from "./provider";
+import { MAX_ATTEMPT, ReportedCallId, type ParsedReport, type ReportedCall } from "./status-report";
 
 /** How long a rotated-out signing secret keeps verifying status reports. */
 export const PREVIOUS_SECRET_GRACE_MS = 24 * 60 * 60 * 1000;
@@ -13,7 +19,7 @@ export const PREVIOUS_SECRET_GRACE_MS = 24 * 60 * 60 * 1000;
  * checked before the body is read.
  */
 export function dialStatusUrl(publicBaseUrl: string, callId: string): string {
-  return `${publicBaseUrl.replace(/\/$/, "")}/v1/webhooks/dial/status?callId=${encodeURIComponent(callId)}`;
+  return joinUrl(publicBaseUrl, `/v1/webhooks/dial/status?callId=${encodeURIComponent(callId)}`);
 }
 
 /** The secrets that verify an agent's status reports now: its current one and a previous one still in its grace period. */
@@ -94,11 +100,71 @@ export class WebhookProvider implements CallProvider {
       }
       return { kind: "placed", providerCallId: id };
     }
-    if (res.status === 429) {
-      const retryAfter = Number(res.headers.get("retry-after"));
-      return { kind: "rate_limited", retryAfterSec: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : 0, error: "dial endpoint rate limit (429)" };
-    }
+    if (res.status === 429) return { kind: "rate_limited", retryAfterSec: retryAfterSec(res), error: "dial endpoint rate limit (429)" };
     if (res.status >= 500) return { kind: "unknown", error: `the dial endpoint answered ${res.status}; the call may exist` };
     return { kind: "rejected", error: `the dial endpoint refused the call (${res.status}): ${text.slice(0, 200)}` };
   }
+}
+
+/** What the dialer POSTs to statusUrl: the attempt's progress, or how it ended. */
+export const DialStatusSchema = z
+  .object({
+    callId: ReportedCallId,
+    attempt: z.number().int().min(1).max(MAX_ATTEMPT),
+    status: z.enum(["ringing", "in_progress", ...OUTCOMES]),
+    duration: z.number().min(0).optional().describe("seconds, for answered and voicemail; at most the call lease (CALL_LEASE_SECONDS, default 3600)"),
+    providerCallId: z.string().max(200).optional(),
+    error: z.string().max(500).optional(),
+  })
+  .openapi("DialStatusReport");
+
+/** The callId of an unverified report body, read only to choose which agent's secret must have signed it. */
+export function reportCallId(raw: string): string | undefined {
+  try {
+    const body: unknown = JSON.parse(raw);
+    const id = typeof body === "object" && body !== null ? (body as { callId?: unknown }).callId : undefined;
+    return typeof id === "string" ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A status report, already verified as signed for `call`, as an event.
+ * A `duration` above `maxDurationSec` (the call lease) is refused: the
+ * dialer chose it and can send it right.
+ */
+export function parseDialReport(raw: string, call: ReportedCall, maxDurationSec: number, now: number): ParsedReport {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return { ok: false, problem: "The body is not JSON." };
+  }
+  const parsed = DialStatusSchema.safeParse(json);
+  if (!parsed.success) return { ok: false, problem: `The status report is invalid: ${issuesText(parsed.error.issues)}.` };
+  const r = parsed.data;
+  // The signature vouches for the call named in the URL; the body may not speak for another one.
+  if (r.callId !== call.callId) return { ok: false, problem: "The report's callId is not the call of the statusUrl it was sent to." };
+  if (r.duration !== undefined && r.duration > maxDurationSec) {
+    return { ok: false, problem: `duration must be between 0 and ${maxDurationSec} seconds (the call lease).` };
+  }
+  const { batchId, seq } = call;
+  if (r.status === "ringing" || r.status === "in_progress") {
+    return { ok: true, event: { kind: "progress", batchId, seq, attempt: r.attempt, providerCallId: r.providerCallId } };
+  }
+  return {
+    ok: true,
+    event: {
+      kind: "final",
+      batchId,
+      seq,
+      attempt: r.attempt,
+      outcome: r.status,
+      at: now,
+      durationSec: r.duration ?? null,
+      error: r.error ?? null,
+      providerCallId: r.providerCallId,
+    },
+  };
 }
