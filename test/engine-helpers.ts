@@ -88,14 +88,25 @@ export function phoneList(n: number, lastDigit = 1): string {
  * The consumer's claim and start, without a provider: the attempt is then
  * live, its dial confirmed as a provider's answer would (`confirmed: false`:
  * the claimer died before dialling, so only the short claim lease holds it).
+ *
+ * It writes the ledger directly, and makes exactly the two transitions the
+ * consumer's path makes through the object: `claim()`'s ledger.claim (start
+ * stamped, the DIAL_CONFIRM_MS lease) and `placed()`'s ledger.confirmDial for
+ * a "placed" report (the call lease from engineConfig). What it leaves out is
+ * the workspace limiter's rate gate (startMany), which admits the start.
+ * It goes round the object because `claim()` stamps the start with the wall
+ * clock, while these tests run the batch on the clock they inject into
+ * `tick`: with the real claim, a call started "now" would be a day old, its
+ * lease long expired, at the tick's time. Once the object's claim takes its
+ * time from `ports.now`, this can call `claim()` and `placed()` instead.
  */
 export async function claimAsConsumerWould(batchId: string, seq: number, attempt: number, now: number, opts: { confirmed?: boolean } = {}) {
   const claimed = await runInDurableObject(env.BATCH_SCHEDULER.getByName(batchId), async (_o, state) => {
     const { CallLedger } = await import("../src/db/call-ledger");
-    const { DIAL_CONFIRM_MS } = await import("../src/engine-config");
+    const { DIAL_CONFIRM_MS, engineConfig } = await import("../src/engine-config");
     const ledger = new CallLedger(state.storage.sql);
     const ok = ledger.claim(seq, attempt, now, now + DIAL_CONFIRM_MS);
-    if (ok && opts.confirmed !== false) ledger.confirmDial(seq, attempt, { providerCallId: `test_${seq}_${attempt}`, callLeaseMs: 3_600_000 });
+    if (ok && opts.confirmed !== false) ledger.confirmDial(seq, attempt, { providerCallId: `test_${seq}_${attempt}`, callLeaseMs: engineConfig(env).callLeaseMs });
     return ok;
   });
   expect(claimed).toBe(true);

@@ -73,25 +73,27 @@ describe("smart callbacks through the scheduler", () => {
     const ws = await newWorkspace({ rateLimits: { callsPerSecond: 5, maxConcurrentCalls: 5 } });
     const csv = "phone_number,timezone\n+12125551001,America/New_York\n+12125551011,Asia/Tokyo\n";
     const window = { start: "09:00", end: "17:00", timezone: "recipient" };
-    const { batchId } = await uploaded(ws, csv, { callingWindow: JSON.stringify(window) });
-    // 2099-06-02 is a Tuesday; 15:00 UTC is 11:00 in New York and midnight in Tokyo
-    await env.DB.prepare("UPDATE batches SET status = 'queued' WHERE id = ?1").bind(batchId).run();
-    const at = Date.parse("2099-06-02T15:00:00Z");
-    await runAt(batchId, at);
+    // Scheduled (through the upload, as a client would) for 15:00 UTC two days from now: 10:00 or 11:00 in
+    // New York (with or without daylight saving), midnight in Tokyo (which has none). The clock is the tick's.
+    const day = new Date(Date.now() + 2 * 86_400_000);
+    day.setUTCHours(0, 0, 0, 0);
+    const at = day.getTime() + 15 * 3_600_000;
+    const { batchId, due } = await uploaded(ws, csv, { callingWindow: JSON.stringify(window), scheduledAt: new Date(at).toISOString() });
+    expect(due).toBe(at);
     const q = recordingQueue();
+    // before its start the scheduler sleeps until then and sends nothing
+    expect(await tick(batchId, q, at - 1)).toBe(at);
+    expect(q.sent).toEqual([]);
     await tick(batchId, q, at);
     expect(q.sent.map((j) => j.seq)).toEqual([0]);
     const tokyo = await callRow(batchId, 1);
-    // 09:00 in Tokyo the next morning
-    expect(tokyo).toMatchObject({ status: "waiting", due_at: Date.parse("2099-06-03T00:00:00Z"), next_attempt_at: "2099-06-03T00:00:00.000Z" });
+    // 09:00 in Tokyo the next morning is midnight UTC
+    const opening = day.getTime() + 24 * 3_600_000;
+    expect(tokyo).toMatchObject({ status: "waiting", due_at: opening, next_attempt_at: new Date(opening).toISOString() });
+    const view = await json(await call(`/v1/api/batch-calls/${batchId}/calls`, { headers: authHeaders(ws) }));
+    expect(view.calls.map((c: { status: string; nextAttemptAt: string | null }) => [c.status, c.nextAttemptAt])).toEqual([
+      ["waiting", null],
+      ["waiting", new Date(opening).toISOString()],
+    ]);
   });
 });
-
-/** Moves the scheduler's start to `at`, as if the batch had been scheduled for then. */
-async function runAt(batchId: string, at: number) {
-  const { runInDurableObject } = await import("cloudflare:test");
-  await runInDurableObject(env.BATCH_SCHEDULER.getByName(batchId), async (_o, state) => {
-    const s = (await state.storage.get<Record<string, unknown>>("state"))!;
-    await state.storage.put("state", { ...s, dueAt: at });
-  });
-}
