@@ -1,9 +1,10 @@
+import { DIAL_TIMEOUT_MS } from "../engine-config";
 import type { Outcome } from "../schemas/outcome";
 import { joinUrl, retryAfterSec } from "./http";
 import type { CallProvider, DialRequest, DialResult } from "./provider";
 import type { ParsedReport, ReportedCall } from "./status-report";
 
-export type TwilioConfig = { accountSid: string; authToken: string; apiBaseUrl: string; publicBaseUrl: string; callLeaseMs: number; timeoutMs?: number };
+export type TwilioConfig = { accountSid: string; authToken: string; apiBaseUrl: string; publicBaseUrl: string; callLeaseMs: number };
 
 /** Where Twilio's API is: api.twilio.com unless TWILIO_API_BASE_URL points elsewhere (tests, local dev). */
 export function twilioApiBaseUrl(env: Env): string {
@@ -56,7 +57,7 @@ export class TwilioProvider implements CallProvider {
           "content-type": "application/x-www-form-urlencoded",
         },
         body: form.toString(),
-        signal: AbortSignal.timeout(this.cfg.timeoutMs ?? 15_000),
+        signal: AbortSignal.timeout(DIAL_TIMEOUT_MS),
       });
     } catch (err) {
       return { kind: "unknown", error: `Twilio did not answer the create request (${(err as Error).name}); the call may exist` };

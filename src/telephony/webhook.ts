@@ -1,6 +1,7 @@
 import * as z from "zod";
 import "@hono/zod-openapi"; // adds .openapi() to zod schemas
 import { getAgentKeys, type AgentKeys } from "../db/agent.repo";
+import { DIAL_TIMEOUT_MS } from "../engine-config";
 import { decryptSecret } from "../lib/crypto";
 import { issuesText } from "../lib/issues";
 import { log } from "../lib/log";
@@ -47,7 +48,7 @@ async function currentSecret(db: D1Database, encKey: string, agentId: string): P
   return pending;
 }
 
-export type WebhookConfig = { db: D1Database; encKey: string; publicBaseUrl: string; timeoutMs?: number };
+export type WebhookConfig = { db: D1Database; encKey: string; publicBaseUrl: string };
 
 /**
  * POSTs a JSON dial request to the agent's dialUrl, signed (Standard
@@ -84,7 +85,7 @@ export class WebhookProvider implements CallProvider {
         method: "POST",
         headers: { ...headers, "content-type": "application/json" },
         body,
-        signal: AbortSignal.timeout(this.cfg.timeoutMs ?? 15_000),
+        signal: AbortSignal.timeout(DIAL_TIMEOUT_MS),
       });
     } catch (err) {
       return { kind: "unknown", error: `the dial endpoint did not answer (${(err as Error).name}); the call may exist` };
