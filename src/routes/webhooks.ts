@@ -36,8 +36,9 @@ const refusedResponse = {
 
 /** The call `callId` names and the agent that placed it, if both exist and the agent dials through `provider`. */
 async function placedThrough(env: Env, callId: string | undefined, provider: Provider): Promise<{ call: ReportedCall; agent: AgentKeys } | null> {
-  const parsed = callId ? parseCallId(callId) : null;
-  if (!callId || !parsed) return null;
+  if (!callId) return null;
+  const parsed = parseCallId(callId);
+  if (!parsed) return null;
   const agent = await getBatchAgentKeys(env.DB, parsed.batchId);
   return agent?.provider === provider ? { call: { callId, ...parsed }, agent } : null;
 }
