@@ -7,6 +7,8 @@ const NO_WORKSPACE = "Send your workspace id in the x-workspace-id header.";
 const BAD_KEY = "The API key is unknown or has been revoked.";
 const OTHER_WORKSPACE = "This API key was issued for another workspace than x-workspace-id.";
 const NO_ADMIN = "Send Authorization: Bearer <ADMIN_TOKEN>.";
+/** The route-by-case matrices send a few hundred requests: seconds alone, more on a busy machine. */
+const MATRIX_TIMEOUT = 60_000;
 
 /** The contract's error body and nothing else: exact status, code and sentence, and the request's id (also in x-request-id). */
 async function expectError(res: Response, status: number, code: string, error: string, where = "") {
@@ -216,7 +218,7 @@ describe("JSON routes", () => {
     expect((await json(await call("/v1/api/dnc", { headers: authHeaders(ws) }))).phoneNumbers).toEqual([]);
     const admin = await json(await call(`/v1/admin/workspaces/${ws.workspaceId}`, { headers: ADMIN }));
     expect(admin.rateLimits).toEqual({ callsPerSecond: 1, maxConcurrentCalls: 10 });
-  });
+  }, MATRIX_TIMEOUT);
 
   it("every key-authenticated route refuses each bad credential with the contract's status, code and sentence", async () => {
     const [a, b, revoked] = await Promise.all([newWorkspace(), newWorkspace(), newWorkspace()]);
@@ -244,15 +246,17 @@ describe("JSON routes", () => {
       expect(route.security).toEqual(["apiKey", "workspaceId"]);
       // the document lists every refusal this route can answer
       expect(route.statuses, `${route.method} ${route.template}`).toEqual(expect.arrayContaining(["400", "401", "403"]));
-      for (const c of cases) {
-        const res = await call(pathFor(route.template, { ...a, batchId }), { method: route.method, headers: c.headers });
-        await expectError(res, c.status, c.code, c.error, `${route.method} ${route.template} [${c.label}]`);
-      }
+      await Promise.all(
+        cases.map(async (c) => {
+          const res = await call(pathFor(route.template, { ...a, batchId }), { method: route.method, headers: c.headers });
+          await expectError(res, c.status, c.code, c.error, `${route.method} ${route.template} [${c.label}]`);
+        }),
+      );
     }
     // nothing was done on the refused requests: a's agent and batch are still there
     expect((await call(`/v1/api/agents/${a.agentId}`, { headers: authHeaders(a) })).status).toBe(200);
     expect(await json(await call(`/v1/api/batch-calls/${batchId}/status`, { headers: authHeaders(a) }))).toMatchObject({ status: "queued" });
-  });
+  }, MATRIX_TIMEOUT);
 
   it("every operator route refuses a missing or wrong admin token with 401 and the sentence saying what to send", async () => {
     const ws = await newWorkspace();
@@ -268,14 +272,16 @@ describe("JSON routes", () => {
     for (const route of routes) {
       expect(route.template.startsWith("/v1/admin/"), route.template).toBe(true);
       expect(route.statuses, `${route.method} ${route.template}`).toContain("401");
-      for (const [label, headers] of cases) {
-        const res = await call(pathFor(route.template, { ...ws, batchId: "batch_unused" }), { method: route.method, headers });
-        await expectError(res, 401, "unauthorized", NO_ADMIN, `${route.method} ${route.template} [${label}]`);
-      }
+      await Promise.all(
+        cases.map(async ([label, headers]) => {
+          const res = await call(pathFor(route.template, { ...ws, batchId: "batch_unused" }), { method: route.method, headers });
+          await expectError(res, 401, "unauthorized", NO_ADMIN, `${route.method} ${route.template} [${label}]`);
+        }),
+      );
     }
     // the refused DELETE .../api-keys/{keyId} revoked nothing
     expect((await call("/v1/api/agents", { headers: authHeaders(ws) })).status).toBe(200);
-  });
+  }, MATRIX_TIMEOUT);
 });
 
 describe("admin routes without ADMIN_TOKEN", () => {
