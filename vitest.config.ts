@@ -31,15 +31,18 @@ export default defineConfig(async () => {
           test: {
             name: "workerd",
             include: ["test/**/*.test.ts"],
-            exclude: ["test/domain/**", "test/lib/**"],
+            exclude: ["test/domain/**", "test/lib/**", "test/telephony/**"],
             setupFiles: ["./test/apply-migrations.ts"],
             // The Worker logs a JSON line per request; keep warnings and errors only.
             onConsoleLog: (line: string) => !line.startsWith('{"level":"info"'),
           },
         },
         {
-          // Pure rules and helpers (phone, CSV, outcomes, windows, wake, dates, URL policy, key format): plain Node, seconds not the pool's start-up.
-          test: { name: "domain", include: ["test/domain/**/*.test.ts", "test/lib/**/*.test.ts"], environment: "node" },
+          // Code that needs no Worker (domain rules, lib helpers, each provider's report parsing): plain Node, seconds not the pool's start-up.
+          test: {
+            name: "unit", include: ["test/domain/**/*.test.ts", "test/lib/**/*.test.ts", "test/telephony/**/*.test.ts"],
+            environment: "node",
+          },
         },
       ],
     },

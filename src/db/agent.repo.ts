@@ -1,7 +1,6 @@
 import type { Agent } from "../schemas/agent";
 import type { Provider } from "../schemas/provider";
 
-export type { Provider };
 
 export type AgentRow = {
   id: string;

@@ -10,8 +10,6 @@
 import type { BatchStatus } from "../schemas/batch";
 import type { CallStatus } from "../schemas/call";
 
-export type { BatchStatus };
-
 export type CallRow = {
   seq: number;
   phone_number: string;

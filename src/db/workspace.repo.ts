@@ -35,11 +35,6 @@ export async function readWorkspace<C extends keyof WorkspaceRow>(db: D1Database
   return selectWorkspace(db, id, columns).first<Pick<WorkspaceRow, C>>();
 }
 
-/** The workspace as the API shows it (map with toWorkspace), or null. */
-export async function getWorkspace(db: D1Database, id: string): Promise<WorkspaceViewRow | null> {
-  return readWorkspace(db, id, VIEW_COLUMNS);
-}
-
 /** Creates the workspace and its first API key together, or neither. */
 export async function insertWorkspaceWithKey(
   db: D1Database,

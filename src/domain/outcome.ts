@@ -1,11 +1,14 @@
 import { RETRYABLE_OUTCOMES, type Outcome } from "../schemas/outcome";
 import type { SmartCallbackConfig } from "./batch-options";
 
-export type { Outcome };
+/** Someone or something picked up: a person, or voicemail. The call is done and has a duration. */
+export function connected(outcome: Outcome): boolean {
+  return outcome === "answered" || outcome === "voicemail";
+}
 
 /** The call's status once an attempt with this outcome is its last. */
 export function finalStatus(outcome: Outcome): "completed" | "failed" | "cancelled" {
-  if (outcome === "answered" || outcome === "voicemail") return "completed";
+  if (connected(outcome)) return "completed";
   if (outcome === "canceled") return "cancelled";
   return "failed";
 }

@@ -1,12 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
 import { batchStatus, writeBatchSummary } from "../db/batch.repo";
-import { CallLedger, isoMs, type BatchStatus, type CallRow, type Candidate, type LedgerBatch } from "../db/call-ledger";
+import { CallLedger, isoMs, type CallRow, type Candidate, type LedgerBatch } from "../db/call-ledger";
 import { dncAmong } from "../db/dnc.repo";
 import { workspaceEngineInfo, type WorkspaceEngineInfo } from "../db/workspace.repo";
 import type { CallingWindow, SmartCallbackConfig } from "../domain/batch-options";
 import { nextOpening } from "../domain/calling-window";
 import { scanCsv } from "../domain/csv";
-import { failureReason, nextStep, timeScale } from "../domain/outcome";
+import { connected, failureReason, nextStep, timeScale } from "../domain/outcome";
 import { MIN_WAKE_GAP_MS, nextWake } from "../domain/wake";
 import {
   DIAL_CONFIRM_MS,
@@ -24,13 +24,14 @@ import { log } from "../lib/log";
 import { count, instrumentEnv, observe } from "../lib/metrics";
 import { enqueueCallJobs, type CallJob } from "../queue/call-job";
 import { findLostDial } from "../telephony/reconcile";
-import { toCallView } from "../db/call.repo";
 import { statusBody } from "../views/batch-status";
+import { toCallView } from "../views/call";
 import { ProgressFeed } from "./progress-feed";
 import { emitWebhook, type WebhookEventType } from "../queue/webhook-event";
+import type { BatchStatus } from "../schemas/batch";
 import type { CallStatus } from "../schemas/call";
 import type { ApplyResult, CallEvent } from "../services/call-events";
-import type { Provider } from "../db/agent.repo";
+import type { Provider } from "../schemas/provider";
 import { RETRYABLE_OUTCOMES } from "../schemas/outcome";
 
 /** The agent a batch dials through, as it was when the batch was created. */
@@ -808,7 +809,7 @@ export class BatchScheduler extends DurableObject<Env> {
         batchRunning: status === "processing" || status === "paused",
         timeScale: scale,
       });
-      const answered = ev.outcome === "answered" || ev.outcome === "voicemail";
+      const answered = connected(ev.outcome);
       const duration = answered ? (ev.durationSec ?? 0) : (ev.durationSec ?? null);
       const next: CallStatus = step.kind === "callback" ? "waiting" : step.status;
       // Every attempt that did not connect says why, in a sentence (a failed call's `error`).

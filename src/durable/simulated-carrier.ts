@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { CarrierLog } from "../db/carrier-log";
 import { instrumentEnv } from "../lib/metrics";
+import { connected } from "../domain/outcome";
 import { simulatedOutcome } from "../domain/simulated";
 import { log } from "../lib/log";
 import type { CallEvent } from "../services/call-events";
@@ -57,7 +58,7 @@ export class SimulatedCarrier extends DurableObject<Env> {
       attempt: p.attempt,
       outcome,
       at: endsAt,
-      durationSec: outcome === "answered" || outcome === "voicemail" ? p.callSeconds : null,
+      durationSec: connected(outcome) ? p.callSeconds : null,
       providerCallId,
     };
     // Only the final report: the consumer already recorded the provider call id, which is all a progress report would add.

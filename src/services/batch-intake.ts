@@ -2,7 +2,7 @@ import { getAgent } from "../db/agent.repo";
 import { discardPreparingBatch, insertPreparingBatch, publishBatch, staleBatches } from "../db/batch.repo";
 import { dncSeqsInSlice, hasAnyDnc } from "../db/dnc.repo";
 import { claimIdempotencyKey, completeIdempotencyKey, IDEMPOTENCY_LEASE_MS, releaseIdempotencyKey, type IdempotencyHold } from "../db/idempotency.repo";
-import { getWorkspace } from "../db/workspace.repo";
+import { readWorkspace } from "../db/workspace.repo";
 import { BatchFormFieldsSchema, isoUtc, MAX_BODY_BYTES, MAX_FILE_BYTES, parseBatchOptions, type BatchOptions } from "../domain/batch-options";
 import { scanCsv, type CsvSummary, type SliceSink } from "../domain/csv";
 import { ABANDONED_UPLOAD_MS } from "../engine-config";
@@ -206,7 +206,7 @@ async function createBatch(
 ): Promise<{ status: 200 | 201; body: StartBatchResponse }> {
   const agent = await getAgent(env.DB, ctx.workspaceId, opts.agentId);
   if (!agent) throw new ApiError("agent_not_found", `Agent ${opts.agentId} does not exist in this workspace.`);
-  const workspace = await getWorkspace(env.DB, ctx.workspaceId);
+  const workspace = await readWorkspace(env.DB, ctx.workspaceId, ["max_concurrent_calls"]);
   if (!workspace) throw new ApiError("unauthorized", "The workspace no longer exists.");
   if (opts.maxConcurrentCalls !== null && opts.maxConcurrentCalls > workspace.max_concurrent_calls) {
     throw new ApiError(

@@ -1,4 +1,4 @@
-import type { Outcome } from "../domain/outcome";
+import type { Outcome } from "../schemas/outcome";
 
 /**
  * A provider's report about one attempt. Real status webhooks, the

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { SmartCallbackConfig } from "../../src/domain/batch-options";
 import { isOpen, nextOpening } from "../../src/domain/calling-window";
-import { failureReason, finalStatus, gapMs, nextStep, timeScale } from "../../src/domain/outcome";
+import { OUTCOMES } from "../../src/schemas/outcome";
+import { connected, failureReason, finalStatus, gapMs, nextStep, timeScale } from "../../src/domain/outcome";
 
 const H = 3_600_000;
 const cfg = (c: Partial<SmartCallbackConfig> = {}): SmartCallbackConfig => ({
@@ -50,6 +51,7 @@ describe("smart callbacks", () => {
 
   it("maps outcomes to the contract's call statuses", () => {
     expect([finalStatus("answered"), finalStatus("voicemail"), finalStatus("no_answer"), finalStatus("canceled")]).toEqual(["completed", "completed", "failed", "cancelled"]);
+    expect(OUTCOMES.filter(connected)).toEqual(["answered", "voicemail"]);
   });
 });
 
