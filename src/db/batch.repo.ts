@@ -1,27 +1,20 @@
 import { STILL_HOLDS_KEY, type IdempotencyHold } from "./idempotency.repo";
 import type { CallingWindow, SmartCallbackConfig } from "../domain/batch-options";
-import type { LedgerBatch } from "./call-ledger";
+import type { BatchProgress, LedgerBatch } from "./call-ledger";
 import type { BatchStatus as VisibleStatus } from "../schemas/batch";
 
 /** A row's status: 'preparing' until the upload is published (no read path shows it), then what clients see. */
 export type BatchStatus = "preparing" | VisibleStatus;
 
-export type BatchRow = {
+export type BatchRow = BatchProgress & {
   id: string;
   workspace_id: string;
   agent_id: string;
   name: string | null;
   status: BatchStatus;
-  total_calls: number;
   duplicates_removed: number;
   suppressed: number;
   invalid_rows: number;
-  waiting_count: number;
-  active_count: number;
-  completed_count: number;
-  failed_count: number;
-  cancelled_count: number;
-  total_duration_ms: number;
   scheduled_at: string | null;
   smart_callback_config: string | null;
   calling_window: string | null;
@@ -30,9 +23,6 @@ export type BatchRow = {
   columns: string;
   csv_key: string;
   created_at: string;
-  start_time: number | null;
-  last_completed_time: number | null;
-  completed_time: number | null;
   pass: number;
 };
 

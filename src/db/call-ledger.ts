@@ -30,10 +30,8 @@ export type CallRow = {
   lease_expires_at: number | null;
 };
 
-/** The batch as its object knows it: status, counters and times. */
-export type LedgerBatch = {
-  status: BatchStatus;
-  pass: number;
+/** A batch's counters and times: kept by its ledger, mirrored in its D1 summary row. */
+export type BatchProgress = {
   total_calls: number;
   waiting_count: number;
   active_count: number;
@@ -44,6 +42,12 @@ export type LedgerBatch = {
   start_time: number | null;
   last_completed_time: number | null;
   completed_time: number | null;
+};
+
+/** The batch as its object knows it: status, counters and times. */
+export type LedgerBatch = BatchProgress & {
+  status: BatchStatus;
+  pass: number;
   version: number;
 };
 

@@ -1,13 +1,10 @@
-import type { CallRow, LedgerBatch } from "../db/call-ledger";
+import type { BatchProgress, CallRow, LedgerBatch } from "../db/call-ledger";
 import { FINAL_STATUSES, type StatusBody } from "../schemas/batch";
 import { toCallView } from "./call";
 
 export type { StatusBody };
 
-export type BatchCounters = Pick<
-  LedgerBatch,
-  "status" | "total_calls" | "waiting_count" | "active_count" | "completed_count" | "failed_count" | "cancelled_count" | "total_duration_ms" | "start_time" | "last_completed_time" | "completed_time"
->;
+export type BatchCounters = BatchProgress & Pick<LedgerBatch, "status">;
 
 /**
  * The /status body, built from a batch's counters and its most recent
