@@ -212,7 +212,10 @@ describe("batch intake", () => {
     const events = calls.flatMap((c) => [[c.start_time, 1], [c.end_time, -1]] as [number, number][]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
     let live = 0;
     let maxConcurrent = 0;
-    for (const [, d] of events) maxConcurrent = Math.max(maxConcurrent, (live += d));
+    for (const [, d] of events) {
+      live += d;
+      maxConcurrent = Math.max(maxConcurrent, live);
+    }
     const spanMs = starts.at(-1)! - starts[0]!;
     const perBatchRate = ids.map((id) => {
       const s = calls.filter((c) => c.batch_id === id).map((c) => c.start_time);

@@ -43,6 +43,7 @@ function runVitest() {
     }, TIMEOUT_MS);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the colour codes this strips.
       resolve({ code, signal, timedOut, output: output.replace(/\x1b\[[0-9;]*m/g, "") });
     });
   });

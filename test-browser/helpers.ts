@@ -79,11 +79,11 @@ export const uniqueName = (label: string) => `${label} ${new Date().toISOString(
 export function csvOfNumbers(n: number, firstLine = 2_125_551_000): string {
   const rows = ["phone_number,first_name"];
   for (let i = 0; i < n; i++) rows.push(`+1${firstLine + i},Person ${i + 1}`);
-  return rows.join("\n") + "\n";
+  return `${rows.join("\n")}\n`;
 }
 
 /** An ISO UTC second, as the API writes scheduledAt. */
-export const isoSecond = (ms: number) => new Date(ms).toISOString().slice(0, 19) + "Z";
+export const isoSecond = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });

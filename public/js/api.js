@@ -81,8 +81,7 @@ export async function readEvents(path, { lastEventId, signal, onEvent }) {
     if (done) return;
     // CRLF is joined after appending, so a pair split across two chunks is still one line end.
     buffer = (buffer + value).replace(/\r\n/g, "\n");
-    let end;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
+    for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
       let name = "message";

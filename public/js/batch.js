@@ -51,17 +51,20 @@ export function batchView(root, [batchId]) {
   // Controls: each is shown only while the batch's state allows it.
   const btn = (label, cls, onclick) => h("button", { type: "button", class: cls, hidden: true, onclick }, label);
   const buttons = {
-    pause: btn("Pause", "secondary", () => act("pause", "POST", "/pause")),
-    resume: btn("Resume", "", () => act("resume", "POST", "/resume")),
-    cancel: btn("Cancel batch", "danger", () => ((dialog.returnValue = ""), dialog.showModal())),
-    retry: btn("Retry failed", "secondary", () => act("retry", "POST", "/retry")),
+    pause: btn("Pause", "secondary", () => act("POST", "/pause")),
+    resume: btn("Resume", "", () => act("POST", "/resume")),
+    cancel: btn("Cancel batch", "danger", () => {
+      dialog.returnValue = "";
+      dialog.showModal();
+    }),
+    retry: btn("Retry failed", "secondary", () => act("POST", "/retry")),
   };
   const VALID = { pause: ["queued", "processing"], resume: ["paused"], cancel: ["queued", "processing", "paused"], retry: ["completed"] };
   const download = h("a", { href: `/v1/api${base}/results.csv`, class: "button secondary", onclick: downloadCsv }, "Download results.csv");
 
   const dialog = h(
     "dialog",
-    { "aria-labelledby": "cancel-title", onclose: () => dialog.returnValue === "yes" && act("cancel", "DELETE", "") },
+    { "aria-labelledby": "cancel-title", onclose: () => dialog.returnValue === "yes" && act("DELETE", "") },
     h(
       "form",
       { method: "dialog" },
@@ -75,9 +78,15 @@ export function batchView(root, [batchId]) {
   let callsPage = 1;
   let callsTimer = null;
   let callRows = [];
-  const filter = h("select", { id: "calls-filter", onchange: () => ((callsPage = 1), loadCalls()) }, STATUSES.map((s) => h("option", { value: s }, s)));
+  const filter = h("select", { id: "calls-filter", onchange: () => {
+      callsPage = 1;
+      loadCalls();
+    } }, STATUSES.map((s) => h("option", { value: s }, s)));
   const callsTable = dataTable("Calls", ["Number", "Status", "Outcome", "Attempts", "Next attempt", "Error"], "No calls match this filter.", { hideCaption: true });
-  const callsPager = makePager((n) => ((callsPage = n), loadCalls()), "calls");
+  const callsPager = makePager((n) => {
+    callsPage = n;
+    loadCalls();
+  }, "calls");
   const callsError = h("div", { class: "error", role: "alert" });
 
   root.append(
@@ -107,7 +116,10 @@ export function batchView(root, [batchId]) {
   let renderTimer = null;
   /** Coalesces bursts of events into one repaint every 250 ms. */
   function scheduleRender() {
-    renderTimer ??= setTimeout(() => ((renderTimer = null), render()), 250);
+    renderTimer ??= setTimeout(() => {
+      renderTimer = null;
+      render();
+    }, 250);
   }
 
   function render() {
@@ -283,7 +295,7 @@ export function batchView(root, [batchId]) {
   // ---- actions ---------------------------------------------------------------
 
   let busy = false;
-  async function act(name, method, path) {
+  async function act(method, path) {
     // A guard, not `disabled`: disabling the focused button would drop keyboard focus to <body>.
     if (busy) return;
     busy = true;

@@ -10,7 +10,10 @@ export function batchesView(root) {
   let timer = null;
   const error = h("div", { class: "error", role: "alert" });
   const list = dataTable("Batches", ["Name", "Created", "Status", "Progress", "Calls"], "No batches yet. Start one from New batch.");
-  const pages = makePager((n) => ((page = n), load()), "batches");
+  const pages = makePager((n) => {
+    page = n;
+    load();
+  }, "batches");
   root.append(
     h("h1", { tabindex: -1 }, "Batches"),
     error,

@@ -108,12 +108,18 @@ export function dncView(root) {
   const formError = h("div", { class: "error", role: "alert" });
   const note = h("p", { role: "status", class: "ok" });
   const list = dataTable("Do-not-call numbers", ["Number", "Added", "Actions"], "The list is empty.");
-  const pages = makePager((n) => ((page = n), load()), "numbers");
+  const pages = makePager((n) => {
+    page = n;
+    load();
+  }, "numbers");
 
   async function load() {
     try {
       const { phoneNumbers, pagination } = await request(`/dnc?page=${page}&limit=50`);
-      if (!phoneNumbers.length && page > 1) return ((page = pagination.totalPages || 1), load());
+      if (!phoneNumbers.length && page > 1) {
+        page = pagination.totalPages || 1;
+        return load();
+      }
       list.setRows(phoneNumbers.map((n) => [n.phoneNumber, fmtTime(n.createdAt), removeButton(`rm-${n.phoneNumber}`, () => remove(n.phoneNumber))]));
       pages.update(pagination);
       showError(error, null);

@@ -72,7 +72,11 @@ function fdWatcher(pgid) {
   };
   const timer = setInterval(sample, 2000);
   timer.unref();
-  return { stop: () => clearInterval(timer), peak: () => (sample(), { ...state }) };
+  return { stop: () => clearInterval(timer), peak: () => {
+      sample();
+      return { ...state };
+    },
+  };
 }
 
 export function tail(path, lines = 40) {

@@ -164,6 +164,7 @@ class DelimiterSniffer {
   }
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the range starts at NUL on purpose: any byte above 0x7f is non-ASCII.
 const NON_ASCII = /[^\x00-\x7f]/;
 
 /** UTF-8 bytes of a string (decoded UTF-8, so no lone surrogates): its length when ASCII, counted otherwise. */
@@ -476,7 +477,10 @@ export async function scanCsv(stream: ReadableStream<Uint8Array>, opts: CsvScanO
         const tz = (row[columns.timezone] ?? "").trim();
         if (tz !== "") {
           let ok = tzValid.get(tz);
-          if (ok === undefined) tzValid.set(tz, (ok = isIanaTimeZone(tz)));
+          if (ok === undefined) {
+            ok = isIanaTimeZone(tz);
+            tzValid.set(tz, ok);
+          }
           if (!ok) {
             invalid(lineOf(i), "timezone", row[columns.timezone] ?? "", 'not an IANA time zone such as "America/New_York"');
             continue;

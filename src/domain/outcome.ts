@@ -39,7 +39,7 @@ export function nextStep(args: {
   const { config, outcome, attemptInPass, endedAt } = args;
   const retryOn: readonly Outcome[] = config?.retryOn ?? RETRYABLE_OUTCOMES;
   const retry =
-    args.batchRunning && config !== null && config.enabled && attemptInPass < config.maxAttempts && retryOn.includes(outcome);
+    args.batchRunning && config?.enabled && attemptInPass < config.maxAttempts && retryOn.includes(outcome);
   if (!retry) return { kind: "final", status: finalStatus(outcome) };
   return { kind: "callback", dueAt: endedAt + Math.max(1, Math.round(gapMs(config, attemptInPass) / args.timeScale)) };
 }

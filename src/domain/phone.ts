@@ -52,7 +52,7 @@ function whole(pattern: string): RegExp {
 
 function typeRule(t: string): TypeRule | undefined {
   const def = metadata.type(t);
-  if (!def || !def.pattern()) return undefined;
+  if (!def?.pattern()) return undefined;
   return { re: whole(def.pattern()), lengths: def.possibleLengths() };
 }
 
@@ -139,7 +139,7 @@ export function isSupportedRegion(country: string): boolean {
 
 function viaLibrary(raw: string, defaultCountry: string): string | null {
   const parsed = parsePhoneNumberFromString(raw, defaultCountry as CountryCode);
-  return parsed && parsed.isValid() ? parsed.number : null;
+  return parsed?.isValid() ? parsed.number : null;
 }
 
 /**
@@ -176,7 +176,7 @@ export function toE164(raw: string, defaultCountry: string): string | null {
   const country = metadata.getCountryCodesForCallingCode(cc)?.[0];
   if (!country) return null;
   const main = plan(international ? country : defaultCountry);
-  if (main.nationalPrefix && main.nationalPrefix.test(nsn)) return viaLibrary(input, defaultCountry);
+  if (main.nationalPrefix?.test(nsn)) return viaLibrary(input, defaultCountry);
   if (!international && (digits.charCodeAt(0) === 48 /* 0 */ || digits.startsWith(cc))) return viaLibrary(input, defaultCountry);
 
   return isValidNsn(cc, nsn, international ? undefined : defaultCountry) ? `+${cc}${nsn}` : null;

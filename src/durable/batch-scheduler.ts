@@ -142,7 +142,8 @@ export class BatchScheduler extends DurableObject<Env> {
   }
 
   private get ledger(): CallLedger {
-    return (this.ledgerCache ??= new CallLedger(this.ctx.storage.sql));
+    this.ledgerCache ??= new CallLedger(this.ctx.storage.sql);
+    return this.ledgerCache;
   }
 
   /** GET /events (from the Worker's route, after it checked the caller may see this batch): the live event stream. */

@@ -94,7 +94,10 @@ export class ProgressFeed {
     if (!this.dirty || this.subscribers.size === 0) return;
     this.dirty = false;
     const status = this.source.status();
-    if (!status) return this.closeAll();
+    if (!status) {
+      this.closeAll();
+      return;
+    }
     const version = this.source.version();
     const seqs = [...this.changedSeqs];
     this.changedSeqs.clear();
@@ -117,7 +120,10 @@ export class ProgressFeed {
 
   /** Never awaited: a slow reader costs memory up to MAX_BACKLOG updates, then it is dropped. */
   private write(sub: Subscriber, bytes: Uint8Array): void {
-    if ((sub.writer.desiredSize ?? 0) < -MAX_BACKLOG) return this.end(sub);
+    if ((sub.writer.desiredSize ?? 0) < -MAX_BACKLOG) {
+      this.end(sub);
+      return;
+    }
     sub.writer.write(bytes).catch(() => this.drop(sub));
   }
 

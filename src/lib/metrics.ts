@@ -68,6 +68,7 @@ function countingStub<T extends object>(stub: T, name: string): T {
   });
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: any Durable Object class; the proxy only counts calls.
 function countingNamespace<T extends DurableObjectNamespace<any>>(ns: T, name: string): T {
   return new Proxy(ns, {
     get(target, prop) {

@@ -31,7 +31,9 @@ export class SimulatedProvider implements CallProvider {
     gathering.delete(batchId);
     try {
       const ids = await this.carrier.getByName(batchId).placeMany(group.map((w) => w.placement));
-      group.forEach((w, i) => w.resolve(ids[i]!));
+      group.forEach((w, i) => {
+        w.resolve(ids[i]!);
+      });
     } catch (err) {
       for (const w of group) w.reject(err);
     }

@@ -368,7 +368,7 @@ describe("a header without phone_number", () => {
       ok: false,
       message: 'the header has no phone_number column (a column named "phone_number" or "Phone Number"); it has 3 columns: "name", "email", "plan"',
     });
-    const many = await scan(["Tel", "x".repeat(500), ...Array.from({ length: 20 }, (_, i) => `c${i}`)].join(",") + "\n");
+    const many = await scan(`${["Tel", "x".repeat(500), ...Array.from({ length: 20 }, (_, i) => `c${i}`)].join(",")}\n`);
     expect(many.result.ok).toBe(false);
     if (many.result.ok) return;
     expect(many.result.message).toContain(`it has 22 columns: "Tel", "${"x".repeat(40)}…", "c0"`);
@@ -404,7 +404,7 @@ describe("size limits", () => {
   it("counts UTF-8 bytes, not characters", async () => {
     // "é" is 2 bytes, "😀" 4 (two UTF-16 units): each cell below is at or just over the limit in bytes.
     const at = "é".repeat(CELL_MAX_BYTES / 2);
-    const over = "é".repeat(CELL_MAX_BYTES / 2 - 1) + "😀";
+    const over = `${"é".repeat(CELL_MAX_BYTES / 2 - 1)}😀`;
     const csv = `phone_number,notes\n${phone(1)},${at}\n${phone(2)},${over}\n`;
     const { result, rows } = await scan(csv, { chunkChars: 1 << 20 }, 4096);
     expect(rows.map((r) => r[1])).toEqual([phone(1)]);

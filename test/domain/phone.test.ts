@@ -7,7 +7,7 @@ import { toE164 } from "../../src/domain/phone";
 /** What the library's general path says: the reference toE164 must match. */
 function oracle(raw: string, country: string): string | null {
   const p = parsePhoneNumberFromString(raw, country as CountryCode);
-  return p && p.isValid() ? p.number : null;
+  return p?.isValid() ? p.number : null;
 }
 
 // Deterministic PRNG so a failure names a reproducible input.

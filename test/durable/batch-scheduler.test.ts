@@ -1,7 +1,6 @@
-import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, runDurableObjectAlarm, } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { BatchScheduler } from "../../src/durable/batch-scheduler";
 import { applyCallEvent } from "../../src/services/call-events";
 import { batchRow, callRow, claimAsConsumerWould, ledgerQuery, phoneList, recordingQueue, tick } from "../engine-helpers";
 import { authHeaders, call, json, newWorkspace, upload } from "../helpers";

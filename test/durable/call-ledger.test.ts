@@ -104,7 +104,10 @@ describe("the scheduler's statements", () => {
       const seen: [string, SqlStorageValue[]][] = [];
       const sql = new Proxy(state.storage.sql, {
         get(t, p) {
-          if (p === "exec") return (q: string, ...params: SqlStorageValue[]) => (seen.push([q, params]), t.exec(q, ...params));
+          if (p === "exec") return (q: string, ...params: SqlStorageValue[]) => {
+              seen.push([q, params]);
+              return t.exec(q, ...params);
+            };
           const v = Reflect.get(t, p);
           return typeof v === "function" ? v.bind(t) : v;
         },

@@ -16,8 +16,7 @@ async function readStream(res: Response, timeoutMs = 30_000): Promise<{ events: 
     if (next === "timeout") throw new Error(`stream still open after ${timeoutMs} ms; got ${events.map((e) => e.event).join(",")}`);
     if (next.done) break;
     buffer += next.value;
-    let end: number;
-    while ((end = buffer.indexOf("\n\n")) !== -1) {
+    for (let end = buffer.indexOf("\n\n"); end !== -1; end = buffer.indexOf("\n\n")) {
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
       const ev: Partial<SseEvent> = {};

@@ -15,7 +15,7 @@ function notesCsv(rows: number, notesChars: number): string {
   const note = "n".repeat(notesChars);
   const out = ["phone_number,first_name,notes"];
   for (let i = 0; i < rows; i++) out.push(`${phone(i)},P${i},${note}`);
-  return out.join("\n") + "\n";
+  return `${out.join("\n")}\n`;
 }
 
 async function expectCsvError(res: Response, text?: string) {
