@@ -40,7 +40,8 @@ export default defineConfig(async () => {
         {
           // Code that needs no Worker (domain rules, lib helpers, each provider's report parsing): plain Node, seconds not the pool's start-up.
           test: {
-            name: "unit", include: ["test/domain/**/*.test.ts", "test/lib/**/*.test.ts", "test/telephony/**/*.test.ts"],
+            name: "unit",
+            include: ["test/domain/**/*.test.ts", "test/lib/**/*.test.ts", "test/telephony/**/*.test.ts"],
             environment: "node",
           },
         },

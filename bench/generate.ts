@@ -41,20 +41,68 @@ function prng(seed: number): () => number {
 
 // [as written, ASCII form for the email address]
 const FIRST: [string, string][] = [
-  ["James", "james"], ["Mary", "mary"], ["Robert", "robert"], ["Patricia", "patricia"], ["John", "john"],
-  ["Jennifer", "jennifer"], ["Michael", "michael"], ["Linda", "linda"], ["David", "david"], ["Elizabeth", "elizabeth"],
-  ["William", "william"], ["Barbara", "barbara"], ["Richard", "richard"], ["Susan", "susan"], ["Joseph", "joseph"],
-  ["Jessica", "jessica"], ["Thomas", "thomas"], ["Sarah", "sarah"], ["Priya", "priya"], ["Wei", "wei"],
-  ["Aisha", "aisha"], ["Mateo", "mateo"], ["Olivia", "olivia"], ["Noah", "noah"], ["Fatima", "fatima"],
-  ["José", "jose"], ["Zoë", "zoe"], ["Renée", "renee"], ["Björn", "bjorn"], ["Siobhán", "siobhan"],
+  ["James", "james"],
+  ["Mary", "mary"],
+  ["Robert", "robert"],
+  ["Patricia", "patricia"],
+  ["John", "john"],
+  ["Jennifer", "jennifer"],
+  ["Michael", "michael"],
+  ["Linda", "linda"],
+  ["David", "david"],
+  ["Elizabeth", "elizabeth"],
+  ["William", "william"],
+  ["Barbara", "barbara"],
+  ["Richard", "richard"],
+  ["Susan", "susan"],
+  ["Joseph", "joseph"],
+  ["Jessica", "jessica"],
+  ["Thomas", "thomas"],
+  ["Sarah", "sarah"],
+  ["Priya", "priya"],
+  ["Wei", "wei"],
+  ["Aisha", "aisha"],
+  ["Mateo", "mateo"],
+  ["Olivia", "olivia"],
+  ["Noah", "noah"],
+  ["Fatima", "fatima"],
+  ["José", "jose"],
+  ["Zoë", "zoe"],
+  ["Renée", "renee"],
+  ["Björn", "bjorn"],
+  ["Siobhán", "siobhan"],
 ];
 const LAST: [string, string][] = [
-  ["Smith", "smith"], ["Johnson", "johnson"], ["Williams", "williams"], ["Brown", "brown"], ["Jones", "jones"],
-  ["Garcia", "garcia"], ["Miller", "miller"], ["Davis", "davis"], ["Rodriguez", "rodriguez"], ["Martinez", "martinez"],
-  ["Hernandez", "hernandez"], ["Lopez", "lopez"], ["Gonzalez", "gonzalez"], ["Wilson", "wilson"], ["Anderson", "anderson"],
-  ["Thomas", "thomas"], ["Taylor", "taylor"], ["Moore", "moore"], ["Jackson", "jackson"], ["Martin", "martin"],
-  ["Lee", "lee"], ["Nguyen", "nguyen"], ["Patel", "patel"], ["O'Brien", "obrien"], ["Kowalski", "kowalski"],
-  ["Müller", "muller"], ["Ramírez", "ramirez"], ["Chen", "chen"], ["Okafor", "okafor"], ["Fitzgerald", "fitzgerald"],
+  ["Smith", "smith"],
+  ["Johnson", "johnson"],
+  ["Williams", "williams"],
+  ["Brown", "brown"],
+  ["Jones", "jones"],
+  ["Garcia", "garcia"],
+  ["Miller", "miller"],
+  ["Davis", "davis"],
+  ["Rodriguez", "rodriguez"],
+  ["Martinez", "martinez"],
+  ["Hernandez", "hernandez"],
+  ["Lopez", "lopez"],
+  ["Gonzalez", "gonzalez"],
+  ["Wilson", "wilson"],
+  ["Anderson", "anderson"],
+  ["Thomas", "thomas"],
+  ["Taylor", "taylor"],
+  ["Moore", "moore"],
+  ["Jackson", "jackson"],
+  ["Martin", "martin"],
+  ["Lee", "lee"],
+  ["Nguyen", "nguyen"],
+  ["Patel", "patel"],
+  ["O'Brien", "obrien"],
+  ["Kowalski", "kowalski"],
+  ["Müller", "muller"],
+  ["Ramírez", "ramirez"],
+  ["Chen", "chen"],
+  ["Okafor", "okafor"],
+  ["Fitzgerald", "fitzgerald"],
 ];
 const PLANS = ["free", "starter", "pro", "business", "enterprise"];
 const WORDS = (
@@ -84,19 +132,26 @@ function usPhone(i: number, style: number): string {
   const exchange = String(200 + (Math.floor(k / 10_000) % US_EXCHANGES));
   const line = pad(k % 10_000, 4);
   switch (style) {
-    case 0: return `+1 ${area} ${exchange} ${line}`;
-    case 1: return `(${area}) ${exchange}-${line}`;
-    case 2: return `${area}-${exchange}-${line}`;
-    default: return `+1${area}${exchange}${line}`;
+    case 0:
+      return `+1 ${area} ${exchange} ${line}`;
+    case 1:
+      return `(${area}) ${exchange}-${line}`;
+    case 2:
+      return `${area}-${exchange}-${line}`;
+    default:
+      return `+1${area}${exchange}${line}`;
   }
 }
 
 /** The Ofcom drama range 020 7946 0xxx first, then 020 3xxx xxxx. */
 function ukPhone(j: number, compact: boolean): string {
-  const [block, rest] = j < 1000 ? ["7946", `0${pad(j, 3)}`] : (() => {
-    const k = pad((j * STRIDE) % 10_000_000, 7);
-    return [`3${k.slice(0, 3)}`, k.slice(3)];
-  })();
+  const [block, rest] =
+    j < 1000
+      ? ["7946", `0${pad(j, 3)}`]
+      : (() => {
+          const k = pad((j * STRIDE) % 10_000_000, 7);
+          return [`3${k.slice(0, 3)}`, k.slice(3)];
+        })();
   return compact ? `+4420${block}${rest}` : `+44 20 ${block} ${rest}`;
 }
 

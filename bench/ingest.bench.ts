@@ -152,7 +152,13 @@ describe("batch intake", () => {
       },
     );
     const [, ...mRuns] = materialiseMs;
-    results.materialise = { medianMs: round(median(mRuns)), minMs: Math.min(...mRuns), runsMs: mRuns, warmupMs: materialiseMs[0]!, note: "after the 201, in the batch's object" };
+    results.materialise = {
+      medianMs: round(median(mRuns)),
+      minMs: Math.min(...mRuns),
+      runsMs: mRuns,
+      warmupMs: materialiseMs[0]!,
+      note: "after the 201, in the batch's object",
+    };
     results.ingest = {
       rows: csv.rows,
       bytes: csv.bytes,
@@ -199,7 +205,8 @@ describe("batch intake", () => {
     await watcher;
     const calls: { batch_id: string; start_time: number; end_time: number }[] = [];
     for (const id of ids) {
-      for (const c of await ledgerQuery<{ start_time: number; end_time: number }>(id, "SELECT start_time, end_time FROM calls")) calls.push({ batch_id: id, ...c });
+      for (const c of await ledgerQuery<{ start_time: number; end_time: number }>(id, "SELECT start_time, end_time FROM calls"))
+        calls.push({ batch_id: id, ...c });
     }
     calls.sort((x, y) => x.start_time - y.start_time);
     const starts = calls.map((c) => c.start_time);
@@ -209,7 +216,15 @@ describe("batch intake", () => {
       worstWindow = Math.max(worstWindow, i - j + 1);
     }
     // concurrency from the calls' own [start, end] intervals
-    const events = calls.flatMap((c) => [[c.start_time, 1], [c.end_time, -1]] as [number, number][]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const events = calls
+      .flatMap(
+        (c) =>
+          [
+            [c.start_time, 1],
+            [c.end_time, -1],
+          ] as [number, number][],
+      )
+      .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
     let live = 0;
     let maxConcurrent = 0;
     for (const [, d] of events) {

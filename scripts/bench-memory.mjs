@@ -11,8 +11,7 @@ export const HEAP_CAP_MIB = 48;
 export async function measureMemory() {
   const dir = mkdtempSync(join(tmpdir(), "bench-memory-"));
   try {
-    const bundle = (entry, out) =>
-      build({ entryPoints: [entry], outfile: join(dir, out), bundle: true, format: "esm", platform: "node", logLevel: "error" });
+    const bundle = (entry, out) => build({ entryPoints: [entry], outfile: join(dir, out), bundle: true, format: "esm", platform: "node", logLevel: "error" });
     await bundle("bench/write-csv.ts", "write-csv.mjs");
     await bundle("bench/memory.ts", "memory.mjs");
     const csv = join(dir, "bench.csv");

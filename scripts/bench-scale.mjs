@@ -49,7 +49,10 @@ function defaults() {
   const env = process.env;
   return {
     // "1,2,4" by default; "0" runs none (only the large batch).
-    batchCounts: (env.BENCH_SCALE_BATCHES || "1,2,4").split(",").map(Number).filter((n) => n > 0),
+    batchCounts: (env.BENCH_SCALE_BATCHES || "1,2,4")
+      .split(",")
+      .map(Number)
+      .filter((n) => n > 0),
     callsPerBatch: Number(env.BENCH_SCALE_CALLS) || 3000,
     bigCalls: Number(env.BENCH_SCALE_BIG_CALLS) || 200_000,
     skipBig: env.BENCH_SKIP_200K === "1",
@@ -134,7 +137,9 @@ async function waitForCompletion(api, batchIds, { pollMs, runTimeoutMs }) {
     }
     if (body.isComplete) throw new Error(`batch ${id} ended as ${body.status}, not completed: ${JSON.stringify({ ...body, recent_calls: undefined })}`);
     if (Date.now() > deadline) {
-      throw new Error(`batch ${id} not completed after ${runTimeoutMs} ms: ${body.completed}/${body.total} done, ${body.waiting} waiting, ${body.active} active`);
+      throw new Error(
+        `batch ${id} not completed after ${runTimeoutMs} ms: ${body.completed}/${body.total} done, ${body.waiting} waiting, ${body.active} active`,
+      );
     }
     await sleep(pollMs);
   }
@@ -174,7 +179,8 @@ async function runBatches(api, adminToken, agentId, nums, batches, opts) {
   const counters = metrics.counters;
   const calls = batches * callsPerBatch;
   for (const f of finals) {
-    if (f.completed !== callsPerBatch) throw new Error(`a batch completed with ${f.completed} of ${callsPerBatch} calls completed (failed ${f.failed}, cancelled ${f.cancelled})`);
+    if (f.completed !== callsPerBatch)
+      throw new Error(`a batch completed with ${f.completed} of ${callsPerBatch} calls completed (failed ${f.failed}, cancelled ${f.cancelled})`);
   }
   const hasDials = typeof counters["engine.dials"] === "number";
   const dials = hasDials ? counters["engine.dials"] : finals.reduce((n, f) => n + f.completed, 0);
@@ -250,7 +256,11 @@ async function bigBatch(api, adminToken, _agentId, nums, opts) {
   const agent = await api.call("POST", "/v1/api/agents", { json: { name: "Sim", provider: "simulated" }, expect: [201] });
   const small = await tickRun(api, adminToken, agent.body.agentId, nums, opts, opts.callsPerBatch);
   const large = await tickRun(api, adminToken, agent.body.agentId, nums, opts, opts.bigCalls);
-  return { ...large, limits: TICK_LIMITS, small: { calls: small.calls, tickSamples: small.tickSamples, tickMsMedian: small.tickMsMedian, tickMsMax: small.tickMsMax } };
+  return {
+    ...large,
+    limits: TICK_LIMITS,
+    small: { calls: small.calls, tickSamples: small.tickSamples, tickMsMedian: small.tickMsMedian, tickMsMax: small.tickMsMax },
+  };
 }
 
 async function tickRun(api, adminToken, agentId, nums, opts, calls) {
@@ -330,7 +340,8 @@ export async function runScale(options = {}) {
     const probe = nums.probe(needed);
     const dry = await api.call("POST", "/v1/api/batch-calls", { form: { agentId, file: probe, dryRun: "true" }, expect: [200, 400] });
     const probeRows = probe.trim().split("\n").length - 1;
-    if (dry.status !== 200 || dry.body.totalCalls !== probeRows) throw new Error(`the service rejects some bench numbers: ${JSON.stringify(dry.body).slice(0, 500)}`);
+    if (dry.status !== 200 || dry.body.totalCalls !== probeRows)
+      throw new Error(`the service rejects some bench numbers: ${JSON.stringify(dry.body).slice(0, 500)}`);
 
     const runs = [];
     let pollCost = null;
@@ -363,7 +374,9 @@ export async function runScale(options = {}) {
     let driftResult = null;
     if (largest) {
       driftResult = drift(await endTimes(api, largest.ids));
-      log(`drift over the ${largest.run.batches}-batch run: first ${driftResult.window} calls ${driftResult.firstThousandPerSec}/s, last ${driftResult.window} ${driftResult.lastThousandPerSec}/s`);
+      log(
+        `drift over the ${largest.run.batches}-batch run: first ${driftResult.window} calls ${driftResult.firstThousandPerSec}/s, last ${driftResult.window} ${driftResult.lastThousandPerSec}/s`,
+      );
     }
 
     let big = null;
@@ -384,7 +397,9 @@ export async function runScale(options = {}) {
       } else if (big.tickSamples === null) {
         log('WARNING: the Worker records no samples["tick.ms"]; tickMsAt200k is null (not measured)');
       } else {
-        log(`${big.calls}-call batch: tick median ${big.tickMsMedian} ms, max ${big.tickMsMax} ms over ${big.tickSamples} ticks; ${big.completedBeforeCancel} calls completed before the cancel`);
+        log(
+          `${big.calls}-call batch: tick median ${big.tickMsMedian} ms, max ${big.tickMsMax} ms over ${big.tickSamples} ticks; ${big.completedBeforeCancel} calls completed before the cancel`,
+        );
       }
       if (!big.error) log(`${big.calls}-call batch: a status read took ${big.statusAfterWatchMs} ms and the cancel ${big.cancelMs} ms while it ran`);
     }
@@ -455,7 +470,19 @@ function table(headers, rows) {
 /** The scale section as printed by both `npm run bench:scale` and `npm run bench`. */
 export function formatScale(s) {
   const runs = table(
-    ["batches at once", "calls", "completed/s", "steady /s", "per batch /s", "201→first dial ms", "D1 stmts/call", "scheduler rpc/call", "limiter rpc/call", "carrier rpc/call", "status polls"],
+    [
+      "batches at once",
+      "calls",
+      "completed/s",
+      "steady /s",
+      "per batch /s",
+      "201→first dial ms",
+      "D1 stmts/call",
+      "scheduler rpc/call",
+      "limiter rpc/call",
+      "carrier rpc/call",
+      "status polls",
+    ],
     s.runs.map((r) => [
       String(r.batches),
       show(r.calls),
@@ -473,7 +500,8 @@ export function formatScale(s) {
   let tick;
   if (s.big?.skipped) tick = "skipped (BENCH_SKIP_200K=1)";
   else if (s.big?.error) tick = `FAILED: ${s.big.error.slice(0, 160)}`;
-  else if (s.tickMsAt200k === null) tick = `not recorded by the Worker (no samples["tick.ms"]); ${show(s.big.calls)}-call batch cancelled after ${show(s.big.watchedMs)} ms`;
+  else if (s.tickMsAt200k === null)
+    tick = `not recorded by the Worker (no samples["tick.ms"]); ${show(s.big.calls)}-call batch cancelled after ${show(s.big.watchedMs)} ms`;
   else
     tick =
       `median ${show(s.tickMsAt200k)} ms, max ${show(s.tickMsMaxAt200k)} ms over ${show(s.big.tickSamples)} ticks (${show(s.big.calls)}-call batch); ` +
@@ -491,7 +519,10 @@ export function formatScale(s) {
           s.drift ? `${show(s.drift.firstThousandPerSec)} / ${show(s.drift.lastThousandPerSec)} per s (${show(s.drift.calls)} calls)` : "n/a",
         ],
         ["scheduler tick at 200k calls", tick],
-        ["200k: status read / cancel while it runs", s.big?.cancelMs === undefined ? "n/a" : `${show(s.big.statusAfterWatchMs)} ms / ${show(s.big.cancelMs)} ms`],
+        [
+          "200k: status read / cancel while it runs",
+          s.big?.cancelMs === undefined ? "n/a" : `${show(s.big.statusAfterWatchMs)} ms / ${show(s.big.cancelMs)} ms`,
+        ],
         ["status poll cost (subtracted)", `${show(s.pollCost?.["d1.statements"] ?? 0)} D1 statements each`],
         ["dials counted from", s.runs[0]?.dialsFrom ?? "n/a"],
         ["workerd open files, peak / limit", `${show(s.runtimeFds?.maxOpenFds)} / ${show(s.runtimeFds?.limit)}`],

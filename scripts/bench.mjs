@@ -91,8 +91,12 @@ const ratio = {};
 for (const k of order) if (k !== "parseOnly" && parseMs) ratio[`${k}/parseOnly`] = Math.round((sections[k].medianMs / parseMs) * 100) / 100;
 
 console.log("");
-console.log(`Batch intake benchmark: ${fmt(rows)} rows, ${fmt(input.bytes)} bytes (${(input.bytes / 2 ** 20).toFixed(2)} MiB), median of ${input.runs} timed runs per phase after 1 warm-up`);
-console.log(`Machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node} (${machine.platform}); bench took ${fmt((Date.now() - started) / 1000, 1)} s`);
+console.log(
+  `Batch intake benchmark: ${fmt(rows)} rows, ${fmt(input.bytes)} bytes (${(input.bytes / 2 ** 20).toFixed(2)} MiB), median of ${input.runs} timed runs per phase after 1 warm-up`,
+);
+console.log(
+  `Machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node} (${machine.platform}); bench took ${fmt((Date.now() - started) / 1000, 1)} s`,
+);
 console.log("");
 console.log(
   table(
@@ -115,7 +119,9 @@ console.log("");
 
 if (sections.dispatch) {
   const d = sections.dispatch;
-  console.log(`Dispatch: ${d.calls} calls in ${d.batches} batches at once, workspace limit ${d.callsPerSecondLimit} calls/s and ${d.maxConcurrentLimit} concurrent, simulated calls of 0 s`);
+  console.log(
+    `Dispatch: ${d.calls} calls in ${d.batches} batches at once, workspace limit ${d.callsPerSecondLimit} calls/s and ${d.maxConcurrentLimit} concurrent, simulated calls of 0 s`,
+  );
   console.log("");
   console.log(
     table(
@@ -137,7 +143,9 @@ if (sections.dispatch) {
 process.stderr.write("bench: measuring the scan under a capped heap…\n");
 sections.memory = await measureMemory().catch((err) => fail(err.message));
 const m = sections.memory;
-console.log(`Memory: the 20 MiB scan completes with V8's heap capped at ${m.heapCapMiB} MiB (sampled peak ${m.peakHeapMiB} MiB incl. uncollected garbage; largest slice ${m.largestSliceMiB} MiB)`);
+console.log(
+  `Memory: the 20 MiB scan completes with V8's heap capped at ${m.heapCapMiB} MiB (sampled peak ${m.peakHeapMiB} MiB incl. uncollected garbage; largest slice ${m.largestSliceMiB} MiB)`,
+);
 console.log("");
 
 // Last, and alone: it starts its own wrangler dev, and the vitest run above has ended.

@@ -33,8 +33,7 @@ function processes() {
 const groupMembers = (pgid) => processes().filter((p) => p.pgid === pgid);
 
 /** What the run left behind: its group, and anything that escaped it serving our port. */
-const leftovers = (pgid) =>
-  processes().filter((p) => p.pgid === pgid || p.args.includes(`--port ${port} `) || p.args.includes(`127.0.0.1:${port} `));
+const leftovers = (pgid) => processes().filter((p) => p.pgid === pgid || p.args.includes(`--port ${port} `) || p.args.includes(`127.0.0.1:${port} `));
 
 /** The `node scripts/dev.mjs` process in the group npm leads. */
 function devPid(pgid) {
@@ -45,7 +44,9 @@ function devPid(pgid) {
 
 const portIsFree = () =>
   new Promise((resolve) => {
-    const s = createServer().once("error", () => resolve(false)).listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+    const s = createServer()
+      .once("error", () => resolve(false))
+      .listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
   });
 
 async function healthy(timeoutMs) {
@@ -80,7 +81,9 @@ for (const [name, stop] of WAYS) {
   const free = await portIsFree();
   const ok = left.length === 0 && free;
   if (!ok) failed++;
-  console.log(`${ok ? "ok  " : "FAIL"} ${name}${ok ? "" : `: port ${free ? "free" : "still in use"}, left: ${left.map((m) => `${m.pid} ${m.args.slice(0, 80)}`).join("; ") || "none"}`}`);
+  console.log(
+    `${ok ? "ok  " : "FAIL"} ${name}${ok ? "" : `: port ${free ? "free" : "still in use"}, left: ${left.map((m) => `${m.pid} ${m.args.slice(0, 80)}`).join("; ") || "none"}`}`,
+  );
   for (const m of left) {
     try {
       process.kill(m.pid, "SIGKILL");

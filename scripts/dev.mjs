@@ -11,8 +11,14 @@ process.chdir(root);
 
 const WRANGLER = "node_modules/wrangler/bin/wrangler.js";
 const PASS_THROUGH = [
-  "ADMIN_TOKEN", "PUBLIC_BASE_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN",
-  "TWILIO_API_BASE_URL", "SIM_CALL_SECONDS", "DEV_TIME_SCALE", "CORS_ORIGINS",
+  "ADMIN_TOKEN",
+  "PUBLIC_BASE_URL",
+  "TWILIO_ACCOUNT_SID",
+  "TWILIO_AUTH_TOKEN",
+  "TWILIO_API_BASE_URL",
+  "SIM_CALL_SECONDS",
+  "DEV_TIME_SCALE",
+  "CORS_ORIGINS",
 ];
 
 function fail(message) {
@@ -133,8 +139,7 @@ const vars = { ENVIRONMENT: "development" };
 for (const name of PASS_THROUGH) if (process.env[name] !== undefined) vars[name] = process.env[name];
 // The example .dev.vars points at :8787; follow PORT unless someone chose a real URL.
 const fileBaseUrl = devVars.PUBLIC_BASE_URL;
-if (vars.PUBLIC_BASE_URL === undefined && port !== 8787 &&
-    (!fileBaseUrl || /^https?:\/\/(localhost|127\.0\.0\.1)(:\d+)?\/?$/.test(fileBaseUrl))) {
+if (vars.PUBLIC_BASE_URL === undefined && port !== 8787 && (!fileBaseUrl || /^https?:\/\/(localhost|127\.0\.0\.1)(:\d+)?\/?$/.test(fileBaseUrl))) {
   vars.PUBLIC_BASE_URL = baseUrl;
 }
 

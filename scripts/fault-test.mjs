@@ -100,7 +100,13 @@ async function remoteAgent(random) {
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
       const [id, ts, sig] = ["webhook-id", "webhook-timestamp", "webhook-signature"].map((h) => req.headers[h]);
-      if (!state.secret || !sig || !String(sig).split(" ").includes(sign(state.secret, id, ts, body))) {
+      if (
+        !state.secret ||
+        !sig ||
+        !String(sig)
+          .split(" ")
+          .includes(sign(state.secret, id, ts, body))
+      ) {
         state.forged++;
         res.writeHead(401).end();
         return;
@@ -248,7 +254,18 @@ async function main() {
     worstRecoverSec: rounds.some((r) => r.recoverSec === null) ? null : Math.max(...rounds.map((r) => r.recoverSec)),
     targetSec: TARGET_S,
   };
-  const cols = ["round", "killedAfterEnded", "activeAtKill", "dials", "attempts", "maxDialsPerAttempt", "attemptsNeverRang", "fateUnknown", "restartSec", "recoverSec"];
+  const cols = [
+    "round",
+    "killedAfterEnded",
+    "activeAtKill",
+    "dials",
+    "attempts",
+    "maxDialsPerAttempt",
+    "attemptsNeverRang",
+    "fateUnknown",
+    "restartSec",
+    "recoverSec",
+  ];
   console.log(cols.join("\t"));
   for (const r of rounds) console.log(cols.map((c) => show(r[c])).join("\t"));
   console.log("");

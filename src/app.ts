@@ -12,7 +12,6 @@ import { dncRoutes } from "./routes/dnc";
 import { docsRoutes } from "./routes/docs";
 import { webhookRoutes } from "./routes/webhooks";
 
-
 export function createApp() {
   const app = newApp();
 
@@ -39,12 +38,16 @@ export function createApp() {
     if (err instanceof ApiError) return c.json(errorBody(err, requestId), err.status);
     if (err instanceof URIError) {
       // decodeURIComponent on a path or query value with a broken %-escape: the client's URL, not our fault.
-      const bad = new ApiError("bad_request", "The URL has a malformed percent-escape; encode path and query values with encodeURIComponent (a literal % is %25).");
+      const bad = new ApiError(
+        "bad_request",
+        "The URL has a malformed percent-escape; encode path and query values with encodeURIComponent (a literal % is %25).",
+      );
       return c.json(errorBody(bad, requestId), 400);
     }
     if (err instanceof HTTPException && err.status < 500) {
       // Hono's own 4xx (e.g. a JSON body that does not parse)
-      const code = err.status === 415 ? "unsupported_media_type" : err.status === 413 ? "payload_too_large" : err.status === 401 ? "unauthorized" : "bad_request";
+      const code =
+        err.status === 415 ? "unsupported_media_type" : err.status === 413 ? "payload_too_large" : err.status === 401 ? "unauthorized" : "bad_request";
       // Through errorBody like every other error, so its size limits hold here too.
       return c.json(errorBody(new ApiError(code, `${err.message || "Bad request"}.`), requestId), err.status);
     }

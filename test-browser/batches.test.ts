@@ -176,9 +176,18 @@ describe("batches", () => {
     const calls = await api<{ calls: { phone_number: string; outcome: string | null }[] }>(`/v1/api/batch-calls/${batchId}/calls?limit=100`);
 
     // The outcome breakdown: each outcome's label followed by its count among the calls.
-    const breakdown = page.locator("section, figure, div").filter({ has: page.getByRole("heading", { name: /outcome/i }) }).last();
+    const breakdown = page
+      .locator("section, figure, div")
+      .filter({ has: page.getByRole("heading", { name: /outcome/i }) })
+      .last();
     const breakdownText = await breakdown.innerText();
-    const outcomes: [string, string][] = [["Answered", "answered"], ["Voicemail", "voicemail"], ["No answer", "no_answer"], ["Busy", "busy"], ["Failed", "failed"]];
+    const outcomes: [string, string][] = [
+      ["Answered", "answered"],
+      ["Voicemail", "voicemail"],
+      ["No answer", "no_answer"],
+      ["Busy", "busy"],
+      ["Failed", "failed"],
+    ];
     for (const [label, outcome] of outcomes) {
       const shown = new RegExp(`${label}\\s*:?\\s*(\\d+)`, "i").exec(breakdownText)?.[1];
       expect(Number(shown), `${label} in the outcome breakdown:\n${breakdownText}`).toBe(calls.calls.filter((c) => c.outcome === outcome).length);
@@ -191,10 +200,7 @@ describe("batches", () => {
     expect(await seriousA11yViolations(page)).toEqual([]);
 
     // results.csv: a blob saved by the page, byte for byte what the API serves.
-    const [download] = await Promise.all([
-      page.waitForEvent("download"),
-      page.getByRole("link", { name: "Download results.csv" }).click(),
-    ]);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Download results.csv" }).click()]);
     expect(download.suggestedFilename()).toMatch(/\.csv$/);
     const saved = readFileSync((await download.path())!, "utf8");
     const served = await api<string>(`/v1/api/batch-calls/${batchId}/results.csv`);
@@ -248,9 +254,18 @@ describe("batches", () => {
     const seen = await page.evaluate(() => (window as unknown as { seen: { bar: number[]; completed: number[] } }).seen);
     const final = await api<Status>(`/v1/api/batch-calls/${batchId}/status`);
 
-    expect(seen.bar.every((v, i) => i === 0 || v >= seen.bar[i - 1]!), `bar went backwards: ${seen.bar}`).toBe(true);
-    expect(seen.bar.some((v) => v > 0 && v < 100), `no value between 0 and 100: ${seen.bar}`).toBe(true);
-    expect(seen.completed.some((v) => v > 0 && v < final.completed), `completed counter jumped: ${seen.completed}`).toBe(true);
+    expect(
+      seen.bar.every((v, i) => i === 0 || v >= seen.bar[i - 1]!),
+      `bar went backwards: ${seen.bar}`,
+    ).toBe(true);
+    expect(
+      seen.bar.some((v) => v > 0 && v < 100),
+      `no value between 0 and 100: ${seen.bar}`,
+    ).toBe(true);
+    expect(
+      seen.completed.some((v) => v > 0 && v < final.completed),
+      `completed counter jumped: ${seen.completed}`,
+    ).toBe(true);
     expect(final.status).toBe("completed");
     await expect.poll(() => counter(page, "completed")).toBe(final.completed);
     // Still the page it was: updated in place, never reloaded.
@@ -271,7 +286,15 @@ describe("batches", () => {
     for (const action of ["Cancel batch", "Pause", "Resume"]) expect(await page.getByRole("button", { name: action }).count()).toBe(0);
 
     await page.getByRole("button", { name: "Retry failed" }).click();
-    await expect.poll(async () => (await api<{ calls: { phone_number: string; attempts: number }[] }>(`/v1/api/batch-calls/${batchId}/calls`)).calls.find((c) => c.phone_number === "+12125557009")?.attempts, { timeout: 30_000 }).toBe(2);
+    await expect
+      .poll(
+        async () =>
+          (await api<{ calls: { phone_number: string; attempts: number }[] }>(`/v1/api/batch-calls/${batchId}/calls`)).calls.find(
+            (c) => c.phone_number === "+12125557009",
+          )?.attempts,
+        { timeout: 30_000 },
+      )
+      .toBe(2);
     await expect.poll(() => batchStatus(page).innerText(), { timeout: 30_000 }).toMatch(/Status:\s*completed/i);
     const table = page.getByRole("table", { name: "Calls" });
     const attemptsOf = async (number: string) => {
@@ -348,9 +371,9 @@ describe("batches", () => {
     await table.waitFor();
     const headers = (await table.getByRole("columnheader").allInnerTexts()).map((h) => h.trim());
     expect(headers).toEqual(["Line", "Column", "Value", "Message"]);
-    const rows = await table.locator("tbody tr").evaluateAll((trs) =>
-      trs.map((tr) => Array.from(tr.querySelectorAll("td, th"), (td) => (td.textContent ?? "").trim())),
-    );
+    const rows = await table
+      .locator("tbody tr")
+      .evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll("td, th"), (td) => (td.textContent ?? "").trim())));
     expect(rows.map((r) => r.slice(0, 3))).toEqual([
       ["3", "phone_number", "not-a-number"],
       ["4", "email", "not-an-email"],

@@ -115,5 +115,4 @@ export async function seriousA11yViolations(page: Page): Promise<string[]> {
 }
 
 /** How far the page is wider than the window (0 = no horizontal scrolling). */
-export const horizontalOverflow = (page: Page) =>
-  page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+export const horizontalOverflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);

@@ -1,7 +1,19 @@
 // Agents, do-not-call, and every main page at phone and desktop widths.
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { api, createBatch, csvOfNumbers, horizontalOverflow, launch, newContext, screenshot, screenshotOnFailure, seriousA11yViolations, signIn, uniqueName } from "./helpers.js";
+import {
+  api,
+  createBatch,
+  csvOfNumbers,
+  horizontalOverflow,
+  launch,
+  newContext,
+  screenshot,
+  screenshotOnFailure,
+  seriousA11yViolations,
+  signIn,
+  uniqueName,
+} from "./helpers.js";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -32,12 +44,18 @@ describe("agents and do-not-call", () => {
     expect(await seriousA11yViolations(page)).toEqual([]);
 
     const name = uniqueName("hook");
-    const form = page.getByRole("form", { name: "Add agent" }).or(page.locator("form").filter({ has: page.getByLabel("Dial URL") })).first();
+    const form = page
+      .getByRole("form", { name: "Add agent" })
+      .or(page.locator("form").filter({ has: page.getByLabel("Dial URL") }))
+      .first();
     await form.getByLabel("Name").fill(name);
     await form.getByLabel("Provider").selectOption("webhook");
     await form.getByLabel("Dial URL").fill("https://dialer.example.com/dial");
     await form.getByRole("button").last().click();
-    await page.getByText(/whsec_[A-Za-z0-9+/=]{20,}/).first().waitFor();
+    await page
+      .getByText(/whsec_[A-Za-z0-9+/=]{20,}/)
+      .first()
+      .waitFor();
     const row = table.locator("tr", { hasText: name });
     await row.waitFor();
     const created = (await api<{ agents: { agentId?: string; id?: string; name: string }[] }>("/v1/api/agents")).agents.find((a) => a.name === name);
@@ -56,7 +74,7 @@ describe("agents and do-not-call", () => {
     const table = page.getByRole("table", { name: "Do-not-call numbers" });
     await table.waitFor();
     // Numbers no other test calls, written as people type them.
-    const suffix = String(Date.now() % 9000 + 1000);
+    const suffix = String((Date.now() % 9000) + 1000);
     const typed = [`(212) 555-${suffix}`, `+1 646 555 ${suffix}`];
     const e164 = [`+1212555${suffix}`, `+1646555${suffix}`];
     await page.getByLabel("Numbers to add").fill(typed.join("\n"));

@@ -106,9 +106,9 @@ export async function claimAsConsumerWould(batchId: string, seq: number, attempt
     const { DIAL_CONFIRM_MS, engineConfig } = await import("../src/engine-config");
     const ledger = new CallLedger(state.storage.sql);
     const ok = ledger.claim(seq, attempt, now, now + DIAL_CONFIRM_MS);
-    if (ok && opts.confirmed !== false) ledger.confirmDial(seq, attempt, { providerCallId: `test_${seq}_${attempt}`, callLeaseMs: engineConfig(env).callLeaseMs });
+    if (ok && opts.confirmed !== false)
+      ledger.confirmDial(seq, attempt, { providerCallId: `test_${seq}_${attempt}`, callLeaseMs: engineConfig(env).callLeaseMs });
     return ok;
   });
   expect(claimed).toBe(true);
 }
-

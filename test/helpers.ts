@@ -84,7 +84,12 @@ export function failingDb(db: D1Database, shouldFail: (sql: string) => boolean):
           if (!shouldFail(sql)) return stmt;
           return new Proxy(stmt, {
             get(s, p) {
-              if (p === "bind") return () => ({ run: () => Promise.reject(new Error("injected D1 failure")), first: () => Promise.reject(new Error("injected D1 failure")), all: () => Promise.reject(new Error("injected D1 failure")) });
+              if (p === "bind")
+                return () => ({
+                  run: () => Promise.reject(new Error("injected D1 failure")),
+                  first: () => Promise.reject(new Error("injected D1 failure")),
+                  all: () => Promise.reject(new Error("injected D1 failure")),
+                });
               if (p === "run" || p === "first" || p === "all") return () => Promise.reject(new Error("injected D1 failure"));
               return Reflect.get(s, p);
             },

@@ -10,7 +10,14 @@ const STATUSES = ["all", "waiting", "active", "completed", "failed", "cancelled"
 const COUNTERS = ["waiting", "active", "completed", "failed", "cancelled"];
 /** The outcome chart and calls-per-minute chart read at most this many calls (see loadLedger). */
 const LEDGER_PAGES = 10;
-const sleep = (ms, signal) => new Promise((r) => { const t = setTimeout(r, ms); signal.addEventListener("abort", () => { clearTimeout(t); r(); }); });
+const sleep = (ms, signal) =>
+  new Promise((r) => {
+    const t = setTimeout(r, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(t);
+      r();
+    });
+  });
 
 export function batchView(root, [batchId]) {
   const abort = new AbortController();
@@ -41,7 +48,11 @@ export function batchView(root, [batchId]) {
   const actionNote = h("p", { role: "status", class: "hint" });
   const barSlot = h("div", { class: "bar-slot" });
   const counterEls = Object.fromEntries(COUNTERS.map((k) => [k, h("dd", { "data-testid": `count-${k}` }, "0")]));
-  const counters = h("dl", { class: "stats" }, COUNTERS.map((k) => h("div", { class: `stat stat-${k}` }, h("dt", {}, k[0].toUpperCase() + k.slice(1)), counterEls[k])));
+  const counters = h(
+    "dl",
+    { class: "stats" },
+    COUNTERS.map((k) => h("div", { class: `stat stat-${k}` }, h("dt", {}, k[0].toUpperCase() + k.slice(1)), counterEls[k])),
+  );
   const avgEl = h("dd", {}, "—");
   const etaEl = h("dd", {}, "—");
   const rateEl = h("dd", {}, "—");
@@ -70,7 +81,12 @@ export function batchView(root, [batchId]) {
       { method: "dialog" },
       h("h2", { id: "cancel-title" }, "Cancel this batch?"),
       h("p", {}, "Calls not yet dialled are cancelled at once; calls in progress finish. This can't be undone."),
-      h("div", { class: "actions" }, h("button", { value: "yes", class: "danger" }, "Yes, cancel"), h("button", { value: "no", class: "secondary", autofocus: true }, "Keep running")),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { value: "yes", class: "danger" }, "Yes, cancel"),
+        h("button", { value: "no", class: "secondary", autofocus: true }, "Keep running"),
+      ),
     ),
   );
 
@@ -78,11 +94,20 @@ export function batchView(root, [batchId]) {
   let callsPage = 1;
   let callsTimer = null;
   let callRows = [];
-  const filter = h("select", { id: "calls-filter", onchange: () => {
-      callsPage = 1;
-      loadCalls();
-    } }, STATUSES.map((s) => h("option", { value: s }, s)));
-  const callsTable = dataTable("Calls", ["Number", "Status", "Outcome", "Attempts", "Next attempt", "Error"], "No calls match this filter.", { hideCaption: true });
+  const filter = h(
+    "select",
+    {
+      id: "calls-filter",
+      onchange: () => {
+        callsPage = 1;
+        loadCalls();
+      },
+    },
+    STATUSES.map((s) => h("option", { value: s }, s)),
+  );
+  const callsTable = dataTable("Calls", ["Number", "Status", "Outcome", "Attempts", "Next attempt", "Error"], "No calls match this filter.", {
+    hideCaption: true,
+  });
   const callsPager = makePager((n) => {
     callsPage = n;
     loadCalls();
@@ -96,18 +121,37 @@ export function batchView(root, [batchId]) {
     h("div", { class: "actions" }, Object.values(buttons), download),
     actionError,
     actionNote,
-    h("section", { class: "card", "aria-labelledby": "progress-title" },
-      h("h2", { id: "progress-title" }, "Progress"), barSlot, counters,
-      h("dl", { class: "stats" }, h("div", { class: "stat" }, h("dt", {}, "Average duration"), avgEl), h("div", { class: "stat" }, h("dt", {}, "Current rate"), rateEl), h("div", { class: "stat" }, h("dt", {}, "Estimated time to finish"), etaEl)),
-      liveEl),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "progress-title" },
+      h("h2", { id: "progress-title" }, "Progress"),
+      barSlot,
+      counters,
+      h(
+        "dl",
+        { class: "stats" },
+        h("div", { class: "stat" }, h("dt", {}, "Average duration"), avgEl),
+        h("div", { class: "stat" }, h("dt", {}, "Current rate"), rateEl),
+        h("div", { class: "stat" }, h("dt", {}, "Estimated time to finish"), etaEl),
+      ),
+      liveEl,
+    ),
     error,
-    h("div", { class: "charts" },
+    h(
+      "div",
+      { class: "charts" },
       h("section", { class: "card", "aria-labelledby": "outcomes-title" }, h("h2", { id: "outcomes-title" }, "Outcomes"), outcomeSlot),
-      h("section", { class: "card", "aria-labelledby": "rate-title" }, h("h2", { id: "rate-title" }, "Calls finished per minute"), rateSlot)),
-    h("section", { class: "card", "aria-labelledby": "calls-title" },
+      h("section", { class: "card", "aria-labelledby": "rate-title" }, h("h2", { id: "rate-title" }, "Calls finished per minute"), rateSlot),
+    ),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "calls-title" },
       h("h2", { id: "calls-title" }, "Calls"),
       h("div", { class: "field inline" }, h("label", { for: "calls-filter" }, "Status filter"), filter),
-      callsError, callsTable.el, callsPager.el),
+      callsError,
+      callsTable.el,
+      callsPager.el,
+    ),
     dialog,
   );
 
@@ -132,7 +176,12 @@ export function batchView(root, [batchId]) {
     const rate = currentRate();
     rateEl.textContent = rate ? `${(rate * 60).toFixed(1)} calls/min` : "—";
     etaEl.textContent = eta(rate);
-    liveEl.textContent = { stream: "Live: updates arrive as they happen.", polling: "Live: checking every 2 seconds.", connecting: "Connecting…", done: "This batch has finished." }[liveMode];
+    liveEl.textContent = {
+      stream: "Live: updates arrive as they happen.",
+      polling: "Live: checking every 2 seconds.",
+      connecting: "Connecting…",
+      done: "This batch has finished.",
+    }[liveMode];
     for (const [name, el] of Object.entries(buttons)) {
       const hide = !VALID[name].includes(status.status);
       if (hide && el === document.activeElement) queueMicrotask(() => (Object.values(buttons).find((b) => !b.hidden) ?? download).focus());
@@ -212,7 +261,16 @@ export function batchView(root, [batchId]) {
   }
 
   function drawCalls() {
-    callsTable.setRows(callRows.map((c) => [c.phone_number, h("span", { class: `badge status-${c.status}` }, c.status), c.outcome?.replace("_", " ") ?? "—", String(c.attempts), fmtTime(c.nextAttemptAt), c.error ?? "—"]));
+    callsTable.setRows(
+      callRows.map((c) => [
+        c.phone_number,
+        h("span", { class: `badge status-${c.status}` }, c.status),
+        c.outcome?.replace("_", " ") ?? "—",
+        String(c.attempts),
+        fmtTime(c.nextAttemptAt),
+        c.error ?? "—",
+      ]),
+    );
   }
 
   /** A call changed: show it at once if it's on screen, and re-read the page soon (new rows may now match the filter). */

@@ -14,12 +14,7 @@ export function batchesView(root) {
     page = n;
     load();
   }, "batches");
-  root.append(
-    h("h1", { tabindex: -1 }, "Batches"),
-    error,
-    list.el,
-    pages.el,
-  );
+  root.append(h("h1", { tabindex: -1 }, "Batches"), error, list.el, pages.el);
 
   async function load() {
     clearTimeout(timer);
@@ -111,7 +106,9 @@ function verdict(result, ok) {
       num("Invalid rows", result.invalidRows),
     ),
     rows.length ? table("Invalid rows", ["Line", "Column", "Value", "Message"], rows) : null,
-    rows.length && result.invalidRows > rows.length ? h("p", { class: "hint" }, `Showing the first ${rows.length} of ${fmtNumber(result.invalidRows)} invalid rows.`) : null,
+    rows.length && result.invalidRows > rows.length
+      ? h("p", { class: "hint" }, `Showing the first ${rows.length} of ${fmtNumber(result.invalidRows)} invalid rows.`)
+      : null,
   ];
 }
 
@@ -119,10 +116,19 @@ export function newBatchView(root) {
   let checked = null; // {signature, idempotencyKey} after a successful dry run
   const error = h("div", { class: "error", role: "alert" });
   const checkResult = h("div");
-  const verdictRegion = h("section", { class: "card", "aria-labelledby": "file-check-title", hidden: true }, h("h2", { id: "file-check-title", tabindex: -1 }, "File check"), checkResult);
+  const verdictRegion = h(
+    "section",
+    { class: "card", "aria-labelledby": "file-check-title", hidden: true },
+    h("h2", { id: "file-check-title", tabindex: -1 }, "File check"),
+    checkResult,
+  );
 
   const fileInput = h("input", { type: "file", name: "file", accept: ".csv,text/csv", required: true });
-  const dropZone = h("div", { class: "drop" }, field("CSV file", fileInput, "Choose a file, or drop one here. The first row is the header; phone_number is required."));
+  const dropZone = h(
+    "div",
+    { class: "drop" },
+    field("CSV file", fileInput, "Choose a file, or drop one here. The first row is the header; phone_number is required."),
+  );
   const agentSelect = h("select", { name: "agentId", required: true }, h("option", { value: "" }, "Loading agents…"));
   const utcHint = h("span");
   const startInput = h("input", { type: "datetime-local", name: "scheduledAt" });
@@ -149,10 +155,20 @@ export function newBatchView(root) {
       "fieldset",
       {},
       h("legend", {}, "Calling window (optional, in each recipient's time zone)"),
-      h("div", { class: "row" }, field("Calling window from", h("input", { type: "time", name: "windowFrom" })), field("Calling window to", h("input", { type: "time", name: "windowTo" }))),
+      h(
+        "div",
+        { class: "row" },
+        field("Calling window from", h("input", { type: "time", name: "windowFrom" })),
+        field("Calling window to", h("input", { type: "time", name: "windowTo" })),
+      ),
     ),
     field("Max concurrent calls", h("input", { type: "number", name: "maxConcurrent", min: 1 }), "Optional; never above the workspace's limit."),
-    h("div", { class: "check" }, h("input", { type: "checkbox", name: "skipInvalid", id: "f-skip" }), h("label", { for: "f-skip" }, "Skip invalid rows (otherwise any invalid row stops the batch)")),
+    h(
+      "div",
+      { class: "check" },
+      h("input", { type: "checkbox", name: "skipInvalid", id: "f-skip" }),
+      h("label", { for: "f-skip" }, "Skip invalid rows (otherwise any invalid row stops the batch)"),
+    ),
     error,
     h("div", { class: "actions" }, checkButton, startButton),
   );
@@ -185,7 +201,9 @@ export function newBatchView(root) {
   request("/agents")
     .then(({ agents }) => {
       agentSelect.replaceChildren(
-        ...(agents.length ? agents.map((a) => h("option", { value: a.agentId }, `${a.name} (${a.provider})`)) : [h("option", { value: "" }, "No agents yet: add one under Agents")]),
+        ...(agents.length
+          ? agents.map((a) => h("option", { value: a.agentId }, `${a.name} (${a.provider})`))
+          : [h("option", { value: "" }, "No agents yet: add one under Agents")]),
       );
       sync();
     })

@@ -33,7 +33,13 @@ export function outcomeChart(calls) {
     OUTCOMES.map(([k, label]) => {
       const bar = h("span", { class: `bar bar-${k}` });
       bar.style.width = `${(100 * counts[k]) / max}%`;
-      return h("li", {}, h("span", { class: "bar-label" }, label), h("span", { class: "bar-track" }, bar), h("span", { class: "bar-value" }, fmtNumber(counts[k])));
+      return h(
+        "li",
+        {},
+        h("span", { class: "bar-label" }, label),
+        h("span", { class: "bar-track" }, bar),
+        h("span", { class: "bar-value" }, fmtNumber(counts[k])),
+      );
     }),
   );
 }
@@ -61,7 +67,13 @@ export function rateChart(calls) {
   const bars = values.map((v, i) =>
     svg(
       "rect",
-      { x: PAD + i * slot + slot * 0.1, y: H - PAD - ((H - 2 * PAD) * v) / peak, width: Math.max(1, slot * 0.8), height: ((H - 2 * PAD) * v) / peak, class: "rate-bar" },
+      {
+        x: PAD + i * slot + slot * 0.1,
+        y: H - PAD - ((H - 2 * PAD) * v) / peak,
+        width: Math.max(1, slot * 0.8),
+        height: ((H - 2 * PAD) * v) / peak,
+        class: "rate-bar",
+      },
       svg("title", {}, `${time(minutes[i])}: ${v} calls`),
     ),
   );

@@ -43,7 +43,11 @@ export function agentsView(root) {
     }
   }
 
-  const provider = h("select", { name: "provider" }, ["simulated", "twilio", "webhook"].map((p) => h("option", { value: p }, p)));
+  const provider = h(
+    "select",
+    { name: "provider" },
+    ["simulated", "twilio", "webhook"].map((p) => h("option", { value: p }, p)),
+  );
   const form = h(
     "form",
     { "aria-labelledby": "add-agent-title", novalidate: true, class: "card" },
@@ -93,7 +97,11 @@ function secretNotice(agent) {
       {
         type: "button",
         class: "secondary",
-        onclick: () => navigator.clipboard?.writeText(agent.signingSecret).then(() => (copied.textContent = "Copied."), () => (copied.textContent = "Copy failed; select the text instead.")),
+        onclick: () =>
+          navigator.clipboard?.writeText(agent.signingSecret).then(
+            () => (copied.textContent = "Copied."),
+            () => (copied.textContent = "Copy failed; select the text instead."),
+          ),
       },
       "Copy secret",
     ),
@@ -151,7 +159,10 @@ export function dncView(root) {
 
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    const phoneNumbers = numbers.value.split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
+    const phoneNumbers = numbers.value
+      .split(/\r?\n/)
+      .map((s) => s.trim())
+      .filter(Boolean);
     showError(formError, null);
     note.textContent = "";
     if (!phoneNumbers.length) return showError(formError, new Error("Enter at least one number, one per line."));

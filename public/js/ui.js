@@ -112,11 +112,39 @@ export function dataTable(caption, headers, empty = "Nothing here yet.", { hideC
   return {
     // Focusable and named: on a narrow screen the wrapper scrolls sideways, and a
     // keyboard user must be able to scroll it (axe: scrollable-region-focusable).
-    el: h("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": `${caption} (scrolls sideways)` }, h("table", { class: headers.length >= 5 ? "wide" : null }, h("caption", { class: hideCaption ? "sr-only" : null }, caption), h("thead", {}, h("tr", {}, headers.map((t) => h("th", { scope: "col" }, t)))), tbody)),
+    el: h(
+      "div",
+      { class: "table-wrap", tabindex: 0, role: "region", "aria-label": `${caption} (scrolls sideways)` },
+      h(
+        "table",
+        { class: headers.length >= 5 ? "wide" : null },
+        h("caption", { class: hideCaption ? "sr-only" : null }, caption),
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            headers.map((t) => h("th", { scope: "col" }, t)),
+          ),
+        ),
+        tbody,
+      ),
+    ),
     setRows(rows) {
       const active = document.activeElement;
       const key = tbody.contains(active) ? (active.getAttribute("href") ?? active.dataset.key) : null;
-      tbody.replaceChildren(...(rows.length ? rows.map((r) => h("tr", {}, r.map((c) => h("td", {}, c ?? "—")))) : [h("tr", {}, h("td", { colspan: headers.length }, empty))]));
+      tbody.replaceChildren(
+        ...(rows.length
+          ? rows.map((r) =>
+              h(
+                "tr",
+                {},
+                r.map((c) => h("td", {}, c ?? "—")),
+              ),
+            )
+          : [h("tr", {}, h("td", { colspan: headers.length }, empty))]),
+      );
       if (key) tbody.querySelector(`[href="${CSS.escape(key)}"], [data-key="${CSS.escape(key)}"]`)?.focus();
     },
   };

@@ -28,7 +28,6 @@ export function freePort() {
   });
 }
 
-
 /** Live pids in process group `pgid` (zombies excluded: they are only waiting to be reaped). */
 function groupMembers(pgid) {
   const ps = spawnSync("ps", ["-eo", "pid=,pgid=,stat=,args="], { encoding: "utf8" });
@@ -72,7 +71,9 @@ function fdWatcher(pgid) {
   };
   const timer = setInterval(sample, 2000);
   timer.unref();
-  return { stop: () => clearInterval(timer), peak: () => {
+  return {
+    stop: () => clearInterval(timer),
+    peak: () => {
       sample();
       return { ...state };
     },
@@ -197,16 +198,35 @@ export async function startServer(log, runtime, opts = {}) {
     // Naming an --env-file makes wrangler read that file instead of
     // .dev.vars/.env, so the run sees wrangler.toml plus these vars only.
     const envFile = join(dir, "bench.env");
-    writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}\n`).join(""), { mode: 0o600 });
+    writeFileSync(
+      envFile,
+      Object.entries(vars)
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join(""),
+      { mode: 0o600 },
+    );
     const logLevel = process.env.BENCH_SCALE_LOG_LEVEL || "warn";
     let args;
     if (runtime === "cli") {
       args = [
-        WRANGLER, "dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort),
-        "--persist-to", dir, "--env-file", envFile, "--show-interactive-dev-session=false",
+        WRANGLER,
+        "dev",
+        "--local",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--inspector-port",
+        String(inspectorPort),
+        "--persist-to",
+        dir,
+        "--env-file",
+        envFile,
+        "--show-interactive-dev-session=false",
         // wrangler's Node process echoes every console line of the Worker (several per call) and
         // competes with workerd for the two cores; at "warn" it prints only warnings and errors.
-        "--log-level", logLevel,
+        "--log-level",
+        logLevel,
       ];
       for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
     } else {

@@ -1,7 +1,6 @@
 import type { Agent } from "../schemas/agent";
 import type { Provider } from "../schemas/provider";
 
-
 export type AgentRow = {
   id: string;
   workspace_id: string;
@@ -45,10 +44,7 @@ export async function insertAgent(db: D1Database, row: Omit<AgentRow, "deleted_a
 }
 
 export async function getAgent(db: D1Database, workspaceId: string, id: string): Promise<AgentRow | null> {
-  return db
-    .prepare("SELECT * FROM agents WHERE id = ?1 AND workspace_id = ?2 AND deleted_at IS NULL")
-    .bind(id, workspaceId)
-    .first<AgentRow>();
+  return db.prepare("SELECT * FROM agents WHERE id = ?1 AND workspace_id = ?2 AND deleted_at IS NULL").bind(id, workspaceId).first<AgentRow>();
 }
 
 export async function listAgents(db: D1Database, workspaceId: string): Promise<AgentRow[]> {

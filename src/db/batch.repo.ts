@@ -97,23 +97,13 @@ export async function staleBatches(db: D1Database, olderThan: string): Promise<{
 }
 
 export async function getBatch(db: D1Database, workspaceId: string, id: string): Promise<BatchRow | null> {
-  return db
-    .prepare("SELECT * FROM batches WHERE id = ?1 AND workspace_id = ?2 AND status != 'preparing'")
-    .bind(id, workspaceId)
-    .first<BatchRow>();
+  return db.prepare("SELECT * FROM batches WHERE id = ?1 AND workspace_id = ?2 AND status != 'preparing'").bind(id, workspaceId).first<BatchRow>();
 }
 
-export async function listBatches(
-  db: D1Database,
-  workspaceId: string,
-  limit: number,
-  offset: number,
-): Promise<{ rows: BatchRow[]; total: number }> {
+export async function listBatches(db: D1Database, workspaceId: string, limit: number, offset: number): Promise<{ rows: BatchRow[]; total: number }> {
   const [rows, total] = await db.batch([
     db
-      .prepare(
-        "SELECT * FROM batches WHERE workspace_id = ?1 AND status != 'preparing' ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3",
-      )
+      .prepare("SELECT * FROM batches WHERE workspace_id = ?1 AND status != 'preparing' ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3")
       .bind(workspaceId, limit, offset),
     db.prepare("SELECT count(*) AS n FROM batches WHERE workspace_id = ?1 AND status != 'preparing'").bind(workspaceId),
   ]);

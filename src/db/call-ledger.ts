@@ -490,7 +490,10 @@ export class CallLedger {
   }
 
   releases(): string[] {
-    return this.sql.exec<{ lease: string }>("SELECT lease FROM releases").toArray().map((r) => r.lease);
+    return this.sql
+      .exec<{ lease: string }>("SELECT lease FROM releases")
+      .toArray()
+      .map((r) => r.lease);
   }
 
   clearReleases(leases: string[]): void {

@@ -23,7 +23,11 @@ export class CarrierLog {
 
   /** Records a dial; false if this attempt was already placed (a repeat is the same call). */
   recordDial(seq: number, attempt: number, providerCallId: string, at: number): boolean {
-    return this.sql.exec("INSERT OR IGNORE INTO dials (seq, attempt, provider_call_id, at) VALUES (?, ?, ?, ?) RETURNING seq", seq, attempt, providerCallId, at).toArray().length > 0;
+    return (
+      this.sql
+        .exec("INSERT OR IGNORE INTO dials (seq, attempt, provider_call_id, at) VALUES (?, ?, ?, ?) RETURNING seq", seq, attempt, providerCallId, at)
+        .toArray().length > 0
+    );
   }
 
   owe(due: number, event: string): void {

@@ -17,14 +17,12 @@ export async function listDnc(
   offset: number,
 ): Promise<{ rows: { phone_number: string; created_at: string }[]; total: number }> {
   const [rows, total] = await db.batch([
-    db
-      .prepare("SELECT phone_number, created_at FROM dnc WHERE workspace_id = ?1 ORDER BY phone_number LIMIT ?2 OFFSET ?3")
-      .bind(workspaceId, limit, offset),
+    db.prepare("SELECT phone_number, created_at FROM dnc WHERE workspace_id = ?1 ORDER BY phone_number LIMIT ?2 OFFSET ?3").bind(workspaceId, limit, offset),
     db.prepare("SELECT count(*) AS n FROM dnc WHERE workspace_id = ?1").bind(workspaceId),
   ]);
   return {
     rows: (rows?.results ?? []) as { phone_number: string; created_at: string }[],
-    total: ((total?.results?.[0] as { n: number } | undefined)?.n) ?? 0,
+    total: (total?.results?.[0] as { n: number } | undefined)?.n ?? 0,
   };
 }
 

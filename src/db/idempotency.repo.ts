@@ -29,13 +29,7 @@ export type IdempotencyClaim =
  * one whose lease ran out (its request died), is replaced by a conditional
  * UPDATE, so two late-comers cannot both take it over.
  */
-export async function claimIdempotencyKey(
-  db: D1Database,
-  workspaceId: string,
-  key: string,
-  requestHash: string,
-  now: number,
-): Promise<IdempotencyClaim> {
+export async function claimIdempotencyKey(db: D1Database, workspaceId: string, key: string, requestHash: string, now: number): Promise<IdempotencyClaim> {
   const inserted = await db
     .prepare(
       `INSERT INTO idempotency_keys (workspace_id, key, request_hash, state, created_at)

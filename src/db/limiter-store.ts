@@ -36,7 +36,12 @@ export class LimiterStore {
   }
 
   heldBy(batchId: string): Set<string> {
-    return new Set(this.sql.exec<{ id: string }>("SELECT id FROM leases WHERE batch_id = ?", batchId).toArray().map((r) => r.id));
+    return new Set(
+      this.sql
+        .exec<{ id: string }>("SELECT id FROM leases WHERE batch_id = ?", batchId)
+        .toArray()
+        .map((r) => r.id),
+    );
   }
 
   leaseCount(): number {

@@ -36,11 +36,7 @@ export async function readWorkspace<C extends keyof WorkspaceRow>(db: D1Database
 }
 
 /** Creates the workspace and its first API key together, or neither. */
-export async function insertWorkspaceWithKey(
-  db: D1Database,
-  ws: WorkspaceRow,
-  key: { id: string; secretHash: string },
-): Promise<void> {
+export async function insertWorkspaceWithKey(db: D1Database, ws: WorkspaceRow, key: { id: string; secretHash: string }): Promise<void> {
   await db.batch([
     db
       .prepare(
@@ -48,9 +44,7 @@ export async function insertWorkspaceWithKey(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
       )
       .bind(ws.id, ws.name, ws.calls_per_second, ws.max_concurrent_calls, ws.webhook_url, ws.webhook_secret_enc, ws.timezone, ws.created_at),
-    db
-      .prepare("INSERT INTO api_keys (id, workspace_id, secret_hash, created_at) VALUES (?1, ?2, ?3, ?4)")
-      .bind(key.id, ws.id, key.secretHash, ws.created_at),
+    db.prepare("INSERT INTO api_keys (id, workspace_id, secret_hash, created_at) VALUES (?1, ?2, ?3, ?4)").bind(key.id, ws.id, key.secretHash, ws.created_at),
   ]);
 }
 

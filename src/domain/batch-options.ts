@@ -13,8 +13,19 @@ const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 export const GapSchema = z
   .object({
     days: z.number().int().min(0).max(30).default(0),
-    hours: z.number().int().min(0).max(23 * 30).default(0),
-    minutes: z.number().int().min(0).max(59 * 24).default(0).describe("(ext) minutes, for short gaps"),
+    hours: z
+      .number()
+      .int()
+      .min(0)
+      .max(23 * 30)
+      .default(0),
+    minutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(59 * 24)
+      .default(0)
+      .describe("(ext) minutes, for short gaps"),
   })
   .strict()
   .refine((g) => g.days + g.hours + g.minutes > 0, { message: "a gap must be longer than zero" });
@@ -39,7 +50,10 @@ export const CallingWindowSchema = z
   .object({
     start: HHMM,
     end: HHMM,
-    days: z.array(z.enum(DAYS)).min(1).default([...DAYS]),
+    days: z
+      .array(z.enum(DAYS))
+      .min(1)
+      .default([...DAYS]),
     timezone: z
       .string()
       .refine((tz) => tz === "recipient" || isIanaTimeZone(tz), { message: 'use "recipient" or an IANA time zone such as "America/New_York"' })
@@ -95,10 +109,7 @@ export const BatchFormFieldsSchema = z.object({
       `ISO 8601 with a zone, e.g. 2026-12-01T15:00:00Z; absent = start now. Must be a real date and time (no 30 February, no hour 24), ` +
         `not in the past and at most ${MAX_SCHEDULE_AHEAD_DAYS} days ahead`,
     ),
-  smartCallbackConfig: z
-    .string()
-    .optional()
-    .describe('JSON: {"enabled":true,"maxAttempts":3,"gaps":[{"days":0,"hours":2}],"retryOn":["no_answer","busy"]}'),
+  smartCallbackConfig: z.string().optional().describe('JSON: {"enabled":true,"maxAttempts":3,"gaps":[{"days":0,"hours":2}],"retryOn":["no_answer","busy"]}'),
   name: z.string().max(200).optional().describe("(ext) label shown in lists"),
   callingWindow: z.string().optional().describe('(ext) JSON: {"start":"09:00","end":"20:00","days":["mon","tue"],"timezone":"recipient"}'),
   maxConcurrentCalls: z.string().optional().describe("(ext) per-batch cap, at most the workspace's maxConcurrentCalls"),
@@ -121,7 +132,6 @@ export type BatchOptions = {
 };
 
 export type OptionsError = { code: "invalid_scheduled_at" | "invalid_smart_callback_config" | "invalid_calling_window" | "validation_failed"; message: string };
-
 
 function parseJsonField<T>(raw: string, schema: z.ZodType<T>, field: string): { ok: true; value: T } | { ok: false; message: string } {
   let json: unknown;

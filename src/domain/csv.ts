@@ -50,7 +50,11 @@ export type CsvScanResult = { ok: true; summary: CsvSummary } | { ok: false; mes
 
 /** `Phone Number` → `phone_number`: trimmed, lower-cased, spaces and hyphens to `_`. */
 export function normalizeHeader(name: string): string {
-  return name.replace(/^\uFEFF/, "").trim().toLowerCase().replace(/[\s-]+/g, "_");
+  return name
+    .replace(/^\uFEFF/, "")
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, "_");
 }
 
 /** The delimiters a header is tried with; commas come first, so they win ties. */
@@ -99,7 +103,9 @@ function missingPhone(row: string[], dialect: Dialect): string {
   let message =
     `the header has no phone_number column (a column named "phone_number" or "Phone Number"); ` +
     `it has ${row.length} column${row.length === 1 ? "" : "s"}: ${shown.join(", ")}${more}`;
-  const other = DELIMITERS.find((d) => d !== dialect.delimiter && row.some((f) => f.split(d).some((part) => normalizeHeader(part.replace(/"/g, "")) === "phone_number")));
+  const other = DELIMITERS.find(
+    (d) => d !== dialect.delimiter && row.some((f) => f.split(d).some((part) => normalizeHeader(part.replace(/"/g, "")) === "phone_number")),
+  );
   if (other) {
     const why = dialect.fromSepLine ? "as the file's sep= line says" : "the most common of , ; tab and |";
     message += `. The header looks separated by ${delimiterName(other)}, but it was read as separated by ${delimiterName(dialect.delimiter)} (${why})`;
@@ -452,7 +458,12 @@ export async function scanCsv(stream: ReadableStream<Uint8Array>, opts: CsvScanO
         if (big.cell === null) {
           invalid(lineOf(i), null, null, `the row is ${thousands(big.bytes)} bytes long; a row may hold at most ${limitText(ROW_MAX_BYTES)}`);
         } else {
-          invalid(lineOf(i), columns.names[big.cell]!, null, `the value is ${thousands(big.bytes)} bytes long; a cell may hold at most ${limitText(CELL_MAX_BYTES)}`);
+          invalid(
+            lineOf(i),
+            columns.names[big.cell]!,
+            null,
+            `the value is ${thousands(big.bytes)} bytes long; a cell may hold at most ${limitText(CELL_MAX_BYTES)}`,
+          );
         }
         continue;
       }

@@ -38,8 +38,7 @@ export function nextStep(args: {
 }): NextStep {
   const { config, outcome, attemptInPass, endedAt } = args;
   const retryOn: readonly Outcome[] = config?.retryOn ?? RETRYABLE_OUTCOMES;
-  const retry =
-    args.batchRunning && config?.enabled && attemptInPass < config.maxAttempts && retryOn.includes(outcome);
+  const retry = args.batchRunning && config?.enabled && attemptInPass < config.maxAttempts && retryOn.includes(outcome);
   if (!retry) return { kind: "final", status: finalStatus(outcome) };
   return { kind: "callback", dueAt: endedAt + Math.max(1, Math.round(gapMs(config, attemptInPass) / args.timeScale)) };
 }

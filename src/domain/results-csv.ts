@@ -24,4 +24,14 @@ export function csvLine(cells: (string | number | null | undefined)[]): string {
  * file's phone_number stays as it was sent, and may show neutralised (e.g.
  * "'+1 212 555 0101"), so the normalised number is always next to it.
  */
-export const RESULT_COLUMNS = ["e164", "call_id", "call_status", "call_outcome", "call_attempts", "call_started_at", "call_ended_at", "call_duration_seconds", "call_error"];
+export const RESULT_COLUMNS = [
+  "e164",
+  "call_id",
+  "call_status",
+  "call_outcome",
+  "call_attempts",
+  "call_started_at",
+  "call_ended_at",
+  "call_duration_seconds",
+  "call_error",
+];

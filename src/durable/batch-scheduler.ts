@@ -484,14 +484,18 @@ export class BatchScheduler extends DurableObject<Env> {
         }
         log("warn", "call.dial_reconciled", { workspaceId: state.workspaceId, batchId: state.batchId, seq: c.seq, attempt: c.attempts, fate: "not_placed" });
       } else {
-        events.push({ ...base, error: `The dial's fate is unknown: the service stopped after claiming this attempt and before the provider confirmed it (${fate.reason}), so it was not dialled again.` });
+        events.push({
+          ...base,
+          error: `The dial's fate is unknown: the service stopped after claiming this attempt and before the provider confirmed it (${fate.reason}), so it was not dialled again.`,
+        });
         log("warn", "call.dial_fate_unknown", { workspaceId: state.workspaceId, batchId: state.batchId, seq: c.seq, attempt: c.attempts, reason: fate.reason });
       }
     });
     if (unclaimed.length > 0) this.ledger.addReleases(unclaimed.map((j) => leaseId(state.batchId, j.seq, j.attempt)));
     const results = events.length > 0 ? await this.applyLocal(state, events) : [];
     results.forEach((r, i) => {
-      if (r === "applied") log("warn", "call.lease_expired", { workspaceId: state.workspaceId, batchId: state.batchId, seq: events[i]!.seq, attempt: events[i]!.attempt });
+      if (r === "applied")
+        log("warn", "call.lease_expired", { workspaceId: state.workspaceId, batchId: state.batchId, seq: events[i]!.seq, attempt: events[i]!.attempt });
     });
     return expired.length;
   }
@@ -530,7 +534,11 @@ export class BatchScheduler extends DurableObject<Env> {
     // whose list was empty at the last refresh is skipped: numbers added since were pushed to
     // its live batches (suppress) when they were added.
     if (picked.length > 0 && ws.hasDnc) {
-      const blocked = await dncAmong(this.env.DB, state.workspaceId, picked.map((c) => c.phone));
+      const blocked = await dncAmong(
+        this.env.DB,
+        state.workspaceId,
+        picked.map((c) => c.phone),
+      );
       if (blocked.size > 0) {
         for (const c of picked) if (blocked.has(c.phone)) this.ledger.closeWaiting(c.seq, c.attempts, "on the do-not-call list", now);
         picked = picked.filter((c) => !blocked.has(c.phone));
@@ -565,7 +573,11 @@ export class BatchScheduler extends DurableObject<Env> {
       await this.flushOutbox();
     }
     // Everything asked for was granted and more is due: look again as soon as pokes would.
-    return { moreDue: more || chosen.length < jobs.length, retryAfterMs: chosen.length < jobs.length ? grant.retryAfterMs : POKE_COALESCE_MS, sent: chosen.length };
+    return {
+      moreDue: more || chosen.length < jobs.length,
+      retryAfterMs: chosen.length < jobs.length ? grant.retryAfterMs : POKE_COALESCE_MS,
+      sent: chosen.length,
+    };
   }
 
   /**
@@ -586,7 +598,10 @@ export class BatchScheduler extends DurableObject<Env> {
     const state = (await this.state())!;
     for (let i = 0; i < pending.length; i += MAX_SLICE) {
       const chunk = pending.slice(i, i + MAX_SLICE);
-      await enqueueCallJobs(this.ports.queue, chunk.map((j) => ({ batchId: state.batchId, seq: j.seq, attempt: j.attempt })));
+      await enqueueCallJobs(
+        this.ports.queue,
+        chunk.map((j) => ({ batchId: state.batchId, seq: j.seq, attempt: j.attempt })),
+      );
       this.ledger.clearOutbox(chunk);
     }
   }
@@ -829,13 +844,28 @@ export class BatchScheduler extends DurableObject<Env> {
       }
       ended++;
       this.ledger.addReleases([leaseId(state.batchId, ev.seq, ev.attempt)]);
-      log("info", "call.attempt_ended", { workspaceId: state.workspaceId, batchId: state.batchId, seq: ev.seq, attempt: ev.attempt, outcome: ev.outcome, next });
+      log("info", "call.attempt_ended", {
+        workspaceId: state.workspaceId,
+        batchId: state.batchId,
+        seq: ev.seq,
+        attempt: ev.attempt,
+        outcome: ev.outcome,
+        next,
+      });
       const id = callId(state.batchId, ev.seq);
       if (step.kind === "callback") {
-        webhooks.push(["call.retry_scheduled", `${id}:${ev.attempt}`, { batchId: state.batchId, callId: id, attempt: ev.attempt, outcome: ev.outcome, error, nextAttemptAt: isoMs(step.dueAt) }]);
+        webhooks.push([
+          "call.retry_scheduled",
+          `${id}:${ev.attempt}`,
+          { batchId: state.batchId, callId: id, attempt: ev.attempt, outcome: ev.outcome, error, nextAttemptAt: isoMs(step.dueAt) },
+        ]);
       } else if (step.status !== "cancelled") {
         const type = step.status === "completed" ? "call.completed" : "call.failed";
-        webhooks.push([type, `${id}:${ev.attempt}`, { batchId: state.batchId, callId: id, attempt: ev.attempt, status: step.status, outcome: ev.outcome, endTime: ev.at, duration, error }]);
+        webhooks.push([
+          type,
+          `${id}:${ev.attempt}`,
+          { batchId: state.batchId, callId: id, attempt: ev.attempt, status: step.status, outcome: ev.outcome, endTime: ev.at, duration, error },
+        ]);
       }
       results.push("applied");
     }

@@ -69,11 +69,7 @@ export class WorkspaceLimiter extends DurableObject<Env> {
     const rateShare = Math.ceil(limits.callsPerSecond / competing);
     const room = Math.max(
       0,
-      Math.min(
-        limits.maxConcurrentCalls - total,
-        Math.min(concurrencyShare, input.batchCap ?? Infinity) - mine,
-        rateShare * LOOKAHEAD_SECONDS - pendingMine,
-      ),
+      Math.min(limits.maxConcurrentCalls - total, Math.min(concurrencyShare, input.batchCap ?? Infinity) - mine, rateShare * LOOKAHEAD_SECONDS - pendingMine),
     );
     const fresh = wanted.slice(0, room);
     for (const id of fresh) this.store.addLease(id, batchId, now + input.reserveTtlMs);

@@ -41,7 +41,12 @@ export function newWebhookSecret(): string {
  * Checks Standard Webhooks headers against one secret or several (a key
  * and the one it replaced); a timestamp more than 5 minutes off is refused (replays).
  */
-export async function verifyWebhook(secrets: string | readonly string[], headers: Headers, body: string, nowSec = Math.floor(Date.now() / 1000)): Promise<boolean> {
+export async function verifyWebhook(
+  secrets: string | readonly string[],
+  headers: Headers,
+  body: string,
+  nowSec = Math.floor(Date.now() / 1000),
+): Promise<boolean> {
   const id = headers.get("webhook-id");
   const ts = headers.get("webhook-timestamp");
   const sigs = headers.get("webhook-signature");

@@ -57,7 +57,10 @@ export function tenantUrlProblem(field: string, raw: string, env: UrlPolicyEnv):
     return `${field} must use https.`;
   }
   if (development) return null;
-  const host = url.hostname.replace(/^\[|\]$/g, "").replace(/\.$/, "").toLowerCase();
+  const host = url.hostname
+    .replace(/^\[|\]$/g, "")
+    .replace(/\.$/, "")
+    .toLowerCase();
   const v4 = ipv4(host);
   const internal =
     BLOCKED_NAMES.has(host) ||

@@ -5,7 +5,6 @@ import { ApiError } from "../errors";
 import { splitApiKey } from "../lib/api-key";
 import { sha256Hex, timingSafeEqualStr } from "../lib/crypto";
 
-
 /** Workspace API auth, in the contract's order: 401 no/unknown key, 400 no workspace, 403 someone else's. */
 export const apiKeyAuth = createMiddleware<AppEnv>(async (c, next) => {
   const apiKey = c.req.header("x-api-key");

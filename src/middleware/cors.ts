@@ -21,7 +21,10 @@ export function allowedOrigins(raw: string | undefined): Set<string> {
   const value = raw ?? "";
   if (parsed?.raw === value) return parsed.origins;
   const origins = new Set<string>();
-  for (const entry of value.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const url = URL.canParse(entry) ? new URL(entry) : null;
     if (url && (url.protocol === "https:" || url.protocol === "http:")) origins.add(url.origin);
     else log("warn", "cors.bad_origin", { entry: entry.slice(0, 200) });

@@ -32,7 +32,10 @@ async function dial(env: Env, batchId: string, claimed: Extract<ClaimResult, { k
   // Past its deadline the object may already be settling this claim as lost: never dial it now.
   if (Date.now() > ctx.dialBy) {
     log("warn", "call.dial_too_late", { workspaceId: ctx.workspaceId, batchId, seq, attempt });
-    return { result: { kind: "rate_limited", retryAfterSec: 1, error: "the claim reached the dialler after its deadline" }, report: { seq, attempt, kind: "too_late" } };
+    return {
+      result: { kind: "rate_limited", retryAfterSec: 1, error: "the claim reached the dialler after its deadline" },
+      report: { seq, attempt, kind: "too_late" },
+    };
   }
   count("engine.dials");
   const result = await providerFor(env, ctx.agent.provider).dial({

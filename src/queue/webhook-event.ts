@@ -52,10 +52,7 @@ export async function emitWebhook(
   webhookUrl?: string | null,
 ): Promise<void> {
   try {
-    const url =
-      webhookUrl !== undefined
-        ? webhookUrl
-        : (await webhookTarget(env.DB, workspaceId))?.url;
+    const url = webhookUrl !== undefined ? webhookUrl : (await webhookTarget(env.DB, workspaceId))?.url;
     if (!url) return;
     const id = `evt_${(await sha256Hex(`${type}|${key}`)).slice(0, 32)}`;
     const event: WebhookEvent = { id, type, workspaceId, timestamp: new Date().toISOString(), data };

@@ -23,7 +23,11 @@ const CreateWorkspaceSchema = z
   .object({
     name: z.string().trim().min(1).max(200),
     rateLimits: RateLimitsSchema.partial().optional(),
-    webhookUrl: z.url({ protocol: /^https?$/ }).max(2048).optional().describe(webhookUrlDoc),
+    webhookUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .optional()
+      .describe(webhookUrlDoc),
     timezone: z.string().refine(isIanaTimeZone, "must be an IANA time zone").optional(),
   })
   .openapi("CreateWorkspace");
@@ -32,7 +36,12 @@ const PatchWorkspaceSchema = z
   .object({
     name: z.string().trim().min(1).max(200).optional(),
     rateLimits: RateLimitsSchema.partial().optional(),
-    webhookUrl: z.url({ protocol: /^https?$/ }).max(2048).nullable().optional().describe(`${webhookUrlDoc} null removes it.`),
+    webhookUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .nullable()
+      .optional()
+      .describe(`${webhookUrlDoc} null removes it.`),
     timezone: z.string().refine(isIanaTimeZone, "must be an IANA time zone").nullable().optional(),
   })
   .openapi("PatchWorkspace");
@@ -204,7 +213,12 @@ export function adminRoutes() {
     async (c) => {
       const { workspaceId } = c.req.valid("param");
       const key = await newKey();
-      const issued = await insertApiKey(c.env.DB, { id: key.keyId, workspace_id: workspaceId, secret_hash: key.secretHash, created_at: new Date().toISOString() });
+      const issued = await insertApiKey(c.env.DB, {
+        id: key.keyId,
+        workspace_id: workspaceId,
+        secret_hash: key.secretHash,
+        created_at: new Date().toISOString(),
+      });
       if (!issued) throw noWorkspace(workspaceId);
       log("info", "api_key.created", { requestId: c.get("requestId"), workspaceId, keyId: key.keyId });
       return c.json({ keyId: key.keyId, apiKey: key.apiKey, workspaceId }, 201);

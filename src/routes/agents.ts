@@ -14,8 +14,7 @@ import { AgentSchema, CreatedAgentSchema, RotatedSecretSchema } from "../schemas
 import { apiKeySecurity, errorResponses, workspaceHeaders } from "../schemas/common";
 import { ProviderSchema } from "../schemas/provider";
 
-const URL_POLICY =
-  "https only (http is accepted when ENVIRONMENT is development), no user:password@, and no loopback, private, link-local or metadata host.";
+const URL_POLICY = "https only (http is accepted when ENVIRONMENT is development), no user:password@, and no loopback, private, link-local or metadata host.";
 
 const httpsUrl = z.url({ protocol: /^https?$/ });
 
@@ -71,7 +70,10 @@ export function agentRoutes() {
       security: apiKeySecurity,
       request: { headers: workspaceHeaders, body: { content: { "application/json": { schema: CreateAgentSchema } }, required: true } },
       responses: {
-        201: { description: "Created. `signingSecret` (webhook agents only) is shown only here.", content: { "application/json": { schema: CreatedAgentSchema } } },
+        201: {
+          description: "Created. `signingSecret` (webhook agents only) is shown only here.",
+          content: { "application/json": { schema: CreatedAgentSchema } },
+        },
         ...errorResponses(400, 401, 403),
       },
     }),
@@ -92,7 +94,10 @@ export function agentRoutes() {
       };
       await insertAgent(c.env.DB, row);
       log("info", "agent.created", { requestId: c.get("requestId"), workspaceId: row.workspace_id, agentId: row.id });
-      return c.json({ ...toAgent({ ...row, deleted_at: null, previous_secret_enc: null, previous_secret_expires_at: null }), ...(signingSecret ? { signingSecret } : {}) }, 201);
+      return c.json(
+        { ...toAgent({ ...row, deleted_at: null, previous_secret_enc: null, previous_secret_expires_at: null }), ...(signingSecret ? { signingSecret } : {}) },
+        201,
+      );
     },
   );
 

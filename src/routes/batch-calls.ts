@@ -181,7 +181,8 @@ export function batchCallRoutes() {
       path: "/batch-calls/{batchId}",
       tags: ["Batches"],
       summary: "Cancel a batch",
-      description: "Waiting calls are cancelled at once, calls in progress finish, nothing new is dialled after the response. Cancelling twice answers the same way; a completed batch is 409.",
+      description:
+        "Waiting calls are cancelled at once, calls in progress finish, nothing new is dialled after the response. Cancelling twice answers the same way; a completed batch is 409.",
       security: apiKeySecurity,
       request: { headers: workspaceHeaders, params: BatchIdParam },
       responses: {
@@ -204,7 +205,10 @@ export function batchCallRoutes() {
         summary,
         security: apiKeySecurity,
         request: { headers: workspaceHeaders, params: BatchIdParam },
-        responses: { 200: { description: "The batch's new state", content: { "application/json": { schema: ControlResponseSchema } } }, ...errorResponses(400, 401, 403, 404, 409) },
+        responses: {
+          200: { description: "The batch's new state", content: { "application/json": { schema: ControlResponseSchema } } },
+          ...errorResponses(400, 401, 403, 404, 409),
+        },
       }),
       async (c) => c.json(await run(c.env, c.get("workspaceId"), c.req.valid("param").batchId, c.get("requestId")), 200),
     );

@@ -68,7 +68,8 @@ export function dncRoutes() {
         if (n) e164s.push(n);
         else bad.push({ index, value: p });
       });
-      if (bad.length) throw new ApiError("validation_failed", `${bad.length} of the numbers are not valid phone numbers; nothing was added.`, bad.slice(0, 100));
+      if (bad.length)
+        throw new ApiError("validation_failed", `${bad.length} of the numbers are not valid phone numbers; nothing was added.`, bad.slice(0, 100));
       const added = await addDnc(c.env.DB, c.get("workspaceId"), e164s, new Date().toISOString());
       await suppressInLiveBatches(c.env, c.get("workspaceId"), e164s);
       return c.json({ added, skipped: phoneNumbers.length - added }, 201);
@@ -98,7 +99,10 @@ export function dncRoutes() {
     async (c) => {
       const { page, limit } = c.req.valid("query");
       const { rows, total } = await listDnc(c.env.DB, c.get("workspaceId"), limit, (page - 1) * limit);
-      return c.json({ phoneNumbers: rows.map((r) => ({ phoneNumber: r.phone_number, createdAt: r.created_at })), pagination: pagination(page, limit, total) }, 200);
+      return c.json(
+        { phoneNumbers: rows.map((r) => ({ phoneNumber: r.phone_number, createdAt: r.created_at })), pagination: pagination(page, limit, total) },
+        200,
+      );
     },
   );
 

@@ -20,7 +20,8 @@ const AttemptQuery = z.object({
 
 const DialStatusQuery = z.object({
   callId: ReportedCallId.optional().openapi({
-    description: "the call this report is about, as in the statusUrl of the dial request (recommended: it lets a signed but malformed body get a 400 instead of a 403)",
+    description:
+      "the call this report is about, as in the statusUrl of the dial request (recommended: it lets a signed but malformed body get a 400 instead of a 403)",
     example: "call_0190a1b2c3d4e5f60718293a_12",
   }),
 });
@@ -80,8 +81,7 @@ export function webhookRoutes() {
     path: "/twilio/status",
     tags: ["Provider webhooks"],
     summary: "Twilio StatusCallback (verified with X-Twilio-Signature)",
-    description:
-      "Applied only to a call placed through a `twilio` agent. `CallDuration` is clamped to 0 … the call lease (CALL_LEASE_SECONDS).",
+    description: "Applied only to a call placed through a `twilio` agent. `CallDuration` is clamped to 0 … the call lease (CALL_LEASE_SECONDS).",
     request: {
       query: AttemptQuery,
       body: { content: { "application/x-www-form-urlencoded": { schema: z.record(z.string(), z.string()) } }, required: true },

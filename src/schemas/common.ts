@@ -24,9 +24,7 @@ const ERROR_TEXT: Record<number, string> = {
 
 /** OpenAPI response entries for the listed error statuses, all with the contract's error body. */
 export function errorResponses(...statuses: (keyof typeof ERROR_TEXT)[]) {
-  return Object.fromEntries(
-    statuses.map((s) => [s, { description: ERROR_TEXT[s]!, content: { "application/json": { schema: ErrorSchema } } }]),
-  );
+  return Object.fromEntries(statuses.map((s) => [s, { description: ERROR_TEXT[s]!, content: { "application/json": { schema: ErrorSchema } } }]));
 }
 
 export const PaginationQuerySchema = z.object({

@@ -28,7 +28,10 @@ function checkContentType(type: string): void {
   if (media.toLowerCase() !== "multipart/form-data") {
     throw new ApiError("unsupported_media_type", "Send the batch as multipart/form-data with the CSV in a field named file.");
   }
-  const boundary = params.find((p) => /^boundary\s*=/i.test(p))?.replace(/^boundary\s*=\s*/i, "").replace(/^"(.*)"$/, "$1");
+  const boundary = params
+    .find((p) => /^boundary\s*=/i.test(p))
+    ?.replace(/^boundary\s*=\s*/i, "")
+    .replace(/^"(.*)"$/, "$1");
   if (!boundary) throw new ApiError("multipart_boundary_missing", BOUNDARY_MISSING);
 }
 
@@ -52,8 +55,7 @@ export const DEV_DRAIN_MAX_BYTES = 100 * MIB;
  */
 async function readForm(req: Request, { drainOverLimit }: { drainOverLimit: boolean }): Promise<FormData> {
   checkContentType(req.headers.get("content-type") ?? "");
-  const tooLarge = () =>
-    new ApiError("payload_too_large", `The upload is over ${MAX_FILE_BYTES / MIB} MiB; split the CSV into smaller files.`);
+  const tooLarge = () => new ApiError("payload_too_large", `The upload is over ${MAX_FILE_BYTES / MIB} MiB; split the CSV into smaller files.`);
   const length = req.headers.get("content-length");
   if (length !== null && Number(length) > MAX_BODY_BYTES) throw tooLarge();
 
@@ -114,12 +116,7 @@ async function payloadHash(fields: Record<string, string>, file: File): Promise<
 }
 
 function csvError(message: string, summary?: CsvSummary): ApiError {
-  return new ApiError(
-    "csv_invalid",
-    message,
-    summary?.errors,
-    summary ? { invalidRows: summary.invalidRows } : undefined,
-  );
+  return new ApiError("csv_invalid", message, summary?.errors, summary ? { invalidRows: summary.invalidRows } : undefined);
 }
 
 /** The contract's 400s for a scanned file, or null when the batch may go ahead. */
@@ -322,14 +319,27 @@ async function createBatch(
     const counts = { totalCalls, duplicatesRemoved: s.duplicatesRemoved, suppressed: suppressedSeqs.length, invalidRows: s.invalidRows };
     if (!(await publishBatch(env.DB, batchId, counts, s.columns, hold))) {
       // This request outlived its key's lease and a retry took the key over: that one creates the batch.
-      if (hold) throw new ApiError("idempotency_conflict", "This request took too long and a retry with the same Idempotency-Key took over; that retry's batch is the one created.");
+      if (hold)
+        throw new ApiError(
+          "idempotency_conflict",
+          "This request took too long and a retry with the same Idempotency-Key took over; that retry's batch is the one created.",
+        );
       throw new Error("batch vanished before it was published");
     }
     // Published in D1: from here the batch exists. Telling its object is an
     // optimisation; an object not told finds out from D1 on its next tick.
     await scheduler.publish().catch((err) => log("warn", "batch.publish_notice_failed", { ...logFields, error: String(err) }));
     // Phase timings (ms from the start of the scan) let an operator see where a slow upload spent its time.
-    log("info", "batch.created", { ...logFields, ...counts, dataRows: s.dataRows, bytes: file.size, scheduledAt, scannedMs, storedMs, publishedMs: Date.now() - started });
+    log("info", "batch.created", {
+      ...logFields,
+      ...counts,
+      dataRows: s.dataRows,
+      bytes: file.size,
+      scheduledAt,
+      scannedMs,
+      storedMs,
+      publishedMs: Date.now() - started,
+    });
     return {
       status: 201,
       body: {

@@ -54,7 +54,9 @@ async function findTwilioCall(env: Env, dial: LostDial): Promise<DialFate> {
     if (!res.ok) return { kind: "unknown", reason: `Twilio answered ${res.status} to the call lookup` };
     const body = (await res.json()) as TwilioCallList;
     const ours = (body.calls ?? []).find((c) => c.sid && c.date_created && Date.parse(c.date_created) >= dial.claimedAt - TWILIO_SKEW_MS);
-    return ours?.sid ? { kind: "placed", providerCallId: ours.sid } : { kind: "unknown", reason: "Twilio has no call to this number since the claim, and its list may lag" };
+    return ours?.sid
+      ? { kind: "placed", providerCallId: ours.sid }
+      : { kind: "unknown", reason: "Twilio has no call to this number since the claim, and its list may lag" };
   } catch (err) {
     return { kind: "unknown", reason: `the Twilio call lookup failed (${(err as Error).name})` };
   }

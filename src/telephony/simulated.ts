@@ -13,7 +13,10 @@ const gathering = new Map<string, Waiting[]>();
 
 /** Hands the call to the batch's SimulatedCarrier, which reports back like a real provider. */
 export class SimulatedProvider implements CallProvider {
-  constructor(private readonly carrier: DurableObjectNamespace<SimulatedCarrier>, private readonly callSeconds: number) {}
+  constructor(
+    private readonly carrier: DurableObjectNamespace<SimulatedCarrier>,
+    private readonly callSeconds: number,
+  ) {}
 
   dial(req: DialRequest): Promise<DialResult> {
     const placement = { batchId: req.batchId, seq: req.seq, attempt: req.attempt, to: req.to, callSeconds: this.callSeconds };

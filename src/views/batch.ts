@@ -57,6 +57,12 @@ export function callPage(b: BatchRow, found: { rows: CallRow[]; batch: LedgerBat
   return {
     calls: (found?.rows ?? []).map((r) => toCallView(b.id, r, columns)),
     pagination: pagination(page, limit, matching[filter]),
-    summary: { total: counts.total_calls, waiting: counts.waiting_count, active: counts.active_count, completed: counts.completed_count, failed: counts.failed_count },
+    summary: {
+      total: counts.total_calls,
+      waiting: counts.waiting_count,
+      active: counts.active_count,
+      completed: counts.completed_count,
+      failed: counts.failed_count,
+    },
   };
 }

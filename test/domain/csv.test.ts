@@ -58,7 +58,7 @@ describe("normalizeHeader", () => {
 describe("scanCsv", () => {
   it("reads BOM, CRLF, quoted commas, doubled quotes and quoted newlines, keeping values verbatim", async () => {
     const csv =
-      '\uFEFFPhone Number,First Name,Notes\r\n' +
+      "\uFEFFPhone Number,First Name,Notes\r\n" +
       '+12125550101,Ann,"likes, commas"\r\n' +
       '(212) 555-0102,"Bob ""B""","two\r\nlines"\r\n' +
       "212.555.0103,Cy,plain\r\n";
@@ -254,7 +254,13 @@ describe("spreadsheet dialects", () => {
     ["pipes", "|"],
     ["commas", ","],
   ])("detects %s from the header", async (_name, d) => {
-    const csv = [["Phone Number", "First Name", "City"], ["+12125550101", "Ann", "Köln"], ["+12125550102", "Bob", "Paris"]].map((r) => r.join(d)).join("\r\n");
+    const csv = [
+      ["Phone Number", "First Name", "City"],
+      ["+12125550101", "Ann", "Köln"],
+      ["+12125550102", "Bob", "Paris"],
+    ]
+      .map((r) => r.join(d))
+      .join("\r\n");
     const { result, rows } = await scan(csv);
     expect(result.ok && result.summary.columns).toEqual(["phone_number", "first_name", "city"]);
     expect(rows).toEqual(expected);
@@ -287,8 +293,17 @@ describe("spreadsheet dialects", () => {
   });
 
   it("honours an Excel sep= line after a BOM and before CRLF, and does not take it for the header", async () => {
-    const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode("sep=;\r\nphone_number;first_name;city\r\n+12125550101;Ann;Köln\r\n+12125550102;Bob;Paris\r\n")]);
-    for (const [piece, chunkChars] of [[7, 16], [1, 1], [1 << 20, 1 << 20]] as const) {
+    const bytes = new Uint8Array([
+      0xef,
+      0xbb,
+      0xbf,
+      ...new TextEncoder().encode("sep=;\r\nphone_number;first_name;city\r\n+12125550101;Ann;Köln\r\n+12125550102;Bob;Paris\r\n"),
+    ]);
+    for (const [piece, chunkChars] of [
+      [7, 16],
+      [1, 1],
+      [1 << 20, 1 << 20],
+    ] as const) {
       const { result, rows } = await scan(bytes, { chunkChars }, piece);
       expect(result.ok && result.summary.columns, `pieces of ${piece}`).toEqual(["phone_number", "first_name", "city"]);
       expect(rows).toEqual(expected);
@@ -483,10 +498,14 @@ describe("slices bounded by bytes", () => {
     for (let i = 0; i < 40; i++) lines.push(`${phone(i)},${"é".repeat(i % 9 === 0 ? 120 : 10)}`);
     const rows: Row[] = [];
     const sizes: [number, number][] = [];
-    await scanCsv(streamOf(lines.join("\n")), { defaultCountry: "US", stopOnInvalid: false, chunkChars: 16, sliceRows: 1000, sliceBytes: 200 }, async (json, n) => {
-      sizes.push([utf8Length(json), n]);
-      rows.push(...(JSON.parse(json) as Row[]));
-    });
+    await scanCsv(
+      streamOf(lines.join("\n")),
+      { defaultCountry: "US", stopOnInvalid: false, chunkChars: 16, sliceRows: 1000, sliceBytes: 200 },
+      async (json, n) => {
+        sizes.push([utf8Length(json), n]);
+        rows.push(...(JSON.parse(json) as Row[]));
+      },
+    );
     expect(rows.map((r) => r[0])).toEqual(Array.from({ length: 40 }, (_, i) => i));
     for (const [bytes, n] of sizes) expect(bytes <= 200 || n === 1, `${n} rows in ${bytes} bytes`).toBe(true);
     expect(sizes.some(([bytes]) => bytes > 200)).toBe(true);

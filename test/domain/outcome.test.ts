@@ -8,7 +8,10 @@ const H = 3_600_000;
 const cfg = (c: Partial<SmartCallbackConfig> = {}): SmartCallbackConfig => ({
   enabled: true,
   maxAttempts: 4,
-  gaps: [{ days: 0, hours: 1, minutes: 0 }, { days: 1, hours: 0, minutes: 0 }],
+  gaps: [
+    { days: 0, hours: 1, minutes: 0 },
+    { days: 1, hours: 0, minutes: 0 },
+  ],
   ...c,
 });
 const step = (over: Partial<Parameters<typeof nextStep>[0]>) =>
@@ -50,7 +53,12 @@ describe("smart callbacks", () => {
   });
 
   it("maps outcomes to the contract's call statuses", () => {
-    expect([finalStatus("answered"), finalStatus("voicemail"), finalStatus("no_answer"), finalStatus("canceled")]).toEqual(["completed", "completed", "failed", "cancelled"]);
+    expect([finalStatus("answered"), finalStatus("voicemail"), finalStatus("no_answer"), finalStatus("canceled")]).toEqual([
+      "completed",
+      "completed",
+      "failed",
+      "cancelled",
+    ]);
     expect(OUTCOMES.filter(connected)).toEqual(["answered", "voicemail"]);
   });
 });

@@ -26,7 +26,16 @@ function variants(nsn: string, cc: string, rand: () => number): string[] {
   const mutated = nsn.slice(0, pos) + d(1) + nsn.slice(pos + 1);
   const out: string[] = [];
   for (const n of [nsn, tail, mutated, nsn + d(1), nsn.slice(0, -1)]) {
-    out.push(`+${cc}${n}`, `+${cc} ${n.slice(0, 3)} ${n.slice(3)}`, n, `0${n}`, `(${n.slice(0, 3)}) ${n.slice(3, 6)}-${n.slice(6)}`, `00${cc}${n}`, `1${n}`, `${n.slice(0, 3)}.${n.slice(3)}`);
+    out.push(
+      `+${cc}${n}`,
+      `+${cc} ${n.slice(0, 3)} ${n.slice(3)}`,
+      n,
+      `0${n}`,
+      `(${n.slice(0, 3)}) ${n.slice(3, 6)}-${n.slice(6)}`,
+      `00${cc}${n}`,
+      `1${n}`,
+      `${n.slice(0, 3)}.${n.slice(3)}`,
+    );
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import { abortAllDurableObjects, runDurableObjectAlarm, } from "cloudflare:test";
+import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { applyCallEvent } from "../../src/services/call-events";
@@ -109,7 +109,16 @@ describe("BatchScheduler", () => {
 
 function armInput(batchId: string, dueAt: number) {
   const agent = { id: "agent_x", provider: "simulated" as const, from_number: null, voice_url: null, dial_url: null };
-  const config = { columns: ["phone_number"], agent, smartCallbackConfig: null, callingWindow: null, maxConcurrentCalls: null, csvKey: `none/${batchId}`, defaultCountry: "US", totalCalls: 1 };
+  const config = {
+    columns: ["phone_number"],
+    agent,
+    smartCallbackConfig: null,
+    callingWindow: null,
+    maxConcurrentCalls: null,
+    csvKey: `none/${batchId}`,
+    defaultCountry: "US",
+    totalCalls: 1,
+  };
   return { batchId, workspaceId: "ws_x", dueAt, config, suppressed: [] };
 }
 

@@ -42,7 +42,10 @@ describe("the batch's own ledger", () => {
     await abortAllDurableObjects();
     const status = await json(await call(`/v1/api/batch-calls/${batchId}/status`, { headers: authHeaders(ws) }));
     expect(status).toMatchObject({ total: rows, waiting: rows });
-    const [counts] = await ledgerQuery<{ n: number; distinct_seqs: number; max: number }>(batchId, "SELECT count(*) AS n, count(DISTINCT seq) AS distinct_seqs, max(seq) AS max FROM calls");
+    const [counts] = await ledgerQuery<{ n: number; distinct_seqs: number; max: number }>(
+      batchId,
+      "SELECT count(*) AS n, count(DISTINCT seq) AS distinct_seqs, max(seq) AS max FROM calls",
+    );
     expect(counts).toEqual({ n: rows, distinct_seqs: rows, max: rows - 1 });
   });
 
@@ -104,7 +107,8 @@ describe("the scheduler's statements", () => {
       const seen: [string, SqlStorageValue[]][] = [];
       const sql = new Proxy(state.storage.sql, {
         get(t, p) {
-          if (p === "exec") return (q: string, ...params: SqlStorageValue[]) => {
+          if (p === "exec")
+            return (q: string, ...params: SqlStorageValue[]) => {
               seen.push([q, params]);
               return t.exec(q, ...params);
             };
@@ -119,7 +123,13 @@ describe("the scheduler's statements", () => {
       ledger.expiredActive(Date.now());
       ledger.reclaimStaleDispatches(0);
       ledger.recentCalls(10);
-      return seen.map(([q, params]) => ({ q, plan: state.storage.sql.exec(`EXPLAIN QUERY PLAN ${q}`, ...params).toArray().map((r) => String(r.detail)) }));
+      return seen.map(([q, params]) => ({
+        q,
+        plan: state.storage.sql
+          .exec(`EXPLAIN QUERY PLAN ${q}`, ...params)
+          .toArray()
+          .map((r) => String(r.detail)),
+      }));
     });
     expect(plans).toHaveLength(8);
     for (const { q, plan } of plans) {
@@ -134,7 +144,9 @@ describe("the scheduler's statements", () => {
         status TEXT NOT NULL DEFAULT 'waiting', outcome TEXT, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT,
         start_time INTEGER, end_time INTEGER, duration REAL, error TEXT, dispatched_attempt INTEGER NOT NULL DEFAULT 0,
         dispatched_at INTEGER, pass_base INTEGER NOT NULL DEFAULT 0, due_at INTEGER NOT NULL DEFAULT 0, provider_call_id TEXT, lease_expires_at INTEGER)`);
-      state.storage.sql.exec("INSERT INTO calls (seq, phone_number, metadata, status, attempts, dispatched_attempt, lease_expires_at) VALUES (0, '+12125550100', '[]', 'active', 1, 1, 5)");
+      state.storage.sql.exec(
+        "INSERT INTO calls (seq, phone_number, metadata, status, attempts, dispatched_attempt, lease_expires_at) VALUES (0, '+12125550100', '[]', 'active', 1, 1, 5)",
+      );
       const { CallLedger } = await import("../../src/db/call-ledger");
       const ledger = new CallLedger(state.storage.sql);
       new CallLedger(state.storage.sql); // a second start changes nothing

@@ -55,9 +55,30 @@ describe("results people can act on", () => {
     await end(batchId, 2, 1, "failed", due + 1000, "the carrier reported the call failed (error 31005)");
     const scheduled = events.filter((e) => e.type === "call.retry_scheduled");
     expect(scheduled.map((e) => e.data)).toEqual([
-      { batchId, callId: expect.any(String), attempt: 1, outcome: "no_answer", error: "No answer.", nextAttemptAt: new Date(due + 1000 + 3_600_000).toISOString() },
-      { batchId, callId: expect.any(String), attempt: 1, outcome: "busy", error: "The line was busy.", nextAttemptAt: new Date(due + 1000 + 3_600_000).toISOString() },
-      { batchId, callId: expect.any(String), attempt: 1, outcome: "failed", error: "The carrier reported the call failed (error 31005).", nextAttemptAt: expect.any(String) },
+      {
+        batchId,
+        callId: expect.any(String),
+        attempt: 1,
+        outcome: "no_answer",
+        error: "No answer.",
+        nextAttemptAt: new Date(due + 1000 + 3_600_000).toISOString(),
+      },
+      {
+        batchId,
+        callId: expect.any(String),
+        attempt: 1,
+        outcome: "busy",
+        error: "The line was busy.",
+        nextAttemptAt: new Date(due + 1000 + 3_600_000).toISOString(),
+      },
+      {
+        batchId,
+        callId: expect.any(String),
+        attempt: 1,
+        outcome: "failed",
+        error: "The carrier reported the call failed (error 31005).",
+        nextAttemptAt: expect.any(String),
+      },
     ]);
     // A replayed report changes nothing and announces nothing twice.
     expect(await applyCallEvent(env, { kind: "final", batchId, seq: 0, attempt: 1, outcome: "no_answer", at: due + 1000, durationSec: null })).toBe("ignored");

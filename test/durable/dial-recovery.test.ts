@@ -88,7 +88,13 @@ describe("claimed but never dialled", () => {
     const [id] = await env.SIM_CARRIER.getByName(batchId).placeMany([{ batchId, seq: 0, attempt: 1, to: row.phone_number as string, callSeconds: 600 }]);
 
     await tick(batchId, q, due + 10 + DIAL_CONFIRM_MS + 1);
-    expect(await callRow(batchId, 0)).toMatchObject({ status: "active", attempts: 1, provider_call_id: id, dial_confirmed: 1, lease_expires_at: due + 10 + 3_600_000 });
+    expect(await callRow(batchId, 0)).toMatchObject({
+      status: "active",
+      attempts: 1,
+      provider_call_id: id,
+      dial_confirmed: 1,
+      lease_expires_at: due + 10 + 3_600_000,
+    });
     expect(q.sent).toHaveLength(1);
   });
 

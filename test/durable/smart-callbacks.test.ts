@@ -9,7 +9,17 @@ const MIN = 60_000;
 /** Dial attempt `attempt` of call 0 and end it with `outcome` at `at`. */
 async function attempt(batchId: string, n: number, outcome: "no_answer" | "busy" | "voicemail" | "answered" | "failed", at: number) {
   await claimAsConsumerWould(batchId, 0, n, at - 10);
-  expect(await applyCallEvent(env, { kind: "final", batchId, seq: 0, attempt: n, outcome, at, durationSec: outcome === "answered" || outcome === "voicemail" ? 5 : null })).toBe("applied");
+  expect(
+    await applyCallEvent(env, {
+      kind: "final",
+      batchId,
+      seq: 0,
+      attempt: n,
+      outcome,
+      at,
+      durationSec: outcome === "answered" || outcome === "voicemail" ? 5 : null,
+    }),
+  ).toBe("applied");
 }
 
 describe("smart callbacks through the scheduler", () => {

@@ -91,7 +91,8 @@ describe("end to end with the simulated provider", () => {
 
     const rows = { results: [] as { batch_id: string; start_time: number }[] };
     for (const id of [A, B]) {
-      for (const r of await ledgerQuery<{ start_time: number }>(id, "SELECT start_time FROM calls")) rows.results.push({ batch_id: id, start_time: r.start_time });
+      for (const r of await ledgerQuery<{ start_time: number }>(id, "SELECT start_time FROM calls"))
+        rows.results.push({ batch_id: id, start_time: r.start_time });
     }
     rows.results.sort((x, y) => x.start_time - y.start_time);
     const starts = rows.results.map((r) => r.start_time);

@@ -72,7 +72,9 @@ describe("call-job consumer", () => {
     const ws = await newTwilioWorkspace();
     const { batchId, jobs } = await dispatched(ws, phoneList(1));
     let n = 0;
-    const sent = twilio(() => (++n === 1 ? new Response(JSON.stringify({ message: "Too many requests" }), { status: 429, headers: { "retry-after": "7" } }) : created()));
+    const sent = twilio(() =>
+      ++n === 1 ? new Response(JSON.stringify({ message: "Too many requests" }), { status: 429, headers: { "retry-after": "7" } }) : created(),
+    );
     const first = await consume(jobs);
     expect(first.retryMessages).toEqual([{ msgId: expect.any(String) }]);
     expect(first.explicitAcks).toEqual([]);
@@ -115,7 +117,7 @@ describe("call-job consumer", () => {
     const result = await consume(jobs);
     expect(result.explicitAcks).toHaveLength(3);
     expect(sent).toEqual([]);
-    expect((await batchRow(batchId))).toMatchObject({ status: "cancelled", cancelled_count: 3, waiting_count: 0 });
+    expect(await batchRow(batchId)).toMatchObject({ status: "cancelled", cancelled_count: 3, waiting_count: 0 });
     expect((await env.WORKSPACE_LIMITER.getByName(ws.workspaceId).snapshot()).leases).toEqual([]);
   });
 
@@ -194,7 +196,12 @@ describe("call-job consumer", () => {
     expect([...result.explicitAcks].sort()).toEqual([...ids].sort());
     expect(result.retryMessages).toEqual([]);
     // logged, one line each, naming the message (never its body)
-    expect(errors.filter((e) => e.event === "call_job.malformed").map((e) => e.messageId).sort()).toEqual([...ids].sort());
+    expect(
+      errors
+        .filter((e) => e.event === "call_job.malformed")
+        .map((e) => e.messageId)
+        .sort(),
+    ).toEqual([...ids].sort());
     expect(errors.filter((e) => String(e.event).startsWith("call_job.") && e.event !== "call_job.malformed")).toEqual([]);
     // nothing was done: no dial, no claim in the ledger, no slot taken at the limiter
     expect(sent).toEqual([]);

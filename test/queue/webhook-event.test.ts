@@ -149,7 +149,10 @@ describe("outbound webhooks", () => {
     const seen = captureDeliveries();
     // +…1001 will answer, +…1009 will fail: reported by the dial endpoint, as a provider would
     const { batchId, due, jobs, queue } = await dispatched(ws, "phone_number\n+12125551001\n+12125551009\n");
-    expect(jobs).toEqual([{ batchId, seq: 0, attempt: 1 }, { batchId, seq: 1, attempt: 1 }]);
+    expect(jobs).toEqual([
+      { batchId, seq: 0, attempt: 1 },
+      { batchId, seq: 1, attempt: 1 },
+    ]);
     expect(emitted.map((e) => e.type)).toEqual(["batch.started"]);
 
     const dialled = await consume(jobs);
@@ -176,8 +179,25 @@ describe("outbound webhooks", () => {
       { batchId, callId: callId(0), attempt: 1, phone_number: "+12125551001", startTime: expect.any(Number) },
       { batchId, callId: callId(1), attempt: 1, phone_number: "+12125551009", startTime: expect.any(Number) },
     ]);
-    expect(byType("call.completed")[0]!.data).toMatchObject({ batchId, callId: callId(0), attempt: 1, status: "completed", outcome: "answered", duration: 12, error: null, endTime: expect.any(Number) });
-    expect(byType("call.failed")[0]!.data).toMatchObject({ batchId, callId: callId(1), attempt: 1, status: "failed", outcome: "failed", error: "Carrier rejected the number.", endTime: expect.any(Number) });
+    expect(byType("call.completed")[0]!.data).toMatchObject({
+      batchId,
+      callId: callId(0),
+      attempt: 1,
+      status: "completed",
+      outcome: "answered",
+      duration: 12,
+      error: null,
+      endTime: expect.any(Number),
+    });
+    expect(byType("call.failed")[0]!.data).toMatchObject({
+      batchId,
+      callId: callId(1),
+      attempt: 1,
+      status: "failed",
+      outcome: "failed",
+      error: "Carrier rejected the number.",
+      endTime: expect.any(Number),
+    });
     expect(byType("batch.completed")[0]!.data).toEqual({ batchId, totalCalls: 2, completed: 1, failed: 1, cancelled: 0, completedTime: due });
     for (const e of emitted) {
       expect(e).toMatchObject({ id: expect.stringMatching(/^evt_[0-9a-f]{32}$/), workspaceId: ws.workspaceId, timestamp: expect.any(String) });

@@ -45,8 +45,16 @@ describe("GET /v1/admin/workspaces/{workspaceId}", () => {
     });
     // Nothing secret in any form: not the keys' secret parts, not their hashes, not the webhook secret (plain or sealed).
     const rows = await env.DB.prepare("SELECT secret_hash FROM api_keys WHERE workspace_id = ?1").bind(created.workspaceId).all<{ secret_hash: string }>();
-    const sealed = await env.DB.prepare("SELECT webhook_secret_enc FROM workspaces WHERE id = ?1").bind(created.workspaceId).first<string>("webhook_secret_enc");
-    for (const secret of [created.apiKey.split("_")[2], second.apiKey.split("_")[2], created.webhookSecret.slice(6), sealed!, ...rows.results.map((r) => r.secret_hash)]) {
+    const sealed = await env.DB.prepare("SELECT webhook_secret_enc FROM workspaces WHERE id = ?1")
+      .bind(created.workspaceId)
+      .first<string>("webhook_secret_enc");
+    for (const secret of [
+      created.apiKey.split("_")[2],
+      second.apiKey.split("_")[2],
+      created.webhookSecret.slice(6),
+      sealed!,
+      ...rows.results.map((r) => r.secret_hash),
+    ]) {
       expect(text).not.toContain(secret);
     }
     expect(text).not.toMatch(/secret|hash/i);
@@ -65,7 +73,9 @@ describe("GET /v1/admin/workspaces/{workspaceId}", () => {
 describe("POST /v1/admin/workspaces/{workspaceId}/webhook-secret", () => {
   it("shows a new whsec_ secret once, stores it encrypted, and signs the next delivery with it", async () => {
     const created = await json(await createWorkspace({ webhookUrl: "https://hooks.example.com/rotate" }));
-    const sealedBefore = await env.DB.prepare("SELECT webhook_secret_enc FROM workspaces WHERE id = ?1").bind(created.workspaceId).first<string>("webhook_secret_enc");
+    const sealedBefore = await env.DB.prepare("SELECT webhook_secret_enc FROM workspaces WHERE id = ?1")
+      .bind(created.workspaceId)
+      .first<string>("webhook_secret_enc");
 
     const res = await call(`/v1/admin/workspaces/${created.workspaceId}/webhook-secret`, { method: "POST", headers: ADMIN });
     expect(res.status).toBe(200);
@@ -73,7 +83,9 @@ describe("POST /v1/admin/workspaces/{workspaceId}/webhook-secret", () => {
     expect(rotated).toEqual({ workspaceId: created.workspaceId, webhookSecret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/) });
     expect(rotated.webhookSecret).not.toBe(created.webhookSecret);
 
-    const sealedAfter = await env.DB.prepare("SELECT webhook_secret_enc FROM workspaces WHERE id = ?1").bind(created.workspaceId).first<string>("webhook_secret_enc");
+    const sealedAfter = await env.DB.prepare("SELECT webhook_secret_enc FROM workspaces WHERE id = ?1")
+      .bind(created.workspaceId)
+      .first<string>("webhook_secret_enc");
     expect(sealedAfter).not.toBe(sealedBefore);
     expect(sealedAfter).not.toContain(rotated.webhookSecret.slice(6));
     // Read back never shows it.

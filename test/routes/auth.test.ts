@@ -106,7 +106,12 @@ describe("workspace API auth", () => {
   it("404, not 403, for another workspace's batch, agent and calls", async () => {
     const [a, b] = await Promise.all([newWorkspace(), newWorkspace()]);
     const { batchId } = await json(await upload(a, "phone_number\n+12125550101\n"));
-    for (const path of [`/v1/api/batch-calls/${batchId}`, `/v1/api/batch-calls/${batchId}/status`, `/v1/api/batch-calls/${batchId}/calls`, `/v1/api/agents/${a.agentId}`]) {
+    for (const path of [
+      `/v1/api/batch-calls/${batchId}`,
+      `/v1/api/batch-calls/${batchId}/status`,
+      `/v1/api/batch-calls/${batchId}/calls`,
+      `/v1/api/agents/${a.agentId}`,
+    ]) {
       const res = await call(path, { headers: authHeaders(b) });
       expect(res.status, path).toBe(404);
     }
@@ -120,7 +125,11 @@ describe("admin routes", () => {
   it("401 without the admin token, 404 for unknown workspaces", async () => {
     const res = await call("/v1/admin/workspaces", { method: "POST", body: "{}", headers: { "content-type": "application/json" } });
     expect(res.status).toBe(401);
-    const wrong = await call("/v1/admin/workspaces", { method: "POST", body: "{}", headers: { authorization: "Bearer nope", "content-type": "application/json" } });
+    const wrong = await call("/v1/admin/workspaces", {
+      method: "POST",
+      body: "{}",
+      headers: { authorization: "Bearer nope", "content-type": "application/json" },
+    });
     expect(wrong.status).toBe(401);
     expect((await call("/v1/admin/workspaces/ws_missing/api-keys", { method: "POST", headers: ADMIN })).status).toBe(404);
   });
@@ -149,13 +158,19 @@ describe("admin routes", () => {
   it("patches limits and webhook, and validates them", async () => {
     const ws = await newWorkspace();
     const patch = (body: unknown) =>
-      call(`/v1/admin/workspaces/${ws.workspaceId}`, { method: "PATCH", headers: { ...ADMIN, "content-type": "application/json" }, body: JSON.stringify(body) });
+      call(`/v1/admin/workspaces/${ws.workspaceId}`, {
+        method: "PATCH",
+        headers: { ...ADMIN, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
     const res = await patch({ rateLimits: { callsPerSecond: 5 }, webhookUrl: "https://example.com/hook" });
     expect(await json(res)).toMatchObject({ rateLimits: { callsPerSecond: 5, maxConcurrentCalls: 10 }, webhookUrl: "https://example.com/hook" });
     expect((await patch({ rateLimits: { callsPerSecond: 0 } })).status).toBe(400);
     expect((await patch({ webhookUrl: "ftp://x" })).status).toBe(400);
     expect(await json(await patch({ webhookUrl: null }))).toMatchObject({ webhookUrl: null });
-    expect((await call("/v1/admin/workspaces/ws_nope", { method: "PATCH", headers: { ...ADMIN, "content-type": "application/json" }, body: "{}" })).status).toBe(404);
+    expect(
+      (await call("/v1/admin/workspaces/ws_nope", { method: "PATCH", headers: { ...ADMIN, "content-type": "application/json" }, body: "{}" })).status,
+    ).toBe(404);
   });
 });
 
@@ -186,7 +201,11 @@ describe("agents", () => {
 describe("JSON routes", () => {
   it("refuse a JSON body sent without a JSON content type", async () => {
     const ws = await newWorkspace();
-    const res = await call("/v1/api/agents", { method: "POST", headers: { ...authHeaders(ws), "content-type": "text/plain" }, body: JSON.stringify({ name: "A", provider: "simulated" }) });
+    const res = await call("/v1/api/agents", {
+      method: "POST",
+      headers: { ...authHeaders(ws), "content-type": "text/plain" },
+      body: JSON.stringify({ name: "A", provider: "simulated" }),
+    });
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
     expect(await json(res.clone())).toMatchObject({ code: expect.any(String), requestId: expect.any(String) });
@@ -196,92 +215,122 @@ describe("JSON routes", () => {
     expect(agents.agents.map((a: { agentId: string }) => a.agentId)).toEqual([ws.agentId]);
   });
 
-  it("every documented route with a JSON body answers 415 to any other content type, and changes nothing", async () => {
-    const ws = await newWorkspace();
-    const { batchId } = await json(await upload(ws, "phone_number\n+12125550101\n"));
-    const routes = (await documentedRoutes()).filter((r) => r.jsonBody && r.security.length > 0);
-    // the key-authenticated and the operator routes that take JSON (provider webhooks check their signature first)
-    expect(routes.map((r) => `${r.method} ${r.template}`).sort()).toEqual(
-      expect.arrayContaining(["PATCH /v1/admin/workspaces/{workspaceId}", "POST /v1/admin/workspaces", "POST /v1/api/agents", "POST /v1/api/dnc"]),
-    );
-    const body = JSON.stringify({ name: "A", provider: "simulated", phoneNumbers: ["+12125550100"], rateLimits: { callsPerSecond: 3 } });
-    for (const route of routes) {
-      const auth = route.security.includes("adminBearer") ? ADMIN : authHeaders(ws);
-      // "" sends the string body with the platform's default (text/plain;charset=UTF-8)
-      for (const type of ["text/plain", "application/x-www-form-urlencoded", "text/csv", ""]) {
-        const headers: Record<string, string> = { ...auth, ...(type ? { "content-type": type } : {}) };
-        const res = await call(pathFor(route.template, { ...ws, batchId }), { method: route.method, headers, body });
-        await expectError(res, 415, "unsupported_media_type", "Unsupported Media Type.", `${route.method} ${route.template} [${type || "default"}]`);
+  it(
+    "every documented route with a JSON body answers 415 to any other content type, and changes nothing",
+    async () => {
+      const ws = await newWorkspace();
+      const { batchId } = await json(await upload(ws, "phone_number\n+12125550101\n"));
+      const routes = (await documentedRoutes()).filter((r) => r.jsonBody && r.security.length > 0);
+      // the key-authenticated and the operator routes that take JSON (provider webhooks check their signature first)
+      expect(routes.map((r) => `${r.method} ${r.template}`).sort()).toEqual(
+        expect.arrayContaining(["PATCH /v1/admin/workspaces/{workspaceId}", "POST /v1/admin/workspaces", "POST /v1/api/agents", "POST /v1/api/dnc"]),
+      );
+      const body = JSON.stringify({ name: "A", provider: "simulated", phoneNumbers: ["+12125550100"], rateLimits: { callsPerSecond: 3 } });
+      for (const route of routes) {
+        const auth = route.security.includes("adminBearer") ? ADMIN : authHeaders(ws);
+        // "" sends the string body with the platform's default (text/plain;charset=UTF-8)
+        for (const type of ["text/plain", "application/x-www-form-urlencoded", "text/csv", ""]) {
+          const headers: Record<string, string> = { ...auth, ...(type ? { "content-type": type } : {}) };
+          const res = await call(pathFor(route.template, { ...ws, batchId }), { method: route.method, headers, body });
+          await expectError(res, 415, "unsupported_media_type", "Unsupported Media Type.", `${route.method} ${route.template} [${type || "default"}]`);
+        }
       }
-    }
-    expect((await json(await call("/v1/api/agents", { headers: authHeaders(ws) }))).agents).toHaveLength(1);
-    expect((await json(await call("/v1/api/dnc", { headers: authHeaders(ws) }))).phoneNumbers).toEqual([]);
-    const admin = await json(await call(`/v1/admin/workspaces/${ws.workspaceId}`, { headers: ADMIN }));
-    expect(admin.rateLimits).toEqual({ callsPerSecond: 1, maxConcurrentCalls: 10 });
-  }, MATRIX_TIMEOUT);
+      expect((await json(await call("/v1/api/agents", { headers: authHeaders(ws) }))).agents).toHaveLength(1);
+      expect((await json(await call("/v1/api/dnc", { headers: authHeaders(ws) }))).phoneNumbers).toEqual([]);
+      const admin = await json(await call(`/v1/admin/workspaces/${ws.workspaceId}`, { headers: ADMIN }));
+      expect(admin.rateLimits).toEqual({ callsPerSecond: 1, maxConcurrentCalls: 10 });
+    },
+    MATRIX_TIMEOUT,
+  );
 
-  it("every key-authenticated route refuses each bad credential with the contract's status, code and sentence", async () => {
-    const [a, b, revoked] = await Promise.all([newWorkspace(), newWorkspace(), newWorkspace()]);
-    const { batchId } = await json(await upload(a, "phone_number\n+12125550101\n"));
-    // a revoked key: its workspace gets a second one, then the first is revoked
-    expect((await call(`/v1/admin/workspaces/${revoked.workspaceId}/api-keys`, { method: "POST", headers: ADMIN })).status).toBe(201);
-    expect((await call(`/v1/admin/workspaces/${revoked.workspaceId}/api-keys/${revoked.keyId}`, { method: "DELETE", headers: ADMIN })).status).toBe(200);
-    const wrongSecret = a.apiKey.slice(0, -4) + (a.apiKey.endsWith("aaaa") ? "bbbb" : "aaaa");
-    const cases: { label: string; headers: Record<string, string>; status: number; code: string; error: string }[] = [
-      { label: "no key", headers: { "x-workspace-id": a.workspaceId }, status: 401, code: "unauthorized", error: NO_KEY },
-      { label: "empty key", headers: { "x-api-key": "", "x-workspace-id": a.workspaceId }, status: 401, code: "unauthorized", error: NO_KEY },
-      { label: "no key and no workspace (the key is checked first)", headers: {}, status: 401, code: "unauthorized", error: NO_KEY },
-      { label: "no workspace", headers: { "x-api-key": a.apiKey }, status: 400, code: "missing_workspace", error: NO_WORKSPACE },
-      { label: "malformed key", headers: { "x-api-key": "nonsense", "x-workspace-id": a.workspaceId }, status: 401, code: "unauthorized", error: BAD_KEY },
-      { label: "unknown key id", headers: { "x-api-key": "bck_0000000000000000_abcdefghijklmnopqrstuvwxyz012345", "x-workspace-id": a.workspaceId }, status: 401, code: "unauthorized", error: BAD_KEY },
-      { label: "wrong secret", headers: { "x-api-key": wrongSecret, "x-workspace-id": a.workspaceId }, status: 401, code: "unauthorized", error: BAD_KEY },
-      { label: "revoked key", headers: authHeaders(revoked), status: 401, code: "unauthorized", error: BAD_KEY },
-      { label: "another workspace's key", headers: { "x-api-key": b.apiKey, "x-workspace-id": a.workspaceId }, status: 403, code: "forbidden", error: OTHER_WORKSPACE },
-      { label: "a bad key for another workspace (the key is checked first)", headers: { "x-api-key": wrongSecret, "x-workspace-id": b.workspaceId }, status: 401, code: "unauthorized", error: BAD_KEY },
-    ];
-    const routes = (await documentedRoutes()).filter((r) => r.security.includes("apiKey"));
-    expect(routes.length).toBeGreaterThanOrEqual(19);
-    for (const route of routes) {
-      expect(route.template.startsWith("/v1/api/"), route.template).toBe(true);
-      expect(route.security).toEqual(["apiKey", "workspaceId"]);
-      // the document lists every refusal this route can answer
-      expect(route.statuses, `${route.method} ${route.template}`).toEqual(expect.arrayContaining(["400", "401", "403"]));
-      await Promise.all(
-        cases.map(async (c) => {
-          const res = await call(pathFor(route.template, { ...a, batchId }), { method: route.method, headers: c.headers });
-          await expectError(res, c.status, c.code, c.error, `${route.method} ${route.template} [${c.label}]`);
-        }),
-      );
-    }
-    // nothing was done on the refused requests: a's agent and batch are still there
-    expect((await call(`/v1/api/agents/${a.agentId}`, { headers: authHeaders(a) })).status).toBe(200);
-    expect(await json(await call(`/v1/api/batch-calls/${batchId}/status`, { headers: authHeaders(a) }))).toMatchObject({ status: "queued" });
-  }, MATRIX_TIMEOUT);
+  it(
+    "every key-authenticated route refuses each bad credential with the contract's status, code and sentence",
+    async () => {
+      const [a, b, revoked] = await Promise.all([newWorkspace(), newWorkspace(), newWorkspace()]);
+      const { batchId } = await json(await upload(a, "phone_number\n+12125550101\n"));
+      // a revoked key: its workspace gets a second one, then the first is revoked
+      expect((await call(`/v1/admin/workspaces/${revoked.workspaceId}/api-keys`, { method: "POST", headers: ADMIN })).status).toBe(201);
+      expect((await call(`/v1/admin/workspaces/${revoked.workspaceId}/api-keys/${revoked.keyId}`, { method: "DELETE", headers: ADMIN })).status).toBe(200);
+      const wrongSecret = a.apiKey.slice(0, -4) + (a.apiKey.endsWith("aaaa") ? "bbbb" : "aaaa");
+      const cases: { label: string; headers: Record<string, string>; status: number; code: string; error: string }[] = [
+        { label: "no key", headers: { "x-workspace-id": a.workspaceId }, status: 401, code: "unauthorized", error: NO_KEY },
+        { label: "empty key", headers: { "x-api-key": "", "x-workspace-id": a.workspaceId }, status: 401, code: "unauthorized", error: NO_KEY },
+        { label: "no key and no workspace (the key is checked first)", headers: {}, status: 401, code: "unauthorized", error: NO_KEY },
+        { label: "no workspace", headers: { "x-api-key": a.apiKey }, status: 400, code: "missing_workspace", error: NO_WORKSPACE },
+        { label: "malformed key", headers: { "x-api-key": "nonsense", "x-workspace-id": a.workspaceId }, status: 401, code: "unauthorized", error: BAD_KEY },
+        {
+          label: "unknown key id",
+          headers: { "x-api-key": "bck_0000000000000000_abcdefghijklmnopqrstuvwxyz012345", "x-workspace-id": a.workspaceId },
+          status: 401,
+          code: "unauthorized",
+          error: BAD_KEY,
+        },
+        { label: "wrong secret", headers: { "x-api-key": wrongSecret, "x-workspace-id": a.workspaceId }, status: 401, code: "unauthorized", error: BAD_KEY },
+        { label: "revoked key", headers: authHeaders(revoked), status: 401, code: "unauthorized", error: BAD_KEY },
+        {
+          label: "another workspace's key",
+          headers: { "x-api-key": b.apiKey, "x-workspace-id": a.workspaceId },
+          status: 403,
+          code: "forbidden",
+          error: OTHER_WORKSPACE,
+        },
+        {
+          label: "a bad key for another workspace (the key is checked first)",
+          headers: { "x-api-key": wrongSecret, "x-workspace-id": b.workspaceId },
+          status: 401,
+          code: "unauthorized",
+          error: BAD_KEY,
+        },
+      ];
+      const routes = (await documentedRoutes()).filter((r) => r.security.includes("apiKey"));
+      expect(routes.length).toBeGreaterThanOrEqual(19);
+      for (const route of routes) {
+        expect(route.template.startsWith("/v1/api/"), route.template).toBe(true);
+        expect(route.security).toEqual(["apiKey", "workspaceId"]);
+        // the document lists every refusal this route can answer
+        expect(route.statuses, `${route.method} ${route.template}`).toEqual(expect.arrayContaining(["400", "401", "403"]));
+        await Promise.all(
+          cases.map(async (c) => {
+            const res = await call(pathFor(route.template, { ...a, batchId }), { method: route.method, headers: c.headers });
+            await expectError(res, c.status, c.code, c.error, `${route.method} ${route.template} [${c.label}]`);
+          }),
+        );
+      }
+      // nothing was done on the refused requests: a's agent and batch are still there
+      expect((await call(`/v1/api/agents/${a.agentId}`, { headers: authHeaders(a) })).status).toBe(200);
+      expect(await json(await call(`/v1/api/batch-calls/${batchId}/status`, { headers: authHeaders(a) }))).toMatchObject({ status: "queued" });
+    },
+    MATRIX_TIMEOUT,
+  );
 
-  it("every operator route refuses a missing or wrong admin token with 401 and the sentence saying what to send", async () => {
-    const ws = await newWorkspace();
-    const routes = (await documentedRoutes()).filter((r) => r.security.includes("adminBearer"));
-    expect(routes.length).toBeGreaterThanOrEqual(8);
-    const cases: [string, Record<string, string>][] = [
-      ["no token", {}],
-      ["wrong token", { authorization: "Bearer nope" }],
-      ["the token without the Bearer scheme", { authorization: "test-admin-token" }],
-      ["another scheme", { authorization: "Basic dGVzdC1hZG1pbi10b2tlbg==" }],
-      ["an API key instead", authHeaders(ws)],
-    ];
-    for (const route of routes) {
-      expect(route.template.startsWith("/v1/admin/"), route.template).toBe(true);
-      expect(route.statuses, `${route.method} ${route.template}`).toContain("401");
-      await Promise.all(
-        cases.map(async ([label, headers]) => {
-          const res = await call(pathFor(route.template, { ...ws, batchId: "batch_unused" }), { method: route.method, headers });
-          await expectError(res, 401, "unauthorized", NO_ADMIN, `${route.method} ${route.template} [${label}]`);
-        }),
-      );
-    }
-    // the refused DELETE .../api-keys/{keyId} revoked nothing
-    expect((await call("/v1/api/agents", { headers: authHeaders(ws) })).status).toBe(200);
-  }, MATRIX_TIMEOUT);
+  it(
+    "every operator route refuses a missing or wrong admin token with 401 and the sentence saying what to send",
+    async () => {
+      const ws = await newWorkspace();
+      const routes = (await documentedRoutes()).filter((r) => r.security.includes("adminBearer"));
+      expect(routes.length).toBeGreaterThanOrEqual(8);
+      const cases: [string, Record<string, string>][] = [
+        ["no token", {}],
+        ["wrong token", { authorization: "Bearer nope" }],
+        ["the token without the Bearer scheme", { authorization: "test-admin-token" }],
+        ["another scheme", { authorization: "Basic dGVzdC1hZG1pbi10b2tlbg==" }],
+        ["an API key instead", authHeaders(ws)],
+      ];
+      for (const route of routes) {
+        expect(route.template.startsWith("/v1/admin/"), route.template).toBe(true);
+        expect(route.statuses, `${route.method} ${route.template}`).toContain("401");
+        await Promise.all(
+          cases.map(async ([label, headers]) => {
+            const res = await call(pathFor(route.template, { ...ws, batchId: "batch_unused" }), { method: route.method, headers });
+            await expectError(res, 401, "unauthorized", NO_ADMIN, `${route.method} ${route.template} [${label}]`);
+          }),
+        );
+      }
+      // the refused DELETE .../api-keys/{keyId} revoked nothing
+      expect((await call("/v1/api/agents", { headers: authHeaders(ws) })).status).toBe(200);
+    },
+    MATRIX_TIMEOUT,
+  );
 });
 
 describe("admin routes without ADMIN_TOKEN", () => {

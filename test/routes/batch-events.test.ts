@@ -64,10 +64,14 @@ describe("GET /v1/api/batch-calls/{batchId}/events", () => {
     expect(got.filter((e) => e.event === "batch").map((e) => e.data.status)).toContain("completed");
     const calls = got.filter((e) => e.event === "call").map((e) => e.data);
     expect(calls.length).toBeGreaterThan(0);
-    for (const c of calls) expect(c).toMatchObject({ jobId: expect.stringMatching(/^call_/), phone_number: expect.stringMatching(/^\+1/), status: expect.any(String) });
-    expect(calls.filter((c) => c.status === "failed").map((c) => c.jobId).sort()).toEqual(
-      Array.from({ length: 8 }, (_, i) => `call_${batchId.slice(6)}_${i}`).sort(),
-    );
+    for (const c of calls)
+      expect(c).toMatchObject({ jobId: expect.stringMatching(/^call_/), phone_number: expect.stringMatching(/^\+1/), status: expect.any(String) });
+    expect(
+      calls
+        .filter((c) => c.status === "failed")
+        .map((c) => c.jobId)
+        .sort(),
+    ).toEqual(Array.from({ length: 8 }, (_, i) => `call_${batchId.slice(6)}_${i}`).sort());
   });
 
   it("gives a batch that is already final its snapshot and one progress, then ends", async () => {

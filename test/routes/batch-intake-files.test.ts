@@ -63,7 +63,9 @@ describe("rows large enough to matter", () => {
     for (const fields of [{}, { dryRun: "true" }] as Record<string, string>[]) {
       const body = await expectCsvError(await upload(ws, csv, fields), "line 3 (notes)");
       expect(body.invalidRows).toBe(1);
-      expect(body.details).toEqual([{ row: 3, column: "notes", value: null, message: expect.stringContaining(`at most ${CELL_MAX_BYTES.toLocaleString("en-US")} bytes`) }]);
+      expect(body.details).toEqual([
+        { row: 3, column: "notes", value: null, message: expect.stringContaining(`at most ${CELL_MAX_BYTES.toLocaleString("en-US")} bytes`) },
+      ]);
       // the error body never echoes the oversized value
       expect(JSON.stringify(body).length).toBeLessThan(2000);
     }

@@ -91,13 +91,7 @@ describe("POST /v1/api/batch-calls", () => {
   describe("refuses bad input with the contract's error and creates nothing", () => {
     const cases: [string, (ws: TestWorkspace) => Promise<Response>, number, string, string?][] = [
       ["no file", (ws) => upload(ws, null), 400, "missing_file", "file"],
-      [
-        "no agentId",
-        (ws) => call("/v1/api/batch-calls", { method: "POST", headers: authHeaders(ws), body: csvForm(CSV) }),
-        400,
-        "missing_agent_id",
-        "agentId",
-      ],
+      ["no agentId", (ws) => call("/v1/api/batch-calls", { method: "POST", headers: authHeaders(ws), body: csvForm(CSV) }), 400, "missing_agent_id", "agentId"],
       ["unparseable scheduledAt", (ws) => upload(ws, CSV, { scheduledAt: "tomorrow at noon" }), 400, "invalid_scheduled_at", "ISO 8601"],
       ["scheduledAt without a zone", (ws) => upload(ws, CSV, { scheduledAt: "2099-01-01T10:00:00" }), 400, "invalid_scheduled_at", "zone"],
       ["scheduledAt in the past", (ws) => upload(ws, CSV, { scheduledAt: "2020-01-01T10:00:00Z" }), 400, "invalid_scheduled_at", "past"],

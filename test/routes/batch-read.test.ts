@@ -12,7 +12,11 @@ describe("reading batches", () => {
     const ws = await newWorkspace();
     const smart = { enabled: true, maxAttempts: 3, gaps: [{ days: 0, hours: 2 }] };
     const created = await json(
-      await upload(ws, people(3), { name: "Spring", smartCallbackConfig: JSON.stringify(smart), callingWindow: JSON.stringify({ start: "09:00", end: "20:00" }) }),
+      await upload(ws, people(3), {
+        name: "Spring",
+        smartCallbackConfig: JSON.stringify(smart),
+        callingWindow: JSON.stringify({ start: "09:00", end: "20:00" }),
+      }),
     );
     const status = await json(await call(`/v1/api/batch-calls/${created.batchId}/status`, { headers: authHeaders(ws) }));
     expect(status).toEqual({
@@ -111,7 +115,18 @@ describe("service routes", () => {
     const upload = doc.paths["/v1/api/batch-calls"].post;
     expect(Object.keys(upload.requestBody.content)).toEqual(["multipart/form-data"]);
     expect(Object.keys(upload.requestBody.content["multipart/form-data"].schema.properties ?? doc.components.schemas.StartBatchForm.properties)).toEqual(
-      expect.arrayContaining(["file", "agentId", "scheduledAt", "smartCallbackConfig", "name", "callingWindow", "maxConcurrentCalls", "onInvalidRows", "dryRun", "defaultCountry"]),
+      expect.arrayContaining([
+        "file",
+        "agentId",
+        "scheduledAt",
+        "smartCallbackConfig",
+        "name",
+        "callingWindow",
+        "maxConcurrentCalls",
+        "onInvalidRows",
+        "dryRun",
+        "defaultCountry",
+      ]),
     );
     expect(Object.keys(upload.responses)).toEqual(expect.arrayContaining(["201", "400", "401", "403", "404", "409", "413", "415", "422", "500"]));
     for (const p of [
@@ -127,7 +142,15 @@ describe("service routes", () => {
       expect(doc.paths[p], p).toBeDefined();
     }
     expect(doc.components.schemas.Error.required).toEqual(["error", "code", "requestId"]);
-    expect(Object.keys(doc.webhooks ?? {}).sort()).toEqual(["batch.cancelled", "batch.completed", "batch.started", "call.completed", "call.failed", "call.retry_scheduled", "call.started"]);
+    expect(Object.keys(doc.webhooks ?? {}).sort()).toEqual([
+      "batch.cancelled",
+      "batch.completed",
+      "batch.started",
+      "call.completed",
+      "call.failed",
+      "call.retry_scheduled",
+      "call.started",
+    ]);
     expect(doc.paths["/v1/api/batch-calls/{batchId}/results.csv"]).toBeDefined();
     expect(doc.paths["/v1/webhooks/twilio/status"]).toBeDefined();
   });

@@ -64,7 +64,10 @@ describe("do-not-call input errors", () => {
     const ws = await newWorkspace();
     const res = await post(ws, { phoneNumbers: ["2125550100"], defaultCountry: cc });
     expect(res.status).toBe(400);
-    expect(await json(res)).toMatchObject({ code: "validation_failed", error: expect.stringMatching(/defaultCountry: must be an ISO 3166 alpha-2 country code/) });
+    expect(await json(res)).toMatchObject({
+      code: "validation_failed",
+      error: expect.stringMatching(/defaultCountry: must be an ISO 3166 alpha-2 country code/),
+    });
     expect((await json(await call("/v1/api/dnc", { headers: authHeaders(ws) }))).pagination.total).toBe(0);
   });
 

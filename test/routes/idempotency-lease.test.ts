@@ -13,14 +13,20 @@ const CSV = "phone_number,first_name\n+12125550101,Ann\n+12125550102,Bob\n";
 async function deadRequestHolds(ws: TestWorkspace, key: string, ageMs: number) {
   const res = await upload(ws, CSV, {}, { "idempotency-key": key });
   expect(res.status).toBe(201);
-  await env.DB.prepare("UPDATE idempotency_keys SET state = 'running', response_status = NULL, response_body = NULL, created_at = ?3 WHERE workspace_id = ?1 AND key = ?2")
+  await env.DB.prepare(
+    "UPDATE idempotency_keys SET state = 'running', response_status = NULL, response_body = NULL, created_at = ?3 WHERE workspace_id = ?1 AND key = ?2",
+  )
     .bind(ws.workspaceId, key, Date.now() - ageMs)
     .run();
-  await env.DB.prepare("UPDATE batches SET status = 'preparing' WHERE id = ?1").bind((await json(res)).batchId).run();
+  await env.DB.prepare("UPDATE batches SET status = 'preparing' WHERE id = ?1")
+    .bind((await json(res)).batchId)
+    .run();
 }
 
 async function visibleBatches(ws: TestWorkspace): Promise<string[]> {
-  const { results } = await env.DB.prepare("SELECT id FROM batches WHERE workspace_id = ?1 AND status != 'preparing'").bind(ws.workspaceId).all<{ id: string }>();
+  const { results } = await env.DB.prepare("SELECT id FROM batches WHERE workspace_id = ?1 AND status != 'preparing'")
+    .bind(ws.workspaceId)
+    .all<{ id: string }>();
   return results.map((r) => r.id);
 }
 
@@ -58,7 +64,10 @@ describe("Idempotency-Key lease", () => {
             return {
               bind: (...args: unknown[]) => ({
                 first: async () => {
-                  await target.prepare("UPDATE idempotency_keys SET created_at = created_at + 1 WHERE workspace_id = ?1 AND key = 'k-slow'").bind(ws.workspaceId).run();
+                  await target
+                    .prepare("UPDATE idempotency_keys SET created_at = created_at + 1 WHERE workspace_id = ?1 AND key = 'k-slow'")
+                    .bind(ws.workspaceId)
+                    .run();
                   return stmt.bind(...args).first();
                 },
               }),
@@ -78,7 +87,9 @@ describe("Idempotency-Key lease", () => {
     expect((await json(res)).code).toBe("idempotency_conflict");
     expect(await visibleBatches(ws)).toEqual([]);
     // The key is the retry's: this request neither completed nor released it.
-    const row = await env.DB.prepare("SELECT state FROM idempotency_keys WHERE workspace_id = ?1 AND key = 'k-slow'").bind(ws.workspaceId).first<{ state: string }>();
+    const row = await env.DB.prepare("SELECT state FROM idempotency_keys WHERE workspace_id = ?1 AND key = 'k-slow'")
+      .bind(ws.workspaceId)
+      .first<{ state: string }>();
     expect(row?.state).toBe("running");
     // Nothing half-created is left readable.
     const list = await json(await call("/v1/api/batch-calls", { headers: authHeaders(ws) }));

@@ -109,7 +109,14 @@ describe("Content-Type set by hand", () => {
     "%s without a boundary is a 400 that says how to let the client set it",
     async (type) => {
       const ws = await newWorkspace();
-      const res = await post(ws, multipart([{ name: "agentId", body: ws.agentId }, { name: "file", filename: "a.csv", body: CSV }]), { "content-type": type });
+      const res = await post(
+        ws,
+        multipart([
+          { name: "agentId", body: ws.agentId },
+          { name: "file", filename: "a.csv", body: CSV },
+        ]),
+        { "content-type": type },
+      );
       const body = await expectError(res, 400, "multipart_boundary_missing");
       expect(body.error).toContain("no boundary");
       expect(body.error).toContain("curl -F");

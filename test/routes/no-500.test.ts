@@ -36,7 +36,14 @@ async function tenant(): Promise<Tenant> {
     upload({ ...ws, agentId: hook.agentId }, csv).then(json),
     upload({ ...ws, agentId: twilio.agentId }, csv).then(json),
   ]);
-  return { ...ws, batchId: batch.batchId, webhookAgentId: hook.agentId, signingSecret: hook.signingSecret, webhookBatchId: hookBatch.batchId, twilioBatchId: twilioBatch.batchId };
+  return {
+    ...ws,
+    batchId: batch.batchId,
+    webhookAgentId: hook.agentId,
+    signingSecret: hook.signingSecret,
+    webhookBatchId: hookBatch.batchId,
+    twilioBatchId: twilioBatch.batchId,
+  };
 }
 
 /** A valid value for each path parameter, from the tenant whose key is used (or another tenant's). */
@@ -127,7 +134,12 @@ const ODD_JSON_BODIES = [
     dialUrl: true,
     voiceUrl: null,
   }),
-  JSON.stringify({ name: "x".repeat(1_000_000), phoneNumbers: ["x".repeat(100_000)], defaultCountry: "x".repeat(100_000), webhookUrl: `https://${"a".repeat(100_000)}.com/` }),
+  JSON.stringify({
+    name: "x".repeat(1_000_000),
+    phoneNumbers: ["x".repeat(100_000)],
+    defaultCountry: "x".repeat(100_000),
+    webhookUrl: `https://${"a".repeat(100_000)}.com/`,
+  }),
   JSON.stringify({ phoneNumbers: Array.from({ length: 20_000 }, (_, i) => `+1212555${String(i).padStart(4, "0")}`) }),
   JSON.stringify({ phoneNumbers: [null, 1, {}, [], true] }),
   JSON.stringify({ phoneNumbers: ["2125550100"], defaultCountry: "ZZ" }),
@@ -156,7 +168,14 @@ function oddUploads(t: Tenant, other: Tenant): { label: string; body: BodyInit; 
   const ok = "phone_number\n+12125550101\n";
   const cases: { label: string; body: BodyInit; headers?: Record<string, string> }[] = [
     { label: "no file", body: form(null, {}) },
-    { label: "file as a text field", body: (() => { const f = form(null, {}); f.append("file", ok); return f; })() },
+    {
+      label: "file as a text field",
+      body: (() => {
+        const f = form(null, {});
+        f.append("file", ok);
+        return f;
+      })(),
+    },
     { label: "empty file", body: form("", {}) },
     { label: "binary file", body: form(new Blob([new Uint8Array([0xff, 0xfe, 0x00, 0xd8, 0x00, 0xdc, 0x80, 0x81])]), {}) },
     { label: "NUL bytes", body: form("phone_number\n+1212\u0000555\u00000101\n", {}) },
@@ -170,9 +189,34 @@ function oddUploads(t: Tenant, other: Tenant): { label: string; body: BodyInit; 
     { label: "malformed agentId", body: form(ok, { agentId: "%E0%A4%A\u0000" }) },
   ];
   const fieldCases: Record<string, string[]> = {
-    scheduledAt: ["tomorrow", "2026-02-30T10:00:00Z", "2026-01-01T24:00:00Z", "9999-12-31T23:59:59Z", "-271821-04-20T00:00:00Z", "1970-01-01T00:00:00Z", "2026-13-01T00:00:00Z", HUGE],
-    smartCallbackConfig: ["{", "[]", "null", '"x"', '{"enabled":true,"maxAttempts":1e309}', '{"enabled":true,"maxAttempts":3,"gaps":[{"days":-1,"hours":1e20}]}', '{"enabled":"yes"}', HUGE],
-    callingWindow: ["{", '{"start":"25:00","end":"99:99"}', '{"start":"09:00","end":"20:00","days":["funday"],"timezone":"Mars/Base"}', '{"timezone":{}}', "[]", HUGE],
+    scheduledAt: [
+      "tomorrow",
+      "2026-02-30T10:00:00Z",
+      "2026-01-01T24:00:00Z",
+      "9999-12-31T23:59:59Z",
+      "-271821-04-20T00:00:00Z",
+      "1970-01-01T00:00:00Z",
+      "2026-13-01T00:00:00Z",
+      HUGE,
+    ],
+    smartCallbackConfig: [
+      "{",
+      "[]",
+      "null",
+      '"x"',
+      '{"enabled":true,"maxAttempts":1e309}',
+      '{"enabled":true,"maxAttempts":3,"gaps":[{"days":-1,"hours":1e20}]}',
+      '{"enabled":"yes"}',
+      HUGE,
+    ],
+    callingWindow: [
+      "{",
+      '{"start":"25:00","end":"99:99"}',
+      '{"start":"09:00","end":"20:00","days":["funday"],"timezone":"Mars/Base"}',
+      '{"timezone":{}}',
+      "[]",
+      HUGE,
+    ],
     maxConcurrentCalls: ["-1", "0", "abc", "1e309", "99999999999999999999", "1.5", ""],
     onInvalidRows: ["foo", "", HUGE],
     dryRun: ["maybe", "", "1e9"],
@@ -182,15 +226,31 @@ function oddUploads(t: Tenant, other: Tenant): { label: string; body: BodyInit; 
   for (const [field, values] of Object.entries(fieldCases)) {
     for (const v of values) cases.push({ label: `${field}=${v.slice(0, 40)}`, body: form(ok, { [field]: v }) });
   }
-  cases.push({ label: "duplicate fields", body: (() => { const f = form(ok, {}); f.append("agentId", other.agentId); f.append("file", new Blob([ok]), "b.csv"); return f; })() });
+  cases.push({
+    label: "duplicate fields",
+    body: (() => {
+      const f = form(ok, {});
+      f.append("agentId", other.agentId);
+      f.append("file", new Blob([ok]), "b.csv");
+      return f;
+    })(),
+  });
   for (const key of [HUGE, "\u00e9t\u00e9", " ", "a".repeat(256)]) {
     cases.push({ label: `Idempotency-Key ${key.slice(0, 20)}`, body: form(ok, {}), headers: { "idempotency-key": encodeURIComponent(key) } });
   }
   cases.push({ label: "raw text body", body: "phone_number\n+12125550101\n", headers: { "content-type": "text/csv" } });
   cases.push({ label: "empty multipart body", body: "", headers: { "content-type": "multipart/form-data; boundary=abc" } });
   cases.push({ label: "boundary that never appears", body: "--nope\r\n\r\n", headers: { "content-type": "multipart/form-data; boundary=abc" } });
-  cases.push({ label: "truncated multipart", body: '--abc\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\nphone', headers: { "content-type": "multipart/form-data; boundary=abc" } });
-  cases.push({ label: "garbage multipart headers", body: "--abc\r\n\u0000\u0001:\r\n\r\nx\r\n--abc--\r\n", headers: { "content-type": "multipart/form-data; boundary=abc" } });
+  cases.push({
+    label: "truncated multipart",
+    body: '--abc\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\nphone',
+    headers: { "content-type": "multipart/form-data; boundary=abc" },
+  });
+  cases.push({
+    label: "garbage multipart headers",
+    body: "--abc\r\n\u0000\u0001:\r\n\r\nx\r\n--abc--\r\n",
+    headers: { "content-type": "multipart/form-data; boundary=abc" },
+  });
   return cases;
 }
 
@@ -247,7 +307,8 @@ async function documentedRoutes(): Promise<Route[]> {
   const doc = await json(await call("/v1/openapi.json"));
   const routes: Route[] = [];
   for (const [template, item] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
-    for (const method of Object.keys(item)) if (["get", "post", "patch", "put", "delete"].includes(method)) routes.push({ method: method.toUpperCase(), template });
+    for (const method of Object.keys(item))
+      if (["get", "post", "patch", "put", "delete"].includes(method)) routes.push({ method: method.toUpperCase(), template });
   }
   return routes;
 }
@@ -313,7 +374,11 @@ async function signedWebhookProbes(t: Tenant, other: Tenant): Promise<Probe[]> {
   const hookCall = `call_${t.webhookBatchId.slice("batch_".length)}_0`;
   const dial = async (label: string, body: string, query = `callId=${encodeURIComponent(hookCall)}`) => {
     const headers = await signWebhook(t.signingSecret, `msg_${crypto.randomUUID()}`, body);
-    probes.push({ label, path: `/v1/webhooks/dial/status?${query}`, init: { method: "POST", headers: { ...headers, "content-type": "application/json" }, body } });
+    probes.push({
+      label,
+      path: `/v1/webhooks/dial/status?${query}`,
+      init: { method: "POST", headers: { ...headers, "content-type": "application/json" }, body },
+    });
   };
   const report = (over: Record<string, unknown>) => JSON.stringify({ callId: hookCall, attempt: 1, status: "answered", duration: 5, ...over });
   for (const body of ["", "{", "null", "[]", '"x"', "[".repeat(50_000) + "]".repeat(50_000)]) await dial(`signed json ${body.slice(0, 20)}`, body);
@@ -334,7 +399,11 @@ async function signedWebhookProbes(t: Tenant, other: Tenant): Promise<Probe[]> {
   ] as const) {
     await dial(label, report(over));
   }
-  await dial("seq out of range in query too", report({ callId: `call_${t.webhookBatchId.slice(6)}_999999999` }), `callId=call_${t.webhookBatchId.slice(6)}_999999999`);
+  await dial(
+    "seq out of range in query too",
+    report({ callId: `call_${t.webhookBatchId.slice(6)}_999999999` }),
+    `callId=call_${t.webhookBatchId.slice(6)}_999999999`,
+  );
   await dial("malformed query escape", report({}), "callId=%E0%A4%A");
 
   const token = env.TWILIO_AUTH_TOKEN;
@@ -344,21 +413,41 @@ async function signedWebhookProbes(t: Tenant, other: Tenant): Promise<Probe[]> {
     const path = `/v1/webhooks/twilio/status?${query}`;
     const signature = await twilioSignature(token, `${base}${path}`, params);
     const body = new URLSearchParams(params).toString();
-    probes.push({ label, path, init: { method: "POST", headers: { "x-twilio-signature": signature, "content-type": "application/x-www-form-urlencoded" }, body } });
+    probes.push({
+      label,
+      path,
+      init: { method: "POST", headers: { "x-twilio-signature": signature, "content-type": "application/x-www-form-urlencoded" }, body },
+    });
   };
   const q = (attempt: string, callId = twilioCall) => `callId=${encodeURIComponent(callId)}&attempt=${attempt}`;
   await twilio("twilio attempt abc", q("abc"), [["CallStatus", "completed"]]);
   await twilio("twilio attempt huge", q("1e400"), [["CallStatus", "completed"]]);
-  await twilio("twilio attempt not made", q("7"), [["CallStatus", "completed"], ["CallDuration", "5"]]);
+  await twilio("twilio attempt not made", q("7"), [
+    ["CallStatus", "completed"],
+    ["CallDuration", "5"],
+  ]);
   await twilio("twilio status unknown", q("1"), [["CallStatus", HUGE]]);
-  await twilio("twilio duration odd", q("1"), [["CallStatus", "completed"], ["CallDuration", "1e400"]]);
-  await twilio("twilio duration negative", q("1"), [["CallStatus", "completed"], ["CallDuration", "-50"]]);
-  await twilio("twilio error code huge", q("1"), [["CallStatus", "failed"], ["ErrorCode", HUGE]]);
+  await twilio("twilio duration odd", q("1"), [
+    ["CallStatus", "completed"],
+    ["CallDuration", "1e400"],
+  ]);
+  await twilio("twilio duration negative", q("1"), [
+    ["CallStatus", "completed"],
+    ["CallDuration", "-50"],
+  ]);
+  await twilio("twilio error code huge", q("1"), [
+    ["CallStatus", "failed"],
+    ["ErrorCode", HUGE],
+  ]);
   await twilio("twilio seq out of range", q("1", `call_${t.twilioBatchId.slice(6)}_999999999`), [["CallStatus", "completed"]]);
   await twilio("twilio no callId", "attempt=1", [["CallStatus", "completed"]]);
   await twilio("twilio another provider's call", q("1", hookCall), [["CallStatus", "completed"]]);
   await twilio("twilio malformed escape in query", "callId=%E0%A4%A&attempt=1", [["CallStatus", "completed"]]);
-  await twilio("twilio duplicated params", q("1"), [["CallStatus", "completed"], ["CallStatus", "busy"], ["CallSid", "\u0000"]]);
+  await twilio("twilio duplicated params", q("1"), [
+    ["CallStatus", "completed"],
+    ["CallStatus", "busy"],
+    ["CallSid", "\u0000"],
+  ]);
   return probes;
 }
 

@@ -30,7 +30,20 @@ describe("results.csv", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/csv");
     const parsed = Papa.parse<string[]>((await res.text()).trim(), { newline: "\r\n" }).data;
-    expect(parsed[0]).toEqual(["phone_number", "first_name", "note", "e164", "call_id", "call_status", "call_outcome", "call_attempts", "call_started_at", "call_ended_at", "call_duration_seconds", "call_error"]);
+    expect(parsed[0]).toEqual([
+      "phone_number",
+      "first_name",
+      "note",
+      "e164",
+      "call_id",
+      "call_status",
+      "call_outcome",
+      "call_attempts",
+      "call_started_at",
+      "call_ended_at",
+      "call_duration_seconds",
+      "call_error",
+    ]);
     expect(parsed[1]).toEqual([
       "+12125551001",
       "Ann",
@@ -56,7 +69,7 @@ describe("results.csv", () => {
     const ws = await newWorkspace();
     // A number written with a leading "+" and spaces is neutralised in its own column;
     // the e164 column is what a spreadsheet user reads to see who was called.
-    const { batchId } = await uploaded(ws, 'phone_number,name\n+1 212 555 1002,Ann\n+1-212-555-1003,Bob\n');
+    const { batchId } = await uploaded(ws, "phone_number,name\n+1 212 555 1002,Ann\n+1-212-555-1003,Bob\n");
     const res = await call(`/v1/api/batch-calls/${batchId}/results.csv`, { headers: authHeaders(ws) });
     const parsed = Papa.parse<string[]>((await res.text()).trim(), { newline: "\r\n" }).data;
     const e164At = parsed[0]!.indexOf("e164");

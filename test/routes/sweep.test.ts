@@ -18,7 +18,16 @@ describe("scheduled sweep", () => {
       await env.CSV_BUCKET.put(csvKey, "phone_number\n+12125550100\n");
       // Armed, as an upload that died after arming but before publishing leaves it.
       const agent = { id: ws.agentId, provider: "simulated" as const, from_number: null, voice_url: null, dial_url: null };
-      const config = { columns: ["phone_number"], agent, smartCallbackConfig: null, callingWindow: null, maxConcurrentCalls: null, csvKey, defaultCountry: "US", totalCalls: 1 };
+      const config = {
+        columns: ["phone_number"],
+        agent,
+        smartCallbackConfig: null,
+        callingWindow: null,
+        maxConcurrentCalls: null,
+        csvKey,
+        defaultCountry: "US",
+        totalCalls: 1,
+      };
       await env.BATCH_SCHEDULER.getByName(id).arm({ batchId: id, workspaceId: ws.workspaceId, dueAt: Date.now() + 86_400_000, config, suppressed: [] });
     };
     await insert("batch_abandoned0000000000", new Date(Date.now() - 2 * 3_600_000).toISOString());

@@ -58,7 +58,11 @@ async function twilioStatus(batchId: string, seq: number, params: Record<string,
   const path = `/v1/webhooks/twilio/status?callId=${callIdOf(batchId, seq)}&attempt=1`;
   const entries = Object.entries({ AccountSid: "ACtest", CallSid: "CA1", ...params });
   const signature = await twilioSignature("twilio-test-token", BASE + path, entries);
-  return call(path, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature }, body: new URLSearchParams(entries).toString() });
+  return call(path, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature },
+    body: new URLSearchParams(entries).toString(),
+  });
 }
 
 describe("a webhook report is applied only with the secret of the agent that placed the call", () => {
@@ -95,7 +99,11 @@ describe("a webhook report is applied only with the secret of the agent that pla
     const { batchId: victimBatch } = await activeHookBatch(victim);
     const { batchId: ownBatch } = await activeHookBatch(attacker);
     // posted to the attacker's own statusUrl (so its key verifies), naming the victim's call in the body
-    const res = await report(attacker.secret, { callId: callIdOf(victimBatch, 0), attempt: 1, status: "failed" }, { path: `/v1/webhooks/dial/status?callId=${callIdOf(ownBatch, 0)}` });
+    const res = await report(
+      attacker.secret,
+      { callId: callIdOf(victimBatch, 0), attempt: 1, status: "failed" },
+      { path: `/v1/webhooks/dial/status?callId=${callIdOf(ownBatch, 0)}` },
+    );
     expect(res.status).toBe(400);
     expect(await json(res)).toMatchObject({ error: "The report's callId is not the call of the statusUrl it was sent to." });
     expect(await callRow(victimBatch, 0)).toMatchObject({ status: "active" });
@@ -175,7 +183,9 @@ describe("rotation", () => {
     expect((await report(ws.secret, { callId: callIdOf(batchId, 0), attempt: 1, status: "answered", duration: 1 })).status).toBe(204);
     expect(await callRow(batchId, 0)).toMatchObject({ status: "completed" });
     // the grace period ended (its expiry moved into the past rather than waiting a day)
-    await env.DB.prepare("UPDATE agents SET previous_secret_expires_at = ?2 WHERE id = ?1").bind(ws.agentId, new Date(Date.now() - 1000).toISOString()).run();
+    await env.DB.prepare("UPDATE agents SET previous_secret_expires_at = ?2 WHERE id = ?1")
+      .bind(ws.agentId, new Date(Date.now() - 1000).toISOString())
+      .run();
     const late = await report(ws.secret, { callId: callIdOf(batchId, 1), attempt: 1, status: "failed" });
     expect(late.status).toBe(403);
     expect(await callRow(batchId, 1)).toMatchObject({ status: "active" });
@@ -210,7 +220,11 @@ describe("reported numbers are bounded", () => {
     ];
     for (const [name, raw] of cases) {
       const headers = await signWebhook(ws.secret, `msg_${name}`, raw);
-      const res = await call(`/v1/webhooks/dial/status?callId=${callId}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: raw });
+      const res = await call(`/v1/webhooks/dial/status?callId=${callId}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: raw,
+      });
       expect(res.status, name).toBe(400);
       expect((await json(res)).code, name).toBe("validation_failed");
     }

@@ -179,20 +179,39 @@ describe("webhook provider", () => {
 
     const statusPath = `/v1/webhooks/dial/status?callId=${callId}`;
     const report = JSON.stringify({ callId, attempt: 1, status: "no_answer" });
-    const bad = await call(statusPath, { method: "POST", headers: { "content-type": "application/json", ...(await signWebhook("whsec_AAAA", "e1", report)) }, body: report });
+    const bad = await call(statusPath, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(await signWebhook("whsec_AAAA", "e1", report)) },
+      body: report,
+    });
     expect(bad.status).toBe(403);
     expect(await callRow(batchId, 0)).toMatchObject({ status: "active" });
-    const good = await call(statusPath, { method: "POST", headers: { "content-type": "application/json", ...(await signWebhook(secret, "e2", report)) }, body: report });
+    const good = await call(statusPath, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(await signWebhook(secret, "e2", report)) },
+      body: report,
+    });
     expect(good.status).toBe(204);
     expect(await callRow(batchId, 0)).toMatchObject({ status: "failed", outcome: "no_answer", provider_call_id: "remote-1" });
     const garbage = "{not json";
     expect((await call(statusPath, { method: "POST", headers: { "content-type": "application/json" }, body: garbage })).status).toBe(403);
-    const signedGarbage = await call(statusPath, { method: "POST", headers: { "content-type": "application/json", ...(await signWebhook(secret, "e4", garbage)) }, body: garbage });
+    const signedGarbage = await call(statusPath, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(await signWebhook(secret, "e4", garbage)) },
+      body: garbage,
+    });
     expect(signedGarbage.status).toBe(400);
     const wrongShape = JSON.stringify({ callId, attempt: 1, status: "exploded" });
-    expect((await call(statusPath, { method: "POST", headers: { "content-type": "application/json", ...(await signWebhook(secret, "e5", wrongShape)) }, body: wrongShape })).status).toBe(400);
+    expect(
+      (
+        await call(statusPath, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...(await signWebhook(secret, "e5", wrongShape)) },
+          body: wrongShape,
+        })
+      ).status,
+    ).toBe(400);
     const old = await signWebhook(secret, "e3", report, Math.floor(Date.now() / 1000) - 3600);
     expect((await call(statusPath, { method: "POST", headers: { "content-type": "application/json", ...old }, body: report })).status).toBe(403);
   });
 });
-
