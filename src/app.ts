@@ -48,8 +48,11 @@ export function createApp() {
       // Hono's own 4xx (e.g. a JSON body that does not parse)
       const code =
         err.status === 415 ? "unsupported_media_type" : err.status === 413 ? "payload_too_large" : err.status === 401 ? "unauthorized" : "bad_request";
+      // Only JSON bodies are validated by Hono (the upload reads its own multipart), so a 415 here always means "send JSON".
+      const message =
+        err.status === 415 ? "This route takes a JSON body: send it with the header Content-Type: application/json." : `${err.message || "Bad request"}.`;
       // Through errorBody like every other error, so its size limits hold here too.
-      return c.json(errorBody(new ApiError(code, `${err.message || "Bad request"}.`), requestId), err.status);
+      return c.json(errorBody(new ApiError(code, message), requestId), err.status);
     }
     log("error", "unhandled_error", { requestId, workspaceId: c.get("workspaceId"), error: String(err), stack: err.stack });
     return c.json(errorBody(new ApiError("internal_error", "Something went wrong on our side; try again."), requestId), 500);

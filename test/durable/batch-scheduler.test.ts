@@ -2,7 +2,8 @@ import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { applyCallEvent } from "../../src/services/call-events";
-import { batchRow, callRow, claimAsConsumerWould, ledgerQuery, phoneList, recordingQueue, tick } from "../engine-helpers";
+import { engineConfig } from "../../src/engine-config";
+import { batchRow, callRow, claimAsConsumerWould, phoneList, recordingQueue, tick } from "../engine-helpers";
 import { authHeaders, call, json, newWorkspace, upload } from "../helpers";
 
 const numbers = phoneList;
@@ -80,9 +81,11 @@ describe("BatchScheduler", () => {
     await claimAsConsumerWould(batchId, 0, 1, due + 50);
     const limiter = env.WORKSPACE_LIMITER.getByName(ws.workspaceId);
     expect((await limiter.snapshot()).leases).toHaveLength(1);
-    // The lease ran out: the call was dialled but nothing ever came back.
-    await ledgerQuery(batchId, "UPDATE calls SET lease_expires_at = ?", due + 1000);
-    await tick(batchId, q, due + 1001);
+    // The call was dialled but nothing ever came back: a tick a moment before its lease runs out leaves it be, the next resolves it.
+    const expiry = due + 50 + engineConfig(env).callLeaseMs;
+    await tick(batchId, q, expiry - 1);
+    expect((await callRow(batchId, 0))?.status).toBe("active");
+    await tick(batchId, q, expiry + 1);
     const calls = await json(await call(`/v1/api/batch-calls/${batchId}/calls`, { headers: authHeaders(ws) }));
     expect(calls.calls[0]).toMatchObject({ status: "failed", outcome: "failed", attempts: 1, error: expect.stringContaining("lease expired") });
     expect((await limiter.snapshot()).leases).toEqual([]);

@@ -51,6 +51,8 @@ function pathFor(template: string, ws: TestWorkspace & { batchId: string }): str
   });
 }
 
+const JSON_ONLY = "This route takes a JSON body: send it with the header Content-Type: application/json.";
+
 describe("workspace API auth", () => {
   it("401 without x-api-key", async () => {
     const ws = await newWorkspace();
@@ -209,7 +211,7 @@ describe("JSON routes", () => {
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
     expect(await json(res.clone())).toMatchObject({ code: expect.any(String), requestId: expect.any(String) });
-    await expectError(res, 415, "unsupported_media_type", "Unsupported Media Type.");
+    await expectError(res, 415, "unsupported_media_type", JSON_ONLY);
     // refused, so nothing was created: the workspace still has only its simulated agent
     const agents = await json(await call("/v1/api/agents", { headers: authHeaders(ws) }));
     expect(agents.agents.map((a: { agentId: string }) => a.agentId)).toEqual([ws.agentId]);
@@ -232,7 +234,7 @@ describe("JSON routes", () => {
         for (const type of ["text/plain", "application/x-www-form-urlencoded", "text/csv", ""]) {
           const headers: Record<string, string> = { ...auth, ...(type ? { "content-type": type } : {}) };
           const res = await call(pathFor(route.template, { ...ws, batchId }), { method: route.method, headers, body });
-          await expectError(res, 415, "unsupported_media_type", "Unsupported Media Type.", `${route.method} ${route.template} [${type || "default"}]`);
+          await expectError(res, 415, "unsupported_media_type", JSON_ONLY, `${route.method} ${route.template} [${type || "default"}]`);
         }
       }
       expect((await json(await call("/v1/api/agents", { headers: authHeaders(ws) }))).agents).toHaveLength(1);
