@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ApiError, clip, errorBody, MAX_ECHO_CHARS, MAX_ERROR_BODY_BYTES } from "../../src/errors";
-import { authHeaders, call, newWorkspace, upload } from "../helpers";
+import { ApiError, clip, errorBody, MAX_ECHO_CHARS, MAX_ERROR_BODY_BYTES } from "../src/errors";
+import { authHeaders, call, newWorkspace, upload } from "./helpers";
 
 const SMALL = 8 * 1024;
 

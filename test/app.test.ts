@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { authHeaders, callWithEnv, failingDb, newWorkspace } from "../helpers";
+import { authHeaders, callWithEnv, failingDb, newWorkspace } from "./helpers";
 
 describe("one error path", () => {
   it("turns an unhandled error into the contract's 500: a sentence, a code, the request id — no stack, no SQL", async () => {

@@ -1,8 +1,8 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../../src/index";
-import { newWorkspace } from "../helpers";
+import worker from "../src/index";
+import { newWorkspace } from "./helpers";
 
 describe("scheduled sweep", () => {
   it("removes uploads whose request died before publishing, and leaves recent ones", async () => {
@@ -49,7 +49,7 @@ describe("scheduled sweep", () => {
 describe("scheduled alarm check", () => {
   it("gives a running batch whose alarm was lost a new one, and leaves the rest alone", async () => {
     const { runInDurableObject } = await import("cloudflare:test");
-    const { upload, json } = await import("../helpers");
+    const { upload, json } = await import("./helpers");
     const ws = await newWorkspace();
     const { batchId } = await json(await upload(ws, "phone_number\n+12125550100\n"));
     const stub = env.BATCH_SCHEDULER.getByName(batchId);
