@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult, runInDurabl
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import worker from "../src/index";
-import type { BatchScheduler } from "../src/durable/batch-scheduler";
+import type { ArmInput, BatchScheduler } from "../src/durable/batch-scheduler";
 import type { CallJob } from "../src/queue/call-job";
 import { json, upload, type TestWorkspace } from "./helpers";
 
@@ -111,4 +111,20 @@ export async function claimAsConsumerWould(batchId: string, seq: number, attempt
     return ok;
   });
   expect(claimed).toBe(true);
+}
+
+/** What an upload hands its batch's object when it arms it: one call, a simulated agent, no options. */
+export function armInput(o: { batchId: string; dueAt: number; workspaceId?: string; agentId?: string; csvKey?: string }): ArmInput {
+  const agent = { id: o.agentId ?? "agent_x", provider: "simulated" as const, from_number: null, voice_url: null, dial_url: null };
+  const config = {
+    columns: ["phone_number"],
+    agent,
+    smartCallbackConfig: null,
+    callingWindow: null,
+    maxConcurrentCalls: null,
+    csvKey: o.csvKey ?? `none/${o.batchId}`,
+    defaultCountry: "US",
+    totalCalls: 1,
+  };
+  return { batchId: o.batchId, workspaceId: o.workspaceId ?? "ws_x", dueAt: o.dueAt, config, suppressed: [] };
 }

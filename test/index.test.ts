@@ -2,6 +2,7 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
+import { armInput } from "./engine-helpers";
 import { newWorkspace } from "./helpers";
 
 describe("scheduled sweep", () => {
@@ -17,18 +18,9 @@ describe("scheduled sweep", () => {
         .run();
       await env.CSV_BUCKET.put(csvKey, "phone_number\n+12125550100\n");
       // Armed, as an upload that died after arming but before publishing leaves it.
-      const agent = { id: ws.agentId, provider: "simulated" as const, from_number: null, voice_url: null, dial_url: null };
-      const config = {
-        columns: ["phone_number"],
-        agent,
-        smartCallbackConfig: null,
-        callingWindow: null,
-        maxConcurrentCalls: null,
-        csvKey,
-        defaultCountry: "US",
-        totalCalls: 1,
-      };
-      await env.BATCH_SCHEDULER.getByName(id).arm({ batchId: id, workspaceId: ws.workspaceId, dueAt: Date.now() + 86_400_000, config, suppressed: [] });
+      await env.BATCH_SCHEDULER.getByName(id).arm(
+        armInput({ batchId: id, workspaceId: ws.workspaceId, agentId: ws.agentId, csvKey, dueAt: Date.now() + 86_400_000 }),
+      );
     };
     await insert("batch_abandoned0000000000", new Date(Date.now() - 2 * 3_600_000).toISOString());
     await insert("batch_inflight00000000000", new Date().toISOString());

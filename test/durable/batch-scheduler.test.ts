@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { applyCallEvent } from "../../src/services/call-events";
 import { engineConfig } from "../../src/engine-config";
-import { batchRow, callRow, claimAsConsumerWould, phoneList, recordingQueue, tick } from "../engine-helpers";
+import { armInput, batchRow, callRow, claimAsConsumerWould, phoneList, recordingQueue, tick } from "../engine-helpers";
 import { authHeaders, call, json, newWorkspace, upload } from "../helpers";
 
 const numbers = phoneList;
@@ -95,35 +95,20 @@ describe("BatchScheduler", () => {
   it("arms once; arming again keeps the first record", async () => {
     const stub = env.BATCH_SCHEDULER.getByName("batch_test_arm");
     const dueAt = Date.now() + 60_000;
-    const first = await stub.arm(armInput("batch_test_arm", dueAt));
-    const second = await stub.arm({ ...armInput("batch_test_arm", dueAt + 5_000), workspaceId: "ws_y" });
+    const first = await stub.arm(armInput({ batchId: "batch_test_arm", dueAt }));
+    const second = await stub.arm(armInput({ batchId: "batch_test_arm", dueAt: dueAt + 5_000, workspaceId: "ws_y" }));
     expect(second).toEqual(first);
     expect(await stub.state()).toMatchObject({ dueAt, workspaceId: "ws_x" });
   });
 
   it("discard forgets the batch and its alarm", async () => {
     const stub = env.BATCH_SCHEDULER.getByName("batch_test_discard");
-    await stub.arm(armInput("batch_test_discard", Date.now() + 60_000));
+    await stub.arm(armInput({ batchId: "batch_test_discard", dueAt: Date.now() + 60_000 }));
     await stub.discard();
     expect(await stub.state()).toBeNull();
     expect(await runDurableObjectAlarm(stub)).toBe(false);
   });
 });
-
-function armInput(batchId: string, dueAt: number) {
-  const agent = { id: "agent_x", provider: "simulated" as const, from_number: null, voice_url: null, dial_url: null };
-  const config = {
-    columns: ["phone_number"],
-    agent,
-    smartCallbackConfig: null,
-    callingWindow: null,
-    maxConcurrentCalls: null,
-    csvKey: `none/${batchId}`,
-    defaultCountry: "US",
-    totalCalls: 1,
-  };
-  return { batchId, workspaceId: "ws_x", dueAt, config, suppressed: [] };
-}
 
 async function finishAsConsumerWould(batchId: string, seq: number, outcome: "answered" | "no_answer") {
   const a = (await callRow(batchId, seq))!.dispatched_attempt as number;
