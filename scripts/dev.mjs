@@ -1,10 +1,11 @@
 // `npm start`: local D1 migrations, a ready-to-use dev workspace / API key / simulated
 // agent (ids from .dev.vars), then `wrangler dev` until Ctrl-C.
 import { spawn, spawnSync } from "node:child_process";
-import { createCipheriv, createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { encryptSecret, secretHash, splitApiKey } from "./lib/dev-credentials.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 process.chdir(root);
@@ -40,39 +41,29 @@ function parseDevVars(text) {
   return vars;
 }
 
-/** Mirrors splitApiKey in src/lib/api-key.ts: `bck_<16-char id>_<secret>`. */
-function splitApiKey(apiKey) {
-  const m = /^bck_([A-Za-z0-9]{16})_(.{16,})$/.exec(apiKey);
-  return m ? { keyId: `key_${m[1]}`, secret: m[2] } : null;
-}
-
-/** Same format as encryptSecret in src/lib/crypto.ts: base64(iv || ciphertext || tag). */
-function encryptSecret(plain, keyB64) {
-  const key = Buffer.from(keyB64, "base64");
-  if (key.length !== 32) fail("SECRETS_ENCRYPTION_KEY in .dev.vars must be 32 bytes, base64-encoded.");
-  const iv = randomBytes(12);
-  const cipher = createCipheriv("aes-256-gcm", key, iv);
-  const ct = Buffer.concat([cipher.update(plain, "utf8"), cipher.final()]);
-  return Buffer.concat([iv, ct, cipher.getAuthTag()]).toString("base64");
-}
-
 const sql = (v) => (v === null ? "NULL" : `'${String(v).replaceAll("'", "''")}'`);
 
 function seedSql({ workspaceId, apiKey, agentId, encryptionKey }) {
   const parts = splitApiKey(apiKey);
   if (!parts) fail("DEV_API_KEY must look like bck_<16 letters/digits>_<secret of 16+ chars>.");
-  const secretHash = createHash("sha256").update(parts.secret).digest("hex");
+  const hash = secretHash(parts.secret);
   const webhookSecret = `whsec_${randomBytes(32).toString("base64")}`;
+  let sealed;
+  try {
+    sealed = encryptSecret(webhookSecret, encryptionKey);
+  } catch (err) {
+    fail(err.message);
+  }
   const now = new Date().toISOString();
   // The key and agent are fixed values from .dev.vars, so a changed DEV_API_KEY secret or
   // DEV_WORKSPACE_ID, or a key revoked / agent deleted while testing, is repaired here:
   // the credentials the banner prints must work.
   return `
 INSERT INTO workspaces (id, name, calls_per_second, max_concurrent_calls, webhook_secret_enc, created_at)
-  VALUES (${sql(workspaceId)}, 'Dev workspace', 5, 10, ${sql(encryptSecret(webhookSecret, encryptionKey))}, ${sql(now)})
+  VALUES (${sql(workspaceId)}, 'Dev workspace', 5, 10, ${sql(sealed)}, ${sql(now)})
   ON CONFLICT (id) DO NOTHING;
 INSERT INTO api_keys (id, workspace_id, secret_hash, created_at)
-  VALUES (${sql(parts.keyId)}, ${sql(workspaceId)}, ${sql(secretHash)}, ${sql(now)})
+  VALUES (${sql(parts.keyId)}, ${sql(workspaceId)}, ${sql(hash)}, ${sql(now)})
   ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash, workspace_id = excluded.workspace_id, revoked_at = NULL
   WHERE secret_hash <> excluded.secret_hash OR workspace_id <> excluded.workspace_id OR revoked_at IS NOT NULL;
 INSERT INTO agents (id, workspace_id, name, provider, created_at)

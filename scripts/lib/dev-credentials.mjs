@@ -1,0 +1,27 @@
+/**
+ * The two formats npm start must write exactly as the Worker reads them,
+ * in plain Node (scripts cannot import src/*.ts). test/lib/dev-credentials.test.ts
+ * checks them against src/lib/api-key.ts and src/lib/crypto.ts, so they cannot drift.
+ */
+import { createCipheriv, createHash, randomBytes } from "node:crypto";
+
+/** splitApiKey of src/lib/api-key.ts: `bck_<16-char id>_<secret>`, or null. */
+export function splitApiKey(apiKey) {
+  const m = /^bck_([A-Za-z0-9]{16})_(.{16,})$/.exec(apiKey);
+  return m ? { keyId: `key_${m[1]}`, secret: m[2] } : null;
+}
+
+/** The stored hash of a key's secret, as src/lib/crypto.ts sha256Hex computes it. */
+export function secretHash(secret) {
+  return createHash("sha256").update(secret).digest("hex");
+}
+
+/** encryptSecret of src/lib/crypto.ts: base64(iv || ciphertext || tag) under AES-256-GCM. Throws on a key that is not 32 bytes. */
+export function encryptSecret(plain, keyB64) {
+  const key = Buffer.from(keyB64, "base64");
+  if (key.length !== 32) throw new Error("SECRETS_ENCRYPTION_KEY in .dev.vars must be 32 bytes, base64-encoded.");
+  const iv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", key, iv);
+  const ct = Buffer.concat([cipher.update(plain, "utf8"), cipher.final()]);
+  return Buffer.concat([iv, ct, cipher.getAuthTag()]).toString("base64");
+}
