@@ -76,6 +76,8 @@ function isolatedCheckout(): string {
   }
   mkdirSync(join(dir, "scripts"));
   copyFileSync(join(ROOT, "scripts", "dev.mjs"), join(dir, "scripts", "dev.mjs"));
+  // What dev.mjs imports from scripts/lib resolves next to the copy: link the folder.
+  symlinkSync(join(ROOT, "scripts", "lib"), join(dir, "scripts", "lib"));
   return dir;
 }
 
