@@ -27,6 +27,10 @@ export function batchView(root, [batchId]) {
   let status = null; // the latest /status body
   let liveMode = "connecting";
   let liveRunning = false;
+  /** live() was asked for while it was still finishing (a retry clicked as the last pass ended): run it again after. */
+  let liveAgain = false;
+  /** Only the newest page read may draw the table: an older one answering late would show calls as they were. */
+  let callsRead = 0;
   const samples = []; // [{t, finished}] seen while the page is open, for the current rate
 
   // Per-call outcomes for the charts. /status only counts completed / failed /
@@ -249,8 +253,10 @@ export function batchView(root, [batchId]) {
   async function loadCalls() {
     clearTimeout(callsTimer);
     callsTimer = null;
+    const read = ++callsRead;
     try {
       const res = await request(`${base}/calls?page=${callsPage}&limit=20&status=${filter.value}`, { signal });
+      if (read !== callsRead) return;
       callRows = res.calls;
       drawCalls();
       callsPager.update(res.pagination);
@@ -293,7 +299,10 @@ export function batchView(root, [batchId]) {
    * /status is polled every 2 s instead.
    */
   async function live() {
-    if (liveRunning) return;
+    if (liveRunning) {
+      liveAgain = true;
+      return;
+    }
     liveRunning = true;
     let lastId = null;
     let failures = 0;
@@ -324,6 +333,10 @@ export function batchView(root, [batchId]) {
       if (!signal.aborted) showError(error, err);
     } finally {
       liveRunning = false;
+      if (liveAgain && !signal.aborted) {
+        liveAgain = false;
+        live();
+      }
     }
   }
 
