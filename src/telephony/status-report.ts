@@ -15,3 +15,15 @@ export type ReportedCall = { callId: string; batchId: string; seq: number };
  * be read (a sentence for the 400 the provider gets back).
  */
 export type ParsedReport = { ok: true; event: CallEvent } | { ok: false; problem: string };
+
+type FinalFields = Omit<Extract<CallEvent, { kind: "final" }>, "kind" | "batchId" | "seq" | "attempt">;
+
+/** A report that the call is ringing or in progress: it only confirms the dial. */
+export function progressReport(call: ReportedCall, attempt: number, providerCallId: string | undefined): ParsedReport {
+  return { ok: true, event: { kind: "progress", batchId: call.batchId, seq: call.seq, attempt, providerCallId } };
+}
+
+/** A report that the attempt ended, with how. */
+export function finalReport(call: ReportedCall, attempt: number, end: FinalFields): ParsedReport {
+  return { ok: true, event: { kind: "final", batchId: call.batchId, seq: call.seq, attempt, ...end } };
+}

@@ -2,7 +2,7 @@ import { DIAL_TIMEOUT_MS } from "../engine-config";
 import type { Outcome } from "../schemas/outcome";
 import { joinUrl, retryAfterSec } from "./http";
 import type { CallProvider, DialRequest, DialResult } from "./provider";
-import type { ParsedReport, ReportedCall } from "./status-report";
+import { finalReport, type ParsedReport, progressReport, type ReportedCall } from "./status-report";
 
 export type TwilioConfig = { accountSid: string; authToken: string; apiBaseUrl: string; publicBaseUrl: string; callLeaseMs: number };
 
@@ -112,23 +112,15 @@ export function parseTwilioReport(params: [string, string][], call: ReportedCall
   const callStatus = p.get("CallStatus") ?? "";
   const mapped = mapTwilioStatus(callStatus, p.get("AnsweredBy") ?? null);
   if (!mapped) return { ok: false, problem: `Unknown CallStatus "${callStatus.slice(0, 40)}".` };
-  const { batchId, seq } = call;
   const providerCallId = p.get("CallSid")?.slice(0, 200);
-  if (mapped.kind === "progress") return { ok: true, event: { kind: "progress", batchId, seq, attempt, providerCallId } };
+  if (mapped.kind === "progress") return progressReport(call, attempt, providerCallId);
   const duration = Number(p.get("CallDuration"));
   const errorCode = p.get("ErrorCode");
-  return {
-    ok: true,
-    event: {
-      kind: "final",
-      batchId,
-      seq,
-      attempt,
-      outcome: mapped.outcome,
-      at: now,
-      durationSec: Number.isFinite(duration) ? Math.min(Math.max(duration, 0), maxDurationSec) : null,
-      error: mapped.outcome === "failed" ? `Twilio reported the call failed${errorCode ? ` (error ${errorCode.slice(0, 20)})` : ""}` : null,
-      providerCallId,
-    },
-  };
+  return finalReport(call, attempt, {
+    outcome: mapped.outcome,
+    at: now,
+    durationSec: Number.isFinite(duration) ? Math.min(Math.max(duration, 0), maxDurationSec) : null,
+    error: mapped.outcome === "failed" ? `Twilio reported the call failed${errorCode ? ` (error ${errorCode.slice(0, 20)})` : ""}` : null,
+    providerCallId,
+  });
 }

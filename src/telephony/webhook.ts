@@ -9,7 +9,7 @@ import { signWebhook } from "../lib/signing";
 import { OUTCOMES } from "../schemas/outcome";
 import { joinUrl, retryAfterSec } from "./http";
 import type { CallProvider, DialRequest, DialResult } from "./provider";
-import { MAX_ATTEMPT, ReportedCallId, type ParsedReport, type ReportedCall } from "./status-report";
+import { finalReport, MAX_ATTEMPT, type ParsedReport, progressReport, ReportedCallId, type ReportedCall } from "./status-report";
 
 /** How long a rotated-out signing secret keeps verifying status reports. */
 export const PREVIOUS_SECRET_GRACE_MS = 24 * 60 * 60 * 1000;
@@ -150,22 +150,12 @@ export function parseDialReport(raw: string, call: ReportedCall, maxDurationSec:
   if (r.duration !== undefined && r.duration > maxDurationSec) {
     return { ok: false, problem: `duration must be between 0 and ${maxDurationSec} seconds (the call lease).` };
   }
-  const { batchId, seq } = call;
-  if (r.status === "ringing" || r.status === "in_progress") {
-    return { ok: true, event: { kind: "progress", batchId, seq, attempt: r.attempt, providerCallId: r.providerCallId } };
-  }
-  return {
-    ok: true,
-    event: {
-      kind: "final",
-      batchId,
-      seq,
-      attempt: r.attempt,
-      outcome: r.status,
-      at: now,
-      durationSec: r.duration ?? null,
-      error: r.error ?? null,
-      providerCallId: r.providerCallId,
-    },
-  };
+  if (r.status === "ringing" || r.status === "in_progress") return progressReport(call, r.attempt, r.providerCallId);
+  return finalReport(call, r.attempt, {
+    outcome: r.status,
+    at: now,
+    durationSec: r.duration ?? null,
+    error: r.error ?? null,
+    providerCallId: r.providerCallId,
+  });
 }
