@@ -55,6 +55,6 @@ describe("scheduled alarm check", () => {
     await worker.scheduled!(createScheduledController({ scheduledTime: Date.now(), cron: "*/15 * * * *" }), env, ctx);
     await waitOnExecutionContext(ctx);
     expect(await runInDurableObject(stub, (_o, state) => state.storage.getAlarm())).toBe(due);
-    expect(await stub.ensureAlarm()).toBe(false);
+    expect(await stub.ensureAlarm()).toEqual({ alarmRestored: false, summaryRepaired: false });
   });
 });

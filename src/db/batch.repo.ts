@@ -1,4 +1,4 @@
-import { STILL_HOLDS_KEY, type IdempotencyHold } from "./idempotency.repo";
+import { completeKeyIfPublished, STILL_HOLDS_KEY, type IdempotencyHold } from "./idempotency.repo";
 import type { CallingWindow, SmartCallbackConfig } from "../domain/batch-options";
 import type { BatchProgress, LedgerBatch } from "./call-ledger";
 import type { BatchStatus as VisibleStatus } from "../schemas/batch";
@@ -68,21 +68,33 @@ export async function insertPreparingBatch(db: D1Database, b: NewBatch): Promise
 
 export type IntakeCounts = { totalCalls: number; duplicatesRemoved: number; suppressed: number; invalidRows: number };
 
-/** preparing → queued, with the intake counters; false if the batch is gone or already published. */
-/** preparing → queued; with `hold`, only while that request still holds its Idempotency-Key. */
-export async function publishBatch(db: D1Database, batchId: string, c: IntakeCounts, columns: string[], hold?: IdempotencyHold): Promise<boolean> {
+/**
+ * preparing → queued, with the intake counters; false if the batch is gone
+ * or already published. With `key`, only while that request still holds its
+ * Idempotency-Key, and the key is completed with the 201 in the same D1
+ * transaction: a process that dies at any point leaves either no batch and
+ * a held key, or the batch and a key that replays it — never a published
+ * batch whose key a retry could take over to create a second one.
+ */
+export async function publishBatch(
+  db: D1Database,
+  batchId: string,
+  c: IntakeCounts,
+  columns: string[],
+  key?: { hold: IdempotencyHold; status: number; body: string },
+): Promise<boolean> {
   const params = [batchId, c.totalCalls, c.duplicatesRemoved, c.suppressed, c.invalidRows, JSON.stringify(columns)];
-  const row = await db
+  const publish = db
     .prepare(
       `UPDATE batches SET status = 'queued', total_calls = ?2, waiting_count = ?2, duplicates_removed = ?3,
          suppressed = ?4, invalid_rows = ?5, columns = ?6
-       WHERE id = ?1 AND status = 'preparing'${hold ? ` AND ${STILL_HOLDS_KEY}` : ""} RETURNING id`,
+       WHERE id = ?1 AND status = 'preparing'${key ? ` AND ${STILL_HOLDS_KEY}` : ""} RETURNING id`,
     )
-    .bind(...params, ...(hold ? [hold.workspaceId, hold.key, hold.claimedAt] : []))
-    .first();
-  return row !== null;
+    .bind(...params, ...(key ? [key.hold.workspaceId, key.hold.key, key.hold.claimedAt] : []));
+  if (!key) return (await publish.first()) !== null;
+  const [published] = await db.batch([publish, completeKeyIfPublished(db, key.hold, batchId, key.status, key.body)]);
+  return (published?.results?.length ?? 0) > 0;
 }
-
 /** Removes an unpublished batch (its calls live in its object, which the caller discards). */
 export async function discardPreparingBatch(db: D1Database, batchId: string): Promise<void> {
   await db.prepare("DELETE FROM batches WHERE id = ?1 AND status = 'preparing'").bind(batchId).run();
@@ -149,13 +161,49 @@ export async function batchStatus(db: D1Database, batchId: string): Promise<Batc
   return row?.status ?? null;
 }
 
-/** Batches of every workspace that are queued or running, a page at a time (by id), for the cron's alarm check. */
-export async function runningBatchIds(db: D1Database, afterId: string, limit: number): Promise<string[]> {
+/**
+ * Batches of every workspace that are queued or running, or were sent a
+ * control request since the last visit, a page at a time (by id): the
+ * cron's safety net visits each.
+ */
+export async function batchesToVisit(db: D1Database, afterId: string, limit: number): Promise<string[]> {
   const { results } = await db
-    .prepare("SELECT id FROM batches WHERE status IN ('queued', 'processing') AND id > ?1 ORDER BY id LIMIT ?2")
+    .prepare(
+      `SELECT id FROM batches WHERE id > ?1 AND (status IN ('queued', 'processing') OR control_at IS NOT NULL)
+       ORDER BY id LIMIT ?2`,
+    )
     .bind(afterId, limit)
     .all<{ id: string }>();
   return results.map((r) => r.id);
+}
+
+/**
+ * The batch the caller may see, marked as sent a control request now (one
+ * statement): the cron's next visit checks its object against its summary.
+ */
+export async function markControl(db: D1Database, workspaceId: string, id: string, now: number): Promise<BatchRow | null> {
+  return db
+    .prepare("UPDATE batches SET control_at = ?3 WHERE id = ?1 AND workspace_id = ?2 AND status != 'preparing' RETURNING *")
+    .bind(id, workspaceId, now)
+    .first<BatchRow>();
+}
+
+/** Clears marks the cron's visit has covered; a control request that came after the visit began keeps its mark. */
+export async function clearControlMarks(db: D1Database, ids: string[], visitedAt: number): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .prepare("UPDATE batches SET control_at = NULL WHERE control_at <= ?2 AND id IN (SELECT value FROM json_each(?1))")
+    .bind(JSON.stringify(ids), visitedAt)
+    .run();
+}
+
+/** The ledger version D1's summary holds (null: no such published batch). */
+export async function summaryVersion(db: D1Database, batchId: string): Promise<number | null> {
+  const row = await db
+    .prepare("SELECT summary_version FROM batches WHERE id = ?1 AND status != 'preparing'")
+    .bind(batchId)
+    .first<{ summary_version: number }>();
+  return row?.summary_version ?? null;
 }
 
 /** Batches whose objects may still call someone: told at once when numbers join the do-not-call list. */
@@ -165,4 +213,12 @@ export async function liveBatchIds(db: D1Database, workspaceId: string): Promise
     .bind(workspaceId)
     .all<{ id: string }>();
   return results.map((r) => r.id);
+}
+
+/** A published batch's summary as D1 holds it, by id alone (operator reads). */
+export async function summaryById(
+  db: D1Database,
+  batchId: string,
+): Promise<{ workspace_id: string; status: VisibleStatus; summary_version: number; control_at: number | null } | null> {
+  return db.prepare("SELECT workspace_id, status, summary_version, control_at FROM batches WHERE id = ?1 AND status != 'preparing'").bind(batchId).first();
 }

@@ -78,3 +78,18 @@ export async function releaseIdempotencyKey(db: D1Database, hold: IdempotencyHol
  * lease and lost the key to a retry can never publish a second batch.
  */
 export const STILL_HOLDS_KEY = `EXISTS (SELECT 1 FROM idempotency_keys WHERE workspace_id = ?7 AND key = ?8 AND state = 'running' AND created_at = ?9)`;
+
+/**
+ * The statement that completes `hold`'s key with the batch's 201, run in the
+ * same D1 transaction as the publish and only if the batch is now published
+ * (the publish matched): one atomic step, so one key means at most one batch.
+ */
+export function completeKeyIfPublished(db: D1Database, hold: IdempotencyHold, batchId: string, status: number, body: string): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE idempotency_keys SET state = 'done', response_status = ?4, response_body = ?5
+       WHERE workspace_id = ?1 AND key = ?2 AND state = 'running' AND created_at = ?3
+         AND EXISTS (SELECT 1 FROM batches WHERE id = ?6 AND status != 'preparing')`,
+    )
+    .bind(hold.workspaceId, hold.key, hold.claimedAt, status, body, batchId);
+}

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { batchStatus, writeBatchSummary } from "../db/batch.repo";
+import { batchStatus, summaryVersion, writeBatchSummary } from "../db/batch.repo";
 import { CallLedger, isoMs, type CallRow, type Candidate, type LedgerBatch } from "../db/call-ledger";
 import { dncAmong } from "../db/dnc.repo";
 import { workspaceEngineInfo, type WorkspaceEngineInfo } from "../db/workspace.repo";
@@ -20,6 +20,7 @@ import {
 } from "../engine-config";
 import { callId } from "../lib/ids";
 import { leaseId } from "../lib/lease";
+import { killPoint } from "../lib/fault";
 import { log } from "../lib/log";
 import { count, instrumentEnv, observe } from "../lib/metrics";
 import { enqueueCallJobs, type CallJob } from "../queue/call-job";
@@ -75,6 +76,20 @@ export type SchedulerState = {
   /** Ledger version last written to the D1 summary, and when. */
   summaryVersion: number;
   summaryAt: number;
+  /** batch.cancelled was handed to the webhook queue (absent in objects made before it existed: read as false). */
+  cancelAnnounced?: boolean;
+};
+
+/** GET /v1/admin/batches/{id}/engine: the object's side of a batch. */
+export type EngineState = {
+  status: BatchStatus;
+  version: number;
+  summaryVersion: number;
+  waiting: number;
+  active: number;
+  alarmAt: string | null;
+  published: boolean;
+  materialised: boolean;
 };
 
 /** Ports the tick uses, replaceable in tests (a queue that fails half-way, a fixed clock). */
@@ -226,11 +241,26 @@ export class BatchScheduler extends DurableObject<Env> {
     if (!state) return;
     if (rewind) await this.patchState({ cursor: 0 });
     const now = this.ports.now();
-    if (this.ledger.batch()?.status === "queued" && state.dueAt > now) return;
     // Calls ending together coalesce into one tick per POKE_COALESCE_MS instead of one each.
-    const target = now + POKE_COALESCE_MS;
+    await this.wakeBy(this.ledger.batch()?.status === "queued" ? Math.max(state.dueAt, now + POKE_COALESCE_MS) : now + POKE_COALESCE_MS);
+  }
+
+  /** The alarm fires no later than `at` (an earlier one is kept). */
+  private async wakeBy(at: number): Promise<void> {
     const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > target) await this.ctx.storage.setAlarm(target);
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  /**
+   * The clock for a transition about to be committed, set before it: a
+   * process that dies after the transition and before its D1 summary or
+   * webhook still leaves an alarm, and the tick it fires writes the summary
+   * and moves the batch. An alarm that finds nothing to do is harmless.
+   */
+  private async armFor(to: BatchStatus, state: SchedulerState, rewind: boolean): Promise<void> {
+    if (rewind) await this.patchState({ cursor: 0 });
+    const now = this.ports.now();
+    await this.wakeBy(to === "queued" ? Math.max(state.dueAt, now + POKE_COALESCE_MS) : now + POKE_COALESCE_MS);
   }
 
   /**
@@ -238,16 +268,37 @@ export class BatchScheduler extends DurableObject<Env> {
    * (its alarm gave up after repeated failures, or was lost) gets one.
    * Returns whether it had to be set.
    */
-  async ensureAlarm(): Promise<boolean> {
+  async ensureAlarm(): Promise<{ alarmRestored: boolean; summaryRepaired: boolean }> {
     const state = await this.state();
     const b = state ? this.ledger.batch() : null;
-    if (!state || !b) return false;
+    if (!state || !b) return { alarmRestored: false, summaryRepaired: false };
+    // The object is the truth: a summary left behind by a process that died mid-transition is written now.
+    const summaryRepaired = state.materialised && (await this.syncSummary(true, true));
+    if (summaryRepaired) log("warn", "batch.summary_repaired", { workspaceId: state.workspaceId, batchId: state.batchId, status: b.status });
     const live = b.status === "queued" || b.status === "processing" || !state.materialised;
-    if (!live && this.ledger.releases().length === 0) return false;
-    if ((await this.ctx.storage.getAlarm()) !== null) return false;
+    if (!live && this.ledger.releases().length === 0 && !this.announcePending(state, b)) return { alarmRestored: false, summaryRepaired };
+    if ((await this.ctx.storage.getAlarm()) !== null) return { alarmRestored: false, summaryRepaired };
     await this.ctx.storage.setAlarm(b.status === "queued" && state.materialised ? Math.max(Date.now(), state.dueAt) : Date.now());
     log("warn", "batch.alarm_restored", { workspaceId: state.workspaceId, batchId: state.batchId, status: b.status });
-    return true;
+    return { alarmRestored: true, summaryRepaired };
+  }
+
+  /** What an operator needs to see whether the batch's clock and summary are sound (GET /v1/admin/batches/{id}/engine). */
+  async engineState(): Promise<EngineState | null> {
+    const state = await this.state();
+    const b = state ? this.ledger.batch() : null;
+    if (!state || !b) return null;
+    const alarm = await this.ctx.storage.getAlarm();
+    return {
+      status: b.status,
+      version: b.version,
+      summaryVersion: state.summaryVersion,
+      waiting: b.waiting_count,
+      active: b.active_count,
+      alarmAt: alarm === null ? null : new Date(alarm).toISOString(),
+      published: state.published,
+      materialised: state.materialised,
+    };
   }
 
   /** Forgets the batch entirely: used when an upload is rolled back. */
@@ -378,6 +429,7 @@ export class BatchScheduler extends DurableObject<Env> {
       if (inFlight) await this.resolveExpired(state, now);
       await this.flushReleases();
       await this.syncSummary(true);
+      await this.announce(state);
       const lease = inFlight ? this.ledger.dueTimes().lease : null;
       return lease === null ? null : Math.max(lease, now + MIN_WAKE_GAP_MS);
     }
@@ -621,10 +673,18 @@ export class BatchScheduler extends DurableObject<Env> {
    * when `force` (a status change), otherwise at most every
    * SUMMARY_FLUSH_MS. Returns whether the summary is still behind.
    */
-  private async syncSummary(force: boolean): Promise<boolean> {
+  private async syncSummary(force: boolean, checkD1 = false): Promise<boolean> {
     const state = await this.state();
     const b = this.ledger.batch();
     if (!state || !b || !state.published) return false;
+    if (checkD1) {
+      // The cron's check: compare with what D1 really holds, not with what this object last wrote.
+      const written = await summaryVersion(this.env.DB, state.batchId);
+      if (written === null || written >= b.version) return false;
+      await writeBatchSummary(this.env.DB, state.batchId, { ...b });
+      await this.patchState({ summaryVersion: Math.max((await this.state())!.summaryVersion, b.version), summaryAt: Date.now() });
+      return true;
+    }
     if (b.version === state.summaryVersion) return false;
     if (!force && Date.now() - state.summaryAt < SUMMARY_FLUSH_MS) return true;
     await writeBatchSummary(this.env.DB, state.batchId, { ...b });
@@ -896,22 +956,55 @@ export class BatchScheduler extends DurableObject<Env> {
     const state = await this.ready();
     const b = this.ledger.batch();
     if (!state || !b) return { ok: false, status: "gone" };
-    if (b.status === "cancelled") return { ok: true, value: { already: true, batch: b } };
+    if (b.status === "cancelled") {
+      // A repeated cancel (its first answer may have been lost with a crash) finishes what the first left undone.
+      await this.settleControl(state);
+      return { ok: true, value: { already: true, batch: this.ledger.batch()! } };
+    }
+    if (b.status !== "queued" && b.status !== "processing" && b.status !== "paused") return { ok: false, status: b.status };
+    await this.armFor("cancelled", state, false);
     if (!this.ledger.setStatus(["queued", "processing", "paused"], "cancelled", { completedTime: Date.now() })) return { ok: false, status: b.status };
     const dispatched = this.ledger.cancelWaiting();
     this.feed?.changed();
     if (dispatched.length > 0) this.ledger.addReleases(dispatched.map((j) => leaseId(state.batchId, j.seq, j.attempt)));
-    const after = this.ledger.batch()!;
+    await killPoint(this.env, "cancel.committed");
     await this.syncSummary(true);
+    await killPoint(this.env, "cancel.summarised");
+    await this.announce(state);
+    await killPoint(this.env, "cancel.emitted");
+    await this.poke();
+    return { ok: true, value: { already: false, batch: this.ledger.batch()! } };
+  }
+
+  /**
+   * The batch-level webhook for a final status that has not been sent yet
+   * (batch.cancelled today). Sent by the control call, by the tick and by
+   * the cron's visit, until one of them records it; the event's id is
+   * stable, so a second send is a duplicate the receiver can drop.
+   */
+  private async announce(state: SchedulerState): Promise<void> {
+    const b = this.ledger.batch();
+    if (!b || !this.announcePending(state, b)) return;
     await this.emit("batch.cancelled", state.batchId, {
       batchId: state.batchId,
-      completedCalls: after.completed_count,
-      failedCalls: after.failed_count,
-      cancelledCalls: after.cancelled_count,
-      totalCalls: after.total_calls,
+      completedCalls: b.completed_count,
+      failedCalls: b.failed_count,
+      cancelledCalls: b.cancelled_count,
+      totalCalls: b.total_calls,
     });
-    await this.poke();
-    return { ok: true, value: { already: false, batch: after } };
+    await this.patchState({ cancelAnnounced: true });
+  }
+
+  private announcePending(state: SchedulerState, b: LedgerBatch): boolean {
+    return b.status === "cancelled" && state.published && !state.cancelAnnounced;
+  }
+
+  /** A repeated control request re-arms a live batch and writes a summary that fell behind: a crash after the first leaves nothing stranded. */
+  private async settleControl(state: SchedulerState): Promise<void> {
+    const b = this.ledger.batch()!;
+    if (b.status === "queued" || b.status === "processing") await this.armFor(b.status, state, false);
+    await this.syncSummary(true);
+    await this.announce(state);
   }
 
   /** Pause keeps the queue; calls in flight finish. Pausing a paused batch is harmless. */
@@ -919,10 +1012,15 @@ export class BatchScheduler extends DurableObject<Env> {
     const state = await this.ready();
     const b = this.ledger.batch();
     if (!state || !b) return { ok: false, status: "gone" };
-    if (b.status === "paused") return { ok: true, value: "paused" };
+    if (b.status === "paused") {
+      await this.settleControl(state);
+      return { ok: true, value: "paused" };
+    }
     if (!this.ledger.setStatus(["queued", "processing"], "paused")) return { ok: false, status: b.status };
     this.feed?.changed();
+    await killPoint(this.env, "pause.committed");
     await this.syncSummary(true);
+    await killPoint(this.env, "pause.summarised");
     return { ok: true, value: "paused" };
   }
 
@@ -931,11 +1029,19 @@ export class BatchScheduler extends DurableObject<Env> {
     const state = await this.ready();
     const b = this.ledger.batch();
     if (!state || !b) return { ok: false, status: "gone" };
-    if (b.status === "queued" || b.status === "processing") return { ok: true, value: b.status };
+    if (b.status === "queued" || b.status === "processing") {
+      // Already running — or a first resume died after its step: make sure the clock runs and D1 knows.
+      await this.settleControl(state);
+      return { ok: true, value: b.status };
+    }
+    if (b.status !== "paused") return { ok: false, status: b.status };
     const to = b.start_time === null ? "queued" : "processing";
-    if (!this.ledger.setStatus(["paused"], to)) return { ok: false, status: b.status };
+    await this.armFor(to, state, true);
+    if (!this.ledger.setStatus(["paused"], to)) return { ok: false, status: this.ledger.batch()!.status };
+    this.feed?.changed();
+    await killPoint(this.env, "resume.committed");
     await this.syncSummary(true);
-    await this.poke(true);
+    await killPoint(this.env, "resume.summarised");
     return { ok: true, value: to };
   }
 
@@ -944,12 +1050,20 @@ export class BatchScheduler extends DurableObject<Env> {
     const state = await this.ready();
     const b = this.ledger.batch();
     if (!state || !b) return { ok: false, status: "gone" };
-    if (b.status !== "completed") return { ok: false, status: b.status };
+    if (b.status !== "completed") {
+      // A retry whose first answer was lost finds the batch running: keep it moving, then say it is running.
+      await this.settleControl(state);
+      return { ok: false, status: b.status };
+    }
     if (!this.ledger.hasRetryable(RETRYABLE_OUTCOMES)) return { ok: true, value: { status: b.status, requeued: 0 } };
+    await this.armFor("processing", state, true);
+    // One synchronous step: the new pass and its re-queued calls commit together.
     this.ledger.setStatus(["completed"], "processing", { completedTime: null, passPlusOne: true });
     const requeued = this.ledger.requeue(RETRYABLE_OUTCOMES);
+    this.feed?.changed();
+    await killPoint(this.env, "retry.committed");
     await this.syncSummary(true);
-    await this.poke(true);
+    await killPoint(this.env, "retry.summarised");
     log("info", "batch.retry", { workspaceId: state.workspaceId, batchId: state.batchId, requeued });
     return { ok: true, value: { status: "processing", requeued } };
   }

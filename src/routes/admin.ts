@@ -14,6 +14,8 @@ import { formatApiKey } from "../lib/api-key";
 import { adminSecurity, errorResponses } from "../schemas/common";
 import { RateLimitsSchema, WorkspaceDetailSchema, WorkspaceSchema } from "../schemas/workspace";
 import { isIanaTimeZone } from "../domain/timezone";
+import { summaryById } from "../db/batch.repo";
+import { BATCH_STATUSES } from "../schemas/batch";
 
 const webhookUrlDoc =
   "where outbound events are POSTed. Outside development: https only, no user:password@, " +
@@ -275,6 +277,86 @@ export function adminRoutes() {
       },
     );
   }
+
+  const EngineSchema = z
+    .object({
+      batchId: z.string(),
+      workspaceId: z.string(),
+      summary: z.object({
+        status: z.enum(BATCH_STATUSES),
+        version: z.number().int().describe("the ledger version D1's summary was written from"),
+        controlPendingSince: z.string().nullable().describe("a control request the cron's safety net has not checked yet (ISO 8601)"),
+      }),
+      object: z
+        .object({
+          status: z.enum(BATCH_STATUSES),
+          version: z.number().int().describe("the ledger's version: it grows with every transition"),
+          waiting: z.number().int(),
+          active: z.number().int(),
+          alarmAt: z.string().nullable().describe("when the batch's clock fires next (ISO 8601); null: no alarm"),
+          published: z.boolean(),
+          materialised: z.boolean(),
+        })
+        .nullable()
+        .describe("null: the batch's object holds nothing (a finished batch from before the ledger moved into objects)"),
+      agree: z.boolean().describe("the summary's status is the object's"),
+      stranded: z.boolean().describe("queued or processing with calls waiting and no alarm: nothing will move it until the cron's next visit"),
+    })
+    .openapi("BatchEngine");
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/batches/{batchId}/engine",
+      tags: ["Admin"],
+      summary: "A batch's engine: D1's summary beside its object's status, counters and next alarm",
+      description:
+        "For operators checking a batch after an incident: the object is the truth, and the cron's safety net " +
+        "(every 15 minutes) rewrites a summary that disagrees and restores a missing alarm.",
+      security: adminSecurity,
+      request: {
+        params: z.object({
+          batchId: z
+            .string()
+            .max(100)
+            .openapi({ param: { name: "batchId", in: "path" } }),
+        }),
+      },
+      responses: {
+        200: { description: "Both sides of the batch", content: { "application/json": { schema: EngineSchema } } },
+        ...errorResponses(401, 404),
+      },
+    }),
+    async (c) => {
+      const { batchId } = c.req.valid("param");
+      const summary = await summaryById(c.env.DB, batchId);
+      if (!summary) throw new ApiError("not_found", `Batch ${batchId} does not exist.`);
+      const object = await c.env.BATCH_SCHEDULER.getByName(batchId).engineState();
+      const live = object !== null && (object.status === "queued" || object.status === "processing");
+      return c.json(
+        {
+          batchId,
+          workspaceId: summary.workspace_id,
+          summary: {
+            status: summary.status,
+            version: summary.summary_version,
+            controlPendingSince: summary.control_at === null ? null : new Date(summary.control_at).toISOString(),
+          },
+          object: object && {
+            status: object.status,
+            version: object.version,
+            waiting: object.waiting,
+            active: object.active,
+            alarmAt: object.alarmAt,
+            published: object.published,
+            materialised: object.materialised,
+          },
+          agree: object === null || object.status === summary.status,
+          stranded: live && object.waiting + object.active > 0 && object.alarmAt === null,
+        },
+        200,
+      );
+    },
+  );
 
   return app;
 }

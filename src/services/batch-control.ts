@@ -1,10 +1,21 @@
-import { getBatch, runningBatchIds, type BatchRow } from "../db/batch.repo";
+import { batchesToVisit, clearControlMarks, getBatch, markControl, type BatchRow } from "../db/batch.repo";
 import { ApiError } from "../errors";
 import { log } from "../lib/log";
 import type { CancelResponse, ControlResponse, RetryResponse } from "../schemas/batch";
 
 export async function requireBatch(db: D1Database, workspaceId: string, batchId: string): Promise<BatchRow> {
   const b = await getBatch(db, workspaceId, batchId);
+  if (!b) throw batchNotFound(batchId);
+  return b;
+}
+
+/**
+ * A control request's batch, marked in D1 before its object is told: if the
+ * Worker dies between the object's step and the summary write, the cron's
+ * next visit finds the batch by its mark and repairs it.
+ */
+async function requireForControl(db: D1Database, workspaceId: string, batchId: string): Promise<BatchRow> {
+  const b = await markControl(db, workspaceId, batchId, Date.now());
   if (!b) throw batchNotFound(batchId);
   return b;
 }
@@ -25,7 +36,7 @@ export function batchNotFound(batchId: string): ApiError {
  * running batch). Active calls finish. Cancelling again answers the same way.
  */
 export async function cancelBatch(env: Env, workspaceId: string, batchId: string, requestId: string): Promise<CancelResponse> {
-  await requireBatch(env.DB, workspaceId, batchId);
+  await requireForControl(env.DB, workspaceId, batchId);
   const r = await scheduler(env, batchId).cancel();
   if (!r.ok) {
     if (r.status === "gone") throw batchNotFound(batchId);
@@ -39,7 +50,7 @@ export async function cancelBatch(env: Env, workspaceId: string, batchId: string
 
 /** Pause keeps the queue; calls in flight finish. Pausing a paused batch is harmless. */
 export async function pauseBatch(env: Env, workspaceId: string, batchId: string, requestId: string): Promise<ControlResponse> {
-  await requireBatch(env.DB, workspaceId, batchId);
+  await requireForControl(env.DB, workspaceId, batchId);
   const r = await scheduler(env, batchId).pause();
   if (!r.ok) {
     if (r.status === "gone") throw batchNotFound(batchId);
@@ -50,7 +61,7 @@ export async function pauseBatch(env: Env, workspaceId: string, batchId: string,
 }
 
 export async function resumeBatch(env: Env, workspaceId: string, batchId: string, requestId: string): Promise<ControlResponse> {
-  const before = await requireBatch(env.DB, workspaceId, batchId);
+  const before = await requireForControl(env.DB, workspaceId, batchId);
   const r = await scheduler(env, batchId).resume();
   if (!r.ok) {
     if (r.status === "gone") throw batchNotFound(batchId);
@@ -63,7 +74,7 @@ export async function resumeBatch(env: Env, workspaceId: string, batchId: string
 
 /** A new pass over recipients whose final outcome was no_answer, busy or failed. */
 export async function retryBatch(env: Env, workspaceId: string, batchId: string, requestId: string): Promise<RetryResponse> {
-  await requireBatch(env.DB, workspaceId, batchId);
+  await requireForControl(env.DB, workspaceId, batchId);
   const r = await scheduler(env, batchId).retry();
   if (!r.ok) {
     if (r.status === "gone") throw batchNotFound(batchId);
@@ -80,18 +91,34 @@ export async function retryBatch(env: Env, workspaceId: string, batchId: string,
 }
 
 /**
- * Cron: every queued or running batch's object is asked to make sure it
- * has an alarm. An alarm that kept failing is given up by the runtime;
- * this brings the batch's clock back within one cron period.
+ * Cron, the safety net: every queued or running batch's object, and every
+ * batch sent a control request since the last visit, is asked to make sure
+ * it has an alarm and that D1's summary agrees with it (the object is the
+ * truth). An alarm that kept failing is given up by the runtime, and a
+ * Worker can die between an object's step and its summary write; this
+ * brings either back within one cron period.
  */
-export async function restoreLostAlarms(env: Env): Promise<number> {
-  let restored = 0;
+export async function restoreLostAlarms(env: Env): Promise<{ visited: number; alarmsRestored: number; summariesRepaired: number }> {
+  const totals = { visited: 0, alarmsRestored: 0, summariesRepaired: 0 };
+  const visitedAt = Date.now();
   let after = "";
   for (;;) {
-    const ids = await runningBatchIds(env.DB, after, 200);
-    if (ids.length === 0) return restored;
+    const ids = await batchesToVisit(env.DB, after, 200);
+    if (ids.length === 0) return totals;
     const results = await Promise.allSettled(ids.map((id) => env.BATCH_SCHEDULER.getByName(id).ensureAlarm()));
-    restored += results.filter((r) => r.status === "fulfilled" && r.value).length;
+    const visited: string[] = [];
+    results.forEach((r, i) => {
+      if (r.status === "rejected") {
+        log("error", "batch.visit_failed", { batchId: ids[i], error: String(r.reason) });
+        return;
+      }
+      visited.push(ids[i]!);
+      if (r.value.alarmRestored) totals.alarmsRestored++;
+      if (r.value.summaryRepaired) totals.summariesRepaired++;
+    });
+    // A batch whose visit failed keeps its mark: the next cron tries again.
+    await clearControlMarks(env.DB, visited, visitedAt);
+    totals.visited += visited.length;
     after = ids.at(-1)!;
   }
 }

@@ -10,6 +10,7 @@ import { ApiError } from "../errors";
 import { sha256Hex } from "../lib/crypto";
 import { newId } from "../lib/ids";
 import { issuesText } from "../lib/issues";
+import { killPoint } from "../lib/fault";
 import { log } from "../lib/log";
 import type { StartBatchResponse } from "../schemas/batch";
 
@@ -186,7 +187,8 @@ export async function startBatch(env: Env, ctx: Ctx, req: Request): Promise<{ st
 
   try {
     const result = await createBatch(env, ctx, file, opts, hold);
-    if (hold) await completeIdempotencyKey(env.DB, hold, result.status, JSON.stringify(result.body));
+    // A 201's key was completed with the publish itself; a dry run's 200 is recorded here.
+    if (hold && result.status !== 201) await completeIdempotencyKey(env.DB, hold, result.status, JSON.stringify(result.body));
     return result;
   } catch (err) {
     if (hold) await releaseIdempotencyKey(env.DB, hold);
@@ -250,6 +252,7 @@ async function createBatch(
   const csvKey = `workspaces/${ctx.workspaceId}/batches/${batchId}/input.csv`;
   const logFields = { requestId: ctx.requestId, workspaceId: ctx.workspaceId, batchId };
   let armed = false;
+  let published: StartBatchResponse | null = null;
   await insertPreparingBatch(env.DB, {
     id: batchId,
     workspaceId: ctx.workspaceId,
@@ -317,7 +320,17 @@ async function createBatch(
     });
 
     const counts = { totalCalls, duplicatesRemoved: s.duplicatesRemoved, suppressed: suppressedSeqs.length, invalidRows: s.invalidRows };
-    if (!(await publishBatch(env.DB, batchId, counts, s.columns, hold))) {
+    const body: StartBatchResponse = {
+      batchId,
+      ...counts,
+      status: "queued",
+      message: "Batch calls initiated successfully",
+      scheduledAt,
+      ...(s.invalidRows > 0 ? { details: s.errors } : {}),
+    };
+    await killPoint(env, "intake.armed");
+    // Publishing and completing the key with this 201 are one D1 transaction.
+    if (!(await publishBatch(env.DB, batchId, counts, s.columns, hold && { hold, status: 201, body: JSON.stringify(body) }))) {
       // This request outlived its key's lease and a retry took the key over: that one creates the batch.
       if (hold)
         throw new ApiError(
@@ -328,7 +341,10 @@ async function createBatch(
     }
     // Published in D1: from here the batch exists. Telling its object is an
     // optimisation; an object not told finds out from D1 on its next tick.
+    published = body;
+    await killPoint(env, "intake.published");
     await scheduler.publish().catch((err) => log("warn", "batch.publish_notice_failed", { ...logFields, error: String(err) }));
+    await killPoint(env, "intake.noticed");
     // Phase timings (ms from the start of the scan) let an operator see where a slow upload spent its time.
     log("info", "batch.created", {
       ...logFields,
@@ -340,18 +356,10 @@ async function createBatch(
       storedMs,
       publishedMs: Date.now() - started,
     });
-    return {
-      status: 201,
-      body: {
-        batchId,
-        ...counts,
-        status: "queued",
-        message: "Batch calls initiated successfully",
-        scheduledAt,
-        ...(s.invalidRows > 0 ? { details: s.errors } : {}),
-      },
-    };
+    return { status: 201, body };
   } catch (err) {
+    // Published means created: a later step's failure (a log line) must not undo or deny it.
+    if (published) return { status: 201, body: published };
     await storing.catch(() => undefined); // let the put settle, so the delete comes after it
     await rollback(env, batchId, csvKey, armed, logFields);
     if (err instanceof ApiError) throw err;

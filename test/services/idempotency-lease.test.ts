@@ -57,21 +57,14 @@ describe("Idempotency-Key lease", () => {
     // While this request prepares, its lease runs out and a retry takes the key over.
     const takenOver: D1Database = new Proxy(env.DB, {
       get(target, prop) {
-        if (prop === "prepare") {
-          return (sql: string) => {
-            const stmt = target.prepare(sql);
-            if (!sql.includes("SET status = 'queued'")) return stmt;
-            return {
-              bind: (...args: unknown[]) => ({
-                first: async () => {
-                  await target
-                    .prepare("UPDATE idempotency_keys SET created_at = created_at + 1 WHERE workspace_id = ?1 AND key = 'k-slow'")
-                    .bind(ws.workspaceId)
-                    .run();
-                  return stmt.bind(...args).first();
-                },
-              }),
-            };
+        if (prop === "batch") {
+          // The publish runs as one D1 transaction with the key's completion.
+          return async (stmts: D1PreparedStatement[]) => {
+            await target
+              .prepare("UPDATE idempotency_keys SET created_at = created_at + 1 WHERE workspace_id = ?1 AND key = 'k-slow'")
+              .bind(ws.workspaceId)
+              .run();
+            return target.batch(stmts);
           };
         }
         const v = Reflect.get(target, prop);
@@ -94,5 +87,77 @@ describe("Idempotency-Key lease", () => {
     // Nothing half-created is left readable.
     const list = await json(await call("/v1/api/batch-calls", { headers: authHeaders(ws) }));
     expect(list.pagination.total).toBe(0);
+  });
+
+  it("a Worker that dies right after publishing leaves one batch: the retry, even after the lease, answers with it", async () => {
+    const ws = await newWorkspace();
+    // From the moment the batch is published, this process is dead: nothing more reaches D1 or the batch's object.
+    let dead = false;
+    const died = () => Promise.reject(new Error("the process died"));
+    const publishes = (sql: string) => sql.includes("SET status = 'queued'");
+    const db: D1Database = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "prepare")
+          return (sql: string) => {
+            if (dead) return { bind: () => ({ run: died, first: died, all: died }), run: died, first: died, all: died };
+            const stmt = target.prepare(sql);
+            if (!publishes(sql)) return stmt;
+            return new Proxy(stmt, {
+              get(st, p) {
+                if (p !== "bind") return Reflect.get(st, p);
+                return (...args: unknown[]) => {
+                  const bound = st.bind(...args);
+                  return new Proxy(bound, {
+                    get(b, q) {
+                      if (q === "first")
+                        return async () => {
+                          const row = await b.first();
+                          dead = true;
+                          return row;
+                        };
+                      return Reflect.get(b, q);
+                    },
+                  });
+                };
+              },
+            });
+          };
+        if (prop === "batch")
+          return async (stmts: D1PreparedStatement[]) => {
+            if (dead) return died();
+            const out = await target.batch(stmts);
+            dead = true;
+            return out;
+          };
+        const v = Reflect.get(target, prop);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    const scheduler = new Proxy(env.BATCH_SCHEDULER, {
+      get(target, prop) {
+        if (prop !== "getByName") return Reflect.get(target, prop);
+        return (name: string) => {
+          const stub = target.getByName(name);
+          return new Proxy(stub, { get: (s, m) => (dead ? died : Reflect.get(s, m)) });
+        };
+      },
+    }) as Env["BATCH_SCHEDULER"];
+    const init = () => ({ method: "POST", headers: { ...authHeaders(ws), "idempotency-key": "k-died" }, body: csvForm(CSV, { agentId: ws.agentId }) });
+    await callWithEnv({ ...env, DB: db, BATCH_SCHEDULER: scheduler }, "/v1/api/batch-calls", init()).catch(() => undefined);
+    expect(dead).toBe(true);
+    const [published] = await visibleBatches(ws);
+    expect(published).toBeDefined();
+
+    // The client heard nothing and retries — at once, and again after the lease a dead request's key would have.
+    const soon = await call("/v1/api/batch-calls", init());
+    expect(soon.status).toBe(201);
+    expect((await json(soon)).batchId).toBe(published);
+    await env.DB.prepare("UPDATE idempotency_keys SET created_at = created_at - ?3 WHERE workspace_id = ?1 AND key = ?2")
+      .bind(ws.workspaceId, "k-died", IDEMPOTENCY_LEASE_MS + 1_000)
+      .run();
+    const late = await call("/v1/api/batch-calls", init());
+    expect(late.status).toBe(201);
+    expect((await json(late)).batchId).toBe(published);
+    expect(await visibleBatches(ws)).toEqual([published]);
   });
 });
