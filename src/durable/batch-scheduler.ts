@@ -1096,7 +1096,8 @@ export class BatchScheduler extends DurableObject<Env> {
 /** The call's custom CSV columns, verbatim: the dial's dynamic variables. */
 function variablesOf(columns: string[], metadata: string): Record<string, string> {
   const values = JSON.parse(metadata) as string[];
-  const out: Record<string, string> = {};
+  // No prototype: a column named __proto__ (or constructor) is a variable like any other, not a setter.
+  const out: Record<string, string> = Object.create(null);
   columns.forEach((c, i) => {
     if (!KNOWN_COLUMNS.has(c)) out[c] = values[i] ?? "";
   });
