@@ -1096,10 +1096,7 @@ export class BatchScheduler extends DurableObject<Env> {
 /** The call's custom CSV columns, verbatim: the dial's dynamic variables. */
 function variablesOf(columns: string[], metadata: string): Record<string, string> {
   const values = JSON.parse(metadata) as string[];
-  // No prototype: a column named __proto__ (or constructor) is a variable like any other, not a setter.
-  const out: Record<string, string> = Object.create(null);
-  columns.forEach((c, i) => {
-    if (!KNOWN_COLUMNS.has(c)) out[c] = values[i] ?? "";
-  });
-  return out;
+  // Built by fromEntries (own data properties): a column named __proto__ is a variable like any
+  // other, not a prototype setter — and the object stays plain, so it crosses RPC to the consumer.
+  return Object.fromEntries(columns.flatMap((c, i) => (KNOWN_COLUMNS.has(c) ? [] : [[c, values[i] ?? ""]])));
 }
