@@ -516,4 +516,77 @@ export class CallLedger {
   recentCalls(limit: number): CallRow[] {
     return this.sql.exec<CallRow>("SELECT * FROM calls INDEXED BY calls_recent WHERE end_time IS NOT NULL ORDER BY end_time DESC LIMIT ?", limit).toArray();
   }
+
+  // ---- bounded reads: a wide row's metadata never leaves SQLite whole unless asked for
+
+  /** The most recently ended calls, their metadata as an excerpt (see excerptColumn). */
+  recentCallExcerpts(limit: number, excerpt: MetadataExcerpt): CallRow[] {
+    return this.sql
+      .exec<CallRow>(
+        `SELECT ${ROW_FIELDS}, ${excerptColumn(excerpt)} AS metadata FROM calls INDEXED BY calls_recent
+         WHERE end_time IS NOT NULL ORDER BY end_time DESC LIMIT ?`,
+        limit,
+      )
+      .toArray();
+  }
+
+  /** These calls, in the order asked, their metadata as an excerpt. */
+  callExcerpts(seqs: number[], excerpt: MetadataExcerpt): CallRow[] {
+    const rows = this.sql
+      .exec<CallRow>(
+        `SELECT ${ROW_FIELDS}, ${excerptColumn(excerpt)} AS metadata FROM calls WHERE seq IN (SELECT value FROM json_each(?))`,
+        JSON.stringify(seqs),
+      )
+      .toArray();
+    const bySeq = new Map(rows.map((r) => [r.seq, r]));
+    return seqs.flatMap((s) => bySeq.get(s) ?? []);
+  }
+
+  /** listCalls' page with each row's metadata as an excerpt, and the stored metadata's size in bytes. */
+  listCallExcerpts(status: CallStatus | null, limit: number, offset: number, excerpt: MetadataExcerpt): (CallRow & { metadata_bytes: number })[] {
+    const select = `SELECT ${ROW_FIELDS}, ${excerptColumn(excerpt)} AS metadata, octet_length(metadata) AS metadata_bytes FROM calls`;
+    return status
+      ? this.sql.exec<CallRow & { metadata_bytes: number }>(`${select} WHERE status = ? ORDER BY seq LIMIT ? OFFSET ?`, status, limit, offset).toArray()
+      : this.sql.exec<CallRow & { metadata_bytes: number }>(`${select} ORDER BY seq LIMIT ? OFFSET ?`, limit, offset).toArray();
+  }
+
+  /** One call's stored metadata (a JSON array of its CSV values). */
+  callMetadata(seq: number): string | null {
+    return this.one<{ metadata: string }>("SELECT metadata FROM calls WHERE seq = ?", seq)?.metadata ?? null;
+  }
+
+  /**
+   * callsAfter, also cut short once the rows' stored metadata passes
+   * `maxBytes` (at least one row): a page of wide rows stays small. Keyset
+   * paging, so a shorter page loses nothing: the next starts after its last seq.
+   */
+  callsAfterWithin(afterSeq: number, limit: number, maxBytes: number): CallRow[] {
+    const sizes = this.sql
+      .exec<{ seq: number; n: number }>("SELECT seq, octet_length(metadata) AS n FROM calls WHERE seq > ? ORDER BY seq LIMIT ?", afterSeq, limit)
+      .toArray();
+    if (sizes.length === 0) return [];
+    let last = sizes[0]!.seq;
+    let total = sizes[0]!.n;
+    for (const s of sizes.slice(1)) {
+      total += s.n;
+      if (total > maxBytes) break;
+      last = s.seq;
+    }
+    return this.sql.exec<CallRow>("SELECT * FROM calls WHERE seq > ? AND seq <= ? ORDER BY seq", afterSeq, last).toArray();
+  }
+}
+
+/** How much of a row's metadata an excerpt reads: its first `columns` values, each cut to `chars` characters. */
+export type MetadataExcerpt = { columns: number; chars: number };
+
+/** Every `calls` column a CallRow has, but metadata. */
+const ROW_FIELDS =
+  "seq, phone_number, status, outcome, attempts, next_attempt_at, start_time, end_time, duration, error, " +
+  "dispatched_attempt, dispatched_at, pass_base, due_at, provider_call_id, lease_expires_at";
+
+/** A JSON array of the first values of `metadata`, each cut in SQL, so only the excerpt reaches the object's heap. */
+function excerptColumn({ columns, chars }: MetadataExcerpt): string {
+  const n = Math.max(1, Math.floor(columns));
+  const c = Math.max(1, Math.floor(chars));
+  return `json_array(${Array.from({ length: n }, (_, i) => `substr(metadata ->> ${i}, 1, ${c})`).join(", ")})`;
 }

@@ -1,17 +1,33 @@
-/** Spreadsheet formula prefixes; a cell starting with one is neutralised. */
-const FORMULA_START = /^[=+\-@\t\r]/;
+/** Characters a spreadsheet reads as the start of a formula, with their full-width and small forms. */
+const FORMULA_CHAR = "[=+\\-@\\uFF1D\\uFF0B\\uFF0D\\uFF20\\uFE66\\uFE62\\uFE63\\uFE6B]";
+/** Where a line of a cell starts: the cell's start, or after a line break (pasting a cell splits it there). */
+const LINE_BREAK = "[\\n\\r\\v\\f\\x85\\u2028\\u2029]";
+/** What a spreadsheet may skip before it looks for "=": spaces, control and invisible characters, but not a line break. */
+const IGNORABLE = `(?:(?!${LINE_BREAK})[\\p{White_Space}\\p{Cc}\\p{Cf}\\p{Default_Ignorable_Code_Point}])*`;
+/** A line whose first visible character starts a formula; the apostrophe goes at the line's start. */
+const FORMULA_LINE = new RegExp(`(^|${LINE_BREAK})(?=${IGNORABLE}${FORMULA_CHAR})`, "gu");
+/** A cell starting with a tab or CR is neutralised whatever follows (OWASP's list). */
+const CONTROL_START = /^[\t\r]/;
 const E164 = /^\+\d+$/;
 const NEEDS_QUOTES = /[",\r\n]/;
 
 /**
- * One CSV cell: neutralised against formula injection (a leading
- * apostrophe), except a "+" followed only by digits (an E.164 number),
- * then quoted per RFC 4180 when needed.
+ * A cell's text neutralised against formula injection: every line of it
+ * whose first visible character is = + - @ (or a full-width ＝ ＋ － ＠),
+ * after spaces and invisible characters such as a zero-width space, gets a
+ * leading apostrophe, and so does a cell starting with a tab or CR. A "+"
+ * followed only by digits (an E.164 number) is left as it is.
  */
+export function neutralise(s: string): string {
+  if (E164.test(s)) return s;
+  const out = s.replace(FORMULA_LINE, "$1'");
+  return CONTROL_START.test(out) ? `'${out}` : out;
+}
+
+/** One CSV cell: neutralised, then quoted per RFC 4180 when needed. */
 export function csvCell(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return "";
-  let s = String(value);
-  if (FORMULA_START.test(s) && !E164.test(s)) s = `'${s}`;
+  const s = neutralise(String(value));
   return NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

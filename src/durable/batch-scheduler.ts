@@ -26,7 +26,7 @@ import { count, instrumentEnv, observe } from "../lib/metrics";
 import { enqueueCallJobs, type CallJob } from "../queue/call-job";
 import { findLostDial } from "../telephony/reconcile";
 import { statusBody } from "../views/batch-status";
-import { toCallView } from "../views/call";
+import { changedCalls, readCallPage, recentCallRows, type CallView } from "../views/call";
 import { ProgressFeed } from "./progress-feed";
 import { emitWebhook, type WebhookEventType } from "../queue/webhook-event";
 import type { BatchStatus } from "../schemas/batch";
@@ -170,9 +170,10 @@ export class BatchScheduler extends DurableObject<Env> {
     this.feed ??= new ProgressFeed({
       status: () => {
         const b = this.ledger.batch();
-        return b ? statusBody(state.batchId, b, columns, this.ledger.recentCalls(10)) : null;
+        return b ? statusBody(state.batchId, b, columns, recentCallRows(this.ledger, 10)) : null;
       },
-      calls: (seqs) => seqs.map((seq) => this.ledger.call(seq)).flatMap((row) => (row ? [toCallView(state.batchId, row, columns)] : [])),
+      // Metadata excerpts only: what a subscriber is sent stays small however wide the file.
+      calls: (seqs) => changedCalls(this.ledger, state.batchId, columns, seqs),
       version: () => this.ledger.batch()?.version ?? 0,
     });
     return this.feed.subscribe();
@@ -1075,21 +1076,24 @@ export class BatchScheduler extends DurableObject<Env> {
     const state = await this.ready();
     const b = this.ledger.batch();
     if (!state || !b) return null;
-    return { ...b, recent: recent > 0 ? this.ledger.recentCalls(recent) : [] };
+    return { ...b, recent: recentCallRows(this.ledger, recent) };
   }
 
-  async listCalls(status: CallStatus | null, limit: number, offset: number): Promise<{ rows: CallRow[]; batch: LedgerBatch } | null> {
+  /** A page of calls, at most `maxBytes` of JSON however wide the rows (views/call boundedCalls), with the counters. */
+  async listCalls(status: CallStatus | null, limit: number, offset: number, maxBytes?: number): Promise<{ calls: CallView[]; batch: LedgerBatch } | null> {
     const state = await this.ready();
-    const b = this.ledger.batch();
-    if (!state || !b) return null;
-    return { rows: this.ledger.listCalls(status, limit, offset), batch: b };
+    if (!state || !this.ledger.batch()) return null;
+    const { columns } = await this.config();
+    // No await from here on: the page and the counters are one snapshot of the ledger.
+    const calls = readCallPage(this.ledger, state.batchId, columns, { status, limit, offset, maxBytes });
+    return { calls, batch: this.ledger.batch()! };
   }
 
-  /** Calls after `afterSeq` in file order: keyset pages for exports that walk a whole batch. */
-  async callsAfter(afterSeq: number, limit: number): Promise<CallRow[]> {
+  /** Calls after `afterSeq` in file order, at most `limit` and about `maxBytes` of metadata: keyset pages for exports that walk a whole batch. */
+  async callsAfter(afterSeq: number, limit: number, maxBytes: number): Promise<CallRow[]> {
     const state = await this.ready();
     if (!state) return [];
-    return this.ledger.callsAfter(afterSeq, limit);
+    return this.ledger.callsAfterWithin(afterSeq, limit, maxBytes);
   }
 }
 

@@ -10,7 +10,11 @@ export const FEED_MAX_CALL_EVENTS = 50;
 /** A subscriber this many updates behind is dropped (it reconnects and gets a fresh snapshot). */
 const MAX_BACKLOG = 64;
 
-/** What the feed reads from the batch when it sends: the /status body and the /calls item of given seqs. */
+/**
+ * What the feed reads from the batch when it sends: the /status body and the
+ * /calls item of given seqs, both with metadata excerpts (views/call), so an
+ * update stays a few KB per call however wide the file.
+ */
 export type FeedSource = {
   status(): StatusBody | null;
   calls(seqs: number[]): CallView[];

@@ -112,6 +112,9 @@ export function batchCallRoutes() {
       path: "/batch-calls/{batchId}/status",
       tags: ["Batches"],
       summary: "Progress counters of a batch",
+      description:
+        "recent_calls holds the 10 calls that ended last, each with a metadata excerpt (the file's first 10 columns, names and values cut to 100 characters " +
+        "with …, marked metadataTruncated when anything was left out or cut), so the body stays small however wide the file; /calls has every column.",
       security: apiKeySecurity,
       request: { headers: workspaceHeaders, params: BatchIdParam },
       responses: {
@@ -133,7 +136,7 @@ export function batchCallRoutes() {
       summary: "Live progress of a batch as Server-Sent Events (ext)",
       description:
         "A `text/event-stream`. On connect one `snapshot` event whose data is the /status body; then, as things change and coalesced to at most " +
-        "4 updates a second: `call` (data: a /calls item, for up to 50 changed calls per update — beyond that, refresh your page of calls), " +
+        "4 updates a second: `call` (data: a /calls item with a metadata excerpt as in recent_calls, for up to 50 changed calls per update — beyond that, refresh your page of calls), " +
         "`batch` (data: {status}) when the batch's status changes, and `progress` (data: the /status body, `id:` the ledger version). " +
         "A comment line `: heartbeat` every 15 s. The stream ends after the batch is final and its last `progress` is sent; a batch already " +
         "final gets its snapshot and one progress, then the end. Send the usual x-api-key and x-workspace-id headers (EventSource cannot: " +
@@ -160,6 +163,12 @@ export function batchCallRoutes() {
       path: "/batch-calls/{batchId}/calls",
       tags: ["Batches"],
       summary: "The calls of a batch, in file order",
+      description:
+        "Pages are offsets: page n holds calls (n-1)·limit + 1 … n·limit of those matching the filter, and always every one of them. " +
+        "A page's calls take at most 1 MiB of JSON: when whole rows would take more (a wide file), a call that does not fit carries a metadata excerpt " +
+        "(the file's first 10 columns, names and values cut to 100 characters with …), or as a last resort `{}`, marked `metadataTruncated: true`; " +
+        "every call gets its excerpt before any gets its whole row. pagination (total, totalPages, hasNext) is unchanged by this. " +
+        "To read a marked call whole, ask for it alone (limit=1, page=its position) or read results.csv, which has every column of every row.",
       security: apiKeySecurity,
       request: { headers: workspaceHeaders, params: BatchIdParam, query: CallPageQuerySchema },
       responses: {
@@ -240,8 +249,10 @@ export function batchCallRoutes() {
       description:
         "Columns: the upload's own (normalised names, original values), then " +
         RESULT_COLUMNS.join(", ") +
-        ". e164 is the number as dialled (the file's own phone_number column stays as it was sent). Times are ISO 8601 UTC, duration in seconds. Cells starting with = + - @, tab or CR get a leading apostrophe " +
-        "(spreadsheet formula injection), except a + followed only by digits. Streamed, in file order.",
+        ". e164 is the number as dialled (the file's own phone_number column stays as it was sent). Times are ISO 8601 UTC, duration in seconds. " +
+        "Spreadsheet formula injection: each line of a cell whose first visible character is = + - @ or a full-width ＝ ＋ － ＠ (after spaces, " +
+        "control and invisible characters such as a zero-width space) gets a leading apostrophe, so does a cell starting with tab or CR; " +
+        "a + followed only by digits (an E.164 number) is left as it is. Streamed, in file order.",
       security: apiKeySecurity,
       request: { headers: workspaceHeaders, params: BatchIdParam },
       responses: {
@@ -252,7 +263,7 @@ export function batchCallRoutes() {
     async (c) => {
       const b = await requireBatch(c.env.DB, c.get("workspaceId"), c.req.valid("param").batchId);
       const scheduler = c.env.BATCH_SCHEDULER.getByName(b.id);
-      const body = resultsCsvStream(b.id, columnsOf(b), (after, limit) => scheduler.callsAfter(after, limit));
+      const body = resultsCsvStream(b.id, columnsOf(b), (after, limit, maxBytes) => scheduler.callsAfter(after, limit, maxBytes));
       return c.body(body, 200, { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${b.id}-results.csv"` });
     },
   );

@@ -57,7 +57,7 @@ export const StatusBodySchema = z
     lastCompletedTime: z.number().nullable().describe("epoch ms"),
     completedTime: z.number().nullable().describe("epoch ms when the batch finished"),
     averageCallDuration: z.number().describe("seconds, over calls that connected"),
-    recent_calls: z.array(CallSchema),
+    recent_calls: z.array(CallSchema).describe("the 10 calls that ended last, each with a metadata excerpt (see Call.metadata)"),
     cancelled: z.number().int().describe("(ext)"),
     paused: z.boolean().describe("(ext)"),
   })

@@ -1,6 +1,6 @@
 import type { BatchProgress, CallRow, LedgerBatch } from "../db/call-ledger";
 import { FINAL_STATUSES, type StatusBody } from "../schemas/batch";
-import { toCallView } from "./call";
+import { toCallExcerpt } from "./call";
 
 export type { StatusBody };
 
@@ -8,8 +8,9 @@ export type BatchCounters = BatchProgress & Pick<LedgerBatch, "status">;
 
 /**
  * The /status body, built from a batch's counters and its most recent
- * calls. The same body is the data of the event stream's `snapshot` and
- * `progress` events, so a client handles both alike.
+ * calls (each with a metadata excerpt: the body stays small however wide
+ * the file). The same body is the data of the event stream's `snapshot`
+ * and `progress` events, so a client handles both alike.
  */
 export function statusBody(batchId: string, b: BatchCounters, columns: string[], recent: CallRow[]): StatusBody {
   return {
@@ -24,7 +25,7 @@ export function statusBody(batchId: string, b: BatchCounters, columns: string[],
     lastCompletedTime: b.last_completed_time,
     completedTime: b.completed_time,
     averageCallDuration: b.completed_count > 0 ? Math.round(b.total_duration_ms / b.completed_count / 10) / 100 : 0,
-    recent_calls: recent.map((r) => toCallView(batchId, r, columns)),
+    recent_calls: recent.map((r) => toCallExcerpt(batchId, r, columns)),
     cancelled: b.cancelled_count,
     paused: b.status === "paused",
   };

@@ -1,10 +1,9 @@
 import type { BatchRow } from "../db/batch.repo";
-import type { CallRow, LedgerBatch } from "../db/call-ledger";
+import type { LedgerBatch } from "../db/call-ledger";
 import type { BatchView, CallPage, StatusBody } from "../schemas/batch";
-import type { CallFilter } from "../schemas/call";
+import type { CallFilter, CallView } from "../schemas/call";
 import { pagination } from "../schemas/common";
 import { statusBody, type BatchCounters } from "./batch-status";
-import { toCallView } from "./call";
 
 /** The upload's column names, in file order: the keys of every call's metadata. */
 export const columnsOf = (b: BatchRow) => JSON.parse(b.columns) as string[];
@@ -40,10 +39,11 @@ export function batchView(b: BatchRow, progress: StatusBody): BatchView {
 
 /**
  * A page of a batch's calls with the batch's counters. `found` is what its
- * object returned (null if it has no ledger: the D1 summary counts then,
- * and there are no calls to show).
+ * object returned, the calls already bounded (views/call boundedCalls);
+ * null if it has no ledger: the D1 summary counts then, and there are no
+ * calls to show.
  */
-export function callPage(b: BatchRow, found: { rows: CallRow[]; batch: LedgerBatch } | null, filter: CallFilter, page: number, limit: number): CallPage {
+export function callPage(b: BatchRow, found: { calls: CallView[]; batch: LedgerBatch } | null, filter: CallFilter, page: number, limit: number): CallPage {
   const counts: BatchCounters = found?.batch ?? summaryOf(b);
   const matching: Record<CallFilter, number> = {
     all: counts.total_calls,
@@ -53,9 +53,8 @@ export function callPage(b: BatchRow, found: { rows: CallRow[]; batch: LedgerBat
     failed: counts.failed_count,
     cancelled: counts.cancelled_count,
   };
-  const columns = columnsOf(b);
   return {
-    calls: (found?.rows ?? []).map((r) => toCallView(b.id, r, columns)),
+    calls: found?.calls ?? [],
     pagination: pagination(page, limit, matching[filter]),
     summary: {
       total: counts.total_calls,

@@ -3,8 +3,18 @@ import { csvLine, RESULT_COLUMNS } from "../domain/results-csv";
 import { EXPORT_PAGE_ROWS } from "../engine-config";
 import { callId } from "../lib/ids";
 
-/** The calls after a seq, in file order, at most `limit` (the batch object's callsAfter). */
-export type CallsAfter = (afterSeq: number, limit: number) => Promise<CallRow[]>;
+/**
+ * The calls after a seq, in file order, at most `limit`, and cut short
+ * (but never empty while calls remain) once their metadata passes about
+ * `maxBytes`: the batch object's callsAfter.
+ */
+export type CallsAfter = (afterSeq: number, limit: number, maxBytes: number) => Promise<CallRow[]>;
+
+/**
+ * Stored metadata per page read from the object: a page of wide rows stays
+ * a few MB (one RPC answer, one chunk of the stream), not 1,000 × 128 KiB.
+ */
+export const EXPORT_PAGE_BYTES = 2 * 1024 * 1024;
 
 const iso = (ms: number | null) => (ms === null ? "" : new Date(ms).toISOString());
 
@@ -29,7 +39,13 @@ function resultLine(batchId: string, columns: string[], r: CallRow): string {
  * results.csv as a stream: the header, then the calls a page at a time,
  * pulled as the client reads, so a 200k-row batch never sits in memory at once.
  */
-export function resultsCsvStream(batchId: string, columns: string[], callsAfter: CallsAfter, pageRows = EXPORT_PAGE_ROWS): ReadableStream<Uint8Array> {
+export function resultsCsvStream(
+  batchId: string,
+  columns: string[],
+  callsAfter: CallsAfter,
+  pageRows = EXPORT_PAGE_ROWS,
+  pageBytes = EXPORT_PAGE_BYTES,
+): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
   let after = -1;
   let headerSent = false;
@@ -40,7 +56,7 @@ export function resultsCsvStream(batchId: string, columns: string[], callsAfter:
         ctl.enqueue(enc.encode(csvLine([...columns, ...RESULT_COLUMNS])));
         return;
       }
-      const rows = await callsAfter(after, pageRows);
+      const rows = await callsAfter(after, pageRows, pageBytes);
       if (rows.length === 0) return ctl.close();
       after = rows.at(-1)!.seq;
       let chunk = "";

@@ -74,6 +74,24 @@ describe("GET /v1/api/batch-calls/{batchId}/events", () => {
     ).toEqual(Array.from({ length: 8 }, (_, i) => `call_${batchId.slice(6)}_${i}`).sort());
   });
 
+  it("sends a wide file's calls with a metadata excerpt, in call events and recent_calls alike", async () => {
+    const ws = await newWorkspace({ rateLimits: { callsPerSecond: 10, maxConcurrentCalls: 10 } });
+    const cols = Array.from({ length: 14 }, (_, j) => `col_${j}`);
+    const numbers = phoneList(3, 6).split("\n").slice(1); // ending in 6: no answer (failed), quick
+    const csv = [`phone_number,${cols.join(",")}`, ...numbers.map((n) => [n, ...cols.map(() => "v".repeat(300))].join(","))].join("\n");
+    const { events: got } = await readStream(await events(ws, await startNow(ws, csv)));
+
+    const calls = got.filter((e) => e.event === "call").map((e) => e.data);
+    const recent = got.filter((e) => e.event === "progress").flatMap((e) => e.data.recent_calls);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(recent.length).toBeGreaterThan(0);
+    for (const c of [...calls, ...recent]) {
+      expect(c.metadataTruncated).toBe(true);
+      expect(Object.keys(c.metadata)).toEqual(["phone_number", ...cols.slice(0, 9)]);
+      expect(c.metadata.col_0).toBe(`${"v".repeat(100)}…`);
+    }
+  });
+
   it("gives a batch that is already final its snapshot and one progress, then ends", async () => {
     const ws = await newWorkspace();
     const res = await upload(ws, phoneList(2));

@@ -1,4 +1,7 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { applyCallEvent } from "../../src/services/call-events";
+import { claimAsConsumerWould, recordingQueue, tick, uploaded } from "../engine-helpers";
 import { authHeaders, call, json, LATER, newWorkspace, upload } from "../helpers";
 
 function people(n: number): string {
@@ -101,6 +104,74 @@ describe("reading batches", () => {
     const res = await call("/v1/api/batch-calls/batch_nope/status", { headers: authHeaders(ws) });
     expect(res.status).toBe(404);
     expect(await json(res)).toMatchObject({ code: "batch_not_found" });
+  });
+});
+
+/** A file with 14 custom columns; `width(i)` is how many characters each of row i's values has. */
+function wide(n: number, width: (i: number) => number): string {
+  const rows = [["phone_number", ...Array.from({ length: 14 }, (_, j) => `col_${j}`)].join(",")];
+  for (let i = 0; i < n; i++) rows.push([`+1212555${1000 + i}`, ...Array.from({ length: 14 }, (_, j) => String(j % 10).repeat(width(i)))].join(","));
+  return rows.join("\n");
+}
+
+describe("reading batches of wide rows", () => {
+  it("/status and GET batch show recent calls with a metadata excerpt; /calls shows every column", async () => {
+    const ws = await newWorkspace();
+    const { batchId, due } = await uploaded(
+      ws,
+      wide(2, () => 300),
+    );
+    await tick(batchId, recordingQueue(), due);
+    await claimAsConsumerWould(batchId, 0, 1, due + 10);
+    await applyCallEvent(env, { kind: "final", batchId, seq: 0, attempt: 1, outcome: "answered", at: due + 4010, durationSec: 4 });
+
+    const status = await json(await call(`/v1/api/batch-calls/${batchId}/status`, { headers: authHeaders(ws) }));
+    expect(status.recent_calls).toHaveLength(1);
+    const recent = status.recent_calls[0];
+    expect(recent).toMatchObject({ jobId: `call_${batchId.slice(6)}_0`, status: "completed", phone_number: "+12125551000", metadataTruncated: true });
+    expect(Object.keys(recent.metadata)).toEqual(["phone_number", ...Array.from({ length: 9 }, (_, j) => `col_${j}`)]);
+    expect(recent.metadata.col_0).toBe(`${"0".repeat(100)}…`);
+    const batch = await json(await call(`/v1/api/batch-calls/${batchId}`, { headers: authHeaders(ws) }));
+    expect(batch.progress.recent_calls).toEqual(status.recent_calls);
+
+    const page = await json(await call(`/v1/api/batch-calls/${batchId}/calls`, { headers: authHeaders(ws) }));
+    expect(page.calls).toHaveLength(2);
+    for (const c of page.calls) {
+      expect(c).not.toHaveProperty("metadataTruncated");
+      expect(Object.keys(c.metadata)).toHaveLength(15);
+      expect(c.metadata.col_13).toBe("3".repeat(300));
+    }
+  });
+
+  it("shows a column named __proto__ like any other (the page crosses RPC from the batch's object)", async () => {
+    const ws = await newWorkspace();
+    const { batchId } = await uploaded(ws, "phone_number,__proto__,plan\n+12125551000,p-value,gold\n");
+    const page = await json(await call(`/v1/api/batch-calls/${batchId}/calls`, { headers: authHeaders(ws) }));
+    expect(page.calls[0].metadata).toEqual(JSON.parse('{"phone_number":"+12125551000","__proto__":"p-value","plan":"gold"}'));
+  });
+
+  it("a page of calls stays within its byte budget and keeps every row, so page offsets stay exact", async () => {
+    const ws = await newWorkspace();
+    // Row 1 is wide (14 × 3,000 characters); rows 0 and 2 are narrow.
+    const { batchId } = await uploaded(
+      ws,
+      wide(3, (i) => (i === 1 ? 3000 : 2)),
+    );
+    const stub = env.BATCH_SCHEDULER.getByName(batchId);
+    const found = (await stub.listCalls(null, 3, 0, 8000))!;
+    expect(new TextEncoder().encode(JSON.stringify(found.calls)).byteLength).toBeLessThanOrEqual(8000);
+    expect(found.calls.map((c) => c.phone_number)).toEqual(["+12125551000", "+12125551001", "+12125551002"]);
+    expect(found.calls.map((c) => c.metadataTruncated ?? false)).toEqual([false, true, false]);
+    expect(found.calls[1]!.metadata.col_0).toBe(`${"0".repeat(100)}…`);
+    expect(found.calls[2]!.metadata.col_13).toBe("33");
+    expect(found.batch).toMatchObject({ total_calls: 3, waiting_count: 3 });
+    // Read alone (limit=1, page=2), the wide call has the page to itself and comes whole.
+    const alone = (await stub.listCalls(null, 1, 1, 64 * 1024))!;
+    expect(alone.calls).toHaveLength(1);
+    expect(alone.calls[0]).not.toHaveProperty("metadataTruncated");
+    expect(alone.calls[0]!.metadata.col_0).toBe("0".repeat(3000));
+    // With a status filter too.
+    expect((await stub.listCalls("waiting", 2, 1, 8000))!.calls.map((c) => c.metadataTruncated ?? false)).toEqual([true, false]);
   });
 });
 

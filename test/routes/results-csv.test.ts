@@ -18,6 +18,34 @@ describe("results.csv", () => {
     expect(csvCell(null)).toBe("");
   });
 
+  it.each([
+    ["a leading space", " =1+1", "' =1+1"],
+    ["a leading newline", "\n=1+1", `"\n'=1+1"`],
+    ["a zero-width space", "\u200B=1+1", "'\u200B=1+1"],
+    ["a BOM and a no-break space", "\uFEFF\u00A0@SUM(A1)", "'\uFEFF\u00A0@SUM(A1)"],
+    ["a full-width ＝", "＝1+1", "'＝1+1"],
+    ["a full-width ＋", "＋1", "'＋1"],
+    ["a full-width －", "－1", "'－1"],
+    ["a full-width ＠", "＠cmd", "'＠cmd"],
+    ["an ideographic space then ＝", "\u3000＝1", "'\u3000＝1"],
+    ["an embedded LF then =", "note\n=HYPERLINK(1)", `"note\n'=HYPERLINK(1)"`],
+    ["an embedded CRLF, spaces, then +", "a\r\n  +1", `"a\r\n'  +1"`],
+    ["several lines", "a\n=1\n-2", `"a\n'=1\n'-2"`],
+    ["a CR first", "\r=1", `"'\r'=1"`],
+  ])("neutralises a formula behind %s", (_, cell, out) => {
+    expect(csvCell(cell)).toBe(out);
+  });
+
+  it.each([
+    ["an E.164 number", "+12125550101", "+12125550101"],
+    ["a hyphen inside", "a-b", "a-b"],
+    ["a formula sign inside a line", "x = 1 + 2", "x = 1 + 2"],
+    ["a line break not followed by a formula", "a\nb", `"a\nb"`],
+    ["a number", 42, "42"],
+  ])("leaves %s as it is", (_, cell, out) => {
+    expect(csvCell(cell)).toBe(out);
+  });
+
   it("streams one row per recipient with the file's columns and the call's result", async () => {
     const ws = await newWorkspace({ rateLimits: { callsPerSecond: 5, maxConcurrentCalls: 5 } });
     const csv = 'Phone Number,First Name,Note\n+12125551001,Ann,"=HYPERLINK(""http://x"")"\n(212) 555-1016,Bob,plain\n';
@@ -63,6 +91,28 @@ describe("results.csv", () => {
 
     const other = await newWorkspace();
     expect((await call(`/v1/api/batch-calls/${batchId}/results.csv`, { headers: authHeaders(other) })).status).toBe(404);
+  });
+
+  it("reads wide rows from the batch's object a few at a time, and the file still has every row", async () => {
+    const ws = await newWorkspace();
+    const cols = Array.from({ length: 10 }, (_, j) => `col_${j}`);
+    const rows = [0, 1, 2].map((i) => [`+1212555100${i}`, ...cols.map(() => String(i).repeat(500))].join(","));
+    const { batchId } = await uploaded(ws, `phone_number,${cols.join(",")}\n${rows.join("\n")}\n`);
+    const stub = env.BATCH_SCHEDULER.getByName(batchId);
+    // Each row holds about 5 KB: a 12 KB page takes two, the next one starts after them; a page always has at least one row.
+    expect((await stub.callsAfter(-1, 1000, 12_000)).map((r) => r.seq)).toEqual([0, 1]);
+    expect((await stub.callsAfter(1, 1000, 12_000)).map((r) => r.seq)).toEqual([2]);
+    expect((await stub.callsAfter(-1, 1000, 10)).map((r) => r.seq)).toEqual([0]);
+    expect((await stub.callsAfter(-1, 2, 1_000_000)).map((r) => r.seq)).toEqual([0, 1]);
+    expect(await stub.callsAfter(2, 1000, 12_000)).toEqual([]);
+
+    const res = await call(`/v1/api/batch-calls/${batchId}/results.csv`, { headers: authHeaders(ws) });
+    const parsed = Papa.parse<string[]>((await res.text()).trim(), { newline: "\r\n" }).data;
+    expect(parsed.slice(1).map((r) => [r[0], r[10]])).toEqual([
+      ["+12125551000", "0".repeat(500)],
+      ["+12125551001", "1".repeat(500)],
+      ["+12125551002", "2".repeat(500)],
+    ]);
   });
 
   it("keeps the phone number as sent, neutralised, with the dialled number in e164", async () => {
