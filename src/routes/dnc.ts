@@ -12,14 +12,17 @@ const E164_SHAPE = /^\+[1-9][0-9]{1,14}$/;
 /**
  * The number a DELETE path names, in the form the list stores. Hono has
  * already decoded the path; a `%` left in it is an escape that did not
- * decode. A number the metadata no longer knows is still matched verbatim
- * when it has the E.164 shape, so it can always be removed.
+ * decode. It goes through the normaliser POST uses (toE164), after NFKC
+ * folds full-width forms to ASCII, so a number written with "＋" or
+ * full-width digits is the one POST added. A number the metadata no longer
+ * knows is still matched verbatim when it has the E.164 shape, so it can
+ * always be removed.
  */
 function dncPathNumber(param: string): string {
   if (param.includes("%")) {
     throw new ApiError("bad_request", "The number in the path has a malformed percent-escape; send it in E.164, with + written as %2B or as it is.");
   }
-  const trimmed = param.trim();
+  const trimmed = param.normalize("NFKC").trim();
   const e164 = trimmed.startsWith("+") ? (toE164(trimmed, "US") ?? (E164_SHAPE.test(trimmed) ? trimmed : null)) : null;
   if (!e164) {
     throw new ApiError("validation_failed", `"${trimmed}" is not a phone number in E.164 form, e.g. +14155550100.`);
@@ -117,7 +120,12 @@ export function dncRoutes() {
         headers: workspaceHeaders,
         params: z.object({
           e164: z.string().openapi({
-            param: { name: "e164", in: "path", description: "the number in E.164, URL-encoded (+ as %2B, or as it is); spaces and dashes are ignored" },
+            param: {
+              name: "e164",
+              in: "path",
+              description:
+                "the number in E.164, URL-encoded (+ as %2B, or as it is); spaces and dashes are ignored, and full-width forms (＋, ０–９) are read as POST reads them",
+            },
             example: "+14155550100",
           }),
         }),

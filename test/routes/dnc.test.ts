@@ -60,6 +60,14 @@ describe("do-not-call input errors", () => {
     expect((await json(await call("/v1/api/dnc", { headers: authHeaders(ws) }))).pagination.total).toBe(0);
   });
 
+  it("DELETE reads a full-width ＋ and full-width digits as POST does", async () => {
+    const ws = await newWorkspace();
+    expect(await json(await post(ws, { phoneNumbers: ["＋1 212 555 0100", "＋１２１２５５５０１０１"] }))).toEqual({ added: 2, skipped: 0 });
+    expect(await json(await del(ws, encodeURIComponent("＋1 212 555 0100")))).toEqual({ phoneNumber: "+12125550100", removed: true });
+    expect(await json(await del(ws, encodeURIComponent("＋１２１２５５５０１０１")))).toEqual({ phoneNumber: "+12125550101", removed: true });
+    expect((await json(await call("/v1/api/dnc", { headers: authHeaders(ws) }))).pagination.total).toBe(0);
+  });
+
   it.each(["XX", "ZZ", "U", "USA", "1A", ""])("POST with an unknown defaultCountry (%j) is a 400 naming the field, and adds nothing", async (cc) => {
     const ws = await newWorkspace();
     const res = await post(ws, { phoneNumbers: ["2125550100"], defaultCountry: cc });
