@@ -1,10 +1,10 @@
 import { newApp } from "./app-factory";
 import { HTTPException } from "hono/http-exception";
 import { ApiError, errorBody } from "./errors";
-import { randomHex } from "./lib/ids";
 import { log } from "./lib/log";
 import { adminAuth, apiKeyAuth } from "./middleware/auth";
 import { apiCors } from "./middleware/cors";
+import { requestContext } from "./middleware/request-id";
 import { adminRoutes } from "./routes/admin";
 import { agentRoutes } from "./routes/agents";
 import { batchCallRoutes } from "./routes/batch-calls";
@@ -15,23 +15,7 @@ import { webhookRoutes } from "./routes/webhooks";
 export function createApp() {
   const app = newApp();
 
-  app.use("*", async (c, next) => {
-    const requestId = c.req.header("cf-ray") ?? `req_${randomHex(8)}`;
-    c.set("requestId", requestId);
-    const started = Date.now();
-    await next();
-    c.header("x-request-id", requestId);
-    const batchId = c.req.path.match(/batch_[A-Za-z0-9]+/)?.[0];
-    log("info", "request", {
-      requestId,
-      workspaceId: c.get("workspaceId"),
-      batchId,
-      method: c.req.method,
-      path: c.req.routePath,
-      status: c.res.status,
-      ms: Date.now() - started,
-    });
-  });
+  app.use("*", requestContext);
 
   app.onError((err, c) => {
     const requestId = c.get("requestId") ?? "unknown";

@@ -28,3 +28,18 @@ describe("one error path", () => {
     expect(body).toMatchObject({ code: expect.stringMatching(/^(bad_request|validation_failed)$/), error: expect.any(String), requestId: expect.any(String) });
   });
 });
+
+describe("request ids", () => {
+  it("never echoes a malformed cf-ray: a 5 KB header gets a generated id, in the header and the error body alike", async () => {
+    const res = await callWithEnv(env, "/v1/api/agents", { headers: { "cf-ray": "x".repeat(5000) } });
+    expect(res.status).toBe(401);
+    const id = res.headers.get("x-request-id");
+    expect(id).toMatch(/^req_[0-9a-f]{16}$/);
+    expect(((await res.json()) as Record<string, unknown>).requestId).toBe(id);
+  });
+
+  it("keeps a cf-ray of the ray id's shape, so a log line matches Cloudflare's", async () => {
+    const res = await callWithEnv(env, "/healthz", { headers: { "cf-ray": "8f3a1b2c3d4e5f60-LHR" } });
+    expect(res.headers.get("x-request-id")).toBe("8f3a1b2c3d4e5f60-LHR");
+  });
+});
