@@ -3,10 +3,12 @@ import { newApp } from "../app-factory";
 import { getBatchAgentKeys, type AgentKeys } from "../db/agent.repo";
 import { engineConfig } from "../engine-config";
 import { ApiError } from "../errors";
+import { readTextWithin } from "../lib/body";
 import { parseCallId } from "../lib/ids";
 import { log } from "../lib/log";
 import { verifyTwilioSignature, verifyWebhook } from "../lib/signing";
 import { ErrorSchema, errorResponses } from "../schemas/common";
+import { DEV_DRAIN_MAX_BYTES } from "../services/batch-intake";
 import type { Provider } from "../schemas/provider";
 import { applyCallEvent } from "../services/call-events";
 import { MAX_ATTEMPT, ReportedCallId, type ParsedReport, type ReportedCall } from "../telephony/status-report";
@@ -24,6 +26,27 @@ const DialStatusQuery = z.object({
       "the call this report is about, as in the statusUrl of the dial request (recommended: it lets a signed but malformed body get a 400 instead of a 403)",
     example: "call_0190a1b2c3d4e5f60718293a_12",
   }),
+});
+
+/**
+ * The largest body each provider webhook reads. Twilio's StatusCallback
+ * form is 1–2 KB and a dial status report a few hundred bytes; anything
+ * over these is refused (413) before its signature is checked, unread when
+ * Content-Length declares it, else as soon as the count passes the limit.
+ */
+export const TWILIO_STATUS_MAX_BYTES = 16 * 1024;
+export const DIAL_STATUS_MAX_BYTES = 8 * 1024;
+
+/** The body, read up to `maxBytes` (see readTextWithin); in development an over-limit rest is drained first. */
+function boundedBody(c: { req: { raw: Request }; env: Env }, maxBytes: number, what: string): Promise<string> {
+  return readTextWithin(c.req.raw, maxBytes, what, { drainOverLimit: c.env.ENVIRONMENT === "development", drainMaxBytes: DEV_DRAIN_MAX_BYTES });
+}
+
+const tooLargeResponse = (limit: string) => ({
+  413: {
+    description: `The body is over ${limit} (declared by Content-Length, or counted as it arrived); refused before the signature is checked, nothing changed`,
+    content: { "application/json": { schema: ErrorSchema } },
+  },
 });
 
 /** The one refusal for a report we will not apply: bad signature, unknown call and another provider's call look the same. */
@@ -81,15 +104,22 @@ export function webhookRoutes() {
     path: "/twilio/status",
     tags: ["Provider webhooks"],
     summary: "Twilio StatusCallback (verified with X-Twilio-Signature)",
-    description: "Applied only to a call placed through a `twilio` agent. `CallDuration` is clamped to 0 … the call lease (CALL_LEASE_SECONDS).",
+    description:
+      "Applied only to a call placed through a `twilio` agent. `CallDuration` is clamped to 0 … the call lease (CALL_LEASE_SECONDS). " +
+      `A body over ${TWILIO_STATUS_MAX_BYTES / 1024} KiB is refused with 413 before the signature is checked (unread when Content-Length says so).`,
     request: {
       query: AttemptQuery,
       body: { content: { "application/x-www-form-urlencoded": { schema: z.record(z.string(), z.string()) } }, required: true },
     },
-    responses: { 204: { description: "Recorded (or already known)" }, ...errorResponses(400, 404), ...refusedResponse },
+    responses: {
+      204: { description: "Recorded (or already known)" },
+      ...errorResponses(400, 404),
+      ...refusedResponse,
+      ...tooLargeResponse(`${TWILIO_STATUS_MAX_BYTES / 1024} KiB`),
+    },
   });
   app.post("/twilio/status", async (c) => {
-    const params = [...new URLSearchParams(await c.req.text())];
+    const params = [...new URLSearchParams(await boundedBody(c, TWILIO_STATUS_MAX_BYTES, "The StatusCallback body"))];
     const signedUrl = twilioSignedUrl(c.env.PUBLIC_BASE_URL, c.req.url);
     if (!c.env.TWILIO_AUTH_TOKEN || !(await verifyTwilioSignature(c.env.TWILIO_AUTH_TOKEN, signedUrl, params, c.req.header("x-twilio-signature") ?? null))) {
       throw new ApiError("forbidden", "The X-Twilio-Signature does not match this request.");
@@ -111,12 +141,18 @@ export function webhookRoutes() {
     description:
       "POST to the `statusUrl` of the dial request. Applied only when signed with the signing secret of the `webhook` agent that placed the call " +
       "(its current one, or the one it replaced within the last 24 hours). A report for a call of another agent or provider, for an unknown call, " +
-      "or with a bad signature is refused with the same 403 and changes nothing. `duration` above the call lease is a 400.",
+      "or with a bad signature is refused with the same 403 and changes nothing. `duration` above the call lease is a 400. " +
+      `A body over ${DIAL_STATUS_MAX_BYTES / 1024} KiB is refused with 413 before the signature is checked (unread when Content-Length says so).`,
     request: { query: DialStatusQuery, body: { content: { "application/json": { schema: DialStatusSchema } }, required: true } },
-    responses: { 204: { description: "Recorded (or already known)" }, ...errorResponses(400, 404), ...refusedResponse },
+    responses: {
+      204: { description: "Recorded (or already known)" },
+      ...errorResponses(400, 404),
+      ...refusedResponse,
+      ...tooLargeResponse(`${DIAL_STATUS_MAX_BYTES / 1024} KiB`),
+    },
   });
   app.post("/dial/status", async (c) => {
-    const raw = await c.req.text();
+    const raw = await boundedBody(c, DIAL_STATUS_MAX_BYTES, "The status report");
     // The key is named by the statusUrl's callId; a dialer that posts to the
     // bare path names it in the body instead, read only to pick the key.
     const placed = await placedThrough(c.env, c.req.query("callId") ?? reportCallId(raw), "webhook");

@@ -239,8 +239,12 @@ describe("reported numbers are bounded", () => {
   it("a signed report with an overlong providerCallId is a 400", async () => {
     const ws = await newHookWorkspace();
     const { batchId } = await activeHookBatch(ws);
-    const res = await report(ws.secret, { callId: callIdOf(batchId, 0), attempt: 1, status: "answered", providerCallId: "x".repeat(10_000) });
+    const res = await report(ws.secret, { callId: callIdOf(batchId, 0), attempt: 1, status: "answered", providerCallId: "x".repeat(1_000) });
     expect(res.status).toBe(400);
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "active" });
+    // Past the endpoint's body limit (8 KiB) it is not read at all: a 413, signed or not.
+    const huge = await report(ws.secret, { callId: callIdOf(batchId, 0), attempt: 1, status: "answered", providerCallId: "x".repeat(10_000) });
+    expect(huge.status).toBe(413);
     expect(await callRow(batchId, 0)).toMatchObject({ status: "active" });
   });
 });

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { signWebhook, twilioSignature, verifyTwilioSignature } from "../../src/lib/signing";
 import { batchRow, callRow, consume, dispatched, phoneList } from "../engine-helpers";
-import { authHeaders, call, json, newTwilioWorkspace, newWorkspace } from "../helpers";
+import { authHeaders, call, callWithEnv, json, newTwilioWorkspace, newWorkspace } from "../helpers";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -213,5 +213,95 @@ describe("webhook provider", () => {
     ).toBe(400);
     const old = await signWebhook(secret, "e3", report, Math.floor(Date.now() / 1000) - 3600);
     expect((await call(statusPath, { method: "POST", headers: { "content-type": "application/json", ...old }, body: report })).status).toBe(403);
+  });
+});
+
+/** A body of `total` bytes in 1 KiB chunks, made only as it is read; `pulled` counts the bytes handed out. */
+function countedBody(total: number) {
+  const chunk = new Uint8Array(1024).fill(0x61); // "a"
+  const stats = { pulled: 0 };
+  const stream = new ReadableStream<Uint8Array>({
+    pull(ctl) {
+      if (stats.pulled >= total) return ctl.close();
+      stats.pulled += chunk.byteLength;
+      ctl.enqueue(chunk);
+    },
+  });
+  return { stream, stats };
+}
+
+const HUGE = 95 * 1024 * 1024;
+
+describe("provider webhook body limits", () => {
+  const routes = [
+    ["/v1/webhooks/twilio/status?callId=call_0190a1b2c3d4e5f60718293a_0&attempt=1", "application/x-www-form-urlencoded", 16],
+    ["/v1/webhooks/dial/status?callId=call_0190a1b2c3d4e5f60718293a_0", "application/json", 8],
+  ] as const;
+
+  it.each(routes)("refuses %s over its limit from Content-Length alone, before reading a byte or checking the signature", async (path, type, kib) => {
+    const { stream, stats } = countedBody(HUGE);
+    const res = await call(path, {
+      method: "POST",
+      headers: { "content-type": type, "content-length": String(HUGE), "x-twilio-signature": "bm9wZQ==", "webhook-signature": "v1,bm9wZQ==" },
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(await json(res)).toMatchObject({ code: "payload_too_large", error: expect.stringContaining(`${kib} KiB`) });
+    // Unread: no more than the sender's first chunk ever left it.
+    expect(stats.pulled).toBeLessThan(kib * 1024);
+  });
+
+  it.each(routes)("stops reading %s at its limit when no Content-Length says how big it is", async (path, type, kib) => {
+    const { stream, stats } = countedBody(HUGE);
+    const req = new Request(`http://batch.test${path}`, {
+      method: "POST",
+      headers: { "content-type": type, "x-twilio-signature": "bm9wZQ==" },
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
+    expect(req.headers.get("content-length")).toBeNull();
+    const res = await call(path, { method: "POST", headers: req.headers, body: req.body, duplex: "half" } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(await json(res)).toMatchObject({ code: "payload_too_large", error: expect.stringContaining(`${kib} KiB`) });
+    // Read up to the limit and a little buffering, never the 95 MiB.
+    expect(stats.pulled).toBeGreaterThan(kib * 1024);
+    expect(stats.pulled).toBeLessThan(64 * 1024);
+  });
+
+  it("applies a signed report just under the limit", async () => {
+    const { batchId } = await activeTwilioCall();
+    const res = await twilioStatus(batchId, 0, 1, { CallStatus: "completed", CallDuration: "5", Padding: "x".repeat(15 * 1024) });
+    expect(res.status).toBe(204);
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "completed", duration: 5 });
+  });
+
+  it("in development, drains an over-limit body before its 413 (wrangler dev's proxy breaks on a body cancelled part-way)", async () => {
+    const { stream, stats } = countedBody(256 * 1024);
+    const res = await callWithEnv({ ...env, ENVIRONMENT: "development" }, "/v1/webhooks/dial/status?callId=call_0190a1b2c3d4e5f60718293a_0", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(stats.pulled).toBe(256 * 1024);
+  });
+
+  it("answers a body that breaks off mid-read with a 400, not a 500", async () => {
+    const broken = new ReadableStream<Uint8Array>({
+      start(ctl) {
+        ctl.enqueue(new TextEncoder().encode('{"callId":'));
+        ctl.error(new Error("connection reset"));
+      },
+    });
+    const res = await callWithEnv(env, "/v1/webhooks/dial/status?callId=call_0190a1b2c3d4e5f60718293a_0", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: broken,
+      duplex: "half",
+    } as RequestInit);
+    expect(res.status).toBe(400);
+    expect(await json(res)).toMatchObject({ code: "bad_request", error: "The status report could not be read to its end; send it again." });
   });
 });
