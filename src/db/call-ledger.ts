@@ -432,6 +432,39 @@ export class CallLedger {
     );
   }
 
+  /**
+   * A dial that got no response at all (connection refused, DNS, TLS):
+   * its error is recorded, and the attempt stays unconfirmed with the
+   * claim's short lease, so the tick settles it within DIAL_CONFIRM_MS
+   * unless a status report confirms it first. An active attempt is
+   * unreachable exactly when it is unconfirmed and has an error: a claim
+   * clears the error and any confirmation sets dial_confirmed.
+   */
+  recordUnreachable(seq: number, attempt: number, error: string): boolean {
+    return this.changed("UPDATE calls SET error = ?3 WHERE seq = ?1 AND attempts = ?2 AND status = 'active' AND dial_confirmed = 0", seq, attempt, error);
+  }
+
+  /** What an active, unconfirmed attempt ran into when it was dialled (recordUnreachable), or null. */
+  unreachableError(seq: number, attempt: number): string | null {
+    return (
+      this.one<{ error: string }>(
+        "SELECT error FROM calls WHERE seq = ? AND attempts = ? AND status = 'active' AND dial_confirmed = 0 AND error IS NOT NULL",
+        seq,
+        attempt,
+      )?.error ?? null
+    );
+  }
+
+  /** Every active attempt whose dial got no response (recordUnreachable): a cancelled batch settles these at once. */
+  unreachableActive(): { seq: number; attempt: number; error: string }[] {
+    return this.sql
+      .exec<{ seq: number; attempt: number; error: string }>(
+        `SELECT seq, attempts AS attempt, error FROM calls INDEXED BY calls_active
+         WHERE status = 'active' AND dial_confirmed = 0 AND error IS NOT NULL`,
+      )
+      .toArray();
+  }
+
   /** active → the attempt's result, exactly once per attempt. `dueAt` > 0: a callback then. */
   finish(
     seq: number,

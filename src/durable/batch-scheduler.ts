@@ -117,6 +117,8 @@ export type ClaimResult =
 export type PlacedReport =
   | { seq: number; attempt: number; kind: "placed"; providerCallId: string }
   | { seq: number; attempt: number; kind: "unknown"; error: string }
+  /** No response at all (connection refused, DNS, TLS): recorded, not confirmed; settled within the claim's short lease. */
+  | { seq: number; attempt: number; kind: "unreachable"; error: string }
   | { seq: number; attempt: number; kind: "rejected"; error: string; at: number }
   | { seq: number; attempt: number; kind: "rate_limited" }
   /** The claim reached the consumer after its dial deadline: nothing was dialled. */
@@ -537,9 +539,13 @@ export class BatchScheduler extends DurableObject<Env> {
         }
         log("warn", "call.dial_reconciled", { workspaceId: state.workspaceId, batchId: state.batchId, seq: c.seq, attempt: c.attempts, fate: "not_placed" });
       } else {
+        // A dial that got no response at all (placed() recorded it unreachable) ends saying so.
+        const unreachable = this.ledger.unreachableError(c.seq, c.attempts);
         events.push({
           ...base,
-          error: `The dial's fate is unknown: the service stopped after claiming this attempt and before the provider confirmed it (${fate.reason}), so it was not dialled again.`,
+          error:
+            unreachable ??
+            `The dial's fate is unknown: the service stopped after claiming this attempt and before the provider confirmed it (${fate.reason}), so it was not dialled again.`,
         });
         log("warn", "call.dial_fate_unknown", { workspaceId: state.workspaceId, batchId: state.batchId, seq: c.seq, attempt: c.attempts, reason: fate.reason });
       }
@@ -808,6 +814,11 @@ export class BatchScheduler extends DurableObject<Env> {
           // Never re-sent: the status webhook or the lease expiry settles this attempt.
           this.ledger.confirmDial(r.seq, r.attempt, { error: r.error, callLeaseMs });
           break;
+        case "unreachable":
+          // Never re-sent, and never given the call's lease: unless a status report confirms it,
+          // the tick settles it when the claim's DIAL_CONFIRM_MS lease runs out, and its slot is free.
+          this.ledger.recordUnreachable(r.seq, r.attempt, r.error);
+          break;
         case "rate_limited":
         case "too_late":
           // Nothing was placed: undo the claim (the lease stays reserved); the queue retries the job.
@@ -968,6 +979,23 @@ export class BatchScheduler extends DurableObject<Env> {
     const dispatched = this.ledger.cancelWaiting();
     this.feed?.changed();
     if (dispatched.length > 0) this.ledger.addReleases(dispatched.map((j) => leaseId(state.batchId, j.seq, j.attempt)));
+    // Dials that got no response hold their slots only for want of a lease expiry: a cancel settles them now.
+    const unreachable = this.ledger.unreachableActive();
+    if (unreachable.length > 0) {
+      const at = Date.now();
+      await this.applyLocal(
+        state,
+        unreachable.map((u) => ({
+          kind: "final" as const,
+          batchId: state.batchId,
+          seq: u.seq,
+          attempt: u.attempt,
+          outcome: "failed" as const,
+          at,
+          error: u.error,
+        })),
+      );
+    }
     await killPoint(this.env, "cancel.committed");
     await this.syncSummary(true);
     await killPoint(this.env, "cancel.summarised");

@@ -57,6 +57,9 @@ async function dial(env: Env, batchId: string, claimed: Extract<ClaimResult, { k
       return { result, report: { seq, attempt, kind: "placed", providerCallId: result.providerCallId } };
     case "unknown":
       return { result, report: { seq, attempt, kind: "unknown", error: result.error } };
+    case "unreachable":
+      // No call.started: nothing answered, so almost certainly nothing rings.
+      return { result, report: { seq, attempt, kind: "unreachable", error: result.error } };
     case "rate_limited":
       return { result, report: { seq, attempt, kind: "rate_limited" } };
     case "rejected":

@@ -19,12 +19,17 @@ export type DialRequest = {
  * - `rejected`: refused for good (bad number, bad credentials): the attempt failed.
  * - `unknown`: timeout or 5xx on create: the call may exist, so it is never re-sent;
  *   its status webhook or the lease expiry settles the attempt.
+ * - `unreachable`: no response at all (connection refused, DNS, TLS): the request
+ *   almost certainly never arrived, but a reset after sending looks the same, so it
+ *   is never re-sent either. It keeps only the claim's short lease: unless a status
+ *   report confirms it meanwhile, it ends within DIAL_CONFIRM_MS and frees its slot.
  */
 export type DialResult =
   | { kind: "placed"; providerCallId: string }
   | { kind: "rate_limited"; retryAfterSec: number; error: string }
   | { kind: "rejected"; error: string }
-  | { kind: "unknown"; error: string };
+  | { kind: "unknown"; error: string }
+  | { kind: "unreachable"; error: string };
 
 export interface CallProvider {
   dial(req: DialRequest): Promise<DialResult>;

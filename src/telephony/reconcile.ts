@@ -1,5 +1,6 @@
 import { DIAL_TIMEOUT_MS } from "../engine-config";
 import type { Provider } from "../schemas/provider";
+import { fetchFailure, fetchNoRedirect, redirectRefusal } from "./http";
 import { twilioApiBaseUrl, twilioAuthorization, twilioCallsUrl } from "./twilio";
 
 /** One claimed attempt whose dial was never confirmed: what the provider can be asked about it. */
@@ -47,10 +48,15 @@ async function findTwilioCall(env: Env, dial: LostDial): Promise<DialFate> {
   if (dial.from) query.set("From", dial.from);
   const url = `${twilioCallsUrl(twilioApiBaseUrl(env), env.TWILIO_ACCOUNT_SID)}?${query}`;
   try {
-    const res = await fetch(url, {
+    const res = await fetchNoRedirect(url, {
       headers: { authorization: twilioAuthorization(env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN) },
       signal: AbortSignal.timeout(DIAL_TIMEOUT_MS),
     });
+    const redirect = redirectRefusal(res, url);
+    if (redirect) {
+      await res.body?.cancel();
+      return { kind: "unknown", reason: `the Twilio call lookup ${redirect}` };
+    }
     if (!res.ok) return { kind: "unknown", reason: `Twilio answered ${res.status} to the call lookup` };
     const body = (await res.json()) as TwilioCallList;
     const ours = (body.calls ?? []).find((c) => c.sid && c.date_created && Date.parse(c.date_created) >= dial.claimedAt - TWILIO_SKEW_MS);
@@ -58,6 +64,6 @@ async function findTwilioCall(env: Env, dial: LostDial): Promise<DialFate> {
       ? { kind: "placed", providerCallId: ours.sid }
       : { kind: "unknown", reason: "Twilio has no call to this number since the claim, and its list may lag" };
   } catch (err) {
-    return { kind: "unknown", reason: `the Twilio call lookup failed (${(err as Error).name})` };
+    return { kind: "unknown", reason: `the Twilio call lookup failed (${fetchFailure(err).name})` };
   }
 }

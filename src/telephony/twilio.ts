@@ -1,6 +1,6 @@
 import { DIAL_TIMEOUT_MS } from "../engine-config";
 import type { Outcome } from "../schemas/outcome";
-import { joinUrl, retryAfterSec } from "./http";
+import { fetchFailure, fetchNoRedirect, joinUrl, quotedUrl, redirectRefusal, retryAfterSec } from "./http";
 import type { CallProvider, DialRequest, DialResult } from "./provider";
 import { finalReport, type ParsedReport, progressReport, type ReportedCall } from "./status-report";
 
@@ -48,9 +48,10 @@ export class TwilioProvider implements CallProvider {
       TimeLimit: String(Math.max(60, Math.floor(this.cfg.callLeaseMs / 1000) - 60)),
     });
     for (const ev of ["initiated", "ringing", "answered", "completed"]) form.append("StatusCallbackEvent", ev);
+    const url = twilioCallsUrl(this.cfg.apiBaseUrl, this.cfg.accountSid);
     let res: Response;
     try {
-      res = await fetch(twilioCallsUrl(this.cfg.apiBaseUrl, this.cfg.accountSid), {
+      res = await fetchNoRedirect(url, {
         method: "POST",
         headers: {
           authorization: twilioAuthorization(this.cfg.accountSid, this.cfg.authToken),
@@ -60,7 +61,14 @@ export class TwilioProvider implements CallProvider {
         signal: AbortSignal.timeout(DIAL_TIMEOUT_MS),
       });
     } catch (err) {
-      return { kind: "unknown", error: `Twilio did not answer the create request (${(err as Error).name}); the call may exist` };
+      const failure = fetchFailure(err);
+      if (failure.timedOut) return { kind: "unknown", error: `Twilio did not answer the create request (${failure.name}); the call may exist` };
+      return { kind: "unreachable", error: `could not connect to Twilio at ${quotedUrl(url)}: ${failure.message}` };
+    }
+    const redirect = redirectRefusal(res, url);
+    if (redirect) {
+      await res.body?.cancel();
+      return { kind: "rejected", error: `Twilio ${redirect}` };
     }
     const text = await res.text();
     let body: { sid?: string; message?: string } = {};

@@ -7,7 +7,7 @@ import { issuesText } from "../lib/issues";
 import { log } from "../lib/log";
 import { signWebhook } from "../lib/signing";
 import { OUTCOMES } from "../schemas/outcome";
-import { joinUrl, retryAfterSec } from "./http";
+import { fetchFailure, fetchNoRedirect, joinUrl, quotedUrl, redirectRefusal, retryAfterSec } from "./http";
 import type { CallProvider, DialRequest, DialResult } from "./provider";
 import { finalReport, MAX_ATTEMPT, type ParsedReport, progressReport, ReportedCallId, type ReportedCall } from "./status-report";
 
@@ -81,14 +81,22 @@ export class WebhookProvider implements CallProvider {
     const headers = await signWebhook(secret, `${req.callId}.${req.attempt}`, body);
     let res: Response;
     try {
-      res = await fetch(req.dialUrl, {
+      res = await fetchNoRedirect(req.dialUrl, {
         method: "POST",
         headers: { ...headers, "content-type": "application/json" },
         body,
         signal: AbortSignal.timeout(DIAL_TIMEOUT_MS),
       });
     } catch (err) {
-      return { kind: "unknown", error: `the dial endpoint did not answer (${(err as Error).name}); the call may exist` };
+      const failure = fetchFailure(err);
+      if (failure.timedOut) return { kind: "unknown", error: `the dial endpoint did not answer (${failure.name}); the call may exist` };
+      return { kind: "unreachable", error: `could not connect to ${quotedUrl(req.dialUrl)}: ${failure.message}` };
+    }
+    const redirect = redirectRefusal(res, req.dialUrl);
+    if (redirect) {
+      // The dialer did not take the call; following the redirect would send the signed request somewhere unchecked.
+      await res.body?.cancel();
+      return { kind: "rejected", error: `the dial endpoint ${redirect}` };
     }
     const text = await res.text();
     if (res.ok) {

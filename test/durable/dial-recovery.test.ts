@@ -2,6 +2,8 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { DIAL_CONFIRM_MS } from "../../src/engine-config";
 import { MIN_WAKE_GAP_MS } from "../../src/domain/wake";
+import { runInDurableObject } from "cloudflare:test";
+import { CallLedger } from "../../src/db/call-ledger";
 import { batchRow, callRow, claimAsConsumerWould, phoneList, recordingQueue, tick } from "../engine-helpers";
 import { authHeaders, call, json, newTwilioWorkspace, newWebhookWorkspace, newWorkspace, upload, type TestWorkspace } from "../helpers";
 
@@ -173,5 +175,99 @@ describe("claimed but never dialled", () => {
     // Every slot is free again: the two calls in flight, and the job that was still on the queue when the batch was cancelled.
     expect((await env.WORKSPACE_LIMITER.getByName(ws.workspaceId).snapshot()).leases).toEqual([]);
     expect(q.sent).toHaveLength(3); // nothing dialled after the cancel
+  });
+
+  it("asks Twilio without following a redirect, and names the redirect when the lookup gets one", async () => {
+    const ws = await newTwilioWorkspace();
+    const { batchId, due } = await setup(ws, phoneList(1));
+    const q = recordingQueue();
+    await tick(batchId, q, due);
+    await claimAsConsumerWould(batchId, 0, 1, due + 10, { confirmed: false });
+    const modes: string[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+      modes.push(new Request(input, init).redirect);
+      return new Response(null, { status: 302, headers: { location: "https://login.example.net/sso?next=calls" } });
+    });
+    await tick(batchId, q, due + 10 + DIAL_CONFIRM_MS + 1);
+    expect(modes).toEqual(["manual"]);
+    expect(await callRow(batchId, 0)).toMatchObject({
+      status: "failed",
+      error: expect.stringContaining("the Twilio call lookup answered 302 redirecting to https://login.example.net/sso; redirects are not followed"),
+    });
+  });
+});
+
+describe("a dial that reached no one", () => {
+  const UNREACHABLE = "could not connect to https://dialer.example.com/dial: Network connection lost";
+
+  it("is settled when the claim's short lease runs out and frees its slot, where a may-exist dial keeps the call's lease", async () => {
+    const ws = await newWebhookWorkspace({ callsPerSecond: 5, maxConcurrentCalls: 10 });
+    const { batchId, due } = await setup(ws, phoneList(2));
+    const q = recordingQueue();
+    await tick(batchId, q, due);
+    const claimedAt = due + 10;
+    await claimAsConsumerWould(batchId, 0, 1, claimedAt, { confirmed: false });
+    await claimAsConsumerWould(batchId, 1, 1, claimedAt, { confirmed: false });
+    await env.BATCH_SCHEDULER.getByName(batchId).placed([
+      { seq: 0, attempt: 1, kind: "unreachable", error: UNREACHABLE },
+      { seq: 1, attempt: 1, kind: "unknown", error: "the dial endpoint did not answer (TimeoutError); the call may exist" },
+    ]);
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "active", dial_confirmed: 0, error: UNREACHABLE, lease_expires_at: claimedAt + DIAL_CONFIRM_MS });
+    expect(await callRow(batchId, 1)).toMatchObject({ status: "active", dial_confirmed: 1, lease_expires_at: claimedAt + 3_600_000 });
+    const fetched = vi.spyOn(globalThis, "fetch");
+
+    // The tick wakes for the short lease, not the hour.
+    expect(await tick(batchId, q, claimedAt + 1)).toBeLessThanOrEqual(claimedAt + DIAL_CONFIRM_MS);
+    await tick(batchId, q, claimedAt + DIAL_CONFIRM_MS);
+    expect(await callRow(batchId, 0)).toMatchObject({
+      status: "failed",
+      outcome: "failed",
+      lease_expires_at: null,
+      error: "Could not connect to https://dialer.example.com/dial: Network connection lost.",
+    });
+    expect(await callRow(batchId, 1)).toMatchObject({ status: "active" });
+    expect(fetched).not.toHaveBeenCalled(); // never dialled a second time
+    const leases = (await env.WORKSPACE_LIMITER.getByName(ws.workspaceId).snapshot()).leases as unknown[];
+    expect(leases).toHaveLength(1); // only the may-exist call still holds a slot
+    expect(q.sent).toHaveLength(2);
+  });
+
+  it("is told apart in the ledger from a claim still being dialled and from a confirmed dial (what a cancel settles at once)", async () => {
+    const ws = await newWebhookWorkspace({ callsPerSecond: 5, maxConcurrentCalls: 10 });
+    const { batchId, due } = await setup(ws, phoneList(3));
+    const q = recordingQueue();
+    await tick(batchId, q, due);
+    for (const seq of [0, 1, 2]) await claimAsConsumerWould(batchId, seq, 1, due + 10, { confirmed: false });
+    await env.BATCH_SCHEDULER.getByName(batchId).placed([
+      { seq: 0, attempt: 1, kind: "unreachable", error: UNREACHABLE },
+      { seq: 2, attempt: 1, kind: "unreachable", error: UNREACHABLE },
+    ]);
+    // A status report confirms seq 2 after all: the dialer did get it.
+    await env.BATCH_SCHEDULER.getByName(batchId).applyEvents([{ kind: "progress", batchId, seq: 2, attempt: 1, providerCallId: "remote-2" }]);
+    const seen = await runInDurableObject(env.BATCH_SCHEDULER.getByName(batchId), async (_o, state) => {
+      const ledger = new CallLedger(state.storage.sql);
+      return { active: ledger.unreachableActive(), errors: [0, 1, 2].map((seq) => ledger.unreachableError(seq, 1)), stale: ledger.unreachableError(0, 2) };
+    });
+    expect(seen).toEqual({ active: [{ seq: 0, attempt: 1, error: UNREACHABLE }], errors: [UNREACHABLE, null, null], stale: null });
+    expect(await callRow(batchId, 2)).toMatchObject({ status: "active", dial_confirmed: 1, provider_call_id: "remote-2" });
+  });
+
+  it("is settled at once when its batch is cancelled; a claim still being dialled and a confirmed call are left to their leases", async () => {
+    const ws = await newWebhookWorkspace({ callsPerSecond: 5, maxConcurrentCalls: 10 });
+    const { batchId, due } = await setup(ws, phoneList(3));
+    const q = recordingQueue();
+    await tick(batchId, q, due);
+    for (const seq of [0, 1, 2]) await claimAsConsumerWould(batchId, seq, 1, due + 10, { confirmed: seq === 2 });
+    await env.BATCH_SCHEDULER.getByName(batchId).placed([{ seq: 0, attempt: 1, kind: "unreachable", error: UNREACHABLE }]);
+    const cancel = await call(`/v1/api/batch-calls/${batchId}`, { method: "DELETE", headers: authHeaders(ws) });
+    expect(cancel.status).toBe(200);
+    expect(await callRow(batchId, 0)).toMatchObject({
+      status: "failed",
+      outcome: "failed",
+      error: "Could not connect to https://dialer.example.com/dial: Network connection lost.",
+    });
+    expect(await callRow(batchId, 1)).toMatchObject({ status: "active" });
+    expect(await callRow(batchId, 2)).toMatchObject({ status: "active" });
+    expect(await batchRow(batchId)).toMatchObject({ status: "cancelled", active_count: 2, failed_count: 1 });
   });
 });

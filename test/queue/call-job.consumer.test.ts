@@ -1,18 +1,20 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { authHeaders, call, json, newTwilioWorkspace } from "../helpers";
-import { batchRow, callRow, consume, dispatched, ledgerQuery, phoneList } from "../engine-helpers";
+import { DIAL_CONFIRM_MS } from "../../src/engine-config";
+import { signWebhook } from "../../src/lib/signing";
+import { authHeaders, call, json, newTwilioWorkspace, newWebhookWorkspace } from "../helpers";
+import { batchRow, callRow, consume, dispatched, ledgerQuery, phoneList, tick } from "../engine-helpers";
 
 const TWILIO_CALLS = "https://twilio.example.test/2010-04-01/Accounts/ACtest/Calls.json";
 
-type Sent = { url: string; auth: string | null; form: URLSearchParams };
+type Sent = { url: string; auth: string | null; form: URLSearchParams; redirect: string };
 
 /** Stubs outbound fetch as Twilio would answer; records every create request. */
 function twilio(answer: () => Response | Promise<Response>) {
   const sent: Sent[] = [];
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
     const req = new Request(input, init);
-    sent.push({ url: req.url, auth: req.headers.get("authorization"), form: new URLSearchParams(await req.text()) });
+    sent.push({ url: req.url, auth: req.headers.get("authorization"), form: new URLSearchParams(await req.text()), redirect: req.redirect });
     return answer();
   });
   return sent;
@@ -34,6 +36,7 @@ describe("call-job consumer", () => {
     expect(sent).toHaveLength(1);
     const req = sent[0]!;
     expect(req.url).toBe(TWILIO_CALLS);
+    expect(req.redirect).toBe("manual");
     expect(req.auth).toBe(`Basic ${btoa("ACtest:twilio-test-token")}`);
     const callId = `call_${batchId.slice(6)}_0`;
     expect(Object.fromEntries(req.form)).toMatchObject({
@@ -232,6 +235,106 @@ describe("call-job consumer", () => {
     expect(await engineState(batchId, ws.workspaceId)).toEqual(before);
     // asking about the unknown batch did not bring one into being
     expect(await env.BATCH_SCHEDULER.getByName(unknownBatch).state()).toBeNull();
+  });
+});
+
+describe("a dial that reaches no one", () => {
+  const DIAL_URL = "https://dialer.example.com/dial";
+  // What workerd's fetch throws for a refused connection (measured: a POST to a closed local port).
+  const refused = () => Promise.reject(new Error("Network connection lost."));
+
+  /** Stubs outbound fetch for the dialer; records the redirect mode of each request. */
+  function dialer(answer: () => Response | Promise<Response>) {
+    const modes: string[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+      modes.push(new Request(input, init).redirect);
+      return answer();
+    });
+    return modes;
+  }
+
+  /** The lease the claim set (its instant plus DIAL_CONFIRM_MS; the claim comes a moment after the start it stamps), not the call's. */
+  function expectClaimLease(row: Record<string, unknown>) {
+    const start = row.start_time as number;
+    expect(row.lease_expires_at).toBeGreaterThanOrEqual(start + DIAL_CONFIRM_MS);
+    expect(row.lease_expires_at).toBeLessThan(start + 2 * DIAL_CONFIRM_MS);
+  }
+
+  it("holds an unreachable dialer's slot only for the claim's short lease, says what happened, and never dials it again", async () => {
+    const ws = await newWebhookWorkspace({ callsPerSecond: 5, maxConcurrentCalls: 5 });
+    const { batchId, due, jobs, queue } = await dispatched(ws, phoneList(1));
+    const modes = dialer(refused);
+    const result = await consume(jobs);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(modes).toEqual(["manual"]);
+    const row = (await callRow(batchId, 0))!;
+    // Not confirmed, so not given the hour-long call lease: the claim's DIAL_CONFIRM_MS lease stands.
+    expect(row).toMatchObject({ status: "active", attempts: 1, dial_confirmed: 0, error: `could not connect to ${DIAL_URL}: Network connection lost` });
+    expectClaimLease(row);
+
+    // The tick after the short lease settles it (a webhook dialer cannot be asked), frees the slot, and dials nothing.
+    await tick(batchId, queue, due);
+    expect(await callRow(batchId, 0)).toMatchObject({
+      status: "failed",
+      outcome: "failed",
+      error: `Could not connect to ${DIAL_URL}: Network connection lost.`,
+    });
+    expect((await env.WORKSPACE_LIMITER.getByName(ws.workspaceId).snapshot()).leases).toEqual([]);
+    await consume(jobs, 2);
+    expect(modes).toHaveLength(1);
+  });
+
+  it("still applies the dialer's final report for an unreachable dial that arrives within the short lease", async () => {
+    const ws = await newWebhookWorkspace({ callsPerSecond: 5, maxConcurrentCalls: 5 });
+    const { batchId, jobs } = await dispatched(ws, phoneList(1));
+    dialer(refused);
+    await consume(jobs);
+    const callId = `call_${batchId.slice(6)}_0`;
+    const body = JSON.stringify({ callId, attempt: 1, status: "answered", duration: 7, providerCallId: "remote-late" });
+    const res = await call(`/v1/webhooks/dial/status?callId=${callId}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(await signWebhook(ws.secret, "late-1", body)) },
+      body,
+    });
+    expect(res.status).toBe(204);
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "completed", outcome: "answered", duration: 7, error: null });
+  });
+
+  it("keeps a dial that timed out as may-exist, with the call's full lease", async () => {
+    const ws = await newWebhookWorkspace({ callsPerSecond: 5, maxConcurrentCalls: 5 });
+    const { batchId, jobs } = await dispatched(ws, phoneList(1));
+    dialer(() => Promise.reject(new DOMException("The operation timed out.", "TimeoutError")));
+    await consume(jobs);
+    const row = (await callRow(batchId, 0))!;
+    expect(row).toMatchObject({ status: "active", dial_confirmed: 1, error: "the dial endpoint did not answer (TimeoutError); the call may exist" });
+    expect(row.lease_expires_at).toBe((row.start_time as number) + Number(env.CALL_LEASE_SECONDS) * 1000);
+  });
+
+  it("fails a dial the dialer answered with a redirect, naming it, without following it", async () => {
+    const ws = await newWebhookWorkspace({ callsPerSecond: 5, maxConcurrentCalls: 5 });
+    const { batchId, jobs } = await dispatched(ws, phoneList(1));
+    const modes = dialer(() => new Response("moved", { status: 307, headers: { location: "https://elsewhere.example.net/dial?token=secret" } }));
+    const result = await consume(jobs);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(modes).toEqual(["manual"]);
+    const sentence = "The dial endpoint answered 307 redirecting to https://elsewhere.example.net/dial; redirects are not followed.";
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "failed", outcome: "failed", error: sentence });
+    expect((await env.WORKSPACE_LIMITER.getByName(ws.workspaceId).snapshot()).leases).toEqual([]);
+  });
+
+  it("fails a Twilio create answered with a redirect, and treats an unreachable Twilio as never confirmed", async () => {
+    const ws = await newTwilioWorkspace();
+    const { batchId, jobs } = await dispatched(ws, phoneList(2));
+    let n = 0;
+    const sent = twilio(() => (++n === 1 ? new Response(null, { status: 301, headers: { location: "/elsewhere" } }) : refused()));
+    await consume(jobs);
+    expect(sent.map((s) => s.redirect)).toEqual(["manual", "manual"]);
+    const rows = [(await callRow(batchId, 0))!, (await callRow(batchId, 1))!];
+    const redirected = rows.find((r) => r.status === "failed")!;
+    const unreachable = rows.find((r) => r.status === "active")!;
+    expect(redirected.error).toBe("Twilio answered 301 redirecting to https://twilio.example.test/elsewhere; redirects are not followed.");
+    expect(unreachable).toMatchObject({ dial_confirmed: 0, error: `could not connect to Twilio at ${TWILIO_CALLS}: Network connection lost` });
+    expectClaimLease(unreachable);
   });
 });
 

@@ -143,6 +143,31 @@ describe("outbound webhooks", () => {
     expect(seen).toEqual([]);
   });
 
+  it("never follows a redirect: a 3xx is a failed delivery, retried, and the log says where it pointed", async () => {
+    const ws = await hookedWorkspace();
+    const modes: string[] = [];
+    let answer: () => Promise<Response> = async () => new Response("moved", { status: 307, headers: { location: "https://169.254.169.254/latest?x=1" } });
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+      modes.push(new Request(input, init).redirect);
+      return answer();
+    });
+    const warnings: Record<string, unknown>[] = [];
+    vi.spyOn(console, "warn").mockImplementation((line: unknown) => {
+      warnings.push(JSON.parse(String(line)) as Record<string, unknown>);
+    });
+    const redirected = await consume([event(ws.workspaceId)], 1, "webhook-events");
+    expect(redirected.retryMessages).toEqual([{ msgId: expect.any(String) }]);
+    expect(modes).toEqual(["manual"]);
+
+    answer = () => Promise.reject(new Error("Network connection lost."));
+    const refused = await consume([event(ws.workspaceId)], 2, "webhook-events");
+    expect(refused.retryMessages).toEqual([{ msgId: expect.any(String) }]);
+    expect(warnings.filter((w) => w.event === "webhook.delivery_failed").map((w) => w.reason)).toEqual([
+      "the webhookUrl answered 307 redirecting to https://169.254.169.254/latest; redirects are not followed",
+      "could not connect to the webhookUrl: Network connection lost",
+    ]);
+  });
+
   it("a batch's events, from start to completion, each with its own stable id, delivered signed (the engine on an injected clock)", async () => {
     const ws = await hookedWorkspace({ callsPerSecond: 10, maxConcurrentCalls: 10 }, "webhook");
     const emitted = captureEmitted(ws.workspaceId);
