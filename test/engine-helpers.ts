@@ -4,6 +4,7 @@ import { expect } from "vitest";
 import worker from "../src/index";
 import type { ArmInput, BatchScheduler } from "../src/durable/batch-scheduler";
 import type { CallJob } from "../src/queue/call-job";
+import { applyCallEvent } from "../src/services/call-events";
 import { json, upload, type TestWorkspace } from "./helpers";
 
 /** A queue that records what it is sent, and can fail a chosen sendBatch call. */
@@ -127,4 +128,19 @@ export function armInput(o: { batchId: string; dueAt: number; workspaceId?: stri
     totalCalls: 1,
   };
   return { batchId: o.batchId, workspaceId: o.workspaceId ?? "ws_x", dueAt: o.dueAt, config, suppressed: [] };
+}
+
+/** A completed batch (file order: answered, no_answer, busy), driven on the test clock: two calls a retry would re-queue. */
+export async function completedWithRetryable(ws: TestWorkspace) {
+  const { batchId, due } = await uploaded(ws, "phone_number\n+12125551001\n+12125551006\n+12125551008\n");
+  const q = recordingQueue();
+  await tick(batchId, q, due);
+  const outcomes = ["answered", "no_answer", "busy"] as const;
+  for (const j of q.sent) {
+    await claimAsConsumerWould(batchId, j.seq, 1, due + 10);
+    await applyCallEvent(env, { kind: "final", batchId, seq: j.seq, attempt: 1, outcome: outcomes[j.seq]!, at: due + 100, durationSec: 2 });
+  }
+  await tick(batchId, q, due + 200);
+  expect((await batchRow(batchId))?.status).toBe("completed");
+  return { batchId, due };
 }

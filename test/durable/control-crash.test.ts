@@ -3,8 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import type { BatchScheduler } from "../../src/durable/batch-scheduler";
-import { applyCallEvent } from "../../src/services/call-events";
-import { batchRow, claimAsConsumerWould, dispatched, ledgerQuery, phoneList, recordingQueue, tick, uploaded } from "../engine-helpers";
+import { batchRow, completedWithRetryable, dispatched, ledgerQuery, phoneList, recordingQueue, tick } from "../engine-helpers";
 import { ADMIN, authHeaders, call, json, newWorkspace, type TestWorkspace } from "../helpers";
 
 const post = (ws: TestWorkspace, path: string) => call(path, { method: "POST", headers: authHeaders(ws) });
@@ -46,25 +45,11 @@ async function cron() {
 
 const engine = async (batchId: string) => json(await call(`/v1/admin/batches/${batchId}/engine`, { headers: ADMIN }));
 
-/** A completed batch with one answered and two retryable calls. */
-async function completedWithRetryable(ws: TestWorkspace) {
-  const { batchId, due } = await uploaded(ws, "phone_number\n+12125551001\n+12125551006\n+12125551008\n");
-  const q = recordingQueue();
-  await tick(batchId, q, due);
-  const outcomes = ["answered", "no_answer", "busy"] as const;
-  for (const j of q.sent) {
-    await claimAsConsumerWould(batchId, j.seq, 1, due + 10);
-    await applyCallEvent(env, { kind: "final", batchId, seq: j.seq, attempt: 1, outcome: outcomes[j.seq]!, at: due + 100, durationSec: 2 });
-  }
-  await tick(batchId, q, due + 200);
-  expect(await summaryStatus(batchId)).toBe("completed");
-  return { batchId, due };
-}
-
 describe("a control request whose Worker dies half-way", () => {
   it("retry: the alarm is committed before the summary, so the batch moves, and the cron repairs D1", async () => {
     const ws = await newWorkspace({ rateLimits: { callsPerSecond: 10, maxConcurrentCalls: 10 } });
     const { batchId, due } = await completedWithRetryable(ws);
+    expect(await summaryStatus(batchId)).toBe("completed");
     // The control route marks the batch first; then the object's step, then the death.
     await call(`/v1/api/batch-calls/${batchId}/pause`, { method: "POST", headers: authHeaders(ws) }); // 409, but marked
     await diesAtSummary(batchId, (o) => o.retry());

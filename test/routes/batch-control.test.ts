@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { applyCallEvent } from "../../src/services/call-events";
-import { batchRow, callRow, claimAsConsumerWould, dispatched, phoneList, recordingQueue, tick, uploaded } from "../engine-helpers";
+import { batchRow, callRow, claimAsConsumerWould, completedWithRetryable, dispatched, phoneList, recordingQueue, tick } from "../engine-helpers";
 import { authHeaders, call, json, newWorkspace } from "../helpers";
 
 const post = (ws: { workspaceId: string; apiKey: string }, path: string) => call(path, { method: "POST", headers: authHeaders(ws) });
@@ -59,18 +59,7 @@ describe("batch control", () => {
 
   it("retry re-queues calls that ended no_answer, busy or failed for a new pass", async () => {
     const ws = await newWorkspace({ rateLimits: { callsPerSecond: 10, maxConcurrentCalls: 10 } });
-    // last digits 1 (answered), 6 (no answer), 8 (busy)
-    const csv = "phone_number\n+12125551001\n+12125551006\n+12125551008\n";
-    const { batchId, due } = await uploaded(ws, csv);
-    const q = recordingQueue();
-    await tick(batchId, q, due);
-    const outcomes = ["answered", "no_answer", "busy"] as const;
-    for (const j of q.sent) {
-      await claimAsConsumerWould(batchId, j.seq, 1, due + 10);
-      await applyCallEvent(env, { kind: "final", batchId, seq: j.seq, attempt: 1, outcome: outcomes[j.seq]!, at: due + 100, durationSec: 2 });
-    }
-    await tick(batchId, q, due + 200);
-    expect((await batchRow(batchId))?.status).toBe("completed");
+    const { batchId, due } = await completedWithRetryable(ws);
     const res = await json(await post(ws, `/v1/api/batch-calls/${batchId}/retry`));
     expect(res).toMatchObject({ batchId, status: "processing", requeued: 2 });
     // a repeated retry finds the batch running again: 409, nothing re-queued twice
