@@ -20,6 +20,14 @@ export const CELL_MAX_BYTES = 64 * 1024;
 /** One row may hold at most this many bytes: its cells' bytes plus one per cell (the separators). 128 KiB. */
 export const ROW_MAX_BYTES = 128 * 1024;
 
+/**
+ * Columns a file's header may name: 200. Every row is checked, stored and
+ * exported column by column, so a header of thousands of one-byte columns
+ * would multiply the work a small file causes. Empty trailing header columns
+ * (as spreadsheets save them) are dropped before counting.
+ */
+export const MAX_COLUMNS = 200;
+
 /** Rows per slice handed to a sink. */
 export const SLICE_MAX_ROWS = 4000;
 

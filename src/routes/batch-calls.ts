@@ -40,8 +40,12 @@ export function batchCallRoutes() {
       "numbers on the do-not-call list are suppressed. A file that leaves nothing to call is a 400. " +
       "Spreadsheet dialects: the delimiter is detected from the header (`,` `;` tab `|`; commas win ties), an Excel `sep=X` first line is honoured " +
       "(row numbers stay the file's lines), and empty trailing header columns are dropped with their empty cells. " +
-      "Limits: 64 KiB per cell, 128 KiB per row (UTF-8 bytes); a row over them is an invalid row (400 naming line and column with onInvalidRows=reject, " +
-      "left out with skip, the same verdict in a dry run). A `file` part without a filename is still the file. " +
+      "Limits: 200 columns (empty trailing header columns not counted; a header with more is a 400 giving the count), 64 KiB per cell, " +
+      "128 KiB per row (UTF-8 bytes); a row over them is an invalid row (400 naming line and column with onInvalidRows=reject, " +
+      "left out with skip, the same verdict in a dry run). The file must be UTF-8 (UTF-16, with or without its BOM, is a 400 saying so). " +
+      "Invisible characters in phone_number (zero-width, bidirectional marks) are ignored and not stored or echoed. With onInvalidRows=reject, " +
+      'once 100 invalid rows are in details, rows only a costly check could judge are no longer judged and the message says "At least N" ' +
+      "(invalidRows is then that N); a dry run and skip count every row. A `file` part without a filename is still the file. " +
       "scheduledAt must exist on the calendar and be at most 365 days ahead. " +
       "Idempotency-Key: same key and same fields + file bytes within 24 h returns the first 201; a different payload is 422; " +
       "a request still running with that key is 409; a request that failed frees its key, and one whose Worker died holds it for at most 5 minutes (a lease). " +

@@ -126,10 +126,11 @@ function checkSummary(summary: CsvSummary, opts: BatchOptions, totalCalls: numbe
   if (opts.onInvalidRows === "reject" && summary.invalidRows > 0) {
     const first = summary.errors[0];
     const where = first ? ` The first is on line ${first.row}${first.column ? ` (${first.column})` : ""}: ${first.message}.` : "";
-    return csvError(
-      `${summary.invalidRows} row(s) are invalid, so nothing was created.${where} Fix them, or send onInvalidRows=skip to leave them out.`,
-      summary,
-    );
+    // Past the reported rows a reject-mode scan skips the costly checks: its count is then a floor.
+    const count = summary.invalidRowsIsLowerBound
+      ? `At least ${summary.invalidRows} row(s) are invalid (after the first ${summary.errors.length}, rows were only partly checked)`
+      : `${summary.invalidRows} row(s) are invalid`;
+    return csvError(`${count}, so nothing was created.${where} Fix them, or send onInvalidRows=skip to leave them out.`, summary);
   }
   if (totalCalls === 0) {
     return csvError(

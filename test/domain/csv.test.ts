@@ -1,6 +1,14 @@
-import { describe, expect, it } from "vitest";
-import { normalizeHeader, scanCsv, type CsvScanOptions } from "../../src/domain/csv";
-import { CELL_MAX_BYTES, ROW_MAX_BYTES, SLICE_MAX_BYTES, SLICE_MAX_ROWS } from "../../src/domain/csv-limits";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { MAX_REPORTED_ERRORS, normalizeHeader, scanCsv, type CsvScanOptions } from "../../src/domain/csv";
+import { CELL_MAX_BYTES, MAX_COLUMNS, ROW_MAX_BYTES, SLICE_MAX_BYTES, SLICE_MAX_ROWS } from "../../src/domain/csv-limits";
+import { isIanaTimeZone } from "../../src/domain/timezone";
+
+// Intl's time zone check, counted (it is the costly one of the scan's checks).
+vi.mock("../../src/domain/timezone", async (importOriginal) => {
+  const tz = await importOriginal<typeof import("../../src/domain/timezone")>();
+  return { ...tz, isIanaTimeZone: vi.fn(tz.isIanaTimeZone) };
+});
+const zoneLookups = vi.mocked(isIanaTimeZone);
 
 type Row = [number, string, string[]];
 
@@ -509,5 +517,171 @@ describe("slices bounded by bytes", () => {
     expect(rows.map((r) => r[0])).toEqual(Array.from({ length: 40 }, (_, i) => i));
     for (const [bytes, n] of sizes) expect(bytes <= 200 || n === 1, `${n} rows in ${bytes} bytes`).toBe(true);
     expect(sizes.some(([bytes]) => bytes > 200)).toBe(true);
+  });
+});
+
+/** UTF-16 bytes of ASCII text, little- or big-endian, with or without a byte order mark. */
+function utf16(text: string, endian: "le" | "be", bom: boolean): Uint8Array {
+  const out: number[] = bom ? (endian === "le" ? [0xff, 0xfe] : [0xfe, 0xff]) : [];
+  for (const ch of text) out.push(...(endian === "le" ? [ch.charCodeAt(0), 0] : [0, ch.charCodeAt(0)]));
+  return new Uint8Array(out);
+}
+
+describe("hostile files", () => {
+  it("refuses UTF-16 with or without a byte order mark with the same encoding message", async () => {
+    const csv = "phone_number,first_name\r\n+12125550101,Ann\r\n";
+    const messages = new Set<string>();
+    for (const endian of ["le", "be"] as const) {
+      for (const bom of [true, false]) {
+        for (const piece of [1, 7]) {
+          const { result } = await scan(utf16(csv, endian, bom), {}, piece);
+          expect(result.ok, `${endian} bom=${bom}`).toBe(false);
+          if (!result.ok) messages.add(result.message);
+        }
+      }
+    }
+    expect([...messages]).toEqual([expect.stringContaining("UTF-16")]);
+    expect([...messages][0]).toContain("save it as UTF-8");
+  });
+
+  it("still reads files of one or two bytes, and UTF-8 with a BOM, after looking at the first bytes", async () => {
+    expect((await scan("p", {}, 1)).result).toEqual({ ok: false, message: expect.stringContaining("no phone_number column") });
+    expect((await scan("", {}, 1)).result).toEqual({ ok: false, message: expect.stringContaining("empty") });
+    const bom = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(`phone_number\n${phone(1)}\n`)]);
+    const { result, rows } = await scan(bom, {}, 1);
+    expect(result.ok && result.summary.columns).toEqual(["phone_number"]);
+    expect(rows).toEqual([[0, phone(1), [phone(1)]]]);
+  });
+
+  it(`refuses a header of more than ${MAX_COLUMNS} columns, naming the limit and the count, after dropping empty trailing ones`, async () => {
+    const names = (n: number) => ["phone_number", ...Array.from({ length: n - 1 }, (_, i) => `c${i}`)].join(",");
+    const over = await scan(`${names(MAX_COLUMNS + 1)}\n${phone(1)}\n`);
+    expect(over.result).toEqual({ ok: false, message: expect.stringContaining(`has ${MAX_COLUMNS + 1} columns`) });
+    expect(!over.result.ok && over.result.message).toContain(`at most ${MAX_COLUMNS}`);
+    const wide = await scan(`phone_number${",a".repeat(15_000)}\n`);
+    expect(!wide.result.ok && wide.result.message).toContain("15,001 columns");
+    const atLimit = await scan(`${names(MAX_COLUMNS)}${",".repeat(500)}\n${phone(1)}\n`);
+    expect(atLimit.result.ok && atLimit.result.summary.columns.length).toBe(MAX_COLUMNS);
+    expect(atLimit.rows).toHaveLength(1);
+  });
+
+  it("keeps columns named like Object.prototype's properties, __proto__ included", async () => {
+    const { result, rows } = await scan(`phone_number,__proto__,constructor,toString,hasOwnProperty\n${phone(1)},a,b,c,d\n`);
+    expect(result.ok && result.summary.columns).toEqual(["phone_number", "__proto__", "constructor", "tostring", "hasownproperty"]);
+    expect(rows).toEqual([[0, phone(1), [phone(1), "a", "b", "c", "d"]]]);
+  });
+
+  it("reads, stores and echoes phone_number without invisible characters", async () => {
+    const csv =
+      "phone_number,name\n" +
+      "\u200F+1 212 555 0101\u200B,RTL mark\n" +
+      "\u2066(212)\u00AD555-0102\u2069,isolates\n" +
+      "\u202E12\u200B,too short\n" +
+      "\u200B\u2060,invisible only\n";
+    const { result, rows } = await scan(csv);
+    expect(rows).toEqual([
+      [0, "+12125550101", ["+1 212 555 0101", "RTL mark"]],
+      [1, "+12125550102", ["(212)555-0102", "isolates"]],
+    ]);
+    expect(result.ok && result.summary.errors).toEqual([
+      { row: 4, column: "phone_number", value: "12", message: expect.stringContaining("not a valid phone number") },
+      { row: 5, column: "phone_number", value: "", message: "phone_number is empty" },
+    ]);
+  });
+
+  it("counts every invalid row of a file of junk exactly, in reject mode too, when each is cheap to judge", async () => {
+    const csv = `phone_number\n${"1\n".repeat(3 * MAX_REPORTED_ERRORS)}${phone(1)}\n`;
+    for (const stopOnInvalid of [true, false]) {
+      const { result } = await scan(csv, { stopOnInvalid, chunkChars: 1 << 20 });
+      expect(result.ok && result.summary).toMatchObject({
+        dataRows: 3 * MAX_REPORTED_ERRORS + 1,
+        invalidRows: 3 * MAX_REPORTED_ERRORS,
+        invalidRowsIsLowerBound: false,
+        validRows: 1,
+      });
+      expect(result.ok && result.summary.errors).toHaveLength(MAX_REPORTED_ERRORS);
+    }
+  });
+
+  describe("in reject mode, once the details are full", () => {
+    beforeEach(() => {
+      zoneLookups.mockClear();
+    });
+
+    // "1 212 555 01xx" carries the US national prefix: only the library's general path reads it (and finds it too short).
+    const costly = (i: number) => `1 212 555 ${String(i).padStart(2, "0")}`;
+
+    it("stops the costly checks and says the count is a lower bound; a dry run or skip counts them all", async () => {
+      const lines = ["phone_number,timezone"];
+      for (let i = 0; i < MAX_REPORTED_ERRORS; i++) lines.push(`1,`);
+      for (let i = 0; i < 20; i++) lines.push(`${costly(i)},`);
+      for (let i = 0; i < 5; i++) lines.push(`${phone(i)},Zone/Unseen${i}`);
+      lines.push("12,", `${phone(9)},not a zone`);
+      const csv = `${lines.join("\n")}\n`;
+
+      const reject = await scan(csv, { stopOnInvalid: true });
+      expect(reject.result.ok && reject.result.summary).toMatchObject({
+        invalidRows: MAX_REPORTED_ERRORS + 2,
+        invalidRowsIsLowerBound: true,
+      });
+      expect(zoneLookups).not.toHaveBeenCalled();
+
+      const all = await scan(csv, { stopOnInvalid: false });
+      expect(all.result.ok && all.result.summary).toMatchObject({
+        invalidRows: MAX_REPORTED_ERRORS + 20 + 5 + 2,
+        invalidRowsIsLowerBound: false,
+      });
+      expect(all.result.ok && all.result.summary.errors).toHaveLength(MAX_REPORTED_ERRORS);
+    });
+
+    it("still judges what it already knows: a value the memo holds, a time zone seen before", async () => {
+      const lines = ["phone_number,timezone", `${costly(1)},`, `${phone(1)},Zone/Seen`];
+      for (let i = 0; i < MAX_REPORTED_ERRORS; i++) lines.push("1,");
+      lines.push(`${costly(1)},`, `${phone(2)},Zone/Seen`);
+      const { result } = await scan(`${lines.join("\n")}\n`, { stopOnInvalid: true });
+      expect(result.ok && result.summary).toMatchObject({ invalidRows: MAX_REPORTED_ERRORS + 4, invalidRowsIsLowerBound: false });
+      expect(zoneLookups).toHaveBeenCalledTimes(1);
+    });
+
+    it("hands no slice to the sink and gives a materialising scan the same valid rows as before", async () => {
+      const lines = ["phone_number"];
+      for (let i = 0; i < MAX_REPORTED_ERRORS; i++) lines.push("1");
+      for (let i = 0; i < 6; i++) lines.push(costly(i), phone(i));
+      const csv = `${lines.join("\n")}\n`;
+      expect((await scan(csv, { stopOnInvalid: true })).rows).toEqual([]);
+      const { rows } = await scan(csv, { stopOnInvalid: false });
+      expect(rows.map((r) => r[1])).toEqual(Array.from({ length: 6 }, (_, i) => phone(i)));
+    });
+  });
+
+  describe("time zones", () => {
+    beforeEach(() => {
+      zoneLookups.mockClear();
+    });
+
+    it("asks Intl once per distinct name, and never for a value no zone name looks like", async () => {
+      const rows = [
+        `${phone(1)},America/New_York`,
+        `${phone(2)},america/new_york`,
+        `${phone(3)},America/New_York`,
+        `${phone(4)},not a zone`,
+        `${phone(5)},${"x".repeat(65)}`,
+        `${phone(6)},Zone/Nowhere`,
+        `${phone(7)},Zone/Nowhere`,
+      ];
+      const { result } = await scan(`phone_number,timezone\n${rows.join("\n")}\n`);
+      expect(result.ok && result.summary).toMatchObject({ validRows: 3, invalidRows: 4 });
+      expect(zoneLookups.mock.calls.map((c) => c[0])).toEqual(["America/New_York", "america/new_york", "Zone/Nowhere"]);
+    });
+
+    it("keeps a bounded memo of names: the oldest are asked again", async () => {
+      const rows = [`${phone(0)},Zone/0`];
+      for (let i = 1; i <= 1100; i++) rows.push(`${phone(i)},Zone/${i}`);
+      rows.push(`${phone(2000)},Zone/1100`, `${phone(2001)},Zone/0`);
+      await scan(`phone_number,timezone\n${rows.join("\n")}\n`, { chunkChars: 1 << 20, sliceRows: 4000 });
+      const asked = zoneLookups.mock.calls.map((c) => c[0]);
+      expect(asked.filter((z) => z === "Zone/0")).toHaveLength(2);
+      expect(asked.filter((z) => z === "Zone/1100")).toHaveLength(1);
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { CELL_MAX_BYTES } from "../../src/domain/csv-limits";
+import { CELL_MAX_BYTES, MAX_COLUMNS } from "../../src/domain/csv-limits";
 import { ledgerQuery } from "../engine-helpers";
 import { authHeaders, call, json, newWorkspace, upload, type TestWorkspace } from "../helpers";
 
@@ -124,5 +124,106 @@ describe("spreadsheet dialects", () => {
     expect(misread.error).toContain("semicolons");
     expect(misread.error).toContain("sep=");
     await expectNothingStored(ws);
+  });
+});
+
+/** Files built to cost the service more than they cost the sender (issue 14), through the real route. */
+describe("hostile files", () => {
+  /** UTF-16 bytes of ASCII text, little- or big-endian, with or without a byte order mark. */
+  function utf16(text: string, endian: "le" | "be", bom: boolean): Blob {
+    const out: number[] = bom ? (endian === "le" ? [0xff, 0xfe] : [0xfe, 0xff]) : [];
+    for (const ch of text) out.push(...(endian === "le" ? [ch.charCodeAt(0), 0] : [0, ch.charCodeAt(0)]));
+    return new Blob([new Uint8Array(out)], { type: "text/csv" });
+  }
+
+  it(`refuses a header of more than ${MAX_COLUMNS} columns, naming the limit and the count, the same in a dry run`, async () => {
+    const ws = await newWorkspace();
+    const header = ["phone_number", ...Array.from({ length: 400 }, (_, i) => `c${i}`)].join(",");
+    const csv = `${header}\n${phone(1)}${",x".repeat(400)}\n`;
+    for (const fields of [{}, { dryRun: "true" }, { onInvalidRows: "skip" }] as Record<string, string>[]) {
+      const body = await expectCsvError(await upload(ws, csv, fields), "401 columns");
+      expect(body.error).toContain(`at most ${MAX_COLUMNS}`);
+    }
+    await expectNothingStored(ws);
+    // Empty trailing header columns do not count.
+    const fits = ["phone_number", ...Array.from({ length: MAX_COLUMNS - 1 }, (_, i) => `c${i}`)].join(",") + ",".repeat(300);
+    const res = await upload(ws, `${fits}\n${phone(1)}\n`);
+    expect(res.status, JSON.stringify(await json(res.clone()))).toBe(201);
+  });
+
+  it("gives UTF-16 without a byte order mark the encoding message UTF-16 with one gets", async () => {
+    const ws = await newWorkspace();
+    const csv = "phone_number,first_name\r\n+12125550101,Ann\r\n";
+    const errors = new Set<string>();
+    for (const [endian, bom] of [
+      ["le", true],
+      ["le", false],
+      ["be", true],
+      ["be", false],
+    ] as const) {
+      errors.add((await expectCsvError(await upload(ws, utf16(csv, endian, bom)), "UTF-16")).error);
+    }
+    expect(errors.size).toBe(1);
+    await expectNothingStored(ws);
+  });
+
+  it("counts a file of junk rows exactly in reject mode", async () => {
+    const ws = await newWorkspace();
+    const body = await expectCsvError(await upload(ws, `phone_number\n${"1\n".repeat(2000)}`), "2000 row(s) are invalid");
+    expect(body.error).not.toContain("least");
+    expect(body.invalidRows).toBe(2000);
+    expect(body.details).toHaveLength(100);
+    expect(body.details[0]).toEqual({ row: 2, column: "phone_number", value: "1", message: expect.stringContaining("not a valid phone number") });
+  });
+
+  it("says 'at least' when reject mode stops checking costly rows, and a dry run or skip counts them all", async () => {
+    const ws = await newWorkspace();
+    const lines = ["phone_number"];
+    for (let i = 0; i < 100; i++) lines.push("1");
+    // "1 212 555 01xx" carries the US national prefix: only the phone library's general path can judge it.
+    for (let i = 0; i < 30; i++) lines.push(`1 212 555 ${String(i).padStart(2, "0")}`);
+    lines.push(phone(1));
+    const csv = `${lines.join("\n")}\n`;
+
+    const rejected = await expectCsvError(await upload(ws, csv), "At least 100 row(s) are invalid");
+    expect(rejected.invalidRows).toBe(100);
+    expect(rejected.details).toHaveLength(100);
+
+    const dry = await expectCsvError(await upload(ws, csv, { dryRun: "true" }), "130 row(s) are invalid");
+    expect(dry.error).not.toContain("least");
+    expect(dry.invalidRows).toBe(130);
+    await expectNothingStored(ws);
+
+    const res = await upload(ws, csv, { onInvalidRows: "skip" });
+    const body = await json(res);
+    expect(res.status, JSON.stringify(body)).toBe(201);
+    expect(body).toMatchObject({ totalCalls: 1, invalidRows: 130 });
+  });
+
+  it("reads, stores and echoes phone_number without invisible characters", async () => {
+    const ws = await newWorkspace();
+    const csv = "phone_number,first_name\n\u200F+1 212 555 0101\u200B,Ann\n\u202E12\u2069,Bob\n\u2066(212) 555-0103\u2069,Cy\n";
+    const rejected = await expectCsvError(await upload(ws, csv));
+    expect(rejected.details).toEqual([{ row: 3, column: "phone_number", value: "12", message: expect.stringContaining("not a valid phone number") }]);
+    const res = await upload(ws, csv, { onInvalidRows: "skip" });
+    const body = await json(res);
+    expect(res.status, JSON.stringify(body)).toBe(201);
+    expect(body).toMatchObject({ totalCalls: 2, invalidRows: 1, details: [{ row: 3, value: "12" }] });
+    const calls = await storedCalls(body.batchId);
+    expect(calls.map((c) => [c.phone_number, JSON.parse(c.metadata)])).toEqual([
+      ["+12125550101", ["+1 212 555 0101", "Ann"]],
+      ["+12125550103", ["(212) 555-0103", "Cy"]],
+    ]);
+  });
+
+  it("keeps a column named __proto__ like any other", async () => {
+    const ws = await newWorkspace();
+    const res = await upload(ws, `phone_number,__proto__,plan\n${phone(1)},x,gold\n`);
+    const body = await json(res);
+    expect(res.status, JSON.stringify(body)).toBe(201);
+    const batch = await env.DB.prepare("SELECT columns FROM batches WHERE id = ?1").bind(body.batchId).first<{ columns: string }>();
+    expect(JSON.parse(batch!.columns)).toEqual(["phone_number", "__proto__", "plan"]);
+    const calls = await storedCalls(body.batchId);
+    expect(JSON.parse(calls[0]!.metadata)).toEqual([phone(1), "x", "gold"]);
   });
 });
