@@ -9,12 +9,18 @@
  * BENCH_RUNS sets the timed runs per phase (default 5, after one warm-up); BENCH_TIMEOUT_MS stops a
  * run that hangs (default 30 minutes).
  *
+ * Then the hostile-intake section (scripts/bench-hostile.mjs): a 20 MiB file of `1` rows refused
+ * (400) through the upload path of `wrangler dev --local`, next to the valid 20 MiB file accepted
+ * there; its figures go under `hostileIntake` (`ms`, `ratioToValid`, …). BENCH_HOSTILE_RUNS sets
+ * its timed runs (default 3).
+ *
  * Then the scale section (scripts/bench-scale.mjs): the engine under `wrangler dev --local`
  * over HTTP, outside the vitest pool, which distorts Durable-Object-heavy runs. Its figures go
  * under `scale` in the JSON; BENCH_SCALE_* and BENCH_SKIP_200K tune it as for `npm run bench:scale`.
  */
 import { spawn } from "node:child_process";
 import os from "node:os";
+import { formatHostile, runHostile } from "./bench-hostile.mjs";
 import { measureMemory } from "./bench-memory.mjs";
 import { formatScale, runScale } from "./bench-scale.mjs";
 
@@ -146,6 +152,12 @@ const m = sections.memory;
 console.log(
   `Memory: the 20 MiB scan completes with V8's heap capped at ${m.heapCapMiB} MiB (sampled peak ${m.peakHeapMiB} MiB incl. uncollected garbage; largest slice ${m.largestSliceMiB} MiB)`,
 );
+console.log("");
+
+// A cheap file built to cost the most work per byte, against the valid one, each through the upload path.
+process.stderr.write("bench: timing a hostile upload against the valid one under wrangler dev --local…\n");
+sections.hostileIntake = await runHostile().catch((err) => fail(err.message));
+console.log(formatHostile(sections.hostileIntake));
 console.log("");
 
 // Last, and alone: it starts its own wrangler dev, and the vitest run above has ended.
