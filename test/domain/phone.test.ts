@@ -1,11 +1,11 @@
-import parsePhoneNumberFromString, { getCountries, getExampleNumber } from "libphonenumber-js/min";
+import parsePhoneNumberFromString, { getCountries, getCountryCallingCode, getExampleNumber } from "libphonenumber-js/min";
 import type { CountryCode } from "libphonenumber-js/min";
 import metadata from "libphonenumber-js/min/metadata";
 import examples from "libphonenumber-js/mobile/examples";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { PhoneReader, toE164, withoutInvisible } from "../../src/domain/phone";
+import { toE164, withoutInvisible } from "../../src/domain/phone";
 
-// The library's general path, counted: the module under test and the oracle below share it.
+// The library's general path, counted: the module under test must never need it.
 vi.mock("libphonenumber-js/min", async (importOriginal) => {
   const lib = await importOriginal<typeof import("libphonenumber-js/min")>();
   return { ...lib, default: vi.fn(lib.default) };
@@ -169,41 +169,245 @@ describe("values too short to be a number", () => {
   });
 });
 
-describe("PhoneReader", () => {
-  beforeEach(() => {
-    libraryCalls.mockClear();
+/**
+ * Runs every case through toE164 (which must never call the library's
+ * general path), then through the library: the mismatches (at most 20),
+ * and how many the library found valid (so a corpus of only junk shows).
+ */
+function compare(cases: [raw: string, country: string][]): { mismatches: string[]; valid: number } {
+  libraryCalls.mockClear();
+  const got = cases.map(([raw, country]) => toE164(raw, country));
+  expect(libraryCalls).not.toHaveBeenCalled();
+  const mismatches: string[] = [];
+  let valid = 0;
+  cases.forEach(([raw, country], i) => {
+    const want = oracle(raw, country);
+    if (want !== null) valid++;
+    if (got[i] !== want && mismatches.length < 20) mismatches.push(`${JSON.stringify(raw)} in ${country}: got ${got[i]}, want ${want}`);
   });
+  return { mismatches, valid };
+}
 
-  it("gives toE164's answers, asking the library once for a value it needs that comes again", () => {
-    const reader = new PhoneReader("US");
-    for (let i = 0; i < 50; i++) {
-      // "1 …" carries the national prefix: only the library's general path reads it.
-      expect(reader.read("1 212 555 0123")).toBe("+12125550123");
-      expect(reader.read("1 212 555 01")).toBeNull();
-      expect(reader.read("+1 212 555 0123")).toBe("+12125550123");
+const digitsOf = (rand: () => number, n: number) => Array.from({ length: n }, () => Math.floor(rand() * 10)).join("");
+const pickOf =
+  (rand: () => number) =>
+  <T>(list: readonly T[]): T =>
+    list[Math.floor(rand() * list.length)]!;
+
+// Every country whose numbers share calling code 1 (NANP).
+const NANP = [
+  "US",
+  "CA",
+  "AG",
+  "AI",
+  "AS",
+  "BB",
+  "BM",
+  "BS",
+  "DM",
+  "DO",
+  "GD",
+  "GU",
+  "JM",
+  "KN",
+  "KY",
+  "LC",
+  "MP",
+  "MS",
+  "PR",
+  "SX",
+  "TC",
+  "TT",
+  "VC",
+  "VG",
+  "VI",
+];
+
+describe("toE164 without the library's general path", () => {
+  it("agrees with it on NANP numbers whose area code or exchange starts with 0 or 1, in every NANP country", { timeout: 60_000 }, () => {
+    const rand = rng(7);
+    const pick = pickOf(rand);
+    const cases: [string, string][] = [];
+    for (let k = 0; k < 12_000; k++) {
+      const area = rand() < 0.6 ? pick(["0", "1"]) + digitsOf(rand, 2) : String(2 + Math.floor(rand() * 8)) + digitsOf(rand, 2);
+      const exchange = rand() < 0.6 ? pick(["0", "1"]) + digitsOf(rand, 2) : String(2 + Math.floor(rand() * 8)) + digitsOf(rand, 2);
+      const line = digitsOf(rand, 4);
+      const ten = area + exchange + line;
+      const shape = pick([
+        ten,
+        `1${ten}`,
+        `1 ${ten}`,
+        `+1${ten}`,
+        `+1 1${ten}`,
+        `+11${ten}`,
+        `011${ten}`,
+        `011 1${ten}`,
+        `(${area}) ${exchange}-${line}`,
+        `1-${area}-${exchange}-${line}`,
+        exchange + line, // seven digits: some NANP countries add their area code
+        `1${exchange}${line}`,
+        ten + digitsOf(rand, 1),
+        `1${ten}${digitsOf(rand, 1)}`,
+      ]);
+      cases.push([shape, pick(NANP)]);
     }
-    expect(libraryCalls).toHaveBeenCalledTimes(2);
+    const { mismatches, valid } = compare(cases);
+    expect(mismatches).toEqual([]);
+    expect(valid).toBeGreaterThan(500);
   });
 
-  it("answers readIfCheap without the library: undefined until a value needing it has been read", () => {
-    const reader = new PhoneReader("GB");
-    expect(reader.readIfCheap("020 7946 0958")).toBeUndefined();
-    expect(reader.readIfCheap("+44 20 7946 0958")).toBe("+442079460958");
-    expect(reader.readIfCheap("12")).toBeNull();
-    expect(libraryCalls).not.toHaveBeenCalled();
-    expect(reader.read("020 7946 0958")).toBe("+442079460958");
-    expect(reader.readIfCheap("020 7946 0958")).toBe("+442079460958");
-    expect(libraryCalls).toHaveBeenCalledTimes(1);
+  it("agrees with it on digits behind national, international and calling-code prefixes, in every country", { timeout: 60_000 }, () => {
+    const rand = rng(11);
+    const pick = pickOf(rand);
+    const countries = getCountries();
+    const cases: [string, string][] = [];
+    for (const country of countries) {
+      const cc = getCountryCallingCode(country);
+      const example = getExampleNumber(country, examples)?.nationalNumber ?? digitsOf(rand, 9);
+      for (let k = 0; k < 40; k++) {
+        const prefix = pick([
+          "",
+          "0",
+          "00",
+          "011",
+          "1",
+          "8",
+          "810",
+          "0011",
+          cc,
+          `+${cc}`,
+          `00${cc}`,
+          `011${cc}`,
+          `0${cc}`,
+          `${cc}0`,
+          "+",
+          "+1",
+          "+44",
+          "+7",
+          "+800",
+        ]);
+        const body =
+          rand() < 0.4 ? digitsOf(rand, 1 + Math.floor(rand() * 22)) : rand() < 0.5 ? example : example.slice(0, -3) + digitsOf(rand, Math.floor(rand() * 6));
+        cases.push([prefix + body, rand() < 0.6 ? country : pick(countries)]);
+      }
+    }
+    const { mismatches, valid } = compare(cases);
+    expect(mismatches).toEqual([]);
+    expect(valid).toBeGreaterThan(1000);
   });
 
-  it("keeps a bounded memo: the oldest values are forgotten, long ones never kept", () => {
-    const reader = new PhoneReader("US");
-    const value = (i: number) => `1 ${String(2_000_000_000 + i)}`;
-    for (let i = 0; i < 5000; i++) reader.read(value(i));
-    expect(reader.readIfCheap(value(0))).toBeUndefined();
-    expect(reader.readIfCheap(value(4999))).toBeNull();
-    const long = `1 212 555 0123${" ".repeat(60)}x`;
-    reader.read(long);
-    expect(reader.readIfCheap(long)).toBeUndefined();
+  it("reads the non-geographic calling codes (+800 freephone, +870 Inmarsat, +979 premium, …) as the library does", () => {
+    expect(toE164("+800 1234 5678", "US")).toBe("+80012345678");
+    expect(toE164("+979 123456789", "GB")).toBe("+979123456789");
+    const rand = rng(13);
+    const cases: [string, string][] = [];
+    for (const cc of ["800", "808", "870", "878", "881", "882", "883", "888", "979"]) {
+      for (let k = 0; k < 300; k++) cases.push([`+${cc} ${digitsOf(rand, 4 + Math.floor(rand() * 10))}`, "US"]);
+    }
+    const { mismatches, valid } = compare(cases);
+    expect(mismatches).toEqual([]);
+    expect(valid).toBeGreaterThan(100);
+  });
+
+  it("agrees with it on extensions, letters, separators and junk around or inside a number", { timeout: 60_000 }, () => {
+    const rand = rng(17);
+    const pick = pickOf(rand);
+    const run = (parts: readonly string[], max: number) => Array.from({ length: Math.floor(rand() * (max + 1)) }, () => pick(parts)).join("");
+    const numbers = [
+      "+1 212 555 0123",
+      "212-555-0123",
+      "(212) 555 0123",
+      "2125550123",
+      "+44 20 7946 0958",
+      "020 7946 0958",
+      "+49 30 123456",
+      "1 212 555 0123",
+      "123",
+      "+7 912 345 67 89",
+    ];
+    // Every extension label, in other cases too, and characters whose upper case is ASCII (ſ, ı) or that are near one (İ, K).
+    const labels = [
+      ...["ext", "EXT", "Ext", "xt", "extn", "extension", "extensio", "extensió", "extensio\u0301", "ext.", "ext:", "x", "X", "#", "＃"],
+      ...["~", "～", "int", "INT", "ｉｎｔ", "ｘ", "Ｘ", "ｅｘｔ", "ＥＸＴｎ", "доб", "ДОБ", "anexo", "ANEXO", ";ext=", ";EXT=", ";", ",", ",,", ",,,"],
+      ...["", "-", " - ", "ſ", "ı", "İnt", "\u212Axt", "a", "e x t", ";isub=", ";isub=12", "z", "tel:"],
+    ];
+    const separators = [" ", "\u00A0", "\t", ",", "-", ".", ":", "．", "/", "(", ")", "~", "\u3000", "[", "]", "\u2010"];
+    const cases: [string, string][] = [];
+    for (let k = 0; k < 40_000; k++) {
+      let s =
+        (rand() < 0.2 ? pick(["tel:", "x", "Tel: ", "#", ";", "mobile "]) : "") + (rand() < 0.8 ? pick(numbers) : digitsOf(rand, Math.floor(rand() * 12)));
+      s +=
+        run(separators, 3) +
+        pick(labels) +
+        run(separators, 3) +
+        (rand() < 0.3 ? pick(labels) : "") +
+        digitsOf(rand, pick([0, 1, 5, 6, 7, 9, 10, 15, 16, 20, 21]));
+      s += pick(["", "", "#", "##", " ", "x", "#1", " (home)"]);
+      if (rand() < 0.2) {
+        const at = Math.floor(rand() * s.length);
+        s = s.slice(0, at) + pick([...separators, ...labels]) + s.slice(at);
+      }
+      cases.push([s.trim(), pick(["US", "GB", "DE", "RU", "BR", "AR", "JP"])]);
+    }
+    const { mismatches, valid } = compare(cases);
+    expect(mismatches).toEqual([]);
+    expect(valid).toBeGreaterThan(1000);
+  });
+
+  it("agrees with it on long values built to make regular expressions backtrack", { timeout: 60_000 }, () => {
+    const rand = rng(19);
+    const pick = pickOf(rand);
+    const cases: [string, string][] = [];
+    for (let k = 0; k < 200; k++) {
+      const filler = pick([",", " ", "-", " ,", "\t", "1", "x", "  -", ", ", "1 "]).repeat(10 + Math.floor(rand() * 110));
+      const value = `${pick(["+1 212 555 0123", "2125550123", "+44 20 7946 0958"])}${filler}${pick(["", "z", "5", "x5", ",5", "#", "5#", "ext 5", "- 12#", "z1"])}`;
+      cases.push([value.slice(0, 250), "US"]);
+    }
+    const { mismatches, valid } = compare(cases);
+    expect(mismatches).toEqual([]);
+    expect(valid).toBeGreaterThan(20);
+  });
+
+  it("reads an RFC 3966 phone-context as the library does when its check of it starts afresh, every time", () => {
+    // The library checks the context with global regular expressions whose lastIndex outlives the
+    // call: after accepting "+1" it refuses it on its next call. A context neither accepts resets both.
+    const fresh = (raw: string, country: string) => {
+      oracle("1;phone-context=%", "US");
+      return oracle(raw, country);
+    };
+    expect([oracle("tel:212-555-0123;phone-context=+1", "GB"), oracle("tel:212-555-0123;phone-context=+1", "GB")]).toEqual(["+12125550123", null]);
+    const rand = rng(23);
+    const pick = pickOf(rand);
+    let valid = 0;
+    const mismatches: string[] = [];
+    libraryCalls.mockClear();
+    for (let k = 0; k < 3000; k++) {
+      const number = pick(["212-555-0123", "2125550123", "+1-212-555-0123", "7946 0958", "0958", "x", "", "20 7946 0958 ext 5", "212;isub=5"]);
+      const context = pick([
+        "+1",
+        "+44",
+        "+44-20",
+        "+1(212)",
+        "example.com",
+        "1.example.com",
+        "ex-1.",
+        "1-2.com",
+        "+",
+        "%",
+        "",
+        "com.",
+        "1..com",
+        "+1x",
+        "a--1",
+      ]);
+      const raw = `${pick(["tel:", "", "TEL:", "x tel:"])}${number};phone-context=${context}${pick(["", ";isub=1", ";ext=2", ";tel:1"])}`;
+      const country = pick(["US", "GB", "DE"]);
+      const got = [toE164(raw, country), toE164(raw, country)];
+      const want = fresh(raw, country);
+      if (want !== null) valid++;
+      if ((got[0] !== want || got[1] !== want) && mismatches.length < 20) mismatches.push(`${JSON.stringify(raw)} in ${country}: got ${got}, want ${want}`);
+    }
+    expect(mismatches).toEqual([]);
+    expect(valid).toBeGreaterThan(100);
   });
 });
