@@ -1,42 +1,127 @@
 #!/usr/bin/env node
 /**
- * npm run fault — kill the whole service in the middle of a batch, start it
- * again on the same state, and check that no attempt was dialled twice and
- * that every call ends.
+ * npm run fault — kill the whole service at chosen moments, start it again
+ * on the same state, recover as a client would, and check what is left.
+ * Everything runs in wrangler dev's local runtime (scripts/lib/dev-runtime.mjs);
+ * FAULT_SEED (default 7) makes every run repeatable.
  *
- * Each round (FAULT_ROUNDS, default 3; FAULT_SEED, default 7, makes the
- * rounds repeatable): the service runs in wrangler dev's local runtime
- * (scripts/lib/dev-runtime.mjs) with a workspace limited to
- * FAULT_RATE calls/s (default 20), and a `webhook` agent whose dial endpoint
- * is a remote agent served by this script. The remote end checks each dial's
- * signature, counts it, and reports a seeded outcome to the statusUrl after
- * a short call, signed with the agent's secret, retrying while the service
- * is down (as a real dialler would). A batch of FAULT_CALLS (default 500)
- * calls with one callback starts; after a seeded number of calls has ended,
- * the runtime is SIGKILLed (wrangler and workerd: queued messages in memory
- * are lost, storage is kept), then started again.
+ * 1. Rounds: a kill in the middle of a batch (FAULT_ROUNDS, default 3). The
+ *    workspace is limited to FAULT_RATE calls/s (default 20); the agent is a
+ *    `webhook` agent whose dial endpoint is a remote agent served by this
+ *    script: it checks each dial's signature, counts it, and reports a seeded
+ *    outcome to the statusUrl after a short call, signed with the agent's
+ *    secret, retrying while the service is down (as a real dialler would). A
+ *    batch of FAULT_CALLS (default 500) calls with one callback starts; after
+ *    a seeded number of calls has ended, the runtime is SIGKILLed (wrangler
+ *    and workerd: queued messages in memory are lost, storage is kept), then
+ *    started again. Reported per round: dials per attempt (must be exactly 1:
+ *    no attempt dialled twice), attempts the ledger counts but never rang
+ *    (claimed before the kill, fate unknown), and seconds from the restart
+ *    until every call was terminal (target: within 120 s; a round fails after
+ *    FAULT_TIMEOUT_S, default 300).
  *
- * Reported per round: dials per attempt (must be exactly 1: no attempt dialled
- * twice), attempts the ledger counts but never rang (claimed before the kill,
- * fate unknown), and seconds from the restart until every call was terminal
- * (target: within 120 s). Prints a table and, last, one JSON line; exits 1 if
- * any attempt was dialled twice or a round did not finish in FAULT_TIMEOUT_S
- * (default 300).
+ * 2. Kill points: a kill between two steps of publish, cancel, pause, resume
+ *    and retry (FAULT_POINTS, default all twelve of src/lib/fault.ts:
+ *    intake.armed|published|noticed, cancel.committed|summarised|emitted,
+ *    pause.*, resume.*, retry.committed|summarised; a family name such as
+ *    `cancel` means all of its points). For each point the runtime starts
+ *    with FAULT_KILL_POINT=<point>, a fresh workspace (FAULT_POINT_RATE calls/s,
+ *    default 5) and the same remote agent, and a batch of FAULT_POINT_CALLS
+ *    (default 30) is brought to where the request can reach the point:
+ *    intake — nothing yet (the request is the upload, with an Idempotency-Key
+ *    and a name); cancel and pause — processing, 5 calls ended; resume —
+ *    paused after 5 calls, nothing active; retry — completed, with some
+ *    no_answer/busy/failed outcomes. The request is sent; when the Worker logs
+ *    `fault.kill_point` for it, the runtime is SIGKILLed and started again on
+ *    the same state without the kill point. Then, as a client that got no
+ *    answer: the same request again (the same key and file for an upload,
+ *    waiting out 409s while the first request's key is leased, at most
+ *    FAULT_KEY_WAIT_S, default 400); the cron once (GET /__scheduled, which
+ *    the runtime serves with wrangler's --test-scheduled); then a wait of at
+ *    most FAULT_POINT_TIMEOUT_S (default 120) for the expected end: the upload's batch completed, cancel
+ *    cancelled with nothing waiting or active, pause paused with nothing
+ *    active (and still so 3 s later: no call started), resume and retry
+ *    completed again (retry: with more attempts than before it).
+ *    Reported per point, read from GET /v1/admin/batches/{id}/engine (D1's
+ *    summary beside the batch's object) for every batch of the workspace:
+ *    batches per key (intake: batches listed under the upload's name — must
+ *    be 1), stranded (queued/processing with calls waiting and no alarm —
+ *    must be 0), disagreeing (summary status ≠ object status — must be 0),
+ *    dials of one attempt (must be 1), and seconds from the restart until the
+ *    expected end (an upload killed before it published waits out the key's
+ *    5-minute lease first, by design). What the restart found, before the
+ *    client acts, is in the JSON as afterRestart (the object's own alarm may
+ *    already have repaired some of it; a batch read while its alarm handler
+ *    runs shows no alarm), and the point's batch after the request was sent
+ *    again, before the cron, as afterResend. A Worker without the engine
+ *    view (before issue 14) is read through the list (summary) and /status
+ *    (object); a batch is then counted stranded when it is live with calls
+ *    waiting and stopped moving for the last 20 s of the wait.
+ *
+ * FAULT_POINTS alone runs only those points; FAULT_ROUNDS alone only the
+ * rounds; both, both; neither, everything (about 25 minutes, 5 of them the
+ * lease of intake.armed). FAULT_POINTS=none and FAULT_ROUNDS=0 turn a part
+ * off. FAULT_KEEP=1 keeps each run's state directory and wrangler.log (the
+ * path is logged). Prints a table per part and, last, one
+ * JSON line; exits 1 if an attempt was dialled twice, a round did not finish,
+ * or a point missed any target.
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { createServer } from "node:http";
-import { rmSync } from "node:fs";
+import { closeSync, openSync, readSync, rmSync, statSync } from "node:fs";
 import { client, freePort, sleep, startServer } from "./lib/dev-runtime.mjs";
 
 const env = process.env;
-const ROUNDS = Number(env.FAULT_ROUNDS ?? 3);
 const SEED = Number(env.FAULT_SEED ?? 7);
 const CALLS = Number(env.FAULT_CALLS ?? 500);
 const RATE = Number(env.FAULT_RATE ?? 20);
 const TIMEOUT_S = Number(env.FAULT_TIMEOUT_S ?? 300);
 const TARGET_S = 120;
+const POINT_CALLS = Number(env.FAULT_POINT_CALLS ?? 30);
+const POINT_RATE = Number(env.FAULT_POINT_RATE ?? 5);
+const POINT_TIMEOUT_S = Number(env.FAULT_POINT_TIMEOUT_S ?? 120);
+const KEY_WAIT_S = Number(env.FAULT_KEY_WAIT_S ?? 400);
+const RUNTIME = env.FAULT_RUNTIME || "api";
+
+/** src/lib/fault.ts KillPoint, in the order a request passes them. */
+const KILL_POINTS = [
+  "intake.armed",
+  "intake.published",
+  "intake.noticed",
+  "cancel.committed",
+  "cancel.summarised",
+  "cancel.emitted",
+  "pause.committed",
+  "pause.summarised",
+  "resume.committed",
+  "resume.summarised",
+  "retry.committed",
+  "retry.summarised",
+];
 
 const log = (msg) => process.stderr.write(`fault: ${msg}\n`);
+
+/** A run's state and wrangler.log go when it ends, unless FAULT_KEEP=1 (then their place is logged). */
+function dropState(dir) {
+  if (env.FAULT_KEEP === "1") log(`FAULT_KEEP=1: kept the state and wrangler.log in ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
+}
+
+/** FAULT_POINTS / FAULT_ROUNDS: either alone runs only its part; neither, both parts. */
+function plan() {
+  const rounds = env.FAULT_ROUNDS !== undefined ? Number(env.FAULT_ROUNDS) : env.FAULT_POINTS !== undefined ? 0 : 3;
+  const spec = env.FAULT_POINTS ?? (env.FAULT_ROUNDS !== undefined ? "none" : "all");
+  if (!Number.isInteger(rounds) || rounds < 0) throw new Error(`FAULT_ROUNDS=${env.FAULT_ROUNDS} is not a number of rounds`);
+  const points = [];
+  for (const name of spec.split(",").map((s) => s.trim())) {
+    if (name === "" || name === "none") continue;
+    const matches = name === "all" ? KILL_POINTS : KILL_POINTS.filter((p) => p === name || p.startsWith(`${name}.`));
+    if (matches.length === 0)
+      throw new Error(`FAULT_POINTS: no kill point "${name}"; the points are ${KILL_POINTS.join(", ")} (or a family: intake, cancel, …)`);
+    for (const p of matches) if (!points.includes(p)) points.push(p);
+  }
+  return { rounds, points };
+}
 
 /** mulberry32: a small seeded generator, so a round can be run again exactly. */
 function rng(seed) {
@@ -131,11 +216,11 @@ async function remoteAgent(random) {
   };
 }
 
-// ---- one round ---------------------------------------------------------------------
+// ---- shared steps --------------------------------------------------------------------
 
-function numbersCsv(n, round) {
+function numbersCsv(n, block) {
   const rows = ["phone_number"];
-  for (let i = 0; i < n; i++) rows.push(`+1212${String(300 + round)}${String(i).padStart(4, "0")}`);
+  for (let i = 0; i < n; i++) rows.push(`+1212${String(300 + block)}${String(i).padStart(4, "0")}`);
   return `${rows.join("\n")}\n`;
 }
 
@@ -153,26 +238,38 @@ async function allCalls(api, batchId) {
   }
 }
 
+/** A workspace of its own (limited to `rate` calls/s) and a webhook agent dialling `remote`. */
+async function workspaceWithAgent(api, server, remote, name, rate) {
+  const ws = (
+    await api.call("POST", "/v1/admin/workspaces", {
+      admin: server.adminToken,
+      json: { name, rateLimits: { callsPerSecond: rate, maxConcurrentCalls: rate * 3 } },
+      expect: [201],
+    })
+  ).body;
+  api.useKey(ws.apiKey, ws.workspaceId);
+  const agent = (await api.call("POST", "/v1/api/agents", { json: { name: "remote", provider: "webhook", dialUrl: remote.url }, expect: [201] })).body;
+  remote.state.secret = agent.signingSecret;
+  return { ws, agent };
+}
+
+function dialStats(remote) {
+  const counts = [...remote.state.dials.values()];
+  return { dials: counts.reduce((a, b) => a + b, 0), maxDialsPerAttempt: Math.max(0, ...counts), attemptsDialledTwice: counts.filter((c) => c > 1).length };
+}
+
+// ---- 1. rounds: a kill in the middle of a batch -----------------------------------------
+
 async function round(n) {
   const random = rng(SEED * 1000 + n);
   const killAfter = Math.floor(CALLS * (0.1 + 0.6 * random())); // calls ended before the kill
   const remote = await remoteAgent(random);
-  const runtime = env.FAULT_RUNTIME || "api";
   const vars = { DEV_TIME_SCALE: "600" }; // the 10-minute callback gap takes 1 s
-  let server = await startServer(log, runtime, { vars });
+  let server = await startServer(log, RUNTIME, { vars });
   const base = { dir: server.dir, port: server.port, adminToken: server.adminToken, encryptionKey: server.encryptionKey, vars };
   try {
     let api = client(server.baseUrl, server.isUp, server.logPath, log);
-    const ws = (
-      await api.call("POST", "/v1/admin/workspaces", {
-        admin: server.adminToken,
-        json: { name: `fault round ${n}`, rateLimits: { callsPerSecond: RATE, maxConcurrentCalls: RATE * 3 } },
-        expect: [201],
-      })
-    ).body;
-    api.useKey(ws.apiKey, ws.workspaceId);
-    const agent = (await api.call("POST", "/v1/api/agents", { json: { name: "remote", provider: "webhook", dialUrl: remote.url }, expect: [201] })).body;
-    remote.state.secret = agent.signingSecret;
+    const { ws, agent } = await workspaceWithAgent(api, server, remote, `fault round ${n}`, RATE);
     const smartCallbackConfig = JSON.stringify({ enabled: true, maxAttempts: 2, gaps: [{ minutes: 10 }] });
     const up = await api.call("POST", "/v1/api/batch-calls", {
       form: { agentId: agent.agentId, file: numbersCsv(CALLS, n), smartCallbackConfig },
@@ -193,7 +290,7 @@ async function round(n) {
     log(`round ${n}: killed (${before.completed + before.failed} ended, ${before.active} active, ${before.waiting} waiting)`);
     await sleep(1000);
 
-    server = await startServer(log, runtime, base);
+    server = await startServer(log, RUNTIME, base);
     const restartedAt = Date.now();
     log(`round ${n}: up again after ${((restartedAt - killedAt) / 1000).toFixed(1)} s`);
     api = client(server.baseUrl, server.isUp, server.logPath, log);
@@ -210,7 +307,6 @@ async function round(n) {
     const recoveredAt = Date.now();
     const calls = await allCalls(api, batchId);
     const attemptsInLedger = calls.reduce((sum, c) => sum + c.attempts, 0);
-    const dialCounts = [...remote.state.dials.values()];
     const ledgerAttempts = new Set(calls.flatMap((c) => Array.from({ length: c.attempts }, (_, i) => `${c.jobId}#${i + 1}`)));
     const unknownDials = [...remote.state.dials.keys()].filter((k) => !ledgerAttempts.has(k));
     const result = {
@@ -225,9 +321,7 @@ async function round(n) {
       completed: final?.completed ?? null,
       failed: final?.failed ?? null,
       attempts: attemptsInLedger,
-      dials: dialCounts.reduce((a, b) => a + b, 0),
-      maxDialsPerAttempt: Math.max(0, ...dialCounts),
-      attemptsDialledTwice: dialCounts.filter((c) => c > 1).length,
+      ...dialStats(remote),
       dialsOfUnknownAttempts: unknownDials.length,
       attemptsNeverRang: attemptsInLedger - remote.state.dials.size,
       fateUnknown: calls.filter((c) => /fate is unknown/.test(c.error ?? "")).length,
@@ -238,40 +332,386 @@ async function round(n) {
   } finally {
     remote.close();
     await server.stop();
-    rmSync(base.dir, { recursive: true, force: true });
+    dropState(base.dir);
   }
 }
 
-const show = (v) => (v === null || v === undefined ? "n/a" : String(v));
+// ---- 2. kill points: a kill between two steps of publish or control ----------------------
+
+/** Bytes of wrangler.log so far: the kill point's line is looked for after this offset. */
+function logSize(path) {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Waits for the Worker's `fault.kill_point` line for `point` in wrangler.log after `offset`. */
+async function killPointReached(path, offset, point, timeoutMs, settled) {
+  const deadline = Date.now() + timeoutMs;
+  const needle = `"point":"${point}"`;
+  let carry = "";
+  let at = offset;
+  while (Date.now() < deadline && !settled()) {
+    const size = logSize(path);
+    if (size > at) {
+      const fd = openSync(path, "r");
+      try {
+        const buf = Buffer.alloc(size - at);
+        readSync(fd, buf, 0, buf.length, at);
+        at = size;
+        const lines = (carry + buf.toString("utf8")).split("\n");
+        carry = lines.pop() ?? "";
+        if (lines.some((l) => l.includes('"fault.kill_point"') && l.includes(needle))) return true;
+      } finally {
+        closeSync(fd);
+      }
+    }
+    await sleep(50);
+  }
+  return false;
+}
+
+/** Whether this Worker has the operator's engine view (issue 14); without it, the list and /status stand in. */
+async function hasEngineView(api, server) {
+  const r = await api.call("GET", "/v1/admin/batches/batch_probe/engine", { admin: server.adminToken, expect: [200, 404] });
+  return !(r.status === 404 && /No route for/.test(r.body?.error ?? ""));
+}
+
+/** Every batch the workspace lists (D1's summaries), all pages. */
+async function listed(api) {
+  const out = [];
+  for (let page = 1; page <= 20; page++) {
+    const { body } = await api.call("GET", `/v1/api/batch-calls?page=${page}&limit=100`);
+    out.push(...body.batches);
+    if (!body.pagination.hasNext) break;
+  }
+  return out;
+}
+
+const live = (v) => v.object && (v.object.status === "queued" || v.object.status === "processing");
+
+/**
+ * Both sides of each listed batch: D1's summary status and the object's
+ * status, waiting, active and next alarm, `agree`, `stranded`.
+ */
+async function engineViews(api, server, engine) {
+  const views = [];
+  for (const b of await listed(api)) {
+    if (engine) {
+      const { body } = await api.call("GET", `/v1/admin/batches/${b.id}/engine`, { admin: server.adminToken });
+      const v = { id: b.id, name: b.name, ...body };
+      // Read from the fields, not the view's own verdict: live, calls waiting (or active, whose lease expiry needs the clock too), no alarm.
+      v.stranded = Boolean(live(v) && v.object.waiting + v.object.active > 0 && v.object.alarmAt === null);
+      views.push(v);
+    } else {
+      const s = await status(api, b.id);
+      const object = { status: s.status, waiting: s.waiting, active: s.active, alarmAt: undefined, ended: s.completed + s.failed + s.cancelled };
+      views.push({ id: b.id, name: b.name, summary: { status: b.status }, object, agree: b.status === s.status, stranded: null });
+    }
+  }
+  return views;
+}
+
+/** One batch's two sides in a line: "summary processing / object paused w20 a0 alarm set" (alarm "?": no engine view). */
+function brief(v) {
+  if (!v) return "no batch";
+  if (!v.object) return `summary ${v.summary.status} / object none`;
+  const o = v.object;
+  const alarm = o.alarmAt === undefined ? "?" : o.alarmAt ? "set" : "none";
+  return `summary ${v.summary.status} / object ${o.status} w${o.waiting} a${o.active} alarm ${alarm}`;
+}
+
+/** The expected end for each family, on the engine view of the point's batch. */
+function reachedEnd(family, v, ctx) {
+  if (!v?.object || !v.agree) return false;
+  const o = v.object;
+  switch (family) {
+    case "intake":
+    case "resume":
+      return o.status === "completed";
+    case "retry":
+      return o.status === "completed" && ctx.attemptsNow() > ctx.attemptsBefore;
+    case "cancel":
+      return o.status === "cancelled" && o.waiting === 0 && o.active === 0;
+    case "pause":
+      return o.status === "paused" && o.active === 0;
+    default:
+      return false;
+  }
+}
+
+async function untilStatus(api, batchId, test, what, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await status(api, batchId);
+    if (test(s)) return s;
+    if (Date.now() > deadline) throw new Error(`batch ${batchId} did not get ${what} within ${timeoutMs / 1000} s: ${JSON.stringify(s).slice(0, 300)}`);
+    await sleep(200);
+  }
+}
+
+async function killPoint(point, index) {
+  const family = point.split(".")[0];
+  const seed = SEED * 1000 + 100 + index;
+  const random = rng(seed);
+  const remote = await remoteAgent(random);
+  const vars = { DEV_TIME_SCALE: "600" };
+  let server = await startServer(log, RUNTIME, { vars: { ...vars, FAULT_KILL_POINT: point }, logLevel: "log", testScheduled: true });
+  // Started again without the kill point: wrangler.toml's FAULT_KILL_POINT = "" applies.
+  const base = {
+    dir: server.dir,
+    port: server.port,
+    adminToken: server.adminToken,
+    encryptionKey: server.encryptionKey,
+    vars,
+    logLevel: "log",
+    testScheduled: true,
+  };
+  const result = { point, seed, ok: false, failures: [] };
+  const fail = (why) => result.failures.push(why);
+  try {
+    let api = client(server.baseUrl, server.isUp, server.logPath, log);
+    const engine = await hasEngineView(api, server);
+    const { ws, agent } = await workspaceWithAgent(api, server, remote, `fault ${point}`, POINT_RATE);
+    const name = `fault ${point} seed ${seed}`;
+    const form = { agentId: agent.agentId, file: numbersCsv(POINT_CALLS, 50 + index), name };
+
+    // Bring a batch to where the request can reach the point.
+    let batchId = null;
+    let attemptsBefore = 0;
+    let request;
+    if (family === "intake") {
+      request = { method: "POST", path: "/v1/api/batch-calls", form, idempotencyKey: `fault-${point}-${seed}` };
+    } else {
+      batchId = (await api.call("POST", "/v1/api/batch-calls", { form, expect: [201] })).body.batchId;
+      if (family !== "retry") await untilStatus(api, batchId, (s) => s.completed + s.failed >= 5, "5 calls ended");
+      if (family === "resume") {
+        await api.call("POST", `/v1/api/batch-calls/${batchId}/pause`, { retry: true });
+        await untilStatus(api, batchId, (s) => s.status === "paused" && s.active === 0, "paused with nothing active");
+      }
+      if (family === "retry") {
+        await untilStatus(api, batchId, (s) => s.isComplete, "completed");
+        const calls = await allCalls(api, batchId);
+        attemptsBefore = calls.reduce((sum, c) => sum + c.attempts, 0);
+        const retryable = calls.filter((c) => ["no_answer", "busy", "failed"].includes(c.outcome)).length;
+        if (retryable === 0) throw new Error(`batch ${batchId} has nothing to retry (seed ${seed}); try another FAULT_SEED`);
+      }
+      const action = { cancel: "", pause: "/pause", resume: "/resume", retry: "/retry" }[family];
+      request = { method: family === "cancel" ? "DELETE" : "POST", path: `/v1/api/batch-calls/${batchId}${action}` };
+    }
+    const before = batchId ? await status(api, batchId) : null;
+    result.batchBefore = before && { status: before.status, waiting: before.waiting, active: before.active, ended: before.completed + before.failed };
+
+    // The request, until the Worker announces the kill point; then the whole runtime dies.
+    const offset = logSize(server.logPath);
+    let firstAnswer = null;
+    api
+      .call(request.method, request.path, {
+        form: request.form,
+        idempotencyKey: request.idempotencyKey,
+        expect: [200, 201, 409],
+        retry: false,
+        timeoutMs: 15 * 60_000,
+      })
+      .then((r) => (firstAnswer = `${r.status}`))
+      .catch((err) => (firstAnswer ??= `no answer (${err.message.split("\n")[0].slice(0, 80)})`));
+    const reached = await killPointReached(server.logPath, offset, point, 60_000, () => firstAnswer !== null);
+    result.reached = reached;
+    if (!reached) {
+      fail(`the request never reached ${point} (it answered ${firstAnswer ?? "nothing in 60 s"})`);
+      return result;
+    }
+    await server.crash();
+    const killedAt = Date.now();
+    log(`${point}: reached and killed`);
+    await sleep(1000);
+
+    server = await startServer(log, RUNTIME, base);
+    const restartedAt = Date.now();
+    result.restartSec = Math.round((restartedAt - killedAt) / 100) / 10;
+    api = client(server.baseUrl, server.isUp, server.logPath, log);
+    api.useKey(ws.apiKey, ws.workspaceId);
+
+    // What the crash left, as found after the restart (the object's own alarm may already have run) and before any client acts.
+    const leftViews = await engineViews(api, server, engine);
+    result.afterRestart = {
+      batchesListed: leftViews.length,
+      batch: brief(leftViews.find((v) => (batchId ? v.id === batchId : v.name === name))),
+      disagreeing: leftViews.filter((v) => v.agree === false).length,
+      stranded: leftViews.filter((v) => v.stranded === true).length,
+    };
+    log(`${point}: after the restart, before the client acts: ${JSON.stringify(result.afterRestart)}`);
+
+    // A client that got no answer sends the same request again.
+    const resendStarted = Date.now();
+    let resent;
+    for (;;) {
+      const r = await api.call(request.method, request.path, {
+        form: request.form,
+        idempotencyKey: request.idempotencyKey,
+        expect: [200, 201, 409],
+        retry: true, // the request that died got no answer: sending it again is what this client does anyway
+      });
+      resent = r;
+      if (!(r.status === 409 && r.body?.code === "idempotency_conflict")) break;
+      if (Date.now() - resendStarted > KEY_WAIT_S * 1000) break;
+      await sleep(5000); // the dead request's key is leased: wait it out, as the 409 says
+    }
+    const waited = Math.round((Date.now() - resendStarted) / 1000);
+    result.resent = `${resent.status}${resent.body?.code ? ` ${resent.body.code}` : ""}${waited >= 5 ? ` after ${waited} s` : ""}`;
+    if (family === "intake") {
+      if (resent.status !== 201) fail(`the upload sent again got ${resent.status} ${resent.body?.code ?? ""} after ${waited} s`);
+      else {
+        batchId = resent.body.batchId;
+        const firstListed = leftViews.find((v) => v.name === name);
+        result.resent += firstListed ? (firstListed.id === batchId ? " (replay)" : " (a second batch)") : " (created)";
+      }
+    }
+    log(`${point}: sent again → ${result.resent}`);
+    if (batchId) {
+      // Which of the client's request and the cron repaired what: the state between the two.
+      const v = (await engineViews(api, server, engine)).find((x) => x.id === batchId);
+      result.afterResend = `${brief(v)}${v?.stranded ? " (stranded)" : ""}`;
+    }
+
+    // The cron's safety net, once (wrangler's --test-scheduled route; its work may go on after the answer).
+    try {
+      const res = await fetch(`${server.baseUrl}/__scheduled`, { signal: AbortSignal.timeout(60_000) });
+      await res.text();
+      result.cron = res.status;
+      if (res.status !== 200) fail(`the cron could not be run: /__scheduled answered ${res.status}`);
+    } catch (err) {
+      result.cron = `failed: ${err.message}`;
+      fail(`the cron could not be run: ${err.message}`);
+    }
+
+    // Until the expected end, or the timeout.
+    let attemptsNow = 0;
+    const ctx = { attemptsBefore, attemptsNow: () => attemptsNow };
+    let views = [];
+    let settledAt = null;
+    const history = [];
+    const deadline = Date.now() + POINT_TIMEOUT_S * 1000;
+    while (batchId && Date.now() < deadline) {
+      views = await engineViews(api, server, engine);
+      const v = views.find((x) => x.id === batchId);
+      if (family === "retry" && v?.object?.status === "completed") attemptsNow = (await allCalls(api, batchId)).reduce((sum, c) => sum + c.attempts, 0);
+      history.push({ at: Date.now(), views });
+      if (reachedEnd(family, v, ctx)) {
+        settledAt = Date.now();
+        break;
+      }
+      await sleep(500);
+    }
+    if (family === "pause" && settledAt) {
+      // Paused stays paused: nothing is dialled and nothing leaves the queue for 3 s.
+      const dialsAtPause = dialStats(remote).dials;
+      const v0 = views.find((x) => x.id === batchId);
+      await sleep(3000);
+      views = await engineViews(api, server, engine);
+      const v1 = views.find((x) => x.id === batchId);
+      if (v1?.object?.status !== "paused" || v1.object.waiting !== v0.object.waiting || dialStats(remote).dials !== dialsAtPause) {
+        fail(`the paused batch moved: ${brief(v0)} → ${brief(v1)}, dials ${dialsAtPause} → ${dialStats(remote).dials}`);
+      }
+    }
+    if (batchId && !settledAt) views = await engineViews(api, server, engine);
+    if (!engine) {
+      // No alarm to read: a live batch with calls waiting that did not move for the last 20 s is stranded.
+      const since = Date.now() - 20_000;
+      const old = history.find((h) => h.at >= since - 1000 && h.at <= since + 1000)?.views ?? [];
+      for (const v of views) {
+        const o = old.find((x) => x.id === v.id);
+        v.stranded = Boolean(
+          settledAt === null && live(v) && v.object.waiting > 0 && o && o.object.waiting === v.object.waiting && o.object.ended === v.object.ended,
+        );
+      }
+    }
+
+    if (engine && views.some((v) => v.stranded)) {
+      // While the object's alarm handler runs, its next alarm reads as none: a batch counts as stranded only if it still is a moment later.
+      await sleep(1500);
+      const again = await engineViews(api, server, engine);
+      for (const v of views) v.stranded &&= again.find((x) => x.id === v.id)?.stranded === true;
+    }
+    const target = views.find((v) => v.id === batchId);
+    result.engineView = engine;
+    result.final = brief(target);
+    result.batchesPerKey = family === "intake" ? views.filter((v) => v.name === name).length : null;
+    result.stranded = views.filter((v) => v.stranded === true).length;
+    result.disagreeing = views.filter((v) => v.agree === false).length;
+    result.recoverSec = settledAt ? Math.round((settledAt - restartedAt) / 100) / 10 : null;
+    Object.assign(result, dialStats(remote));
+    if (family === "intake" && result.batchesPerKey !== 1) fail(`${result.batchesPerKey} batches for one Idempotency-Key`);
+    if (result.stranded > 0) {
+      fail(
+        `${result.stranded} batch(es) stranded: ${engine ? "calls waiting, no alarm" : "calls waiting that did not move for 20 s (no engine view to read the alarm)"}`,
+      );
+    }
+    if (result.disagreeing > 0) fail(`${result.disagreeing} batch(es) whose summary disagrees with the object`);
+    if (batchId && !settledAt) fail(`not at the expected end after ${POINT_TIMEOUT_S} s: ${result.final}`);
+    if (result.attemptsDialledTwice > 0) fail(`${result.attemptsDialledTwice} attempt(s) dialled twice`);
+    result.ok = result.failures.length === 0;
+    log(`${point}: ${JSON.stringify(result)}`);
+    return result;
+  } catch (err) {
+    fail(`error: ${err.message.split("\n")[0]}`);
+    log(`${point}: ${err.stack ?? err.message}`);
+    return result;
+  } finally {
+    remote.close();
+    await server.stop();
+    dropState(base.dir);
+  }
+}
+
+// ---- report ----------------------------------------------------------------------------
+
+const show = (v) => (v === null || v === undefined ? "-" : String(v));
+
+function table(cols, rows) {
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => show(r[c]).length)));
+  const line = (vals) =>
+    vals
+      .map((v, i) => v.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
+  console.log(line(cols));
+  for (const r of rows) console.log(line(cols.map((c) => show(r[c]))));
+  console.log("");
+}
 
 async function main() {
+  const { rounds: roundCount, points } = plan();
+  log(`${roundCount} round(s), ${points.length} kill point(s)${points.length ? `: ${points.join(", ")}` : ""}`);
   const rounds = [];
-  for (let n = 1; n <= ROUNDS; n++) rounds.push(await round(n));
+  for (let n = 1; n <= roundCount; n++) rounds.push(await round(n));
+  const pointResults = [];
+  for (const p of points) pointResults.push(await killPoint(p, KILL_POINTS.indexOf(p) + 1)); // a point's seed is the same whatever else runs
+
+  if (rounds.length) {
+    table(
+      ["round", "killedAfterEnded", "activeAtKill", "dials", "attempts", "maxDialsPerAttempt", "attemptsNeverRang", "fateUnknown", "restartSec", "recoverSec"],
+      rounds,
+    );
+  }
+  if (pointResults.length) {
+    const rows = pointResults.map((r) => ({ ...r, result: r.ok ? "ok" : `FAIL: ${r.failures.join("; ")}` }));
+    table(["point", "resent", "batchesPerKey", "stranded", "disagreeing", "maxDialsPerAttempt", "recoverSec", "result"], rows);
+  }
   const summary = {
     rounds,
-    maxDialsPerAttempt: Math.max(...rounds.map((r) => r.maxDialsPerAttempt)),
+    maxDialsPerAttempt: Math.max(0, ...rounds.map((r) => r.maxDialsPerAttempt), ...pointResults.map((r) => r.maxDialsPerAttempt ?? 0)),
     allTerminal: rounds.every((r) => r.terminal),
-    worstRecoverSec: rounds.some((r) => r.recoverSec === null) ? null : Math.max(...rounds.map((r) => r.recoverSec)),
+    worstRecoverSec: rounds.some((r) => r.recoverSec === null) ? null : rounds.length ? Math.max(...rounds.map((r) => r.recoverSec)) : null,
     targetSec: TARGET_S,
+    points: pointResults,
+    pointsFailed: pointResults.filter((r) => !r.ok).map((r) => r.point),
   };
-  const cols = [
-    "round",
-    "killedAfterEnded",
-    "activeAtKill",
-    "dials",
-    "attempts",
-    "maxDialsPerAttempt",
-    "attemptsNeverRang",
-    "fateUnknown",
-    "restartSec",
-    "recoverSec",
-  ];
-  console.log(cols.join("\t"));
-  for (const r of rounds) console.log(cols.map((c) => show(r[c])).join("\t"));
-  console.log("");
   console.log(JSON.stringify(summary));
   const doubled = rounds.some((r) => r.attemptsDialledTwice > 0 || r.dialsOfUnknownAttempts > 0);
-  if (doubled || !summary.allTerminal) process.exit(1);
+  if (doubled || !summary.allTerminal || summary.pointsFailed.length > 0) process.exit(1);
 }
 
 main().catch((err) => {
