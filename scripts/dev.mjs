@@ -1,5 +1,6 @@
 // `npm start`: local D1 migrations, a ready-to-use dev workspace / API key / simulated
-// agent (ids from .dev.vars), then `wrangler dev` until Ctrl-C.
+// agent (ids from .dev.vars), then `wrangler dev` until Ctrl-C, kept warm so that a
+// request after a pause does not meet wrangler's proxy dropping an idle connection (4.).
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
@@ -125,7 +126,56 @@ wranglerOnce(["d1", "migrations", "apply", "DB", "--local"]);
 console.log(`dev: making sure workspace ${dev.workspaceId}, its API key and agent ${dev.agentId} exist`);
 wranglerOnce(["d1", "execute", "DB", "--local", "--command", seed], { quiet: true });
 
-// ---- 4. wrangler dev ----------------------------------------------------------------
+// ---- 4. wrangler dev: its output, and a keep-warm ---------------------------------------
+// wrangler dev answers through a proxy that keeps pooled connections to the Worker's
+// runtime, and both ends drop an idle one after 5 s (kj's defaults). A request sent on a
+// connection just as it is dropped never reaches the Worker: a GET is parked by the proxy,
+// anything else gets `503 "Your worker restarted mid-request"` though nothing restarted
+// (workers-sdk#14641; wrangler 4.86 calls every lost request a restart). Measured here: one
+// upload every 5 s got that 503 on 14 of 72; with the request below every 2 s, 0 of 48. So
+// while the server runs, a HEAD / (the console's index.html, an asset: the Worker does not
+// run) goes through the proxy every 2 s from the banner on, and no pooled connection gets
+// near 5 s idle. Its log line is dropped by passOnOutput.
+const KEEP_WARM_MS = 2000;
+const KEEP_WARM_LINE = /^\[wrangler:info\] HEAD \/ \d{3} /;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the escape that starts a colour code
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+let lastOutputAt = 0;
+
+function passOnOutput(stream) {
+  let rest = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk) => {
+    lastOutputAt = Date.now();
+    const lines = (rest + chunk).split("\n");
+    rest = lines.pop() ?? "";
+    const shown = lines.filter((line) => !KEEP_WARM_LINE.test(line.replace(ANSI, "")));
+    if (shown.length) writeOut(`${shown.join("\n")}\n`);
+  });
+  stream.on("end", () => rest && writeOut(rest));
+}
+
+function writeOut(text) {
+  try {
+    process.stdout.write(text);
+  } catch {
+    // the terminal is gone (SIGHUP): nothing to show it on
+  }
+}
+process.stdout.on("error", () => {}); // EPIPE once the terminal is gone: stop() still runs
+
+function keepWarm() {
+  const timer = setInterval(() => {
+    if (stopping) return clearInterval(timer);
+    fetch(`http://127.0.0.1:${port}/`, { method: "HEAD", signal: AbortSignal.timeout(KEEP_WARM_MS) }).catch(() => {
+      // the server is busy, reloading or stopping: the next one will do
+    });
+  }, KEEP_WARM_MS);
+  timer.unref();
+}
+
+// ---- 5. wrangler dev ----------------------------------------------------------------
 const vars = { ENVIRONMENT: "development" };
 for (const name of PASS_THROUGH) if (process.env[name] !== undefined) vars[name] = process.env[name];
 // The example .dev.vars points at :8787; follow PORT unless someone chose a real URL.
@@ -143,8 +193,12 @@ for (const [name, value] of Object.entries(vars)) devArgs.push("--var", `${name}
 // alone is forwarded below. stdin is not the terminal: a background process group reading
 // the tty would be stopped (SIGTTIN). The Worker never reads request.cf, and offline the
 // fetch of it only prints stack traces.
+// wrangler's stdout comes through this script, which drops the lines of its own keep-warm
+// requests (4. above) and passes everything else on unchanged, in colour if the terminal has it.
 const childEnv = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false" };
-const child = spawn(process.execPath, [WRANGLER, ...devArgs], { stdio: ["ignore", "inherit", "inherit"], env: childEnv });
+if (process.stdout.isTTY && childEnv.FORCE_COLOR === undefined && childEnv.NO_COLOR === undefined) childEnv.FORCE_COLOR = "1";
+const child = spawn(process.execPath, [WRANGLER, ...devArgs], { stdio: ["ignore", "pipe", "inherit"], env: childEnv });
+passOnOutput(child.stdout);
 
 /** Every process as `ps` sees it: pid, parent, process group. */
 function processes() {
@@ -228,7 +282,7 @@ child.on("exit", (code, signal) => {
   process.exit(code ?? 1);
 });
 
-// ---- 5. banner once /healthz answers --------------------------------------------------
+// ---- 6. banner once /healthz answers --------------------------------------------------
 async function waitForHealth(timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (!stopping && Date.now() < deadline) {
@@ -243,8 +297,16 @@ async function waitForHealth(timeoutMs) {
   return false;
 }
 
+/** Until wrangler has printed nothing for `quietMs` (at most `maxMs`): its lines about the health check come first. */
+async function outputSettled(quietMs, maxMs) {
+  const deadline = Date.now() + maxMs;
+  while (Date.now() - lastOutputAt < quietMs && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
 if (await waitForHealth(120_000)) {
   refreshTree();
+  keepWarm();
+  await outputSettled(250, 2000);
   const adminToken = setting("ADMIN_TOKEN");
   const auth = `-H "x-api-key: ${dev.apiKey}" -H "x-workspace-id: ${dev.workspaceId}"`;
   console.log(`
