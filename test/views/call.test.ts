@@ -1,29 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { CallRow } from "../../src/db/call-ledger";
+import { callRow } from "./call-rows";
 import { boundedCalls, EXCERPT_CHARS, EXCERPT_COLUMNS, toCallExcerpt, toCallView } from "../../src/views/call";
 
 function row(seq: number, values: string[]): CallRow & { metadata_bytes: number } {
-  const metadata = JSON.stringify(values);
-  return {
-    seq,
-    phone_number: `+1212555010${seq}`,
-    metadata,
-    metadata_bytes: new TextEncoder().encode(metadata).byteLength,
-    status: "waiting",
-    outcome: null,
-    attempts: 0,
-    next_attempt_at: null,
-    start_time: null,
-    end_time: null,
-    duration: null,
-    error: null,
-    dispatched_attempt: 0,
-    dispatched_at: null,
-    pass_base: 0,
-    due_at: 0,
-    provider_call_id: null,
-    lease_expires_at: null,
-  };
+  const r = callRow(seq, values);
+  return { ...r, metadata_bytes: new TextEncoder().encode(r.metadata).byteLength };
 }
 
 const bytes = (v: unknown) => new TextEncoder().encode(JSON.stringify(v)).byteLength;

@@ -1,34 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { CallRow } from "../../src/db/call-ledger";
+import { callRow } from "./call-rows";
 import { resultsCsvStream } from "../../src/views/results-csv";
-
-function row(seq: number, values: string[], extra: Partial<CallRow> = {}): CallRow {
-  return {
-    seq,
-    phone_number: `+1212555010${seq}`,
-    metadata: JSON.stringify(values),
-    status: "waiting",
-    outcome: null,
-    attempts: 0,
-    next_attempt_at: null,
-    start_time: null,
-    end_time: null,
-    duration: null,
-    error: null,
-    dispatched_attempt: 0,
-    dispatched_at: null,
-    pass_base: 0,
-    due_at: 0,
-    provider_call_id: null,
-    lease_expires_at: null,
-    ...extra,
-  };
-}
 
 describe("resultsCsvStream", () => {
   it("walks the calls a page at a time after the last seq sent, until a page comes back empty", async () => {
     const calls = [
-      row(0, ["Ann"], {
+      callRow(0, ["Ann"], {
         status: "completed",
         outcome: "answered",
         attempts: 1,
@@ -36,8 +13,8 @@ describe("resultsCsvStream", () => {
         end_time: Date.UTC(2026, 0, 2, 3, 4, 9),
         duration: 4,
       }),
-      row(1, ["Bob"]),
-      row(3, []), // a seq left out (do-not-call) and a row shorter than the header
+      callRow(1, ["Bob"]),
+      callRow(3, []), // a seq left out (do-not-call) and a row shorter than the header
     ];
     const asked: [number, number][] = [];
     const body = resultsCsvStream(
