@@ -1,7 +1,7 @@
 import { createApp } from "./app";
 import { instrumentEnv } from "./lib/metrics";
-import { handleCallJobs, handleDeadCallJobs } from "./queue/call-job.consumer";
-import { handleDeadWebhookEvents, handleWebhookEvents } from "./queue/webhook-event.consumer";
+import { handleCallJobs, handleDeadCallJobs } from "./consumers/call-job.consumer";
+import { handleDeadWebhookEvents, handleWebhookEvents } from "./consumers/webhook-event.consumer";
 import type { WebhookEvent } from "./queue/webhook-event";
 import { sweepAbandonedUploads } from "./services/batch-intake";
 import { restoreLostAlarms } from "./services/batch-control";

@@ -1,5 +1,5 @@
 import type { Agent } from "../schemas/agent";
-import type { Provider } from "../schemas/provider";
+import type { Provider } from "../domain/vocabulary";
 
 export type AgentRow = {
   id: string;

@@ -1,7 +1,7 @@
 import { completeKeyIfPublished, STILL_HOLDS_KEY, type IdempotencyHold } from "./idempotency.repo";
 import type { CallingWindow, SmartCallbackConfig } from "../domain/batch-options";
 import type { BatchProgress, LedgerBatch } from "./call-ledger";
-import type { BatchStatus as VisibleStatus } from "../schemas/batch";
+import type { BatchStatus as VisibleStatus } from "../domain/vocabulary";
 
 /** A row's status: 'preparing' until the upload is published (no read path shows it), then what clients see. */
 export type BatchStatus = "preparing" | VisibleStatus;

@@ -7,8 +7,7 @@
  * the counters in step with every call's status change, and bumps
  * `version`, which tells the object its D1 summary is behind.
  */
-import type { BatchStatus } from "../schemas/batch";
-import type { CallStatus } from "../schemas/call";
+import type { BatchStatus, CallStatus } from "../domain/vocabulary";
 
 export type CallRow = {
   seq: number;

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { issuesText } from "../lib/issues";
-import { RetryOnSchema } from "../schemas/outcome";
+import { RetryOnSchema } from "./vocabulary";
 import { isIanaTimeZone } from "./timezone";
 import { isSupportedRegion } from "./phone";
 

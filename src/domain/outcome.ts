@@ -1,4 +1,4 @@
-import { RETRYABLE_OUTCOMES, type Outcome } from "../schemas/outcome";
+import { RETRYABLE_OUTCOMES, type Outcome } from "./vocabulary";
 import type { SmartCallbackConfig } from "./batch-options";
 
 /** Someone or something picked up: a person, or voicemail. The call is done and has a duration. */

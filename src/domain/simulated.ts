@@ -1,4 +1,4 @@
-import type { Outcome } from "../schemas/outcome";
+import type { Outcome } from "./vocabulary";
 
 /** The contract's simulated outcomes, by the E.164 number's last digit: 0–4 answered, 5 voicemail, 6–7 no answer, 8 busy, 9 failed. */
 export function simulatedOutcome(e164: string): Outcome {

@@ -29,11 +29,10 @@ import { statusBody } from "../views/batch-status";
 import { changedCalls, readCallPage, recentCallRows, type CallView } from "../views/call";
 import { ProgressFeed } from "./progress-feed";
 import { emitWebhook, type WebhookEventType } from "../queue/webhook-event";
-import type { BatchStatus } from "../schemas/batch";
-import type { CallStatus } from "../schemas/call";
-import type { ApplyResult, CallEvent } from "../services/call-events";
-import type { Provider } from "../schemas/provider";
-import { RETRYABLE_OUTCOMES } from "../schemas/outcome";
+import type { BatchStatus, CallStatus } from "../domain/vocabulary";
+import type { ApplyResult, CallEvent } from "../domain/call-event";
+import type { Provider } from "../domain/vocabulary";
+import { RETRYABLE_OUTCOMES } from "../domain/vocabulary";
 
 /** The agent a batch dials through, as it was when the batch was created. */
 export type DialAgent = { id: string; provider: Provider; from_number: string | null; voice_url: string | null; dial_url: string | null };

@@ -4,7 +4,7 @@ import { instrumentEnv } from "../lib/metrics";
 import { connected } from "../domain/outcome";
 import { simulatedOutcome } from "../domain/simulated";
 import { log } from "../lib/log";
-import type { CallEvent } from "../services/call-events";
+import type { CallEvent } from "../domain/call-event";
 
 /** Events handed to the batch's object in one call. */
 const DELIVERY_CHUNK = 100;

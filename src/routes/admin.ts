@@ -15,7 +15,7 @@ import { adminSecurity, errorResponses } from "../schemas/common";
 import { RateLimitsSchema, WorkspaceDetailSchema, WorkspaceSchema } from "../schemas/workspace";
 import { isIanaTimeZone } from "../domain/timezone";
 import { summaryById } from "../db/batch.repo";
-import { BATCH_STATUSES } from "../schemas/batch";
+import { BATCH_STATUSES } from "../domain/vocabulary";
 
 const webhookUrlDoc =
   "where outbound events are POSTed. Outside development: https only, no user:password@, " +

@@ -12,7 +12,7 @@ import { PREVIOUS_SECRET_GRACE_MS } from "../telephony/webhook";
 import { toE164 } from "../domain/phone";
 import { AgentSchema, CreatedAgentSchema, RotatedSecretSchema } from "../schemas/agent";
 import { apiKeySecurity, errorResponses, workspaceHeaders } from "../schemas/common";
-import { ProviderSchema } from "../schemas/provider";
+import { ProviderSchema } from "../domain/vocabulary";
 
 const URL_POLICY = "https only (http is accepted when ENVIRONMENT is development), no user:password@, and no loopback, private, link-local or metadata host.";
 

@@ -9,7 +9,7 @@ import { log } from "../lib/log";
 import { verifyTwilioSignature, verifyWebhook } from "../lib/signing";
 import { ErrorSchema, errorResponses } from "../schemas/common";
 import { DEV_DRAIN_MAX_BYTES } from "../services/batch-intake";
-import type { Provider } from "../schemas/provider";
+import type { Provider } from "../domain/vocabulary";
 import { applyCallEvent } from "../services/call-events";
 import { MAX_ATTEMPT, ReportedCallId, type ParsedReport, type ReportedCall } from "../telephony/status-report";
 import { parseTwilioReport, twilioSignedUrl } from "../telephony/twilio";

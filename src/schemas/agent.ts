@@ -1,6 +1,6 @@
 import * as z from "zod";
 import "@hono/zod-openapi"; // adds .openapi() to zod schemas
-import { ProviderSchema } from "./provider";
+import { ProviderSchema } from "../domain/vocabulary";
 
 /** An agent as the API shows it: never its signing secret. */
 export const AgentSchema = z

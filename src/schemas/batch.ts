@@ -2,16 +2,11 @@ import * as z from "zod";
 import "@hono/zod-openapi"; // adds .openapi() to zod schemas
 import { BatchFormFieldsSchema } from "../domain/batch-options";
 import type { RowError } from "../domain/csv";
+import { BATCH_STATUSES } from "../domain/vocabulary";
 import { CallFilterSchema, CallSchema } from "./call";
 import { PaginationQuerySchema, PaginationSchema } from "./common";
 
-/** A batch's lifecycle as clients see it (D1 also has 'preparing', which no read path shows). */
-export const BATCH_STATUSES = ["queued", "processing", "paused", "completed", "cancelled", "failed"] as const;
-export type BatchStatus = (typeof BATCH_STATUSES)[number];
 const BatchStatusEnum = z.enum(BATCH_STATUSES);
-
-/** Batch states after which nothing changes any more. */
-export const FINAL_STATUSES: ReadonlySet<BatchStatus> = new Set<BatchStatus>(["completed", "cancelled", "failed"]);
 
 export const BatchIdParam = z.object({ batchId: z.string().openapi({ param: { name: "batchId", in: "path" }, example: "batch_0190a1b2c3d4e5f60718293a" }) });
 

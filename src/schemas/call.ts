@@ -1,9 +1,6 @@
 import * as z from "zod";
 import "@hono/zod-openapi"; // adds .openapi() to zod schemas
-
-/** A call's lifecycle, as the API reports it and the ledger stores it. */
-export const CALL_STATUSES = ["waiting", "active", "completed", "failed", "cancelled"] as const;
-export type CallStatus = (typeof CALL_STATUSES)[number];
+import { CALL_STATUSES } from "../domain/vocabulary";
 
 /** The /calls `status` filter: one status, or every call. */
 export const CallFilterSchema = z.enum(["all", ...CALL_STATUSES]);

@@ -1,25 +1,4 @@
-import type { Outcome } from "../schemas/outcome";
-
-/**
- * A provider's report about one attempt. Real status webhooks, the
- * simulated carrier and lease expiry all end up in the batch's object,
- * so they share one state machine.
- */
-export type CallEvent =
-  | { kind: "progress"; batchId: string; seq: number; attempt: number; providerCallId?: string }
-  | {
-      kind: "final";
-      batchId: string;
-      seq: number;
-      attempt: number;
-      outcome: Outcome;
-      at: number;
-      durationSec?: number | null;
-      error?: string | null;
-      providerCallId?: string;
-    };
-
-export type ApplyResult = "applied" | "ignored" | "unknown_call";
+import type { ApplyResult, CallEvent } from "../domain/call-event";
 
 /**
  * Hands one report to the batch's object, which applies it if, and only

@@ -1,5 +1,5 @@
 import { engineConfig } from "../engine-config";
-import type { Provider } from "../schemas/provider";
+import type { Provider } from "../domain/vocabulary";
 import type { CallProvider } from "./provider";
 import { SimulatedProvider } from "./simulated";
 import { TwilioProvider, twilioApiBaseUrl } from "./twilio";

@@ -1,5 +1,5 @@
 import { DIAL_TIMEOUT_MS } from "../engine-config";
-import type { Provider } from "../schemas/provider";
+import type { Provider } from "../domain/vocabulary";
 import { fetchFailure, fetchNoRedirect, redirectRefusal } from "./http";
 import { twilioApiBaseUrl, twilioAuthorization, twilioCallsUrl } from "./twilio";
 

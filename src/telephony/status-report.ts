@@ -1,5 +1,5 @@
 import * as z from "zod";
-import type { CallEvent } from "../services/call-events";
+import type { CallEvent } from "../domain/call-event";
 
 /** Far above any real attempt count (10 per pass), far below anything that could overflow a counter. */
 export const MAX_ATTEMPT = 100_000;

@@ -1,5 +1,5 @@
 import { DIAL_TIMEOUT_MS } from "../engine-config";
-import type { Outcome } from "../schemas/outcome";
+import type { Outcome } from "../domain/vocabulary";
 import { fetchFailure, fetchNoRedirect, joinUrl, quotedUrl, redirectRefusal, retryAfterSec } from "./http";
 import type { CallProvider, DialRequest, DialResult } from "./provider";
 import { finalReport, type ParsedReport, progressReport, type ReportedCall } from "./status-report";

@@ -6,7 +6,7 @@ import { decryptSecret } from "../lib/crypto";
 import { issuesText } from "../lib/issues";
 import { log } from "../lib/log";
 import { signWebhook } from "../lib/signing";
-import { OUTCOMES } from "../schemas/outcome";
+import { OUTCOMES } from "../domain/vocabulary";
 import { fetchFailure, fetchNoRedirect, joinUrl, quotedUrl, redirectRefusal, retryAfterSec } from "./http";
 import type { CallProvider, DialRequest, DialResult } from "./provider";
 import { finalReport, MAX_ATTEMPT, type ParsedReport, progressReport, ReportedCallId, type ReportedCall } from "./status-report";

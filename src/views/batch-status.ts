@@ -1,5 +1,6 @@
 import type { BatchProgress, CallRow, LedgerBatch } from "../db/call-ledger";
-import { FINAL_STATUSES, type StatusBody } from "../schemas/batch";
+import { FINAL_STATUSES } from "../domain/vocabulary";
+import type { StatusBody } from "../schemas/batch";
 import { toCallExcerpt } from "./call";
 
 export type { StatusBody };

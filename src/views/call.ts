@@ -1,6 +1,7 @@
 import type { CallLedger, CallRow, MetadataExcerpt } from "../db/call-ledger";
 import { callId } from "../lib/ids";
-import type { CallStatus, CallView } from "../schemas/call";
+import type { CallStatus } from "../domain/vocabulary";
+import type { CallView } from "../schemas/call";
 
 export type { CallView };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { SmartCallbackConfig } from "../../src/domain/batch-options";
 import { isOpen, nextOpening } from "../../src/domain/calling-window";
-import { OUTCOMES } from "../../src/schemas/outcome";
+import { OUTCOMES } from "../../src/domain/vocabulary";
 import { connected, failureReason, finalStatus, gapMs, nextStep, timeScale } from "../../src/domain/outcome";
 
 const H = 3_600_000;

@@ -3,7 +3,7 @@ import { decryptSecret } from "../lib/crypto";
 import { log } from "../lib/log";
 import { signWebhook } from "../lib/signing";
 import { fetchFailure, fetchNoRedirect, redirectRefusal } from "../telephony/http";
-import { WebhookEventSchema, type WebhookEvent } from "./webhook-event";
+import { WebhookEventSchema, type WebhookEvent } from "../queue/webhook-event";
 
 /** 5 s, 10 s, 20 s … capped at an hour: the queue's max_retries bounds the total. */
 export function webhookBackoffSec(deliveries: number): number {

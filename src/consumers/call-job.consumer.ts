@@ -5,8 +5,8 @@ import { log } from "../lib/log";
 import { count } from "../lib/metrics";
 import { providerFor } from "../telephony";
 import type { DialResult } from "../telephony/provider";
-import { CallJobSchema, type CallJob } from "./call-job";
-import { emitWebhook } from "./webhook-event";
+import { CallJobSchema, type CallJob } from "../queue/call-job";
+import { emitWebhook } from "../queue/webhook-event";
 
 function backoffSec(attempts: number): number {
   return Math.min(300, 2 ** Math.min(attempts, 8));
