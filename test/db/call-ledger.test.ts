@@ -155,4 +155,30 @@ describe("the scheduler's statements", () => {
     // Its dial may have been placed long ago: it is settled by the lease expiry, never looked up as lost.
     expect(confirmed).toEqual([true]);
   });
+
+  it("a start on a ledger already up to date runs its migrations again and writes nothing", async () => {
+    const written = await runInDurableObject(env.BATCH_SCHEDULER.getByName("batch_test_restart_ledger"), async (_o, state) => {
+      const { CallLedger } = await import("../../src/db/call-ledger");
+      new CallLedger(state.storage.sql);
+      const before = state.storage.sql.exec("SELECT type, name, sql FROM sqlite_master ORDER BY name").toArray();
+      const cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
+      const sql = new Proxy(state.storage.sql, {
+        get(t, p) {
+          if (p === "exec")
+            return (q: string, ...params: SqlStorageValue[]) => {
+              const cursor = t.exec(q, ...params);
+              cursors.push(cursor);
+              return cursor;
+            };
+          const v = Reflect.get(t, p);
+          return typeof v === "function" ? v.bind(t) : v;
+        },
+      });
+      new CallLedger(sql);
+      const rows = cursors.reduce((n, c) => n + c.rowsWritten, 0);
+      const after = state.storage.sql.exec("SELECT type, name, sql FROM sqlite_master ORDER BY name").toArray();
+      return { rows, schemaUnchanged: JSON.stringify(after) === JSON.stringify(before) };
+    });
+    expect(written).toEqual({ rows: 0, schemaUnchanged: true });
+  });
 });

@@ -1,0 +1,142 @@
+/**
+ * The ledger's reads: what the scheduler needs next (due calls, due times,
+ * lapsed leases) and the API's pages of calls, some with each row's
+ * metadata cut to an excerpt in SQL. The bodies of CallLedger's methods of
+ * the same names, as free functions of the ledger's SqlStorage.
+ * Each is documented on the method, the surface its callers read.
+ */
+import type { CallStatus } from "../../domain/vocabulary";
+import { type CallRow, type Candidate, type ExpiredAttempt, type MetadataExcerpt, one } from "./rows";
+
+// ---- the scheduler's reads ----------------------------------------------
+
+export function dueCandidates(sql: SqlStorage, now: number, cursor: number, limit: number, tzColumn: number): { callbacks: Candidate[]; firsts: Candidate[] } {
+  const tz = tzColumn >= 0 ? `metadata ->> ${tzColumn}` : "NULL";
+  const callbacks = sql
+    .exec<Candidate>(
+      `SELECT seq, attempts, phone_number AS phone, ${tz} AS tz FROM calls INDEXED BY calls_due
+         WHERE status = 'waiting' AND due_at > 0 AND due_at <= ? AND dispatched_attempt = attempts
+         ORDER BY due_at LIMIT ?`,
+      now,
+      limit,
+    )
+    .toArray();
+  const firsts = sql
+    .exec<Candidate>(
+      `SELECT seq, attempts, phone_number AS phone, ${tz} AS tz FROM calls NOT INDEXED
+         WHERE seq >= ? AND status = 'waiting' AND due_at = 0 AND dispatched_attempt = attempts
+         ORDER BY seq LIMIT ?`,
+      cursor,
+      limit,
+    )
+    .toArray();
+  return { callbacks, firsts };
+}
+
+export function dueTimes(sql: SqlStorage): { callback: number | null; lease: number | null; dispatched: number | null } {
+  const t = (q: string) => one<{ t: number | null }>(sql, q)?.t ?? null;
+  return {
+    // Due calls already handed to the queue are the dispatch's to watch, not the callbacks'.
+    callback: t("SELECT min(due_at) AS t FROM calls INDEXED BY calls_due WHERE status = 'waiting' AND due_at > 0 AND dispatched_attempt = attempts"),
+    lease: t("SELECT min(lease_expires_at) AS t FROM calls INDEXED BY calls_active WHERE status = 'active'"),
+    dispatched: t("SELECT min(dispatched_at) AS t FROM calls INDEXED BY calls_dispatched WHERE status = 'waiting' AND dispatched_attempt > attempts"),
+  };
+}
+
+export function expiredActive(sql: SqlStorage, now: number, limit: number): ExpiredAttempt[] {
+  return sql
+    .exec<Omit<ExpiredAttempt, "confirmed"> & { confirmed: number }>(
+      `SELECT seq, attempts, phone_number, start_time, dial_confirmed AS confirmed
+         FROM calls INDEXED BY calls_active WHERE status = 'active' AND lease_expires_at <= ? LIMIT ?`,
+      now,
+      limit,
+    )
+    .toArray()
+    .map((r) => ({ ...r, confirmed: Boolean(r.confirmed) }));
+}
+
+// ---- one call -------------------------------------------------------------
+
+export function call(sql: SqlStorage, seq: number): CallRow | null {
+  return one<CallRow>(sql, "SELECT * FROM calls WHERE seq = ?", seq);
+}
+
+// ---- reads for the API ----------------------------------------------------
+
+export function listCalls(sql: SqlStorage, status: CallStatus | null, limit: number, offset: number): CallRow[] {
+  return status
+    ? sql.exec<CallRow>("SELECT * FROM calls WHERE status = ? ORDER BY seq LIMIT ? OFFSET ?", status, limit, offset).toArray()
+    : sql.exec<CallRow>("SELECT * FROM calls ORDER BY seq LIMIT ? OFFSET ?", limit, offset).toArray();
+}
+
+export function callsAfter(sql: SqlStorage, afterSeq: number, limit: number): CallRow[] {
+  return sql.exec<CallRow>("SELECT * FROM calls WHERE seq > ? ORDER BY seq LIMIT ?", afterSeq, limit).toArray();
+}
+
+export function recentCalls(sql: SqlStorage, limit: number): CallRow[] {
+  return sql.exec<CallRow>("SELECT * FROM calls INDEXED BY calls_recent WHERE end_time IS NOT NULL ORDER BY end_time DESC LIMIT ?", limit).toArray();
+}
+
+// ---- bounded reads: a wide row's metadata never leaves SQLite whole unless asked for
+
+export function recentCallExcerpts(sql: SqlStorage, limit: number, excerpt: MetadataExcerpt): CallRow[] {
+  return sql
+    .exec<CallRow>(
+      `SELECT ${ROW_FIELDS}, ${excerptColumn(excerpt)} AS metadata FROM calls INDEXED BY calls_recent
+         WHERE end_time IS NOT NULL ORDER BY end_time DESC LIMIT ?`,
+      limit,
+    )
+    .toArray();
+}
+
+export function callExcerpts(sql: SqlStorage, seqs: number[], excerpt: MetadataExcerpt): CallRow[] {
+  const rows = sql
+    .exec<CallRow>(`SELECT ${ROW_FIELDS}, ${excerptColumn(excerpt)} AS metadata FROM calls WHERE seq IN (SELECT value FROM json_each(?))`, JSON.stringify(seqs))
+    .toArray();
+  const bySeq = new Map(rows.map((r) => [r.seq, r]));
+  return seqs.flatMap((s) => bySeq.get(s) ?? []);
+}
+
+export function listCallExcerpts(
+  sql: SqlStorage,
+  status: CallStatus | null,
+  limit: number,
+  offset: number,
+  excerpt: MetadataExcerpt,
+): (CallRow & { metadata_bytes: number })[] {
+  const select = `SELECT ${ROW_FIELDS}, ${excerptColumn(excerpt)} AS metadata, octet_length(metadata) AS metadata_bytes FROM calls`;
+  return status
+    ? sql.exec<CallRow & { metadata_bytes: number }>(`${select} WHERE status = ? ORDER BY seq LIMIT ? OFFSET ?`, status, limit, offset).toArray()
+    : sql.exec<CallRow & { metadata_bytes: number }>(`${select} ORDER BY seq LIMIT ? OFFSET ?`, limit, offset).toArray();
+}
+
+export function callMetadata(sql: SqlStorage, seq: number): string | null {
+  return one<{ metadata: string }>(sql, "SELECT metadata FROM calls WHERE seq = ?", seq)?.metadata ?? null;
+}
+
+export function callsAfterWithin(sql: SqlStorage, afterSeq: number, limit: number, maxBytes: number): CallRow[] {
+  const sizes = sql
+    .exec<{ seq: number; n: number }>("SELECT seq, octet_length(metadata) AS n FROM calls WHERE seq > ? ORDER BY seq LIMIT ?", afterSeq, limit)
+    .toArray();
+  if (sizes.length === 0) return [];
+  let last = sizes[0]!.seq;
+  let total = sizes[0]!.n;
+  for (const s of sizes.slice(1)) {
+    total += s.n;
+    if (total > maxBytes) break;
+    last = s.seq;
+  }
+  return sql.exec<CallRow>("SELECT * FROM calls WHERE seq > ? AND seq <= ? ORDER BY seq", afterSeq, last).toArray();
+}
+
+/** Every `calls` column a CallRow has, but metadata. */
+const ROW_FIELDS =
+  "seq, phone_number, status, outcome, attempts, next_attempt_at, start_time, end_time, duration, error, " +
+  "dispatched_attempt, dispatched_at, pass_base, due_at, provider_call_id, lease_expires_at";
+
+/** A JSON array of the first values of `metadata`, each cut in SQL, so only the excerpt reaches the object's heap. */
+function excerptColumn({ columns, chars }: MetadataExcerpt): string {
+  const n = Math.max(1, Math.floor(columns));
+  const c = Math.max(1, Math.floor(chars));
+  return `json_array(${Array.from({ length: n }, (_, i) => `substr(metadata ->> ${i}, 1, ${c})`).join(", ")})`;
+}

@@ -1,0 +1,159 @@
+/**
+ * One attempt's transitions: claim, confirm, settle, hand back or close.
+ * Each is one conditional statement on the state it expects (status,
+ * attempt numbers), so a replayed job or a late report changes nothing.
+ * The bodies of CallLedger's methods of the same names, as free functions
+ * of the ledger's SqlStorage.
+ * Each is documented on the method, the surface its callers read.
+ */
+import type { CallStatus } from "../../domain/vocabulary";
+import { batch } from "./batch";
+import { changed, isoMs, one } from "./rows";
+
+export function claim(sql: SqlStorage, seq: number, attempt: number, startedAt: number, leaseExpiresAt: number): boolean {
+  if (batch(sql)?.status !== "processing") return false;
+  const ok = changed(
+    sql,
+    `UPDATE calls SET status = 'active', attempts = ?2, outcome = NULL, error = NULL, provider_call_id = NULL, dial_confirmed = 0,
+         start_time = ?3, end_time = NULL, duration = NULL, next_attempt_at = NULL, lease_expires_at = ?4
+       WHERE seq = ?1 AND status = 'waiting' AND attempts = ?2 - 1 AND dispatched_attempt = ?2`,
+    seq,
+    attempt,
+    startedAt,
+    leaseExpiresAt,
+  );
+  if (ok) sql.exec("UPDATE batch SET start_time = coalesce(start_time, ?) WHERE id = 1", startedAt);
+  return ok;
+}
+
+export function unclaim(sql: SqlStorage, seq: number, attempt: number): boolean {
+  return changed(
+    sql,
+    `UPDATE calls SET status = 'waiting', attempts = ?2 - 1, lease_expires_at = NULL, start_time = NULL
+       WHERE seq = ?1 AND status = 'active' AND attempts = ?2 AND provider_call_id IS NULL`,
+    seq,
+    attempt,
+  );
+}
+
+export function undispatch(sql: SqlStorage, seq: number, attempt: number): boolean {
+  return changed(
+    sql,
+    `UPDATE calls SET dispatched_attempt = ?2 - 1, due_at = CASE WHEN due_at > 0 THEN due_at ELSE 1 END
+       WHERE seq = ?1 AND status = 'waiting' AND attempts = ?2 - 1 AND dispatched_attempt = ?2`,
+    seq,
+    attempt,
+  );
+}
+
+export function closeUndialled(
+  sql: SqlStorage,
+  seq: number,
+  attempt: number,
+  status: "cancelled" | "failed",
+  outcome: string | null,
+  error: string,
+  now: number,
+): boolean {
+  return changed(
+    sql,
+    `UPDATE calls SET status = ?3, outcome = ?4, error = ?5, end_time = ?6, due_at = 0, next_attempt_at = NULL
+       WHERE seq = ?1 AND status = 'waiting' AND attempts = ?2 - 1 AND dispatched_attempt = ?2`,
+    seq,
+    attempt,
+    status,
+    outcome,
+    error,
+    now,
+  );
+}
+
+export function closeWaiting(sql: SqlStorage, seq: number, attempts: number, error: string, now: number): boolean {
+  return changed(
+    sql,
+    `UPDATE calls SET status = 'cancelled', error = ?3, end_time = ?4, due_at = 0, next_attempt_at = NULL
+       WHERE seq = ?1 AND status = 'waiting' AND attempts = ?2 AND dispatched_attempt = attempts`,
+    seq,
+    attempts,
+    error,
+    now,
+  );
+}
+
+export function cancelNumbers(
+  sql: SqlStorage,
+  phones: string[],
+  error: string,
+  now: number,
+): { cancelled: number; dispatched: { seq: number; attempt: number }[] } {
+  const rows = sql
+    .exec<{ seq: number; attempt: number; held: number }>(
+      `UPDATE calls SET status = 'cancelled', error = ?2, end_time = ?3, due_at = 0, next_attempt_at = NULL
+         WHERE status = 'waiting' AND phone_number IN (SELECT value FROM json_each(?1))
+         RETURNING seq, dispatched_attempt AS attempt, dispatched_attempt > attempts AS held`,
+      JSON.stringify(phones),
+      error,
+      now,
+    )
+    .toArray();
+  return { cancelled: rows.length, dispatched: rows.filter((r) => r.held).map((r) => ({ seq: r.seq, attempt: r.attempt })) };
+}
+
+export function confirmDial(sql: SqlStorage, seq: number, attempt: number, confirm: { providerCallId?: string; error?: string; callLeaseMs: number }): void {
+  sql.exec(
+    `UPDATE calls SET provider_call_id = coalesce(provider_call_id, ?3), error = coalesce(?4, error), dial_confirmed = 1,
+         lease_expires_at = max(lease_expires_at, start_time + ?5)
+       WHERE seq = ?1 AND attempts = ?2 AND status = 'active'`,
+    seq,
+    attempt,
+    confirm.providerCallId ?? null,
+    confirm.error ?? null,
+    confirm.callLeaseMs,
+  );
+}
+
+export function recordUnreachable(sql: SqlStorage, seq: number, attempt: number, error: string): boolean {
+  return changed(sql, "UPDATE calls SET error = ?3 WHERE seq = ?1 AND attempts = ?2 AND status = 'active' AND dial_confirmed = 0", seq, attempt, error);
+}
+
+export function unreachableError(sql: SqlStorage, seq: number, attempt: number): string | null {
+  return (
+    one<{ error: string }>(
+      sql,
+      "SELECT error FROM calls WHERE seq = ? AND attempts = ? AND status = 'active' AND dial_confirmed = 0 AND error IS NOT NULL",
+      seq,
+      attempt,
+    )?.error ?? null
+  );
+}
+
+export function unreachableActive(sql: SqlStorage): { seq: number; attempt: number; error: string }[] {
+  return sql
+    .exec<{ seq: number; attempt: number; error: string }>(
+      `SELECT seq, attempts AS attempt, error FROM calls INDEXED BY calls_active
+         WHERE status = 'active' AND dial_confirmed = 0 AND error IS NOT NULL`,
+    )
+    .toArray();
+}
+
+export function finish(
+  sql: SqlStorage,
+  seq: number,
+  attempt: number,
+  end: { status: CallStatus; outcome: string; endTime: number; duration: number | null; error: string | null; dueAt: number },
+): boolean {
+  return changed(
+    sql,
+    `UPDATE calls SET status = ?3, outcome = ?4, end_time = ?5, duration = ?6, error = ?7, due_at = ?8, lease_expires_at = NULL, next_attempt_at = ?9
+       WHERE seq = ?1 AND attempts = ?2 AND status = 'active'`,
+    seq,
+    attempt,
+    end.status,
+    end.outcome,
+    end.endTime,
+    end.duration,
+    end.error,
+    end.dueAt,
+    end.dueAt > 0 ? isoMs(end.dueAt) : null,
+  );
+}
