@@ -8,7 +8,7 @@ import { restoreLostAlarms } from "./services/batch-control";
 import type { CallJob } from "./queue/call-job";
 
 export { BatchScheduler } from "./durable/batch-scheduler";
-export { SimulatedCarrier } from "./durable/simulated-carrier";
+export { SimulatedCarrier } from "./telephony/simulated-carrier";
 export { WorkspaceLimiter } from "./durable/workspace-limiter";
 
 const app = createApp();

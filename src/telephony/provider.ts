@@ -31,6 +31,20 @@ export type DialResult =
   | { kind: "unknown"; error: string }
   | { kind: "unreachable"; error: string };
 
+/** One claimed attempt whose dial was never confirmed: what the provider can be asked about it. */
+export type LostDial = { batchId: string; seq: number; attempt: number; to: string; from: string | null; claimedAt: number };
+
+/**
+ * What became of a lost dial:
+ * - `placed`: the provider has the call; its status reports settle the attempt.
+ * - `not_placed`: the provider says for certain it never got the call: it can be dialled again as the same attempt.
+ * - `unknown`: nobody can say: the attempt must end without a second dial.
+ */
+export type DialFate = { kind: "placed"; providerCallId: string } | { kind: "not_placed" } | { kind: "unknown"; reason: string };
+
+/** One provider's adapter: how an attempt is dialled, and how a dial lost between its claim and the provider's answer is looked up. */
 export interface CallProvider {
   dial(req: DialRequest): Promise<DialResult>;
+  /** Asks the provider whether it got a dial whose answer was never recorded; each adapter says how far its provider can be believed. */
+  findLostDial(dial: LostDial): Promise<DialFate>;
 }

@@ -1,5 +1,5 @@
-import type { SimPlacement, SimulatedCarrier } from "../durable/simulated-carrier";
-import type { CallProvider, DialRequest, DialResult } from "./provider";
+import type { SimPlacement, SimulatedCarrier } from "./simulated-carrier";
+import type { CallProvider, DialFate, DialRequest, DialResult, LostDial } from "./provider";
 
 type Waiting = { placement: SimPlacement; resolve: (id: string) => void; reject: (err: unknown) => void };
 
@@ -27,6 +27,12 @@ export class SimulatedProvider implements CallProvider {
       // Runs before any other request's work: every dial in the group belongs to this one.
       queueMicrotask(() => void this.send(req.batchId));
     }).then((providerCallId) => ({ kind: "placed", providerCallId }));
+  }
+
+  /** The carrier keeps a call log per batch, so it answers for certain. */
+  async findLostDial(dial: LostDial): Promise<DialFate> {
+    const id = await this.carrier.getByName(dial.batchId).placement(dial.seq, dial.attempt);
+    return id ? { kind: "placed", providerCallId: id } : { kind: "not_placed" };
   }
 
   private async send(batchId: string): Promise<void> {

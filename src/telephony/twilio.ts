@@ -1,7 +1,7 @@
 import { DIAL_TIMEOUT_MS } from "../engine-config";
 import type { Outcome } from "../domain/vocabulary";
 import { fetchFailure, fetchNoRedirect, joinUrl, quotedUrl, redirectRefusal, retryAfterSec } from "./http";
-import type { CallProvider, DialRequest, DialResult } from "./provider";
+import type { CallProvider, DialFate, DialRequest, DialResult, LostDial } from "./provider";
 import { finalReport, type ParsedReport, progressReport, type ReportedCall } from "./status-report";
 
 export type TwilioConfig = { accountSid: string; authToken: string; apiBaseUrl: string; publicBaseUrl: string; callLeaseMs: number };
@@ -30,6 +30,11 @@ export function twilioCallsUrl(apiBaseUrl: string, accountSid: string): string {
 export function twilioAuthorization(accountSid: string, authToken: string): string {
   return `Basic ${btoa(`${accountSid}:${authToken}`)}`;
 }
+
+/** A Twilio call created this long before the claim cannot be ours (clock skew between us and Twilio). */
+const TWILIO_SKEW_MS = 5_000;
+
+type TwilioCallList = { calls?: { sid?: string; date_created?: string | null; from?: string }[] };
 
 /** Twilio's Calls API (or any API that speaks it at apiBaseUrl). */
 export class TwilioProvider implements CallProvider {
@@ -81,6 +86,39 @@ export class TwilioProvider implements CallProvider {
     if (res.status === 429) return { kind: "rate_limited", retryAfterSec: retryAfterSec(res), error: "Twilio rate limit (429)" };
     if (res.status >= 500 || res.ok) return { kind: "unknown", error: `Twilio answered ${res.status} to the create request; the call may exist` };
     return { kind: "rejected", error: `Twilio refused the call (${res.status}): ${body.message ?? text.slice(0, 200)}` };
+  }
+
+  /**
+   * Searches Twilio for a call to the same number from the same caller
+   * created since the claim. Not finding one is not proof (its list may
+   * lag), so the fate stays unknown.
+   */
+  async findLostDial(dial: LostDial): Promise<DialFate> {
+    const { accountSid, authToken } = this.cfg;
+    if (!accountSid || !authToken) return { kind: "unknown", reason: "Twilio credentials are not configured" };
+    const day = new Date(dial.claimedAt - TWILIO_SKEW_MS).toISOString().slice(0, 10);
+    const query = new URLSearchParams({ To: dial.to, "StartTime>": day, PageSize: "50" });
+    if (dial.from) query.set("From", dial.from);
+    const url = `${twilioCallsUrl(this.cfg.apiBaseUrl, accountSid)}?${query}`;
+    try {
+      const res = await fetchNoRedirect(url, {
+        headers: { authorization: twilioAuthorization(accountSid, authToken) },
+        signal: AbortSignal.timeout(DIAL_TIMEOUT_MS),
+      });
+      const redirect = redirectRefusal(res, url);
+      if (redirect) {
+        await res.body?.cancel();
+        return { kind: "unknown", reason: `the Twilio call lookup ${redirect}` };
+      }
+      if (!res.ok) return { kind: "unknown", reason: `Twilio answered ${res.status} to the call lookup` };
+      const body = (await res.json()) as TwilioCallList;
+      const ours = (body.calls ?? []).find((c) => c.sid && c.date_created && Date.parse(c.date_created) >= dial.claimedAt - TWILIO_SKEW_MS);
+      return ours?.sid
+        ? { kind: "placed", providerCallId: ours.sid }
+        : { kind: "unknown", reason: "Twilio has no call to this number since the claim, and its list may lag" };
+    } catch (err) {
+      return { kind: "unknown", reason: `the Twilio call lookup failed (${fetchFailure(err).name})` };
+    }
   }
 }
 

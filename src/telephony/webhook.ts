@@ -8,7 +8,7 @@ import { log } from "../lib/log";
 import { signWebhook } from "../lib/signing";
 import { OUTCOMES } from "../domain/vocabulary";
 import { fetchFailure, fetchNoRedirect, joinUrl, quotedUrl, redirectRefusal, retryAfterSec } from "./http";
-import type { CallProvider, DialRequest, DialResult } from "./provider";
+import type { CallProvider, DialFate, DialRequest, DialResult } from "./provider";
 import { finalReport, MAX_ATTEMPT, type ParsedReport, progressReport, ReportedCallId, type ReportedCall } from "./status-report";
 
 /** How long a rotated-out signing secret keeps verifying status reports. */
@@ -23,8 +23,8 @@ export function dialStatusUrl(publicBaseUrl: string, callId: string): string {
   return joinUrl(publicBaseUrl, `/v1/webhooks/dial/status?callId=${encodeURIComponent(callId)}`);
 }
 
-/** The secrets that verify an agent's status reports now: its current one and a previous one still in its grace period. */
-export async function verifyingSecrets(keys: AgentKeys, encKey: string, now = Date.now()): Promise<string[]> {
+/** The secrets that verify an agent's status reports at `now`: its current one and a previous one still in its grace period. */
+export async function verifyingSecrets(keys: AgentKeys, encKey: string, now: number): Promise<string[]> {
   const sealed = [keys.signing_secret_enc];
   const expires = keys.previous_secret_expires_at ? Date.parse(keys.previous_secret_expires_at) : NaN;
   if (keys.previous_secret_enc && expires > now) sealed.push(keys.previous_secret_enc);
@@ -112,6 +112,11 @@ export class WebhookProvider implements CallProvider {
     if (res.status === 429) return { kind: "rate_limited", retryAfterSec: retryAfterSec(res), error: "dial endpoint rate limit (429)" };
     if (res.status >= 500) return { kind: "unknown", error: `the dial endpoint answered ${res.status}; the call may exist` };
     return { kind: "rejected", error: `the dial endpoint refused the call (${res.status}): ${text.slice(0, 200)}` };
+  }
+
+  /** The remote end cannot be asked: had it got the dial, its status report would have confirmed it. */
+  findLostDial(): Promise<DialFate> {
+    return Promise.resolve({ kind: "unknown", reason: "the agent's dial endpoint never confirmed it and cannot be asked" });
   }
 }
 

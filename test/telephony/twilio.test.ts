@@ -1,5 +1,8 @@
-import { describe, expect, it } from "vitest";
-import { parseTwilioReport, twilioCallsUrl, twilioSignedUrl, twilioStatusUrl } from "../../src/telephony/twilio";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { LostDial } from "../../src/telephony/provider";
+import { parseTwilioReport, TwilioProvider, twilioCallsUrl, twilioSignedUrl, twilioStatusUrl } from "../../src/telephony/twilio";
+
+afterEach(() => vi.restoreAllMocks());
 
 const CALL = { callId: "call_abc_3", batchId: "batch_abc", seq: 3 };
 const NOW = 1_700_000_000_000;
@@ -88,5 +91,66 @@ describe("Twilio URLs", () => {
 
   it("names the account's Calls resource, the account id encoded", () => {
     expect(twilioCallsUrl("https://api.twilio.com/", "AC 1")).toBe("https://api.twilio.com/2010-04-01/Accounts/AC%201/Calls.json");
+  });
+});
+
+describe("TwilioProvider.findLostDial", () => {
+  const CFG = {
+    accountSid: "ACtest",
+    authToken: "token",
+    apiBaseUrl: "https://twilio.example.test",
+    publicBaseUrl: "https://calls.example.test",
+    callLeaseMs: 3_600_000,
+  };
+  const CLAIMED = Date.parse("2024-03-10T00:00:02Z");
+  const DIAL: LostDial = { batchId: "batch_abc", seq: 3, attempt: 1, to: "+12125551001", from: "+12125550000", claimedAt: CLAIMED };
+  /** Answers the lookup with `body` (or throws `body` when it is an Error), recording the request. */
+  const answering = (body: unknown, status = 200) => {
+    const seen: Request[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+      seen.push(new Request(input, init));
+      if (body instanceof Error) throw body;
+      return new Response(JSON.stringify(body), { status });
+    });
+    return seen;
+  };
+
+  it("lists the account's calls to the number from the caller since the claim's day (less the skew), and keeps one created since the claim", async () => {
+    const seen = answering({
+      calls: [
+        { sid: "CAold", date_created: "Sat, 09 Mar 2024 23:00:00 +0000" },
+        { sid: "CA9", date_created: "Sun, 10 Mar 2024 00:00:01 +0000" },
+      ],
+    });
+    expect(await new TwilioProvider(CFG).findLostDial(DIAL)).toEqual({ kind: "placed", providerCallId: "CA9" });
+    expect(seen).toHaveLength(1);
+    const url = new URL(seen[0]!.url);
+    expect(`${url.origin}${url.pathname}`).toBe(twilioCallsUrl(CFG.apiBaseUrl, "ACtest"));
+    expect(Object.fromEntries(url.searchParams)).toEqual({ To: DIAL.to, From: DIAL.from, "StartTime>": "2024-03-09", PageSize: "50" });
+    expect(seen[0]!.headers.get("authorization")).toBe(`Basic ${btoa("ACtest:token")}`);
+    expect(seen[0]!.redirect).toBe("manual");
+  });
+
+  it("leaves the fate unknown when Twilio has no such call, answers an error, or cannot be reached", async () => {
+    answering({ calls: [{ sid: "CAold", date_created: "Sat, 09 Mar 2024 23:00:00 +0000" }] });
+    expect(await new TwilioProvider(CFG).findLostDial({ ...DIAL, from: null })).toEqual({
+      kind: "unknown",
+      reason: "Twilio has no call to this number since the claim, and its list may lag",
+    });
+    vi.restoreAllMocks();
+    answering({ message: "nope" }, 500);
+    expect(await new TwilioProvider(CFG).findLostDial(DIAL)).toEqual({ kind: "unknown", reason: "Twilio answered 500 to the call lookup" });
+    vi.restoreAllMocks();
+    answering(Object.assign(new Error("Network connection lost."), { name: "TypeError" }));
+    expect(await new TwilioProvider(CFG).findLostDial(DIAL)).toEqual({ kind: "unknown", reason: "the Twilio call lookup failed (TypeError)" });
+  });
+
+  it("asks nothing without credentials", async () => {
+    const seen = answering({ calls: [] });
+    expect(await new TwilioProvider({ ...CFG, authToken: "" }).findLostDial(DIAL)).toEqual({
+      kind: "unknown",
+      reason: "Twilio credentials are not configured",
+    });
+    expect(seen).toHaveLength(0);
   });
 });

@@ -1,5 +1,6 @@
-import { describe, expect, it } from "vitest";
-import { dialStatusUrl, parseDialReport, reportCallId } from "../../src/telephony/webhook";
+import { describe, expect, it, vi } from "vitest";
+import type { CallProvider } from "../../src/telephony/provider";
+import { dialStatusUrl, parseDialReport, reportCallId, WebhookProvider } from "../../src/telephony/webhook";
 
 const CALL = { callId: "call_abc_3", batchId: "batch_abc", seq: 3 };
 const NOW = 1_700_000_000_000;
@@ -73,5 +74,16 @@ describe("dialStatusUrl", () => {
     const url = "https://calls.example.test/v1/webhooks/dial/status?callId=call_abc_3";
     expect(dialStatusUrl("https://calls.example.test", "call_abc_3")).toBe(url);
     expect(dialStatusUrl("https://calls.example.test/", "call_abc_3")).toBe(url);
+  });
+});
+
+describe("WebhookProvider.findLostDial", () => {
+  it("says the fate is unknown without asking anyone: the remote end cannot be asked", async () => {
+    const fetched = vi.spyOn(globalThis, "fetch");
+    const provider: CallProvider = new WebhookProvider({ db: {} as D1Database, encKey: "", publicBaseUrl: "https://calls.example.test" });
+    const dial = { batchId: "batch_abc", seq: 3, attempt: 1, to: "+12125551001", from: null, claimedAt: 0 };
+    expect(await provider.findLostDial(dial)).toEqual({ kind: "unknown", reason: "the agent's dial endpoint never confirmed it and cannot be asked" });
+    expect(fetched).not.toHaveBeenCalled();
+    fetched.mockRestore();
   });
 });

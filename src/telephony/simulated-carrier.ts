@@ -11,6 +11,9 @@ const DELIVERY_CHUNK = 100;
 
 export type SimPlacement = { batchId: string; seq: number; attempt: number; to: string; callSeconds: number };
 
+/** The carrier's one clock; tests replace it inside runInDurableObject. */
+export type CarrierPorts = { now: () => number };
+
 /**
  * A pretend telephone network for local development and tests: no network
  * at all. Each placed call becomes a scheduled status event, delivered by
@@ -19,10 +22,12 @@ export type SimPlacement = { batchId: string; seq: number; attempt: number; to: 
  */
 export class SimulatedCarrier extends DurableObject<Env> {
   private readonly calls: CarrierLog;
+  ports: CarrierPorts;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, instrumentEnv(env));
     this.calls = new CarrierLog(ctx.storage.sql);
+    this.ports = { now: () => Date.now() };
   }
 
   /** The call placed for this attempt, if this carrier ever accepted one. */
@@ -43,7 +48,7 @@ export class SimulatedCarrier extends DurableObject<Env> {
   }
 
   private record(p: SimPlacement): string {
-    const now = Date.now();
+    const now = this.ports.now();
     const outcome = simulatedOutcome(p.to);
     const ms = p.callSeconds * 1000;
     const providerCallId = `sim_${p.batchId.slice(6)}_${p.seq}_${p.attempt}`;
@@ -79,7 +84,7 @@ export class SimulatedCarrier extends DurableObject<Env> {
    * alarm's retry: delivery is at-least-once and applying is idempotent.
    */
   override async alarm(): Promise<void> {
-    const due = this.calls.due(Date.now(), 500);
+    const due = this.calls.due(this.ports.now(), 500);
     let failed: unknown = null;
     const chunks: { id: number; event: CallEvent }[][] = [];
     for (let i = 0; i < due.length; i += DELIVERY_CHUNK) {
