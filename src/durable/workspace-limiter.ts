@@ -21,6 +21,9 @@ export type ReserveResult = { granted: string[]; retryAfterMs: number };
 /** `at`: the start time recorded in the window, which the call keeps as its startTime. */
 export type StartResult = { ok: true; at: number } | { ok: false; waitMs: number } | { ok: false; noLease: true };
 
+/** The limiter's one clock; tests replace it inside runInDurableObject. */
+export type LimiterPorts = { now: () => number };
+
 /** The rate's sliding window. */
 const WINDOW_MS = 1000;
 /** A batch counts as competing for capacity while it asked within this long. */
@@ -40,10 +43,12 @@ const LOOKAHEAD_SECONDS = 2;
  */
 export class WorkspaceLimiter extends DurableObject<Env> {
   private readonly store: LimiterStore;
+  ports: LimiterPorts;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, instrumentEnv(env));
     this.store = new LimiterStore(ctx.storage.sql);
+    this.ports = { now: () => Date.now() };
   }
 
   private purge(now: number): void {
@@ -52,7 +57,7 @@ export class WorkspaceLimiter extends DurableObject<Env> {
 
   /** Grants leases for as many of `leaseIds` as the limits and a fair share allow. Re-reserving a held id is a no-op grant. */
   reserve(input: ReserveInput): ReserveResult {
-    const now = Date.now();
+    const now = this.ports.now();
     if (input.release?.length) this.release(input.release);
     this.purge(now);
     const { batchId, limits } = input;
@@ -84,7 +89,7 @@ export class WorkspaceLimiter extends DurableObject<Env> {
 
   /** Admits one dial under the per-second rate, recording it; the lease then lasts `callLeaseMs` from now. */
   start(input: { leaseId: string; callsPerSecond: number; callLeaseMs: number }): StartResult {
-    const now = Date.now();
+    const now = this.ports.now();
     this.purge(now);
     if (this.store.startOf(input.leaseId) === undefined) return { ok: false, noLease: true };
     return this.admit(input, now);
@@ -105,7 +110,7 @@ export class WorkspaceLimiter extends DurableObject<Env> {
    * with its recorded start and records nothing (a redelivered job).
    */
   startMany(input: { leaseIds: string[]; callsPerSecond: number; callLeaseMs: number }): StartResult[] {
-    const now = Date.now();
+    const now = this.ports.now();
     this.purge(now);
     return input.leaseIds.map((id) => {
       const startedAt = this.store.startOf(id);
@@ -122,7 +127,7 @@ export class WorkspaceLimiter extends DurableObject<Env> {
 
   /** Current holdings, for status and tests. */
   snapshot(): { leases: { id: string; batchId: string; startedAt: number | null; expiresAt: number }[]; startsLastSecond: number } {
-    const now = Date.now();
+    const now = this.ports.now();
     this.purge(now);
     return {
       leases: this.store.leases().map((r) => ({ id: r.id, batchId: r.batch_id, startedAt: r.started_at, expiresAt: r.expires_at })),

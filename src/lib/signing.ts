@@ -39,18 +39,14 @@ export function newWebhookSecret(): string {
 
 /**
  * Checks Standard Webhooks headers against one secret or several (a key
- * and the one it replaced); a timestamp more than 5 minutes off is refused (replays).
+ * and the one it replaced); a timestamp more than 5 minutes off `now`
+ * (epoch ms, the caller's clock) is refused (replays).
  */
-export async function verifyWebhook(
-  secrets: string | readonly string[],
-  headers: Headers,
-  body: string,
-  nowSec = Math.floor(Date.now() / 1000),
-): Promise<boolean> {
+export async function verifyWebhook(secrets: string | readonly string[], headers: Headers, body: string, now: number): Promise<boolean> {
   const id = headers.get("webhook-id");
   const ts = headers.get("webhook-timestamp");
   const sigs = headers.get("webhook-signature");
-  if (!id || !ts || !sigs || !/^\d+$/.test(ts) || Math.abs(nowSec - Number(ts)) > 300) return false;
+  if (!id || !ts || !sigs || !/^\d+$/.test(ts) || Math.abs(Math.floor(now / 1000) - Number(ts)) > 300) return false;
   // The header may carry several space-separated signatures (the sender's key rotation).
   const given = sigs.split(" ");
   for (const secret of typeof secrets === "string" ? [secrets] : secrets) {

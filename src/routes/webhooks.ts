@@ -37,6 +37,13 @@ const DialStatusQuery = z.object({
 export const TWILIO_STATUS_MAX_BYTES = 16 * 1024;
 export const DIAL_STATUS_MAX_BYTES = 8 * 1024;
 
+/**
+ * The webhook routes' one clock: it checks a report's timestamp and a
+ * rotated secret's grace period, and dates what the report says. A test
+ * stands it later (vi.spyOn) rather than moving times in D1.
+ */
+export const webhookClock = { now: (): number => Date.now() };
+
 /** The body, read up to `maxBytes` (see readTextWithin); in development an over-limit rest is drained first. */
 function boundedBody(c: { req: { raw: Request }; env: Env }, maxBytes: number, what: string): Promise<string> {
   return readTextWithin(c.req.raw, maxBytes, what, { drainOverLimit: c.env.ENVIRONMENT === "development", drainMaxBytes: DEV_DRAIN_MAX_BYTES });
@@ -129,7 +136,7 @@ export function webhookRoutes() {
     // Twilio's signature says Twilio sent it, not that the call is Twilio's.
     const placed = await placedThrough(c.env, query.data.callId, "twilio");
     if (!placed) throw new ApiError("forbidden", "This status callback is not for a call placed through Twilio.");
-    await apply(c.env, parseTwilioReport(params, placed.call, query.data.attempt, maxDurationSec(c.env), Date.now()));
+    await apply(c.env, parseTwilioReport(params, placed.call, query.data.attempt, maxDurationSec(c.env), webhookClock.now()));
     return c.body(null, 204);
   });
 
@@ -156,10 +163,11 @@ export function webhookRoutes() {
     // The key is named by the statusUrl's callId; a dialer that posts to the
     // bare path names it in the body instead, read only to pick the key.
     const placed = await placedThrough(c.env, c.req.query("callId") ?? reportCallId(raw), "webhook");
-    if (!placed || !(await verifyWebhook(await verifyingSecrets(placed.agent, c.env.SECRETS_ENCRYPTION_KEY), c.req.raw.headers, raw))) {
+    const now = webhookClock.now();
+    if (!placed || !(await verifyWebhook(await verifyingSecrets(placed.agent, c.env.SECRETS_ENCRYPTION_KEY, now), c.req.raw.headers, raw, now))) {
       throw new ApiError("forbidden", REFUSED);
     }
-    await apply(c.env, parseDialReport(raw, placed.call, maxDurationSec(c.env), Date.now()));
+    await apply(c.env, parseDialReport(raw, placed.call, maxDurationSec(c.env), now));
     return c.body(null, 204);
   });
 

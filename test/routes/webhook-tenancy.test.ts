@@ -1,7 +1,9 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { signWebhook, twilioSignature } from "../../src/lib/signing";
-import { callRow, claimAsConsumerWould, consume, dispatched, phoneList } from "../engine-helpers";
+import { webhookClock } from "../../src/routes/webhooks";
+import { PREVIOUS_SECRET_GRACE_MS } from "../../src/telephony/webhook";
+import { callRow, claimAt, consume, dispatched, phoneList } from "../engine-helpers";
 import { authHeaders, call, json, newTwilioWorkspace, newWebhookWorkspace, newWorkspace, type TestWorkspace } from "../helpers";
 
 afterEach(() => vi.restoreAllMocks());
@@ -30,7 +32,7 @@ async function activeHookBatch(ws: HookWorkspace, n = 1) {
 async function activeSimulatedCall() {
   const ws = await newWorkspace();
   const { batchId, due } = await dispatched(ws, phoneList(1));
-  await claimAsConsumerWould(batchId, 0, 1, due);
+  await claimAt(batchId, 0, 1, due);
   return { ws, batchId };
 }
 
@@ -182,14 +184,18 @@ describe("rotation", () => {
     // within the grace period: the old secret still verifies
     expect((await report(ws.secret, { callId: callIdOf(batchId, 0), attempt: 1, status: "answered", duration: 1 })).status).toBe(204);
     expect(await callRow(batchId, 0)).toMatchObject({ status: "completed" });
-    // the grace period ended (its expiry moved into the past rather than waiting a day)
-    await env.DB.prepare("UPDATE agents SET previous_secret_expires_at = ?2 WHERE id = ?1")
-      .bind(ws.agentId, new Date(Date.now() - 1000).toISOString())
-      .run();
-    const late = await report(ws.secret, { callId: callIdOf(batchId, 1), attempt: 1, status: "failed" });
+    // The route's clock stands at the grace period's last millisecond, then at its end; each report is stamped with that time.
+    const graceEnds = Date.parse(rotated.previousSecretExpiresAt);
+    expect(graceEnds).toBeGreaterThanOrEqual(Date.now() + PREVIOUS_SECRET_GRACE_MS - 60_000);
+    const clock = vi.spyOn(webhookClock, "now").mockReturnValue(graceEnds - 1);
+    const stamped = () => ({ ts: Math.floor(webhookClock.now() / 1000) });
+    expect((await report(ws.secret, { callId: callIdOf(batchId, 2), attempt: 1, status: "busy" }, stamped())).status).toBe(204);
+    expect(await callRow(batchId, 2)).toMatchObject({ status: "failed", outcome: "busy" });
+    clock.mockReturnValue(graceEnds);
+    const late = await report(ws.secret, { callId: callIdOf(batchId, 1), attempt: 1, status: "failed" }, stamped());
     expect(late.status).toBe(403);
     expect(await callRow(batchId, 1)).toMatchObject({ status: "active" });
-    expect((await report(rotated.signingSecret, { callId: callIdOf(batchId, 1), attempt: 1, status: "no_answer" })).status).toBe(204);
+    expect((await report(rotated.signingSecret, { callId: callIdOf(batchId, 1), attempt: 1, status: "no_answer" }, stamped())).status).toBe(204);
     expect(await callRow(batchId, 1)).toMatchObject({ status: "failed", outcome: "no_answer" });
   });
 
