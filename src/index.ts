@@ -7,7 +7,7 @@ import { sweepAbandonedUploads } from "./services/batch-intake";
 import { restoreLostAlarms } from "./services/batch-control";
 import type { CallJob } from "./queue/call-job";
 
-export { BatchScheduler } from "./durable/batch-scheduler";
+export { BatchScheduler } from "./durable/batch/scheduler";
 export { SimulatedCarrier } from "./telephony/simulated-carrier";
 export { WorkspaceLimiter } from "./durable/workspace-limiter";
 

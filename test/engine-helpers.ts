@@ -2,7 +2,9 @@ import { createExecutionContext, createMessageBatch, getQueueResult, runInDurabl
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import worker from "../src/index";
-import type { ArmInput, BatchScheduler } from "../src/durable/batch-scheduler";
+import type { ArmInput } from "../src/durable/batch/contract";
+import type { BatchScheduler } from "../src/durable/batch/scheduler";
+import type { WorkspaceLimiter } from "../src/durable/workspace-limiter";
 import type { CallJob } from "../src/queue/call-job";
 import { applyCallEvent } from "../src/services/call-events";
 import { json, upload, type TestWorkspace } from "./helpers";
@@ -22,12 +24,40 @@ export function recordingQueue(failOnCall?: number) {
   };
 }
 
-/** Runs one tick of the batch's scheduler with a recording queue and a clock set to `at`. */
+/**
+ * Stands the batch's object and its workspace's limiter at `at` while `step`
+ * runs, then puts the real clock back. The recording queue stays: an alarm
+ * that fires later sends to it, not to the real queue.
+ */
+async function onClock<T>(batchId: string, queue: ReturnType<typeof recordingQueue> | null, at: number, step: (obj: BatchScheduler) => Promise<T>): Promise<T> {
+  const scheduler = env.BATCH_SCHEDULER.getByName(batchId);
+  const state = await scheduler.state();
+  const limiter = state ? env.WORKSPACE_LIMITER.getByName(state.workspaceId) : null;
+  const setLimiterClock = (now: () => number) =>
+    limiter
+      ? runInDurableObject(limiter, async (l: WorkspaceLimiter) => {
+          l.ports = { now };
+        })
+      : undefined;
+  await setLimiterClock(() => at);
+  try {
+    return await runInDurableObject(scheduler, async (obj: BatchScheduler) => {
+      const q = queue ?? obj.ports.queue;
+      obj.ports = { queue: q, now: () => at };
+      try {
+        return await step(obj);
+      } finally {
+        obj.ports = { queue: q, now: () => Date.now() };
+      }
+    });
+  } finally {
+    await setLimiterClock(() => Date.now());
+  }
+}
+
+/** Runs one tick of the batch's scheduler with a recording queue, the batch and its limiter standing at `at`. */
 export async function tick(batchId: string, queue: ReturnType<typeof recordingQueue>, at: number): Promise<number | null> {
-  return runInDurableObject(env.BATCH_SCHEDULER.getByName(batchId), async (obj: BatchScheduler) => {
-    obj.ports = { queue, now: () => at };
-    return obj.tick();
-  });
+  return onClock(batchId, queue, at, (obj) => obj.tick());
 }
 
 /** Uploads a CSV (scheduled a day ahead) and returns its id and start time. */
@@ -86,32 +116,21 @@ export function phoneList(n: number, lastDigit = 1): string {
 }
 
 /**
- * The consumer's claim and start, without a provider: the attempt is then
- * live, its dial confirmed as a provider's answer would (`confirmed: false`:
- * the claimer died before dialling, so only the short claim lease holds it).
- *
- * It writes the ledger directly, and makes exactly the two transitions the
- * consumer's path makes through the object: `claim()`'s ledger.claim (start
- * stamped, the DIAL_CONFIRM_MS lease) and `placed()`'s ledger.confirmDial for
- * a "placed" report (the call lease from engineConfig). What it leaves out is
- * the workspace limiter's rate gate (startMany), which admits the start.
- * It goes round the object because `claim()` stamps the start with the wall
- * clock, while these tests run the batch on the clock they inject into
- * `tick`: with the real claim, a call started "now" would be a day old, its
- * lease long expired, at the tick's time. Once the object's claim takes its
- * time from `ports.now`, this can call `claim()` and `placed()` instead.
+ * The consumer's claim and start at `now`, through the object's own claim()
+ * (the limiter's rate gate included) and, unless `confirmed: false` (the
+ * claimer died before dialling, so only the short claim lease holds it),
+ * placed() with the provider's answer — the two calls the call-job consumer
+ * makes, without a provider.
  */
-export async function claimAsConsumerWould(batchId: string, seq: number, attempt: number, now: number, opts: { confirmed?: boolean } = {}) {
-  const claimed = await runInDurableObject(env.BATCH_SCHEDULER.getByName(batchId), async (_o, state) => {
-    const { CallLedger } = await import("../src/db/call-ledger");
-    const { DIAL_CONFIRM_MS, engineConfig } = await import("../src/engine-config");
-    const ledger = new CallLedger(state.storage.sql);
-    const ok = ledger.claim(seq, attempt, now, now + DIAL_CONFIRM_MS);
-    if (ok && opts.confirmed !== false)
-      ledger.confirmDial(seq, attempt, { providerCallId: `test_${seq}_${attempt}`, callLeaseMs: engineConfig(env).callLeaseMs });
-    return ok;
+export async function claimAt(batchId: string, seq: number, attempt: number, now: number, opts: { confirmed?: boolean } = {}) {
+  const [result] = await onClock(batchId, null, now, async (obj) => {
+    const claimed = await obj.claim([{ seq, attempt }]);
+    if (claimed[0]?.kind === "claimed" && opts.confirmed !== false) {
+      await obj.placed([{ seq, attempt, kind: "placed", providerCallId: `test_${seq}_${attempt}` }]);
+    }
+    return claimed;
   });
-  expect(claimed).toBe(true);
+  expect(result?.kind).toBe("claimed");
 }
 
 /** What an upload hands its batch's object when it arms it: one call, a simulated agent, no options. */
@@ -137,7 +156,7 @@ export async function completedWithRetryable(ws: TestWorkspace) {
   await tick(batchId, q, due);
   const outcomes = ["answered", "no_answer", "busy"] as const;
   for (const j of q.sent) {
-    await claimAsConsumerWould(batchId, j.seq, 1, due + 10);
+    await claimAt(batchId, j.seq, 1, due + 10);
     await applyCallEvent(env, { kind: "final", batchId, seq: j.seq, attempt: 1, outcome: outcomes[j.seq]!, at: due + 100, durationSec: 2 });
   }
   await tick(batchId, q, due + 200);

@@ -1,4 +1,4 @@
-import type { ClaimResult, DialContext, PlacedReport } from "../durable/batch-scheduler";
+import type { ClaimResult, DialContext, PlacedReport } from "../durable/batch/contract";
 import { MAX_GATE_WAIT_MS } from "../engine-config";
 import { callId } from "../lib/ids";
 import { log } from "../lib/log";

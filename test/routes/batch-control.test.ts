@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { applyCallEvent } from "../../src/services/call-events";
-import { batchRow, callRow, claimAsConsumerWould, completedWithRetryable, dispatched, phoneList, recordingQueue, tick } from "../engine-helpers";
+import { batchRow, callRow, claimAt, completedWithRetryable, dispatched, phoneList, recordingQueue, tick } from "../engine-helpers";
 import { authHeaders, call, json, newWorkspace } from "../helpers";
 
 const post = (ws: { workspaceId: string; apiKey: string }, path: string) => call(path, { method: "POST", headers: authHeaders(ws) });
@@ -11,7 +11,7 @@ describe("batch control", () => {
     const ws = await newWorkspace({ rateLimits: { callsPerSecond: 1, maxConcurrentCalls: 10 } });
     const { batchId, due, jobs } = await dispatched(ws, phoneList(4));
     expect(jobs).toHaveLength(2);
-    await claimAsConsumerWould(batchId, 0, 1, due + 10);
+    await claimAt(batchId, 0, 1, due + 10);
     const res = await call(`/v1/api/batch-calls/${batchId}`, { method: "DELETE", headers: authHeaders(ws) });
     expect(res.status).toBe(200);
     const body = await json(res);

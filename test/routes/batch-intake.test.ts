@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { BatchScheduler } from "../../src/durable/batch-scheduler";
+import type { BatchScheduler } from "../../src/durable/batch/scheduler";
 import { ledgerQuery } from "../engine-helpers";
 import { authHeaders, call, callWithEnv, csvForm, failingDb, json, newWorkspace, upload, type TestWorkspace } from "../helpers";
 

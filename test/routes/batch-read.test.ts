@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { applyCallEvent } from "../../src/services/call-events";
-import { claimAsConsumerWould, recordingQueue, tick, uploaded } from "../engine-helpers";
+import { claimAt, recordingQueue, tick, uploaded } from "../engine-helpers";
 import { authHeaders, call, json, LATER, newWorkspace, upload } from "../helpers";
 
 function people(n: number): string {
@@ -122,7 +122,7 @@ describe("reading batches of wide rows", () => {
       wide(2, () => 300),
     );
     await tick(batchId, recordingQueue(), due);
-    await claimAsConsumerWould(batchId, 0, 1, due + 10);
+    await claimAt(batchId, 0, 1, due + 10);
     await applyCallEvent(env, { kind: "final", batchId, seq: 0, attempt: 1, outcome: "answered", at: due + 4010, durationSec: 4 });
 
     const status = await json(await call(`/v1/api/batch-calls/${batchId}/status`, { headers: authHeaders(ws) }));

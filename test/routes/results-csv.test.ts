@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { csvCell } from "../../src/domain/results-csv";
 import { applyCallEvent } from "../../src/services/call-events";
-import { claimAsConsumerWould, recordingQueue, tick, uploaded } from "../engine-helpers";
+import { claimAt, recordingQueue, tick, uploaded } from "../engine-helpers";
 import { authHeaders, call, newWorkspace } from "../helpers";
 
 describe("results.csv", () => {
@@ -51,7 +51,7 @@ describe("results.csv", () => {
     const csv = 'Phone Number,First Name,Note\n+12125551001,Ann,"=HYPERLINK(""http://x"")"\n(212) 555-1016,Bob,plain\n';
     const { batchId, due } = await uploaded(ws, csv);
     await tick(batchId, recordingQueue(), due);
-    await claimAsConsumerWould(batchId, 0, 1, due + 10);
+    await claimAt(batchId, 0, 1, due + 10);
     await applyCallEvent(env, { kind: "final", batchId, seq: 0, attempt: 1, outcome: "answered", at: due + 4010, durationSec: 4 });
 
     const res = await call(`/v1/api/batch-calls/${batchId}/results.csv`, { headers: authHeaders(ws) });

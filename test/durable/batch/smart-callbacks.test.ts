@@ -1,14 +1,14 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { applyCallEvent } from "../../src/services/call-events";
-import { callRow, claimAsConsumerWould, phoneList, recordingQueue, tick, uploaded } from "../engine-helpers";
-import { authHeaders, call, json, newWorkspace } from "../helpers";
+import { applyCallEvent } from "../../../src/services/call-events";
+import { callRow, claimAt, phoneList, recordingQueue, tick, uploaded } from "../../engine-helpers";
+import { authHeaders, call, json, newWorkspace } from "../../helpers";
 
 const MIN = 60_000;
 
 /** Dial attempt `attempt` of call 0 and end it with `outcome` at `at`. */
 async function attempt(batchId: string, n: number, outcome: "no_answer" | "busy" | "voicemail" | "answered" | "failed", at: number) {
-  await claimAsConsumerWould(batchId, 0, n, at - 10);
+  await claimAt(batchId, 0, n, at - 10);
   expect(
     await applyCallEvent(env, {
       kind: "final",

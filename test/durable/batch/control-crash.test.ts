@@ -1,10 +1,10 @@
 import { createExecutionContext, createScheduledController, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../../src/index";
-import type { BatchScheduler } from "../../src/durable/batch-scheduler";
-import { batchRow, completedWithRetryable, dispatched, ledgerQuery, phoneList, recordingQueue, tick } from "../engine-helpers";
-import { ADMIN, authHeaders, call, json, newWorkspace, type TestWorkspace } from "../helpers";
+import worker from "../../../src/index";
+import type { BatchScheduler } from "../../../src/durable/batch/scheduler";
+import { batchRow, completedWithRetryable, dispatched, ledgerQuery, phoneList, recordingQueue, tick } from "../../engine-helpers";
+import { ADMIN, authHeaders, call, json, newWorkspace, type TestWorkspace } from "../../helpers";
 
 const post = (ws: TestWorkspace, path: string) => call(path, { method: "POST", headers: authHeaders(ws) });
 

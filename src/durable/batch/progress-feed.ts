@@ -1,6 +1,6 @@
-import { FINAL_STATUSES } from "../domain/vocabulary";
-import type { StatusBody } from "../schemas/batch";
-import type { CallView } from "../schemas/call";
+import { FINAL_STATUSES } from "../../domain/vocabulary";
+import type { StatusBody } from "../../schemas/batch";
+import type { CallView } from "../../schemas/call";
 
 /** Changes are sent at most this often: a busy batch's subscribers get ≤ 4 updates a second. */
 export const FEED_COALESCE_MS = 250;

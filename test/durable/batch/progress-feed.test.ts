@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { FEED_COALESCE_MS, FEED_HEARTBEAT_MS, FEED_MAX_CALL_EVENTS, ProgressFeed, type FeedSource } from "../../src/durable/progress-feed";
-import type { StatusBody } from "../../src/views/batch-status";
+import { FEED_COALESCE_MS, FEED_HEARTBEAT_MS, FEED_MAX_CALL_EVENTS, ProgressFeed, type FeedSource } from "../../../src/durable/batch/progress-feed";
+import type { StatusBody } from "../../../src/views/batch-status";
 
 /** A batch as the feed sees it, changed by the test. */
 function fakeBatch() {

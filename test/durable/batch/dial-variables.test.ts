@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { dispatched } from "../engine-helpers";
-import { newWorkspace } from "../helpers";
+import { dispatched } from "../../engine-helpers";
+import { newWorkspace } from "../../helpers";
 
 describe("a dial's variables", () => {
   it("keep every custom column, even one named __proto__ or constructor", async () => {

@@ -1,10 +1,10 @@
 import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { applyCallEvent } from "../../src/services/call-events";
-import { engineConfig } from "../../src/engine-config";
-import { armInput, batchRow, callRow, claimAsConsumerWould, phoneList, recordingQueue, tick } from "../engine-helpers";
-import { authHeaders, call, json, newWorkspace, upload } from "../helpers";
+import { applyCallEvent } from "../../../src/services/call-events";
+import { engineConfig } from "../../../src/engine-config";
+import { armInput, batchRow, callRow, claimAt, phoneList, recordingQueue, tick } from "../../engine-helpers";
+import { authHeaders, call, json, newWorkspace, upload } from "../../helpers";
 
 const numbers = phoneList;
 
@@ -57,8 +57,8 @@ describe("BatchScheduler", () => {
     await tick(batchId, q, due);
     expect(q.sent.map((j) => j.seq)).toEqual([0, 1, 2, 3]);
     await abortAllDurableObjects();
-    // the four jobs ran and ended; the limiter frees their slots
-    for (const j of q.sent) await finishAsConsumerWould(batchId, j.seq, "answered");
+    // the four jobs ran (half a second apart: 2 calls/s) and ended; the limiter frees their slots
+    for (const j of q.sent) await finishAsConsumerWould(batchId, j.seq, "answered", due + 10 + j.seq * 500);
     await tick(batchId, q, due + 2000);
     expect(q.sent.map((j) => j.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
@@ -78,7 +78,7 @@ describe("BatchScheduler", () => {
     const { ws, batchId, due } = await setup(numbers(1));
     const q = recordingQueue();
     await tick(batchId, q, due);
-    await claimAsConsumerWould(batchId, 0, 1, due + 50);
+    await claimAt(batchId, 0, 1, due + 50);
     const limiter = env.WORKSPACE_LIMITER.getByName(ws.workspaceId);
     expect((await limiter.snapshot()).leases).toHaveLength(1);
     // The call was dialled but nothing ever came back: a tick a moment before its lease runs out leaves it be, the next resolves it.
@@ -110,15 +110,16 @@ describe("BatchScheduler", () => {
   });
 });
 
-async function finishAsConsumerWould(batchId: string, seq: number, outcome: "answered" | "no_answer") {
+/** Claims the dispatched attempt at `at` (through the rate gate) and ends it with `outcome`. */
+async function finishAsConsumerWould(batchId: string, seq: number, outcome: "answered" | "no_answer", at = Date.now()) {
   const a = (await callRow(batchId, seq))!.dispatched_attempt as number;
-  await claimAsConsumerWould(batchId, seq, a, Date.now());
-  expect(await applyCallEvent(env, { kind: "final", batchId, seq, attempt: a, outcome, at: Date.now(), durationSec: 3 })).toBe("applied");
+  await claimAt(batchId, seq, a, at);
+  expect(await applyCallEvent(env, { kind: "final", batchId, seq, attempt: a, outcome, at, durationSec: 3 })).toBe("applied");
 }
 
 describe("handing attempts back", () => {
   it("an attempt whose reservation lapsed is dispatched again, behind the first-attempt cursor", async () => {
-    const { consume } = await import("../engine-helpers");
+    const { consume } = await import("../../engine-helpers");
     const { ws, batchId, due } = await setup(numbers(3), { callsPerSecond: 5, maxConcurrentCalls: 10 });
     const q = recordingQueue();
     await tick(batchId, q, due);

@@ -1,11 +1,11 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { BatchScheduler } from "../../src/durable/batch-scheduler";
-import type { WebhookEvent } from "../../src/queue/webhook-event";
-import { applyCallEvent } from "../../src/services/call-events";
-import { callRow, claimAsConsumerWould, phoneList, recordingQueue, tick, uploaded } from "../engine-helpers";
-import { ADMIN, authHeaders, call, json } from "../helpers";
+import type { BatchScheduler } from "../../../src/durable/batch/scheduler";
+import type { WebhookEvent } from "../../../src/queue/webhook-event";
+import { applyCallEvent } from "../../../src/services/call-events";
+import { callRow, claimAt, phoneList, recordingQueue, tick, uploaded } from "../../engine-helpers";
+import { ADMIN, authHeaders, call, json } from "../../helpers";
 
 /** A workspace with a webhookUrl, so the batch's object emits events. */
 async function hookedWorkspace() {
@@ -37,7 +37,7 @@ async function captureEvents(batchId: string): Promise<WebhookEvent[]> {
 }
 
 async function end(batchId: string, seq: number, attempt: number, outcome: "no_answer" | "busy" | "failed", at: number, error?: string) {
-  await claimAsConsumerWould(batchId, seq, attempt, at - 10);
+  await claimAt(batchId, seq, attempt, at - 10);
   expect(await applyCallEvent(env, { kind: "final", batchId, seq, attempt, outcome, at, durationSec: null, error })).toBe("applied");
 }
 

@@ -1,11 +1,11 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { DIAL_CONFIRM_MS } from "../../src/engine-config";
-import { MIN_WAKE_GAP_MS } from "../../src/domain/wake";
+import { DIAL_CONFIRM_MS } from "../../../src/engine-config";
+import { MIN_WAKE_GAP_MS } from "../../../src/domain/wake";
 import { runInDurableObject } from "cloudflare:test";
-import { CallLedger } from "../../src/db/call-ledger";
-import { batchRow, callRow, claimAsConsumerWould, phoneList, recordingQueue, tick } from "../engine-helpers";
-import { authHeaders, call, json, newTwilioWorkspace, newWebhookWorkspace, newWorkspace, upload, type TestWorkspace } from "../helpers";
+import { CallLedger } from "../../../src/db/call-ledger";
+import { batchRow, callRow, claimAt, phoneList, recordingQueue, tick } from "../../engine-helpers";
+import { authHeaders, call, json, newTwilioWorkspace, newWebhookWorkspace, newWorkspace, upload, type TestWorkspace } from "../../helpers";
 
 /** What a process kill leaves behind, driven through the object's own tick: lost messages and claims never dialled. */
 
@@ -68,7 +68,7 @@ describe("claimed but never dialled", () => {
     const { batchId, due } = await setup(ws, phoneList(1));
     const q = recordingQueue();
     await tick(batchId, q, due);
-    await claimAsConsumerWould(batchId, 0, 1, due + 10, { confirmed: false });
+    await claimAt(batchId, 0, 1, due + 10, { confirmed: false });
     // Within the confirm window nothing happens.
     await tick(batchId, q, due + DIAL_CONFIRM_MS);
     expect(await callRow(batchId, 0)).toMatchObject({ status: "active", attempts: 1 });
@@ -84,7 +84,7 @@ describe("claimed but never dialled", () => {
     const { batchId, due } = await setup(ws, phoneList(1));
     const q = recordingQueue();
     await tick(batchId, q, due);
-    await claimAsConsumerWould(batchId, 0, 1, due + 10, { confirmed: false });
+    await claimAt(batchId, 0, 1, due + 10, { confirmed: false });
     // The dial went out, then the process died before the provider's answer was recorded.
     const row = (await callRow(batchId, 0))!;
     const [id] = await env.SIM_CARRIER.getByName(batchId).placeMany([{ batchId, seq: 0, attempt: 1, to: row.phone_number as string, callSeconds: 600 }]);
@@ -105,7 +105,7 @@ describe("claimed but never dialled", () => {
     const { batchId, due } = await setup(ws, phoneList(2), { smartCallbackConfig: CALLBACKS });
     const q = recordingQueue();
     await tick(batchId, q, due);
-    await claimAsConsumerWould(batchId, 0, 1, due + 10, { confirmed: false });
+    await claimAt(batchId, 0, 1, due + 10, { confirmed: false });
     const fetched = vi.spyOn(globalThis, "fetch");
 
     await tick(batchId, q, due + 10 + DIAL_CONFIRM_MS + 1);
@@ -123,8 +123,8 @@ describe("claimed but never dialled", () => {
     const q = recordingQueue();
     await tick(batchId, q, due);
     const claimedAt = due + 10;
-    await claimAsConsumerWould(batchId, 0, 1, claimedAt, { confirmed: false });
-    await claimAsConsumerWould(batchId, 1, 1, claimedAt, { confirmed: false });
+    await claimAt(batchId, 0, 1, claimedAt, { confirmed: false });
+    await claimAt(batchId, 1, 1, claimedAt, { confirmed: false });
     const asked: string[] = [];
     vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL) => {
       const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
@@ -146,7 +146,7 @@ describe("claimed but never dialled", () => {
     const { batchId, due } = await setup(ws, phoneList(1));
     const q = recordingQueue();
     await tick(batchId, q, due);
-    await claimAsConsumerWould(batchId, 0, 1, due + 10, { confirmed: false });
+    await claimAt(batchId, 0, 1, due + 10, { confirmed: false });
     await env.BATCH_SCHEDULER.getByName(batchId).placed([{ seq: 0, attempt: 1, kind: "too_late" }]);
     // Back to waiting, still dispatched: the queue's retry of the same message claims it again.
     expect(await callRow(batchId, 0)).toMatchObject({ status: "waiting", attempts: 0, dispatched_attempt: 1 });
@@ -157,8 +157,8 @@ describe("claimed but never dialled", () => {
     const { batchId, due } = await setup(ws, phoneList(3));
     const q = recordingQueue();
     await tick(batchId, q, due);
-    await claimAsConsumerWould(batchId, 0, 1, due + 10, { confirmed: false }); // its claimer died before dialling
-    await claimAsConsumerWould(batchId, 1, 1, due + 10); // dialled; its final status never comes
+    await claimAt(batchId, 0, 1, due + 10, { confirmed: false }); // its claimer died before dialling
+    await claimAt(batchId, 1, 1, due + 10); // dialled; its final status never comes
     const cancel = await call(`/v1/api/batch-calls/${batchId}`, { method: "DELETE", headers: authHeaders(ws) });
     expect(cancel.status).toBe(200);
     expect(await batchRow(batchId)).toMatchObject({ status: "cancelled", active_count: 2 });
@@ -182,7 +182,7 @@ describe("claimed but never dialled", () => {
     const { batchId, due } = await setup(ws, phoneList(1));
     const q = recordingQueue();
     await tick(batchId, q, due);
-    await claimAsConsumerWould(batchId, 0, 1, due + 10, { confirmed: false });
+    await claimAt(batchId, 0, 1, due + 10, { confirmed: false });
     const modes: string[] = [];
     vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
       modes.push(new Request(input, init).redirect);
@@ -206,8 +206,8 @@ describe("a dial that reached no one", () => {
     const q = recordingQueue();
     await tick(batchId, q, due);
     const claimedAt = due + 10;
-    await claimAsConsumerWould(batchId, 0, 1, claimedAt, { confirmed: false });
-    await claimAsConsumerWould(batchId, 1, 1, claimedAt, { confirmed: false });
+    await claimAt(batchId, 0, 1, claimedAt, { confirmed: false });
+    await claimAt(batchId, 1, 1, claimedAt, { confirmed: false });
     await env.BATCH_SCHEDULER.getByName(batchId).placed([
       { seq: 0, attempt: 1, kind: "unreachable", error: UNREACHABLE },
       { seq: 1, attempt: 1, kind: "unknown", error: "the dial endpoint did not answer (TimeoutError); the call may exist" },
@@ -237,7 +237,7 @@ describe("a dial that reached no one", () => {
     const { batchId, due } = await setup(ws, phoneList(3));
     const q = recordingQueue();
     await tick(batchId, q, due);
-    for (const seq of [0, 1, 2]) await claimAsConsumerWould(batchId, seq, 1, due + 10, { confirmed: false });
+    for (const seq of [0, 1, 2]) await claimAt(batchId, seq, 1, due + 10, { confirmed: false });
     await env.BATCH_SCHEDULER.getByName(batchId).placed([
       { seq: 0, attempt: 1, kind: "unreachable", error: UNREACHABLE },
       { seq: 2, attempt: 1, kind: "unreachable", error: UNREACHABLE },
@@ -257,7 +257,7 @@ describe("a dial that reached no one", () => {
     const { batchId, due } = await setup(ws, phoneList(3));
     const q = recordingQueue();
     await tick(batchId, q, due);
-    for (const seq of [0, 1, 2]) await claimAsConsumerWould(batchId, seq, 1, due + 10, { confirmed: seq === 2 });
+    for (const seq of [0, 1, 2]) await claimAt(batchId, seq, 1, due + 10, { confirmed: seq === 2 });
     await env.BATCH_SCHEDULER.getByName(batchId).placed([{ seq: 0, attempt: 1, kind: "unreachable", error: UNREACHABLE }]);
     const cancel = await call(`/v1/api/batch-calls/${batchId}`, { method: "DELETE", headers: authHeaders(ws) });
     expect(cancel.status).toBe(200);

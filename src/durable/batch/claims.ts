@@ -1,0 +1,165 @@
+import type { CallRow } from "../../db/call-ledger";
+import { DIAL_CONFIRM_MS, DIAL_DEADLINE_MS, engineConfig } from "../../engine-config";
+import { leaseId } from "../../lib/lease";
+import { log } from "../../lib/log";
+import { count } from "../../lib/metrics";
+import type { StartResult } from "../workspace-limiter";
+import { poke } from "./clock";
+import type { BatchContext } from "./context";
+import type { AttemptRef, BatchConfig, CallEvent, ClaimResult, PlacedReport, SchedulerState } from "./contract";
+import { flushReleases, release } from "./effects";
+import { applyLocal } from "./results";
+
+// The consumer's side: a queue batch's jobs are claimed (waiting → active,
+// exactly once), the provider's answer to each dial is recorded, and jobs
+// that failed on every retry are closed without a dial.
+
+const KNOWN_COLUMNS = new Set(["phone_number", "first_name", "last_name", "email", "timezone"]);
+
+/**
+ * One queue batch's jobs: each passes the workspace's rate gate (one
+ * limiter call for all), and those admitted are claimed with the instant
+ * the gate counted as their start. The gate comes first and the claim
+ * re-checks the call and the batch after it, so a cancel or pause that
+ * lands meanwhile is honoured. Jobs the gate holds back come back with how
+ * long to wait; a job whose reservation lapsed (or `giveUp`) is handed back
+ * to the scheduler.
+ */
+export async function claim(c: BatchContext, state: SchedulerState, jobs: AttemptRef[], giveUp: boolean): Promise<ClaimResult[]> {
+  const config = await c.config();
+  const ws = await c.workspace(state);
+  const results = new Map<number, ClaimResult>();
+  const freed: AttemptRef[] = [];
+
+  // Settled without the gate: unknown, already claimed (a redelivery), or given up.
+  const toGate: AttemptRef[] = [];
+  for (const j of jobs) {
+    const row = c.ledger.call(j.seq);
+    if (!row) results.set(j.seq, { ...j, kind: "unknown" });
+    else if (row.attempts >= j.attempt) results.set(j.seq, { ...j, kind: "already" });
+    else if (giveUp || !ws) {
+      c.ledger.undispatch(j.seq, j.attempt);
+      freed.push(j);
+      results.set(j.seq, { ...j, kind: "handed_back" });
+    } else toGate.push(j);
+  }
+
+  const gates = toGate.length
+    ? await c.env.WORKSPACE_LIMITER.getByName(state.workspaceId).startMany({
+        leaseIds: toGate.map((j) => leaseId(state.batchId, j.seq, j.attempt)),
+        callsPerSecond: ws!.callsPerSecond,
+        callLeaseMs: engineConfig(c.env).callLeaseMs,
+      })
+    : [];
+  toGate.forEach((j, i) => {
+    const result = afterGate(c, state, config, ws?.webhookUrl ?? null, j, gates[i]!, freed);
+    results.set(j.seq, result);
+  });
+  c.feed?.changed(jobs.filter((j) => results.get(j.seq)?.kind === "claimed").map((j) => j.seq));
+  // Jobs waiting at the gate are alive in some consumer: not stale.
+  const waiting = jobs.filter((j) => results.get(j.seq)?.kind === "wait");
+  if (waiting.length > 0) c.ledger.touchDispatched(waiting, c.now());
+  if (freed.length > 0) {
+    release(c, state.batchId, freed);
+    await flushReleases(c);
+  }
+  if (freed.length > 0 || [...results.values()].some((r) => r.kind === "handed_back")) await poke(c);
+  return jobs.map((j) => results.get(j.seq)!);
+}
+
+/** One job past the gate: claimed if the gate admitted it and the call and batch still allow it. */
+function afterGate(
+  c: BatchContext,
+  state: SchedulerState,
+  config: BatchConfig,
+  webhookUrl: string | null,
+  j: AttemptRef,
+  gate: StartResult,
+  freed: AttemptRef[],
+): ClaimResult {
+  if (!gate.ok && "noLease" in gate) {
+    // The reservation lapsed: hand the attempt back untouched.
+    c.ledger.undispatch(j.seq, j.attempt);
+    return { ...j, kind: "handed_back" };
+  }
+  if (!gate.ok) return { ...j, kind: "wait", waitMs: gate.waitMs };
+  const row = c.ledger.call(j.seq)!;
+  // Until the provider answers, the attempt holds a short lease: if its claimer dies, the tick finds it within DIAL_CONFIRM_MS.
+  const claimedAt = Math.max(gate.at, c.now());
+  if (c.ledger.claim(j.seq, j.attempt, gate.at, claimedAt + DIAL_CONFIRM_MS)) {
+    count("engine.claims");
+    const dial = {
+      to: row.phone_number,
+      startedAt: gate.at,
+      dialBy: claimedAt + DIAL_DEADLINE_MS,
+      agent: config.agent,
+      variables: variablesOf(config.columns, row),
+      webhookUrl,
+      workspaceId: state.workspaceId,
+    };
+    return { ...j, kind: "claimed", dial };
+  }
+  // Not claimable: a twin has it, or the batch is not running. A paused batch gets the attempt back for later.
+  const status = c.ledger.batch()!.status;
+  if (status === "paused" || status === "queued") c.ledger.undispatch(j.seq, j.attempt);
+  const now = c.ledger.call(j.seq)!;
+  if (!(now.status === "active" && now.attempts === j.attempt)) freed.push(j);
+  return { ...j, kind: "not_claimable", batchStatus: status };
+}
+
+/** What the provider said about claimed attempts, one call per queue batch. */
+export async function placed(c: BatchContext, state: SchedulerState, reports: PlacedReport[]): Promise<void> {
+  const finals: CallEvent[] = [];
+  const { callLeaseMs } = engineConfig(c.env);
+  for (const r of reports) {
+    switch (r.kind) {
+      case "placed":
+        c.ledger.confirmDial(r.seq, r.attempt, { providerCallId: r.providerCallId, callLeaseMs });
+        break;
+      case "unknown":
+        // Never re-sent: the status webhook or the lease expiry settles this attempt.
+        c.ledger.confirmDial(r.seq, r.attempt, { error: r.error, callLeaseMs });
+        break;
+      case "unreachable":
+        // Never re-sent, and never given the call's lease: unless a status report confirms it,
+        // the tick settles it when the claim's DIAL_CONFIRM_MS lease runs out, and its slot is free.
+        c.ledger.recordUnreachable(r.seq, r.attempt, r.error);
+        break;
+      case "rate_limited":
+      case "too_late":
+        // Nothing was placed: undo the claim (the lease stays reserved); the queue retries the job.
+        c.ledger.unclaim(r.seq, r.attempt);
+        break;
+      case "rejected":
+        finals.push({ kind: "final", batchId: state.batchId, seq: r.seq, attempt: r.attempt, outcome: "failed", at: r.at, error: r.error });
+    }
+  }
+  if (finals.length > 0) {
+    await applyLocal(c, state, finals);
+    await flushReleases(c);
+  }
+}
+
+/** Jobs that failed on every retry: their calls fail with a clear error, never dialled. */
+export async function deadLetter(c: BatchContext, state: SchedulerState, jobs: AttemptRef[]): Promise<void> {
+  const error = "The call could not be dispatched: its job failed on every retry.";
+  const now = c.now();
+  for (const j of jobs) {
+    // A job that died after its claim but before any dial is first put back to waiting, then closed.
+    if (!c.ledger.closeUndialled(j.seq, j.attempt, "failed", "failed", error, now) && c.ledger.unclaim(j.seq, j.attempt)) {
+      c.ledger.closeUndialled(j.seq, j.attempt, "failed", "failed", error, now);
+    }
+    log("error", "call_job.dead_lettered", { batchId: state.batchId, seq: j.seq, attempt: j.attempt });
+  }
+  release(c, state.batchId, jobs);
+  await flushReleases(c);
+  await poke(c);
+}
+
+/** The call's custom CSV columns, verbatim: the dial's dynamic variables. */
+function variablesOf(columns: string[], row: CallRow): Record<string, string> {
+  const values = JSON.parse(row.metadata) as string[];
+  // Built by fromEntries (own data properties): a column named __proto__ is a variable like any
+  // other, not a prototype setter — and the object stays plain, so it crosses RPC to the consumer.
+  return Object.fromEntries(columns.flatMap((col, i) => (KNOWN_COLUMNS.has(col) ? [] : [[col, values[i] ?? ""]])));
+}

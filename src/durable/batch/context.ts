@@ -1,0 +1,112 @@
+import { CallLedger } from "../../db/call-ledger";
+import { workspaceEngineInfo, type WorkspaceEngineInfo } from "../../db/workspace.repo";
+import { WORKSPACE_REFRESH_MS } from "../../engine-config";
+import type { CallJob } from "../../queue/call-job";
+import type { BatchConfig, SchedulerState } from "./contract";
+import type { ProgressFeed } from "./progress-feed";
+
+/** Ports the object uses, replaceable in tests (a queue that fails half-way, a fixed clock). */
+export type SchedulerPorts = { queue: Pick<Queue<CallJob>, "sendBatch">; now: () => number };
+
+/**
+ * What every step of a batch's object works with: its storage (the ledger
+ * in SQL, its state and config records), the one clock, the workspace's
+ * engine settings, and what this instance keeps in memory only. It is the
+ * only code that reads the real time or the object's key-value records;
+ * the steps (materialise, dispatch, claims, results, expiry, control, tick,
+ * effects, clock) are free functions of it.
+ */
+export class BatchContext {
+  ports: SchedulerPorts;
+  /** Set by discard: work still running in this instance (a materialisation) must not write the batch back. */
+  discarded = false;
+  /** The live event stream's subscribers (memory only: a client whose stream drops reconnects). */
+  feed: ProgressFeed | null = null;
+  /** Ticks in a row that changed nothing (memory only: a new instance starts eager). */
+  idleTicks = 0;
+  /** The tick running now, if any: passes queue behind it. */
+  tickChain: Promise<unknown> = Promise.resolve();
+  /** The materialisation running now, if any: every read waits for it. */
+  materialising: Promise<void> | null = null;
+  private ledgerCache: CallLedger | null = null;
+  private workspaceCache: { info: WorkspaceEngineInfo; at: number } | null = null;
+
+  /** `envOf` reads the object's own env each time: the object holds it, tests may swap it. */
+  constructor(
+    readonly storage: DurableObjectStorage,
+    private readonly envOf: () => Env,
+  ) {
+    this.ports = { queue: envOf().CALL_QUEUE as Queue<CallJob>, now: () => Date.now() };
+  }
+
+  get env(): Env {
+    return this.envOf();
+  }
+
+  /** The batch's time: every timestamp the object stores or compares comes from here. */
+  now(): number {
+    return this.ports.now();
+  }
+
+  /** A stopwatch on the wall clock, for the metrics only (a test's fixed clock would read 0). */
+  stopwatch(): () => number {
+    const started = Date.now();
+    return () => Date.now() - started;
+  }
+
+  get ledger(): CallLedger {
+    this.ledgerCache ??= new CallLedger(this.storage.sql);
+    return this.ledgerCache;
+  }
+
+  async state(): Promise<SchedulerState | null> {
+    return (await this.storage.get<SchedulerState>("state")) ?? null;
+  }
+
+  async config(): Promise<BatchConfig> {
+    const config = await this.storage.get<BatchConfig>("config");
+    if (!config) throw new Error("batch object has no config");
+    return config;
+  }
+
+  /** Writes the records of a newly armed batch. */
+  async create(config: BatchConfig, state: SchedulerState): Promise<void> {
+    await this.storage.put({ config, state });
+  }
+
+  /**
+   * Changes some fields of the stored state, read fresh: never a copy taken
+   * before an await, which could undo what another call wrote meanwhile
+   * (a publish landing while the calls are being materialised).
+   */
+  async patchState(patch: Partial<SchedulerState>): Promise<SchedulerState> {
+    if (this.discarded) throw new Error("the batch was discarded");
+    const current = await this.state();
+    if (!current) throw new Error("the batch has no state");
+    const next = { ...current, ...patch };
+    await this.storage.put("state", next);
+    return next;
+  }
+
+  /** Forgets everything stored and cached (the alarm is the clock's to delete). */
+  async forget(): Promise<void> {
+    this.discarded = true;
+    await this.storage.deleteAll();
+    this.ledgerCache = null;
+    this.workspaceCache = null;
+  }
+
+  /** The workspace's limits, time zone and webhook URL, re-read from D1 at most every few seconds. */
+  async workspace(state: SchedulerState): Promise<WorkspaceEngineInfo | null> {
+    const at = Date.now();
+    if (this.workspaceCache && at - this.workspaceCache.at < WORKSPACE_REFRESH_MS) return this.workspaceCache.info;
+    const info = await workspaceEngineInfo(this.env.DB, state.workspaceId);
+    this.workspaceCache = info ? { info, at } : null;
+    return info;
+  }
+}
+
+/** The fields every log line of a batch carries. */
+export function batchFields(state: SchedulerState): { workspaceId: string; batchId: string } {
+  return { workspaceId: state.workspaceId, batchId: state.batchId };
+}

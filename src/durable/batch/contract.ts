@@ -1,0 +1,102 @@
+import type { CallingWindow, SmartCallbackConfig } from "../../domain/batch-options";
+import type { BatchStatus, Provider } from "../../domain/vocabulary";
+import type { CallRow, LedgerBatch } from "../../db/call-ledger";
+
+// What callers exchange with a batch's object over RPC: intake arms it, the
+// call-job consumer claims and reports, status webhooks apply events, the
+// control routes and the cron steer it, and the read routes page it.
+
+export type { ApplyResult, CallEvent } from "../../domain/call-event";
+
+/** The agent a batch dials through, as it was when the batch was created. */
+export type DialAgent = { id: string; provider: Provider; from_number: string | null; voice_url: string | null; dial_url: string | null };
+
+/** Everything intake hands the object: the batch's rules and where its file is. */
+export type BatchConfig = {
+  columns: string[];
+  agent: DialAgent;
+  smartCallbackConfig: SmartCallbackConfig | null;
+  callingWindow: CallingWindow | null;
+  maxConcurrentCalls: number | null;
+  csvKey: string;
+  defaultCountry: string;
+  totalCalls: number;
+};
+
+export type ArmInput = {
+  batchId: string;
+  workspaceId: string;
+  /** Epoch ms at which the batch is due to start. */
+  dueAt: number;
+  config: BatchConfig;
+  /** Seqs intake found on the do-not-call list: left out when the calls are materialised. */
+  suppressed: number[];
+};
+
+/** What the object keeps in storage besides its ledger (it survives eviction; memory does not). */
+export type SchedulerState = {
+  batchId: string;
+  workspaceId: string;
+  dueAt: number;
+  /** Intake finished and D1 shows the batch: it may start. */
+  published: boolean;
+  /** Every call of the file is in the ledger. */
+  materialised: boolean;
+  /** Rows of the file already in the ledger: a resumed materialisation skips them. */
+  materialisedRows: number;
+  /** First attempts are handed out in file order; this is the next seq to look at. */
+  cursor: number;
+  /** Ledger version last written to the D1 summary, and when. */
+  summaryVersion: number;
+  summaryAt: number;
+  /** batch.cancelled was handed to the webhook queue (absent in objects made before it existed: read as false). */
+  cancelAnnounced?: boolean;
+};
+
+/** GET /v1/admin/batches/{id}/engine: the object's side of a batch. */
+export type EngineState = {
+  status: BatchStatus;
+  version: number;
+  summaryVersion: number;
+  waiting: number;
+  active: number;
+  alarmAt: string | null;
+  published: boolean;
+  materialised: boolean;
+};
+
+export type DialContext = {
+  to: string;
+  /** The start the rate gate counted: the call's startTime. */
+  startedAt: number;
+  /** Epoch ms after which this attempt must not be dialled: the claim is given back instead (DIAL_DEADLINE_MS). */
+  dialBy: number;
+  agent: DialAgent;
+  variables: Record<string, string>;
+  webhookUrl: string | null;
+  workspaceId: string;
+};
+
+/** One attempt of a call, as a queue job names it. */
+export type AttemptRef = { seq: number; attempt: number };
+
+export type ClaimResult =
+  | { seq: number; attempt: number; kind: "claimed"; dial: DialContext }
+  | { seq: number; attempt: number; kind: "already" | "unknown" | "handed_back" }
+  | { seq: number; attempt: number; kind: "wait"; waitMs: number }
+  | { seq: number; attempt: number; kind: "not_claimable"; batchStatus: string };
+
+/** What the provider said about a claimed attempt. */
+export type PlacedReport =
+  | { seq: number; attempt: number; kind: "placed"; providerCallId: string }
+  | { seq: number; attempt: number; kind: "unknown"; error: string }
+  /** No response at all (connection refused, DNS, TLS): recorded, not confirmed; settled within the claim's short lease. */
+  | { seq: number; attempt: number; kind: "unreachable"; error: string }
+  | { seq: number; attempt: number; kind: "rejected"; error: string; at: number }
+  | { seq: number; attempt: number; kind: "rate_limited" }
+  /** The claim reached the consumer after its dial deadline: nothing was dialled. */
+  | { seq: number; attempt: number; kind: "too_late" };
+
+export type ControlResult<T> = { ok: true; value: T } | { ok: false; status: BatchStatus | "gone" };
+
+export type Progress = LedgerBatch & { recent: CallRow[] };

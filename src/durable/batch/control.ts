@@ -1,0 +1,129 @@
+import type { LedgerBatch } from "../../db/call-ledger";
+import { RETRYABLE_OUTCOMES, type BatchStatus } from "../../domain/vocabulary";
+import { killPoint } from "../../lib/fault";
+import { log } from "../../lib/log";
+import { armFor, poke, restoreAlarm } from "./clock";
+import { batchFields, type BatchContext } from "./context";
+import type { ControlResult, SchedulerState } from "./contract";
+import { announce, announcePending, release, syncSummary } from "./effects";
+import { applyLocal } from "./results";
+
+// Pause, resume, cancel and retry: each arms the clock before it commits
+// (a process that dies after the commit still leaves a tick to finish the
+// job), and each, asked again, finishes what a first request left undone.
+
+/** Waiting calls are cancelled with the batch, in one step: no claim can follow. Active calls finish. */
+export async function cancel(c: BatchContext, state: SchedulerState, b: LedgerBatch): Promise<ControlResult<{ already: boolean; batch: LedgerBatch }>> {
+  if (b.status === "cancelled") {
+    // A repeated cancel (its first answer may have been lost with a crash) finishes what the first left undone.
+    await settleControl(c, state);
+    return { ok: true, value: { already: true, batch: c.ledger.batch()! } };
+  }
+  if (b.status !== "queued" && b.status !== "processing" && b.status !== "paused") return { ok: false, status: b.status };
+  await armFor(c, "cancelled", state, false);
+  if (!c.ledger.setStatus(["queued", "processing", "paused"], "cancelled", { completedTime: c.now() })) return { ok: false, status: b.status };
+  release(c, state.batchId, c.ledger.cancelWaiting());
+  c.feed?.changed();
+  await settleUnreachable(c, state);
+  await killPoint(c.env, "cancel.committed");
+  await syncSummary(c, true);
+  await killPoint(c.env, "cancel.summarised");
+  await announce(c, state);
+  await killPoint(c.env, "cancel.emitted");
+  await poke(c);
+  return { ok: true, value: { already: false, batch: c.ledger.batch()! } };
+}
+
+/** Dials that got no response hold their slots only for want of a lease expiry: a cancel settles them now. */
+async function settleUnreachable(c: BatchContext, state: SchedulerState): Promise<void> {
+  const unreachable = c.ledger.unreachableActive();
+  if (unreachable.length === 0) return;
+  const at = c.now();
+  const finals = unreachable.map((u) => ({
+    kind: "final" as const,
+    batchId: state.batchId,
+    seq: u.seq,
+    attempt: u.attempt,
+    outcome: "failed" as const,
+    at,
+    error: u.error,
+  }));
+  await applyLocal(c, state, finals);
+}
+
+/** A repeated control request re-arms a live batch and writes a summary that fell behind: a crash after the first leaves nothing stranded. */
+async function settleControl(c: BatchContext, state: SchedulerState): Promise<void> {
+  const b = c.ledger.batch()!;
+  if (b.status === "queued" || b.status === "processing") await armFor(c, b.status, state, false);
+  await syncSummary(c, true);
+  await announce(c, state);
+}
+
+/** Pause keeps the queue; calls in flight finish. Pausing a paused batch is harmless. */
+export async function pause(c: BatchContext, state: SchedulerState, b: LedgerBatch): Promise<ControlResult<BatchStatus>> {
+  if (b.status === "paused") {
+    await settleControl(c, state);
+    return { ok: true, value: "paused" };
+  }
+  if (!c.ledger.setStatus(["queued", "processing"], "paused")) return { ok: false, status: b.status };
+  c.feed?.changed();
+  await killPoint(c.env, "pause.committed");
+  await syncSummary(c, true);
+  await killPoint(c.env, "pause.summarised");
+  return { ok: true, value: "paused" };
+}
+
+/** A batch paused before its first dial goes back to waiting for its start time. */
+export async function resume(c: BatchContext, state: SchedulerState, b: LedgerBatch): Promise<ControlResult<BatchStatus>> {
+  if (b.status === "queued" || b.status === "processing") {
+    // Already running — or a first resume died after its step: make sure the clock runs and D1 knows.
+    await settleControl(c, state);
+    return { ok: true, value: b.status };
+  }
+  if (b.status !== "paused") return { ok: false, status: b.status };
+  const to = b.start_time === null ? "queued" : "processing";
+  await armFor(c, to, state, true);
+  if (!c.ledger.setStatus(["paused"], to)) return { ok: false, status: c.ledger.batch()!.status };
+  c.feed?.changed();
+  await killPoint(c.env, "resume.committed");
+  await syncSummary(c, true);
+  await killPoint(c.env, "resume.summarised");
+  return { ok: true, value: to };
+}
+
+/** A new pass over recipients whose final outcome was no_answer, busy or failed. */
+export async function retry(c: BatchContext, state: SchedulerState, b: LedgerBatch): Promise<ControlResult<{ status: BatchStatus; requeued: number }>> {
+  if (b.status !== "completed") {
+    // A retry whose first answer was lost finds the batch running: keep it moving, then say it is running.
+    await settleControl(c, state);
+    return { ok: false, status: b.status };
+  }
+  if (!c.ledger.hasRetryable(RETRYABLE_OUTCOMES)) return { ok: true, value: { status: b.status, requeued: 0 } };
+  await armFor(c, "processing", state, true);
+  // One synchronous step: the new pass and its re-queued calls commit together.
+  c.ledger.setStatus(["completed"], "processing", { completedTime: null, passPlusOne: true });
+  const requeued = c.ledger.requeue(RETRYABLE_OUTCOMES);
+  c.feed?.changed();
+  await killPoint(c.env, "retry.committed");
+  await syncSummary(c, true);
+  await killPoint(c.env, "retry.summarised");
+  log("info", "batch.retry", { ...batchFields(state), requeued });
+  return { ok: true, value: { status: "processing", requeued } };
+}
+
+/**
+ * The cron's safety net: a summary left behind by a process that died
+ * mid-transition is written now (the object is the truth), and a batch
+ * that may still act but has no alarm (it gave up after repeated
+ * failures, or was lost) gets one.
+ */
+export async function ensureAlarm(c: BatchContext, state: SchedulerState, b: LedgerBatch): Promise<{ alarmRestored: boolean; summaryRepaired: boolean }> {
+  const summaryRepaired = state.materialised && (await syncSummary(c, true, true));
+  if (summaryRepaired) log("warn", "batch.summary_repaired", { ...batchFields(state), status: b.status });
+  const live = b.status === "queued" || b.status === "processing" || !state.materialised;
+  if (!live && c.ledger.releases().length === 0 && !announcePending(state, b)) return { alarmRestored: false, summaryRepaired };
+  const now = c.now();
+  const alarmRestored = await restoreAlarm(c, b.status === "queued" && state.materialised ? Math.max(now, state.dueAt) : now);
+  if (alarmRestored) log("warn", "batch.alarm_restored", { ...batchFields(state), status: b.status });
+  return { alarmRestored, summaryRepaired };
+}

@@ -1,0 +1,106 @@
+import type { Candidate } from "../../db/call-ledger";
+import { dncAmong } from "../../db/dnc.repo";
+import type { WorkspaceEngineInfo } from "../../db/workspace.repo";
+import { nextOpening } from "../../domain/calling-window";
+import { engineConfig, MAX_SLICE, POKE_COALESCE_MS } from "../../engine-config";
+import { leaseId } from "../../lib/lease";
+import type { BatchContext } from "./context";
+import type { AttemptRef, BatchConfig, SchedulerState } from "./contract";
+import { flushOutbox } from "./effects";
+
+export type DispatchResult = { moreDue: boolean; retryAfterMs: number; sent: number };
+
+/**
+ * One slice of due calls: picked (callbacks first, then first attempts in
+ * file order), kept inside the calling window and off the do-not-call
+ * list, granted capacity by the workspace's limiter, and handed to the
+ * queue through the outbox.
+ */
+export async function dispatch(c: BatchContext, state: SchedulerState, now: number): Promise<DispatchResult> {
+  const ws = await c.workspace(state);
+  if (!ws) return { moreDue: false, retryAfterMs: 0, sent: 0 };
+  const config = await c.config();
+  const want = Math.min(MAX_SLICE, Math.max(1, ws.callsPerSecond * 2), ws.maxConcurrentCalls);
+  const { callbacks, firsts } = c.ledger.dueCandidates(now, state.cursor, want, config.callingWindow ? config.columns.indexOf("timezone") : -1);
+  const more = callbacks.length + firsts.length >= want;
+  const due = [...callbacks, ...firsts].slice(0, want);
+  const pickedFirsts = firsts.filter((f) => due.includes(f));
+  const picked = await withoutDnc(c, state, ws, insideWindow(c, config, ws, due, now), now);
+  if (picked.length === 0) {
+    await advanceCursor(c, pickedFirsts, null);
+    return { moreDue: more, retryAfterMs: 1000, sent: 0 };
+  }
+
+  const jobs = picked.map((p) => ({ seq: p.seq, attempt: p.attempts + 1 }));
+  const lease = (j: AttemptRef) => leaseId(state.batchId, j.seq, j.attempt);
+  const released = c.ledger.releases();
+  const grant = await c.env.WORKSPACE_LIMITER.getByName(state.workspaceId).reserve({
+    batchId: state.batchId,
+    leaseIds: jobs.map(lease),
+    batchCap: config.maxConcurrentCalls,
+    limits: { callsPerSecond: ws.callsPerSecond, maxConcurrentCalls: ws.maxConcurrentCalls },
+    reserveTtlMs: engineConfig(c.env).reserveTtlMs,
+    release: released,
+  });
+  c.ledger.clearReleases(released);
+  const granted = new Set(grant.granted);
+  const chosen = jobs.filter((j) => granted.has(lease(j)));
+  const firstRefused = jobs.find((j) => !granted.has(lease(j)) && pickedFirsts.some((f) => f.seq === j.seq));
+  await advanceCursor(c, pickedFirsts, firstRefused?.seq ?? null);
+  if (chosen.length > 0) {
+    // Marked and written to the outbox in one step: if this tick dies now, the next one sends these.
+    const marked = new Set(c.ledger.markDispatched(chosen, now).map((j) => j.seq));
+    c.ledger.addReleases(chosen.filter((j) => !marked.has(j.seq)).map(lease));
+    await flushOutbox(c);
+  }
+  // Everything asked for was granted and more is due: look again as soon as pokes would.
+  return {
+    moreDue: more || chosen.length < jobs.length,
+    retryAfterMs: chosen.length < jobs.length ? grant.retryAfterMs : POKE_COALESCE_MS,
+    sent: chosen.length,
+  };
+}
+
+/** The candidates whose calling window is open now; the others are deferred to its next opening. */
+function insideWindow(c: BatchContext, config: BatchConfig, ws: WorkspaceEngineInfo, picked: Candidate[], now: number): Candidate[] {
+  const window = config.callingWindow;
+  if (!window) return picked;
+  const closed: { seq: number; dueAt: number }[] = [];
+  const open = picked.filter((p) => {
+    const tz = window.timezone === "recipient" ? p.tz || ws.timezone || "UTC" : window.timezone;
+    const opens = nextOpening(window, tz, now);
+    if (opens > now) closed.push({ seq: p.seq, dueAt: opens });
+    return opens <= now;
+  });
+  c.ledger.deferCalls(closed);
+  return open;
+}
+
+/**
+ * The do-not-call list may have grown since intake: one query for the whole
+ * slice, and the numbers on it are closed. A workspace whose list was empty
+ * at the last refresh is skipped: numbers added since were pushed to its
+ * live batches (suppress) when they were added.
+ */
+async function withoutDnc(c: BatchContext, state: SchedulerState, ws: WorkspaceEngineInfo, picked: Candidate[], now: number): Promise<Candidate[]> {
+  if (picked.length === 0 || !ws.hasDnc) return picked;
+  const blocked = await dncAmong(
+    c.env.DB,
+    state.workspaceId,
+    picked.map((p) => p.phone),
+  );
+  if (blocked.size === 0) return picked;
+  for (const p of picked) if (blocked.has(p.phone)) c.ledger.closeWaiting(p.seq, p.attempts, "on the do-not-call list", now);
+  return picked.filter((p) => !blocked.has(p.phone));
+}
+
+/**
+ * Moves the first-attempt cursor past the first attempts this tick looked
+ * at (sent, deferred or suppressed), but not past one the limiter refused:
+ * that one is looked at again next time.
+ */
+async function advanceCursor(c: BatchContext, looked: Candidate[], refusedSeq: number | null): Promise<void> {
+  const last = looked.at(-1);
+  if (!last) return;
+  await c.patchState({ cursor: refusedSeq ?? last.seq + 1 });
+}

@@ -1,0 +1,103 @@
+import { summaryVersion, writeBatchSummary } from "../../db/batch.repo";
+import type { LedgerBatch } from "../../db/call-ledger";
+import { MAX_SLICE, SUMMARY_FLUSH_MS } from "../../engine-config";
+import { leaseId } from "../../lib/lease";
+import { enqueueCallJobs } from "../../queue/call-job";
+import { emitWebhook, type WebhookEventType } from "../../queue/webhook-event";
+import type { BatchContext } from "./context";
+import type { AttemptRef, SchedulerState } from "./contract";
+
+// What the ledger records first and the world hears after: jobs in the
+// outbox, leases to hand back to the workspace's limiter, the batch's D1
+// summary and its webhooks. Each is written to the ledger in the same step
+// as the transition that causes it, and sent from here, so a step that dies
+// before sending leaves it for the next one.
+
+/** Sends the outbox's jobs, a sendBatch at a time, forgetting each chunk once sent. */
+export async function flushOutbox(c: BatchContext): Promise<void> {
+  const pending = c.ledger.outbox();
+  if (pending.length === 0) return;
+  const state = (await c.state())!;
+  for (let i = 0; i < pending.length; i += MAX_SLICE) {
+    const chunk = pending.slice(i, i + MAX_SLICE);
+    await enqueueCallJobs(
+      c.ports.queue,
+      chunk.map((j) => ({ batchId: state.batchId, seq: j.seq, attempt: j.attempt })),
+    );
+    c.ledger.clearOutbox(chunk);
+  }
+}
+
+/** Records attempts whose limiter leases are free now; flushReleases hands them back. */
+export function release(c: BatchContext, batchId: string, attempts: AttemptRef[]): void {
+  if (attempts.length > 0) c.ledger.addReleases(attempts.map((j) => leaseId(batchId, j.seq, j.attempt)));
+}
+
+/** Hands freed leases back to the workspace's limiter (one call for all of them). */
+export async function flushReleases(c: BatchContext): Promise<void> {
+  const leases = c.ledger.releases();
+  if (leases.length === 0) return;
+  const state = await c.state();
+  if (!state) return;
+  await c.env.WORKSPACE_LIMITER.getByName(state.workspaceId).release(leases);
+  c.ledger.clearReleases(leases);
+}
+
+/**
+ * Writes the ledger's status and counters to the batch's D1 row: at once
+ * when `force` (a status change), otherwise at most every
+ * SUMMARY_FLUSH_MS. Returns whether the summary is still behind.
+ * `checkD1` is the cron's check: compare with what D1 really holds, not
+ * with what this object last wrote; returns whether it had to write.
+ */
+export async function syncSummary(c: BatchContext, force: boolean, checkD1 = false): Promise<boolean> {
+  const state = await c.state();
+  const b = c.ledger.batch();
+  if (!state || !b || !state.published) return false;
+  if (checkD1) {
+    const written = await summaryVersion(c.env.DB, state.batchId);
+    if (written === null || written >= b.version) return false;
+    await writeSummary(c, state.batchId, b);
+    return true;
+  }
+  if (b.version === state.summaryVersion) return false;
+  if (!force && c.now() - state.summaryAt < SUMMARY_FLUSH_MS) return true;
+  await writeSummary(c, state.batchId, b);
+  return false;
+}
+
+async function writeSummary(c: BatchContext, batchId: string, b: LedgerBatch): Promise<void> {
+  await writeBatchSummary(c.env.DB, batchId, { ...b });
+  const latest = (await c.state())!;
+  await c.patchState({ summaryVersion: Math.max(latest.summaryVersion, b.version), summaryAt: c.now() });
+}
+
+export async function emit(c: BatchContext, type: WebhookEventType, key: string, data: Record<string, unknown>): Promise<void> {
+  const state = await c.state();
+  if (!state) return;
+  const ws = await c.workspace(state);
+  await emitWebhook(c.env, state.workspaceId, type, key, data, ws?.webhookUrl ?? null);
+}
+
+/**
+ * The batch-level webhook for a final status that has not been sent yet
+ * (batch.cancelled today). Sent by the control call, by the tick and by
+ * the cron's visit, until one of them records it; the event's id is
+ * stable, so a second send is a duplicate the receiver can drop.
+ */
+export async function announce(c: BatchContext, state: SchedulerState): Promise<void> {
+  const b = c.ledger.batch();
+  if (!b || !announcePending(state, b)) return;
+  await emit(c, "batch.cancelled", state.batchId, {
+    batchId: state.batchId,
+    completedCalls: b.completed_count,
+    failedCalls: b.failed_count,
+    cancelledCalls: b.cancelled_count,
+    totalCalls: b.total_calls,
+  });
+  await c.patchState({ cancelAnnounced: true });
+}
+
+export function announcePending(state: SchedulerState, b: LedgerBatch): boolean {
+  return b.status === "cancelled" && state.published && !state.cancelAnnounced;
+}

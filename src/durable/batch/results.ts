@@ -1,0 +1,102 @@
+import { isoMs, type CallRow } from "../../db/call-ledger";
+import { connected, failureReason, nextStep, timeScale } from "../../domain/outcome";
+import type { CallStatus } from "../../domain/vocabulary";
+import { engineConfig } from "../../engine-config";
+import { callId } from "../../lib/ids";
+import { log } from "../../lib/log";
+import { count } from "../../lib/metrics";
+import type { WebhookEventType } from "../../queue/webhook-event";
+import { poke } from "./clock";
+import { batchFields, type BatchContext } from "./context";
+import type { ApplyResult, BatchConfig, CallEvent, SchedulerState } from "./contract";
+import { emit, release } from "./effects";
+
+type Webhook = [WebhookEventType, string, Record<string, unknown>];
+
+/**
+ * Status reports (provider webhooks, the simulated carrier, lease expiry),
+ * applied only if news: a final result for the attempt that is active now.
+ * Each ended attempt frees its lease, schedules its callback or closes the
+ * call, and says so in a webhook.
+ */
+export async function applyLocal(c: BatchContext, state: SchedulerState, events: CallEvent[]): Promise<ApplyResult[]> {
+  const config = await c.config();
+  const webhooks: Webhook[] = [];
+  const results: ApplyResult[] = [];
+  let ended = 0;
+  for (const ev of events) {
+    const row = c.ledger.call(ev.seq);
+    let result: ApplyResult;
+    if (!row) result = "unknown_call";
+    else if (ev.kind === "progress") {
+      // Any report proves the dial happened.
+      c.ledger.confirmDial(ev.seq, ev.attempt, { providerCallId: ev.providerCallId, callLeaseMs: engineConfig(c.env).callLeaseMs });
+      result = "applied";
+    } else {
+      const webhook = finishAttempt(c, state, config, row, ev);
+      result = webhook ? "applied" : "ignored";
+      if (webhook) ended++;
+      if (webhook && webhook !== "silent") webhooks.push(webhook);
+    }
+    results.push(result);
+  }
+  if (ended > 0) {
+    count("engine.finals", ended);
+    c.feed?.changed(events.filter((_, i) => results[i] === "applied").map((e) => e.seq));
+    await poke(c);
+  }
+  if (webhooks.length > 0) await Promise.all(webhooks.map(([type, key, data]) => emit(c, type, key, data)));
+  return results;
+}
+
+/**
+ * Ends the attempt a final report is about, if it is the active one:
+ * waiting again for a callback, or closed. Returns the webhook that says
+ * so ("silent" for a call cancelled with its batch), or null if the report
+ * was not news.
+ */
+function finishAttempt(
+  c: BatchContext,
+  state: SchedulerState,
+  config: BatchConfig,
+  row: CallRow,
+  ev: CallEvent & { kind: "final" },
+): Webhook | "silent" | null {
+  if (row.status !== "active" || row.attempts !== ev.attempt) return null;
+  const status = c.ledger.batch()!.status;
+  const step = nextStep({
+    config: config.smartCallbackConfig,
+    outcome: ev.outcome,
+    attemptInPass: ev.attempt - row.pass_base,
+    endedAt: ev.at,
+    batchRunning: status === "processing" || status === "paused",
+    timeScale: timeScale(c.env),
+  });
+  const answered = connected(ev.outcome);
+  const duration = answered ? (ev.durationSec ?? 0) : (ev.durationSec ?? null);
+  const next: CallStatus = step.kind === "callback" ? "waiting" : step.status;
+  // Every attempt that did not connect says why, in a sentence (a failed call's `error`).
+  const error = failureReason(ev.outcome, ev.attempt - row.pass_base, ev.error);
+  const dueAt = step.kind === "callback" ? step.dueAt : 0;
+  if (!c.ledger.finish(ev.seq, ev.attempt, { status: next, outcome: ev.outcome, endTime: ev.at, duration, error, dueAt })) return null;
+  release(c, state.batchId, [ev]);
+  log("info", "call.attempt_ended", { ...batchFields(state), seq: ev.seq, attempt: ev.attempt, outcome: ev.outcome, next });
+  const id = callId(state.batchId, ev.seq);
+  const key = `${id}:${ev.attempt}`;
+  const about = { batchId: state.batchId, callId: id, attempt: ev.attempt };
+  if (step.kind === "callback") {
+    return ["call.retry_scheduled", key, { ...about, outcome: ev.outcome, error, nextAttemptAt: isoMs(step.dueAt) }];
+  }
+  if (step.status === "cancelled") return "silent";
+  const type = step.status === "completed" ? "call.completed" : "call.failed";
+  return [type, key, { ...about, status: step.status, outcome: ev.outcome, endTime: ev.at, duration, error }];
+}
+
+/** Numbers that joined the do-not-call list: their waiting calls are cancelled now, dispatched or not. */
+export async function suppress(c: BatchContext, state: SchedulerState, phones: string[]): Promise<number> {
+  const { cancelled, dispatched } = c.ledger.cancelNumbers(phones, "on the do-not-call list", c.now());
+  // A job already on the queue will find nothing to claim; its reservation is freed now, not when it lapses.
+  release(c, state.batchId, dispatched);
+  if (cancelled > 0) await poke(c);
+  return cancelled;
+}

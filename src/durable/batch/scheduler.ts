@@ -1,0 +1,212 @@
+import { DurableObject } from "cloudflare:workers";
+import type { CallRow, LedgerBatch } from "../../db/call-ledger";
+import type { BatchStatus, CallStatus } from "../../domain/vocabulary";
+import { instrumentEnv } from "../../lib/metrics";
+import type { CallView } from "../../views/call";
+import * as claims from "./claims";
+import { afterTick, poke, startNow, stopClock } from "./clock";
+import { BatchContext, type SchedulerPorts } from "./context";
+import type { ApplyResult, ArmInput, AttemptRef, CallEvent, ClaimResult, ControlResult, EngineState, PlacedReport, Progress, SchedulerState } from "./contract";
+import * as control from "./control";
+import { flushReleases } from "./effects";
+import { ready } from "./materialise";
+import * as reads from "./reads";
+import { applyLocal, suppress } from "./results";
+import { tick } from "./tick";
+
+/**
+ * One instance per batch (named by batch id). It owns the batch's calls in
+ * its own SQLite (the ledger) and its alarm is the batch's clock: it
+ * materialises the calls from the stored CSV, starts the batch when due,
+ * resolves calls whose lease ran out, reserves capacity from the
+ * workspace's limiter, hands that many due calls to the queue, applies
+ * claims and status reports, and keeps the batch's D1 summary current.
+ * Every step is a conditional transition on the ledger, so a tick may run
+ * twice, or die half-way and run again, without sending a job twice.
+ *
+ * This class is its RPC surface only; each job is a module of free
+ * functions over the object's context (./context.ts).
+ */
+export class BatchScheduler extends DurableObject<Env> {
+  private readonly c: BatchContext;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, instrumentEnv(env));
+    this.c = new BatchContext(ctx.storage, () => this.env);
+  }
+
+  /** The queue and the clock; tests replace them inside runInDurableObject. */
+  get ports(): SchedulerPorts {
+    return this.c.ports;
+  }
+  set ports(ports: SchedulerPorts) {
+    this.c.ports = ports;
+  }
+
+  /** The batch, once its calls are all in the ledger; null for a batch this object does not hold. */
+  private async live(): Promise<{ state: SchedulerState; b: LedgerBatch } | null> {
+    const state = await ready(this.c);
+    const b = this.c.ledger.batch();
+    return state && b ? { state, b } : null;
+  }
+
+  /** GET /events (from the Worker's route, after it checked the caller may see this batch): the live event stream. */
+  override async fetch(req: Request): Promise<Response> {
+    if (new URL(req.url).pathname !== "/events") return new Response("not found", { status: 404 });
+    const batch = await this.live();
+    return batch ? reads.subscribe(this.c, batch.state) : new Response("not found", { status: 404 });
+  }
+
+  // ---- lifecycle: intake, the cron, a rolled-back upload -------------------
+
+  /** Idempotent: arming an armed batch again keeps the first record. Materialising starts at once. */
+  async arm(input: ArmInput): Promise<SchedulerState> {
+    const existing = await this.c.state();
+    if (existing) return existing;
+    this.c.discarded = false;
+    const { batchId, workspaceId, dueAt } = input;
+    const state: SchedulerState = {
+      batchId,
+      workspaceId,
+      dueAt,
+      published: false,
+      materialised: false,
+      materialisedRows: 0,
+      cursor: 0,
+      summaryVersion: 0,
+      summaryAt: 0,
+    };
+    this.c.ledger.createBatch("queued");
+    this.c.ledger.setSuppressed(input.suppressed);
+    await this.c.create(input.config, state);
+    await startNow(this.c);
+    return state;
+  }
+
+  /** Intake published the batch in D1: it may start when due. */
+  async publish(): Promise<void> {
+    const state = await this.c.state();
+    if (!state || state.published) return;
+    await this.c.patchState({ published: true });
+    await poke(this.c);
+  }
+
+  async state(): Promise<SchedulerState | null> {
+    return this.c.state();
+  }
+
+  /** Something changed (a call ended, the batch resumed): look again soon. `rewind` restarts the first-attempt scan. */
+  async poke(rewind = false): Promise<void> {
+    await poke(this.c, rewind);
+  }
+
+  /** The cron's safety net: repairs a summary left behind and restores a lost alarm. */
+  async ensureAlarm(): Promise<{ alarmRestored: boolean; summaryRepaired: boolean }> {
+    const state = await this.c.state();
+    const b = state ? this.c.ledger.batch() : null;
+    return state && b ? control.ensureAlarm(this.c, state, b) : { alarmRestored: false, summaryRepaired: false };
+  }
+
+  /** GET /v1/admin/batches/{id}/engine: the object's side of the batch. */
+  async engineState(): Promise<EngineState | null> {
+    const state = await this.c.state();
+    const b = state ? this.c.ledger.batch() : null;
+    return state && b ? reads.engineState(this.c, state, b) : null;
+  }
+
+  /** Forgets the batch entirely: used when an upload is rolled back. */
+  async discard(): Promise<void> {
+    this.c.discarded = true;
+    await stopClock(this.c);
+    await this.c.forget();
+  }
+
+  // ---- the clock ---------------------------------------------------------------
+
+  override async alarm(): Promise<void> {
+    await afterTick(this.c, await tick(this.c));
+  }
+
+  /** One pass of the batch's clock (tests drive it on an injected clock); returns when to run again. */
+  tick(): Promise<number | null> {
+    return tick(this.c);
+  }
+
+  // ---- the consumer's side and status reports --------------------------------------
+
+  /** A queue batch's jobs through the rate gate and claimed, exactly once each (claims.ts). */
+  async claim(jobs: AttemptRef[], opts: { giveUp?: boolean } = {}): Promise<ClaimResult[]> {
+    const state = await ready(this.c);
+    return state ? claims.claim(this.c, state, jobs, opts.giveUp ?? false) : jobs.map((j) => ({ ...j, kind: "unknown" }));
+  }
+
+  /** What the provider said about claimed attempts, one call per queue batch. */
+  async placed(reports: PlacedReport[]): Promise<void> {
+    const state = await ready(this.c);
+    if (state) await claims.placed(this.c, state, reports);
+  }
+
+  /** Jobs that failed on every retry: their calls fail with a clear error, never dialled. */
+  async deadLetter(jobs: AttemptRef[]): Promise<void> {
+    const state = await ready(this.c);
+    if (state) await claims.deadLetter(this.c, state, jobs);
+  }
+
+  /**
+   * Status reports (provider webhooks, the simulated carrier, lease expiry).
+   * `coalesce`: freed slots go back to the limiter with the next tick
+   * (≤ POKE_COALESCE_MS later) instead of in a call of their own.
+   */
+  async applyEvents(events: CallEvent[], opts: { coalesce?: boolean } = {}): Promise<ApplyResult[]> {
+    const state = await ready(this.c);
+    if (!state) return events.map(() => "unknown_call");
+    const results = await applyLocal(this.c, state, events);
+    if (!opts.coalesce) await flushReleases(this.c);
+    return results;
+  }
+
+  /** Numbers that joined the do-not-call list: their waiting calls are cancelled now, dispatched or not. */
+  async suppress(phones: string[]): Promise<number> {
+    const state = await ready(this.c);
+    return state ? suppress(this.c, state, phones) : 0;
+  }
+
+  // ---- control -------------------------------------------------------------------
+
+  async cancel(): Promise<ControlResult<{ already: boolean; batch: LedgerBatch }>> {
+    const batch = await this.live();
+    return batch ? control.cancel(this.c, batch.state, batch.b) : { ok: false, status: "gone" };
+  }
+
+  async pause(): Promise<ControlResult<BatchStatus>> {
+    const batch = await this.live();
+    return batch ? control.pause(this.c, batch.state, batch.b) : { ok: false, status: "gone" };
+  }
+
+  async resume(): Promise<ControlResult<BatchStatus>> {
+    const batch = await this.live();
+    return batch ? control.resume(this.c, batch.state, batch.b) : { ok: false, status: "gone" };
+  }
+
+  async retry(): Promise<ControlResult<{ status: BatchStatus; requeued: number }>> {
+    const batch = await this.live();
+    return batch ? control.retry(this.c, batch.state, batch.b) : { ok: false, status: "gone" };
+  }
+
+  // ---- reads -----------------------------------------------------------------------
+
+  async progress(recent: number): Promise<Progress | null> {
+    const batch = await this.live();
+    return batch ? reads.progress(this.c, batch.b, recent) : null;
+  }
+
+  async listCalls(status: CallStatus | null, limit: number, offset: number, maxBytes?: number): Promise<{ calls: CallView[]; batch: LedgerBatch } | null> {
+    const batch = await this.live();
+    return batch ? reads.listCalls(this.c, batch.state, { status, limit, offset, maxBytes }) : null;
+  }
+
+  async callsAfter(afterSeq: number, limit: number, maxBytes: number): Promise<CallRow[]> {
+    const state = await ready(this.c);
+    return state ? reads.callsAfter(this.c, afterSeq, limit, maxBytes) : [];
+  }
+}
