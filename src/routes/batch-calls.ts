@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
 import { newApp } from "../app-factory";
+import { idempotencyKey, withIdempotency } from "../middleware/idempotency";
 import { listBatches } from "../db/batch.repo";
 import { RESULT_COLUMNS } from "../domain/results-csv";
 import {
@@ -19,14 +20,15 @@ import {
 } from "../schemas/batch";
 import { apiKeySecurity, errorResponses, pagination, PaginationQuerySchema, workspaceHeaders } from "../schemas/common";
 import { batchNotFound, cancelBatch, pauseBatch, requireBatch, resumeBatch, retryBatch } from "../services/batch-control";
-import { startBatch } from "../services/batch-intake";
+import { batchOptionsOf, DEV_DRAIN_MAX_BYTES, startBatch } from "../services/batch-intake";
 import { batchView, callPage, columnsOf, liveStatus, summaryStatus } from "../views/batch";
 import { resultsCsvStream } from "../views/results-csv";
+import { readUploadForm, uploadHash } from "./upload-form";
 
 export function batchCallRoutes() {
   const app = newApp();
 
-  // Documented here, parsed by startBatch: the body must be size-checked
+  // Documented here, decoded by the handler: the body must be size-checked
   // before it is buffered, so no validator may read it first.
   app.openAPIRegistry.registerPath({
     method: "post",
@@ -62,7 +64,12 @@ export function batchCallRoutes() {
     },
   });
   app.post("/batch-calls", async (c) => {
-    const result = await startBatch(c.env, { workspaceId: c.get("workspaceId"), requestId: c.get("requestId") }, c.req.raw);
+    const upload = await readUploadForm(c.req.raw, { drainOverLimit: c.env.ENVIRONMENT === "development", drainMaxBytes: DEV_DRAIN_MAX_BYTES });
+    // The fields' 400s come before the key's, and before the key is claimed.
+    const options = batchOptionsOf(upload.fields);
+    const ctx = { workspaceId: c.get("workspaceId"), requestId: c.get("requestId") };
+    const key = { workspaceId: ctx.workspaceId, key: idempotencyKey(c.req.raw), payloadHash: () => uploadHash(upload) };
+    const result = await withIdempotency(c.env.DB, key, (hold) => startBatch(c.env, ctx, upload.file, options, hold));
     return c.json(result.body, result.status);
   });
 

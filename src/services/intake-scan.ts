@@ -1,0 +1,59 @@
+import { dncSeqsInSlice } from "../db/dnc.repo";
+import type { BatchOptions } from "../domain/batch-options";
+import { scanCsv, type CsvSummary } from "../domain/csv";
+import { ApiError } from "../errors";
+
+/** A file every row of which was checked: what the scan found, the seqs on the do-not-call list, and how many calls are left. */
+export type ScannedFile = { summary: CsvSummary; suppressed: number[]; totalCalls: number };
+
+/**
+ * Reads the whole file, row by row, without writing any of it, and looks
+ * each slice's numbers up on `dncWorkspace`'s do-not-call list (null: the
+ * workspace has none, so nothing to look up). Throws the contract's 400 when
+ * the file cannot go ahead. `stopOnInvalid` (an upload in reject mode) lets
+ * the scan stop costly checks once its verdict is settled; a dry run counts
+ * every row.
+ */
+export async function scanAndCheck(env: Env, file: File, opts: BatchOptions, dncWorkspace: string | null, stopOnInvalid: boolean): Promise<ScannedFile> {
+  const suppressed: number[] = [];
+  const scan = await scanCsv(
+    file.stream(),
+    { defaultCountry: opts.defaultCountry, stopOnInvalid, withValues: false },
+    dncWorkspace
+      ? async (json) => {
+          suppressed.push(...(await dncSeqsInSlice(env.DB, dncWorkspace, json)));
+        }
+      : null,
+  );
+  if (!scan.ok) throw csvError(`The CSV cannot be read: ${scan.message}.`);
+  const s = scan.summary;
+  const totalCalls = s.validRows - suppressed.length;
+  const problem = checkSummary(s, opts, totalCalls);
+  if (problem) throw problem;
+  return { summary: s, suppressed, totalCalls };
+}
+
+function csvError(message: string, summary?: CsvSummary): ApiError {
+  return new ApiError("csv_invalid", message, summary?.errors, summary ? { invalidRows: summary.invalidRows } : undefined);
+}
+
+/** The contract's 400s for a scanned file, or null when the batch may go ahead. */
+function checkSummary(summary: CsvSummary, opts: BatchOptions, totalCalls: number): ApiError | null {
+  if (summary.dataRows === 0) return csvError("The CSV has a header but no data rows.");
+  if (opts.onInvalidRows === "reject" && summary.invalidRows > 0) {
+    const first = summary.errors[0];
+    const where = first ? ` The first is on line ${first.row}${first.column ? ` (${first.column})` : ""}: ${first.message}.` : "";
+    // Past the reported rows a reject-mode scan skips the costly checks: its count is then a floor.
+    const count = summary.invalidRowsIsLowerBound
+      ? `At least ${summary.invalidRows} row(s) are invalid (after the first ${summary.errors.length}, rows were only partly checked)`
+      : `${summary.invalidRows} row(s) are invalid`;
+    return csvError(`${count}, so nothing was created.${where} Fix them, or send onInvalidRows=skip to leave them out.`, summary);
+  }
+  if (totalCalls === 0) {
+    return csvError(
+      `No rows are left to call (${summary.invalidRows} invalid, ${summary.duplicatesRemoved} duplicate, the rest on the do-not-call list).`,
+      summary,
+    );
+  }
+  return null;
+}
