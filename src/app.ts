@@ -6,6 +6,7 @@ import { adminAuth, apiKeyAuth } from "./middleware/auth";
 import { apiCors } from "./middleware/cors";
 import { requestContext } from "./middleware/request-id";
 import { adminRoutes } from "./routes/admin";
+import { adminEngineRoutes } from "./routes/admin-engine";
 import { agentRoutes } from "./routes/agents";
 import { batchCallRoutes } from "./routes/batch-calls";
 import { dncRoutes } from "./routes/dnc";
@@ -52,6 +53,7 @@ export function createApp() {
   app.use("/v1/admin/*", adminAuth);
   app.use("/v1/api/*", apiKeyAuth);
   app.route("/v1/admin", adminRoutes());
+  app.route("/v1/admin", adminEngineRoutes());
   app.route("/v1/api", agentRoutes());
   app.route("/v1/api", batchCallRoutes());
   app.route("/v1/api", dncRoutes());

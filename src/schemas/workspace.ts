@@ -1,5 +1,6 @@
 import * as z from "zod";
 import "@hono/zod-openapi"; // adds .openapi() to zod schemas
+import { isIanaTimeZone } from "../domain/timezone";
 
 /** A workspace's pacing: what a create or patch may set, and what the API shows. */
 export const RateLimitsSchema = z.object({
@@ -34,3 +35,56 @@ export type ApiKeyState = z.infer<typeof ApiKeyStateSchema>;
 export const WorkspaceDetailSchema = WorkspaceSchema.extend({
   apiKeys: z.array(ApiKeyStateSchema).describe("every key ever issued for the workspace, oldest first; ids and state only, never a secret"),
 }).openapi("WorkspaceDetail");
+export type WorkspaceDetail = z.infer<typeof WorkspaceDetailSchema>;
+
+const webhookUrlDoc =
+  "where outbound events are POSTed. Outside development: https only, no user:password@, " +
+  "and no loopback, private, link-local or metadata host (400 says which rule failed).";
+
+/** POST /v1/admin/workspaces: a new workspace; rate limits default to 1 call a second and 10 at once. */
+export const CreateWorkspaceSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    rateLimits: RateLimitsSchema.partial().optional(),
+    webhookUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .optional()
+      .describe(webhookUrlDoc),
+    timezone: z.string().refine(isIanaTimeZone, "must be an IANA time zone").optional(),
+  })
+  .openapi("CreateWorkspace");
+export type CreateWorkspace = z.infer<typeof CreateWorkspaceSchema>;
+
+/** PATCH /v1/admin/workspaces/{workspaceId}: what is absent stays; a null webhookUrl or timezone removes it. */
+export const PatchWorkspaceSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    rateLimits: RateLimitsSchema.partial().optional(),
+    webhookUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .nullable()
+      .optional()
+      .describe(`${webhookUrlDoc} null removes it.`),
+    timezone: z.string().refine(isIanaTimeZone, "must be an IANA time zone").nullable().optional(),
+  })
+  .openapi("PatchWorkspace");
+export type PatchWorkspace = z.infer<typeof PatchWorkspaceSchema>;
+
+export const WorkspaceIdParam = z.object({ workspaceId: z.string().openapi({ param: { name: "workspaceId", in: "path" } }) });
+
+export const ApiKeyIdParams = WorkspaceIdParam.extend({ keyId: z.string().openapi({ param: { name: "keyId", in: "path" } }) });
+
+/** A new workspace with its first API key and its webhook secret, each shown only in this answer. */
+export const CreatedWorkspaceSchema = WorkspaceSchema.extend({ apiKey: z.string(), keyId: z.string(), webhookSecret: z.string() });
+export type CreatedWorkspace = z.infer<typeof CreatedWorkspaceSchema>;
+
+export const RotatedWebhookSecretSchema = z.object({ workspaceId: z.string(), webhookSecret: z.string() }).openapi("RotatedWebhookSecret");
+export type RotatedWebhookSecret = z.infer<typeof RotatedWebhookSecretSchema>;
+
+export const IssuedApiKeySchema = z.object({ keyId: z.string(), apiKey: z.string(), workspaceId: z.string() });
+export type IssuedApiKey = z.infer<typeof IssuedApiKeySchema>;
+
+export const RevokedApiKeySchema = z.object({ keyId: z.string(), revoked: z.literal(true) });
+export type RevokedApiKey = z.infer<typeof RevokedApiKeySchema>;

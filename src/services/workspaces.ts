@@ -1,0 +1,115 @@
+import { insertApiKey, revokeApiKey } from "../db/api-key.repo";
+import { getWorkspaceWithKeys, insertWorkspaceWithKey, setWebhookSecret, toWorkspace, updateWorkspace } from "../db/workspace.repo";
+import { ApiError } from "../errors";
+import { formatApiKey } from "../lib/api-key";
+import { encryptSecret, sha256Hex, toBase64Url } from "../lib/crypto";
+import { newId } from "../lib/ids";
+import { log } from "../lib/log";
+import { newWebhookSecret } from "../lib/signing";
+import { tenantUrlProblem } from "../lib/url-policy";
+import type {
+  CreatedWorkspace,
+  CreateWorkspace,
+  IssuedApiKey,
+  PatchWorkspace,
+  RevokedApiKey,
+  RotatedWebhookSecret,
+  Workspace,
+  WorkspaceDetail,
+} from "../schemas/workspace";
+
+/** The operator's calls: workspaces, their API keys and webhook secrets. Every secret is shown once, in the answer that made it. */
+
+const noWorkspace = (workspaceId: string) => new ApiError("not_found", `Workspace ${workspaceId} does not exist.`);
+
+/** A tenant-supplied webhookUrl must pass the URL policy (zod has already checked it parses). */
+function checkWebhookUrl(url: string | null | undefined, env: Env): void {
+  if (url == null) return;
+  const problem = tenantUrlProblem("webhookUrl", url, env);
+  if (problem) throw new ApiError("validation_failed", problem);
+}
+
+/** A Standard Webhooks secret: shown to the operator once, stored only encrypted. */
+async function sealedWebhookSecret(env: Env): Promise<{ plain: string; sealed: string }> {
+  const encKey = env.SECRETS_ENCRYPTION_KEY;
+  if (!encKey) throw new Error("SECRETS_ENCRYPTION_KEY is not configured");
+  const plain = newWebhookSecret();
+  return { plain, sealed: await encryptSecret(plain, encKey) };
+}
+
+/** A new API key: the key as the client sends it, and the hash of its secret, which is all that is stored. */
+async function mintApiKey(): Promise<{ keyId: string; apiKey: string; secretHash: string }> {
+  const keyId = `key_${crypto.randomUUID().replace(/-/g, "").slice(0, 16)}`;
+  const secret = toBase64Url(crypto.getRandomValues(new Uint8Array(32))).replace(/[-_]/g, "x");
+  return { keyId, apiKey: formatApiKey(keyId, secret), secretHash: await sha256Hex(secret) };
+}
+
+export async function createWorkspace(env: Env, input: CreateWorkspace, requestId: string): Promise<CreatedWorkspace> {
+  checkWebhookUrl(input.webhookUrl, env);
+  const secret = await sealedWebhookSecret(env);
+  const key = await mintApiKey();
+  const row = {
+    id: newId("ws"),
+    name: input.name,
+    calls_per_second: input.rateLimits?.callsPerSecond ?? 1,
+    max_concurrent_calls: input.rateLimits?.maxConcurrentCalls ?? 10,
+    webhook_url: input.webhookUrl ?? null,
+    webhook_secret_enc: secret.sealed,
+    timezone: input.timezone ?? null,
+    created_at: new Date().toISOString(),
+  };
+  await insertWorkspaceWithKey(env.DB, row, { id: key.keyId, secretHash: key.secretHash });
+  log("info", "workspace.created", { requestId, workspaceId: row.id });
+  return { ...toWorkspace(row), keyId: key.keyId, apiKey: key.apiKey, webhookSecret: secret.plain };
+}
+
+/** A workspace with its keys' ids and states, never a secret. */
+export async function workspaceDetail(db: D1Database, workspaceId: string): Promise<WorkspaceDetail> {
+  const found = await getWorkspaceWithKeys(db, workspaceId);
+  if (!found) throw noWorkspace(workspaceId);
+  return { ...toWorkspace(found.row), apiKeys: found.keys };
+}
+
+/** The old secret stops signing at once: every delivery from now on is signed with the new one. */
+export async function rotateWebhookSecret(env: Env, workspaceId: string, requestId: string): Promise<RotatedWebhookSecret> {
+  const secret = await sealedWebhookSecret(env);
+  if (!(await setWebhookSecret(env.DB, workspaceId, secret.sealed))) throw noWorkspace(workspaceId);
+  log("info", "workspace.webhook_secret_rotated", { requestId, workspaceId });
+  return { workspaceId, webhookSecret: secret.plain };
+}
+
+export async function patchWorkspace(env: Env, workspaceId: string, patch: PatchWorkspace, requestId: string): Promise<Workspace> {
+  checkWebhookUrl(patch.webhookUrl, env);
+  const row = await updateWorkspace(env.DB, workspaceId, {
+    name: patch.name,
+    callsPerSecond: patch.rateLimits?.callsPerSecond,
+    maxConcurrentCalls: patch.rateLimits?.maxConcurrentCalls,
+    webhookUrl: patch.webhookUrl,
+    timezone: patch.timezone,
+  });
+  if (!row) throw noWorkspace(workspaceId);
+  log("info", "workspace.updated", { requestId, workspaceId });
+  return toWorkspace(row);
+}
+
+export async function issueApiKey(db: D1Database, workspaceId: string, requestId: string): Promise<IssuedApiKey> {
+  const key = await mintApiKey();
+  const issued = await insertApiKey(db, {
+    id: key.keyId,
+    workspace_id: workspaceId,
+    secret_hash: key.secretHash,
+    created_at: new Date().toISOString(),
+  });
+  if (!issued) throw noWorkspace(workspaceId);
+  log("info", "api_key.created", { requestId, workspaceId, keyId: key.keyId });
+  return { keyId: key.keyId, apiKey: key.apiKey, workspaceId };
+}
+
+/** Revoking twice is harmless; a key the workspace never had is 404. */
+export async function revokeKey(db: D1Database, workspaceId: string, keyId: string, requestId: string): Promise<RevokedApiKey> {
+  if (!(await revokeApiKey(db, workspaceId, keyId, new Date().toISOString()))) {
+    throw new ApiError("not_found", `Key ${keyId} does not exist in workspace ${workspaceId}.`);
+  }
+  log("info", "api_key.revoked", { requestId, workspaceId, keyId });
+  return { keyId, revoked: true };
+}
