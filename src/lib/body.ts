@@ -1,6 +1,13 @@
 import { ApiError } from "../errors";
 
 /**
+ * In local development an over-limit body without Content-Length is read to
+ * its end (discarding the excess) before the 413, up to this many bytes in
+ * all — Cloudflare's own cap on a request body for most plans.
+ */
+export const DEV_DRAIN_MAX_BYTES = 100 * 1024 * 1024;
+
+/**
  * A request body as text, never more than `maxBytes` of it: a declared
  * Content-Length over the limit is refused before a byte is read, and a
  * body without one is counted as it arrives and refused as soon as it
@@ -9,7 +16,7 @@ import { ApiError } from "../errors";
  *
  * `drainOverLimit` (local development only): under `wrangler dev` a request
  * body the Worker cancels part-way breaks wrangler's proxy connection (see
- * src/services/batch-intake.ts), so there the rest is read and dropped, up
+ * src/routes/upload-form.ts), so there the rest is read and dropped, up
  * to `drainMaxBytes`, before the 413.
  */
 export async function readTextWithin(

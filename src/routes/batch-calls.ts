@@ -20,7 +20,8 @@ import {
 } from "../schemas/batch";
 import { apiKeySecurity, errorResponses, pagination, PaginationQuerySchema, workspaceHeaders } from "../schemas/common";
 import { batchNotFound, cancelBatch, pauseBatch, requireBatch, resumeBatch, retryBatch } from "../services/batch-control";
-import { batchOptionsOf, DEV_DRAIN_MAX_BYTES, startBatch } from "../services/batch-intake";
+import { batchOptionsOf, startBatch } from "../services/batch-intake";
+import { DEV_DRAIN_MAX_BYTES } from "../lib/body";
 import { batchView, callPage, columnsOf, liveStatus, summaryStatus } from "../views/batch";
 import { resultsCsvStream } from "../views/results-csv";
 import { readUploadForm, uploadHash } from "./upload-form";

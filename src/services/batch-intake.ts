@@ -18,13 +18,6 @@ type Ctx = { workspaceId: string; requestId: string };
 /** What an upload answers. `recorded`: its Idempotency-Key was completed with this answer in the publish's own D1 transaction. */
 export type IntakeAnswer = { status: 200 | 201; body: StartBatchResponse; recorded: boolean };
 
-/**
- * In local development an over-limit body without Content-Length is read to
- * its end (discarding the excess) before the 413, up to this many bytes in
- * all — Cloudflare's own cap on a request body for most plans.
- */
-export const DEV_DRAIN_MAX_BYTES = 100 * 1024 * 1024;
-
 /** The upload's form fields (every part but the file) as typed options, or the contract's 400 for the first that is wrong. */
 export function batchOptionsOf(fields: Record<string, string>): BatchOptions {
   if (!fields.agentId?.trim()) throw new ApiError("missing_agent_id", "Send agentId: the agent that should make these calls.");

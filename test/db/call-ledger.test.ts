@@ -2,7 +2,7 @@ import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { batchRow, callRow, ledgerQuery } from "../engine-helpers";
-import { ADMIN, authHeaders, call, json, newWorkspace, upload } from "../helpers";
+import { authHeaders, call, json, newWorkspace, upload } from "../helpers";
 
 function bigCsv(rows: number): string {
   const out = ["phone_number,first_name"];
@@ -86,14 +86,6 @@ describe("the batch's own ledger", () => {
     expect(listed.batches[0]).toMatchObject({ id: batchId, status: "cancelled", progress: { total: 2, waiting: 0, cancelled: 2 } });
     const row = await env.DB.prepare("SELECT summary_version FROM batches WHERE id = ?1").bind(batchId).first<{ summary_version: number }>();
     expect(row?.summary_version).toBe((await batchRow(batchId))?.version);
-  });
-});
-
-describe("GET /v1/admin/metrics", () => {
-  it("is admin-only and reports whether counting is on", async () => {
-    expect((await call("/v1/admin/metrics")).status).toBe(401);
-    const body = await json(await call("/v1/admin/metrics", { headers: ADMIN }));
-    expect(body).toMatchObject({ enabled: false, counters: expect.any(Object), samples: expect.any(Object) });
   });
 });
 

@@ -16,6 +16,14 @@ describe("/v1/admin/metrics", () => {
   });
 });
 
+describe("GET /v1/admin/metrics", () => {
+  it("is admin-only and reports whether counting is on", async () => {
+    expect((await call("/v1/admin/metrics")).status).toBe(401);
+    const body = await json(await call("/v1/admin/metrics", { headers: ADMIN }));
+    expect(body).toMatchObject({ enabled: false, counters: expect.any(Object), samples: expect.any(Object) });
+  });
+});
+
 describe("GET /v1/admin/batches/{batchId}/engine", () => {
   it("shows D1's summary beside the batch's object, agreeing for a fresh upload", async () => {
     const ws = await newWorkspace();

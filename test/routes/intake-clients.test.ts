@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { DEV_DRAIN_MAX_BYTES } from "../../src/services/batch-intake";
+import { DEV_DRAIN_MAX_BYTES } from "../../src/lib/body";
 import { authHeaders, call, callWithEnv, csvForm, json, LATER, newWorkspace, upload, type TestWorkspace } from "../helpers";
 
 const CSV = "\uFEFFphone_number,first_name\r\n+12125550101,Zoë\r\n+12125550102,Bob\r\n";
