@@ -21,7 +21,8 @@ function ack(item: Item): void {
   item.msg.ack();
 }
 
-function retry(item: Item, delaySeconds: number): void {
+/** The queue delivers this job again after `delaySeconds` (a redelivery: not the batch's retry, which is a new pass). */
+function redeliver(item: Item, delaySeconds: number): void {
   item.settled = true;
   item.msg.retry({ delaySeconds });
 }
@@ -97,8 +98,8 @@ async function processBatchJobs(env: Env, batchId: string, items: Item[]): Promi
     for (const d of dialled) {
       const item = bySeq.get(d.report.seq)!;
       if (d.result.kind === "rate_limited") {
-        // Nothing was placed: the object undid the claim; the queue's retry of this job claims it again.
-        retry(item, Math.max(d.result.retryAfterSec, backoffSec(item.msg.attempts)));
+        // Nothing was placed: the object undid the claim; the queue's redelivery of this job claims it again.
+        redeliver(item, Math.max(d.result.retryAfterSec, backoffSec(item.msg.attempts)));
       } else ack(item);
     }
     const waits = claims.filter((c): c is Extract<ClaimResult, { kind: "wait" }> => c.kind === "wait");
@@ -137,7 +138,7 @@ export async function handleCallJobs(batch: MessageBatch<CallJob>, env: Env): Pr
       } catch (err) {
         // Acked messages stay acked; the rest come back and find their claims (or none).
         log("error", "call_job.error", { batchId, seqs: items.map((i) => i.job.seq), error: String(err) });
-        for (const i of items) if (!i.settled) retry(i, backoffSec(i.msg.attempts));
+        for (const i of items) if (!i.settled) redeliver(i, backoffSec(i.msg.attempts));
       }
     }),
   );

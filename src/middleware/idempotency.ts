@@ -24,7 +24,7 @@ export function idempotencyKey(req: Request): string | undefined {
  * payload, computed only then, binds the key to this payload): a key seen
  * with another payload is 422, one whose first request is still running is
  * 409, a finished one replays its recorded answer. A run that throws gives
- * the key back so the client can retry with it; one that answers records the
+ * the key back so the client can re-send with it; one that answers records the
  * answer under the key, unless it already has (`recorded`).
  */
 export async function withIdempotency<S extends number, B>(
@@ -51,7 +51,7 @@ export async function withIdempotency<S extends number, B>(
     if (!answer.recorded) await completeIdempotencyKey(db, hold, answer.status, JSON.stringify(answer.body));
     return { status: answer.status, body: answer.body };
   } catch (err) {
-    // Only while this request still holds the key: a retry that took it over keeps it.
+    // Only while this request still holds the key: a re-sent request that took it over keeps it.
     await releaseIdempotencyKey(db, hold);
     throw err;
   }

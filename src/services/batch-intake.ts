@@ -203,7 +203,7 @@ function createdBody(batchId: string, target: IntakeTarget, scanned: ScannedFile
 async function publish(env: Env, batchId: string, scanned: ScannedFile, body: StartBatchResponse, hold?: IdempotencyHold): Promise<void> {
   const key = hold && { hold, status: 201, body: JSON.stringify(body) };
   if (await publishBatch(env.DB, batchId, countsOf(scanned), scanned.summary.columns, key)) return;
-  // This request outlived its key's lease and a retry took the key over: that one creates the batch.
+  // This request outlived its key's lease and a re-sent request took the key over: that one creates the batch.
   if (hold)
     throw new ApiError(
       "idempotency_conflict",

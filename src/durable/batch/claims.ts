@@ -12,7 +12,7 @@ import { applyLocal } from "./results";
 
 // The consumer's side: a queue batch's jobs are claimed (waiting → active,
 // exactly once), the provider's answer to each dial is recorded, and jobs
-// that failed on every retry are closed without a dial.
+// the queue gave up on (dead-lettered) are closed without a dial.
 
 const KNOWN_COLUMNS = new Set(["phone_number", "first_name", "last_name", "email", "timezone"]);
 
@@ -140,7 +140,7 @@ export async function placed(c: BatchContext, state: SchedulerState, reports: Pl
   }
 }
 
-/** Jobs that failed on every retry: their calls fail with a clear error, never dialled. */
+/** Jobs the queue dead-lettered after its last delivery: their calls fail with a clear error, never dialled. */
 export async function deadLetter(c: BatchContext, state: SchedulerState, jobs: AttemptRef[]): Promise<void> {
   const error = "The call could not be dispatched: its job failed on every retry.";
   const now = c.now();

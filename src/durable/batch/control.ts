@@ -8,7 +8,7 @@ import type { ControlResult, SchedulerState } from "./contract";
 import { announce, announcePending, release, syncSummary } from "./effects";
 import { applyLocal } from "./results";
 
-// Pause, resume, cancel and retry: each arms the clock before it commits
+// Pause, resume, cancel and retry (a new pass over the retryable calls): each arms the clock before it commits
 // (a process that dies after the commit still leaves a tick to finish the
 // job), and each, asked again, finishes what a first request left undone.
 

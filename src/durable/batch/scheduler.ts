@@ -146,7 +146,7 @@ export class BatchScheduler extends DurableObject<Env> {
     if (state) await claims.placed(this.c, state, reports);
   }
 
-  /** Jobs that failed on every retry: their calls fail with a clear error, never dialled. */
+  /** Jobs the queue dead-lettered after its last delivery: their calls fail with a clear error, never dialled. */
   async deadLetter(jobs: AttemptRef[]): Promise<void> {
     const state = await ready(this.c);
     if (state) await claims.deadLetter(this.c, state, jobs);
