@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 /**
  * The hostile-intake section of `npm run bench` (also runnable alone:
  * `node scripts/bench-hostile.mjs`): how long the real upload path takes to
@@ -47,12 +48,27 @@ import { client, startServer } from "./lib/dev-runtime.mjs";
 const MAX_FILE_BYTES = 20 * 1024 * 1024;
 const HEADER = "phone_number\n";
 
+/** @typedef {import("./lib/dev-runtime.mjs").Log} Log */
+/**
+ * A 20 MiB file for the dry-run part.
+ * @typedef {object} HostileFile
+ * @property {string} name
+ * @property {string} what what its rows are
+ * @property {() => { text: string, rows: number }} build
+ * @property {(rows: number) => number | undefined} invalid the invalidRows the scan must report, where known
+ */
+/** @typedef {{ status: number, invalidRows: number, totalCalls: number | null }} DryAnswer a dry run's answer */
+/** @typedef {{ runsMs: number[], rows: number, invalidRows: number, ms: number, ratioToValid: number, bytes: number }} ScanFigures */
+
+/** @param {number} n */
 const round = (n) => Math.round(n * 10) / 10;
 
+/** @param {number[]} values */
 function median(values) {
   const s = [...values].sort((a, b) => a - b);
   const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  const at = (/** @type {number} */ i) => s[i] ?? Number.NaN;
+  return s.length % 2 ? at(mid) : (at(mid - 1) + at(mid)) / 2;
 }
 
 /** The intake bench's generated file (bench/generate.ts), built and run in its own process. */
@@ -76,10 +92,15 @@ export function hostileCsv() {
   return { text: HEADER + "1\n".repeat(rows), rows };
 }
 
-/** `header` then rows from `row(i)` (ASCII) while they fit in the upload limit. */
+/**
+ * `header` then rows from `row(i)` (ASCII) while they fit in the upload limit.
+ * @param {string} header
+ * @param {(i: number) => string} row
+ */
 function filled(header, row) {
-  const parts = [`${header}\n`];
-  let bytes = parts[0].length;
+  const first = `${header}\n`;
+  const parts = [first];
+  let bytes = first.length;
   let rows = 0;
   for (;;) {
     const line = `${row(rows)}\n`;
@@ -91,7 +112,10 @@ function filled(header, row) {
   return { text: parts.join(""), rows };
 }
 
-/** Distinct for every i under 10^9 (the multiplier is coprime to 10^9). */
+/**
+ * Distinct for every i under 10^9 (the multiplier is coprime to 10^9).
+ * @param {number} i
+ */
 const nine = (i) => String((i * 7_654_321 + 1_234_567) % 1_000_000_000).padStart(9, "0");
 
 /** The dry-run files BENCH_HOSTILE_FILES names, or all. */
@@ -103,6 +127,7 @@ export function hostileFiles() {
 /**
  * The dry-run files: 20 MiB each, distinct values, so no memo helps.
  * `invalidRows` is the exact count the scan must report, where known.
+ * @type {HostileFile[]}
  */
 const HOSTILE_FILES = [
   {
@@ -145,16 +170,20 @@ const HOSTILE_FILES = [
           `+1 212 555 ${n.slice(5)},+05:30`,
           `(212) 555-${n.slice(0, 4)},US/Eastern`,
         ];
-        return shapes[i % shapes.length];
+        return shapes[i % shapes.length] ?? "";
       }),
     invalid: () => undefined,
   },
 ];
 
+/**
+ * The hostile file and the dry-run files against the valid one, through the upload path of wrangler dev.
+ * @param {{ runs?: number, log?: Log }} [options]
+ */
 export async function runHostile(options = {}) {
   const runs = Math.max(1, Number(options.runs ?? process.env.BENCH_HOSTILE_RUNS) || 3);
   const timeoutMs = Number(process.env.BENCH_HOSTILE_TIMEOUT_MS) || 10 * 60 * 1000;
-  const log = options.log ?? ((line) => process.stderr.write(`bench:hostile: ${line}\n`));
+  const log = options.log ?? ((/** @type {string} */ line) => process.stderr.write(`bench:hostile: ${line}\n`));
   const valid = await validCsv();
   const hostile = hostileCsv();
   const dry = hostileFiles().map((f) => ({ ...f, ...f.build() }));
@@ -170,7 +199,7 @@ export async function runHostile(options = {}) {
     // Untimed: a status read answers once the batch's object holds its calls. Under wrangler dev
     // a read sent while it is still writing them sometimes never answers (the next one does at
     // once), so each read gets a short timeout and is sent again.
-    const materialised = async (batchId) => {
+    const materialised = async (/** @type {string} */ batchId) => {
       for (let attempt = 1; ; attempt++) {
         try {
           return await api.call("GET", `/v1/api/batch-calls/${batchId}/status`, { timeoutMs: 10_000 });
@@ -186,7 +215,8 @@ export async function runHostile(options = {}) {
       await materialised(res.body.batchId);
       return ms;
     };
-    let refusal = null;
+    // The hostile upload's 400 (the assertion keeps TS from reading it as always null: it is set in a closure).
+    let refusal = /** @type {{ invalidRows: number, error: string } | null} */ (null);
     const uploadHostile = async () => {
       const t = performance.now();
       const res = await api.call("POST", "/v1/api/batch-calls", { form: { agentId, file: hostile.text }, expect: [400], timeoutMs });
@@ -197,7 +227,9 @@ export async function runHostile(options = {}) {
     };
 
     // A dry run judges and counts every row: a 400 when nothing is left to call, else a 200.
+    /** @type {Map<string, DryAnswer>} */
     const answers = new Map();
+    /** @param {HostileFile & { text: string, rows: number }} f */
     const uploadDry = async (f) => {
       const t = performance.now();
       const res = await api.call("POST", "/v1/api/batch-calls", {
@@ -217,29 +249,34 @@ export async function runHostile(options = {}) {
 
     log(`warm-up: the valid file (${valid.length.toLocaleString("en-US")} bytes)`);
     const warmupMs = await uploadValid();
+    /** @type {number[]} */
     const validRuns = [];
+    /** @type {number[]} */
     const hostileRuns = [];
+    /** @type {Map<string, number[]>} */
     const dryRuns = new Map(dry.map((f) => [f.name, []]));
+    /** @param {string} name */
+    const dryRunsOf = (name) => dryRuns.get(name) ?? [];
     for (let run = 1; run <= runs; run++) {
       hostileRuns.push(round(await uploadHostile()));
-      for (const f of dry) dryRuns.get(f.name).push(round(await uploadDry(f)));
+      for (const f of dry) dryRunsOf(f.name).push(round(await uploadDry(f)));
       validRuns.push(round(await uploadValid()));
-      const dryText = dry.map((f) => `${f.name} ${dryRuns.get(f.name).at(-1)} ms`).join(", ");
+      const dryText = dry.map((f) => `${f.name} ${dryRunsOf(f.name).at(-1)} ms`).join(", ");
       log(`run ${run}/${runs}: hostile → 400 in ${hostileRuns.at(-1)} ms; dry runs: ${dryText}; valid → 201 in ${validRuns.at(-1)} ms`);
     }
     const ms = round(median(hostileRuns));
     const validMs = round(median(validRuns));
     const dryRun = Object.fromEntries(
       dry.map((f) => {
-        const fileMs = round(median(dryRuns.get(f.name)));
-        const answer = answers.get(f.name);
+        const fileMs = round(median(dryRunsOf(f.name)));
+        const answer = /** @type {DryAnswer} */ (answers.get(f.name)); // every file had its dry runs above
         return [
           f.name,
           {
             what: f.what,
             ms: fileMs,
             ratioToValid: Math.round((fileMs / validMs) * 100) / 100,
-            runsMs: dryRuns.get(f.name),
+            runsMs: dryRunsOf(f.name),
             rows: f.rows,
             bytes: f.text.length,
             ...answer,
@@ -257,8 +294,8 @@ export async function runHostile(options = {}) {
       rows: hostile.rows,
       bytes: hostile.text.length,
       validBytes: valid.length,
-      invalidRows: refusal.invalidRows,
-      error: refusal.error,
+      invalidRows: refusal?.invalidRows,
+      error: refusal?.error,
       dryRun,
       runtime: "wrangler dev --local (HTTP; started with unstable_startWorker, devtools inspector off)",
     };
@@ -267,6 +304,7 @@ export async function runHostile(options = {}) {
   }
 }
 
+/** @param {Awaited<ReturnType<typeof runHostile>>} h */
 export function formatHostile(h) {
   const dry = Object.entries(h.dryRun ?? {}).map(
     ([name, d]) =>
@@ -286,6 +324,7 @@ export function formatHostile(h) {
  * Blobs. One warm-up scan of the valid file, then BENCH_HOSTILE_RUNS
  * (default 3) rounds of every file; medians and ratios to the valid file.
  */
+/** @param {{ runs?: number }} [options] */
 export async function runHostileScan(options = {}) {
   const runs = Math.max(1, Number(options.runs ?? process.env.BENCH_HOSTILE_RUNS) || 3);
   const dir = mkdtempSync(join(tmpdir(), "bench-hostile-scan-"));
@@ -333,10 +372,11 @@ export async function runHostileScan(options = {}) {
     });
     const child = spawnSync(process.execPath, [script, dir, String(runs), ...files.map((f) => f.name)], { encoding: "utf8", maxBuffer: 1 << 20 });
     if (child.status !== 0) throw new Error(`scan failed:\n${child.stderr.slice(-2000)}`);
-    const out = JSON.parse(child.stdout.trim().split("\n").at(-1));
-    const validMs = median(out.valid.runsMs);
+    /** @type {Record<string, ScanFigures>} */
+    const out = JSON.parse(child.stdout.trim().split("\n").at(-1) ?? "");
+    const validMs = median(out.valid?.runsMs ?? []);
     for (const f of files) {
-      const o = out[f.name];
+      const o = /** @type {ScanFigures} */ (out[f.name]);
       o.ms = round(median(o.runsMs));
       o.ratioToValid = Math.round((o.ms / validMs) * 100) / 100;
       o.bytes = f.text.length;
@@ -347,14 +387,17 @@ export async function runHostileScan(options = {}) {
   }
 }
 
+/** @param {Record<string, unknown> & { runtime: string }} s what runHostileScan returns: the figures per file, and the runtime */
 export function formatHostileScan(s) {
   const rows = Object.entries(s)
     .filter(([name]) => name !== "runtime")
-    .map(
-      ([name, o]) =>
+    .map(([name, figures]) => {
+      const o = /** @type {ScanFigures} */ (figures);
+      return (
         `  ${name.padEnd(10)} ${o.rows.toLocaleString("en-US").padStart(11)} rows, invalid ${o.invalidRows.toLocaleString("en-US").padStart(11)}: ` +
-        `${o.ms.toLocaleString("en-US").padStart(9)} ms (runs ${o.runsMs.join(" / ")}) ${o.ratioToValid}×`,
-    );
+        `${o.ms.toLocaleString("en-US").padStart(9)} ms (runs ${o.runsMs.join(" / ")}) ${o.ratioToValid}×`
+      );
+    });
   return `Scan alone (${s.runtime}), median ms and ratio to the valid file:\n${rows.join("\n")}`;
 }
 
@@ -370,7 +413,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.log(formatHostile(h));
     console.log(JSON.stringify(h));
   } catch (err) {
-    console.error(`bench:hostile: ${err.message}`);
+    console.error(`bench:hostile: ${/** @type {Error} */ (err).message}`);
     process.exit(1);
   }
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 /**
  * npm run bench:scale — the engine at scale, in the runtime `npm start` uses:
  * `wrangler dev --local` on fresh state in a temp dir, driven over HTTP like a
@@ -37,6 +38,26 @@
  */
 import { randomUUID } from "node:crypto";
 import { client, sleep, startServer, tail } from "./lib/dev-runtime.mjs";
+
+/** @typedef {ReturnType<typeof client>} Api */
+/** @typedef {ReturnType<typeof defaults>} Options */
+/** @typedef {ReturnType<typeof numbers>} Numbers */
+/** @typedef {Record<string, number>} Counters GET /v1/admin/metrics counters, by name */
+/** @typedef {Record<string, number | null>} PollCost counter increments per status poll */
+/**
+ * The /status body, as far as the bench reads it.
+ * @typedef {{ status: string, isComplete: boolean, waiting: number, active: number, completed: number, failed: number, cancelled: number, total: number, startTime: number | null, completedTime: number | null }} StatusBody
+ */
+/**
+ * One run's figures; the per-call costs and the steady rate are added once its counters are read.
+ * @typedef {Awaited<ReturnType<typeof runBatches>>["run"] & Partial<ReturnType<typeof perCall>> & { steadyCompletedPerSec?: number | null }} Run
+ */
+/**
+ * The large batch's part: its figures, or why there are none.
+ * @typedef {Partial<Awaited<ReturnType<typeof bigBatch>>> & { error?: string, skipped?: boolean }} Big
+ */
+
+/** @type {Record<string, string>} */
 const RUNTIMES = {
   cli: "wrangler dev --local (HTTP)",
   api: "wrangler dev --local (HTTP; started with unstable_startWorker, devtools inspector off)",
@@ -63,17 +84,23 @@ function defaults() {
     runTimeoutMs: Number(env.BENCH_SCALE_TIMEOUT_MS) || 10 * 60 * 1000,
     bigWatchMs: 5000,
     bigRequestTimeoutMs: Number(env.BENCH_SCALE_BIG_TIMEOUT_MS) || 90_000,
-    log: (line) => process.stderr.write(`bench:scale: ${line}\n`),
+    log: (/** @type {string} */ line) => process.stderr.write(`bench:scale: ${line}\n`),
   };
 }
 
+/**
+ * @param {number | null | undefined} n
+ * @param {number} [digits]
+ */
 const round = (n, digits = 1) => (n === null || n === undefined || !Number.isFinite(n) ? null : Math.round(n * 10 ** digits) / 10 ** digits);
 
+/** @param {number[]} values */
 function median(values) {
   if (!values.length) return null;
   const s = [...values].sort((a, b) => a - b);
   const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  const at = (/** @type {number} */ i) => s[i] ?? Number.NaN;
+  return s.length % 2 ? at(mid) : (at(mid - 1) + at(mid)) / 2;
 }
 
 // ---- numbers ------------------------------------------------------------------------
@@ -83,6 +110,7 @@ function median(values) {
  * from 200 up, 5,000 answered lines in each (line = 10·k + 0…4). Every
  * number the harness uses is distinct, so no batch loses rows to
  * de-duplication and no two batches share a callee.
+ * @param {number} i
  */
 function answeredNumber(i) {
   const exchange = 200 + Math.floor(i / ANSWERED_PER_EXCHANGE);
@@ -95,14 +123,20 @@ function answeredNumber(i) {
 function numbers() {
   let next = 0;
   return {
-    /** A CSV of `n` numbers never handed out before. */
+    /**
+     * A CSV of `n` numbers never handed out before.
+     * @param {number} n
+     */
     csv(n) {
       const rows = new Array(n + 1);
       rows[0] = "phone_number";
       for (let k = 1; k <= n; k++) rows[k] = answeredNumber(next++);
       return `${rows.join("\n")}\n`;
     },
-    /** The first and last number of every exchange the first `total` numbers touch. */
+    /**
+     * The first and last number of every exchange the first `total` numbers touch.
+     * @param {number} total
+     */
     probe(total) {
       const rows = ["phone_number"];
       for (let start = 0; start < total; start += ANSWERED_PER_EXCHANGE) {
@@ -121,14 +155,18 @@ function numbers() {
  * from the server's own startTime/completedTime, so polling less often only
  * delays the harness, while polling more would load the Worker being
  * measured (each poll is counted, and later subtracted from the counters).
+ * @param {Api} api
+ * @param {string[]} batchIds
+ * @param {{ pollMs: number, runTimeoutMs: number }} opts
  */
 async function waitForCompletion(api, batchIds, { pollMs, runTimeoutMs }) {
   const deadline = Date.now() + runTimeoutMs;
+  /** @type {Map<string, StatusBody>} */
   const finals = new Map();
   let polls = 0;
   for (let turn = 0; finals.size < batchIds.length; turn++) {
     const pending = batchIds.filter((id) => !finals.has(id));
-    const id = pending[turn % pending.length];
+    const id = /** @type {string} */ (pending[turn % pending.length]); // some are pending while the loop runs
     const { body } = await api.call("GET", `/v1/api/batch-calls/${id}/status`);
     polls++;
     if (body.status === "completed") {
@@ -143,12 +181,20 @@ async function waitForCompletion(api, batchIds, { pollMs, runTimeoutMs }) {
     }
     await sleep(pollMs);
   }
-  return { finals: batchIds.map((id) => finals.get(id)), polls };
+  return { finals: batchIds.map((id) => /** @type {StatusBody} */ (finals.get(id))), polls };
 }
 
-/** Counters per call, after taking off what the status polls cost. */
+/**
+ * Counters per call, after taking off what the status polls cost.
+ * @param {Counters} counters
+ * @param {number} dials
+ * @param {number} polls
+ * @param {PollCost | null} pollCost
+ */
 function perCall(counters, dials, polls, pollCost) {
+  /** @param {string} name */
   const net = (name) => Math.max(0, (counters[name] ?? 0) - polls * (pollCost?.[name] ?? 0));
+  /** @param {string} name */
   const per = (name) => (dials > 0 ? round(net(name) / dials, 2) : null);
   return {
     d1QueriesPerCall: per("d1.statements"),
@@ -158,6 +204,15 @@ function perCall(counters, dials, polls, pollCost) {
   };
 }
 
+/**
+ * `batches` batches of callsPerBatch calls uploaded at once, until all have completed.
+ * @param {Api} api
+ * @param {string} adminToken
+ * @param {string} agentId
+ * @param {Numbers} nums
+ * @param {number} batches
+ * @param {Options} opts
+ */
 async function runBatches(api, adminToken, agentId, nums, batches, opts) {
   const { callsPerBatch } = opts;
   await api.call("DELETE", "/v1/admin/metrics", { admin: adminToken });
@@ -171,29 +226,32 @@ async function runBatches(api, adminToken, agentId, nums, batches, opts) {
   for (const u of uploads) {
     if (u.body.totalCalls !== callsPerBatch) throw new Error(`upload accepted ${u.body.totalCalls} calls, not ${callsPerBatch}: ${JSON.stringify(u.body)}`);
   }
+  /** @type {string[]} */
   const ids = uploads.map((u) => u.body.batchId);
   const { finals, polls } = await waitForCompletion(api, ids, opts);
   const { body: metrics } = await api.call("GET", "/v1/admin/metrics", { admin: adminToken });
   if (!metrics.enabled) throw new Error("GET /v1/admin/metrics says metrics are off: METRICS=on did not reach the Worker");
 
+  /** @type {Counters} */
   const counters = metrics.counters;
   const calls = batches * callsPerBatch;
   for (const f of finals) {
     if (f.completed !== callsPerBatch)
       throw new Error(`a batch completed with ${f.completed} of ${callsPerBatch} calls completed (failed ${f.failed}, cancelled ${f.cancelled})`);
   }
-  const hasDials = typeof counters["engine.dials"] === "number";
-  const dials = hasDials ? counters["engine.dials"] : finals.reduce((n, f) => n + f.completed, 0);
+  const engineDials = counters["engine.dials"];
+  const hasDials = typeof engineDials === "number";
+  const dials = hasDials ? engineDials : finals.reduce((n, f) => n + f.completed, 0);
   const firstReceipt = Math.min(...uploads.map((u) => u.at));
-  const lastCompleted = Math.max(...finals.map((f) => f.completedTime));
+  const lastCompleted = Math.max(...finals.map((f) => Number(f.completedTime)));
   return {
     ids,
     run: {
       batches,
       calls,
       completedPerSec: round(calls / ((lastCompleted - firstReceipt) / 1000)),
-      perBatchCompletedPerSec: finals.map((f, i) => round(callsPerBatch / ((f.completedTime - uploads[i].at) / 1000))),
-      firstDialAfter201Ms: Math.max(...finals.map((f, i) => f.startTime - uploads[i].at)),
+      perBatchCompletedPerSec: finals.map((f, i) => round(callsPerBatch / ((Number(f.completedTime) - Number(uploads[i]?.at)) / 1000))),
+      firstDialAfter201Ms: Math.max(...finals.map((f, i) => Number(f.startTime) - Number(uploads[i]?.at))),
       uploadMs: Math.max(...uploads.map((u) => u.at - sentAt)),
       wallMs: lastCompleted - firstReceipt,
       dials,
@@ -204,8 +262,13 @@ async function runBatches(api, adminToken, agentId, nums, batches, opts) {
   };
 }
 
-/** Every call's end time across `ids`, through the paged calls listing (limit ≤ 100). */
+/**
+ * Every call's end time across `ids`, through the paged calls listing (limit ≤ 100).
+ * @param {Api} api
+ * @param {string[]} ids
+ */
 async function endTimes(api, ids) {
+  /** @type {number[]} */
   const times = [];
   for (const id of ids) {
     for (let page = 1; ; page++) {
@@ -217,17 +280,26 @@ async function endTimes(api, ids) {
   return times.sort((a, b) => a - b);
 }
 
+/** @param {number[]} times sorted */
 function steadyRate(times) {
   if (times.length < 20) return null;
   const a = Math.floor(times.length * 0.1);
   const b = Math.floor(times.length * 0.9);
-  return round((b - a) / ((times[b] - times[a]) / 1000));
+  return round((b - a) / ((Number(times[b]) - Number(times[a])) / 1000));
 }
 
+/**
+ * @param {number[]} times sorted
+ * @returns {{ firstThousandPerSec: number | null, lastThousandPerSec: number | null, window?: number, calls: number }}
+ */
 function drift(times) {
   const k = Math.min(1000, Math.floor(times.length / 2));
   if (k < 2) return { firstThousandPerSec: null, lastThousandPerSec: null, calls: times.length };
-  const rate = (a, b) => round(k / ((b - a) / 1000));
+  /**
+   * @param {number | undefined} a
+   * @param {number | undefined} b
+   */
+  const rate = (a, b) => round(k / ((Number(b) - Number(a)) / 1000));
   return {
     firstThousandPerSec: rate(times[0], times[k - 1]),
     lastThousandPerSec: rate(times[times.length - k], times[times.length - 1]),
@@ -250,6 +322,13 @@ function drift(times) {
  */
 const TICK_LIMITS = { callsPerSecond: 50, maxConcurrentCalls: 100 };
 
+/**
+ * @param {Api} api
+ * @param {string} adminToken
+ * @param {string} _agentId
+ * @param {Numbers} nums
+ * @param {Options} opts
+ */
 async function bigBatch(api, adminToken, _agentId, nums, opts) {
   const ws = await api.call("POST", "/v1/admin/workspaces", { admin: adminToken, json: { name: "bench-ticks", rateLimits: TICK_LIMITS }, expect: [201] });
   api.useKey(ws.body.apiKey, ws.body.workspaceId);
@@ -263,6 +342,14 @@ async function bigBatch(api, adminToken, _agentId, nums, opts) {
   };
 }
 
+/**
+ * @param {Api} api
+ * @param {string} adminToken
+ * @param {string} agentId
+ * @param {Numbers} nums
+ * @param {Options} opts
+ * @param {number} calls
+ */
 async function tickRun(api, adminToken, agentId, nums, opts, calls) {
   const timeoutMs = opts.bigRequestTimeoutMs;
   let phase = "upload";
@@ -290,6 +377,7 @@ async function tickRun(api, adminToken, agentId, nums, opts, calls) {
     const cancelledAt = Date.now();
     phase = "reading the metrics";
     const { body: metrics } = await api.call("GET", "/v1/admin/metrics", { admin: adminToken, timeoutMs });
+    /** @type {unknown} */
     const ticks = metrics.samples?.["tick.ms"];
     const has = Array.isArray(ticks) && ticks.length > 0;
     return {
@@ -305,7 +393,7 @@ async function tickRun(api, adminToken, agentId, nums, opts, calls) {
       tickMsMax: has ? round(Math.max(...ticks)) : null,
     };
   } catch (err) {
-    throw new Error(`${phase}: ${err.message}`);
+    throw new Error(`${phase}: ${/** @type {Error} */ (err).message}`);
   }
 }
 
@@ -315,6 +403,7 @@ async function tickRun(api, adminToken, agentId, nums, opts, calls) {
  * Starts `wrangler dev` on fresh state, runs the scale scenarios against it
  * over HTTP, stops it, and returns the figures. Throws (after stopping the
  * server) if any batch fails or a wait times out.
+ * @param {Partial<Options>} [options]
  */
 export async function runScale(options = {}) {
   const opts = { ...defaults(), ...options };
@@ -343,16 +432,22 @@ export async function runScale(options = {}) {
     if (dry.status !== 200 || dry.body.totalCalls !== probeRows)
       throw new Error(`the service rejects some bench numbers: ${JSON.stringify(dry.body).slice(0, 500)}`);
 
+    /** @type {Run[]} */
     const runs = [];
+    /** @type {PollCost | null} */
     let pollCost = null;
+    /** @type {Counters | null} */
     let firstCounters = null;
+    /** @type {{ ids: string[], run: Run } | null} */
     let largest = null;
     for (const batches of opts.batchCounts) {
-      const { ids, run, counters } = await runBatches(api, admin, agentId, nums, batches, opts);
+      const { ids, run: measured, counters } = await runBatches(api, admin, agentId, nums, batches, opts);
+      /** @type {Run} */
+      const run = measured;
       if (!pollCost) {
         // What one status poll costs on its own, measured while the engine is idle, so it can
         // be taken off each run's counters (uploads stay in: they are part of a call's cost).
-        pollCost = await measurePollCost(api, admin, ids[0]);
+        pollCost = await measurePollCost(api, admin, /** @type {string} */ (ids[0]));
         firstCounters = counters;
       }
       Object.assign(run, perCall(counters, run.dials, run.statusPolls, pollCost));
@@ -379,6 +474,7 @@ export async function runScale(options = {}) {
       );
     }
 
+    /** @type {Big | null} */
     let big = null;
     if (opts.skipBig) {
       log("BENCH_SKIP_200K=1: skipping the large batch; tickMsAt200k is null");
@@ -389,8 +485,9 @@ export async function runScale(options = {}) {
       } catch (err) {
         // The runs above stand on their own; a Worker that a huge batch makes unresponsive is a
         // finding to report, not a reason to throw them away. It is loud and in the JSON.
-        big = { calls: opts.bigCalls, error: err.message };
-        log(`WARNING: the ${opts.bigCalls}-call case failed, tickMsAt200k is null: ${err.message}`);
+        const { message } = /** @type {Error} */ (err);
+        big = { calls: opts.bigCalls, error: message };
+        log(`WARNING: the ${opts.bigCalls}-call case failed, tickMsAt200k is null: ${message}`);
       }
       if (big.error) {
         // reported above
@@ -449,25 +546,45 @@ export async function runScale(options = {}) {
   }
 }
 
-/** Counter increments per status poll of a finished batch (engine idle). */
+/**
+ * Counter increments per status poll of a finished batch (engine idle).
+ * @param {Api} api
+ * @param {string} admin
+ * @param {string} batchId
+ * @returns {Promise<PollCost>}
+ */
 async function measurePollCost(api, admin, batchId, polls = 10) {
   await api.call("DELETE", "/v1/admin/metrics", { admin });
   for (let i = 0; i < polls; i++) await api.call("GET", `/v1/api/batch-calls/${batchId}/status`);
   const { body } = await api.call("GET", "/v1/admin/metrics", { admin });
-  return Object.fromEntries(Object.entries(body.counters).map(([k, v]) => [k, round(v / polls, 2)]));
+  /** @type {Counters} */
+  const counters = body.counters;
+  return Object.fromEntries(Object.entries(counters).map(([k, v]) => [k, round(v / polls, 2)]));
 }
 
 // ---- printing ------------------------------------------------------------------------------
 
+/**
+ * @param {number | null | undefined} v
+ * @param {string} [unit]
+ */
 const show = (v, unit = "") => (v === null || v === undefined ? "n/a" : `${v.toLocaleString("en-US")}${unit}`);
 
+/**
+ * @param {string[]} headers
+ * @param {string[][]} rows
+ */
 function table(headers, rows) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
+  /** @param {string[]} cells */
+  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
   return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
-/** The scale section as printed by both `npm run bench:scale` and `npm run bench`. */
+/**
+ * The scale section as printed by both `npm run bench:scale` and `npm run bench`.
+ * @param {Awaited<ReturnType<typeof runScale>>} s
+ */
 export function formatScale(s) {
   const runs = table(
     [
@@ -540,7 +657,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.log("");
     console.log(JSON.stringify(scale));
   } catch (err) {
-    process.stderr.write(`bench:scale: ${err.stack ?? err.message}\n`);
+    const { stack, message } = /** @type {Error} */ (err);
+    process.stderr.write(`bench:scale: ${stack ?? message}\n`);
     process.exit(1);
   }
 }

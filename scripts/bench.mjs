@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 /**
  * npm run bench: runs bench/*.bench.ts inside workerd (vitest pool), picks up
  * its BENCH_RESULT line, prints a table and, as the very last line, one JSON
@@ -29,6 +30,7 @@ const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS) || 30 * 60 * 1000;
 // Sections that lead the JSON and the table; the rest follow in the bench's order.
 const LEADING = ["ingest", "parseOnly"];
 
+/** @returns {Promise<{ code: number | null, signal: NodeJS.Signals | null, timedOut: boolean, output: string }>} */
 function runVitest() {
   return new Promise((resolve) => {
     // Its own process group, so a timeout can stop npx, vitest and workerd together.
@@ -44,7 +46,7 @@ function runVitest() {
     const timer = setTimeout(() => {
       timedOut = true;
       try {
-        process.kill(-child.pid, "SIGTERM");
+        if (child.pid) process.kill(-child.pid, "SIGTERM");
       } catch {}
     }, TIMEOUT_MS);
     child.on("close", (code, signal) => {
@@ -55,17 +57,31 @@ function runVitest() {
   });
 }
 
+/**
+ * @param {string} message
+ * @param {string} [output] the run's output, whose last lines are shown
+ * @returns {never}
+ */
 function fail(message, output) {
   if (output) process.stderr.write(`${output.split("\n").slice(-80).join("\n")}\n`);
   process.stderr.write(`bench: ${message}\n`);
   process.exit(1);
 }
 
+/**
+ * @param {number} n
+ * @param {number} [digits]
+ */
 const fmt = (n, digits = 0) => n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
+/**
+ * @param {string[]} headers
+ * @param {string[][]} rows
+ */
 function table(headers, rows) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
+  /** @param {string[]} cells */
+  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
   return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
@@ -77,7 +93,7 @@ const found = run.output.match(/^BENCH_RESULT (.*)$/m);
 if (run.code !== 0) fail(`vitest exited with ${run.code ?? run.signal}`, run.output);
 if (!found) fail(`no ${MARKER.trim()} line in the vitest output`, run.output);
 
-const raw = JSON.parse(found[1]);
+const raw = JSON.parse(found[1] ?? "");
 const { input = {}, ...sections } = raw;
 const timed = Object.keys(sections).filter((k) => typeof sections[k]?.medianMs === "number");
 const order = [...LEADING.filter((k) => timed.includes(k)), ...timed.filter((k) => !LEADING.includes(k))];
@@ -93,6 +109,7 @@ const machine = {
 
 const parseMs = sections.parseOnly?.medianMs;
 const rows = input.rows ?? sections.ingest?.rows;
+/** @type {Record<string, number>} */
 const ratio = {};
 for (const k of order) if (k !== "parseOnly" && parseMs) ratio[`${k}/parseOnly`] = Math.round((sections[k].medianMs / parseMs) * 100) / 100;
 
@@ -116,7 +133,7 @@ console.log(
         parseMs ? `${(s.medianMs / parseMs).toFixed(2)}×` : "-",
         typeof s.minMs === "number" ? fmt(s.minMs) : "-",
         typeof s.warmupMs === "number" ? fmt(s.warmupMs) : "-",
-        (s.runsMs ?? []).map((ms) => fmt(ms)).join(" / "),
+        (s.runsMs ?? []).map((/** @type {number} */ ms) => fmt(ms)).join(" / "),
       ];
     }),
   ),
@@ -166,6 +183,7 @@ sections.scale = await runScale().catch((err) => fail(err.message));
 console.log(formatScale(sections.scale));
 console.log("");
 
+/** @type {Record<string, unknown>} */
 const result = {};
 for (const k of order) result[k] = sections[k];
 for (const k of Object.keys(sections)) if (!(k in result)) result[k] = sections[k];

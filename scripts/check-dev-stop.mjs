@@ -1,3 +1,4 @@
+// @ts-check
 // Checks that stopping `npm start` stops every process it started (contract: Local
 // development defaults). For each way of stopping it — SIGINT / SIGTERM / SIGKILL to
 // its whole process group (Ctrl-C, `kill -- -PGID`), SIGTERM / SIGHUP to the node process
@@ -11,8 +12,12 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const port = Number(process.env.PORT ?? 8791);
+/** @param {number} ms */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** @typedef {{ pid: number }} Group the process group npm leads (its pid is the group's id) */
+
+/** @type {[string, (g: Group) => void][]} */
 const WAYS = [
   ["SIGINT to the group (Ctrl-C)", (g) => process.kill(-g.pid, "SIGINT")],
   ["SIGTERM to the group (kill -- -PGID)", (g) => process.kill(-g.pid, "SIGTERM")],
@@ -21,27 +26,36 @@ const WAYS = [
   ["SIGHUP to the node process alone", (g) => process.kill(devPid(g.pid), "SIGHUP")],
 ];
 
+/** @returns {{ pid: number, pgid: number, args: string }[]} */
 function processes() {
   const r = spawnSync("ps", ["-A", "-o", "pid=,pgid=,args="], { encoding: "utf8" });
   return r.stdout
     .split("\n")
     .map((l) => l.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/))
-    .filter(Boolean)
-    .map((m) => ({ pid: Number(m[1]), pgid: Number(m[2]), args: m[3] }));
+    .filter((m) => m !== null)
+    .map((m) => ({ pid: Number(m[1]), pgid: Number(m[2]), args: m[3] ?? "" }));
 }
 
+/** @param {number} pgid */
 const groupMembers = (pgid) => processes().filter((p) => p.pgid === pgid);
 
-/** What the run left behind: its group, and anything that escaped it serving our port. */
+/**
+ * What the run left behind: its group, and anything that escaped it serving our port.
+ * @param {number} pgid
+ */
 const leftovers = (pgid) => processes().filter((p) => p.pgid === pgid || p.args.includes(`--port ${port} `) || p.args.includes(`127.0.0.1:${port} `));
 
-/** The `node scripts/dev.mjs` process in the group npm leads. */
+/**
+ * The `node scripts/dev.mjs` process in the group npm leads.
+ * @param {number} pgid
+ */
 function devPid(pgid) {
   const p = groupMembers(pgid).find((m) => /scripts\/dev\.mjs/.test(m.args) && !/^sh /.test(m.args));
   if (!p) throw new Error("node scripts/dev.mjs not found");
   return p.pid;
 }
 
+/** @returns {Promise<boolean>} */
 const portIsFree = () =>
   new Promise((resolve) => {
     const s = createServer()
@@ -49,6 +63,7 @@ const portIsFree = () =>
       .listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
   });
 
+/** @param {number} timeoutMs */
 async function healthy(timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -66,7 +81,9 @@ let failed = 0;
 for (const [name, stop] of WAYS) {
   if (!(await portIsFree())) throw new Error(`port ${port} is busy before the check; stop whatever uses it`);
   // detached = a new process group led by npm, as a shell job (or a terminal's foreground job) is.
-  const g = spawn("npm", ["start"], { cwd: root, detached: true, stdio: "ignore", env: { ...process.env, PORT: String(port) } });
+  const npm = spawn("npm", ["start"], { cwd: root, detached: true, stdio: "ignore", env: { ...process.env, PORT: String(port) } });
+  // A pid, or spawn failed, and its unhandled 'error' event ends this script.
+  const g = { pid: /** @type {number} */ (npm.pid) };
   if (!(await healthy(120_000))) {
     for (const m of leftovers(g.pid)) process.kill(m.pid, "SIGKILL");
     throw new Error("the dev server did not answer /healthz within 2 minutes");

@@ -1,3 +1,4 @@
+// @ts-check
 // `npm start`: local D1 migrations, a ready-to-use dev workspace / API key / simulated
 // agent (ids from .dev.vars), then `wrangler dev` until Ctrl-C, kept warm so that a
 // request after a pause does not meet wrangler's proxy dropping an idle connection (4.).
@@ -23,27 +24,46 @@ const PASS_THROUGH = [
   "CORS_ORIGINS",
 ];
 
+/**
+ * @param {string} message
+ * @returns {never}
+ */
 function fail(message) {
   console.error(`dev: ${message}`);
   process.exit(1);
 }
 
-// Same reading as dotenv (which wrangler uses for .dev.vars), minus multi-line values.
+/**
+ * Same reading as dotenv (which wrangler uses for .dev.vars), minus multi-line values.
+ * @param {string} text
+ */
 function parseDevVars(text) {
+  /** @type {Record<string, string | undefined>} */
   const vars = {};
   for (const line of text.split(/\r?\n/)) {
     const m = line.match(/^\s*(?:export\s+)?([\w.-]+)\s*=\s*(.*)$/);
-    if (!m) continue;
-    let value = m[2].trim();
+    if (!m?.[1]) continue;
+    let value = (m[2] ?? "").trim();
     const quoted = value.match(/^(["'`])(.*)\1$/);
-    value = quoted ? quoted[2] : value.replace(/\s*#.*$/, "");
+    value = quoted ? (quoted[2] ?? "") : value.replace(/\s*#.*$/, "");
     vars[m[1]] = value;
   }
   return vars;
 }
 
+/** @param {string | null} v */
 const sql = (v) => (v === null ? "NULL" : `'${String(v).replaceAll("'", "''")}'`);
 
+/**
+ * What npm start seeds: from .dev.vars (or the environment), each checked to be set, but for
+ * encryptionKey, which is read from .dev.vars alone.
+ * @typedef {{ workspaceId: string, apiKey: string, agentId: string, encryptionKey: string | undefined }} DevSeed
+ */
+
+/**
+ * The dev workspace, its API key and agent, as SQL for the local D1.
+ * @param {DevSeed} dev
+ */
 function seedSql({ workspaceId, apiKey, agentId, encryptionKey }) {
   const parts = splitApiKey(apiKey);
   if (!parts) fail("DEV_API_KEY must look like bck_<16 letters/digits>_<secret of 16+ chars>.");
@@ -51,9 +71,9 @@ function seedSql({ workspaceId, apiKey, agentId, encryptionKey }) {
   const webhookSecret = `whsec_${randomBytes(32).toString("base64")}`;
   let sealed;
   try {
-    sealed = encryptSecret(webhookSecret, encryptionKey);
+    sealed = encryptSecret(webhookSecret, /** @type {string} */ (encryptionKey));
   } catch (err) {
-    fail(err.message);
+    fail(/** @type {Error} */ (err).message);
   }
   const now = new Date().toISOString();
   // The key and agent are fixed values from .dev.vars, so a changed DEV_API_KEY secret or
@@ -73,7 +93,10 @@ INSERT INTO agents (id, workspace_id, name, provider, created_at)
   WHERE workspace_id <> excluded.workspace_id OR deleted_at IS NOT NULL;`;
 }
 
-/** Runs a one-shot wrangler command; CI=1 makes `d1 migrations apply` skip its confirmation prompt. */
+/**
+ * Runs a one-shot wrangler command; CI=1 makes `d1 migrations apply` skip its confirmation prompt.
+ * @param {string[]} args
+ */
 function wranglerOnce(args, { quiet = false } = {}) {
   const r = spawnSync(process.execPath, [WRANGLER, ...args], {
     env: { ...process.env, CI: "1" },
@@ -86,6 +109,10 @@ function wranglerOnce(args, { quiet = false } = {}) {
   }
 }
 
+/**
+ * @param {number} port
+ * @returns {Promise<boolean>}
+ */
 function portIsFree(port) {
   return new Promise((resolve) => {
     const server = createServer()
@@ -101,6 +128,7 @@ if (!existsSync(".dev.vars")) {
   console.log("dev: created .dev.vars from .dev.vars.example");
 }
 const devVars = parseDevVars(readFileSync(".dev.vars", "utf8"));
+/** @param {string} name */
 const setting = (name) => process.env[name] ?? devVars[name];
 for (const name of ["DEV_WORKSPACE_ID", "DEV_API_KEY", "DEV_AGENT_ID", "SECRETS_ENCRYPTION_KEY"]) {
   if (!setting(name)) fail(`${name} is missing from .dev.vars (see .dev.vars.example).`);
@@ -108,13 +136,13 @@ for (const name of ["DEV_WORKSPACE_ID", "DEV_API_KEY", "DEV_AGENT_ID", "SECRETS_
 const port = Number(process.env.PORT ?? 8787);
 if (!Number.isInteger(port) || port <= 0 || port > 65535) fail(`PORT=${process.env.PORT} is not a port number.`);
 const baseUrl = `http://localhost:${port}`;
-const dev = {
+const dev = /** @type {DevSeed} */ ({
   workspaceId: setting("DEV_WORKSPACE_ID"),
   apiKey: setting("DEV_API_KEY"),
   agentId: setting("DEV_AGENT_ID"),
   // The Worker reads this from .dev.vars only, so the seed must use that same value.
   encryptionKey: devVars.SECRETS_ENCRYPTION_KEY,
-};
+});
 
 const seed = seedSql(dev); // validates DEV_API_KEY and the encryption key before any work
 if (!(await portIsFree(port))) fail(`port ${port} is already in use; set PORT to another one.`);
@@ -143,10 +171,11 @@ const ANSI = /\x1b\[[0-9;]*m/g;
 
 let lastOutputAt = 0;
 
+/** @param {import("node:stream").Readable} stream wrangler's stdout */
 function passOnOutput(stream) {
   let rest = "";
   stream.setEncoding("utf8");
-  stream.on("data", (chunk) => {
+  stream.on("data", (/** @type {string} */ chunk) => {
     lastOutputAt = Date.now();
     const lines = (rest + chunk).split("\n");
     rest = lines.pop() ?? "";
@@ -156,6 +185,7 @@ function passOnOutput(stream) {
   stream.on("end", () => rest && writeOut(rest));
 }
 
+/** @param {string} text */
 function writeOut(text) {
   try {
     process.stdout.write(text);
@@ -176,6 +206,7 @@ function keepWarm() {
 }
 
 // ---- 5. wrangler dev ----------------------------------------------------------------
+/** @type {Record<string, string | undefined>} */
 const vars = { ENVIRONMENT: "development" };
 for (const name of PASS_THROUGH) if (process.env[name] !== undefined) vars[name] = process.env[name];
 // The example .dev.vars points at :8787; follow PORT unless someone chose a real URL.
@@ -195,24 +226,33 @@ for (const [name, value] of Object.entries(vars)) devArgs.push("--var", `${name}
 // fetch of it only prints stack traces.
 // wrangler's stdout comes through this script, which drops the lines of its own keep-warm
 // requests (4. above) and passes everything else on unchanged, in colour if the terminal has it.
+/** @type {NodeJS.ProcessEnv} */
 const childEnv = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false" };
 if (process.stdout.isTTY && childEnv.FORCE_COLOR === undefined && childEnv.NO_COLOR === undefined) childEnv.FORCE_COLOR = "1";
 const child = spawn(process.execPath, [WRANGLER, ...devArgs], { stdio: ["ignore", "pipe", "inherit"], env: childEnv });
 passOnOutput(child.stdout);
 
-/** Every process as `ps` sees it: pid, parent, process group. */
+/**
+ * Every process as `ps` sees it: pid, parent, process group.
+ * @returns {{ pid: number, ppid: number, pgid: number }[]}
+ */
 function processes() {
   const r = spawnSync("ps", ["-A", "-o", "pid=,ppid=,pgid="], { encoding: "utf8" });
   if (r.status !== 0) return [];
   return r.stdout
     .split("\n")
     .map((line) => line.trim().split(/\s+/).map(Number))
-    .filter(([pid, ppid, pgid]) => pid && ppid >= 0 && pgid)
-    .map(([pid, ppid, pgid]) => ({ pid, ppid, pgid }));
+    .filter(([pid, ppid, pgid]) => pid && ppid !== undefined && ppid >= 0 && pgid)
+    .map(([pid = 0, ppid = 0, pgid = 0]) => ({ pid, ppid, pgid }));
 }
 
-/** Every process below `pid` (wrangler's node, workerd…). */
+/**
+ * Every process below `pid` (wrangler's node, workerd…).
+ * @param {number} pid
+ * @param {{ pid: number, ppid: number }[]} all
+ */
 function descendants(pid, all) {
+  /** @type {number[]} */
   const out = [];
   for (let i = 0, queue = [pid]; i < queue.length; i++) {
     for (const p of all) {
@@ -227,12 +267,14 @@ function descendants(pid, all) {
 
 // wrangler's processes as last seen: once wrangler has exited its children are re-parented
 // and no longer found below it, so a crash of wrangler alone still leaves a list to clean up.
+/** @type {number[]} */
 let tree = [];
 const refreshTree = () => {
-  if (child.exitCode === null && child.signalCode === null) tree = descendants(child.pid, processes());
+  if (child.exitCode === null && child.signalCode === null && child.pid) tree = descendants(child.pid, processes());
 };
 setInterval(refreshTree, 30_000).unref();
 
+/** @param {NodeJS.Signals} signal */
 function signalTree(signal) {
   // A remembered pid is signalled only while it is still in our process group: never a
   // stranger that reused the number.
@@ -240,7 +282,7 @@ function signalTree(signal) {
   const group = all.find((p) => p.pid === process.pid)?.pgid;
   const alive = new Set(all.filter((p) => p.pgid === group).map((p) => p.pid));
   for (const pid of [child.pid, ...tree]) {
-    if (pid === process.pid || (all.length > 0 && !alive.has(pid))) continue;
+    if (pid === undefined || pid === process.pid || (all.length > 0 && !alive.has(pid))) continue;
     try {
       process.kill(pid, signal);
     } catch {
@@ -283,6 +325,7 @@ child.on("exit", (code, signal) => {
 });
 
 // ---- 6. banner once /healthz answers --------------------------------------------------
+/** @param {number} timeoutMs */
 async function waitForHealth(timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (!stopping && Date.now() < deadline) {
@@ -297,7 +340,11 @@ async function waitForHealth(timeoutMs) {
   return false;
 }
 
-/** Until wrangler has printed nothing for `quietMs` (at most `maxMs`): its lines about the health check come first. */
+/**
+ * Until wrangler has printed nothing for `quietMs` (at most `maxMs`): its lines about the health check come first.
+ * @param {number} quietMs
+ * @param {number} maxMs
+ */
 async function outputSettled(quietMs, maxMs) {
   const deadline = Date.now() + maxMs;
   while (Date.now() - lastOutputAt < quietMs && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

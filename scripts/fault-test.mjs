@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 /**
  * npm run fault — kill the whole service at chosen moments, start it again
  * on the same state, recover as a client would, and check what is left.
@@ -71,6 +72,50 @@ import { createServer } from "node:http";
 import { closeSync, openSync, readSync, rmSync, statSync } from "node:fs";
 import { client, freePort, sleep, startServer } from "./lib/dev-runtime.mjs";
 
+/** @typedef {ReturnType<typeof client>} Api */
+/** @typedef {Awaited<ReturnType<typeof startServer>>} Server */
+/** @typedef {Awaited<ReturnType<typeof remoteAgent>>} RemoteAgent */
+/**
+ * The /status body, as far as this script reads it.
+ * @typedef {{ status: string, isComplete: boolean, waiting: number, active: number, completed: number, failed: number, cancelled: number }} StatusBody
+ */
+/** @typedef {{ jobId: string, attempts: number, outcome: string | null, error: string | null }} Call a /calls item, as far as this script reads it */
+/**
+ * One batch as D1's summary and as its object see it.
+ * @typedef {object} EngineView
+ * @property {string} id
+ * @property {string | null} name
+ * @property {{ status: string }} summary
+ * @property {{ status: string, waiting: number, active: number, alarmAt: number | null | undefined, ended: number } | null} object
+ *   alarmAt undefined: not known (no engine view)
+ * @property {boolean} agree
+ * @property {boolean | null} stranded null: not judged yet
+ */
+/**
+ * What a kill point's run found; filled in as it goes.
+ * @typedef {object} PointResult
+ * @property {string} point
+ * @property {number} seed
+ * @property {boolean} ok
+ * @property {string[]} failures
+ * @property {{ status: string, waiting: number, active: number, ended: number } | null} [batchBefore]
+ * @property {boolean} [reached]
+ * @property {number} [restartSec]
+ * @property {{ batchesListed: number, batch: string, disagreeing: number, stranded: number }} [afterRestart]
+ * @property {string} [resent]
+ * @property {string} [afterResend]
+ * @property {number | string} [cron]
+ * @property {boolean} [engineView]
+ * @property {string} [final]
+ * @property {number | null} [batchesPerKey]
+ * @property {number} [stranded]
+ * @property {number} [disagreeing]
+ * @property {number | null} [recoverSec]
+ * @property {number} [dials]
+ * @property {number} [maxDialsPerAttempt]
+ * @property {number} [attemptsDialledTwice]
+ */
+
 const env = process.env;
 const SEED = Number(env.FAULT_SEED ?? 7);
 const CALLS = Number(env.FAULT_CALLS ?? 500);
@@ -99,9 +144,13 @@ const KILL_POINTS = [
   "retry.summarised",
 ];
 
+/** @param {string} msg */
 const log = (msg) => process.stderr.write(`fault: ${msg}\n`);
 
-/** A run's state and wrangler.log go when it ends, unless FAULT_KEEP=1 (then their place is logged). */
+/**
+ * A run's state and wrangler.log go when it ends, unless FAULT_KEEP=1 (then their place is logged).
+ * @param {string} dir
+ */
 function dropState(dir) {
   if (env.FAULT_KEEP === "1") log(`FAULT_KEEP=1: kept the state and wrangler.log in ${dir}`);
   else rmSync(dir, { recursive: true, force: true });
@@ -112,6 +161,7 @@ function plan() {
   const rounds = env.FAULT_ROUNDS !== undefined ? Number(env.FAULT_ROUNDS) : env.FAULT_POINTS !== undefined ? 0 : 3;
   const spec = env.FAULT_POINTS ?? (env.FAULT_ROUNDS !== undefined ? "none" : "all");
   if (!Number.isInteger(rounds) || rounds < 0) throw new Error(`FAULT_ROUNDS=${env.FAULT_ROUNDS} is not a number of rounds`);
+  /** @type {string[]} */
   const points = [];
   for (const name of spec.split(",").map((s) => s.trim())) {
     if (name === "" || name === "none") continue;
@@ -123,7 +173,11 @@ function plan() {
   return { rounds, points };
 }
 
-/** mulberry32: a small seeded generator, so a round can be run again exactly. */
+/**
+ * mulberry32: a small seeded generator, so a round can be run again exactly.
+ * @param {number} seed
+ * @returns {() => number} in [0, 1)
+ */
 function rng(seed) {
   let a = seed >>> 0;
   return () => {
@@ -137,7 +191,13 @@ function rng(seed) {
 
 // ---- the remote agent --------------------------------------------------------------
 
-/** Standard Webhooks: v1,base64(HMAC-SHA256(key, id.timestamp.body)), key = the whsec_ secret's bytes. */
+/**
+ * Standard Webhooks: v1,base64(HMAC-SHA256(key, id.timestamp.body)), key = the whsec_ secret's bytes.
+ * @param {string} secret
+ * @param {string | string[] | undefined} id the webhook-id header
+ * @param {string | string[] | undefined} ts the webhook-timestamp header
+ * @param {string} body
+ */
 function sign(secret, id, ts, body) {
   const key = Buffer.from(secret.slice("whsec_".length), "base64");
   return `v1,${createHmac("sha256", key).update(`${id}.${ts}.${body}`).digest("base64")}`;
@@ -147,9 +207,18 @@ function sign(secret, id, ts, body) {
  * The agent's dial endpoint: verifies, counts each (callId, attempt), answers
  * 200, and after a short call reports the outcome, again and again until the
  * service takes it (it may be down).
+ * @param {() => number} random
  */
 async function remoteAgent(random) {
-  const state = { secret: null, dials: new Map(), forged: 0, reportsPending: 0, stopped: false };
+  const state = {
+    /** @type {string | null} the agent's signing secret, once created */
+    secret: null,
+    /** @type {Map<string, number>} dials per `callId#attempt` */
+    dials: new Map(),
+    forged: 0,
+    reportsPending: 0,
+    stopped: false,
+  };
   const outcome = () => {
     const r = random();
     if (r < 0.6) return { status: "answered", duration: 1 + Math.floor(random() * 5) };
@@ -157,6 +226,10 @@ async function remoteAgent(random) {
     if (r < 0.9) return { status: "busy" };
     return { status: "failed", error: "the carrier reported the call failed (error 31005)" };
   };
+  /**
+   * @param {string} statusUrl
+   * @param {object} body
+   */
   const report = async (statusUrl, body) => {
     state.reportsPending++;
     const text = JSON.stringify(body);
@@ -166,7 +239,12 @@ async function remoteAgent(random) {
       try {
         const res = await fetch(statusUrl, {
           method: "POST",
-          headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": ts, "webhook-signature": sign(state.secret, id, ts, text) },
+          headers: {
+            "content-type": "application/json",
+            "webhook-id": id,
+            "webhook-timestamp": ts,
+            "webhook-signature": sign(/** @type {string} */ (state.secret), id, ts, text),
+          },
           body: text,
           signal: AbortSignal.timeout(10_000),
         });
@@ -180,6 +258,7 @@ async function remoteAgent(random) {
     state.reportsPending--;
   };
   const server = createServer((req, res) => {
+    /** @type {Buffer[]} */
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
@@ -205,7 +284,7 @@ async function remoteAgent(random) {
     });
   });
   const port = await freePort();
-  await new Promise((r) => server.listen(port, "127.0.0.1", r));
+  await new Promise((r) => server.listen(port, "127.0.0.1", () => r(undefined)));
   return {
     state,
     url: `http://127.0.0.1:${port}/dial`,
@@ -218,18 +297,33 @@ async function remoteAgent(random) {
 
 // ---- shared steps --------------------------------------------------------------------
 
+/**
+ * `n` numbers in a block of their own (+1 212 3bb nnnn).
+ * @param {number} n
+ * @param {number} block
+ */
 function numbersCsv(n, block) {
   const rows = ["phone_number"];
   for (let i = 0; i < n; i++) rows.push(`+1212${String(300 + block)}${String(i).padStart(4, "0")}`);
   return `${rows.join("\n")}\n`;
 }
 
+/**
+ * @param {Api} api
+ * @param {string} batchId
+ * @returns {Promise<StatusBody>}
+ */
 async function status(api, batchId) {
   return (await api.call("GET", `/v1/api/batch-calls/${batchId}/status`)).body;
 }
 
-/** Every call of the batch, a page at a time. */
+/**
+ * Every call of the batch, a page at a time.
+ * @param {Api} api
+ * @param {string} batchId
+ */
 async function allCalls(api, batchId) {
+  /** @type {Call[]} */
   const calls = [];
   for (let page = 1; ; page++) {
     const { body } = await api.call("GET", `/v1/api/batch-calls/${batchId}/calls?page=${page}&limit=100`);
@@ -238,7 +332,15 @@ async function allCalls(api, batchId) {
   }
 }
 
-/** A workspace of its own (limited to `rate` calls/s) and a webhook agent dialling `remote`. */
+/**
+ * A workspace of its own (limited to `rate` calls/s) and a webhook agent dialling `remote`.
+ * @param {Api} api
+ * @param {Server} server
+ * @param {RemoteAgent} remote
+ * @param {string} name
+ * @param {number} rate
+ * @returns {Promise<{ ws: { apiKey: string, workspaceId: string }, agent: { agentId: string } }>}
+ */
 async function workspaceWithAgent(api, server, remote, name, rate) {
   const ws = (
     await api.call("POST", "/v1/admin/workspaces", {
@@ -253,6 +355,7 @@ async function workspaceWithAgent(api, server, remote, name, rate) {
   return { ws, agent };
 }
 
+/** @param {RemoteAgent} remote */
 function dialStats(remote) {
   const counts = [...remote.state.dials.values()];
   return { dials: counts.reduce((a, b) => a + b, 0), maxDialsPerAttempt: Math.max(0, ...counts), attemptsDialledTwice: counts.filter((c) => c > 1).length };
@@ -260,6 +363,7 @@ function dialStats(remote) {
 
 // ---- 1. rounds: a kill in the middle of a batch -----------------------------------------
 
+/** @param {number} n */
 async function round(n) {
   const random = rng(SEED * 1000 + n);
   const killAfter = Math.floor(CALLS * (0.1 + 0.6 * random())); // calls ended before the kill
@@ -338,7 +442,10 @@ async function round(n) {
 
 // ---- 2. kill points: a kill between two steps of publish or control ----------------------
 
-/** Bytes of wrangler.log so far: the kill point's line is looked for after this offset. */
+/**
+ * Bytes of wrangler.log so far: the kill point's line is looked for after this offset.
+ * @param {string} path
+ */
 function logSize(path) {
   try {
     return statSync(path).size;
@@ -347,7 +454,14 @@ function logSize(path) {
   }
 }
 
-/** Waits for the Worker's `fault.kill_point` line for `point` in wrangler.log after `offset`. */
+/**
+ * Waits for the Worker's `fault.kill_point` line for `point` in wrangler.log after `offset`.
+ * @param {string} path
+ * @param {number} offset
+ * @param {string} point
+ * @param {number} timeoutMs
+ * @param {() => boolean} settled stop waiting: the request has answered
+ */
 async function killPointReached(path, offset, point, timeoutMs, settled) {
   const deadline = Date.now() + timeoutMs;
   const needle = `"point":"${point}"`;
@@ -373,14 +487,22 @@ async function killPointReached(path, offset, point, timeoutMs, settled) {
   return false;
 }
 
-/** Whether this Worker has the operator's engine view (issue 14); without it, the list and /status stand in. */
+/**
+ * Whether this Worker has the operator's engine view (issue 14); without it, the list and /status stand in.
+ * @param {Api} api
+ * @param {Server} server
+ */
 async function hasEngineView(api, server) {
   const r = await api.call("GET", "/v1/admin/batches/batch_probe/engine", { admin: server.adminToken, expect: [200, 404] });
   return !(r.status === 404 && /No route for/.test(r.body?.error ?? ""));
 }
 
-/** Every batch the workspace lists (D1's summaries), all pages. */
+/**
+ * Every batch the workspace lists (D1's summaries), all pages.
+ * @param {Api} api
+ */
 async function listed(api) {
+  /** @type {{ id: string, name: string | null, status: string }[]} */
   const out = [];
   for (let page = 1; page <= 20; page++) {
     const { body } = await api.call("GET", `/v1/api/batch-calls?page=${page}&limit=100`);
@@ -390,17 +512,27 @@ async function listed(api) {
   return out;
 }
 
-const live = (v) => v.object && (v.object.status === "queued" || v.object.status === "processing");
+/**
+ * Whether the batch's object says it is queued or processing.
+ * @param {EngineView} v
+ * @returns {v is EngineView & { object: NonNullable<EngineView["object"]> }}
+ */
+const live = (v) => Boolean(v.object && (v.object.status === "queued" || v.object.status === "processing"));
 
 /**
  * Both sides of each listed batch: D1's summary status and the object's
  * status, waiting, active and next alarm, `agree`, `stranded`.
+ * @param {Api} api
+ * @param {Server} server
+ * @param {boolean} engine whether the Worker has the engine view
  */
 async function engineViews(api, server, engine) {
+  /** @type {EngineView[]} */
   const views = [];
   for (const b of await listed(api)) {
     if (engine) {
       const { body } = await api.call("GET", `/v1/admin/batches/${b.id}/engine`, { admin: server.adminToken });
+      /** @type {EngineView} */
       const v = { id: b.id, name: b.name, ...body };
       // Read from the fields, not the view's own verdict: live, calls waiting (or active, whose lease expiry needs the clock too), no alarm.
       v.stranded = Boolean(live(v) && v.object.waiting + v.object.active > 0 && v.object.alarmAt === null);
@@ -414,7 +546,10 @@ async function engineViews(api, server, engine) {
   return views;
 }
 
-/** One batch's two sides in a line: "summary processing / object paused w20 a0 alarm set" (alarm "?": no engine view). */
+/**
+ * One batch's two sides in a line: "summary processing / object paused w20 a0 alarm set" (alarm "?": no engine view).
+ * @param {EngineView | undefined} v
+ */
 function brief(v) {
   if (!v) return "no batch";
   if (!v.object) return `summary ${v.summary.status} / object none`;
@@ -423,7 +558,12 @@ function brief(v) {
   return `summary ${v.summary.status} / object ${o.status} w${o.waiting} a${o.active} alarm ${alarm}`;
 }
 
-/** The expected end for each family, on the engine view of the point's batch. */
+/**
+ * The expected end for each family, on the engine view of the point's batch.
+ * @param {string} family
+ * @param {EngineView | undefined} v
+ * @param {{ attemptsBefore: number, attemptsNow: () => number }} ctx
+ */
 function reachedEnd(family, v, ctx) {
   if (!v?.object || !v.agree) return false;
   const o = v.object;
@@ -442,6 +582,13 @@ function reachedEnd(family, v, ctx) {
   }
 }
 
+/**
+ * Reads /status until `test` holds; throws after `timeoutMs`.
+ * @param {Api} api
+ * @param {string} batchId
+ * @param {(s: StatusBody) => boolean} test
+ * @param {string} what what `test` waits for, for the error
+ */
 async function untilStatus(api, batchId, test, what, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -452,8 +599,13 @@ async function untilStatus(api, batchId, test, what, timeoutMs = 120_000) {
   }
 }
 
+/**
+ * @param {string} point
+ * @param {number} index its place in KILL_POINTS, from 1 (its seed)
+ * @returns {Promise<PointResult>}
+ */
 async function killPoint(point, index) {
-  const family = point.split(".")[0];
+  const family = point.split(".")[0] ?? "";
   const seed = SEED * 1000 + 100 + index;
   const random = rng(seed);
   const remote = await remoteAgent(random);
@@ -469,7 +621,9 @@ async function killPoint(point, index) {
     logLevel: "log",
     testScheduled: true,
   };
+  /** @type {PointResult} */
   const result = { point, seed, ok: false, failures: [] };
+  /** @param {string} why */
   const fail = (why) => result.failures.push(why);
   try {
     let api = client(server.baseUrl, server.isUp, server.logPath, log);
@@ -479,34 +633,40 @@ async function killPoint(point, index) {
     const form = { agentId: agent.agentId, file: numbersCsv(POINT_CALLS, 50 + index), name };
 
     // Bring a batch to where the request can reach the point.
+    /** @type {string | null} */
     let batchId = null;
     let attemptsBefore = 0;
+    /** @type {{ method: string, path: string, form?: Record<string, string>, idempotencyKey?: string }} */
     let request;
     if (family === "intake") {
       request = { method: "POST", path: "/v1/api/batch-calls", form, idempotencyKey: `fault-${point}-${seed}` };
     } else {
-      batchId = (await api.call("POST", "/v1/api/batch-calls", { form, expect: [201] })).body.batchId;
-      if (family !== "retry") await untilStatus(api, batchId, (s) => s.completed + s.failed >= 5, "5 calls ended");
+      /** @type {string} */
+      const id = (await api.call("POST", "/v1/api/batch-calls", { form, expect: [201] })).body.batchId;
+      batchId = id;
+      if (family !== "retry") await untilStatus(api, id, (s) => s.completed + s.failed >= 5, "5 calls ended");
       if (family === "resume") {
-        await api.call("POST", `/v1/api/batch-calls/${batchId}/pause`, { retry: true });
-        await untilStatus(api, batchId, (s) => s.status === "paused" && s.active === 0, "paused with nothing active");
+        await api.call("POST", `/v1/api/batch-calls/${id}/pause`, { retry: true });
+        await untilStatus(api, id, (s) => s.status === "paused" && s.active === 0, "paused with nothing active");
       }
       if (family === "retry") {
-        await untilStatus(api, batchId, (s) => s.isComplete, "completed");
-        const calls = await allCalls(api, batchId);
+        await untilStatus(api, id, (s) => s.isComplete, "completed");
+        const calls = await allCalls(api, id);
         attemptsBefore = calls.reduce((sum, c) => sum + c.attempts, 0);
-        const retryable = calls.filter((c) => ["no_answer", "busy", "failed"].includes(c.outcome)).length;
+        const retryable = calls.filter((c) => /** @type {(string | null)[]} */ (["no_answer", "busy", "failed"]).includes(c.outcome)).length;
         if (retryable === 0) throw new Error(`batch ${batchId} has nothing to retry (seed ${seed}); try another FAULT_SEED`);
       }
-      const action = { cancel: "", pause: "/pause", resume: "/resume", retry: "/retry" }[family];
-      request = { method: family === "cancel" ? "DELETE" : "POST", path: `/v1/api/batch-calls/${batchId}${action}` };
+      /** @type {Record<string, string>} */
+      const actions = { cancel: "", pause: "/pause", resume: "/resume", retry: "/retry" };
+      request = { method: family === "cancel" ? "DELETE" : "POST", path: `/v1/api/batch-calls/${id}${actions[family]}` };
     }
     const before = batchId ? await status(api, batchId) : null;
     result.batchBefore = before && { status: before.status, waiting: before.waiting, active: before.active, ended: before.completed + before.failed };
 
     // The request, until the Worker announces the kill point; then the whole runtime dies.
     const offset = logSize(server.logPath);
-    let firstAnswer = null;
+    // The first answer, once there is one (asserted: it is set in a callback, which TS does not follow).
+    let firstAnswer = /** @type {string | null} */ (null);
     api
       .call(request.method, request.path, {
         form: request.form,
@@ -516,7 +676,7 @@ async function killPoint(point, index) {
         timeoutMs: 15 * 60_000,
       })
       .then((r) => (firstAnswer = `${r.status}`))
-      .catch((err) => (firstAnswer ??= `no answer (${err.message.split("\n")[0].slice(0, 80)})`));
+      .catch((/** @type {Error} */ err) => (firstAnswer ??= `no answer (${err.message.split("\n")[0]?.slice(0, 80)})`));
     const reached = await killPointReached(server.logPath, offset, point, 60_000, () => firstAnswer !== null);
     result.reached = reached;
     if (!reached) {
@@ -583,15 +743,19 @@ async function killPoint(point, index) {
       result.cron = res.status;
       if (res.status !== 200) fail(`the cron could not be run: /__scheduled answered ${res.status}`);
     } catch (err) {
-      result.cron = `failed: ${err.message}`;
-      fail(`the cron could not be run: ${err.message}`);
+      const { message } = /** @type {Error} */ (err);
+      result.cron = `failed: ${message}`;
+      fail(`the cron could not be run: ${message}`);
     }
 
     // Until the expected end, or the timeout.
     let attemptsNow = 0;
     const ctx = { attemptsBefore, attemptsNow: () => attemptsNow };
+    /** @type {EngineView[]} */
     let views = [];
+    /** @type {number | null} */
     let settledAt = null;
+    /** @type {{ at: number, views: EngineView[] }[]} */
     const history = [];
     const deadline = Date.now() + POINT_TIMEOUT_S * 1000;
     while (batchId && Date.now() < deadline) {
@@ -612,7 +776,7 @@ async function killPoint(point, index) {
       await sleep(3000);
       views = await engineViews(api, server, engine);
       const v1 = views.find((x) => x.id === batchId);
-      if (v1?.object?.status !== "paused" || v1.object.waiting !== v0.object.waiting || dialStats(remote).dials !== dialsAtPause) {
+      if (v1?.object?.status !== "paused" || v1.object.waiting !== v0?.object?.waiting || dialStats(remote).dials !== dialsAtPause) {
         fail(`the paused batch moved: ${brief(v0)} → ${brief(v1)}, dials ${dialsAtPause} → ${dialStats(remote).dials}`);
       }
     }
@@ -622,10 +786,8 @@ async function killPoint(point, index) {
       const since = Date.now() - 20_000;
       const old = history.find((h) => h.at >= since - 1000 && h.at <= since + 1000)?.views ?? [];
       for (const v of views) {
-        const o = old.find((x) => x.id === v.id);
-        v.stranded = Boolean(
-          settledAt === null && live(v) && v.object.waiting > 0 && o && o.object.waiting === v.object.waiting && o.object.ended === v.object.ended,
-        );
+        const o = old.find((x) => x.id === v.id)?.object;
+        v.stranded = Boolean(settledAt === null && live(v) && v.object.waiting > 0 && o && o.waiting === v.object.waiting && o.ended === v.object.ended);
       }
     }
 
@@ -651,11 +813,12 @@ async function killPoint(point, index) {
     }
     if (result.disagreeing > 0) fail(`${result.disagreeing} batch(es) whose summary disagrees with the object`);
     if (batchId && !settledAt) fail(`not at the expected end after ${POINT_TIMEOUT_S} s: ${result.final}`);
-    if (result.attemptsDialledTwice > 0) fail(`${result.attemptsDialledTwice} attempt(s) dialled twice`);
+    if ((result.attemptsDialledTwice ?? 0) > 0) fail(`${result.attemptsDialledTwice} attempt(s) dialled twice`);
     result.ok = result.failures.length === 0;
     log(`${point}: ${JSON.stringify(result)}`);
     return result;
-  } catch (err) {
+  } catch (e) {
+    const err = /** @type {Error} */ (e);
     fail(`error: ${err.message.split("\n")[0]}`);
     log(`${point}: ${err.stack ?? err.message}`);
     return result;
@@ -668,17 +831,26 @@ async function killPoint(point, index) {
 
 // ---- report ----------------------------------------------------------------------------
 
+/** @param {unknown} v */
 const show = (v) => (v === null || v === undefined ? "-" : String(v));
 
+/**
+ * Prints `rows` as a table of the `cols` fields.
+ * @param {string[]} cols
+ * @param {object[]} rows
+ */
 function table(cols, rows) {
-  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => show(r[c]).length)));
+  /** @type {(r: object, c: string) => unknown} */
+  const cell = (r, c) => /** @type {Record<string, unknown>} */ (r)[c];
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => show(cell(r, c)).length)));
+  /** @param {string[]} vals */
   const line = (vals) =>
     vals
-      .map((v, i) => v.padEnd(widths[i]))
+      .map((v, i) => v.padEnd(widths[i] ?? 0))
       .join("  ")
       .trimEnd();
   console.log(line(cols));
-  for (const r of rows) console.log(line(cols.map((c) => show(r[c]))));
+  for (const r of rows) console.log(line(cols.map((c) => show(cell(r, c)))));
   console.log("");
 }
 
@@ -687,6 +859,7 @@ async function main() {
   log(`${roundCount} round(s), ${points.length} kill point(s)${points.length ? `: ${points.join(", ")}` : ""}`);
   const rounds = [];
   for (let n = 1; n <= roundCount; n++) rounds.push(await round(n));
+  /** @type {PointResult[]} */
   const pointResults = [];
   for (const p of points) pointResults.push(await killPoint(p, KILL_POINTS.indexOf(p) + 1)); // a point's seed is the same whatever else runs
 
@@ -704,7 +877,7 @@ async function main() {
     rounds,
     maxDialsPerAttempt: Math.max(0, ...rounds.map((r) => r.maxDialsPerAttempt), ...pointResults.map((r) => r.maxDialsPerAttempt ?? 0)),
     allTerminal: rounds.every((r) => r.terminal),
-    worstRecoverSec: rounds.some((r) => r.recoverSec === null) ? null : rounds.length ? Math.max(...rounds.map((r) => r.recoverSec)) : null,
+    worstRecoverSec: rounds.some((r) => r.recoverSec === null) ? null : rounds.length ? Math.max(...rounds.map((r) => Number(r.recoverSec))) : null,
     targetSec: TARGET_S,
     points: pointResults,
     pointsFailed: pointResults.filter((r) => !r.ok).map((r) => r.point),
@@ -714,7 +887,7 @@ async function main() {
   if (doubled || !summary.allTerminal || summary.pointsFailed.length > 0) process.exit(1);
 }
 
-main().catch((err) => {
+main().catch((/** @type {Error} */ err) => {
   process.stderr.write(`fault: ${err.stack ?? err.message}\n`);
   process.exit(1);
 });

@@ -1,13 +1,29 @@
+// @ts-check
 // The batches list and the New batch form (dry run first, then start).
 
 import { ApiError, newIdempotencyKey, request } from "./api.js";
+import { FINAL } from "./batch/final.js";
 import { dataTable, field, fmtNumber, fmtTime, h, makePager, progressBar, showError, table } from "./ui.js";
 
-const FINAL = new Set(["completed", "cancelled", "failed"]);
+/** @typedef {import("./types.js").Agent} Agent */
+/** @typedef {import("./types.js").BatchList} BatchList */
+/** @typedef {import("./types.js").RowError} RowError */
+/** @typedef {import("./types.js").StartBatchResponse} StartBatchResponse */
 
+/**
+ * The New batch form's controls, by name.
+ * @typedef {HTMLFormControlsCollection & {
+ *   file: HTMLInputElement, agentId: HTMLSelectElement, name: HTMLInputElement, scheduledAt: HTMLInputElement,
+ *   smart: HTMLInputElement, maxAttempts: HTMLInputElement, gapHours: HTMLInputElement,
+ *   windowFrom: HTMLInputElement, windowTo: HTMLInputElement, maxConcurrent: HTMLInputElement, skipInvalid: HTMLInputElement
+ * }} NewBatchControls
+ */
+
+/** @param {HTMLElement} root */
 export function batchesView(root) {
   let page = 1;
-  let timer = null;
+  /** @type {number | undefined} */
+  let timer;
   const error = h("div", { class: "error", role: "alert" });
   const list = dataTable("Batches", ["Name", "Created", "Status", "Progress", "Calls"], "No batches yet. Start one from New batch.");
   const pages = makePager((n) => {
@@ -19,6 +35,7 @@ export function batchesView(root) {
   async function load() {
     clearTimeout(timer);
     try {
+      /** @type {BatchList} */
       const { batches, pagination } = await request(`/batch-calls?page=${page}&limit=20`);
       const rows = batches.map((b) => {
         const p = b.progress;
@@ -46,16 +63,29 @@ export function batchesView(root) {
   return () => clearTimeout(timer);
 }
 
-/** datetime-local value (the person's local time) → `YYYY-MM-DDTHH:MM:SSZ`, or "" when empty. */
+/**
+ * datetime-local value (the person's local time) → `YYYY-MM-DDTHH:MM:SSZ`, or "" when empty.
+ * @param {string} value
+ */
 function localToUtc(value) {
   if (!value) return "";
   const d = new Date(value); // no zone in the string: read as local time
   return Number.isNaN(d.getTime()) ? "" : d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-/** The form's fields for the upload, as the API wants them (only the ones set). */
+/**
+ * The form's controls by name.
+ * @param {HTMLFormElement} form
+ */
+const controls = (form) => /** @type {NewBatchControls} */ (form.elements);
+
+/**
+ * The form's fields for the upload, as the API wants them (only the ones set).
+ * @param {HTMLFormElement} form
+ */
 function formFields(form) {
-  const f = form.elements;
+  const f = controls(form);
+  /** @type {Record<string, string>} */
   const out = { agentId: f.agentId.value };
   if (f.name.value.trim()) out.name = f.name.value.trim();
   const at = localToUtc(f.scheduledAt.value);
@@ -77,24 +107,42 @@ function formFields(form) {
   return out;
 }
 
-/** What "the same file and fields" means for enabling Start after a check. */
+/**
+ * What "the same file and fields" means for enabling Start after a check.
+ * @param {HTMLFormElement} form
+ */
 function signature(form) {
-  const file = form.elements.file.files[0];
+  const file = controls(form).file.files?.[0];
   return JSON.stringify([file?.name, file?.size, file?.lastModified, formFields(form)]);
 }
 
+/**
+ * The upload's body: the fields, `extra` ones (dryRun), the file.
+ * @param {HTMLFormElement} form
+ * @param {Record<string, string>} [extra]
+ */
 function formData(form, extra = {}) {
   const data = new FormData();
   for (const [k, v] of Object.entries({ ...formFields(form), ...extra })) data.append(k, v);
-  data.append("file", form.elements.file.files[0]);
+  data.append("file", /** @type {File} */ (controls(form).file.files?.[0]));
   return data;
 }
 
+/**
+ * @param {string} label
+ * @param {number | undefined} value
+ */
 const num = (label, value) => h("div", { class: "stat" }, h("dt", {}, label), h("dd", {}, value === undefined ? "—" : fmtNumber(value)));
 
-/** The dry run's verdict: the numbers, and the invalid rows (from a 200 or from a 400's details). */
+/**
+ * The dry run's verdict: the numbers, and the invalid rows (from a 200 or from a 400's details).
+ * @param {Partial<Omit<StartBatchResponse, "details">> & { details?: unknown }} result
+ * @param {boolean} ok
+ */
 function verdict(result, ok) {
-  const rows = (Array.isArray(result.details) ? result.details : []).map((d) => [String(d.row), d.column ?? "—", d.value ?? "—", d.message]);
+  /** @type {RowError[]} */
+  const details = Array.isArray(result.details) ? result.details : [];
+  const rows = details.map((d) => [String(d.row), d.column ?? "—", d.value ?? "—", d.message]);
   return [
     h("p", { class: ok ? "ok" : "" }, ok ? result.message : "The file can't be started as it is."),
     h(
@@ -106,22 +154,20 @@ function verdict(result, ok) {
       num("Invalid rows", result.invalidRows),
     ),
     rows.length ? table("Invalid rows", ["Line", "Column", "Value", "Message"], rows) : null,
-    rows.length && result.invalidRows > rows.length
+    rows.length && (result.invalidRows ?? 0) > rows.length
       ? h("p", { class: "hint" }, `Showing the first ${rows.length} of ${fmtNumber(result.invalidRows)} invalid rows.`)
       : null,
-  ];
+  ].filter((el) => el !== null);
 }
 
+/** @param {HTMLElement} root */
 export function newBatchView(root) {
-  let checked = null; // {signature, idempotencyKey} after a successful dry run
+  /** @type {{ signature: string, idempotencyKey: string } | null} after a successful dry run */
+  let checked = null;
   const error = h("div", { class: "error", role: "alert" });
   const checkResult = h("div");
-  const verdictRegion = h(
-    "section",
-    { class: "card", "aria-labelledby": "file-check-title", hidden: true },
-    h("h2", { id: "file-check-title", tabindex: -1 }, "File check"),
-    checkResult,
-  );
+  const verdictTitle = h("h2", { id: "file-check-title", tabindex: -1 }, "File check");
+  const verdictRegion = h("section", { class: "card", "aria-labelledby": "file-check-title", hidden: true }, verdictTitle, checkResult);
 
   const fileInput = h("input", { type: "file", name: "file", accept: ".csv,text/csv", required: true });
   const dropZone = h(
@@ -198,7 +244,9 @@ export function newBatchView(root) {
     fileInput.dispatchEvent(new Event("change", { bubbles: true }));
   });
 
-  request("/agents")
+  /** @type {Promise<{ agents: Agent[] }>} */
+  const agentsRead = request("/agents");
+  agentsRead
     .then(({ agents }) => {
       agentSelect.replaceChildren(
         ...(agents.length
@@ -213,22 +261,23 @@ export function newBatchView(root) {
     e.preventDefault();
     checked = null;
     sync();
-    if (!fileInput.files[0]) return showError(error, new Error("Choose a CSV file first."));
+    if (!fileInput.files?.[0]) return showError(error, new Error("Choose a CSV file first."));
     if (!agentSelect.value) return showError(error, new Error("Choose an agent first (add one under Agents if the list is empty)."));
     const sig = signature(form);
     checkButton.disabled = true;
     showError(error, null);
     try {
+      /** @type {StartBatchResponse} */
       const result = await request("/batch-calls", { method: "POST", body: formData(form, { dryRun: "true" }) });
-      checkResult.replaceChildren(...verdict(result, true).filter(Boolean));
+      checkResult.replaceChildren(...verdict(result, true));
       // One key per successful check: a double click on Start, or a retry after a
       // lost response, is the same request, so the server creates one batch.
       checked = { signature: sig, idempotencyKey: newIdempotencyKey() };
       // Announce the verdict by moving focus to it (an error is announced by its role="alert").
-      queueMicrotask(() => verdictRegion.querySelector("h2").focus());
+      queueMicrotask(() => verdictTitle.focus());
     } catch (err) {
       showError(error, err);
-      checkResult.replaceChildren(...(err instanceof ApiError && err.status === 400 ? verdict(err.body ?? {}, false).filter(Boolean) : []));
+      checkResult.replaceChildren(...(err instanceof ApiError && err.status === 400 ? verdict(err.body ?? {}, false) : []));
     } finally {
       verdictRegion.hidden = !checkResult.childElementCount;
       checkButton.disabled = false;
@@ -241,6 +290,7 @@ export function newBatchView(root) {
     startButton.disabled = true;
     showError(error, null);
     try {
+      /** @type {StartBatchResponse} */
       const result = await request("/batch-calls", { method: "POST", body: formData(form), headers: { "idempotency-key": checked.idempotencyKey } });
       location.hash = `#/batches/${result.batchId}`;
     } catch (err) {

@@ -1,7 +1,12 @@
+// @ts-check
 // The batch page's two small charts, drawn from per-call data ({status, outcome, endTime}).
 
 import { fmtNumber, h, svg } from "./ui.js";
 
+/** @typedef {Pick<import("./types.js").Call, "status" | "outcome" | "endTime">} ChartCall */
+/** @typedef {"answered" | "voicemail" | "no_answer" | "busy" | "failed" | "cancelled"} Bar */
+
+/** @type {[Bar, string][]} */
 const OUTCOMES = [
   ["answered", "Answered"],
   ["voicemail", "Voicemail"],
@@ -11,17 +16,24 @@ const OUTCOMES = [
   ["cancelled", "Cancelled"],
 ];
 
-/** Which bar a finished call belongs to; null while it may still be dialled again. */
+/**
+ * Which bar a finished call belongs to; null while it may still be dialled again.
+ * @param {ChartCall} c
+ * @returns {Bar | null}
+ */
 function outcomeOf(c) {
   if (c.status === "cancelled") return "cancelled";
   if (c.status === "completed") return c.outcome === "voicemail" ? "voicemail" : "answered";
-  if (c.status === "failed") return ["no_answer", "busy"].includes(c.outcome) ? c.outcome : "failed";
+  if (c.status === "failed") return c.outcome === "no_answer" || c.outcome === "busy" ? c.outcome : "failed";
   return null;
 }
 
-/** Horizontal bars with their labels and numbers as text (readable without the colours). */
+/**
+ * Horizontal bars with their labels and numbers as text (readable without the colours).
+ * @param {ChartCall[]} calls
+ */
 export function outcomeChart(calls) {
-  const counts = Object.fromEntries(OUTCOMES.map(([k]) => [k, 0]));
+  const counts = /** @type {Record<Bar, number>} */ (Object.fromEntries(OUTCOMES.map(([k]) => [k, 0])));
   for (const c of calls) {
     const k = outcomeOf(c);
     if (k) counts[k]++;
@@ -46,8 +58,12 @@ export function outcomeChart(calls) {
 
 const MAX_MINUTES = 60;
 
-/** Calls that ended in each minute (by their endTime), the last hour at most, as SVG bars. */
+/**
+ * Calls that ended in each minute (by their endTime), the last hour at most, as SVG bars.
+ * @param {ChartCall[]} calls
+ */
 export function rateChart(calls) {
+  /** @type {Map<number, number>} */
   const perMinute = new Map();
   for (const c of calls) {
     if (c.endTime && c.status !== "waiting" && c.status !== "active") {
@@ -63,6 +79,7 @@ export function rateChart(calls) {
   const peak = Math.max(...values);
   const [W, H, PAD] = [320, 120, 18];
   const slot = Math.min(24, (W - 2 * PAD) / minutes.length); // a few minutes don't become a few fat slabs
+  /** @param {number} m minutes since the epoch */
   const time = (m) => new Date(m * 60_000).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
   const bars = values.map((v, i) =>
     svg(
@@ -74,9 +91,14 @@ export function rateChart(calls) {
         height: ((H - 2 * PAD) * v) / peak,
         class: "rate-bar",
       },
-      svg("title", {}, `${time(minutes[i])}: ${v} calls`),
+      svg("title", {}, `${time(first + i)}: ${v} calls`),
     ),
   );
+  /**
+   * @param {number} x
+   * @param {number} y
+   * @param {string} text
+   */
   const label = (x, y, text, anchor = "start") => {
     const t = svg("text", { x, y, "text-anchor": anchor, class: "axis" });
     t.textContent = text;

@@ -1,13 +1,24 @@
+// @ts-check
 // The Agents and Do-not-call pages: a list, an add form, a Remove per row.
 
-import { request } from "./api.js";
+import { ApiError, request } from "./api.js";
 import { dataTable, field, fmtNumber, fmtTime, h, makePager, showError } from "./ui.js";
 
-/** A "Remove" button for one row; data-key lets a refresh put focus back on its neighbour's. */
+/** @typedef {import("./types.js").Agent} Agent */
+/** @typedef {import("./types.js").CreatedAgent} CreatedAgent */
+/** @typedef {import("./types.js").DncAdded} DncAdded */
+/** @typedef {import("./types.js").DncPage} DncPage */
+
+/**
+ * A "Remove" button for one row; data-key lets a refresh put focus back on its neighbour's.
+ * @param {string} key
+ * @param {() => void} onclick
+ */
 function removeButton(key, onclick) {
   return h("button", { type: "button", class: "secondary small", "data-key": key, onclick }, "Remove");
 }
 
+/** @param {HTMLElement} root */
 export function agentsView(root) {
   const error = h("div", { class: "error", role: "alert" });
   const formError = h("div", { class: "error", role: "alert" });
@@ -16,6 +27,7 @@ export function agentsView(root) {
 
   async function load() {
     try {
+      /** @type {{ agents: Agent[] }} */
       const { agents } = await request("/agents");
       list.setRows(
         agents.map((a) => [
@@ -33,11 +45,12 @@ export function agentsView(root) {
     }
   }
 
+  /** @param {Agent} agent */
   async function remove(agent) {
     try {
       await request(`/agents/${encodeURIComponent(agent.agentId)}`, { method: "DELETE" });
       await load();
-      root.querySelector("h1").focus();
+      root.querySelector("h1")?.focus();
     } catch (err) {
       showError(error, err);
     }
@@ -63,16 +76,20 @@ export function agentsView(root) {
 
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
+    /** @type {Record<string, string>} */
     const body = {};
     for (const k of ["name", "provider", "fromNumber", "voiceUrl", "dialUrl"]) {
-      const v = form.elements[k].value.trim();
+      const v = /** @type {HTMLInputElement | HTMLSelectElement} */ (form.elements.namedItem(k)).value.trim();
       if (v) body[k] = v;
     }
     showError(formError, null);
     try {
+      /** @type {CreatedAgent} */
       const agent = await request("/agents", { method: "POST", json: body });
       form.reset();
-      secretSlot.replaceChildren(agent.signingSecret ? secretNotice(agent) : h("p", { role: "status", class: "ok" }, `Added ${agent.name}.`));
+      secretSlot.replaceChildren(
+        agent.signingSecret ? secretNotice(agent.name, agent.signingSecret) : h("p", { role: "status", class: "ok" }, `Added ${agent.name}.`),
+      );
       await load();
     } catch (err) {
       showError(formError, err);
@@ -83,22 +100,26 @@ export function agentsView(root) {
   load();
 }
 
-/** A webhook agent's signing secret exists in this response only: show it once, with a copy button. */
-function secretNotice(agent) {
+/**
+ * A webhook agent's signing secret exists in this response only: show it once, with a copy button.
+ * @param {string} name the agent's
+ * @param {string} secret
+ */
+function secretNotice(name, secret) {
   const copied = h("span", { role: "status" });
   return h(
     "section",
     { class: "card notice", "aria-labelledby": "secret-title" },
-    h("h2", { id: "secret-title" }, `Signing secret for ${agent.name}`),
+    h("h2", { id: "secret-title" }, `Signing secret for ${name}`),
     h("p", {}, "Copy it now: it is shown only this once. Your dialer uses it to verify dial requests and to sign its status reports."),
-    h("p", {}, h("code", { class: "secret" }, agent.signingSecret)),
+    h("p", {}, h("code", { class: "secret" }, secret)),
     h(
       "button",
       {
         type: "button",
         class: "secondary",
         onclick: () =>
-          navigator.clipboard?.writeText(agent.signingSecret).then(
+          navigator.clipboard?.writeText(secret).then(
             () => (copied.textContent = "Copied."),
             () => (copied.textContent = "Copy failed; select the text instead."),
           ),
@@ -110,6 +131,7 @@ function secretNotice(agent) {
   );
 }
 
+/** @param {HTMLElement} root */
 export function dncView(root) {
   let page = 1;
   const error = h("div", { class: "error", role: "alert" });
@@ -123,6 +145,7 @@ export function dncView(root) {
 
   async function load() {
     try {
+      /** @type {DncPage} */
       const { phoneNumbers, pagination } = await request(`/dnc?page=${page}&limit=50`);
       if (!phoneNumbers.length && page > 1) {
         page = pagination.totalPages || 1;
@@ -136,12 +159,13 @@ export function dncView(root) {
     }
   }
 
+  /** @param {string} number */
   async function remove(number) {
     try {
       await request(`/dnc/${encodeURIComponent(number)}`, { method: "DELETE" });
       note.textContent = `Removed ${number}.`;
       await load();
-      root.querySelector("h1").focus();
+      root.querySelector("h1")?.focus();
     } catch (err) {
       showError(error, err);
     }
@@ -167,17 +191,28 @@ export function dncView(root) {
     note.textContent = "";
     if (!phoneNumbers.length) return showError(formError, new Error("Enter at least one number, one per line."));
     try {
+      /** @type {DncAdded} */
       const { added, skipped } = await request("/dnc", { method: "POST", json: { phoneNumbers } });
       numbers.value = "";
       note.textContent = `Added ${fmtNumber(added)}${skipped ? ` (${fmtNumber(skipped)} already on the list)` : ""}.`;
       await load();
     } catch (err) {
-      // A 400 lists the numbers it couldn't read: name them, so the person knows which lines to fix.
-      const bad = Array.isArray(err.details) ? err.details.map((d) => d.value).filter((v) => typeof v === "string") : [];
-      showError(formError, bad.length ? new Error(`${err.message} Not valid: ${bad.slice(0, 10).join(", ")}${bad.length > 10 ? ", …" : ""}`) : err);
+      showError(formError, namingBadNumbers(err));
     }
   });
 
   root.append(h("h1", { tabindex: -1 }, "Do-not-call"), note, form, error, list.el, pages.el);
   load();
+}
+
+/**
+ * A 400 lists the numbers it couldn't read: name them, so the person knows which lines to fix.
+ * @param {unknown} err
+ */
+function namingBadNumbers(err) {
+  if (!(err instanceof ApiError) || !Array.isArray(err.details)) return err;
+  /** @type {{ value?: unknown }[]} */
+  const details = err.details;
+  const bad = details.map((d) => d.value).filter((v) => typeof v === "string");
+  return bad.length ? new Error(`${err.message} Not valid: ${bad.slice(0, 10).join(", ")}${bad.length > 10 ? ", …" : ""}`) : err;
 }

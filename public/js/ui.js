@@ -1,17 +1,28 @@
+// @ts-check
 // Small DOM helpers shared by the views. Everything the API returns is put on
 // the page as text nodes (never innerHTML), so a CSV cell can't inject markup.
+
+/** @typedef {import("./types.js").Counts} Counts */
+/** @typedef {import("./types.js").Pagination} Pagination */
+/** @typedef {Node | string | null | undefined | false} Child a node, text, or nothing (skipped) */
+/** @typedef {string | number | boolean | null | undefined | ((event: Event) => unknown)} AttrValue */
 
 /**
  * h("button", {type: "button", onclick}, "Text") → an element.
  * Attributes starting with "on" become listeners; `hidden`/`disabled`-style
  * booleans are set as properties; null/undefined/false children are skipped.
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, AttrValue> | null} [attrs]
+ * @param {...(Child | Child[])} children
+ * @returns {HTMLElementTagNameMap[K]}
  */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs ?? {})) {
     if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else if (k === "class") el.className = v;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), /** @type {EventListener} */ (v));
+    else if (k === "class") el.className = String(v);
     else if (v === true) el.setAttribute(k, "");
     else el.setAttribute(k, String(v));
   }
@@ -20,29 +31,55 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 const SVG_NS = "http://www.w3.org/2000/svg";
-/** Like h() for SVG elements (no listeners needed there). */
+/**
+ * Like h() for SVG elements (no listeners needed there); empty text is skipped too.
+ * @template {keyof SVGElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, string | number>} [attrs]
+ * @param {...(Child | Child[])} children
+ * @returns {SVGElementTagNameMap[K]}
+ */
 export function svg(tag, attrs = {}, ...children) {
   const el = document.createElementNS(SVG_NS, tag);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  el.append(...children.flat().filter(Boolean));
+  el.append(...children.flat().filter(isPresent));
   return el;
 }
 
-/** Shows an API error (or clears it with null) in an element that has role="alert". */
+/**
+ * Boolean(c), as a type guard.
+ * @param {Child} c
+ * @returns {c is Node | string}
+ */
+const isPresent = (c) => Boolean(c);
+
+/**
+ * Shows an API error (or clears it with null) in an element that has role="alert".
+ * @param {HTMLElement} el
+ * @param {unknown} err an Error (its message is shown), or null
+ */
 export function showError(el, err) {
-  el.textContent = err ? (err.message ?? String(err)) : "";
+  const message = typeof err === "object" && err !== null && "message" in err ? err.message : undefined;
+  el.textContent = err ? String(message ?? err) : "";
 }
 
+/** @param {number | null | undefined} n */
 export const fmtNumber = (n) => (n ?? 0).toLocaleString();
 
-/** ISO string or epoch ms → the person's local date and time; "—" for none. */
+/**
+ * ISO string or epoch ms → the person's local date and time; "—" for none.
+ * @param {string | number | null | undefined} t
+ */
 export function fmtTime(t) {
   if (t === null || t === undefined || t === "") return "—";
   const d = new Date(t);
   return Number.isNaN(d.getTime()) ? String(t) : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
-/** Seconds → "1 h 4 min", "3 min 20 s", "12 s". */
+/**
+ * Seconds → "1 h 4 min", "3 min 20 s", "12 s".
+ * @param {number} seconds
+ */
 export function fmtDuration(seconds) {
   if (!Number.isFinite(seconds)) return "—";
   const s = Math.max(0, Math.round(seconds));
@@ -51,13 +88,18 @@ export function fmtDuration(seconds) {
   return `${s} s`;
 }
 
-/** Calls that are done for good: completed + failed + cancelled. */
+/**
+ * Calls that are done for good: completed + failed + cancelled.
+ * @param {Counts} p
+ */
 export const finishedOf = (p) => p.completed + p.failed + (p.cancelled ?? 0);
 
 /**
  * A progress bar split by result. The element carries role="progressbar"
  * with the percent finished; the coloured segments are decoration, so the
  * counts are also given as aria-valuetext.
+ * @param {Counts} p
+ * @param {string} label
  */
 export function progressBar(p, label) {
   const total = p.total || 0;
@@ -71,7 +113,7 @@ export function progressBar(p, label) {
     "aria-valuenow": pct,
     "aria-valuetext": `${pct}% finished: ${p.completed} completed, ${p.failed} failed, ${p.cancelled ?? 0} cancelled, ${p.active} active, ${p.waiting} waiting`,
   });
-  for (const key of ["completed", "failed", "cancelled", "active"]) {
+  for (const key of /** @type {const} */ (["completed", "failed", "cancelled", "active"])) {
     const seg = h("span", { class: `seg seg-${key}` });
     // CSSOM, not a style attribute: the page's CSP forbids inline styles.
     seg.style.width = total ? `${(100 * (p[key] ?? 0)) / total}%` : "0";
@@ -83,6 +125,8 @@ export function progressBar(p, label) {
 /**
  * Previous / Next buttons that stay in place (so keyboard focus survives a
  * refresh); update(pagination) sets their state, go(page) loads another page.
+ * @param {(page: number) => void} go
+ * @param {string} what the items, for "Page 1 of 3 (52 calls)"
  */
 export function makePager(go, what) {
   let current = 1;
@@ -91,6 +135,7 @@ export function makePager(go, what) {
   const info = h("span", {});
   return {
     el: h("div", { class: "pager" }, prev, info, next),
+    /** @param {Pagination} pagination */
     update({ page, totalPages, total, hasPrev, hasNext }) {
       current = page;
       prev.disabled = !hasPrev;
@@ -106,6 +151,10 @@ export function makePager(go, what) {
  * button in the body, it is put back on the same one (matched by href or
  * data-key) so a live refresh doesn't throw a keyboard user out. hideCaption:
  * the caption still names the table for assistive tech, but a heading above says it.
+ * @param {string} caption
+ * @param {string[]} headers
+ * @param {string} [empty] the one row's text when there are none
+ * @param {{ hideCaption?: boolean }} [options]
  */
 export function dataTable(caption, headers, empty = "Nothing here yet.", { hideCaption = false } = {}) {
   const tbody = h("tbody");
@@ -131,9 +180,10 @@ export function dataTable(caption, headers, empty = "Nothing here yet.", { hideC
         tbody,
       ),
     ),
+    /** @param {(Node | string | null | undefined)[][]} rows */
     setRows(rows) {
       const active = document.activeElement;
-      const key = tbody.contains(active) ? (active.getAttribute("href") ?? active.dataset.key) : null;
+      const key = active instanceof HTMLElement && tbody.contains(active) ? (active.getAttribute("href") ?? active.dataset.key) : null;
       tbody.replaceChildren(
         ...(rows.length
           ? rows.map((r) =>
@@ -145,19 +195,30 @@ export function dataTable(caption, headers, empty = "Nothing here yet.", { hideC
             )
           : [h("tr", {}, h("td", { colspan: headers.length }, empty))]),
       );
-      if (key) tbody.querySelector(`[href="${CSS.escape(key)}"], [data-key="${CSS.escape(key)}"]`)?.focus();
+      if (key) /** @type {HTMLElement | null} */ (tbody.querySelector(`[href="${CSS.escape(key)}"], [data-key="${CSS.escape(key)}"]`))?.focus();
     },
   };
 }
 
-/** A table filled once. */
+/**
+ * A table filled once.
+ * @param {string} caption
+ * @param {string[]} headers
+ * @param {(Node | string | null | undefined)[][]} rows
+ * @param {string} [empty]
+ */
 export function table(caption, headers, rows, empty) {
   const t = dataTable(caption, headers, empty);
   t.setRows(rows);
   return t.el;
 }
 
-/** A <label> + control pair with an optional hint wired up through aria-describedby. */
+/**
+ * A <label> + control pair with an optional hint wired up through aria-describedby.
+ * @param {string} label
+ * @param {HTMLElement} control
+ * @param {Child} [hint]
+ */
 export function field(label, control, hint) {
   control.id ||= `f-${label.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
   const parts = [h("label", { for: control.id }, label), control];
@@ -169,7 +230,11 @@ export function field(label, control, hint) {
   return h("div", { class: "field" }, parts);
 }
 
-/** Saves a Blob as a file: a plain link can't send the API headers, so the page fetches and hands over a blob URL. */
+/**
+ * Saves a Blob as a file: a plain link can't send the API headers, so the page fetches and hands over a blob URL.
+ * @param {Blob} blob
+ * @param {string} filename
+ */
 export function saveBlob(blob, filename) {
   const url = URL.createObjectURL(blob);
   const a = h("a", { href: url, download: filename, hidden: true });

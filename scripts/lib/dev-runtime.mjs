@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The service in wrangler dev's local runtime, for scripts that drive it
  * over HTTP as a customer would (`npm run bench:scale`, `npm run fault`):
@@ -12,30 +13,59 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+/**
+ * @typedef {object} ServerOptions
+ * @property {string} [dir] start on the state in this folder (else a fresh temp one)
+ * @property {number} [port]
+ * @property {string} [adminToken]
+ * @property {string} [encryptionKey]
+ * @property {Record<string, string>} [vars] more Worker vars
+ * @property {string} [logLevel] what wrangler prints to wrangler.log
+ * @property {boolean} [testScheduled] serve GET /__scheduled
+ */
+
+/**
+ * @typedef {object} CallOptions
+ * @property {unknown} [json] sent as a JSON body
+ * @property {Record<string, string | Buffer<ArrayBuffer>>} [form] sent as multipart; `file` as a CSV file
+ * @property {string} [admin] the admin token (instead of the workspace's key)
+ * @property {string} [idempotencyKey]
+ * @property {number[]} [expect] the statuses that are an answer (others throw)
+ * @property {number} [timeoutMs]
+ * @property {boolean} [retry] send it again after a lost connection (default: reads, DELETEs, keyed uploads)
+ */
+
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const WRANGLER = join(ROOT, "node_modules/wrangler/bin/wrangler.js");
 
+/** @typedef {(line: string) => void} Log where progress lines go */
+
+/** @param {number} ms */
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** @returns {Promise<number>} a port nothing listens on just now */
 export function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer()
       .once("error", reject)
       .listen(0, "127.0.0.1", () => {
-        const { port } = server.address();
+        const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
         server.close(() => resolve(port));
       });
   });
 }
 
-/** Live pids in process group `pgid` (zombies excluded: they are only waiting to be reaped). */
+/**
+ * Live pids in process group `pgid` (zombies excluded: they are only waiting to be reaped).
+ * @param {number} pgid
+ */
 function groupMembers(pgid) {
   const ps = spawnSync("ps", ["-eo", "pid=,pgid=,stat=,args="], { encoding: "utf8" });
   return ps.stdout
     .split("\n")
     .map((l) => l.trim().match(/^(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/))
-    .filter((m) => m && Number(m[2]) === pgid && !m[3].startsWith("Z"))
-    .map((m) => `${m[1]} ${m[4].slice(0, 80)}`);
+    .filter(/** @returns {m is RegExpMatchArray} */ (m) => m !== null && Number(m[2]) === pgid && !m[3]?.startsWith("Z"))
+    .map((m) => `${m[1]} ${m[4]?.slice(0, 80)}`);
 }
 
 /**
@@ -45,6 +75,7 @@ function groupMembers(pgid) {
  * host()); when Node falls behind, the connections pile up in workerd until
  * it hits the open-files limit and stops answering. The peak is reported so
  * a run can be judged by it; with the inspector off it stays near 100.
+ * @param {number} pgid
  */
 function fdWatcher(pgid) {
   const pids = spawnSync("ps", ["-eo", "pid=,pgid=,comm="], { encoding: "utf8" })
@@ -52,6 +83,7 @@ function fdWatcher(pgid) {
     .map((l) => l.trim().split(/\s+/))
     .filter(([, g, comm]) => Number(g) === pgid && comm === "workerd")
     .map(([pid]) => pid);
+  /** @param {string} pid */
   const limitOf = (pid) => {
     try {
       return Number(readFileSync(`/proc/${pid}/limits`, "utf8").match(/Max open files\s+(\d+)/)?.[1]) || null;
@@ -59,7 +91,7 @@ function fdWatcher(pgid) {
       return null;
     }
   };
-  const state = { maxOpenFds: 0, limit: pids.length ? limitOf(pids[0]) : null };
+  const state = { maxOpenFds: 0, limit: pids[0] ? limitOf(pids[0]) : null };
   const sample = () => {
     for (const pid of pids) {
       try {
@@ -80,6 +112,10 @@ function fdWatcher(pgid) {
   };
 }
 
+/**
+ * The last lines of a log file, or "(no log)".
+ * @param {string} path
+ */
 export function tail(path, lines = 40) {
   try {
     return readFileSync(path, "utf8").split("\n").slice(-lines).join("\n");
@@ -88,6 +124,12 @@ export function tail(path, lines = 40) {
   }
 }
 
+/**
+ * A one-shot wrangler command, its output appended to `logPath`; throws if it fails.
+ * @param {string[]} args
+ * @param {string} logPath
+ * @param {NodeJS.ProcessEnv} env
+ */
 export function wranglerOnce(args, logPath, env) {
   const out = openSync(logPath, "a");
   try {
@@ -115,17 +157,23 @@ export function wranglerOnce(args, logPath, env) {
  * /cdn-cgi/handler/scheduled does not work here: with [assets] configured it
  * reaches wrangler's asset router, which has no scheduled handler, and
  * answers 500 "exception").
+ * @param {Log} log
+ * @param {string} runtime "cli": the `wrangler dev` command itself; anything else: unstable_startWorker, inspector off (see host())
+ * @param {ServerOptions} [opts]
  */
 export async function startServer(log, runtime, opts = {}) {
   const ownDir = !opts.dir;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "bench-scale-"));
   const logPath = join(dir, "wrangler.log");
+  /** @type {import("node:child_process").ChildProcess | null} */
   let child = null;
   let exited = false;
+  /** @type {ReturnType<typeof fdWatcher> | null} */
   let fds = null;
 
+  /** @param {NodeJS.Signals} signal */
   const killGroup = (signal) => {
-    if (!child) return;
+    if (!child?.pid) return;
     try {
       process.kill(-child.pid, signal);
     } catch {
@@ -134,6 +182,7 @@ export async function startServer(log, runtime, opts = {}) {
   };
   // Last resort if this process dies without reaching stop(): never leave workerd running.
   const onExit = () => killGroup("SIGKILL");
+  /** @param {NodeJS.Signals} signal */
   const onSignal = (signal) => {
     killGroup("SIGKILL");
     if (ownDir) rmSync(dir, { recursive: true, force: true });
@@ -146,7 +195,7 @@ export async function startServer(log, runtime, opts = {}) {
 
   const stop = async () => {
     fds?.stop();
-    if (child) {
+    if (child?.pid) {
       const pgid = child.pid;
       killGroup("SIGTERM");
       for (let i = 0; i < 50 && groupMembers(pgid).length; i++) await sleep(100);
@@ -213,6 +262,7 @@ export async function startServer(log, runtime, opts = {}) {
       { mode: 0o600 },
     );
     const logLevel = opts.logLevel || process.env.BENCH_SCALE_LOG_LEVEL || "warn";
+    /** @type {string[]} */
     let args;
     if (runtime === "cli") {
       args = [
@@ -267,9 +317,11 @@ export async function startServer(log, runtime, opts = {}) {
       }
       await sleep(300);
     }
-    log(`wrangler dev is up at ${baseUrl} (pid ${child.pid})`);
-    fds = fdWatcher(child.pid);
-    return { baseUrl, port, dir, adminToken, encryptionKey, logPath, stop, crash, isUp: () => !exited, fdPeak: () => fds.peak() };
+    const pid = /** @type {number} */ (child.pid); // spawn succeeded: the child answered /healthz
+    log(`wrangler dev is up at ${baseUrl} (pid ${pid})`);
+    const watcher = fdWatcher(pid);
+    fds = watcher;
+    return { baseUrl, port, dir, adminToken, encryptionKey, logPath, stop, crash, isUp: () => !exited, fdPeak: () => watcher.peak() };
   } catch (err) {
     await stop();
     throw err;
@@ -287,9 +339,12 @@ export async function startServer(log, runtime, opts = {}) {
  * inspector proxy, which forwards each message to wrangler's Node process as
  * its own loopback HTTP request — about 25 per call, piling up as open
  * connections until workerd runs out of files.
+ * @param {string} optionsPath
  */
 export async function host(optionsPath) {
+  /** @type {{ port: number, persistTo: string, envFile: string, vars: Record<string, string>, logLevel: "debug" | "info" | "log" | "warn" | "error" | "none", testScheduled: boolean }} */
   const o = JSON.parse(readFileSync(optionsPath, "utf8"));
+  /** @type {typeof import("wrangler")} */
   const { unstable_startWorker } = createRequire(join(ROOT, "package.json"))("wrangler");
   const worker = await unstable_startWorker({
     config: join(ROOT, "wrangler.toml"),
@@ -311,7 +366,7 @@ export async function host(optionsPath) {
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    await worker.dispose().catch((err) => process.stderr.write(`bench:scale host: dispose failed: ${err.message}\n`));
+    await worker.dispose().catch((/** @type {Error} */ err) => process.stderr.write(`bench:scale host: dispose failed: ${err.message}\n`));
     process.exit(0);
   };
   process.on("SIGTERM", stop);
@@ -331,26 +386,46 @@ const PROXY_DROP = /Your worker restarted mid-request/;
  * reset, cancel), an upload that carries an Idempotency-Key — the service
  * replays its 201, and answers 409 while the first attempt is still running
  * — and whatever the caller marks `retry: true`. Retries are counted.
+ * @param {string} baseUrl
+ * @param {() => boolean} isUp whether the server is still running
+ * @param {string} logPath its log, quoted when it has exited
+ * @param {Log} log
  */
 export function client(baseUrl, isUp, logPath, log) {
+  /** @type {Record<string, string>} */
   let auth = {};
   let retries = 0;
+  /**
+   * @param {string} method
+   * @param {string} path
+   * @param {Record<string, string>} headers
+   * @param {RequestInit["body"]} body
+   * @param {number} timeoutMs
+   */
   const once = async (method, path, headers, body, timeoutMs) => {
     try {
       return await fetch(`${baseUrl}${path}`, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
-    } catch (err) {
+    } catch (e) {
       if (!isUp()) throw new Error(`${method} ${path}: wrangler dev has exited:\n${tail(logPath)}`);
+      const err = /** @type {Error & { cause?: { code?: string, message?: string } }} */ (e);
       const cause = err.cause ? ` (${[err.cause.code, err.cause.message].filter(Boolean).join(": ")})` : "";
-      const wrapped = new Error(`${method} ${path}: ${err.message}${cause}`);
-      wrapped.network = err.name !== "TimeoutError";
-      throw wrapped;
+      // network: the request failed below HTTP (not a timeout), so sending it again may work.
+      throw Object.assign(new Error(`${method} ${path}: ${err.message}${cause}`), { network: err.name !== "TimeoutError" });
     }
   };
+  /**
+   * @param {string} method
+   * @param {string} path
+   * @param {CallOptions} [options]
+   * @returns {Promise<{ status: number, body: any, at: number }>} `body` is the answer's JSON, as parsed (null when empty)
+   */
   const call = async (method, path, { json, form, admin, idempotencyKey, expect = [200], timeoutMs = 60_000, retry } = {}) => {
+    /** @type {Record<string, string>} */
     const headers = admin ? { authorization: `Bearer ${admin}` } : { ...auth };
     if (idempotencyKey) headers["idempotency-key"] = idempotencyKey;
     const retryable = retry ?? (method === "GET" || method === "DELETE" || Boolean(idempotencyKey));
     for (let attempt = 1; ; attempt++) {
+      /** @type {string | FormData | undefined} */
       let body;
       if (json !== undefined) {
         headers["content-type"] = "application/json";
@@ -359,13 +434,14 @@ export function client(baseUrl, isUp, logPath, log) {
         body = new FormData();
         for (const [k, v] of Object.entries(form)) {
           if (k === "file") body.append("file", new Blob([v], { type: "text/csv" }), "bench.csv");
-          else body.append(k, v);
+          else body.append(k, String(v));
         }
       }
       let res;
       try {
         res = await once(method, path, headers, body, timeoutMs);
-      } catch (err) {
+      } catch (e) {
+        const err = /** @type {Error & { network?: boolean }} */ (e);
         if (!err.network || !retryable || attempt >= 4) throw err;
         retries++;
         log(`${err.message}; sending it again`);
@@ -389,11 +465,16 @@ export function client(baseUrl, isUp, logPath, log) {
   };
   return {
     call,
+    /**
+     * Sends this workspace's key with every request but admin ones.
+     * @param {string} apiKey
+     * @param {string} workspaceId
+     */
     useKey: (apiKey, workspaceId) => (auth = { "x-api-key": apiKey, "x-workspace-id": workspaceId }),
     retries: () => retries,
   };
 }
 
 if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === "--host") {
-  await host(process.argv[3]);
+  await host(String(process.argv[3]));
 }

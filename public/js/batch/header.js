@@ -1,0 +1,52 @@
+// @ts-check
+// The top of the batch page: its name as the heading, its status, and the options it runs with.
+
+import { fmtTime, h } from "../ui.js";
+
+/** @typedef {import("../types.js").Batch} Batch */
+/** @typedef {import("../types.js").StatusBody} StatusBody */
+
+/** @param {string} batchId */
+export function batchHeader(batchId) {
+  // Shown once the batch's name is known, so the heading never changes under a reader.
+  const h1 = h("h1", { tabindex: -1, hidden: true }, batchId);
+  const statusEl = h("p", { "data-testid": "batch-status", class: "status-line" }, "Status: loading…");
+  const meta = h("p", { class: "hint" });
+  return {
+    els: [h1, statusEl, meta],
+    /**
+     * The batch's name as the heading and the page title, its options below. Focus moves to
+     * the heading if it was nowhere in particular (the page opened before the name was known).
+     * @param {Batch} batch
+     * @param {HTMLElement} root
+     */
+    showBatch(batch, root) {
+      h1.textContent = batch.name || batch.id;
+      h1.hidden = false;
+      if (document.activeElement === document.body || document.activeElement === root) h1.focus();
+      document.title = `${h1.textContent} · Batch Calls`;
+      meta.textContent = optionsLine(batch);
+    },
+    /** The heading as it is (the batch's id), when the batch could not be read. */
+    showId() {
+      h1.hidden = false;
+    },
+    /** @param {StatusBody} status */
+    showStatus(status) {
+      statusEl.textContent = `Status: ${status.status}`;
+      statusEl.className = `status-line status-${status.status}`;
+    },
+  };
+}
+
+/**
+ * "Agent …· created … · scheduled for … · up to 3 attempts per number · calls only 09:00–17:00".
+ * @param {Batch} batch
+ */
+function optionsLine(batch) {
+  const opts = [`Agent ${batch.agentId}`, `created ${fmtTime(batch.createdAt)}`];
+  if (batch.scheduledAt) opts.push(`scheduled for ${fmtTime(batch.scheduledAt)}`);
+  if (batch.smartCallbackConfig?.enabled) opts.push(`up to ${batch.smartCallbackConfig.maxAttempts} attempts per number`);
+  if (batch.callingWindow) opts.push(`calls only ${batch.callingWindow.start}–${batch.callingWindow.end}`);
+  return opts.join(" · ");
+}
