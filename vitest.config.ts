@@ -31,7 +31,7 @@ export default defineConfig(async () => {
           test: {
             name: "workerd",
             include: ["test/**/*.test.ts"],
-            exclude: ["test/domain/**", "test/lib/**", "test/telephony/**", "test/layers.test.ts"],
+            exclude: ["test/domain/**", "test/lib/**", "test/telephony/**", "test/public/**", "test/layers.test.ts"],
             setupFiles: ["./test/apply-migrations.ts"],
             // The Worker logs a JSON line per request; keep warnings and errors only.
             onConsoleLog: (line: string) => !line.startsWith('{"level":"info"'),
@@ -41,7 +41,7 @@ export default defineConfig(async () => {
           // Code that needs no Worker (domain rules, lib helpers, each provider's report parsing): plain Node, seconds not the pool's start-up.
           test: {
             name: "unit",
-            include: ["test/domain/**/*.test.ts", "test/lib/**/*.test.ts", "test/telephony/**/*.test.ts", "test/layers.test.ts"],
+            include: ["test/domain/**/*.test.ts", "test/lib/**/*.test.ts", "test/telephony/**/*.test.ts", "test/public/**/*.test.ts", "test/layers.test.ts"],
             environment: "node",
           },
         },

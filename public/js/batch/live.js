@@ -5,6 +5,7 @@
 
 import { ApiError, readEvents, request } from "../api.js";
 import { FINAL } from "./final.js";
+import { sleep } from "./sleep.js";
 
 /** @typedef {import("../types.js").BatchStatusName} BatchStatusName */
 /** @typedef {import("../types.js").Call} Call */
@@ -25,21 +26,6 @@ import { FINAL } from "./final.js";
 
 /** Milliseconds between two reads of /status while polling. */
 const POLL_MS = 2000;
-
-/**
- * Resolves after `ms`, or at once when `signal` aborts.
- * @param {number} ms
- * @param {AbortSignal} signal
- * @returns {Promise<void>}
- */
-const sleep = (ms, signal) =>
-  new Promise((r) => {
-    const t = setTimeout(r, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(t);
-      r();
-    });
-  });
 
 /**
  * @param {string} base the batch's API path
