@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
-import { encryptSecret, secretHash, splitApiKey } from "./lib/dev-credentials.mjs";
+import { encryptSecret, missingDevSetting, secretHash, splitApiKey } from "./lib/dev-credentials.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 process.chdir(root);
@@ -130,9 +130,8 @@ if (!existsSync(".dev.vars")) {
 const devVars = parseDevVars(readFileSync(".dev.vars", "utf8"));
 /** @param {string} name */
 const setting = (name) => process.env[name] ?? devVars[name];
-for (const name of ["DEV_WORKSPACE_ID", "DEV_API_KEY", "DEV_AGENT_ID", "SECRETS_ENCRYPTION_KEY"]) {
-  if (!setting(name)) fail(`${name} is missing from .dev.vars (see .dev.vars.example).`);
-}
+const missing = missingDevSetting(process.env, devVars);
+if (missing) fail(missing);
 const port = Number(process.env.PORT ?? 8787);
 if (!Number.isInteger(port) || port <= 0 || port > 65535) fail(`PORT=${process.env.PORT} is not a port number.`);
 const baseUrl = `http://localhost:${port}`;

@@ -37,3 +37,22 @@ export function encryptSecret(plain, keyB64) {
   const ct = Buffer.concat([cipher.update(plain, "utf8"), cipher.final()]);
   return Buffer.concat([iv, ct, cipher.getAuthTag()]).toString("base64");
 }
+
+/**
+ * What npm start's settings lack, as the sentence it stops with, or null.
+ * The dev workspace's ids and key may come from the environment or
+ * .dev.vars; the encryption key must be in .dev.vars, because the Worker
+ * reads it from there only and the seed must seal with that same key.
+ * @type {typeof import("./dev-credentials.d.mts").missingDevSetting}
+ */
+export function missingDevSetting(env, devVars) {
+  for (const name of ["DEV_WORKSPACE_ID", "DEV_API_KEY", "DEV_AGENT_ID"]) {
+    if (!(env[name] ?? devVars[name])) return `${name} is missing from .dev.vars (see .dev.vars.example).`;
+  }
+  if (!devVars.SECRETS_ENCRYPTION_KEY) {
+    return env.SECRETS_ENCRYPTION_KEY
+      ? "SECRETS_ENCRYPTION_KEY must be set in .dev.vars, not only in the environment: the Worker reads it from .dev.vars."
+      : "SECRETS_ENCRYPTION_KEY is missing from .dev.vars (see .dev.vars.example).";
+  }
+  return null;
+}

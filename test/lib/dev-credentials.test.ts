@@ -28,3 +28,24 @@ describe("npm start's credentials match the Worker's formats", () => {
     expect(() => dev.encryptSecret("whsec_dev", Buffer.alloc(16).toString("base64"))).toThrow(/must be 32 bytes/);
   });
 });
+
+describe("npm start's settings check", () => {
+  const complete = { DEV_WORKSPACE_ID: "ws_dev", DEV_API_KEY: "bck_x", DEV_AGENT_ID: "agent_dev", SECRETS_ENCRYPTION_KEY: "a2V5" };
+
+  it("passes with every setting in .dev.vars, or the dev ids from the environment", () => {
+    expect(dev.missingDevSetting({}, complete)).toBeNull();
+    const { DEV_API_KEY, ...fileWithoutKey } = complete;
+    expect(dev.missingDevSetting({ DEV_API_KEY }, fileWithoutKey)).toBeNull();
+  });
+
+  it("names a missing setting", () => {
+    const { DEV_AGENT_ID: _, ...withoutAgent } = complete;
+    expect(dev.missingDevSetting({}, withoutAgent)).toBe("DEV_AGENT_ID is missing from .dev.vars (see .dev.vars.example).");
+  });
+
+  it("stops on an encryption key set only in the environment, which the Worker never sees, saying where it must go", () => {
+    const { SECRETS_ENCRYPTION_KEY, ...withoutKey } = complete;
+    expect(dev.missingDevSetting({ SECRETS_ENCRYPTION_KEY }, withoutKey)).toMatch(/must be set in \.dev\.vars, not only in the environment/);
+    expect(dev.missingDevSetting({}, withoutKey)).toBe("SECRETS_ENCRYPTION_KEY is missing from .dev.vars (see .dev.vars.example).");
+  });
+});
