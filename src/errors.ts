@@ -1,4 +1,5 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { clip } from "./lib/text";
 
 /** Every error code the API emits, with the HTTP status it maps to. */
 export const ERROR_STATUS = {
@@ -56,15 +57,6 @@ const MAX_DETAIL_ENTRIES = 100;
 const MAX_DETAIL_KEYS = 20;
 const MAX_DETAIL_DEPTH = 4;
 
-/** A client value shortened for an error message: at most `max` characters, then "…". */
-export function clip(value: string, max = MAX_ECHO_CHARS): string {
-  if (value.length <= max) return value;
-  let cut = value.slice(0, max);
-  // Never end on half of a surrogate pair: the JSON would carry a lone surrogate.
-  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
-  return `${cut}…`;
-}
-
 /**
  * The `error` sentence, small whatever was interpolated into it: any run of
  * non-space characters longer than MAX_ECHO_CHARS (an echoed id or value)
@@ -72,7 +64,7 @@ export function clip(value: string, max = MAX_ECHO_CHARS): string {
  * then the whole is capped, keeping its head and tail.
  */
 function boundMessage(message: string): string {
-  const clipped = message.replace(new RegExp(`\\S{${MAX_ECHO_CHARS + 1},}`, "g"), (run) => clip(run));
+  const clipped = message.replace(new RegExp(`\\S{${MAX_ECHO_CHARS + 1},}`, "g"), (run) => clip(run, MAX_ECHO_CHARS));
   if (clipped.length <= MAX_ERROR_CHARS) return clipped;
   const half = MAX_ERROR_CHARS / 2 - 1;
   let tail = clipped.slice(-half);
@@ -103,7 +95,7 @@ const byteLength = (body: unknown) => new TextEncoder().encode(JSON.stringify(bo
 export type ErrorBody = { error: string; code: ErrorCode; requestId: string; details?: unknown; [extra: string]: unknown };
 
 export function errorBody(err: ApiError, requestId: string): ErrorBody {
-  const base = { error: boundMessage(err.message), code: err.code, requestId: clip(requestId) };
+  const base = { error: boundMessage(err.message), code: err.code, requestId: clip(requestId, MAX_ECHO_CHARS) };
   const extra = err.extra === undefined ? {} : (boundDetails(err.extra, MAX_ECHO_CHARS) as Record<string, unknown>);
   if (err.details === undefined) return { ...base, ...extra };
   let details = boundDetails(err.details, MAX_ECHO_CHARS);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ApiError, clip, errorBody, MAX_ECHO_CHARS, MAX_ERROR_BODY_BYTES } from "../src/errors";
+import { ApiError, errorBody, MAX_ECHO_CHARS, MAX_ERROR_BODY_BYTES } from "../src/errors";
+import { clip } from "../src/lib/text";
 import { authHeaders, call, newWorkspace, upload } from "./helpers";
 
 const SMALL = 8 * 1024;
@@ -25,8 +26,8 @@ describe("errorBody keeps every error small", () => {
   });
 
   it("never splits a surrogate pair", () => {
-    expect(clip(`${"a".repeat(99)}😀😀`)).toBe(`${"a".repeat(99)}…`);
-    expect(clip("short")).toBe("short");
+    expect(clip(`${"a".repeat(99)}😀😀`, MAX_ECHO_CHARS)).toBe(`${"a".repeat(99)}…`);
+    expect(clip("short", MAX_ECHO_CHARS)).toBe("short");
   });
 
   it("clips strings and keys in details, keeps at most 100 entries, and fits the byte cap", () => {

@@ -10,7 +10,7 @@ const BatchStatusEnum = z.enum(BATCH_STATUSES);
 
 export const BatchIdParam = z.object({ batchId: z.string().openapi({ param: { name: "batchId", in: "path" }, example: "batch_0190a1b2c3d4e5f60718293a" }) });
 
-// The CSV scanner's own type (domain stays free of zod); `satisfies` keeps the two in step.
+// RowError is the CSV scanner's own type, kept free of zod so the scan runs anywhere; `satisfies` keeps the two in step.
 const RowErrorSchema = z.object({
   row: z.number().int().describe("1-based line number in the file"),
   column: z.string().nullable(),
