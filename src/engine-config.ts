@@ -1,6 +1,9 @@
 /**
- * Every timing of the engine in one place: the operator-tunable ones come
- * from Worker vars, the rest are constants chosen here.
+ * The engine's timings that steer dispatch, leases and the batch's clock:
+ * the operator-tunable ones come from Worker vars, the rest are constants
+ * chosen here. A constant that belongs to one rule stays beside it (the
+ * wake back-off in domain/wake.ts, the limiter's window, the live feed's
+ * pacing, the idempotency key's lease).
  */
 export type EngineConfig = {
   /** How long an active call may go without a final status before it is resolved as failed and its slot freed. */

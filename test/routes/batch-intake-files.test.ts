@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { CELL_MAX_BYTES, MAX_COLUMNS } from "../../src/domain/csv-limits";
+import { CELL_MAX_BYTES, MAX_COLUMNS } from "../../src/domain/csv/limits";
 import { ledgerQuery } from "../engine-helpers";
 import { authHeaders, call, json, newWorkspace, upload, type TestWorkspace } from "../helpers";
 

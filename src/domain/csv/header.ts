@@ -1,5 +1,5 @@
 import { clip } from "../../lib/text";
-import { CELL_MAX_BYTES, MAX_COLUMNS, ROW_MAX_BYTES } from "../csv-limits";
+import { CELL_MAX_BYTES, MAX_COLUMNS, ROW_MAX_BYTES } from "./limits";
 import { DELIMITERS, type Dialect, delimiterName } from "./dialect";
 import { limitText, MAX_ECHO_CHARS, oversize, thousands } from "./sizes";
 

@@ -1,4 +1,4 @@
-import { SLICE_MAX_BYTES, SLICE_MAX_ROWS } from "../csv-limits";
+import { SLICE_MAX_BYTES, SLICE_MAX_ROWS } from "./limits";
 import { DialectReader, EMPTY_FILE } from "./dialect";
 import { readHeader } from "./header";
 import { CsvText, TEXT_CHUNK_CHARS } from "./reader";

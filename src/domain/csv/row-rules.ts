@@ -1,4 +1,4 @@
-import { CELL_MAX_BYTES, ROW_MAX_BYTES } from "../csv-limits";
+import { CELL_MAX_BYTES, ROW_MAX_BYTES } from "./limits";
 import { toE164, withoutInvisible } from "../phone";
 import { TimeZoneReader } from "../timezone";
 import type { Columns } from "./header";

@@ -1,5 +1,5 @@
 import { utf8Bytes } from "../../lib/text";
-import { CELL_MAX_BYTES, ROW_MAX_BYTES } from "../csv-limits";
+import { CELL_MAX_BYTES, ROW_MAX_BYTES } from "./limits";
 
 /** Characters of a value or column name echoed into a row error: error bodies stay small. */
 export const MAX_ECHO_CHARS = 80;

@@ -24,7 +24,7 @@ export type SliceLimits = {
  * Batches valid rows into JSON slices for the sink. A slice is handed over
  * when it reaches the row count or when the next entry would take it over
  * the byte budget; a row within ROW_MAX_BYTES fits the default budget even
- * alone (see csv-limits.ts).
+ * alone (see limits.ts).
  */
 export class SliceWriter {
   /** The next entry's seq: rows handed over are numbered from 0. */

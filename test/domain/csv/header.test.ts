@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { normalizeHeader } from "../../../src/domain/csv";
-import { CELL_MAX_BYTES, MAX_COLUMNS } from "../../../src/domain/csv-limits";
+import { CELL_MAX_BYTES, MAX_COLUMNS } from "../../../src/domain/csv/limits";
 import { phone, scan } from "./helpers";
 
 describe("normalizeHeader", () => {

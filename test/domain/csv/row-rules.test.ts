@@ -1,7 +1,7 @@
 import parsePhoneNumberFromString from "libphonenumber-js/min";
 import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { MAX_REPORTED_ERRORS } from "../../../src/domain/csv";
-import { CELL_MAX_BYTES, ROW_MAX_BYTES } from "../../../src/domain/csv-limits";
+import { CELL_MAX_BYTES, ROW_MAX_BYTES } from "../../../src/domain/csv/limits";
 import { UNLISTED_LOOKUPS, isIanaTimeZone } from "../../../src/domain/timezone";
 import { phone, scan } from "./helpers";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { scanCsv } from "../../../src/domain/csv";
-import { CELL_MAX_BYTES, ROW_MAX_BYTES, SLICE_MAX_BYTES, SLICE_MAX_ROWS } from "../../../src/domain/csv-limits";
+import { CELL_MAX_BYTES, ROW_MAX_BYTES, SLICE_MAX_BYTES, SLICE_MAX_ROWS } from "../../../src/domain/csv/limits";
 import { phone, scan, scanWhole, streamOf, utf8Length, type Row } from "./helpers";
 
 describe("scanCsv slices", () => {
