@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult, runInDurabl
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import worker from "../src/index";
-import type { ArmInput } from "../src/durable/batch/contract";
+import type { ArmInput, ClaimResult } from "../src/durable/batch/contract";
 import type { BatchScheduler } from "../src/durable/batch/scheduler";
 import type { WorkspaceLimiter } from "../src/durable/workspace-limiter";
 import type { CallJob } from "../src/queue/call-job";
@@ -25,37 +25,29 @@ export function recordingQueue(failOnCall?: number) {
 }
 
 /**
- * Stands the batch's object and its workspace's limiter at `at` while `step`
- * runs, then puts the real clock back. The recording queue stays: an alarm
- * that fires later sends to it, not to the real queue.
+ * Stands the batch's object and its workspace's limiter at `at`, and runs
+ * `step` in the object. Both stay at `at` until the test moves them again:
+ * one clock for the test's world, so the object's pokes and alarms keep the
+ * test's time (a day ahead for an upload scheduled tomorrow) and never fire
+ * on the real clock half-way through a test, and the starts the limiter
+ * stamps are on the same clock as the leases the object sets. The
+ * recording queue stays too: an alarm sends to it, not to the real queue.
  */
 async function onClock<T>(batchId: string, queue: ReturnType<typeof recordingQueue> | null, at: number, step: (obj: BatchScheduler) => Promise<T>): Promise<T> {
   const scheduler = env.BATCH_SCHEDULER.getByName(batchId);
   const state = await scheduler.state();
-  const limiter = state ? env.WORKSPACE_LIMITER.getByName(state.workspaceId) : null;
-  const setLimiterClock = (now: () => number) =>
-    limiter
-      ? runInDurableObject(limiter, async (l: WorkspaceLimiter) => {
-          l.ports = { now };
-        })
-      : undefined;
-  await setLimiterClock(() => at);
-  try {
-    return await runInDurableObject(scheduler, async (obj: BatchScheduler) => {
-      const q = queue ?? obj.ports.queue;
-      obj.ports = { queue: q, now: () => at };
-      try {
-        return await step(obj);
-      } finally {
-        obj.ports = { queue: q, now: () => Date.now() };
-      }
+  if (state) {
+    await runInDurableObject(env.WORKSPACE_LIMITER.getByName(state.workspaceId), async (l: WorkspaceLimiter) => {
+      l.ports = { now: () => at };
     });
-  } finally {
-    await setLimiterClock(() => Date.now());
   }
+  return runInDurableObject(scheduler, async (obj: BatchScheduler) => {
+    obj.ports = { queue: queue ?? obj.ports.queue, now: () => at };
+    return step(obj);
+  });
 }
 
-/** Runs one tick of the batch's scheduler with a recording queue, the batch and its limiter standing at `at`. */
+/** Runs one tick of the batch's scheduler with a recording queue, the batch and its limiter standing at `at` (see onClock). */
 export async function tick(batchId: string, queue: ReturnType<typeof recordingQueue>, at: number): Promise<number | null> {
   return onClock(batchId, queue, at, (obj) => obj.tick());
 }
@@ -131,6 +123,11 @@ export async function claimAt(batchId: string, seq: number, attempt: number, now
     return claimed;
   });
   expect(result?.kind).toBe("claimed");
+}
+
+/** The object's claim() of a consumer batch's jobs, the batch and its limiter standing at `at`: what each job got. */
+export async function claimJobsAt(batchId: string, jobs: { seq: number; attempt: number }[], at: number): Promise<ClaimResult[]> {
+  return onClock(batchId, null, at, (obj) => obj.claim(jobs));
 }
 
 /** What an upload hands its batch's object when it arms it: one call, a simulated agent, no options. */

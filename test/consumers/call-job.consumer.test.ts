@@ -273,7 +273,7 @@ describe("a dial that reaches no one", () => {
     expectClaimLease(row);
 
     // The tick after the short lease settles it (a webhook dialer cannot be asked), frees the slot, and dials nothing.
-    await tick(batchId, queue, due);
+    await tick(batchId, queue, due + DIAL_CONFIRM_MS);
     expect(await callRow(batchId, 0)).toMatchObject({
       status: "failed",
       outcome: "failed",
