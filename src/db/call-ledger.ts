@@ -162,8 +162,10 @@ export class CallLedger {
     return transitions.closeWaiting(this.sql, seq, attempts, error, now);
   }
 
-  /** Every waiting call to one of `phones` (dispatched or not) is cancelled; a claim then finds nothing. */
-  /** Cancels these numbers' waiting calls; returns them, and which of them held a dispatched job (its reservation is now free). */
+  /**
+   * Cancels every waiting call to one of `phones`, dispatched or not (a claim then finds nothing);
+   * returns how many, and which of them held a dispatched job (its reservation is now free).
+   */
   cancelNumbers(phones: string[], error: string, now: number): { cancelled: number; dispatched: { seq: number; attempt: number }[] } {
     return transitions.cancelNumbers(this.sql, phones, error, now);
   }
