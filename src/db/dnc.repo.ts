@@ -10,18 +10,41 @@ export async function addDnc(db: D1Database, workspaceId: string, phones: string
   return res.meta.changes;
 }
 
-export async function listDnc(
-  db: D1Database,
-  workspaceId: string,
-  limit: number,
-  offset: number,
-): Promise<{ rows: { phone_number: string; created_at: string }[]; total: number }> {
+/** Where a number on the list came from when a person asked on a call; absent for numbers the API added. */
+export type DncSource = { batchId: string; callId: string; at: string };
+
+export type DncRow = { phone_number: string; created_at: string; source: DncSource | null };
+
+/**
+ * Puts a number a person asked on a call never to be called again on the
+ * list, with where it came from. The first record of a number stays (its
+ * source and time are not overwritten by a later opt-out or a repeat), so
+ * a replayed opt-out changes nothing. The row's created_at is the time of
+ * the request (`source.at`), not of this write, which may come later after a retry.
+ * True when it inserted.
+ */
+export async function addDncWithSource(db: D1Database, workspaceId: string, phone: string, source: DncSource): Promise<boolean> {
+  const res = await db
+    .prepare(
+      `INSERT INTO dnc (workspace_id, phone_number, created_at, source) VALUES (?1, ?2, ?3, ?4)
+       ON CONFLICT (workspace_id, phone_number) DO NOTHING`,
+    )
+    .bind(workspaceId, phone, source.at, JSON.stringify({ batchId: source.batchId, callId: source.callId, at: source.at }))
+    .run();
+  return res.meta.changes > 0;
+}
+
+export async function listDnc(db: D1Database, workspaceId: string, limit: number, offset: number): Promise<{ rows: DncRow[]; total: number }> {
   const [rows, total] = await db.batch([
-    db.prepare("SELECT phone_number, created_at FROM dnc WHERE workspace_id = ?1 ORDER BY phone_number LIMIT ?2 OFFSET ?3").bind(workspaceId, limit, offset),
+    db
+      .prepare("SELECT phone_number, created_at, source FROM dnc WHERE workspace_id = ?1 ORDER BY phone_number LIMIT ?2 OFFSET ?3")
+      .bind(workspaceId, limit, offset),
     db.prepare("SELECT count(*) AS n FROM dnc WHERE workspace_id = ?1").bind(workspaceId),
   ]);
+  const stored = (rows?.results ?? []) as { phone_number: string; created_at: string; source: string | null }[];
   return {
-    rows: (rows?.results ?? []) as { phone_number: string; created_at: string }[],
+    // source is written only by addDncWithSource, as the JSON of a DncSource.
+    rows: stored.map((r) => ({ ...r, source: r.source === null ? null : (JSON.parse(r.source) as DncSource) })),
     total: (total?.results?.[0] as { n: number } | undefined)?.n ?? 0,
   };
 }

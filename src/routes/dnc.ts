@@ -43,6 +43,23 @@ const AddDncSchema = z
   })
   .openapi("AddDoNotCall");
 
+const DncEntrySchema = z
+  .object({
+    phoneNumber: z.string(),
+    createdAt: z.string().describe("when the number went on the list (for an opt-out on a call, the same time as source.at)"),
+    source: z
+      .object({
+        batchId: z.string(),
+        callId: z.string(),
+        at: z.string().describe("when the opt-out was recorded (ISO 8601)"),
+      })
+      .nullable()
+      .describe(
+        "the call on which the person asked never to be called again (an agent result's optOut); null for numbers added with POST /v1/api/dnc. The first record of a number stays",
+      ),
+  })
+  .openapi("DoNotCallEntry");
+
 export function dncRoutes() {
   const app = newApp();
 
@@ -92,7 +109,7 @@ export function dncRoutes() {
           description: "A page of numbers",
           content: {
             "application/json": {
-              schema: z.object({ phoneNumbers: z.array(z.object({ phoneNumber: z.string(), createdAt: z.string() })), pagination: PaginationSchema }),
+              schema: z.object({ phoneNumbers: z.array(DncEntrySchema), pagination: PaginationSchema }),
             },
           },
         },
@@ -103,7 +120,10 @@ export function dncRoutes() {
       const { page, limit } = c.req.valid("query");
       const { rows, total } = await listDnc(c.env.DB, c.get("workspaceId"), limit, (page - 1) * limit);
       return c.json(
-        { phoneNumbers: rows.map((r) => ({ phoneNumber: r.phone_number, createdAt: r.created_at })), pagination: pagination(page, limit, total) },
+        {
+          phoneNumbers: rows.map((r) => ({ phoneNumber: r.phone_number, createdAt: r.created_at, source: r.source })),
+          pagination: pagination(page, limit, total),
+        },
         200,
       );
     },

@@ -1,4 +1,6 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { addDncWithSource } from "../../src/db/dnc.repo";
 import { authHeaders, call, json, newWorkspace } from "../helpers";
 
 const post = (ws: { workspaceId: string; apiKey: string }, body: unknown) =>
@@ -83,5 +85,54 @@ describe("do-not-call input errors", () => {
     const ws = await newWorkspace();
     expect(await json(await post(ws, { phoneNumbers: ["020 7946 0958"], defaultCountry: " gb " }))).toEqual({ added: 1, skipped: 0 });
     expect((await json(await call("/v1/api/dnc", { headers: authHeaders(ws) }))).phoneNumbers[0].phoneNumber).toBe("+442079460958");
+  });
+});
+
+describe("do-not-call sources", () => {
+  const list = async (ws: { workspaceId: string; apiKey: string }) => (await json(await call("/v1/api/dnc", { headers: authHeaders(ws) }))).phoneNumbers;
+  const source = { batchId: "batch_opt", callId: "batch_opt-7", at: "2026-03-10T12:00:00.000Z" };
+
+  it("adds a number a person asked about on a call, with where it came from", async () => {
+    const ws = await newWorkspace();
+    expect(await addDncWithSource(env.DB, ws.workspaceId, "+12125550100", source)).toBe(true);
+    await post(ws, { phoneNumbers: ["+12125550101"] });
+    expect(await list(ws)).toEqual([
+      { phoneNumber: "+12125550100", createdAt: source.at, source },
+      { phoneNumber: "+12125550101", createdAt: expect.any(String), source: null },
+    ]);
+  });
+
+  it("keeps the first record of a number: a repeat, a later opt-out or a POST changes nothing", async () => {
+    const ws = await newWorkspace();
+    expect(await addDncWithSource(env.DB, ws.workspaceId, "+12125550100", source)).toBe(true);
+    expect(await addDncWithSource(env.DB, ws.workspaceId, "+12125550100", source)).toBe(false);
+    const later = { batchId: "batch_other", callId: "batch_other-1", at: "2026-03-11T09:00:00.000Z" };
+    expect(await addDncWithSource(env.DB, ws.workspaceId, "+12125550100", later)).toBe(false);
+    expect(await json(await post(ws, { phoneNumbers: ["+12125550100"] }))).toEqual({ added: 0, skipped: 1 });
+    expect(await list(ws)).toEqual([{ phoneNumber: "+12125550100", createdAt: source.at, source }]);
+  });
+
+  it("does not add a source to a number the API added first", async () => {
+    const ws = await newWorkspace();
+    await post(ws, { phoneNumbers: ["+12125550100"] });
+    expect(await addDncWithSource(env.DB, ws.workspaceId, "+12125550100", source)).toBe(false);
+    expect(await list(ws)).toEqual([{ phoneNumber: "+12125550100", createdAt: expect.any(String), source: null }]);
+  });
+
+  it("is per workspace", async () => {
+    const [a, b] = await Promise.all([newWorkspace(), newWorkspace()]);
+    expect(await addDncWithSource(env.DB, a.workspaceId, "+12125550100", source)).toBe(true);
+    expect(await addDncWithSource(env.DB, b.workspaceId, "+12125550100", source)).toBe(true);
+    expect(await list(a)).toHaveLength(1);
+    expect(await list(b)).toHaveLength(1);
+  });
+
+  it("is documented in the OpenAPI document", async () => {
+    const doc = await json(await call("/v1/openapi.json"));
+    const entry = doc.components.schemas.DoNotCallEntry;
+    expect(entry.required).toEqual(expect.arrayContaining(["phoneNumber", "createdAt", "source"]));
+    expect(entry.properties.source.type).toEqual(["object", "null"]);
+    expect(Object.keys(entry.properties.source.properties).sort()).toEqual(["at", "batchId", "callId"]);
+    expect(JSON.stringify(doc.paths["/v1/api/dnc"].get.responses["200"])).toContain("DoNotCallEntry");
   });
 });
