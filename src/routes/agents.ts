@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
 import { newApp } from "../app-factory";
-import { deleteAgent, getAgent, insertAgent, listAgents, rotateAgentSecret, toAgent } from "../db/agent.repo";
+import { type AgentChanges, deleteAgent, getAgent, insertAgent, listAgents, rotateAgentSecret, toAgent, updateAgent } from "../db/agent.repo";
 import { ApiError } from "../errors";
 import { encryptSecret } from "../lib/crypto";
 import { newId } from "../lib/ids";
@@ -10,42 +10,24 @@ import { newWebhookSecret } from "../lib/signing";
 import { tenantUrlProblem } from "../lib/url-policy";
 import { PREVIOUS_SECRET_GRACE_MS } from "../telephony/webhook";
 import { toE164 } from "../domain/phone";
-import { AgentSchema, CreatedAgentSchema, RotatedSecretSchema } from "../schemas/agent";
+import {
+  AgentSchema,
+  CreateAgentSchema,
+  CreatedAgentSchema,
+  RotatedSecretSchema,
+  settingsProblem,
+  UpdateAgentSchema,
+  type UpdateAgent,
+} from "../schemas/agent";
 import { apiKeySecurity, errorResponses, workspaceHeaders } from "../schemas/common";
-import { ProviderSchema } from "../domain/vocabulary";
-
-const URL_POLICY = "https only (http is accepted when ENVIRONMENT is development), no user:password@, and no loopback, private, link-local or metadata host.";
-
-const httpsUrl = z.url({ protocol: /^https?$/ });
-
-export const CreateAgentSchema = z
-  .object({
-    name: z.string().trim().min(1).max(200),
-    provider: ProviderSchema,
-    fromNumber: z.string().optional().describe("caller id in E.164; required for twilio"),
-    voiceUrl: httpsUrl.optional().describe(`TwiML / voice app URL; required for twilio. ${URL_POLICY}`),
-    dialUrl: httpsUrl.optional().describe(`where dial requests are POSTed; required for webhook. ${URL_POLICY}`),
-  })
-  .superRefine((a, ctx) => {
-    if (a.fromNumber !== undefined && toE164(a.fromNumber, "US") === null) {
-      ctx.addIssue({ code: "custom", path: ["fromNumber"], message: "must be a valid phone number, e.g. +14155550100" });
-    }
-    if (a.provider === "twilio" && (!a.fromNumber || !a.voiceUrl)) {
-      ctx.addIssue({ code: "custom", path: ["provider"], message: "a twilio agent needs fromNumber and voiceUrl" });
-    }
-    if (a.provider === "webhook" && !a.dialUrl) {
-      ctx.addIssue({ code: "custom", path: ["dialUrl"], message: "a webhook agent needs dialUrl" });
-    }
-  })
-  .openapi("CreateAgent");
 
 const AgentIdParam = z.object({ agentId: z.string().openapi({ param: { name: "agentId", in: "path" } }) });
 
 /** The tenant-URL policy on the URLs this service will call: the first problem, as the 400's sentence. */
-function checkUrls(body: z.infer<typeof CreateAgentSchema>, env: Env): void {
+function checkUrls(body: { dialUrl?: string | null; voiceUrl?: string | null }, env: Env): void {
   for (const field of ["dialUrl", "voiceUrl"] as const) {
     const value = body[field];
-    const problem = value === undefined ? null : tenantUrlProblem(field, value, env);
+    const problem = value === undefined || value === null ? null : tenantUrlProblem(field, value, env);
     if (problem) throw new ApiError("validation_failed", problem);
   }
 }
@@ -53,6 +35,18 @@ function checkUrls(body: z.infer<typeof CreateAgentSchema>, env: Env): void {
 function encryptionKey(env: Env): string {
   if (!env.SECRETS_ENCRYPTION_KEY) throw new Error("SECRETS_ENCRYPTION_KEY is not configured");
   return env.SECRETS_ENCRYPTION_KEY;
+}
+
+/** The columns a change writes: only what was sent; the phone number in E.164, the declaration as JSON. */
+function changesOf(body: UpdateAgent): AgentChanges {
+  return {
+    name: body.name,
+    from_number: body.fromNumber === undefined ? undefined : body.fromNumber === null ? null : toE164(body.fromNumber, "US"),
+    voice_url: body.voiceUrl,
+    dial_url: body.dialUrl,
+    result_schema: body.resultSchema === undefined ? undefined : body.resultSchema === null ? null : JSON.stringify(body.resultSchema),
+    record: body.record === undefined ? undefined : body.record ? 1 : 0,
+  };
 }
 
 export function agentRoutes() {
@@ -65,13 +59,15 @@ export function agentRoutes() {
       tags: ["Agents"],
       summary: "Create an agent",
       description:
-        "A `webhook` agent gets its own signing secret, returned once as `signingSecret` (like an API key: keep it, it is never shown again; " +
-        "`POST /v1/api/agents/{agentId}/rotate-secret` issues a new one). `dialUrl` and `voiceUrl` must be public https URLs.",
+        "Every agent gets its own signing secret, returned once as `signingSecret` (like an API key: keep it, it is never shown again; " +
+        "`POST /v1/api/agents/{agentId}/rotate-secret` issues a new one). A `webhook` agent's dial requests are signed with it, and every agent " +
+        "signs its requests to `/v1/agent/...` and its status reports with it. `dialUrl` and `voiceUrl` must be public https URLs. " +
+        "`resultSchema` declares what the agent's results hold; `record` (twilio only) records its calls.",
       security: apiKeySecurity,
       request: { headers: workspaceHeaders, body: { content: { "application/json": { schema: CreateAgentSchema } }, required: true } },
       responses: {
         201: {
-          description: "Created. `signingSecret` (webhook agents only) is shown only here.",
+          description: "Created. `signingSecret` is shown only here.",
           content: { "application/json": { schema: CreatedAgentSchema } },
         },
         ...errorResponses(400, 401, 403),
@@ -80,7 +76,7 @@ export function agentRoutes() {
     async (c) => {
       const body = c.req.valid("json");
       checkUrls(body, c.env);
-      const signingSecret = body.provider === "webhook" ? newWebhookSecret() : undefined;
+      const signingSecret = newWebhookSecret();
       const row = {
         id: newId("agent"),
         workspace_id: c.get("workspaceId"),
@@ -89,15 +85,14 @@ export function agentRoutes() {
         from_number: body.fromNumber ? toE164(body.fromNumber, "US") : null,
         voice_url: body.voiceUrl ?? null,
         dial_url: body.dialUrl ?? null,
+        result_schema: body.resultSchema ? JSON.stringify(body.resultSchema) : null,
+        record: body.record ? 1 : 0,
         created_at: new Date().toISOString(),
-        signing_secret_enc: signingSecret ? await encryptSecret(signingSecret, encryptionKey(c.env)) : null,
+        signing_secret_enc: await encryptSecret(signingSecret, encryptionKey(c.env)),
       };
       await insertAgent(c.env.DB, row);
       log("info", "agent.created", { requestId: c.get("requestId"), workspaceId: row.workspace_id, agentId: row.id });
-      return c.json(
-        { ...toAgent({ ...row, deleted_at: null, previous_secret_enc: null, previous_secret_expires_at: null }), ...(signingSecret ? { signingSecret } : {}) },
-        201,
-      );
+      return c.json({ ...toAgent({ ...row, deleted_at: null, previous_secret_enc: null, previous_secret_expires_at: null }), signingSecret }, 201);
     },
   );
 
@@ -137,6 +132,54 @@ export function agentRoutes() {
 
   app.openapi(
     createRoute({
+      method: "patch",
+      path: "/agents/{agentId}",
+      tags: ["Agents"],
+      summary: "Change an agent",
+      description:
+        "Changes only the fields sent; `null` clears `fromNumber`, `voiceUrl`, `dialUrl` or `resultSchema` where the provider allows it. " +
+        "The same rules as at creation apply to the agent as it would be, and `provider` cannot change (a 400 when sent). " +
+        "A batch keeps its agent as it was when the batch was created: its `fromNumber`, `voiceUrl`, `dialUrl`, `record`, and the " +
+        "`resultSchema` its results are checked against and its exports' columns follow; a change applies to batches created after it.",
+      security: apiKeySecurity,
+      request: {
+        headers: workspaceHeaders,
+        params: AgentIdParam,
+        body: { content: { "application/json": { schema: UpdateAgentSchema } }, required: true },
+      },
+      responses: {
+        200: { description: "The agent as it now is", content: { "application/json": { schema: AgentSchema } } },
+        ...errorResponses(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const { agentId } = c.req.valid("param");
+      const body = c.req.valid("json");
+      const workspaceId = c.get("workspaceId");
+      if (Object.keys(body).length === 0) {
+        throw new ApiError("validation_failed", "The request changes nothing; send at least one of name, fromNumber, voiceUrl, dialUrl, resultSchema, record.");
+      }
+      const agent = await getAgent(c.env.DB, workspaceId, agentId);
+      if (!agent) throw new ApiError("agent_not_found", `Agent ${agentId} does not exist in this workspace.`);
+      checkUrls(body, c.env);
+      const problem = settingsProblem({
+        provider: agent.provider,
+        fromNumber: body.fromNumber === undefined ? agent.from_number : body.fromNumber,
+        voiceUrl: body.voiceUrl === undefined ? agent.voice_url : body.voiceUrl,
+        dialUrl: body.dialUrl === undefined ? agent.dial_url : body.dialUrl,
+        record: body.record ?? agent.record === 1,
+      });
+      if (problem) throw new ApiError("validation_failed", `The request is invalid: ${problem.field}: ${problem.message}.`);
+      // Provider is fixed, so what it needs cannot be undone by another change in between: no read-check-write race to close.
+      const row = await updateAgent(c.env.DB, workspaceId, agentId, changesOf(body));
+      if (!row) throw new ApiError("agent_not_found", `Agent ${agentId} does not exist in this workspace.`);
+      log("info", "agent.updated", { requestId: c.get("requestId"), workspaceId, agentId });
+      return c.json(toAgent(row), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
       method: "delete",
       path: "/agents/{agentId}",
       tags: ["Agents"],
@@ -163,12 +206,12 @@ export function agentRoutes() {
       method: "post",
       path: "/agents/{agentId}/rotate-secret",
       tags: ["Agents"],
-      summary: "Rotate a webhook agent's signing secret",
+      summary: "Rotate an agent's signing secret",
       description:
         "Issues a new signing secret, shown only in this response; dial requests are signed with it from now on. " +
-        "The replaced secret keeps verifying status reports for 24 hours, so the dialer can switch without losing reports; " +
-        "rotating again within those 24 hours retires the older one at once (only one previous secret is kept). " +
-        "Only `webhook` agents have a signing secret: for any other agent the answer is a 400 (`bad_request`) that says so.",
+        "The replaced secret keeps verifying the agent's requests (status reports, call context, results) for 24 hours, so the agent can switch " +
+        "without losing any; rotating again within those 24 hours retires the older one at once (only one previous secret is kept). " +
+        "Works for every provider; an agent created before every agent had a secret gets its first (`previousSecretExpiresAt` null).",
       security: apiKeySecurity,
       request: { headers: workspaceHeaders, params: AgentIdParam },
       responses: {
@@ -181,13 +224,10 @@ export function agentRoutes() {
       const workspaceId = c.get("workspaceId");
       const agent = await getAgent(c.env.DB, workspaceId, agentId);
       if (!agent) throw new ApiError("agent_not_found", `Agent ${agentId} does not exist in this workspace.`);
-      if (agent.provider !== "webhook") {
-        throw new ApiError("bad_request", `Agent ${agentId} uses the ${agent.provider} provider; only webhook agents have a signing secret to rotate.`);
-      }
       const signingSecret = newWebhookSecret();
       const graceEnds = new Date(Date.now() + PREVIOUS_SECRET_GRACE_MS).toISOString();
       const sealed = await encryptSecret(signingSecret, encryptionKey(c.env));
-      // Conditional on the agent still being a live webhook agent of this workspace: a delete in between wins.
+      // Conditional on the agent still being a live agent of this workspace: a delete in between wins.
       if (!(await rotateAgentSecret(c.env.DB, workspaceId, agentId, sealed, graceEnds))) {
         throw new ApiError("agent_not_found", `Agent ${agentId} does not exist in this workspace.`);
       }

@@ -1,4 +1,4 @@
-import { getAgent, type AgentRow } from "../db/agent.repo";
+import { declaredResultsOf, getAgent, type AgentRow } from "../db/agent.repo";
 import { discardPreparingBatch, insertPreparingBatch, publishBatch, staleBatches } from "../db/batch.repo";
 import { hasAnyDnc } from "../db/dnc.repo";
 import type { IdempotencyHold } from "../db/idempotency.repo";
@@ -170,7 +170,15 @@ async function armBatch(env: Env, ctx: Ctx, target: IntakeTarget, opts: BatchOpt
     suppressed: scanned.suppressed,
     config: {
       columns: scanned.summary.columns,
-      agent: { id: agent.id, provider: agent.provider, from_number: agent.from_number, voice_url: agent.voice_url, dial_url: agent.dial_url },
+      agent: {
+        id: agent.id,
+        provider: agent.provider,
+        from_number: agent.from_number,
+        voice_url: agent.voice_url,
+        dial_url: agent.dial_url,
+        result_schema: declaredResultsOf(agent.result_schema),
+        record: agent.record === 1,
+      },
       smartCallbackConfig: opts.smartCallbackConfig,
       callingWindow: opts.callingWindow,
       maxConcurrentCalls: opts.maxConcurrentCalls,

@@ -1,7 +1,9 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { BatchConfig } from "../../src/durable/batch/contract";
 import { decryptSecret } from "../../src/lib/crypto";
-import { authHeaders, call, json, newWorkspace, type TestWorkspace } from "../helpers";
+import { authHeaders, call, json, newWorkspace, type TestWorkspace, upload } from "../helpers";
 
 const WHSEC = /^whsec_[A-Za-z0-9+/]{43}=$/;
 
@@ -53,18 +55,22 @@ describe("webhook agents' signing secrets", () => {
     }
   });
 
-  it("belong to webhook agents only", async () => {
+  it("belong to every agent, whatever its provider, and rotate the same way", async () => {
     const ws = await newWorkspace();
     const sim = await json(await postAgent(ws, { name: "S", provider: "simulated" }));
     const twilio = await json(await postAgent(ws, { name: "T", provider: "twilio", fromNumber: "+14155550100", voiceUrl: "https://voice.example.com/twiml" }));
-    expect(sim).not.toHaveProperty("signingSecret");
-    expect(twilio).not.toHaveProperty("signingSecret");
-    for (const id of [sim.agentId, twilio.agentId]) {
-      const res = await rotate(ws, id);
-      expect(res.status).toBe(400);
-      expect(await json(res)).toMatchObject({ code: "bad_request", error: expect.stringContaining("only webhook agents have a signing secret") });
-      expect((await storedKeys(id))!.signing_secret_enc).toBeNull();
+    for (const agent of [sim, twilio]) {
+      expect(agent.signingSecret).toMatch(WHSEC);
+      expect(await decryptSecret((await storedKeys(agent.agentId))!.signing_secret_enc!, env.SECRETS_ENCRYPTION_KEY)).toBe(agent.signingSecret);
+      const res = await rotate(ws, agent.agentId);
+      expect(res.status).toBe(200);
+      const rotated = await json(res);
+      expect(rotated).toEqual({ agentId: agent.agentId, signingSecret: expect.stringMatching(WHSEC), previousSecretExpiresAt: expect.any(String) });
+      const stored = await storedKeys(agent.agentId);
+      expect(await decryptSecret(stored!.signing_secret_enc!, env.SECRETS_ENCRYPTION_KEY)).toBe(rotated.signingSecret);
+      expect(await decryptSecret(stored!.previous_secret_enc!, env.SECRETS_ENCRYPTION_KEY)).toBe(agent.signingSecret);
     }
+    expect(sim.signingSecret).not.toBe(twilio.signingSecret);
   });
 });
 
@@ -99,14 +105,18 @@ describe("POST /v1/api/agents/{agentId}/rotate-secret", () => {
     expect(await decryptSecret(stored!.previous_secret_enc!, env.SECRETS_ENCRYPTION_KEY)).toBe(first.signingSecret);
   });
 
-  it("gives a webhook agent that had no secret its first one, with nothing to keep", async () => {
+  it("gives an agent of any provider that had no secret its first one, with nothing to keep", async () => {
     const ws = await newWorkspace();
-    const agent = await webhookAgent(ws);
-    // as an agent created before per-agent secrets existed
-    await env.DB.prepare("UPDATE agents SET signing_secret_enc = NULL WHERE id = ?1").bind(agent.agentId).run();
-    const body = await json(await rotate(ws, agent.agentId));
-    expect(body).toMatchObject({ signingSecret: expect.stringMatching(WHSEC), previousSecretExpiresAt: null });
-    expect(await storedKeys(agent.agentId)).toMatchObject({ previous_secret_enc: null, previous_secret_expires_at: null });
+    const hook = await webhookAgent(ws);
+    // as agents created before per-agent secrets existed (webhook), or before every agent had one (the others)
+    for (const agentId of [hook.agentId, ws.agentId]) {
+      await env.DB.prepare("UPDATE agents SET signing_secret_enc = NULL WHERE id = ?1").bind(agentId).run();
+      const body = await json(await rotate(ws, agentId));
+      expect(body).toMatchObject({ signingSecret: expect.stringMatching(WHSEC), previousSecretExpiresAt: null });
+      const stored = await storedKeys(agentId);
+      expect(stored).toMatchObject({ previous_secret_enc: null, previous_secret_expires_at: null });
+      expect(await decryptSecret(stored!.signing_secret_enc!, env.SECRETS_ENCRYPTION_KEY)).toBe(body.signingSecret);
+    }
   });
 
   it("is 404 for another workspace's agent, an unknown agent and a deleted one, and changes nothing", async () => {
@@ -182,11 +192,223 @@ describe("OpenAPI", () => {
     const created = JSON.stringify(doc.components.schemas.CreatedAgent);
     expect(created).toContain('"signingSecret"');
     expect(created).toContain("Shown only in this response");
+    expect(JSON.stringify(doc.components.schemas.CreatedAgent)).toMatch(/"required":\[[^\]]*"signingSecret"/);
     expect(doc.components.schemas.Agent.properties).not.toHaveProperty("signingSecret");
     const rotation = doc.paths["/v1/api/agents/{agentId}/rotate-secret"].post;
     expect(rotation.description).toContain("24 hours");
     expect(Object.keys(rotation.responses)).toEqual(expect.arrayContaining(["200", "400", "401", "404"]));
     expect(doc.components.schemas.CreateAgent.properties.dialUrl.description).toContain("https only");
     expect(JSON.stringify(doc)).not.toContain("DIAL_WEBHOOK_SECRET");
+  });
+});
+
+const DECLARED = {
+  dispositions: ["booked", "not_interested"],
+  fields: [
+    { name: "slot", type: "string" },
+    { name: "plan", type: "enum", values: ["basic", "pro"] },
+  ],
+};
+
+function patchAgent(ws: TestWorkspace, agentId: string, body: unknown) {
+  return call(`/v1/api/agents/${agentId}`, {
+    method: "PATCH",
+    headers: { ...authHeaders(ws), "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
+const getAgent = async (ws: TestWorkspace, agentId: string) => json(await call(`/v1/api/agents/${agentId}`, { headers: authHeaders(ws) }));
+
+async function twilioAgent(ws: TestWorkspace, extra: Record<string, unknown> = {}) {
+  const res = await postAgent(ws, { name: "T", provider: "twilio", fromNumber: "+14155550100", voiceUrl: "https://voice.example.com/twiml", ...extra });
+  expect(res.status).toBe(201);
+  return json(res);
+}
+
+async function storedSettings(agentId: string) {
+  return env.DB.prepare("SELECT result_schema, record FROM agents WHERE id = ?1").bind(agentId).first<{ result_schema: string | null; record: number }>();
+}
+
+describe("an agent's declared results and recording", () => {
+  it("are none and false unless given, and shown by GET and the list", async () => {
+    const ws = await newWorkspace();
+    expect(await getAgent(ws, ws.agentId)).toMatchObject({ resultSchema: null, record: false });
+    const agent = await json(await postAgent(ws, { name: "Sim", provider: "simulated", resultSchema: DECLARED }));
+    expect(agent).toMatchObject({ resultSchema: DECLARED, record: false });
+    expect(await getAgent(ws, agent.agentId)).toMatchObject({ resultSchema: DECLARED, record: false });
+    const list = await json(await call("/v1/api/agents", { headers: authHeaders(ws) }));
+    expect(list.agents.find((a: { agentId: string }) => a.agentId === agent.agentId)).toMatchObject({ resultSchema: DECLARED });
+    expect(JSON.parse((await storedSettings(agent.agentId))!.result_schema!)).toEqual(DECLARED);
+  });
+
+  it("record: a twilio agent may record its calls", async () => {
+    const ws = await newWorkspace();
+    const agent = await twilioAgent(ws, { record: true });
+    expect(agent).toMatchObject({ record: true, resultSchema: null });
+    expect((await storedSettings(agent.agentId))!.record).toBe(1);
+    expect((await twilioAgent(ws, { record: false })).record).toBe(false);
+  });
+
+  it.each([
+    ["simulated", { provider: "simulated" }],
+    ["webhook", { provider: "webhook", dialUrl: "https://dialer.example.com/dial" }],
+  ])("record: true on a %s agent is a 400 that says only twilio agents record", async (provider, body) => {
+    const ws = await newWorkspace();
+    const res = await postAgent(ws, { name: "X", ...body, record: true });
+    expect(res.status).toBe(400);
+    expect(await json(res)).toMatchObject({
+      code: "validation_failed",
+      error: expect.stringContaining(`record: only twilio agents can record calls (this agent's provider is ${provider})`),
+    });
+    expect((await postAgent(ws, { name: "X", ...body, record: false })).status).toBe(201);
+  });
+
+  it.each([
+    ["an enum without values", { fields: [{ name: "plan", type: "enum" }] }, "resultSchema.fields.0.values: an enum field needs its values"],
+    ["an unknown field type", { fields: [{ name: "when", type: "date" }] }, "resultSchema: fields.0.type: Invalid option"],
+    ["repeated dispositions", { dispositions: ["a", "a"] }, "resultSchema.dispositions: dispositions must not repeat"],
+    ["an empty disposition list", { dispositions: [] }, "resultSchema.dispositions"],
+    ["a 65-character field name", { fields: [{ name: "x".repeat(65), type: "string" }] }, "at most 64 characters"],
+    ["an unknown key", { disposition: ["a"] }, "resultSchema: Unrecognized key"],
+    ["a list instead of an object", ["booked"], "resultSchema: must be an object ({dispositions?, fields?}) or null"],
+  ])("a resultSchema with %s is a 400 naming what to fix, and creates nothing", async (_name, resultSchema, words) => {
+    const ws = await newWorkspace();
+    const res = await postAgent(ws, { name: "Sim", provider: "simulated", resultSchema });
+    expect(res.status).toBe(400);
+    expect(await json(res)).toMatchObject({ code: "validation_failed", error: expect.stringContaining(words), requestId: expect.any(String) });
+    expect((await json(await call("/v1/api/agents", { headers: authHeaders(ws) }))).agents).toHaveLength(1);
+  });
+});
+
+describe("PATCH /v1/api/agents/{agentId}", () => {
+  it("changes only what is sent, and answers with the agent as it now is", async () => {
+    const ws = await newWorkspace();
+    const agent = await twilioAgent(ws);
+    const res = await patchAgent(ws, agent.agentId, { name: "Renamed", resultSchema: DECLARED, record: true });
+    expect(res.status).toBe(200);
+    const changed = await json(res);
+    expect(changed).toEqual({ ...agent, signingSecret: undefined, name: "Renamed", resultSchema: DECLARED, record: true });
+    expect(changed).not.toHaveProperty("signingSecret");
+    expect(await getAgent(ws, agent.agentId)).toEqual(changed);
+    const moved = await json(
+      await patchAgent(ws, agent.agentId, { fromNumber: "(415) 555-0199", voiceUrl: "https://voice2.example.com/twiml", dialUrl: "https://d.example.com/x" }),
+    );
+    expect(moved).toMatchObject({
+      name: "Renamed",
+      fromNumber: "+14155550199",
+      voiceUrl: "https://voice2.example.com/twiml",
+      dialUrl: "https://d.example.com/x",
+      resultSchema: DECLARED,
+      record: true,
+    });
+  });
+
+  it("clears the declaration with null, and the URLs a provider does not need", async () => {
+    const ws = await newWorkspace();
+    const agent = await json(await postAgent(ws, { name: "S", provider: "simulated", resultSchema: DECLARED, voiceUrl: "https://v.example.com/x" }));
+    const cleared = await json(await patchAgent(ws, agent.agentId, { resultSchema: null, voiceUrl: null, fromNumber: null }));
+    expect(cleared).toMatchObject({ resultSchema: null, voiceUrl: null, fromNumber: null });
+    expect((await storedSettings(agent.agentId))!.result_schema).toBeNull();
+  });
+
+  it("keeps the signing secret", async () => {
+    const ws = await newWorkspace();
+    const agent = await webhookAgent(ws);
+    const before = await storedKeys(agent.agentId);
+    expect((await patchAgent(ws, agent.agentId, { name: "Hook 2", dialUrl: "https://dialer2.example.com/dial" })).status).toBe(200);
+    expect(await storedKeys(agent.agentId)).toEqual(before);
+  });
+
+  const refused: [string, (ws: TestWorkspace) => Promise<string>, unknown, string][] = [
+    ["provider, even the same one", (ws) => Promise.resolve(ws.agentId), { provider: "simulated" }, "provider cannot change; create a new agent"],
+    ["provider with other changes", (ws) => Promise.resolve(ws.agentId), { name: "N", provider: "twilio" }, "provider cannot change"],
+    ["an unknown field", (ws) => Promise.resolve(ws.agentId), { colour: "red" }, "unknown field colour; a change may name name, fromNumber"],
+    ["nothing to change", (ws) => Promise.resolve(ws.agentId), {}, "The request changes nothing"],
+    ["an empty name", (ws) => Promise.resolve(ws.agentId), { name: "  " }, "name"],
+    ["an invalid fromNumber", (ws) => Promise.resolve(ws.agentId), { fromNumber: "12" }, "fromNumber: must be a valid phone number"],
+    ["record on a simulated agent", (ws) => Promise.resolve(ws.agentId), { record: true }, "record: only twilio agents can record calls"],
+    ["record as text", (ws) => Promise.resolve(ws.agentId), { record: "yes" }, "record"],
+    ["a bad resultSchema", (ws) => Promise.resolve(ws.agentId), { resultSchema: { fields: [{ name: "p", type: "enum" }] } }, "needs its values"],
+    ["an http dialUrl", (ws) => webhookAgent(ws).then((a) => a.agentId), { dialUrl: "http://dialer.example.com/dial" }, "dialUrl must use https."],
+    ["a private dialUrl", (ws) => webhookAgent(ws).then((a) => a.agentId), { dialUrl: "https://10.0.0.1/dial" }, "dialUrl points at a loopback"],
+    ["a metadata voiceUrl", (ws) => twilioAgent(ws).then((a) => a.agentId), { voiceUrl: "https://169.254.169.254/x" }, "voiceUrl points at a loopback"],
+    ["clearing a webhook agent's dialUrl", (ws) => webhookAgent(ws).then((a) => a.agentId), { dialUrl: null }, "dialUrl: a webhook agent needs dialUrl"],
+    ["clearing a twilio agent's voiceUrl", (ws) => twilioAgent(ws).then((a) => a.agentId), { voiceUrl: null }, "a twilio agent needs fromNumber and voiceUrl"],
+    [
+      "clearing a twilio agent's fromNumber",
+      (ws) => twilioAgent(ws).then((a) => a.agentId),
+      { fromNumber: null },
+      "a twilio agent needs fromNumber and voiceUrl",
+    ],
+  ];
+  it.each(refused)("refuses %s with a 400 that says what to fix, and changes nothing", async (_name, agentOf, body, words) => {
+    const ws = await newWorkspace();
+    const agentId = await agentOf(ws);
+    const before = await getAgent(ws, agentId);
+    const res = await patchAgent(ws, agentId, body);
+    expect(res.status).toBe(400);
+    expect(await json(res)).toMatchObject({ code: "validation_failed", error: expect.stringContaining(words), requestId: expect.any(String) });
+    expect(await getAgent(ws, agentId)).toEqual(before);
+  });
+
+  it("is 404 for another workspace's agent, an unknown one and a deleted one, and changes nothing", async () => {
+    const ws = await newWorkspace();
+    const other = await newWorkspace();
+    const cross = await patchAgent(other, ws.agentId, { name: "Taken" });
+    expect(cross.status).toBe(404);
+    expect(await json(cross)).toMatchObject({ code: "agent_not_found", error: expect.stringContaining(ws.agentId) });
+    expect((await getAgent(ws, ws.agentId)).name).toBe("Sim");
+    expect((await patchAgent(ws, "agent_nope", { name: "X" })).status).toBe(404);
+    expect((await call(`/v1/api/agents/${ws.agentId}`, { method: "DELETE", headers: authHeaders(ws) })).status).toBe(200);
+    expect((await patchAgent(ws, ws.agentId, { name: "X" })).status).toBe(404);
+    const row = await env.DB.prepare("SELECT name FROM agents WHERE id = ?1").bind(ws.agentId).first<{ name: string }>();
+    expect(row!.name).toBe("Sim");
+  });
+
+  it("needs the workspace's key, and a JSON body", async () => {
+    const ws = await newWorkspace();
+    const noKey = await call(`/v1/api/agents/${ws.agentId}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: '{"name":"X"}' });
+    expect(noKey.status).toBe(401);
+    const notJson = await call(`/v1/api/agents/${ws.agentId}`, {
+      method: "PATCH",
+      headers: { ...authHeaders(ws), "content-type": "application/json" },
+      body: "{name",
+    });
+    expect(notJson.status).toBe(400);
+    expect((await getAgent(ws, ws.agentId)).name).toBe("Sim");
+  });
+});
+
+describe("a batch and its agent's later changes", () => {
+  it("keeps the agent as it was when the batch was created: its declaration and recording", async () => {
+    const ws = await newWorkspace();
+    const agent = await twilioAgent(ws, { resultSchema: DECLARED, record: true });
+    const { batchId } = await json(await upload({ ...ws, agentId: agent.agentId }, "phone_number\n+12125550100\n"));
+    expect(await patchAgent(ws, agent.agentId, { resultSchema: { dispositions: ["other"] }, record: false }).then((r) => r.status)).toBe(200);
+    const config = await runInDurableObject(env.BATCH_SCHEDULER.getByName(batchId), (_o, state) => state.storage.get<BatchConfig>("config"));
+    expect(config!.agent).toMatchObject({ id: agent.agentId, provider: "twilio", result_schema: DECLARED, record: true });
+  });
+
+  it("of an agent with no declaration, snapshots null and false", async () => {
+    const ws = await newWorkspace();
+    const { batchId } = await json(await upload(ws, "phone_number\n+12125550100\n"));
+    const config = await runInDurableObject(env.BATCH_SCHEDULER.getByName(batchId), (_o, state) => state.storage.get<BatchConfig>("config"));
+    expect(config!.agent).toMatchObject({ id: ws.agentId, result_schema: null, record: false });
+  });
+});
+
+describe("OpenAPI for results and changes", () => {
+  it("documents PATCH, resultSchema, record, and that a batch keeps its agent's declaration", async () => {
+    const doc = await json(await call("/v1/openapi.json"));
+    const patch = doc.paths["/v1/api/agents/{agentId}"].patch;
+    expect(Object.keys(patch.responses)).toEqual(expect.arrayContaining(["200", "400", "401", "404"]));
+    expect(patch.description).toContain("A batch keeps its agent as it was when the batch was created");
+    expect(patch.description).toContain("`provider` cannot change");
+    expect(doc.components.schemas.UpdateAgent.additionalProperties).toBe(false);
+    expect(Object.keys(doc.components.schemas.UpdateAgent.properties).sort()).toEqual(["dialUrl", "fromNumber", "name", "record", "resultSchema", "voiceUrl"]);
+    expect(doc.components.schemas.Agent.required).toEqual(expect.arrayContaining(["resultSchema", "record"]));
+    expect(doc.components.schemas.CreateAgent.properties.record.description).toContain("twilio only");
+    expect(doc.components.schemas.ResultSchema.properties.fields).toBeDefined();
   });
 });
