@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult, runInDurabl
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import worker from "../src/index";
-import type { ArmInput, ClaimResult } from "../src/durable/batch/contract";
+import type { ArmInput, ClaimResult, RecordResultAnswer, ResultReport } from "../src/durable/batch/contract";
 import type { BatchScheduler } from "../src/durable/batch/scheduler";
 import type { WorkspaceLimiter } from "../src/durable/workspace-limiter";
 import type { CallJob } from "../src/queue/call-job";
@@ -123,6 +123,11 @@ export async function claimAt(batchId: string, seq: number, attempt: number, now
     return claimed;
   });
   expect(result?.kind).toBe("claimed");
+}
+
+/** An agent's result for call `seq`, handed to the batch's object at `at` (the object and its limiter standing there). */
+export async function reportAt(batchId: string, seq: number, report: Omit<ResultReport, "source"> & { source?: ResultReport["source"] }, at: number): Promise<RecordResultAnswer> {
+  return onClock(batchId, null, at, (obj) => obj.recordResult(seq, { source: "api", ...report }));
 }
 
 /** The object's claim() of a consumer batch's jobs, the batch and its limiter standing at `at`: what each job got. */

@@ -17,16 +17,23 @@ import type { BatchStatus, CallStatus } from "../domain/vocabulary";
 import * as batch from "./ledger/batch";
 import * as dispatch from "./ledger/dispatch";
 import * as reads from "./ledger/reads";
+import { ResultLedger } from "./ledger/results";
 import type { CallRow, Candidate, ExpiredAttempt, LedgerBatch, MetadataExcerpt } from "./ledger/rows";
 import { migrate } from "./ledger/schema";
 import * as transitions from "./ledger/transitions";
 
-export type { BatchProgress, CallRow, Candidate, ExpiredAttempt, LedgerBatch, MetadataExcerpt } from "./ledger/rows";
+export type { AttemptRow, BatchProgress, CallRow, Candidate, ExpiredAttempt, LedgerBatch, MetadataExcerpt, ResultCounters, ResultRow } from "./ledger/rows";
 export { isoMs } from "./ledger/rows";
+export type { CallFilterSpec } from "./ledger/reads";
+export type { ResultFields, StoredResult } from "./ledger/results";
 
 export class CallLedger {
+  /** The agent's side: results, requested callbacks, opt-outs, attempt history, counters (ledger/results.ts). */
+  readonly results: ResultLedger;
+
   constructor(private readonly sql: SqlStorage) {
     migrate(sql);
+    this.results = new ResultLedger(sql);
   }
 
   // ---- the batch row ------------------------------------------------------
@@ -70,11 +77,7 @@ export class CallLedger {
 
   // ---- the scheduler's reads ----------------------------------------------
 
-  /**
-   * Calls ready for their next attempt: overdue callbacks first (by due
-   * time), then first attempts from `cursor` on in file order. Calls
-   * already handed to the queue are not candidates.
-   */
+  /** Calls ready for their next attempt: overdue callbacks first (by due time), then first attempts from `cursor` in file order; none already on the queue. */
   dueCandidates(now: number, cursor: number, limit: number, tzColumn: number): { callbacks: Candidate[]; firsts: Candidate[] } {
     return reads.dueCandidates(this.sql, now, cursor, limit, tzColumn);
   }
@@ -84,11 +87,7 @@ export class CallLedger {
     return reads.dueTimes(this.sql);
   }
 
-  /**
-   * Active attempts whose lease ran out. `confirmed` is false for an
-   * attempt nothing was heard of since its claim (no provider answer, no
-   * status report): its dial may never have happened.
-   */
+  /** Active attempts whose lease ran out; `confirmed` false: nothing was heard since its claim, so its dial may never have happened. */
   expiredActive(now: number, limit = 100): ExpiredAttempt[] {
     return reads.expiredActive(this.sql, now, limit);
   }
@@ -131,6 +130,11 @@ export class CallLedger {
 
   call(seq: number): CallRow | null {
     return reads.call(this.sql, seq);
+  }
+
+  /** One call with its shown result (the latest attempt's). */
+  callWithResult(seq: number): CallRow | null {
+    return reads.callWithResult(this.sql, seq);
   }
 
   /**
@@ -180,12 +184,9 @@ export class CallLedger {
   }
 
   /**
-   * A dial that got no response at all (connection refused, DNS, TLS):
-   * its error is recorded, and the attempt stays unconfirmed with the
-   * claim's short lease, so the tick settles it within DIAL_CONFIRM_MS
-   * unless a status report confirms it first. An active attempt is
-   * unreachable exactly when it is unconfirmed and has an error: a claim
-   * clears the error and any confirmation sets dial_confirmed.
+   * A dial that got no response at all (connection refused, DNS, TLS): its error is recorded and it keeps the
+   * claim's short lease, so the tick settles it within DIAL_CONFIRM_MS unless a report confirms it first.
+   * Unreachable = active, unconfirmed, with an error (a claim clears the error; a confirmation sets dial_confirmed).
    */
   recordUnreachable(seq: number, attempt: number, error: string): boolean {
     return transitions.recordUnreachable(this.sql, seq, attempt, error);
@@ -201,11 +202,14 @@ export class CallLedger {
     return transitions.unreachableActive(this.sql);
   }
 
-  /** active → the attempt's result, exactly once per attempt. `dueAt` > 0: a callback then. */
+  /**
+   * active → the attempt's result, exactly once per attempt. `dueAt` > 0: a callback then; `requested`: one the
+   * recipient asked for (counted, and it starts a fresh smart-callback sequence).
+   */
   finish(
     seq: number,
     attempt: number,
-    end: { status: CallStatus; outcome: string; endTime: number; duration: number | null; error: string | null; dueAt: number },
+    end: { status: CallStatus; outcome: string; endTime: number; duration: number | null; error: string | null; dueAt: number; requested?: boolean },
   ): boolean {
     return transitions.finish(this.sql, seq, attempt, end);
   }
@@ -268,8 +272,14 @@ export class CallLedger {
   }
 
   /** listCalls' page with each row's metadata as an excerpt, and the stored metadata's size in bytes. */
-  listCallExcerpts(status: CallStatus | null, limit: number, offset: number, excerpt: MetadataExcerpt): (CallRow & { metadata_bytes: number })[] {
-    return reads.listCallExcerpts(this.sql, status, limit, offset, excerpt);
+  listCallExcerpts(
+    filter: reads.CallFilterSpec | CallStatus | null,
+    limit: number,
+    offset: number,
+    excerpt: MetadataExcerpt,
+  ): (CallRow & { metadata_bytes: number })[] {
+    const spec = filter === null || typeof filter === "string" ? { status: filter } : filter;
+    return reads.listCallExcerpts(this.sql, spec, limit, offset, excerpt);
   }
 
   /** One call's stored metadata (a JSON array of its CSV values). */
@@ -278,9 +288,8 @@ export class CallLedger {
   }
 
   /**
-   * callsAfter, also cut short once the rows' stored metadata passes
-   * `maxBytes` (at least one row): a page of wide rows stays small. Keyset
-   * paging, so a shorter page loses nothing: the next starts after its last seq.
+   * callsAfter (with each call's result), cut short once the rows' stored metadata passes `maxBytes` (at least
+   * one row): a page of wide rows stays small. Keyset paging: the next page starts after this one's last seq.
    */
   callsAfterWithin(afterSeq: number, limit: number, maxBytes: number): CallRow[] {
     return reads.callsAfterWithin(this.sql, afterSeq, limit, maxBytes);

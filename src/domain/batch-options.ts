@@ -36,6 +36,15 @@ export const SmartCallbackConfigSchema = z
     maxAttempts: z.number().int().min(1).max(10).default(1),
     gaps: z.array(GapSchema).max(10).default([]),
     retryOn: z.array(RetryOnSchema).min(1).optional().describe("(ext) outcomes that earn another attempt; default no_answer, busy, failed"),
+    maxRequestedCallbacks: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .optional()
+      .describe(
+        "(ext) how many times one recipient's own request on a call (an agent result's callbackAt) schedules another attempt; default 2, independent of maxAttempts (also when enabled is false)",
+      ),
   })
   .strict()
   .refine((c) => !c.enabled || c.maxAttempts === 1 || c.gaps.length > 0, {
@@ -43,6 +52,14 @@ export const SmartCallbackConfigSchema = z
     path: ["gaps"],
   });
 export type SmartCallbackConfig = z.infer<typeof SmartCallbackConfigSchema>;
+
+/** Callbacks a recipient may ask for on calls (agent results' callbackAt) when the batch does not say. */
+export const DEFAULT_MAX_REQUESTED_CALLBACKS = 2;
+
+/** How many requested callbacks one recipient of a batch gets. */
+export function maxRequestedCallbacks(config: SmartCallbackConfig | null): number {
+  return config?.maxRequestedCallbacks ?? DEFAULT_MAX_REQUESTED_CALLBACKS;
+}
 
 const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "use HH:MM, 24-hour");
 

@@ -9,6 +9,17 @@ export const OUTCOMES = ["answered", "voicemail", "no_answer", "busy", "failed",
 export const OutcomeSchema = z.enum(OUTCOMES);
 export type Outcome = z.infer<typeof OutcomeSchema>;
 
+/**
+ * What a call's `outcome` may show: its last attempt's outcome, or
+ * `callback_requested` while an attempt the recipient asked for on a call waits.
+ */
+export const CALL_OUTCOMES = [...OUTCOMES, "callback_requested"] as const;
+export type CallOutcome = (typeof CALL_OUTCOMES)[number];
+
+/** How a person on a call felt about it, as an agent reports it. */
+export const SENTIMENTS = ["positive", "neutral", "negative"] as const;
+export type Sentiment = (typeof SENTIMENTS)[number];
+
 /** What earns another attempt when a batch's smart callbacks leave retryOn out, and what a new pass dials again. */
 export const RETRYABLE_OUTCOMES = OutcomeSchema.extract(["no_answer", "busy", "failed"]).options;
 

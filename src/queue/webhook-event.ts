@@ -9,6 +9,7 @@ export const WEBHOOK_EVENT_TYPES = [
   "call.retry_scheduled",
   "call.completed",
   "call.failed",
+  "call.result",
   "batch.completed",
   "batch.cancelled",
 ] as const;
@@ -19,9 +20,13 @@ export const WEBHOOK_EVENT_DATA: Record<WebhookEventType, string> = {
   "batch.started": "batchId, totalCalls",
   "call.started": "batchId, callId, attempt, phone_number, startTime (epoch ms)",
   "call.retry_scheduled":
-    "batchId, callId, attempt (the one that ended), outcome (no_answer, busy, failed, or voicemail when retried), error (why, a sentence), nextAttemptAt (ISO 8601 UTC)",
+    "batchId, callId, attempt (the one that ended), outcome (no_answer, busy, failed, or voicemail when retried; callback_requested when the recipient asked for the call), " +
+    "reason (smart_callback or callback_requested), error (why, a sentence; null for a requested callback), nextAttemptAt (ISO 8601 UTC, inside the calling window)",
   "call.completed": "batchId, callId, attempt, status, outcome, endTime (epoch ms), duration (s), error (null)",
   "call.failed": "batchId, callId, attempt, status, outcome, endTime (epoch ms), duration, error (why, a sentence; never null)",
+  "call.result":
+    "batchId, callId, attempt, disposition, summary, sentiment, data (object), recordingUrl, transcriptUrl (API path, needs the API key), callbackAt (ISO or null), " +
+    "optOut (boolean): an agent's result, merged with earlier reports for the attempt; sent again (a new id) each time a report changes it",
   "batch.completed": "batchId, totalCalls, completed, failed, cancelled, completedTime (epoch ms)",
   "batch.cancelled": "batchId, completedCalls, failedCalls, cancelledCalls, totalCalls",
 };

@@ -6,7 +6,11 @@
  * Each is documented on the method, the surface its callers read.
  */
 import type { CallStatus } from "../../domain/vocabulary";
-import { type CallRow, type Candidate, type ExpiredAttempt, type MetadataExcerpt, one } from "./rows";
+import { RESULT_JSON, withResult } from "./results";
+import { type CallRow, type Candidate, type ExpiredAttempt, type MetadataExcerpt, one, type StoredCall } from "./rows";
+
+/** A row read with RESULT_JSON. */
+type Joined = StoredCall & { result_json: string | null };
 
 // ---- the scheduler's reads ----------------------------------------------
 
@@ -58,56 +62,81 @@ export function expiredActive(sql: SqlStorage, now: number, limit: number): Expi
 // ---- one call -------------------------------------------------------------
 
 export function call(sql: SqlStorage, seq: number): CallRow | null {
-  return one<CallRow>(sql, "SELECT * FROM calls WHERE seq = ?", seq);
+  return one<StoredCall>(sql, "SELECT * FROM calls WHERE seq = ?", seq);
+}
+
+/** One call with its shown result. */
+export function callWithResult(sql: SqlStorage, seq: number): CallRow | null {
+  const row = one<Joined>(sql, `SELECT *, ${RESULT_JSON} FROM calls WHERE seq = ?`, seq);
+  return row ? withResult(row) : null;
 }
 
 // ---- reads for the API ----------------------------------------------------
 
 export function listCalls(sql: SqlStorage, status: CallStatus | null, limit: number, offset: number): CallRow[] {
   return status
-    ? sql.exec<CallRow>("SELECT * FROM calls WHERE status = ? ORDER BY seq LIMIT ? OFFSET ?", status, limit, offset).toArray()
-    : sql.exec<CallRow>("SELECT * FROM calls ORDER BY seq LIMIT ? OFFSET ?", limit, offset).toArray();
+    ? sql.exec<StoredCall>("SELECT * FROM calls WHERE status = ? ORDER BY seq LIMIT ? OFFSET ?", status, limit, offset).toArray()
+    : sql.exec<StoredCall>("SELECT * FROM calls ORDER BY seq LIMIT ? OFFSET ?", limit, offset).toArray();
 }
 
 export function callsAfter(sql: SqlStorage, afterSeq: number, limit: number): CallRow[] {
-  return sql.exec<CallRow>("SELECT * FROM calls WHERE seq > ? ORDER BY seq LIMIT ?", afterSeq, limit).toArray();
+  return sql.exec<StoredCall>("SELECT * FROM calls WHERE seq > ? ORDER BY seq LIMIT ?", afterSeq, limit).toArray();
 }
 
 export function recentCalls(sql: SqlStorage, limit: number): CallRow[] {
-  return sql.exec<CallRow>("SELECT * FROM calls INDEXED BY calls_recent WHERE end_time IS NOT NULL ORDER BY end_time DESC LIMIT ?", limit).toArray();
+  return sql.exec<StoredCall>("SELECT * FROM calls INDEXED BY calls_recent WHERE end_time IS NOT NULL ORDER BY end_time DESC LIMIT ?", limit).toArray();
 }
 
 // ---- bounded reads: a wide row's metadata never leaves SQLite whole unless asked for
 
 export function recentCallExcerpts(sql: SqlStorage, limit: number, excerpt: MetadataExcerpt): CallRow[] {
   return sql
-    .exec<CallRow>(
-      `SELECT ${ROW_FIELDS}, ${excerptColumn(excerpt)} AS metadata FROM calls INDEXED BY calls_recent
+    .exec<Joined>(
+      `SELECT ${ROW_FIELDS}, ${excerptColumn(excerpt)} AS metadata, ${RESULT_JSON} FROM calls INDEXED BY calls_recent
          WHERE end_time IS NOT NULL ORDER BY end_time DESC LIMIT ?`,
       limit,
     )
-    .toArray();
+    .toArray()
+    .map(withResult);
 }
 
 export function callExcerpts(sql: SqlStorage, seqs: number[], excerpt: MetadataExcerpt): CallRow[] {
   const rows = sql
-    .exec<CallRow>(`SELECT ${ROW_FIELDS}, ${excerptColumn(excerpt)} AS metadata FROM calls WHERE seq IN (SELECT value FROM json_each(?))`, JSON.stringify(seqs))
-    .toArray();
+    .exec<Joined>(
+      `SELECT ${ROW_FIELDS}, ${excerptColumn(excerpt)} AS metadata, ${RESULT_JSON} FROM calls WHERE seq IN (SELECT value FROM json_each(?))`,
+      JSON.stringify(seqs),
+    )
+    .toArray()
+    .map(withResult);
   const bySeq = new Map(rows.map((r) => [r.seq, r]));
   return seqs.flatMap((s) => bySeq.get(s) ?? []);
 }
 
+/** A page's filter: a status, or a disposition (the call's latest), or neither. */
+export type CallFilterSpec = { status: CallStatus | null; disposition?: string | null };
+
 export function listCallExcerpts(
   sql: SqlStorage,
-  status: CallStatus | null,
+  filter: CallFilterSpec,
   limit: number,
   offset: number,
   excerpt: MetadataExcerpt,
 ): (CallRow & { metadata_bytes: number })[] {
-  const select = `SELECT ${ROW_FIELDS}, ${excerptColumn(excerpt)} AS metadata, octet_length(metadata) AS metadata_bytes FROM calls`;
-  return status
-    ? sql.exec<CallRow & { metadata_bytes: number }>(`${select} WHERE status = ? ORDER BY seq LIMIT ? OFFSET ?`, status, limit, offset).toArray()
-    : sql.exec<CallRow & { metadata_bytes: number }>(`${select} ORDER BY seq LIMIT ? OFFSET ?`, limit, offset).toArray();
+  const select = `SELECT ${ROW_FIELDS}, ${excerptColumn(excerpt)} AS metadata, octet_length(metadata) AS metadata_bytes, ${RESULT_JSON} FROM calls`;
+  type Row = Joined & { metadata_bytes: number };
+  const rows = filter.disposition
+    ? sql
+        .exec<Row>(
+          `${select} INDEXED BY calls_by_disposition WHERE disposition = ? ${filter.status ? "AND status = ?" : ""} ORDER BY seq LIMIT ? OFFSET ?`,
+          ...(filter.status ? [filter.disposition, filter.status] : [filter.disposition]),
+          limit,
+          offset,
+        )
+        .toArray()
+    : filter.status
+      ? sql.exec<Row>(`${select} WHERE status = ? ORDER BY seq LIMIT ? OFFSET ?`, filter.status, limit, offset).toArray()
+      : sql.exec<Row>(`${select} ORDER BY seq LIMIT ? OFFSET ?`, limit, offset).toArray();
+  return rows.map(withResult);
 }
 
 export function callMetadata(sql: SqlStorage, seq: number): string | null {
@@ -126,13 +155,17 @@ export function callsAfterWithin(sql: SqlStorage, afterSeq: number, limit: numbe
     if (total > maxBytes) break;
     last = s.seq;
   }
-  return sql.exec<CallRow>("SELECT * FROM calls WHERE seq > ? AND seq <= ? ORDER BY seq", afterSeq, last).toArray();
+  return sql
+    .exec<Joined>(`SELECT *, ${RESULT_JSON} FROM calls WHERE seq > ? AND seq <= ? ORDER BY seq`, afterSeq, last)
+    .toArray()
+    .map(withResult);
 }
 
 /** Every `calls` column a CallRow has, but metadata. */
 const ROW_FIELDS =
   "seq, phone_number, status, outcome, attempts, next_attempt_at, start_time, end_time, duration, error, " +
-  "dispatched_attempt, dispatched_at, pass_base, due_at, provider_call_id, lease_expires_at";
+  "dispatched_attempt, dispatched_at, pass_base, due_at, provider_call_id, lease_expires_at, " +
+  "disposition, result_attempt, requested_callbacks, opted_out";
 
 /** A JSON array of the first values of `metadata`, each cut in SQL, so only the excerpt reaches the object's heap. */
 function excerptColumn({ columns, chars }: MetadataExcerpt): string {

@@ -2,7 +2,7 @@
  * The ledger's row types, and the two ways its statements are read: the
  * first row of a query, or whether a conditional write changed a row.
  */
-import type { BatchStatus, CallStatus } from "../../domain/vocabulary";
+import type { BatchStatus, CallOutcome, CallStatus } from "../../domain/vocabulary";
 
 export type CallRow = {
   seq: number;
@@ -22,6 +22,59 @@ export type CallRow = {
   due_at: number;
   provider_call_id: string | null;
   lease_expires_at: number | null;
+  /** The latest disposition an agent reported for this recipient (any attempt), or null. */
+  disposition: string | null;
+  /** The attempt whose result `result` is: the latest attempt with one. */
+  result_attempt: number | null;
+  /** Callbacks the recipient asked for on a call that were scheduled (capped by maxRequestedCallbacks). */
+  requested_callbacks: number;
+  /** 1 once the recipient asked on a call never to be called again. */
+  opted_out: number;
+  /** That attempt's result, on the reads the API shows (absent where a read does not join it). */
+  result?: ResultRow | null;
+};
+
+/** A calls row as SQLite returns it (the API's reads add `result`). */
+export type StoredCall = Omit<CallRow, "result">;
+
+/** An agent's result for one attempt, merged across its reports. */
+export type ResultRow = {
+  seq: number;
+  attempt: number;
+  disposition: string | null;
+  summary: string | null;
+  sentiment: string | null;
+  /** JSON object text: field name → string | number | boolean | null. */
+  data: string | null;
+  /** R2 key (CSV_BUCKET) of the transcript JSON, or null. */
+  transcript_key: string | null;
+  recording_url: string | null;
+  /** Epoch ms the recipient asked to be called back at, or null. */
+  callback_at: number | null;
+  opt_out: number;
+  received_at: number;
+  updated_at: number;
+  /** 1 for the first report, +1 for each report that changed something: call.result's event id. */
+  revision: number;
+};
+
+/** One finished attempt of a call, as its history shows it. */
+export type AttemptRow = {
+  seq: number;
+  attempt: number;
+  from_number: string | null;
+  start_time: number | null;
+  end_time: number | null;
+  outcome: string;
+  duration: number | null;
+  error: string | null;
+  provider_call_id: string | null;
+};
+
+/** Calls by their current outcome, and by the latest disposition their agent reported. */
+export type ResultCounters = {
+  outcomes: Record<CallOutcome, number>;
+  dispositions: Record<string, number>;
 };
 
 /** A batch's counters and times: kept by its ledger, mirrored in its D1 summary row. */

@@ -28,7 +28,12 @@ CREATE TABLE IF NOT EXISTS calls (
   provider_call_id   TEXT,
   lease_expires_at   INTEGER,
   -- 1 once the active attempt's dial is confirmed (the provider answered, or a report came)
-  dial_confirmed     INTEGER NOT NULL DEFAULT 0
+  dial_confirmed     INTEGER NOT NULL DEFAULT 0,
+  -- the latest disposition an agent reported, and the attempt whose result the call shows
+  disposition         TEXT,
+  result_attempt      INTEGER,
+  requested_callbacks INTEGER NOT NULL DEFAULT 0,
+  opted_out           INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS calls_due ON calls(due_at) WHERE status = 'waiting' AND due_at > 0;
 CREATE INDEX IF NOT EXISTS calls_active ON calls(lease_expires_at) WHERE status = 'active';
@@ -51,10 +56,79 @@ CREATE TABLE IF NOT EXISTS batch (
   start_time          INTEGER,
   last_completed_time INTEGER,
   completed_time      INTEGER,
-  version             INTEGER NOT NULL DEFAULT 0
+  version             INTEGER NOT NULL DEFAULT 0,
+  outcome_answered           INTEGER NOT NULL DEFAULT 0,
+  outcome_voicemail          INTEGER NOT NULL DEFAULT 0,
+  outcome_no_answer          INTEGER NOT NULL DEFAULT 0,
+  outcome_busy               INTEGER NOT NULL DEFAULT 0,
+  outcome_failed             INTEGER NOT NULL DEFAULT 0,
+  outcome_canceled           INTEGER NOT NULL DEFAULT 0,
+  outcome_callback_requested INTEGER NOT NULL DEFAULT 0
 );
-CREATE TRIGGER IF NOT EXISTS calls_status_counters AFTER UPDATE OF status ON calls
-WHEN OLD.status != NEW.status
+-- Jobs marked dispatched but not yet confirmed sent: the next tick sends them first.
+CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, attempt INTEGER NOT NULL);
+-- Limiter leases freed here but not yet handed back: returned with the next limiter call.
+CREATE TABLE IF NOT EXISTS releases (lease TEXT PRIMARY KEY);
+`;
+
+/** Calls by their current outcome: one counter column of the batch row per outcome. */
+export const OUTCOME_COUNTERS = [
+  "answered",
+  "voicemail",
+  "no_answer",
+  "busy",
+  "failed",
+  "canceled",
+  "callback_requested",
+] as const;
+
+const counterDelta = (o: string) => `outcome_${o} = outcome_${o} - (OLD.outcome IS '${o}') + (NEW.outcome IS '${o}')`;
+
+/**
+ * The agent's side of a call: each attempt's merged result, each finished
+ * attempt's history, the counters of dispositions, the data field names
+ * seen (export columns), and opt-outs recorded but not yet carried to the
+ * workspace's do-not-call list. The counters' trigger now also counts calls
+ * by outcome, in the same UPDATE of the batch row (no extra row written).
+ */
+const RESULTS = `
+CREATE TABLE IF NOT EXISTS results (
+  seq            INTEGER NOT NULL,
+  attempt        INTEGER NOT NULL,
+  disposition    TEXT,
+  summary        TEXT,
+  sentiment      TEXT,
+  data           TEXT,
+  transcript_key TEXT,
+  recording_url  TEXT,
+  callback_at    INTEGER,
+  -- what became of callback_at: pending (the attempt is still on), scheduled, or ignored
+  callback_state TEXT,
+  opt_out        INTEGER NOT NULL DEFAULT 0,
+  received_at    INTEGER NOT NULL,
+  updated_at     INTEGER NOT NULL,
+  revision       INTEGER NOT NULL DEFAULT 1,
+  PRIMARY KEY (seq, attempt)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS attempt_log (
+  seq              INTEGER NOT NULL,
+  attempt          INTEGER NOT NULL,
+  from_number      TEXT,
+  start_time       INTEGER,
+  end_time         INTEGER,
+  outcome          TEXT NOT NULL,
+  duration         REAL,
+  error            TEXT,
+  provider_call_id TEXT,
+  PRIMARY KEY (seq, attempt)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS disposition_counts (label TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS data_fields (name TEXT PRIMARY KEY, ord INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS optouts (seq INTEGER NOT NULL, attempt INTEGER NOT NULL, phone TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (seq, attempt)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS calls_by_disposition ON calls(disposition, seq) WHERE disposition IS NOT NULL;
+DROP TRIGGER IF EXISTS calls_status_counters;
+CREATE TRIGGER IF NOT EXISTS calls_counters AFTER UPDATE OF status, outcome ON calls
+WHEN OLD.status IS NOT NEW.status OR OLD.outcome IS NOT NEW.outcome
 BEGIN
   UPDATE batch SET
     waiting_count   = waiting_count   - (OLD.status = 'waiting')   + (NEW.status = 'waiting'),
@@ -69,24 +143,57 @@ BEGIN
       WHEN NEW.status IN ('completed', 'failed') AND NEW.end_time IS NOT NULL
         THEN max(coalesce(last_completed_time, 0), NEW.end_time)
       ELSE last_completed_time END,
+    ${OUTCOME_COUNTERS.map(counterDelta).join(",\n    ")},
     version = version + 1;
 END;
--- Jobs marked dispatched but not yet confirmed sent: the next tick sends them first.
-CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, attempt INTEGER NOT NULL);
--- Limiter leases freed here but not yet handed back: returned with the next limiter call.
-CREATE TABLE IF NOT EXISTS releases (lease TEXT PRIMARY KEY);
+CREATE TRIGGER IF NOT EXISTS calls_disposition_counters AFTER UPDATE OF disposition ON calls
+WHEN OLD.disposition IS NOT NEW.disposition
+BEGIN
+  UPDATE disposition_counts SET n = n - 1 WHERE label = OLD.disposition;
+  INSERT INTO disposition_counts (label, n) SELECT NEW.disposition, 1 WHERE NEW.disposition IS NOT NULL
+    ON CONFLICT (label) DO UPDATE SET n = n + 1;
+  UPDATE batch SET version = version + 1;
+END;
 `;
+
+/** Adds `column` to `table` unless it is there; true if it was added. */
+function addColumn(sql: SqlStorage, table: string, column: string, type: string): boolean {
+  const cols = sql.exec<{ name: string }>(`SELECT name FROM pragma_table_info('${table}')`).toArray();
+  if (cols.some((c) => c.name === column)) return false;
+  sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+  return true;
+}
 
 /** The ledger's schema, oldest step first. Append new steps; never edit or reorder a landed one. */
 export const MIGRATIONS: readonly Migration[] = [
   // The tables as they are now: a new ledger gets every column here, so later steps find nothing to do.
-  { name: "tables, indexes and the counters' trigger", apply: (sql) => sql.exec(TABLES) },
+  { name: "tables and indexes", apply: (sql) => sql.exec(TABLES) },
   {
     name: "calls.dial_confirmed",
     apply: (sql) => {
       // Ledgers created before dial confirmation was recorded gain the column (their active calls count as confirmed).
       const cols = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('calls')").toArray();
       if (!cols.some((c) => c.name === "dial_confirmed")) sql.exec("ALTER TABLE calls ADD COLUMN dial_confirmed INTEGER NOT NULL DEFAULT 1");
+    },
+  },
+  {
+    name: "agent results, attempt history, outcome and disposition counters",
+    apply: (sql) => {
+      for (const [col, type] of [
+        ["disposition", "TEXT"],
+        ["result_attempt", "INTEGER"],
+        ["requested_callbacks", "INTEGER NOT NULL DEFAULT 0"],
+        ["opted_out", "INTEGER NOT NULL DEFAULT 0"],
+      ]) {
+        addColumn(sql, "calls", col!, type!);
+      }
+      let added = false;
+      for (const o of OUTCOME_COUNTERS) added = addColumn(sql, "batch", `outcome_${o}`, "INTEGER NOT NULL DEFAULT 0") || added;
+      // A ledger made before outcomes were counted: count its calls once, before the trigger keeps them.
+      if (added) {
+        sql.exec(`UPDATE batch SET ${OUTCOME_COUNTERS.map((o) => `outcome_${o} = (SELECT count(*) FROM calls WHERE outcome = '${o}')`).join(", ")}`);
+      }
+      sql.exec(RESULTS);
     },
   },
 ];

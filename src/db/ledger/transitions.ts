@@ -140,11 +140,12 @@ export function finish(
   sql: SqlStorage,
   seq: number,
   attempt: number,
-  end: { status: CallStatus; outcome: string; endTime: number; duration: number | null; error: string | null; dueAt: number },
+  end: { status: CallStatus; outcome: string; endTime: number; duration: number | null; error: string | null; dueAt: number; requested?: boolean },
 ): boolean {
   return changed(
     sql,
-    `UPDATE calls SET status = ?3, outcome = ?4, end_time = ?5, duration = ?6, error = ?7, due_at = ?8, lease_expires_at = NULL, next_attempt_at = ?9
+    `UPDATE calls SET status = ?3, outcome = ?4, end_time = ?5, duration = ?6, error = ?7, due_at = ?8, lease_expires_at = NULL, next_attempt_at = ?9,
+         pass_base = CASE WHEN ?10 THEN attempts ELSE pass_base END, requested_callbacks = requested_callbacks + ?10
        WHERE seq = ?1 AND attempts = ?2 AND status = 'active'`,
     seq,
     attempt,
@@ -155,5 +156,6 @@ export function finish(
     end.error,
     end.dueAt,
     end.dueAt > 0 ? isoMs(end.dueAt) : null,
+    end.requested ? 1 : 0,
   );
 }

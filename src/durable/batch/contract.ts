@@ -1,6 +1,7 @@
 import type { CallingWindow, SmartCallbackConfig } from "../../domain/batch-options";
-import type { BatchStatus, Provider } from "../../domain/vocabulary";
-import type { CallRow, LedgerBatch } from "../../db/call-ledger";
+import type { DeclaredResults } from "../../domain/agent-result";
+import type { BatchStatus, Provider, Sentiment } from "../../domain/vocabulary";
+import type { AttemptRow, CallRow, LedgerBatch, ResultCounters, ResultRow } from "../../db/call-ledger";
 
 // What callers exchange with a batch's object over RPC: intake arms it, the
 // call-job consumer claims and reports, status webhooks apply events, the
@@ -9,7 +10,17 @@ import type { CallRow, LedgerBatch } from "../../db/call-ledger";
 export type { ApplyResult, CallEvent } from "../../domain/call-event";
 
 /** The agent a batch dials through, as it was when the batch was created. */
-export type DialAgent = { id: string; provider: Provider; from_number: string | null; voice_url: string | null; dial_url: string | null };
+export type DialAgent = {
+  id: string;
+  provider: Provider;
+  from_number: string | null;
+  voice_url: string | null;
+  dial_url: string | null;
+  /** The results its calls report (absent in batches created before agents declared them). */
+  result_schema?: DeclaredResults | null;
+  /** Twilio: record the call (absent: no). */
+  record?: boolean;
+};
 
 /** Everything intake hands the object: the batch's rules and where its file is. */
 export type BatchConfig = {
@@ -99,4 +110,45 @@ export type PlacedReport =
 
 export type ControlResult<T> = { ok: true; value: T } | { ok: false; status: BatchStatus | "gone" };
 
-export type Progress = LedgerBatch & { recent: CallRow[] };
+export type Progress = LedgerBatch & ResultCounters & { recent: CallRow[] };
+
+/** An agent's result for one attempt, already checked by the Worker (sizes, the agent's resultSchema); its transcript is already in R2. */
+export type ResultReport = {
+  attempt: number;
+  disposition?: string;
+  summary?: string;
+  sentiment?: Sentiment;
+  data?: Record<string, string | number | boolean | null>;
+  /** R2 key in CSV_BUCKET: transcripts/{batchId}/{callId}/{attempt}.json */
+  transcriptKey?: string;
+  recordingUrl?: string;
+  /** Epoch ms: when the recipient asked to be called back. */
+  callbackAt?: number;
+  optOut?: true;
+  source: "agent" | "api" | "twilio" | "simulated";
+};
+
+/**
+ * What became of a result:
+ * - `recorded`: merged into the attempt's result (`changed` false for a replay); `callback` says whether
+ *   a callbackAt scheduled an attempt now, will when the attempt ends (`pending`), was ignored
+ *   (`callbackNote` says why), or there was none.
+ * - `unknown_call`, or `not_dialled` for an attempt this call has not reached (it has made `attempts`).
+ */
+export type RecordResultAnswer =
+  | { kind: "recorded"; changed: boolean; callback: "scheduled" | "pending" | "none" | "ignored"; callbackNote?: string; nextAttemptAt?: string }
+  | { kind: "unknown_call" }
+  | { kind: "not_dialled"; attempts: number };
+
+/** One call whole: its row (every column, its latest result), every finished attempt, and the batch's columns. */
+export type CallDetail = {
+  row: CallRow;
+  attempts: AttemptRow[];
+  result: ResultRow | null;
+  columns: string[];
+  agentId: string;
+  batchStatus: BatchStatus;
+};
+
+/** A row of an export: the call with its latest result and, for results.jsonl, every finished attempt. */
+export type ExportRow = CallRow & { result: ResultRow | null; attemptList?: AttemptRow[] };

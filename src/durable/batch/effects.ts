@@ -67,7 +67,7 @@ export async function syncSummary(c: BatchContext, force: boolean, checkD1 = fal
 }
 
 async function writeSummary(c: BatchContext, batchId: string, b: LedgerBatch): Promise<void> {
-  await writeBatchSummary(c.env.DB, batchId, { ...b });
+  await writeBatchSummary(c.env.DB, batchId, { ...b, ...c.ledger.results.counters() });
   const latest = (await c.state())!;
   await c.patchState({ summaryVersion: Math.max(latest.summaryVersion, b.version), summaryAt: c.now() });
 }

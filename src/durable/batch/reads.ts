@@ -1,10 +1,10 @@
-import type { CallRow, LedgerBatch } from "../../db/call-ledger";
+import type { CallRow, LedgerBatch, ResultCounters } from "../../db/call-ledger";
 import type { CallStatus } from "../../domain/vocabulary";
 import { statusBody } from "../../views/batch-status";
 import { changedCalls, readCallPage, recentCallRows, type CallView } from "../../views/call";
 import { alarmAt } from "./clock";
 import type { BatchContext } from "./context";
-import type { EngineState, Progress, SchedulerState } from "./contract";
+import type { CallDetail, EngineState, ExportRow, Progress, SchedulerState } from "./contract";
 import { ProgressFeed } from "./progress-feed";
 
 // What callers read: the live event stream, progress, pages of calls, and
@@ -17,7 +17,7 @@ export async function subscribe(c: BatchContext, state: SchedulerState): Promise
   c.feed ??= new ProgressFeed({
     status: () => {
       const b = c.ledger.batch();
-      return b ? statusBody(state.batchId, b, columns, recentCallRows(c.ledger, 10)) : null;
+      return b ? statusBody(state.batchId, { ...b, ...c.ledger.results.counters() }, columns, recentCallRows(c.ledger, 10)) : null;
     },
     // Metadata excerpts only: what a subscriber is sent stays small however wide the file.
     calls: (seqs) => changedCalls(c.ledger, state.batchId, columns, seqs),
@@ -28,19 +28,45 @@ export async function subscribe(c: BatchContext, state: SchedulerState): Promise
 
 /** Status, counters and times as the ledger has them now, with the most recent calls. */
 export function progress(c: BatchContext, b: LedgerBatch, recent: number): Progress {
-  return { ...b, recent: recentCallRows(c.ledger, recent) };
+  return { ...b, ...c.ledger.results.counters(), recent: recentCallRows(c.ledger, recent) };
 }
 
 /** A page of calls, at most `maxBytes` of JSON however wide the rows (views/call boundedCalls), with the counters. */
 export async function listCalls(
   c: BatchContext,
   state: SchedulerState,
-  page: { status: CallStatus | null; limit: number; offset: number; maxBytes?: number },
-): Promise<{ calls: CallView[]; batch: LedgerBatch }> {
+  page: { status: CallStatus | null; limit: number; offset: number; maxBytes?: number; disposition?: string | null },
+): Promise<{ calls: CallView[]; batch: LedgerBatch & ResultCounters }> {
   const { columns } = await c.config();
   // No await from here on: the page and the counters are one snapshot of the ledger.
   const calls = readCallPage(c.ledger, state.batchId, columns, page);
-  return { calls, batch: c.ledger.batch()! };
+  const counters = c.ledger.results.counters();
+  // /status shows the largest labels only; a filtered page's total is exact whatever its label.
+  if (page.disposition) counters.dispositions[page.disposition] = c.ledger.results.dispositionCount(page.disposition);
+  return { calls, batch: { ...c.ledger.batch()!, ...counters } };
+}
+
+/** One call whole: its row with its latest result, and every finished attempt. */
+export async function callDetail(c: BatchContext, seq: number): Promise<CallDetail | null> {
+  const config = await c.config();
+  const row = c.ledger.callWithResult(seq);
+  const b = c.ledger.batch();
+  if (!row || !b) return null;
+  return { row, attempts: c.ledger.results.attempts(seq), result: row.result ?? null, columns: config.columns, agentId: config.agent.id, batchStatus: b.status };
+}
+
+/** callsAfter with each call's result and, for results.jsonl, its finished attempts (one query for the page's history). */
+export function exportAfter(c: BatchContext, afterSeq: number, limit: number, maxBytes: number, withAttempts: boolean): ExportRow[] {
+  const rows = c.ledger.callsAfterWithin(afterSeq, limit, maxBytes).map((r) => ({ ...r, result: r.result ?? null }));
+  if (!withAttempts || rows.length === 0) return rows;
+  const history = c.ledger.results.attemptsBetween(afterSeq, rows.at(-1)!.seq);
+  return rows.map((r) => ({ ...r, attemptList: history.get(r.seq) ?? [] }));
+}
+
+/** Export columns for data fields: the agent's declared fields in order, then names seen in reports (first seen first). */
+export async function resultFields(c: BatchContext): Promise<string[]> {
+  const declared = (await c.config()).agent.result_schema?.fields?.map((f) => f.name) ?? [];
+  return [...new Set([...declared, ...c.ledger.results.dataFields()])];
 }
 
 /** Calls after `afterSeq` in file order, at most `limit` and about `maxBytes` of metadata: keyset pages for exports that walk a whole batch. */

@@ -1,4 +1,6 @@
 import { isoMs, type CallRow } from "../../db/call-ledger";
+import type { WorkspaceEngineInfo } from "../../db/workspace.repo";
+import { maxRequestedCallbacks } from "../../domain/batch-options";
 import { connected, failureReason, nextStep, timeScale } from "../../domain/outcome";
 import type { CallStatus } from "../../domain/vocabulary";
 import { engineConfig } from "../../engine-config";
@@ -7,6 +9,7 @@ import { log } from "../../lib/log";
 import { count } from "../../lib/metrics";
 import type { WebhookEventType } from "../../queue/webhook-event";
 import { poke } from "./clock";
+import { optOut, requestedDueAt } from "./agent-results";
 import { batchFields, type BatchContext } from "./context";
 import type { ApplyResult, BatchConfig, CallEvent, SchedulerState } from "./contract";
 import { emit, release } from "./effects";
@@ -21,6 +24,7 @@ type Webhook = [WebhookEventType, string, Record<string, unknown>];
  */
 export async function applyLocal(c: BatchContext, state: SchedulerState, events: CallEvent[]): Promise<ApplyResult[]> {
   const config = await c.config();
+  const ws = await c.workspace(state);
   const webhooks: Webhook[] = [];
   const results: ApplyResult[] = [];
   let ended = 0;
@@ -33,7 +37,7 @@ export async function applyLocal(c: BatchContext, state: SchedulerState, events:
       c.ledger.confirmDial(ev.seq, ev.attempt, { providerCallId: ev.providerCallId, callLeaseMs: engineConfig(c.env).callLeaseMs });
       result = "applied";
     } else {
-      const webhook = finishAttempt(c, state, config, row, ev);
+      const webhook = finishAttempt(c, state, config, ws, row, ev);
       result = webhook ? "applied" : "ignored";
       if (webhook) ended++;
       if (webhook && webhook !== "silent") webhooks.push(webhook);
@@ -51,41 +55,61 @@ export async function applyLocal(c: BatchContext, state: SchedulerState, events:
 
 /**
  * Ends the attempt a final report is about, if it is the active one:
- * waiting again for a callback, or closed. Returns the webhook that says
- * so ("silent" for a call cancelled with its batch), or null if the report
+ * waiting again for a callback, or closed. An agent's result that came
+ * first decides too: an opt-out closes the call, a requested callbackAt
+ * schedules the next attempt then. Returns the webhook that says so
+ * ("silent" for a call cancelled with its batch), or null if the report
  * was not news.
  */
 function finishAttempt(
   c: BatchContext,
   state: SchedulerState,
   config: BatchConfig,
+  ws: WorkspaceEngineInfo | null,
   row: CallRow,
   ev: CallEvent & { kind: "final" },
 ): Webhook | "silent" | null {
   if (row.status !== "active" || row.attempts !== ev.attempt) return null;
   const status = c.ledger.batch()!.status;
-  const step = nextStep({
+  const running = status === "processing" || status === "paused";
+  const reported = c.ledger.results.get(ev.seq, ev.attempt);
+  const optedOut = reported?.opt_out === 1;
+  const smart = nextStep({
     config: config.smartCallbackConfig,
     outcome: ev.outcome,
     attemptInPass: ev.attempt - row.pass_base,
     endedAt: ev.at,
-    batchRunning: status === "processing" || status === "paused",
+    batchRunning: running && !optedOut,
     timeScale: timeScale(c.env),
   });
+  const requested = running && !optedOut && reported?.callback_at != null && row.requested_callbacks < maxRequestedCallbacks(config.smartCallbackConfig);
+  const step = requested ? { kind: "callback" as const, dueAt: requestedDueAt(config, ws, row, reported!.callback_at!) } : smart;
   const answered = connected(ev.outcome);
   const duration = answered ? (ev.durationSec ?? 0) : (ev.durationSec ?? null);
   const next: CallStatus = step.kind === "callback" ? "waiting" : step.status;
   // Every attempt that did not connect says why, in a sentence (a failed call's `error`).
   const error = failureReason(ev.outcome, ev.attempt - row.pass_base, ev.error);
   const dueAt = step.kind === "callback" ? step.dueAt : 0;
-  if (!c.ledger.finish(ev.seq, ev.attempt, { status: next, outcome: ev.outcome, endTime: ev.at, duration, error, dueAt })) return null;
+  const outcome = requested ? "callback_requested" : ev.outcome;
+  const end = { status: next, outcome, endTime: ev.at, duration, error: requested ? null : error, dueAt, requested };
+  let ended = false;
+  // The attempt's end, its history line and what its result decided commit together.
+  c.storage.transactionSync(() => {
+    ended = c.ledger.finish(ev.seq, ev.attempt, end);
+    if (!ended) return;
+    c.ledger.results.logAttempt(ev.seq, ev.attempt, ev.outcome, config.agent.from_number);
+    if (reported?.callback_at != null) c.ledger.results.setCallbackState(ev.seq, ev.attempt, requested ? "scheduled" : "ignored");
+    if (optedOut) optOut(c, state, row, ev.attempt, ev.at);
+  });
+  if (!ended) return null;
   release(c, state.batchId, [ev]);
   log("info", "call.attempt_ended", { ...batchFields(state), seq: ev.seq, attempt: ev.attempt, outcome: ev.outcome, next });
   const id = callId(state.batchId, ev.seq);
   const key = `${id}:${ev.attempt}`;
   const about = { batchId: state.batchId, callId: id, attempt: ev.attempt };
   if (step.kind === "callback") {
-    return ["call.retry_scheduled", key, { ...about, outcome: ev.outcome, error, nextAttemptAt: isoMs(step.dueAt) }];
+    const why = requested ? { outcome, reason: "callback_requested", error: null } : { outcome: ev.outcome, reason: "smart_callback", error };
+    return ["call.retry_scheduled", key, { ...about, ...why, nextAttemptAt: isoMs(step.dueAt) }];
   }
   if (step.status === "cancelled") return "silent";
   const type = step.status === "completed" ? "call.completed" : "call.failed";

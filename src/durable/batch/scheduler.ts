@@ -1,12 +1,28 @@
 import { DurableObject } from "cloudflare:workers";
-import type { CallRow, LedgerBatch } from "../../db/call-ledger";
+import type { CallRow, LedgerBatch, ResultCounters } from "../../db/call-ledger";
 import type { BatchStatus, CallStatus } from "../../domain/vocabulary";
 import { instrumentEnv } from "../../lib/metrics";
 import type { CallView } from "../../views/call";
 import * as claims from "./claims";
 import { afterTick, poke, startNow, stopClock } from "./clock";
 import { BatchContext, type SchedulerPorts } from "./context";
-import type { ApplyResult, ArmInput, AttemptRef, CallEvent, ClaimResult, ControlResult, EngineState, PlacedReport, Progress, SchedulerState } from "./contract";
+import { recordResult } from "./agent-results";
+import type {
+  ApplyResult,
+  ArmInput,
+  AttemptRef,
+  CallDetail,
+  CallEvent,
+  ClaimResult,
+  ControlResult,
+  EngineState,
+  ExportRow,
+  PlacedReport,
+  Progress,
+  RecordResultAnswer,
+  ResultReport,
+  SchedulerState,
+} from "./contract";
 import * as control from "./control";
 import { flushReleases } from "./effects";
 import { ready } from "./materialise";
@@ -91,7 +107,7 @@ export class BatchScheduler extends DurableObject<Env> {
     await poke(this.c);
   }
 
-  async state(): Promise<SchedulerState | null> {
+  state(): Promise<SchedulerState | null> {
     return this.c.state();
   }
 
@@ -152,11 +168,7 @@ export class BatchScheduler extends DurableObject<Env> {
     if (state) await claims.deadLetter(this.c, state, jobs);
   }
 
-  /**
-   * Status reports (provider webhooks, the simulated carrier, lease expiry).
-   * `coalesce`: freed slots go back to the limiter with the next tick
-   * (≤ POKE_COALESCE_MS later) instead of in a call of their own.
-   */
+  /** Status reports (provider webhooks, the simulated carrier, lease expiry); `coalesce`: freed slots go back with the next tick. */
   async applyEvents(events: CallEvent[], opts: { coalesce?: boolean } = {}): Promise<ApplyResult[]> {
     const state = await ready(this.c);
     if (!state) return events.map(() => "unknown_call");
@@ -169,6 +181,12 @@ export class BatchScheduler extends DurableObject<Env> {
   async suppress(phones: string[]): Promise<number> {
     const state = await ready(this.c);
     return state ? suppress(this.c, state, phones) : 0;
+  }
+
+  /** An agent's result for one attempt (checked by the Worker): merged, and acted on (agent-results.ts). */
+  async recordResult(seq: number, report: ResultReport): Promise<RecordResultAnswer> {
+    const state = await ready(this.c);
+    return state ? recordResult(this.c, state, seq, report) : { kind: "unknown_call" };
   }
 
   // ---- control -------------------------------------------------------------------
@@ -200,13 +218,31 @@ export class BatchScheduler extends DurableObject<Env> {
     return batch ? reads.progress(this.c, batch.b, recent) : null;
   }
 
-  async listCalls(status: CallStatus | null, limit: number, offset: number, maxBytes?: number): Promise<{ calls: CallView[]; batch: LedgerBatch } | null> {
+  async listCalls(
+    status: CallStatus | null,
+    limit: number,
+    offset: number,
+    maxBytes?: number,
+    disposition?: string | null,
+  ): Promise<{ calls: CallView[]; batch: LedgerBatch & ResultCounters } | null> {
     const batch = await this.live();
-    return batch ? reads.listCalls(this.c, batch.state, { status, limit, offset, maxBytes }) : null;
+    return batch ? reads.listCalls(this.c, batch.state, { status, limit, offset, maxBytes, disposition }) : null;
   }
 
   async callsAfter(afterSeq: number, limit: number, maxBytes: number): Promise<CallRow[]> {
-    const state = await ready(this.c);
-    return state ? reads.callsAfter(this.c, afterSeq, limit, maxBytes) : [];
+    return (await ready(this.c)) ? reads.callsAfter(this.c, afterSeq, limit, maxBytes) : [];
+  }
+
+  /** One call whole (callDetail), export pages (exportAfter) and the export's data columns (resultFields). */
+  async callDetail(seq: number): Promise<CallDetail | null> {
+    return (await ready(this.c)) ? reads.callDetail(this.c, seq) : null;
+  }
+
+  async exportAfter(afterSeq: number, limit: number, maxBytes: number, withAttempts: boolean): Promise<ExportRow[]> {
+    return (await ready(this.c)) ? reads.exportAfter(this.c, afterSeq, limit, maxBytes, withAttempts) : [];
+  }
+
+  async resultFields(): Promise<string[]> {
+    return (await ready(this.c)) ? reads.resultFields(this.c) : [];
   }
 }

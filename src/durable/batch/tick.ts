@@ -6,6 +6,7 @@ import { observe } from "../../lib/metrics";
 import { batchFields, type BatchContext } from "./context";
 import type { SchedulerState } from "./contract";
 import { dispatch } from "./dispatch";
+import { flushOptOuts, OPT_OUT_RETRY_MS } from "./agent-results";
 import { announce, emit, flushOutbox, flushReleases, release, syncSummary } from "./effects";
 import { resolveExpired } from "./expiry";
 import { ready } from "./materialise";
@@ -21,7 +22,11 @@ export function tick(c: BatchContext): Promise<number | null> {
     await ready(c);
     const elapsed = c.stopwatch();
     try {
-      return await tickOnce(c);
+      const next = await tickOnce(c);
+      // Opt-outs recorded but not yet on the do-not-call list keep the clock going, whatever the batch's status.
+      const state = await c.state();
+      const left = state?.published ? await flushOptOuts(c, state) : false;
+      return left ? Math.min(next ?? Number.POSITIVE_INFINITY, c.now() + OPT_OUT_RETRY_MS) : next;
     } finally {
       c.feed?.changed();
       // Workers' clocks advance at I/O, so this is the tick's wall time across its awaits.
