@@ -243,7 +243,15 @@ export function resultProblem(r: AgentResult, declared: DeclaredResults | null, 
     const parsed = parseCallbackAt(r.callbackAt, now);
     if (!parsed.ok) return parsed.problem;
   }
-  if (!declared) return null;
+  return declared ? declaredProblem(r, declared) : null;
+}
+
+/**
+ * The first way a result strays outside the agent's declaration (a disposition
+ * it does not list, a data field it does not declare or of another type), or
+ * null. The batch checks it against the declaration it started with.
+ */
+export function declaredProblem(r: Pick<AgentResult, "disposition" | "data">, declared: DeclaredResults): string | null {
   if (r.disposition !== undefined && declared.dispositions && !declared.dispositions.includes(r.disposition)) {
     return `disposition "${r.disposition}" is not one this agent declares; use one of: ${list(declared.dispositions)}.`;
   }

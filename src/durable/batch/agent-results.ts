@@ -1,6 +1,7 @@
 import type { CallRow, StoredResult } from "../../db/call-ledger";
 import { addDncWithSource } from "../../db/dnc.repo";
 import type { WorkspaceEngineInfo } from "../../db/workspace.repo";
+import { declaredProblem } from "../../domain/agent-result";
 import { maxRequestedCallbacks } from "../../domain/batch-options";
 import { nextOpening } from "../../domain/calling-window";
 import { POKE_COALESCE_MS } from "../../engine-config";
@@ -41,6 +42,10 @@ export async function recordResult(c: BatchContext, state: SchedulerState, seq: 
   if (!row) return { kind: "unknown_call" };
   if (report.attempt > row.attempts) return { kind: "not_dialled", attempts: row.attempts };
   const config = await c.config();
+  // The declaration the batch started with: a later PATCH of the agent applies to new batches, so exports keep their columns.
+  const declared = config.agent.result_schema;
+  const problem = declared ? declaredProblem(report, declared) : null;
+  if (problem) return { kind: "invalid", problem };
   const ws = await c.workspace(state);
   const now = c.now();
   // Armed before the step commits: a process that dies after it still leaves the tick that carries the opt-out and moves the batch.

@@ -134,11 +134,14 @@ export type ResultReport = {
  *   a callbackAt scheduled an attempt now, will when the attempt ends (`pending`), was ignored
  *   (`callbackNote` says why), or there was none.
  * - `unknown_call`, or `not_dialled` for an attempt this call has not reached (it has made `attempts`).
+ * - `invalid`: outside the batch's declared results; nothing recorded.
  */
 export type RecordResultAnswer =
   | { kind: "recorded"; changed: boolean; callback: "scheduled" | "pending" | "none" | "ignored"; callbackNote?: string; nextAttemptAt?: string }
   | { kind: "unknown_call" }
-  | { kind: "not_dialled"; attempts: number };
+  | { kind: "not_dialled"; attempts: number }
+  /** Outside the resultSchema the batch's agent declared when the batch started (a 400 with this sentence). */
+  | { kind: "invalid"; problem: string };
 
 /** One call whole: its row (every column, its latest result), every finished attempt, and the batch's columns. */
 export type CallDetail = {

@@ -165,6 +165,22 @@ describe("an agent's result in the batch's object", () => {
     expect(await callRow(batchId, 0)).toMatchObject({ status: "completed", disposition: "interested" });
   });
 
+  it("a result is checked against the results the agent declared when the batch started", async () => {
+    const ws = await newWorkspace({ rateLimits: { callsPerSecond: 5, maxConcurrentCalls: 5 } });
+    const patch = (resultSchema: unknown) =>
+      call(`/v1/api/agents/${ws.agentId}`, { method: "PATCH", headers: { ...authHeaders(ws), "content-type": "application/json" }, body: JSON.stringify({ resultSchema }) });
+    expect((await patch({ dispositions: ["booked", "not_interested"] })).status).toBe(200);
+    const { batchId, due } = await oneCallBatch(ws);
+    // Changed after the batch started: the batch keeps its own copy (and its export columns).
+    expect((await patch({ dispositions: ["interested"] })).status).toBe(200);
+    await ended(batchId, 0, 1, "answered", due + 1000);
+    const refused = await reportAt(batchId, 0, { attempt: 1, disposition: "interested" }, due + 2000);
+    expect(refused).toMatchObject({ kind: "invalid" });
+    expect(refused.kind === "invalid" && refused.problem).toContain("booked, not_interested");
+    expect(await ledgerQuery(batchId, "SELECT * FROM results")).toEqual([]);
+    expect(await reportAt(batchId, 0, { attempt: 1, disposition: "booked" }, due + 2000)).toMatchObject({ kind: "recorded", changed: true });
+  });
+
   it("outcome and disposition counters follow every transition, without a scan", async () => {
     const ws = await newWorkspace({ rateLimits: { callsPerSecond: 5, maxConcurrentCalls: 5 } });
     const { batchId, due } = await uploaded(ws, "phone_number\n+12125551001\n+12125551011\n+12125551021\n");
