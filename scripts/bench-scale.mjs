@@ -63,8 +63,13 @@ const RUNTIMES = {
   api: "wrangler dev --local (HTTP; started with unstable_startWorker, devtools inspector off)",
 };
 
-/** Every number ends in 0–4: the simulated provider answers those (README, "simulated provider"). */
-const ANSWERED_PER_EXCHANGE = 5000;
+/**
+ * Every number ends in 0, 1, 3 or 4: the simulated provider answers those and its agent reports a
+ * result for each (README, "simulated provider"); 2 is left out because that result asks for a
+ * callback hours later, and a run ends when its calls do.
+ */
+const ANSWERED_DIGITS = [0, 1, 3, 4];
+const ANSWERED_PER_EXCHANGE = 1000 * ANSWERED_DIGITS.length;
 
 function defaults() {
   const env = process.env;
@@ -77,6 +82,8 @@ function defaults() {
     callsPerBatch: Number(env.BENCH_SCALE_CALLS) || 3000,
     bigCalls: Number(env.BENCH_SCALE_BIG_CALLS) || 200_000,
     skipBig: env.BENCH_SKIP_200K === "1",
+    // The one-batch run again with SIM_RESULTS=off (a second server): what results cost. BENCH_SCALE_RESULTS=0 skips it.
+    compareResults: env.BENCH_SCALE_RESULTS !== "0",
     // "api" (default): wrangler dev's machinery with the devtools inspector off; "cli": the
     // `wrangler dev --local` command itself, inspector on (see host() in scripts/lib/dev-runtime.mjs).
     runtime: env.BENCH_SCALE_RUNTIME || "api",
@@ -107,7 +114,7 @@ function median(values) {
 
 /**
  * The i-th answered number of the run: +1 212 <exchange> <line>, exchanges
- * from 200 up, 5,000 answered lines in each (line = 10·k + 0…4). Every
+ * from 200 up, 4,000 answered lines in each (line = 10·k + 0, 1, 3 or 4). Every
  * number the harness uses is distinct, so no batch loses rows to
  * de-duplication and no two batches share a callee.
  * @param {number} i
@@ -116,7 +123,7 @@ function answeredNumber(i) {
   const exchange = 200 + Math.floor(i / ANSWERED_PER_EXCHANGE);
   if (exchange > 999) throw new Error(`number ${i} is beyond the 212 area code's ${800 * ANSWERED_PER_EXCHANGE} answered numbers`);
   const within = i % ANSWERED_PER_EXCHANGE;
-  const line = Math.floor(within / 5) * 10 + (within % 5);
+  const line = Math.floor(within / ANSWERED_DIGITS.length) * 10 + Number(ANSWERED_DIGITS[within % ANSWERED_DIGITS.length]);
   return `+1212${exchange}${String(line).padStart(4, "0")}`;
 }
 
@@ -201,7 +208,21 @@ function perCall(counters, dials, polls, pollCost) {
     rpcsPerCall: per("rpc.BatchScheduler"),
     limiterRpcsPerCall: per("rpc.WorkspaceLimiter"),
     carrierRpcsPerCall: per("rpc.SimulatedCarrier"),
+    ...resultFigures(counters),
   };
+}
+
+/**
+ * What the simulated agent's results cost: reports the batch's object
+ * recorded, and per report the requests to the result route and to the
+ * object (D1 per report needs a run without results: see resultsCost).
+ * @param {Counters} counters
+ */
+function resultFigures(counters) {
+  const reports = counters["results.reports"] ?? 0;
+  /** @param {string} name */
+  const per = (name) => (reports > 0 ? round((counters[name] ?? 0) / reports, 2) : null);
+  return { resultReports: reports, workerRequestsPerReport: per("results.requests"), rpcsPerReport: per("rpc.BatchScheduler.recordResult") };
 }
 
 /**
@@ -375,6 +396,8 @@ async function tickRun(api, adminToken, agentId, nums, opts, calls) {
     phase = "cancelling it";
     await api.call("DELETE", `/v1/api/batch-calls/${id}`, { timeoutMs });
     const cancelledAt = Date.now();
+    phase = "exporting it";
+    const exports = await exportRates(api, id);
     phase = "reading the metrics";
     const { body: metrics } = await api.call("GET", "/v1/admin/metrics", { admin: adminToken, timeoutMs });
     /** @type {unknown} */
@@ -391,9 +414,70 @@ async function tickRun(api, adminToken, agentId, nums, opts, calls) {
       tickSamples: Array.isArray(ticks) ? ticks.length : null,
       tickMsMedian: has ? round(median(ticks)) : null,
       tickMsMax: has ? round(Math.max(...ticks)) : null,
+      exports,
     };
   } catch (err) {
     throw new Error(`${phase}: ${/** @type {Error} */ (err).message}`);
+  }
+}
+
+/**
+ * Reads a batch's results.csv and results.jsonl whole, as a client
+ * downloading them would, and counts their lines: rows per second of each.
+ * @param {Api} api
+ * @param {string} id
+ */
+async function exportRates(api, id) {
+  /** @param {string} file */
+  const read = async (file) => {
+    const started = Date.now();
+    const res = await api.raw("GET", `/v1/api/batch-calls/${id}/${file}`);
+    if (!res.ok || !res.body) throw new Error(`${file}: ${res.status}`);
+    let lines = 0;
+    for await (const chunk of res.body) for (const b of /** @type {Uint8Array} */ (chunk)) if (b === 10) lines++;
+    const ms = Date.now() - started;
+    return { rows: file.endsWith(".csv") ? lines - 1 : lines, ms, rowsPerSec: round(lines / (ms / 1000)) };
+  };
+  return { resultsCsv: await read("results.csv"), resultsJsonl: await read("results.jsonl") };
+}
+
+/**
+ * The same single-batch run on a server whose simulated agent reports no
+ * results (SIM_RESULTS=off): the scale figures without results beside the
+ * ones with, and what the results add in D1 statements per report.
+ * @param {Options} opts
+ * @param {Run | undefined} withResults the first run (one batch) of the main server
+ */
+async function resultsCost(opts, withResults) {
+  const server = await startServer(opts.log, opts.runtime, { vars: { METRICS: "on", SIM_RESULTS: "off" } });
+  try {
+    const api = client(server.baseUrl, server.isUp, server.logPath, opts.log);
+    const ws = await api.call("POST", "/v1/admin/workspaces", {
+      admin: server.adminToken,
+      json: { name: "bench-no-results", rateLimits: { callsPerSecond: 1000, maxConcurrentCalls: 1000 } },
+      expect: [201],
+    });
+    api.useKey(ws.body.apiKey, ws.body.workspaceId);
+    const agent = await api.call("POST", "/v1/api/agents", { json: { name: "Sim", provider: "simulated" }, expect: [201] });
+    const { ids, run, counters } = await runBatches(api, server.adminToken, agent.body.agentId, numbers(), 1, opts);
+    const id = /** @type {string} */ (ids[0]);
+    const pollCost = await measurePollCost(api, server.adminToken, id);
+    /** @type {Run} */
+    const without = { ...run, ...perCall(counters, run.dials, run.statusPolls, pollCost) };
+    const reports = withResults?.resultReports ?? 0;
+    const extraD1 =
+      withResults?.d1QueriesPerCall != null && without.d1QueriesPerCall != null ? (withResults.d1QueriesPerCall - without.d1QueriesPerCall) * withResults.dials : null;
+    return {
+      withoutResults: {
+        completedPerSec: without.completedPerSec,
+        steadyCompletedPerSec: steadyRate(await endTimes(api, [id])),
+        d1QueriesPerCall: without.d1QueriesPerCall,
+        rpcsPerCall: without.rpcsPerCall,
+      },
+      d1QueriesPerReport: extraD1 !== null && reports > 0 ? round(Math.max(0, extraD1) / reports, 2) : null,
+    };
+  } finally {
+    await server.stop();
   }
 }
 
@@ -474,6 +558,26 @@ export async function runScale(options = {}) {
       );
     }
 
+    let results = null;
+    if (opts.compareResults && runs[0]) {
+      log("the one-batch run again on a server whose simulated agent reports no results (SIM_RESULTS=off)…");
+      const cost = await resultsCost(opts, runs[0]);
+      const first = runs[0];
+      results = {
+        reportsPerSec: first.wallMs > 0 && first.resultReports ? round(first.resultReports / (first.wallMs / 1000)) : null,
+        workerRequestsPerReport: first.workerRequestsPerReport ?? null,
+        rpcsPerReport: first.rpcsPerReport ?? null,
+        d1QueriesPerReport: cost.d1QueriesPerReport,
+        reports: first.resultReports ?? 0,
+        withResults: { completedPerSec: first.completedPerSec, steadyCompletedPerSec: first.steadyCompletedPerSec, d1QueriesPerCall: first.d1QueriesPerCall, rpcsPerCall: first.rpcsPerCall },
+        withoutResults: cost.withoutResults,
+      };
+      log(
+        `results: ${results.reports} reports at ${results.reportsPerSec}/s, ${results.workerRequestsPerReport} Worker / ${results.rpcsPerReport} object requests and ` +
+          `${results.d1QueriesPerReport} D1 statements per report; 1 batch ${first.completedPerSec}/s with results, ${cost.withoutResults.completedPerSec}/s without`,
+      );
+    }
+
     /** @type {Big | null} */
     let big = null;
     if (opts.skipBig) {
@@ -515,6 +619,9 @@ export async function runScale(options = {}) {
       tickMsSmallBatch: big?.small?.tickMsMedian ?? null,
       tickMsMaxAt200k: big?.tickMsMax ?? null,
       drift: driftResult,
+      results,
+      resultsCsvRowsPerSec: big?.exports?.resultsCsv.rowsPerSec ?? null,
+      resultsJsonlRowsPerSec: big?.exports?.resultsJsonl.rowsPerSec ?? null,
       big: big ?? { skipped: true },
       pollCost,
       counters: firstCounters,
@@ -639,6 +746,21 @@ export function formatScale(s) {
         [
           "200k: status read / cancel while it runs",
           s.big?.cancelMs === undefined ? "n/a" : `${show(s.big.statusAfterWatchMs)} ms / ${show(s.big.cancelMs)} ms`,
+        ],
+        [
+          "simulated results (1 batch)",
+          s.results
+            ? `${show(s.results.reports)} reports at ${show(s.results.reportsPerSec)}/s; per report ${show(s.results.workerRequestsPerReport)} Worker, ` +
+              `${show(s.results.rpcsPerReport)} object requests, ${show(s.results.d1QueriesPerReport)} D1 statements`
+            : "not compared (BENCH_SCALE_RESULTS=0)",
+        ],
+        [
+          "1 batch completed/s with / without results",
+          s.results ? `${show(s.results.withResults.completedPerSec)} / ${show(s.results.withoutResults.completedPerSec)}` : "n/a",
+        ],
+        [
+          "200k batch: results.csv / results.jsonl rows/s",
+          s.big?.exports ? `${show(s.resultsCsvRowsPerSec)} / ${show(s.resultsJsonlRowsPerSec)} (${show(s.big.exports.resultsCsv.rows)} rows)` : "n/a",
         ],
         ["status poll cost (subtracted)", `${show(s.pollCost?.["d1.statements"] ?? 0)} D1 statements each`],
         ["dials counted from", s.runs[0]?.dialsFrom ?? "n/a"],

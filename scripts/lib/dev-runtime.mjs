@@ -471,6 +471,12 @@ export function client(baseUrl, isUp, logPath, log) {
      * @param {string} workspaceId
      */
     useKey: (apiKey, workspaceId) => (auth = { "x-api-key": apiKey, "x-workspace-id": workspaceId }),
+    /**
+     * One request with the workspace's key, its answer unread (a download to stream), not retried.
+     * @param {string} method
+     * @param {string} path
+     */
+    raw: (method, path, timeoutMs = 10 * 60_000) => once(method, path, { ...auth }, undefined, timeoutMs),
     retries: () => retries,
   };
 }

@@ -7,6 +7,7 @@ import { nextOpening } from "../../domain/calling-window";
 import { POKE_COALESCE_MS } from "../../engine-config";
 import { callId } from "../../lib/ids";
 import { log } from "../../lib/log";
+import { count } from "../../lib/metrics";
 import { suppressInLiveBatches } from "../../services/dnc";
 import { poke, wakeBy } from "./clock";
 import { batchFields, type BatchContext } from "./context";
@@ -38,6 +39,7 @@ type Callback = { state: "scheduled" | "pending" | "none" | "ignored"; note?: st
 
 /** Records one report and acts on it; see RecordResultAnswer. */
 export async function recordResult(c: BatchContext, state: SchedulerState, seq: number, report: ResultReport): Promise<RecordResultAnswer> {
+  count("results.reports");
   const row = c.ledger.call(seq);
   if (!row) return { kind: "unknown_call" };
   if (report.attempt > row.attempts) return { kind: "not_dialled", attempts: row.attempts };
