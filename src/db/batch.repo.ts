@@ -1,6 +1,6 @@
 import { completeKeyIfPublished, STILL_HOLDS_KEY, type IdempotencyHold } from "./idempotency.repo";
 import type { CallingWindow, SmartCallbackConfig } from "../domain/batch-options";
-import type { BatchProgress, LedgerBatch } from "./call-ledger";
+import type { BatchProgress, LedgerBatch, ResultCounters } from "./call-ledger";
 import type { BatchStatus as VisibleStatus } from "../domain/vocabulary";
 
 /** A row's status: 'preparing' until the upload is published (no read path shows it), then what clients see. */
@@ -24,6 +24,10 @@ export type BatchRow = BatchProgress & {
   csv_key: string;
   created_at: string;
   pass: number;
+  /** JSON {outcome: n} as the batch's object last wrote it; null before it wrote one. */
+  outcomes: string | null;
+  /** JSON {label: n}, the DISPOSITIONS_SHOWN largest; null before the object wrote one. */
+  dispositions: string | null;
 };
 
 export type NewBatch = {
@@ -126,14 +130,24 @@ export async function listBatches(db: D1Database, workspaceId: string, limit: nu
 }
 
 /** The counters and status a batch's object reports; written in version order, so an older report never overwrites a newer one. */
-export type BatchSummary = LedgerBatch;
+export type BatchSummary = LedgerBatch & ResultCounters;
+
+/** Disposition labels a summary keeps and /status shows: an agent may invent any number of them, a status body stays small. */
+export const DISPOSITIONS_SHOWN = 100;
+
+/** The `n` largest disposition counts (ties by label), largest first; labels counting 0 are left out. */
+export function largestDispositions(d: Record<string, number>, n = DISPOSITIONS_SHOWN): Record<string, number> {
+  const entries = Object.entries(d).filter(([, v]) => typeof v === "number" && v > 0);
+  entries.sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0));
+  return Object.fromEntries(entries.slice(0, n));
+}
 
 export async function writeBatchSummary(db: D1Database, batchId: string, s: BatchSummary): Promise<void> {
   await db
     .prepare(
       `UPDATE batches SET status = ?2, pass = ?3, total_calls = ?4, waiting_count = ?5, active_count = ?6, completed_count = ?7,
          failed_count = ?8, cancelled_count = ?9, total_duration_ms = ?10, start_time = ?11, last_completed_time = ?12,
-         completed_time = ?13, summary_version = ?14
+         completed_time = ?13, summary_version = ?14, outcomes = ?15, dispositions = ?16
        WHERE id = ?1 AND status != 'preparing' AND summary_version < ?14`,
     )
     .bind(
@@ -151,6 +165,8 @@ export async function writeBatchSummary(db: D1Database, batchId: string, s: Batc
       s.last_completed_time,
       s.completed_time,
       s.version,
+      JSON.stringify(s.outcomes),
+      JSON.stringify(largestDispositions(s.dispositions)),
     )
     .run();
 }

@@ -2,7 +2,7 @@ import * as z from "zod";
 import "@hono/zod-openapi"; // adds .openapi() to zod schemas
 import { BatchFormFieldsSchema } from "../domain/batch-options";
 import type { RowError } from "../domain/csv";
-import { BATCH_STATUSES } from "../domain/vocabulary";
+import { BATCH_STATUSES, CALL_OUTCOMES } from "../domain/vocabulary";
 import { CallFilterSchema, CallSchema } from "./call";
 import { PaginationQuerySchema, PaginationSchema } from "./common";
 
@@ -55,6 +55,18 @@ export const StatusBodySchema = z
     recent_calls: z.array(CallSchema).describe("the 10 calls that ended last, each with a metadata excerpt (see Call.metadata)"),
     cancelled: z.number().int().describe("(ext)"),
     paused: z.boolean().describe("(ext)"),
+    outcomes: z
+      .object(Object.fromEntries(CALL_OUTCOMES.map((o) => [o, z.number().int()])) as Record<(typeof CALL_OUTCOMES)[number], z.ZodNumber>)
+      .describe(
+        "(ext) calls by their current outcome (a call counts once, under its latest attempt's outcome, or callback_requested while a callback the person asked for waits); " +
+          "calls not yet dialled count under none. Kept as counters on every change.",
+      ),
+    dispositions: z
+      .record(z.string(), z.number().int())
+      .describe(
+        "(ext) calls by the latest disposition their agent reported, label → count, kept as counters on every change. " +
+          "At most the 100 largest labels (ties by label); labels with no call are left out. The order of the keys carries no meaning.",
+      ),
   })
   .openapi("BatchStatus");
 export type StatusBody = z.infer<typeof StatusBodySchema>;
@@ -79,7 +91,15 @@ export type BatchView = z.infer<typeof BatchSchema>;
 
 export const BatchListSchema = z.object({ batches: z.array(BatchSchema), pagination: PaginationSchema });
 
-export const CallPageQuerySchema = PaginationQuerySchema.extend({ status: CallFilterSchema.default("all") });
+export const CallPageQuerySchema = PaginationQuerySchema.extend({
+  status: CallFilterSchema.default("all"),
+  disposition: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe("(ext) only calls whose latest disposition is this label (exact, case-sensitive); combine with status=all only"),
+});
 
 export const CallPageSchema = z.object({
   calls: z.array(CallSchema),

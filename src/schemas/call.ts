@@ -1,10 +1,33 @@
 import * as z from "zod";
 import "@hono/zod-openapi"; // adds .openapi() to zod schemas
-import { CALL_STATUSES } from "../domain/vocabulary";
+import { CALL_OUTCOMES, CALL_STATUSES, SENTIMENTS } from "../domain/vocabulary";
 
 /** The /calls `status` filter: one status, or every call. */
 export const CallFilterSchema = z.enum(["all", ...CALL_STATUSES]);
 export type CallFilter = z.infer<typeof CallFilterSchema>;
+
+/** A value of an agent's extracted data field. */
+const DataValueSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/** What the call's agent reported about the conversation: the result of its latest attempt that has one. */
+export const CallResultSchema = z
+  .object({
+    attempt: z.number().int().describe("the attempt this result is about"),
+    disposition: z.string().nullable().describe("the agent's label for what the call achieved"),
+    summary: z.string().nullable(),
+    sentiment: z.enum(SENTIMENTS).nullable(),
+    data: z.record(z.string(), DataValueSchema).describe("the fields the agent extracted, by name"),
+    transcriptUrl: z
+      .string()
+      .nullable()
+      .describe("path of the transcript (GET …/calls/{callId}/transcript?attempt=n, same API key), or null when the agent sent none"),
+    recordingUrl: z.string().nullable(),
+    callbackAt: z.string().nullable().describe("ISO 8601: when the person asked to be called back"),
+    optOut: z.boolean().describe("the person asked never to be called again"),
+    receivedAt: z.string().describe("ISO 8601: when the first report of this result arrived"),
+  })
+  .openapi("CallResult");
+export type CallResultView = z.infer<typeof CallResultSchema>;
 
 /** One call of a batch: a /calls item, a `recent_calls` entry and the data of a `call` event (the last two with a metadata excerpt). */
 export const CallSchema = z
@@ -23,15 +46,71 @@ export const CallSchema = z
           "in recent_calls and `call` events an excerpt: the file's first 10 columns, names and values cut to 100 characters with …",
       ),
     attempts: z.number().int().describe("(ext) dial attempts made"),
-    outcome: z.string().nullable().describe("(ext) answered, voicemail, no_answer, busy, failed, canceled"),
+    outcome: z
+      .string()
+      .nullable()
+      .describe(
+        `(ext) ${CALL_OUTCOMES.join(", ")}: the last attempt's outcome, or callback_requested while an attempt the person asked for on a call waits (nextAttemptAt)`,
+      ),
     nextAttemptAt: z.string().nullable().describe("(ext) when the next callback attempt is due"),
     metadataTruncated: z
       .boolean()
       .optional()
       .describe(
         "(ext) Present, and true, when `metadata` is not the whole row: an excerpt (columns left out or cut), or `{}`. " +
-          "Read the call with a smaller `limit` (limit=1, page=n gives call n alone a whole 1 MiB) or read results.csv, which always has every column.",
+          "Read the call with a smaller `limit` (limit=1, page=n gives call n alone a whole 1 MiB), GET …/calls/{callId}, or results.csv, which always has every column.",
+      ),
+    result: CallResultSchema.nullable().describe("(ext) the agent's result, or null while none was reported"),
+    resultTruncated: z
+      .boolean()
+      .optional()
+      .describe(
+        "(ext) Present, and true, when `result` is not whole. On /calls: the page's 1 MiB budget left it without its summary and data " +
+          "(`summary: null`, `data: {}`). In recent_calls and `call` events it is an excerpt: the summary and string data values cut to 100 characters with …, " +
+          "the first 10 data fields. GET …/calls/{callId} has it whole.",
       ),
   })
   .openapi("Call");
 export type CallView = z.infer<typeof CallSchema>;
+
+/** One attempt of a call, finished or (the last, while the call is active) under way. */
+export const CallAttemptSchema = z
+  .object({
+    attempt: z.number().int(),
+    from: z.string().nullable().describe("the number the call was placed from, when known"),
+    startTime: z.number().nullable().describe("epoch ms"),
+    endTime: z.number().nullable().describe("epoch ms; null while the attempt is under way"),
+    outcome: z.string().nullable().describe("answered, voicemail, no_answer, busy, failed, canceled; null while under way"),
+    duration: z.number().nullable().describe("seconds"),
+    error: z.string().nullable(),
+  })
+  .openapi("CallAttempt");
+export type CallAttemptView = z.infer<typeof CallAttemptSchema>;
+
+/** GET …/calls/{callId}: the call with every column, each attempt, and its result. */
+export const CallDetailSchema = CallSchema.extend({
+  attemptHistory: z.array(CallAttemptSchema).describe("every attempt in order, the one under way last"),
+}).openapi("CallDetail");
+export type CallDetailView = z.infer<typeof CallDetailSchema>;
+
+/** A transcript turn as the agent reported it. */
+const TranscriptTurnSchema = z.object({ role: z.enum(["agent", "user"]), text: z.string(), at: z.union([z.string(), z.number()]).optional() });
+
+/** One line of results.jsonl: one recipient, whole. */
+export const ResultsJsonlLineSchema = z
+  .object({
+    callId: z.string(),
+    status: z.enum(CALL_STATUSES),
+    outcome: z.string().nullable(),
+    attempts: z.number().int(),
+    nextAttemptAt: z.string().nullable(),
+    phone_number: z.string().describe("as the file had it"),
+    e164: z.string().describe("the number as dialled"),
+    metadata: z.record(z.string(), z.string()).describe("every column of the row by name"),
+    attemptHistory: z.array(CallAttemptSchema),
+    result: CallResultSchema.extend({
+      transcript: z.array(TranscriptTurnSchema).nullable().describe("the transcript's turns inline, or null when there is none"),
+    }).nullable(),
+  })
+  .openapi("ResultsJsonlLine");
+export type ResultsJsonlLine = z.infer<typeof ResultsJsonlLineSchema>;

@@ -1,11 +1,18 @@
-import type { BatchProgress, CallRow, LedgerBatch } from "../db/call-ledger";
-import { FINAL_STATUSES } from "../domain/vocabulary";
+import type { BatchProgress, CallRow, LedgerBatch, ResultCounters } from "../db/call-ledger";
+import { largestDispositions } from "../db/batch.repo";
+import { CALL_OUTCOMES, FINAL_STATUSES } from "../domain/vocabulary";
 import type { StatusBody } from "../schemas/batch";
 import { toCallExcerpt } from "./call";
 
 export type { StatusBody };
 
-export type BatchCounters = BatchProgress & Pick<LedgerBatch, "status">;
+/** A batch's counters as a status body reads them: the outcome and disposition counters may be absent (an object or summary from before they were kept). */
+export type BatchCounters = BatchProgress & Pick<LedgerBatch, "status"> & Partial<ResultCounters>;
+
+/** Every outcome a call may show, counted, 0 for those the counters lack. */
+export function outcomeCounts(outcomes: Partial<Record<string, number>> | undefined): StatusBody["outcomes"] {
+  return Object.fromEntries(CALL_OUTCOMES.map((o) => [o, (outcomes && Object.hasOwn(outcomes, o) ? outcomes[o] : 0) ?? 0])) as StatusBody["outcomes"];
+}
 
 /**
  * The /status body, built from a batch's counters and its most recent
@@ -29,5 +36,7 @@ export function statusBody(batchId: string, b: BatchCounters, columns: string[],
     recent_calls: recent.map((r) => toCallExcerpt(batchId, r, columns)),
     cancelled: b.cancelled_count,
     paused: b.status === "paused",
+    outcomes: outcomeCounts(b.outcomes),
+    dispositions: largestDispositions(b.dispositions ?? {}),
   };
 }

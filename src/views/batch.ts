@@ -1,5 +1,5 @@
 import type { BatchRow } from "../db/batch.repo";
-import type { LedgerBatch } from "../db/call-ledger";
+import type { LedgerBatch, ResultCounters } from "../db/call-ledger";
 import type { BatchView, CallPage, StatusBody } from "../schemas/batch";
 import type { CallFilter, CallView } from "../schemas/call";
 import { pagination } from "../schemas/common";
@@ -8,8 +8,30 @@ import { statusBody, type BatchCounters } from "./batch-status";
 /** The upload's column names, in file order: the keys of every call's metadata. */
 export const columnsOf = (b: BatchRow) => JSON.parse(b.columns) as string[];
 
-/** A D1 row read as counters (its status is never 'preparing' once visible). */
-const summaryOf = (b: BatchRow) => b as BatchRow & BatchCounters;
+/** A JSON object column of the D1 summary, or {} when it is missing or not an object of counts. */
+function countsColumn(text: string | null): Record<string, number> {
+  if (!text) return {};
+  try {
+    const v = JSON.parse(text) as unknown;
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, number>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** A D1 row read as counters (its status is never 'preparing' once visible); the outcome and disposition counts are JSON text there. */
+function summaryOf(b: BatchRow): BatchCounters {
+  const { outcomes, dispositions, ...rest } = b;
+  return {
+    ...rest,
+    status: b.status as BatchCounters["status"],
+    outcomes: countsColumn(outcomes) as ResultCounters["outcomes"],
+    dispositions: countsColumn(dispositions),
+  };
+}
+
+/** How many calls carry `label` as their latest disposition: an own key of the counts, never an inherited one ("constructor"). */
+const dispositionCount = (d: Record<string, number> | undefined, label: string) => (d && Object.hasOwn(d, label) ? (d[label] ?? 0) : 0);
 
 /** Progress from the summary the batch's object keeps in D1: at most about a second behind, and no call to the object. */
 export const summaryStatus = (b: BatchRow): StatusBody => statusBody(b.id, summaryOf(b), columnsOf(b), []);
@@ -41,9 +63,17 @@ export function batchView(b: BatchRow, progress: StatusBody): BatchView {
  * A page of a batch's calls with the batch's counters. `found` is what its
  * object returned, the calls already bounded (views/call boundedCalls);
  * null if it has no ledger: the D1 summary counts then, and there are no
- * calls to show.
+ * calls to show. With a `disposition` the total is that label's counter
+ * (the object's, kept on every change: never a count of rows).
  */
-export function callPage(b: BatchRow, found: { calls: CallView[]; batch: LedgerBatch } | null, filter: CallFilter, page: number, limit: number): CallPage {
+export function callPage(
+  b: BatchRow,
+  found: { calls: CallView[]; batch: LedgerBatch & Partial<ResultCounters> } | null,
+  filter: CallFilter,
+  page: number,
+  limit: number,
+  disposition: string | null = null,
+): CallPage {
   const counts: BatchCounters = found?.batch ?? summaryOf(b);
   const matching: Record<CallFilter, number> = {
     all: counts.total_calls,
@@ -55,7 +85,7 @@ export function callPage(b: BatchRow, found: { calls: CallView[]; batch: LedgerB
   };
   return {
     calls: found?.calls ?? [],
-    pagination: pagination(page, limit, matching[filter]),
+    pagination: pagination(page, limit, disposition === null ? matching[filter] : dispositionCount(counts.dispositions, disposition)),
     summary: {
       total: counts.total_calls,
       waiting: counts.waiting_count,

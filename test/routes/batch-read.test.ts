@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { applyCallEvent } from "../../src/services/call-events";
-import { claimAt, recordingQueue, tick, uploaded } from "../engine-helpers";
+import { transcriptKey } from "../../src/services/agent-results";
+import { claimAt, recordingQueue, reportAt, tick, uploaded } from "../engine-helpers";
 import { authHeaders, call, json, LATER, newWorkspace, upload } from "../helpers";
 
 function people(n: number): string {
@@ -37,6 +38,8 @@ describe("reading batches", () => {
       recent_calls: [],
       cancelled: 0,
       paused: false,
+      outcomes: { answered: 0, voicemail: 0, no_answer: 0, busy: 0, failed: 0, canceled: 0, callback_requested: 0 },
+      dispositions: {},
     });
 
     const before = Date.now();
@@ -81,6 +84,7 @@ describe("reading batches", () => {
       attempts: 0,
       outcome: null,
       nextAttemptAt: null,
+      result: null,
     });
     expect(page.pagination).toEqual({ page: 2, limit: 10, total: 25, totalPages: 3, hasNext: true, hasPrev: true });
     expect(page.summary).toEqual({ total: 25, waiting: 25, active: 0, completed: 0, failed: 0 });
@@ -219,10 +223,14 @@ describe("service routes", () => {
       "batch.started",
       "call.completed",
       "call.failed",
+      "call.result",
       "call.retry_scheduled",
       "call.started",
     ]);
-    expect(doc.paths["/v1/api/batch-calls/{batchId}/results.csv"]).toBeDefined();
+    for (const p of ["results.csv", "results.jsonl", "calls/{callId}", "calls/{callId}/transcript"]) {
+      expect(doc.paths[`/v1/api/batch-calls/{batchId}/${p}`]?.get, p).toBeDefined();
+    }
+    expect(doc.paths["/v1/api/batch-calls/{batchId}/results.jsonl"].get.responses["200"].content["application/x-ndjson"]).toBeDefined();
     expect(doc.paths["/v1/webhooks/twilio/status"]).toBeDefined();
   });
 
@@ -236,5 +244,126 @@ describe("service routes", () => {
     const res = await call("/nope");
     expect(res.status).toBe(404);
     expect(await json(res)).toMatchObject({ code: "not_found", requestId: expect.any(String) });
+  });
+});
+
+const ZERO_OUTCOMES = { answered: 0, voicemail: 0, no_answer: 0, busy: 0, failed: 0, canceled: 0, callback_requested: 0 };
+
+/**
+ * Three people: Ann answered and booked (with a transcript in R2), Bob
+ * answered and was not interested, Cy's first attempt is under way.
+ */
+async function withResults() {
+  const ws = await newWorkspace({ rateLimits: { callsPerSecond: 5, maxConcurrentCalls: 5 } });
+  const { batchId, due } = await uploaded(ws, "phone_number,first_name\n+12125551001,Ann\n+12125551002,Bob\n+12125551003,Cy\n");
+  const q = recordingQueue();
+  await tick(batchId, q, due);
+  const id = (seq: number) => `call_${batchId.slice(6)}_${seq}`;
+  for (const seq of [0, 1, 2]) await claimAt(batchId, seq, 1, due + 10);
+  for (const seq of [0, 1]) {
+    await applyCallEvent(env, { kind: "final", batchId, seq, attempt: 1, outcome: "answered", at: due + 4010, durationSec: 4 });
+  }
+  const key = transcriptKey(batchId, id(0), 1);
+  await env.CSV_BUCKET.put(key, JSON.stringify({ callId: id(0), attempt: 1, turns: [{ role: "agent", text: "Hi Ann" }] }));
+  const booked = { attempt: 1, disposition: "booked", summary: "Booked Tuesday.", data: { slot: "tue", guests: 2 }, transcriptKey: key };
+  expect(await reportAt(batchId, 0, booked, due + 5000)).toMatchObject({ kind: "recorded" });
+  expect(await reportAt(batchId, 1, { attempt: 1, disposition: "not_interested", sentiment: "negative" }, due + 5000)).toMatchObject({ kind: "recorded" });
+  return { ws, batchId, due, q, id, key };
+}
+
+describe("an agent's results, read back", () => {
+  it("/status counts outcomes and dispositions; /calls shows each call's result and filters by disposition", async () => {
+    const { ws, batchId, id } = await withResults();
+    const h = { headers: authHeaders(ws) };
+    const status = await json(await call(`/v1/api/batch-calls/${batchId}/status`, h));
+    expect(status.outcomes).toEqual({ ...ZERO_OUTCOMES, answered: 2 });
+    expect(status.dispositions).toEqual({ booked: 1, not_interested: 1 });
+
+    const all = await json(await call(`/v1/api/batch-calls/${batchId}/calls`, h));
+    expect(all.calls.map((c: any) => c.result?.disposition ?? null)).toEqual(["booked", "not_interested", null]);
+    expect(all.calls[0].result).toEqual({
+      attempt: 1,
+      disposition: "booked",
+      summary: "Booked Tuesday.",
+      sentiment: null,
+      data: { slot: "tue", guests: 2 },
+      transcriptUrl: `/v1/api/batch-calls/${batchId}/calls/${id(0)}/transcript?attempt=1`,
+      recordingUrl: null,
+      callbackAt: null,
+      optOut: false,
+      receivedAt: expect.stringMatching(/Z$/),
+    });
+
+    const booked = await json(await call(`/v1/api/batch-calls/${batchId}/calls?disposition=booked`, h));
+    expect(booked.calls.map((c: any) => c.jobId)).toEqual([id(0)]);
+    expect(booked.pagination).toMatchObject({ total: 1, totalPages: 1 });
+    const none = await json(await call(`/v1/api/batch-calls/${batchId}/calls?disposition=constructor&status=all`, h));
+    expect([none.calls, none.pagination.total]).toEqual([[], 0]);
+
+    const both = await call(`/v1/api/batch-calls/${batchId}/calls?disposition=booked&status=completed`, h);
+    expect(both.status).toBe(400);
+    expect((await json(both)).error).toMatch(/status or by disposition, one at a time/);
+    expect((await call(`/v1/api/batch-calls/${batchId}/calls?disposition=${"x".repeat(65)}`, h)).status).toBe(400);
+  });
+
+  it("the D1 summary carries the counters once the batch's object writes it", async () => {
+    const { ws, batchId, due, q } = await withResults();
+    await tick(batchId, q, due + 60_000);
+    const list = await json(await call("/v1/api/batch-calls", { headers: authHeaders(ws) }));
+    expect(list.batches[0].progress).toMatchObject({ outcomes: { ...ZERO_OUTCOMES, answered: 2 }, dispositions: { booked: 1, not_interested: 1 } });
+  });
+
+  it("GET …/calls/{callId} has the whole row, each attempt and the result; the transcript is a link that reads it", async () => {
+    const { ws, batchId, id } = await withResults();
+    const h = { headers: authHeaders(ws) };
+    const ann = await json(await call(`/v1/api/batch-calls/${batchId}/calls/${id(0)}`, h));
+    expect(ann).toMatchObject({
+      jobId: id(0),
+      status: "completed",
+      outcome: "answered",
+      metadata: { phone_number: "+12125551001", first_name: "Ann" },
+      attemptHistory: [{ attempt: 1, outcome: "answered", duration: 4, error: null, startTime: expect.any(Number), endTime: expect.any(Number) }],
+      result: { disposition: "booked", summary: "Booked Tuesday." },
+    });
+    const cy = await json(await call(`/v1/api/batch-calls/${batchId}/calls/${id(2)}`, h));
+    expect(cy).toMatchObject({ status: "active", result: null, attemptHistory: [{ attempt: 1, endTime: null, outcome: null }] });
+
+    const transcript = await call(ann.result.transcriptUrl, h);
+    expect(transcript.status).toBe(200);
+    expect(transcript.headers.get("content-type")).toContain("application/json");
+    expect(await json(transcript)).toEqual({ callId: id(0), attempt: 1, turns: [{ role: "agent", text: "Hi Ann" }] });
+
+    for (const [path, says] of [
+      [`calls/${id(0)}/transcript?attempt=2`, "no transcript for attempt 2"],
+      [`calls/${id(1)}/transcript`, "no transcript for attempt 1"],
+      [`calls/${id(2)}/transcript`, "has not reported a result"],
+    ]) {
+      const res = await call(`/v1/api/batch-calls/${batchId}/${path}`, h);
+      expect(res.status, path).toBe(404);
+      expect((await json(res)).error).toContain(says);
+    }
+    expect((await call(`/v1/api/batch-calls/${batchId}/calls/${id(0)}/transcript?attempt=0`, h)).status).toBe(400);
+  });
+
+  it("404 for a call of another batch, an unknown call, or another workspace's batch", async () => {
+    const { ws, batchId, id } = await withResults();
+    const other = await json(await upload(ws, people(1)));
+    const h = { headers: authHeaders(ws) };
+    for (const path of [
+      `${other.batchId}/calls/${id(0)}`,
+      `${batchId}/calls/${id(7)}`,
+      `${batchId}/calls/not-a-call`,
+      `${other.batchId}/calls/${id(0)}/transcript`,
+    ]) {
+      const res = await call(`/v1/api/batch-calls/${path}`, h);
+      expect(res.status, path).toBe(404);
+      expect(await json(res)).toMatchObject({ code: "not_found", error: expect.stringContaining("does not exist in batch") });
+    }
+    const stranger = await newWorkspace();
+    for (const path of [`calls/${id(0)}`, `calls/${id(0)}/transcript`]) {
+      const res = await call(`/v1/api/batch-calls/${batchId}/${path}`, { headers: authHeaders(stranger) });
+      expect(res.status, path).toBe(404);
+      expect(await json(res)).toMatchObject({ code: "batch_not_found" });
+    }
   });
 });

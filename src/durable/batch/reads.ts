@@ -42,7 +42,15 @@ export async function listCalls(
   const calls = readCallPage(c.ledger, state.batchId, columns, page);
   const counters = c.ledger.results.counters();
   // /status shows the largest labels only; a filtered page's total is exact whatever its label.
-  if (page.disposition) counters.dispositions[page.disposition] = c.ledger.results.dispositionCount(page.disposition);
+  // defineProperty, not assignment: a label such as "__proto__" is a key like any other.
+  if (page.disposition) {
+    Object.defineProperty(counters.dispositions, page.disposition, {
+      value: c.ledger.results.dispositionCount(page.disposition),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
   return { calls, batch: { ...c.ledger.batch()!, ...counters } };
 }
 
