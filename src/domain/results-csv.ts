@@ -51,3 +51,25 @@ export const RESULT_COLUMNS = [
   "call_duration_seconds",
   "call_error",
 ];
+
+/** The agent's result, after RESULT_COLUMNS; then one `data.<name>` column per data field. */
+export const AGENT_RESULT_COLUMNS = ["disposition", "summary", "sentiment", "recording_url", "transcript_url", "callback_requested_at", "opted_out"];
+
+/** The column of a data field the agent reports. */
+export const dataColumn = (name: string) => `data.${name}`;
+
+/**
+ * The service's column names as the header writes them: a name the file
+ * (or an earlier service column) already has gets the smallest free
+ * suffix `_2`, `_3`…, so no header name is ever repeated and the file's
+ * own columns keep their names.
+ */
+export function serviceColumnNames(fileColumns: readonly string[], service: readonly string[]): string[] {
+  const taken = new Set(fileColumns);
+  return service.map((name) => {
+    let out = name;
+    for (let n = 2; taken.has(out); n++) out = `${name}_${n}`;
+    taken.add(out);
+    return out;
+  });
+}

@@ -3,7 +3,6 @@ import * as z from "zod";
 import { newApp } from "../app-factory";
 import { idempotencyKey, withIdempotency } from "../middleware/idempotency";
 import { listBatches } from "../db/batch.repo";
-import { RESULT_COLUMNS } from "../domain/results-csv";
 import {
   BatchEventStreamSchema,
   BatchIdParam,
@@ -22,8 +21,9 @@ import { apiKeySecurity, errorResponses, pagination, PaginationQuerySchema, work
 import { batchNotFound, cancelBatch, pauseBatch, requireBatch, resumeBatch, retryBatch } from "../services/batch-control";
 import { batchOptionsOf, startBatch } from "../services/batch-intake";
 import { DEV_DRAIN_MAX_BYTES } from "../lib/body";
-import { batchView, callPage, columnsOf, liveStatus, summaryStatus } from "../views/batch";
-import { resultsCsvStream } from "../views/results-csv";
+import { batchView, callPage, liveStatus, summaryStatus } from "../views/batch";
+import { ApiError } from "../errors";
+import { batchResultRoutes } from "./batch-results";
 import { readUploadForm, uploadHash } from "./upload-form";
 
 export function batchCallRoutes() {
@@ -126,7 +126,9 @@ export function batchCallRoutes() {
       summary: "Progress counters of a batch",
       description:
         "recent_calls holds the 10 calls that ended last, each with a metadata excerpt (the file's first 10 columns, names and values cut to 100 characters " +
-        "with …, marked metadataTruncated when anything was left out or cut), so the body stays small however wide the file; /calls has every column.",
+        "with …, marked metadataTruncated when anything was left out or cut), so the body stays small however wide the file; /calls has every column. " +
+        "outcomes counts calls by their current outcome and dispositions by the latest label their agent reported (the 100 largest labels), " +
+        "both kept as counters on every change, never by reading the calls; the event stream's snapshot and progress carry the same.",
       security: apiKeySecurity,
       request: { headers: workspaceHeaders, params: BatchIdParam },
       responses: {
@@ -180,7 +182,11 @@ export function batchCallRoutes() {
         "A page's calls take at most 1 MiB of JSON: when whole rows would take more (a wide file), a call that does not fit carries a metadata excerpt " +
         "(the file's first 10 columns, names and values cut to 100 characters with …), or as a last resort `{}`, marked `metadataTruncated: true`; " +
         "every call gets its excerpt before any gets its whole row. pagination (total, totalPages, hasNext) is unchanged by this. " +
-        "To read a marked call whole, ask for it alone (limit=1, page=its position) or read results.csv, which has every column of every row.",
+        "To read a marked call whole, ask for it alone (limit=1, page=its position) or read results.csv, which has every column of every row. " +
+        "Each call carries the agent's `result` (null until one is reported; its transcript as a link); on a full page a result may come without its summary " +
+        "and data, marked `resultTruncated` (GET …/calls/{callId} has it whole). " +
+        "`disposition` keeps only calls whose latest disposition is that label; its pagination.total is that label's counter (as in /status dispositions). " +
+        "Filter by status or by disposition, one at a time: both together is a 400.",
       security: apiKeySecurity,
       request: { headers: workspaceHeaders, params: BatchIdParam, query: CallPageQuerySchema },
       responses: {
@@ -189,10 +195,15 @@ export function batchCallRoutes() {
       },
     }),
     async (c) => {
-      const { page, limit, status } = c.req.valid("query");
+      const { page, limit, status, disposition } = c.req.valid("query");
+      // A disposition's total is its counter; no counter holds a status and a disposition together, and the ledger is never counted by scan.
+      if (disposition !== undefined && status !== "all") {
+        throw new ApiError("bad_request", "Filter by status or by disposition, one at a time: drop status (or set it to all) when you give disposition.");
+      }
       const b = await requireBatch(c.env.DB, c.get("workspaceId"), c.req.valid("param").batchId);
-      const found = await c.env.BATCH_SCHEDULER.getByName(b.id).listCalls(status === "all" ? null : status, limit, (page - 1) * limit);
-      return c.json(callPage(b, found, status, page, limit), 200);
+      const scheduler = c.env.BATCH_SCHEDULER.getByName(b.id);
+      const found = await scheduler.listCalls(status === "all" ? null : status, limit, (page - 1) * limit, undefined, disposition ?? null);
+      return c.json(callPage(b, found, status, page, limit, disposition ?? null), 200);
     },
   );
 
@@ -252,33 +263,8 @@ export function batchCallRoutes() {
     async (c) => c.json(await retryBatch(c.env, c.get("workspaceId"), c.req.valid("param").batchId, c.get("requestId")), 200),
   );
 
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/batch-calls/{batchId}/results.csv",
-      tags: ["Batches"],
-      summary: "Results as CSV (ext): one row per recipient, the file's columns plus the call's result",
-      description:
-        "Columns: the upload's own (normalised names, original values), then " +
-        RESULT_COLUMNS.join(", ") +
-        ". e164 is the number as dialled (the file's own phone_number column stays as it was sent). Times are ISO 8601 UTC, duration in seconds. " +
-        "Spreadsheet formula injection: each line of a cell whose first visible character is = + - @ or a full-width ＝ ＋ － ＠ (after spaces, " +
-        "control and invisible characters such as a zero-width space) gets a leading apostrophe, so does a cell starting with tab or CR; " +
-        "a + followed only by digits (an E.164 number) is left as it is. Streamed, in file order.",
-      security: apiKeySecurity,
-      request: { headers: workspaceHeaders, params: BatchIdParam },
-      responses: {
-        200: { description: "text/csv", content: { "text/csv": { schema: z.string() } } },
-        ...errorResponses(400, 401, 403, 404),
-      },
-    }),
-    async (c) => {
-      const b = await requireBatch(c.env.DB, c.get("workspaceId"), c.req.valid("param").batchId);
-      const scheduler = c.env.BATCH_SCHEDULER.getByName(b.id);
-      const body = resultsCsvStream(b.id, columnsOf(b), (after, limit, maxBytes) => scheduler.callsAfter(after, limit, maxBytes));
-      return c.body(body, 200, { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${b.id}-results.csv"` });
-    },
-  );
+  // One call whole, its transcript, results.csv and results.jsonl.
+  app.route("/", batchResultRoutes());
 
   return app;
 }

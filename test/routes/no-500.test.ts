@@ -55,6 +55,8 @@ function valueFor(param: string, t: Tenant): string {
       return t.agentId;
     case "batchId":
       return t.batchId;
+    case "callId":
+      return `call_${t.batchId.slice(6)}_0`;
     case "keyId":
       return t.keyId;
     case "e164":

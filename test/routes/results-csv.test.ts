@@ -3,7 +3,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { csvCell } from "../../src/domain/results-csv";
 import { applyCallEvent } from "../../src/services/call-events";
-import { claimAt, recordingQueue, tick, uploaded } from "../engine-helpers";
+import { transcriptKey } from "../../src/services/agent-results";
+import { claimAt, recordingQueue, reportAt, tick, uploaded } from "../engine-helpers";
 import { authHeaders, call, newWorkspace } from "../helpers";
 
 describe("results.csv", () => {
@@ -71,6 +72,13 @@ describe("results.csv", () => {
       "call_ended_at",
       "call_duration_seconds",
       "call_error",
+      "disposition",
+      "summary",
+      "sentiment",
+      "recording_url",
+      "transcript_url",
+      "callback_requested_at",
+      "opted_out",
     ]);
     expect(parsed[1]).toEqual([
       "+12125551001",
@@ -85,6 +93,7 @@ describe("results.csv", () => {
       new Date(due + 4010).toISOString(),
       "4",
       "",
+      ...["", "", "", "", "", "", "false"],
     ]);
     expect(parsed[2]?.slice(0, 8)).toEqual(["(212) 555-1016", "Bob", "plain", "+12125551016", `call_${batchId.slice(6)}_1`, "waiting", "", "0"]);
     expect(parsed).toHaveLength(3);
@@ -128,5 +137,65 @@ describe("results.csv", () => {
       ["'+1 212 555 1002", "+12125551002"],
       ["'+1-212-555-1003", "+12125551003"],
     ]);
+  });
+
+  it("adds the agent's result and data fields, and never repeats a header: the file's own e164, call_id and disposition keep their names", async () => {
+    const ws = await newWorkspace({ rateLimits: { callsPerSecond: 5, maxConcurrentCalls: 5 } });
+    const csv = "phone_number,e164,call_id,disposition,data.score\n+12125551001,mine-1,crm-1,warm,9\n+12125551002,mine-2,crm-2,cold,3\n";
+    const { batchId, due } = await uploaded(ws, csv);
+    await tick(batchId, recordingQueue(), due);
+    await claimAt(batchId, 0, 1, due + 10);
+    await applyCallEvent(env, { kind: "final", batchId, seq: 0, attempt: 1, outcome: "answered", at: due + 4010, durationSec: 4 });
+    const callId = `call_${batchId.slice(6)}_0`;
+    const callbackAt = due + 86_400_000;
+    const report = {
+      attempt: 1,
+      disposition: "callback",
+      summary: "Call back tomorrow.",
+      sentiment: "neutral" as const,
+      data: { score: 7, vip: true, e164: "said-another" },
+      transcriptKey: transcriptKey(batchId, callId, 1),
+      recordingUrl: "https://rec.example.com/0.mp3",
+      callbackAt,
+    };
+    expect(await reportAt(batchId, 0, report, due + 5000)).toMatchObject({ kind: "recorded" });
+
+    const res = await call(`/v1/api/batch-calls/${batchId}/results.csv`, { headers: authHeaders(ws) });
+    const [header, first, second, ...rest] = Papa.parse<string[]>((await res.text()).trim(), { newline: "\r\n" }).data;
+    expect(rest).toEqual([]);
+    expect(new Set(header).size).toBe(header!.length);
+    expect(header).toEqual([
+      ...["phone_number", "e164", "call_id", "disposition", "data.score"],
+      ...["e164_2", "call_id_2", "call_status", "call_outcome", "call_attempts", "call_started_at", "call_ended_at", "call_duration_seconds", "call_error"],
+      ...["disposition_2", "summary", "sentiment", "recording_url", "transcript_url", "callback_requested_at", "opted_out"],
+      ...["data.score_2", "data.vip", "data.e164"],
+    ]);
+    const row = (line: string[]) => Object.fromEntries(header!.map((h, i) => [h, line[i]]));
+    expect(row(first!)).toMatchObject({
+      e164: "mine-1",
+      e164_2: "+12125551001",
+      call_id: "crm-1",
+      call_id_2: callId,
+      disposition: "warm",
+      disposition_2: "callback",
+      summary: "Call back tomorrow.",
+      sentiment: "neutral",
+      recording_url: "https://rec.example.com/0.mp3",
+      transcript_url: `/v1/api/batch-calls/${batchId}/calls/${callId}/transcript?attempt=1`,
+      callback_requested_at: new Date(callbackAt).toISOString(),
+      opted_out: "false",
+      "data.score": "9",
+      "data.score_2": "7",
+      "data.vip": "true",
+      "data.e164": "said-another",
+    });
+    expect(row(second!)).toMatchObject({
+      e164_2: "+12125551002",
+      disposition: "cold",
+      disposition_2: "",
+      transcript_url: "",
+      "data.score_2": "",
+      opted_out: "false",
+    });
   });
 });
