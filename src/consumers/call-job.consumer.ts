@@ -50,6 +50,7 @@ async function dial(env: Env, batchId: string, claimed: Extract<ClaimResult, { k
     voiceUrl: ctx.agent.voice_url,
     dialUrl: ctx.agent.dial_url,
     variables: ctx.variables,
+    record: ctx.agent.record === true,
   });
   log("info", "call.dial", { workspaceId: ctx.workspaceId, batchId, seq, attempt, provider: ctx.agent.provider, result: result.kind });
   if (result.kind === "placed" || result.kind === "unknown") await startedWebhook(env, batchId, seq, attempt, ctx);

@@ -42,7 +42,7 @@ describe("call-job consumer", () => {
     expect(Object.fromEntries(req.form)).toMatchObject({
       To: "+12125551001",
       From: "+14155550100",
-      Url: "https://agent.example.test/voice",
+      Url: `https://agent.example.test/voice?callId=${callId}&attempt=1`,
       StatusCallback: `https://calls.example.test/v1/webhooks/twilio/status?callId=${callId}&attempt=1`,
       StatusCallbackMethod: "POST",
       MachineDetection: "Enable",

@@ -14,7 +14,8 @@ import { applyLocal } from "./results";
 // exactly once), the provider's answer to each dial is recorded, and jobs
 // the queue gave up on (dead-lettered) are closed without a dial.
 
-const KNOWN_COLUMNS = new Set(["phone_number", "first_name", "last_name", "email", "timezone"]);
+/** Columns the service itself reads to place the call; every other column (first_name, last_name, email included) is the agent's. */
+const KNOWN_COLUMNS = new Set(["phone_number", "timezone"]);
 
 /**
  * One queue batch's jobs: each passes the workspace's rate gate (one
@@ -156,8 +157,12 @@ export async function deadLetter(c: BatchContext, state: SchedulerState, jobs: A
   await poke(c);
 }
 
-/** The call's custom CSV columns, verbatim: the dial's dynamic variables. */
-function variablesOf(columns: string[], row: CallRow): Record<string, string> {
+/**
+ * The dial's dynamic variables: the call's custom CSV columns plus
+ * first_name, last_name and email when the file has them, verbatim, so the
+ * agent can greet the person. The number and the zone are the dial's own.
+ */
+export function variablesOf(columns: string[], row: CallRow): Record<string, string> {
   const values = JSON.parse(row.metadata) as string[];
   // Built by fromEntries (own data properties): a column named __proto__ is a variable like any
   // other, not a prototype setter — and the object stays plain, so it crosses RPC to the consumer.
