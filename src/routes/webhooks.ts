@@ -1,5 +1,6 @@
+import type { Context } from "hono";
 import * as z from "zod";
-import { newApp } from "../app-factory";
+import { type AppEnv, newApp } from "../app-factory";
 import { getBatchAgentKeys, type AgentKeys } from "../db/agent.repo";
 import { engineConfig } from "../engine-config";
 import { ApiError } from "../errors";
@@ -11,7 +12,7 @@ import { ErrorSchema, errorResponses } from "../schemas/common";
 import type { Provider } from "../domain/vocabulary";
 import { applyCallEvent } from "../services/call-events";
 import { MAX_ATTEMPT, ReportedCallId, type ParsedReport, type ReportedCall } from "../telephony/status-report";
-import { parseTwilioReport, twilioSignedUrl } from "../telephony/twilio";
+import { parseTwilioRecording, parseTwilioReport, twilioSignedUrl } from "../telephony/twilio";
 import { DialStatusSchema, parseDialReport, reportCallId, verifyingSecrets } from "../telephony/webhook";
 
 const AttemptQuery = z.object({
@@ -78,6 +79,25 @@ function maxDurationSec(env: Env): number {
   return engineConfig(env).callLeaseMs / 1000;
 }
 
+/**
+ * A Twilio callback's form, its signature checked against the public URL it
+ * was sent to, for the Twilio call and attempt its URL names. Twilio's
+ * signature says Twilio sent it, not that the call is Twilio's: a call of
+ * another provider is refused as well.
+ */
+async function verifiedTwilioCallback(c: Context<AppEnv>, what: string, noun: string) {
+  const params = [...new URLSearchParams(await boundedBody(c, TWILIO_STATUS_MAX_BYTES, `The ${what} body`))];
+  const signedUrl = twilioSignedUrl(c.env.PUBLIC_BASE_URL, c.req.url);
+  if (!c.env.TWILIO_AUTH_TOKEN || !(await verifyTwilioSignature(c.env.TWILIO_AUTH_TOKEN, signedUrl, params, c.req.header("x-twilio-signature") ?? null))) {
+    throw new ApiError("forbidden", "The X-Twilio-Signature does not match this request.");
+  }
+  const query = AttemptQuery.safeParse(c.req.query());
+  if (!query.success) throw new ApiError("validation_failed", `The ${what} URL needs callId and an attempt from 1 to ${MAX_ATTEMPT}.`);
+  const placed = await placedThrough(c.env, query.data.callId, "twilio");
+  if (!placed) throw new ApiError("forbidden", `This ${noun} is not for a call placed through Twilio.`);
+  return { params, call: placed.call, attempt: query.data.attempt };
+}
+
 /** Hands a verified report to the batch's object; one the adapter could not read is a 400. */
 async function apply(env: Env, report: ParsedReport): Promise<void> {
   if (!report.ok) throw new ApiError("validation_failed", report.problem);
@@ -125,18 +145,50 @@ export function webhookRoutes() {
     },
   });
   app.post("/twilio/status", async (c) => {
-    const params = [...new URLSearchParams(await boundedBody(c, TWILIO_STATUS_MAX_BYTES, "The StatusCallback body"))];
-    const signedUrl = twilioSignedUrl(c.env.PUBLIC_BASE_URL, c.req.url);
-    if (!c.env.TWILIO_AUTH_TOKEN || !(await verifyTwilioSignature(c.env.TWILIO_AUTH_TOKEN, signedUrl, params, c.req.header("x-twilio-signature") ?? null))) {
-      throw new ApiError("forbidden", "The X-Twilio-Signature does not match this request.");
-    }
-    const query = AttemptQuery.safeParse(c.req.query());
-    if (!query.success) throw new ApiError("validation_failed", `The StatusCallback URL needs callId and an attempt from 1 to ${MAX_ATTEMPT}.`);
-    // Twilio's signature says Twilio sent it, not that the call is Twilio's.
-    const placed = await placedThrough(c.env, query.data.callId, "twilio");
-    if (!placed) throw new ApiError("forbidden", "This status callback is not for a call placed through Twilio.");
-    await apply(c.env, parseTwilioReport(params, placed.call, query.data.attempt, maxDurationSec(c.env), webhookClock.now()));
+    const { params, call, attempt } = await verifiedTwilioCallback(c, "StatusCallback", "status callback");
+    await apply(c.env, parseTwilioReport(params, call, attempt, maxDurationSec(c.env), webhookClock.now()));
     return c.body(null, 204);
+  });
+
+  app.openAPIRegistry.registerPath({
+    method: "post",
+    path: "/twilio/recording",
+    tags: ["Provider webhooks"],
+    summary: "Twilio RecordingStatusCallback (verified with X-Twilio-Signature)",
+    description:
+      "Given to Twilio for the calls of a `twilio` agent created with `record: true`, and verified exactly like the StatusCallback: " +
+      "applied only to a call placed through a `twilio` agent. A `completed` recording's `RecordingUrl` becomes the attempt's `recordingUrl` " +
+      "(merged into its result, whatever the agent reported; a repeat changes nothing); any other `RecordingStatus` is acknowledged and changes nothing. " +
+      `A body over ${TWILIO_STATUS_MAX_BYTES / 1024} KiB is refused with 413 before the signature is checked (unread when Content-Length says so).`,
+    request: {
+      query: AttemptQuery,
+      body: { content: { "application/x-www-form-urlencoded": { schema: z.record(z.string(), z.string()) } }, required: true },
+    },
+    responses: {
+      204: { description: "Recorded (or already known), or not a completed recording" },
+      ...errorResponses(400, 404, 409),
+      ...refusedResponse,
+      ...tooLargeResponse(`${TWILIO_STATUS_MAX_BYTES / 1024} KiB`),
+    },
+  });
+  app.post("/twilio/recording", async (c) => {
+    const { params, call, attempt } = await verifiedTwilioCallback(c, "RecordingStatusCallback", "recording callback");
+    const recording = parseTwilioRecording(params);
+    if (recording.kind === "invalid") throw new ApiError("validation_failed", recording.problem);
+    if (recording.kind === "not_completed") return c.body(null, 204);
+    const report = { attempt, recordingUrl: recording.recordingUrl, source: "twilio" } as const;
+    const answer = await c.env.BATCH_SCHEDULER.getByName(call.batchId).recordResult(call.seq, report);
+    switch (answer.kind) {
+      case "recorded":
+        log("info", "call.recording", { batchId: call.batchId, seq: call.seq, attempt, changed: answer.changed });
+        return c.body(null, 204);
+      case "unknown_call":
+        throw new ApiError("not_found", "Unknown callId.");
+      case "not_dialled":
+        throw new ApiError("invalid_transition", `Attempt ${attempt} of this call was never dialled (it has made ${answer.attempts}).`);
+      case "invalid":
+        throw new ApiError("validation_failed", answer.problem);
+    }
   });
 
   app.openAPIRegistry.registerPath({

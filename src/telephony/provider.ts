@@ -9,8 +9,10 @@ export type DialRequest = {
   agentId: string;
   voiceUrl: string | null;
   dialUrl: string | null;
-  /** The call's custom CSV columns, verbatim. */
+  /** The call's custom CSV columns plus first_name, last_name and email when the file has them, verbatim. */
   variables: Record<string, string>;
+  /** The agent asked for its calls to be recorded (only Twilio records). */
+  record: boolean;
 };
 
 /**

@@ -16,6 +16,25 @@ export function twilioStatusUrl(publicBaseUrl: string, callId: string, attempt: 
   return joinUrl(publicBaseUrl, `/v1/webhooks/twilio/status?callId=${encodeURIComponent(callId)}&attempt=${attempt}`);
 }
 
+/** The RecordingStatusCallback URL for one attempt: like the StatusCallback, it names the call and the attempt it is about. */
+export function twilioRecordingUrl(publicBaseUrl: string, callId: string, attempt: number): string {
+  return joinUrl(publicBaseUrl, `/v1/webhooks/twilio/recording?callId=${encodeURIComponent(callId)}&attempt=${attempt}`);
+}
+
+/**
+ * The agent's voiceUrl with `callId` and `attempt` added to its query (any
+ * query it had is kept): the agent learns which call Twilio connected it to
+ * and reads the rest with GET /v1/agent/calls/{callId}. Null when it is not
+ * a URL.
+ */
+export function twilioVoiceUrl(voiceUrl: string, callId: string, attempt: number): string | null {
+  if (!URL.canParse(voiceUrl)) return null;
+  const url = new URL(voiceUrl);
+  url.searchParams.set("callId", callId);
+  url.searchParams.set("attempt", String(attempt));
+  return url.toString();
+}
+
 /** The URL Twilio signed a StatusCallback for: the public one it was given, whatever host the request reached. */
 export function twilioSignedUrl(publicBaseUrl: string | undefined, requestUrl: string): string {
   const url = new URL(requestUrl);
@@ -42,10 +61,12 @@ export class TwilioProvider implements CallProvider {
 
   async dial(req: DialRequest): Promise<DialResult> {
     if (!req.from || !req.voiceUrl) return { kind: "rejected", error: "the agent has no fromNumber or voiceUrl" };
+    const voiceUrl = twilioVoiceUrl(req.voiceUrl, req.callId, req.attempt);
+    if (!voiceUrl) return { kind: "rejected", error: "the agent's voiceUrl is not a valid URL" };
     const form = new URLSearchParams({
       To: req.to,
       From: req.from,
-      Url: req.voiceUrl,
+      Url: voiceUrl,
       StatusCallback: twilioStatusUrl(this.cfg.publicBaseUrl, req.callId, req.attempt),
       StatusCallbackMethod: "POST",
       MachineDetection: "Enable",
@@ -53,6 +74,12 @@ export class TwilioProvider implements CallProvider {
       TimeLimit: String(Math.max(60, Math.floor(this.cfg.callLeaseMs / 1000) - 60)),
     });
     for (const ev of ["initiated", "ringing", "answered", "completed"]) form.append("StatusCallbackEvent", ev);
+    if (req.record) {
+      form.set("Record", "true");
+      form.set("RecordingStatusCallback", twilioRecordingUrl(this.cfg.publicBaseUrl, req.callId, req.attempt));
+      form.set("RecordingStatusCallbackEvent", "completed");
+      form.set("RecordingStatusCallbackMethod", "POST");
+    }
     const url = twilioCallsUrl(this.cfg.apiBaseUrl, this.cfg.accountSid);
     let res: Response;
     try {
@@ -169,4 +196,26 @@ export function parseTwilioReport(params: [string, string][], call: ReportedCall
     error: mapped.outcome === "failed" ? `Twilio reported the call failed${errorCode ? ` (error ${errorCode.slice(0, 20)})` : ""}` : null,
     providerCallId,
   });
+}
+
+/** What a verified RecordingStatusCallback says: a finished recording's URL, nothing yet, or a form we cannot read. */
+export type TwilioRecording = { kind: "recording"; recordingUrl: string } | { kind: "not_completed" } | { kind: "invalid"; problem: string };
+
+/** Longest RecordingUrl kept (Twilio's are about 130 characters). */
+const MAX_RECORDING_URL_CHARS = 2048;
+
+/**
+ * A verified RecordingStatusCallback's form fields. Only a `completed`
+ * recording has a URL worth keeping (we ask for that event alone, but
+ * Twilio also reports `absent` and `failed` ones); its RecordingUrl must be
+ * an https URL.
+ */
+export function parseTwilioRecording(params: [string, string][]): TwilioRecording {
+  const p = new Map(params);
+  if (p.get("RecordingStatus") !== "completed") return { kind: "not_completed" };
+  const url = p.get("RecordingUrl") ?? "";
+  if (url.length > MAX_RECORDING_URL_CHARS || !URL.canParse(url) || new URL(url).protocol !== "https:") {
+    return { kind: "invalid", problem: `RecordingUrl must be an https URL of at most ${MAX_RECORDING_URL_CHARS} characters.` };
+  }
+  return { kind: "recording", recordingUrl: url };
 }

@@ -140,6 +140,88 @@ describe("POST /v1/webhooks/twilio/status", () => {
   });
 });
 
+/** A RecordingStatusCallback as Twilio would send it for the attempt, signed with the account's token (or forged). */
+async function twilioRecording(callId: string, attempt: number, params: Record<string, string>, opts: { forge?: boolean } = {}) {
+  const path = `/v1/webhooks/twilio/recording?callId=${callId}&attempt=${attempt}`;
+  const entries = Object.entries({ AccountSid: "ACtest", CallSid: "CA1", RecordingSid: "RE1", RecordingDuration: "42", ...params });
+  const signature = await twilioSignature(opts.forge ? "not-the-token" : "twilio-test-token", BASE + path, entries);
+  return call(path, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature },
+    body: new URLSearchParams(entries).toString(),
+  });
+}
+
+const RECORDING = "https://api.twilio.com/2010-04-01/Accounts/ACtest/Recordings/RE1";
+const completedRecording = { RecordingStatus: "completed", RecordingUrl: RECORDING };
+
+/** The attempt's result as the batch's object keeps it (null: none). */
+async function resultOf(batchId: string, seq: number) {
+  return (await env.BATCH_SCHEDULER.getByName(batchId).callDetail(seq))?.result ?? null;
+}
+
+describe("POST /v1/webhooks/twilio/recording", () => {
+  it("makes a completed recording's URL the attempt's recordingUrl, and a repeat changes nothing", async () => {
+    const { batchId } = await activeTwilioCall();
+    await twilioStatus(batchId, 0, 1, { CallStatus: "completed", CallDuration: "42" });
+    const callId = `call_${batchId.slice(6)}_0`;
+    const res = await twilioRecording(callId, 1, completedRecording);
+    expect(res.status).toBe(204);
+    const result = await resultOf(batchId, 0);
+    expect(result).toMatchObject({ attempt: 1, recording_url: RECORDING });
+    expect((await twilioRecording(callId, 1, completedRecording)).status).toBe(204);
+    expect(await resultOf(batchId, 0)).toEqual(result);
+    // The call itself is as its status callback left it.
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "completed", outcome: "answered", duration: 42 });
+  });
+
+  it("acknowledges a recording that did not complete and records nothing", async () => {
+    const { batchId } = await activeTwilioCall();
+    for (const RecordingStatus of ["absent", "failed", "in-progress"]) {
+      expect((await twilioRecording(`call_${batchId.slice(6)}_0`, 1, { RecordingStatus, RecordingUrl: RECORDING })).status).toBe(204);
+    }
+    expect(await resultOf(batchId, 0)).toBeNull();
+  });
+
+  it("refuses an unsigned or forged callback with 403 and records nothing", async () => {
+    const { batchId } = await activeTwilioCall();
+    const callId = `call_${batchId.slice(6)}_0`;
+    const forged = await twilioRecording(callId, 1, completedRecording, { forge: true });
+    expect(forged.status).toBe(403);
+    expect(await json(forged)).toMatchObject({ code: "forbidden", error: "The X-Twilio-Signature does not match this request." });
+    const unsigned = await call(`/v1/webhooks/twilio/recording?callId=${callId}&attempt=1`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(completedRecording).toString(),
+    });
+    expect(unsigned.status).toBe(403);
+    expect(await resultOf(batchId, 0)).toBeNull();
+  });
+
+  it("refuses a Twilio-signed callback for a call another provider placed with 403, and records nothing", async () => {
+    const ws = await newWorkspace({ rateLimits: { callsPerSecond: 5, maxConcurrentCalls: 5 } });
+    const { batchId } = await dispatched(ws, phoneList(1));
+    const res = await twilioRecording(`call_${batchId.slice(6)}_0`, 1, completedRecording);
+    expect(res.status).toBe(403);
+    expect(await json(res)).toMatchObject({ code: "forbidden", error: "This recording callback is not for a call placed through Twilio." });
+    expect(await resultOf(batchId, 0)).toBeNull();
+  });
+
+  it("answers a signed callback it cannot apply with the status that says why, recording nothing", async () => {
+    const { batchId } = await activeTwilioCall();
+    const callId = `call_${batchId.slice(6)}_0`;
+    const insecure = await twilioRecording(callId, 1, { RecordingStatus: "completed", RecordingUrl: "http://api.twilio.com/rec" });
+    expect(insecure.status).toBe(400);
+    expect(await json(insecure)).toMatchObject({ code: "validation_failed", error: "RecordingUrl must be an https URL of at most 2048 characters." });
+    expect((await twilioRecording(callId, 0, completedRecording)).status).toBe(400);
+    expect((await twilioRecording(`call_${batchId.slice(6)}_7`, 1, completedRecording)).status).toBe(404);
+    const undialled = await twilioRecording(callId, 2, completedRecording);
+    expect(undialled.status).toBe(409);
+    expect(await json(undialled)).toMatchObject({ error: "Attempt 2 of this call was never dialled (it has made 1)." });
+    expect(await resultOf(batchId, 0)).toBeNull();
+  });
+});
+
 describe("webhook provider", () => {
   it("POSTs a dial request signed with the agent's own secret and accepts status reports signed with it", async () => {
     const ws = await newWorkspace({ rateLimits: { callsPerSecond: 5, maxConcurrentCalls: 5 } });
@@ -170,7 +252,7 @@ describe("webhook provider", () => {
       to: "+12125551001",
       from: null,
       agentId: agent.agentId,
-      variables: { plan: "gold" },
+      variables: { first_name: "Ann", plan: "gold" },
       statusUrl: `${BASE}/v1/webhooks/dial/status?callId=${callId}`,
     });
     const expected = await signWebhook(secret, req.headers.get("webhook-id")!, body, Number(req.headers.get("webhook-timestamp")));
@@ -235,6 +317,7 @@ const HUGE = 95 * 1024 * 1024;
 describe("provider webhook body limits", () => {
   const routes = [
     ["/v1/webhooks/twilio/status?callId=call_0190a1b2c3d4e5f60718293a_0&attempt=1", "application/x-www-form-urlencoded", 16],
+    ["/v1/webhooks/twilio/recording?callId=call_0190a1b2c3d4e5f60718293a_0&attempt=1", "application/x-www-form-urlencoded", 16],
     ["/v1/webhooks/dial/status?callId=call_0190a1b2c3d4e5f60718293a_0", "application/json", 8],
   ] as const;
 

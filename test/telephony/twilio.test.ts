@@ -1,6 +1,15 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { LostDial } from "../../src/telephony/provider";
-import { parseTwilioReport, TwilioProvider, twilioCallsUrl, twilioSignedUrl, twilioStatusUrl } from "../../src/telephony/twilio";
+import type { DialRequest, LostDial } from "../../src/telephony/provider";
+import {
+  parseTwilioRecording,
+  parseTwilioReport,
+  TwilioProvider,
+  twilioCallsUrl,
+  twilioRecordingUrl,
+  twilioSignedUrl,
+  twilioStatusUrl,
+  twilioVoiceUrl,
+} from "../../src/telephony/twilio";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -89,6 +98,29 @@ describe("Twilio URLs", () => {
     expect(twilioSignedUrl(undefined, reached)).toBe(reached);
   });
 
+  it("gives Twilio a RecordingStatusCallback naming the call and the attempt, like the StatusCallback", () => {
+    const url = "https://calls.example.test/v1/webhooks/twilio/recording?callId=call_abc_3&attempt=2";
+    expect(twilioRecordingUrl("https://calls.example.test", "call_abc_3", 2)).toBe(url);
+    expect(twilioRecordingUrl("https://calls.example.test/", "call_abc_3", 2)).toBe(url);
+  });
+
+  it("adds callId and attempt to the agent's voiceUrl, keeping the query it had", () => {
+    expect(twilioVoiceUrl("https://agent.example.test/voice", "call_abc_3", 2)).toBe("https://agent.example.test/voice?callId=call_abc_3&attempt=2");
+    const kept = new URL(twilioVoiceUrl("https://agent.example.test/voice?lang=en&token=a%2Fb#x", "call_abc_3", 1)!);
+    expect(`${kept.origin}${kept.pathname}${kept.hash}`).toBe("https://agent.example.test/voice#x");
+    expect([...kept.searchParams]).toEqual([
+      ["lang", "en"],
+      ["token", "a/b"],
+      ["callId", "call_abc_3"],
+      ["attempt", "1"],
+    ]);
+    // The service's own names win over a stale pair the agent left in its URL: Twilio must not connect the wrong call.
+    expect(twilioVoiceUrl("https://agent.example.test/voice?callId=old&attempt=9", "call_abc_3", 2)).toBe(
+      "https://agent.example.test/voice?callId=call_abc_3&attempt=2",
+    );
+    expect(twilioVoiceUrl("not a url", "call_abc_3", 1)).toBeNull();
+  });
+
   it("names the account's Calls resource, the account id encoded", () => {
     expect(twilioCallsUrl("https://api.twilio.com/", "AC 1")).toBe("https://api.twilio.com/2010-04-01/Accounts/AC%201/Calls.json");
   });
@@ -152,5 +184,87 @@ describe("TwilioProvider.findLostDial", () => {
       reason: "Twilio credentials are not configured",
     });
     expect(seen).toHaveLength(0);
+  });
+});
+
+describe("TwilioProvider.dial", () => {
+  const CFG = {
+    accountSid: "ACtest",
+    authToken: "token",
+    apiBaseUrl: "https://twilio.example.test",
+    publicBaseUrl: "https://calls.example.test",
+    callLeaseMs: 3_600_000,
+  };
+  const REQ: DialRequest = {
+    callId: "call_abc_3",
+    batchId: "batch_abc",
+    seq: 3,
+    attempt: 2,
+    to: "+12125551001",
+    from: "+14155550100",
+    agentId: "agent_x",
+    voiceUrl: "https://agent.example.test/voice?lang=en",
+    dialUrl: null,
+    variables: { first_name: "Ada" },
+    record: false,
+  };
+  /** Answers the create as Twilio would, keeping the form it was sent. */
+  const creating = () => {
+    const forms: URLSearchParams[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+      forms.push(new URLSearchParams(await new Request(input, init).text()));
+      return new Response(JSON.stringify({ sid: "CA1" }), { status: 201 });
+    });
+    return forms;
+  };
+
+  it("asks Twilio for the agent's voiceUrl with the call and the attempt in its query, and records nothing unasked", async () => {
+    const forms = creating();
+    expect(await new TwilioProvider(CFG).dial(REQ)).toEqual({ kind: "placed", providerCallId: "CA1" });
+    expect(forms[0]!.get("Url")).toBe("https://agent.example.test/voice?lang=en&callId=call_abc_3&attempt=2");
+    for (const name of ["Record", "RecordingStatusCallback", "RecordingStatusCallbackEvent", "RecordingStatusCallbackMethod"]) {
+      expect(forms[0]!.has(name)).toBe(false);
+    }
+    expect(forms[0]!.get("MachineDetection")).toBe("Enable");
+  });
+
+  it("records an agent's calls when it asks, with a callback for the finished recording of this attempt", async () => {
+    const forms = creating();
+    await new TwilioProvider(CFG).dial({ ...REQ, record: true });
+    expect(Object.fromEntries(forms[0]!)).toMatchObject({
+      Record: "true",
+      RecordingStatusCallback: "https://calls.example.test/v1/webhooks/twilio/recording?callId=call_abc_3&attempt=2",
+      RecordingStatusCallbackEvent: "completed",
+      RecordingStatusCallbackMethod: "POST",
+    });
+  });
+
+  it("refuses an agent whose voiceUrl is not a URL, without asking Twilio", async () => {
+    const forms = creating();
+    expect(await new TwilioProvider(CFG).dial({ ...REQ, voiceUrl: "voice" })).toEqual({ kind: "rejected", error: "the agent's voiceUrl is not a valid URL" });
+    expect(forms).toEqual([]);
+  });
+});
+
+describe("parseTwilioRecording", () => {
+  const URL_ = "https://api.twilio.com/2010-04-01/Accounts/ACtest/Recordings/RE1";
+  const form = (fields: Record<string, string>) =>
+    parseTwilioRecording(Object.entries({ AccountSid: "ACtest", CallSid: "CA1", RecordingSid: "RE1", ...fields }));
+
+  it("keeps a completed recording's URL", () => {
+    expect(form({ RecordingStatus: "completed", RecordingUrl: URL_ })).toEqual({ kind: "recording", recordingUrl: URL_ });
+  });
+
+  it("has nothing to keep from a recording that did not complete", () => {
+    for (const RecordingStatus of ["in-progress", "absent", "failed", ""])
+      expect(form({ RecordingStatus, RecordingUrl: URL_ })).toEqual({ kind: "not_completed" });
+    expect(form({ RecordingUrl: URL_ })).toEqual({ kind: "not_completed" });
+  });
+
+  it("refuses a completed recording without an https RecordingUrl, saying what it must be", () => {
+    const problem = "RecordingUrl must be an https URL of at most 2048 characters.";
+    for (const RecordingUrl of ["", "not a url", "http://api.twilio.com/rec", `https://api.twilio.com/${"r".repeat(2048)}`]) {
+      expect(form({ RecordingStatus: "completed", RecordingUrl })).toEqual({ kind: "invalid", problem });
+    }
   });
 });
