@@ -21,6 +21,9 @@ export default defineConfig(async () => {
                   SECRETS_ENCRYPTION_KEY: "dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGU=",
                   PUBLIC_BASE_URL: "https://calls.example.test",
                   SIM_CALL_SECONDS: "0",
+                  // The simulated agent's results (a callback two hours later for numbers ending 2) are on
+                  // only in the tests that turn them on (test/durable/simulated-carrier.test.ts).
+                  SIM_RESULTS: "off",
                   TWILIO_ACCOUNT_SID: "ACtest",
                   TWILIO_AUTH_TOKEN: "twilio-test-token",
                   TWILIO_API_BASE_URL: "https://twilio.example.test",

@@ -20,6 +20,7 @@ const PASS_THROUGH = [
   "TWILIO_AUTH_TOKEN",
   "TWILIO_API_BASE_URL",
   "SIM_CALL_SECONDS",
+  "SIM_RESULTS",
   "DEV_TIME_SCALE",
   "CORS_ORIGINS",
 ];
@@ -69,9 +70,13 @@ function seedSql({ workspaceId, apiKey, agentId, encryptionKey }) {
   if (!parts) fail("DEV_API_KEY must look like bck_<16 letters/digits>_<secret of 16+ chars>.");
   const hash = secretHash(parts.secret);
   const webhookSecret = `whsec_${randomBytes(32).toString("base64")}`;
+  // The agent's signing secret: the simulated agent signs its results with it (nobody else needs to see it).
+  const agentSecret = `whsec_${randomBytes(32).toString("base64")}`;
   let sealed;
+  let sealedAgent;
   try {
     sealed = encryptSecret(webhookSecret, /** @type {string} */ (encryptionKey));
+    sealedAgent = encryptSecret(agentSecret, /** @type {string} */ (encryptionKey));
   } catch (err) {
     fail(/** @type {Error} */ (err).message);
   }
@@ -87,10 +92,11 @@ INSERT INTO api_keys (id, workspace_id, secret_hash, created_at)
   VALUES (${sql(parts.keyId)}, ${sql(workspaceId)}, ${sql(hash)}, ${sql(now)})
   ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash, workspace_id = excluded.workspace_id, revoked_at = NULL
   WHERE secret_hash <> excluded.secret_hash OR workspace_id <> excluded.workspace_id OR revoked_at IS NOT NULL;
-INSERT INTO agents (id, workspace_id, name, provider, created_at)
-  VALUES (${sql(agentId)}, ${sql(workspaceId)}, 'Dev simulated agent', 'simulated', ${sql(now)})
-  ON CONFLICT (id) DO UPDATE SET workspace_id = excluded.workspace_id, deleted_at = NULL
-  WHERE workspace_id <> excluded.workspace_id OR deleted_at IS NOT NULL;`;
+INSERT INTO agents (id, workspace_id, name, provider, created_at, signing_secret_enc)
+  VALUES (${sql(agentId)}, ${sql(workspaceId)}, 'Dev simulated agent', 'simulated', ${sql(now)}, ${sql(sealedAgent)})
+  ON CONFLICT (id) DO UPDATE SET workspace_id = excluded.workspace_id, deleted_at = NULL,
+    signing_secret_enc = coalesce(agents.signing_secret_enc, excluded.signing_secret_enc)
+  WHERE workspace_id <> excluded.workspace_id OR deleted_at IS NOT NULL OR agents.signing_secret_enc IS NULL;`;
 }
 
 /**

@@ -11,7 +11,7 @@ export function providerFor(env: Env, provider: Provider): CallProvider {
   switch (provider) {
     case "simulated": {
       const s = Number(env.SIM_CALL_SECONDS);
-      return new SimulatedProvider(env.SIM_CARRIER, Number.isFinite(s) && s >= 0 ? s : 3);
+      return new SimulatedProvider(env.SIM_CARRIER, Number.isFinite(s) && s >= 0 ? s : 3, env.SIM_RESULTS !== "off");
     }
     case "twilio":
       return new TwilioProvider({

@@ -16,10 +16,20 @@ export class SimulatedProvider implements CallProvider {
   constructor(
     private readonly carrier: DurableObjectNamespace<SimulatedCarrier>,
     private readonly callSeconds: number,
+    /** Answered calls report a simulated agent's result (SIM_RESULTS). */
+    private readonly results = false,
   ) {}
 
   dial(req: DialRequest): Promise<DialResult> {
-    const placement = { batchId: req.batchId, seq: req.seq, attempt: req.attempt, to: req.to, callSeconds: this.callSeconds };
+    const placement: SimPlacement = {
+      batchId: req.batchId,
+      seq: req.seq,
+      attempt: req.attempt,
+      to: req.to,
+      callSeconds: this.callSeconds,
+      // The variables only travel when a result will greet the person with them.
+      ...(this.results ? { results: true, variables: req.variables } : {}),
+    };
     return new Promise<string>((resolve, reject) => {
       const group = gathering.get(req.batchId);
       if (group) return void group.push({ placement, resolve, reject });
