@@ -7,8 +7,10 @@ import { apiCors } from "./middleware/cors";
 import { requestContext } from "./middleware/request-id";
 import { adminRoutes } from "./routes/admin";
 import { adminEngineRoutes } from "./routes/admin-engine";
+import { agentCallRoutes } from "./routes/agent-calls";
 import { agentRoutes } from "./routes/agents";
 import { batchCallRoutes } from "./routes/batch-calls";
+import { callResultRoutes } from "./routes/call-results";
 import { dncRoutes } from "./routes/dnc";
 import { docsRoutes } from "./routes/docs";
 import { webhookRoutes } from "./routes/webhooks";
@@ -56,8 +58,11 @@ export function createApp() {
   app.route("/v1/admin", adminEngineRoutes());
   app.route("/v1/api", agentRoutes());
   app.route("/v1/api", batchCallRoutes());
+  app.route("/v1/api", callResultRoutes());
   app.route("/v1/api", dncRoutes());
   app.route("/v1/webhooks", webhookRoutes());
+  // Signed by the agent itself (Standard Webhooks), not by an API key.
+  app.route("/v1/agent", agentCallRoutes());
   docsRoutes(app);
   return app;
 }
