@@ -466,7 +466,9 @@ async function resultsCost(opts, withResults) {
     const without = { ...run, ...perCall(counters, run.dials, run.statusPolls, pollCost) };
     const reports = withResults?.resultReports ?? 0;
     const extraD1 =
-      withResults?.d1QueriesPerCall != null && without.d1QueriesPerCall != null ? (withResults.d1QueriesPerCall - without.d1QueriesPerCall) * withResults.dials : null;
+      withResults?.d1QueriesPerCall != null && without.d1QueriesPerCall != null
+        ? (withResults.d1QueriesPerCall - without.d1QueriesPerCall) * withResults.dials
+        : null;
     return {
       withoutResults: {
         completedPerSec: without.completedPerSec,
@@ -569,7 +571,12 @@ export async function runScale(options = {}) {
         rpcsPerReport: first.rpcsPerReport ?? null,
         d1QueriesPerReport: cost.d1QueriesPerReport,
         reports: first.resultReports ?? 0,
-        withResults: { completedPerSec: first.completedPerSec, steadyCompletedPerSec: first.steadyCompletedPerSec, d1QueriesPerCall: first.d1QueriesPerCall, rpcsPerCall: first.rpcsPerCall },
+        withResults: {
+          completedPerSec: first.completedPerSec,
+          steadyCompletedPerSec: first.steadyCompletedPerSec,
+          d1QueriesPerCall: first.d1QueriesPerCall,
+          rpcsPerCall: first.rpcsPerCall,
+        },
         withoutResults: cost.withoutResults,
       };
       log(

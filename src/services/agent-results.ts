@@ -2,6 +2,7 @@ import type { AgentKeys } from "../db/agent.repo";
 import { AgentResultSchema, parseCallbackAt, resultProblem } from "../domain/agent-result";
 import { ApiError } from "../errors";
 import { DEV_DRAIN_MAX_BYTES, readTextWithin } from "../lib/body";
+import { sha256Hex } from "../lib/crypto";
 import { issuesText } from "../lib/issues";
 
 /**
@@ -107,9 +108,13 @@ export type ResultAnswer = {
   callbackNote?: string;
 };
 
-/** Where an attempt's transcript is kept (CSV_BUCKET): one key per attempt, so a replay rewrites the same object. */
-export function transcriptKey(batchId: string, callId: string, attempt: number): string {
-  return `transcripts/${batchId}/${callId}/${attempt}.json`;
+/**
+ * Where one transcript of an attempt is kept (CSV_BUCKET): named by its
+ * content, so a replay writes the same object again and a report that is
+ * refused later can never overwrite the transcript a recorded result points at.
+ */
+export async function transcriptKey(batchId: string, callId: string, attempt: number, body: string): Promise<string> {
+  return `transcripts/${batchId}/${callId}/${attempt}-${(await sha256Hex(body)).slice(0, 16)}.json`;
 }
 
 /**
@@ -117,7 +122,7 @@ export function transcriptKey(batchId: string, callId: string, attempt: number):
  * against `now`), puts its transcript in R2, then tells the batch's object
  * in one request; the object checks the agent's declared results. The
  * transcript goes first: once the object has recorded a result its pointer
- * must lead somewhere, and a replay only rewrites the same key. Every
+ * must lead somewhere, and a replay only rewrites the same object. Every
  * refusal is a 4xx sentence.
  */
 export async function submitResult(env: Env, target: ResultTarget, raw: string, source: "agent" | "api", now: number): Promise<ResultAnswer> {
@@ -139,12 +144,9 @@ export async function submitResult(env: Env, target: ResultTarget, raw: string, 
   if (problem) throw new ApiError("validation_failed", problem);
 
   const { batchId, seq, callId } = target;
-  const key = result.transcript ? transcriptKey(batchId, callId, result.attempt) : undefined;
-  if (key) {
-    await env.CSV_BUCKET.put(key, JSON.stringify({ callId, attempt: result.attempt, turns: result.transcript }), {
-      httpMetadata: { contentType: "application/json" },
-    });
-  }
+  const transcript = result.transcript ? JSON.stringify({ callId, attempt: result.attempt, turns: result.transcript }) : null;
+  const key = transcript === null ? undefined : await transcriptKey(batchId, callId, result.attempt, transcript);
+  if (key) await env.CSV_BUCKET.put(key, transcript!, { httpMetadata: { contentType: "application/json" } });
   const callbackAt = result.callbackAt === undefined ? null : parseCallbackAt(result.callbackAt, now);
   const answer = await env.BATCH_SCHEDULER.getByName(batchId).recordResult(seq, {
     attempt: result.attempt,
@@ -164,7 +166,7 @@ export async function submitResult(env: Env, target: ResultTarget, raw: string, 
     await dropTranscript(env, key);
     throw target.unknownCall?.() ?? new ApiError("not_found", `Call ${callId} is not a call of batch ${batchId}.`);
   }
-  // Outside the declaration the batch keeps. The transcript stays: an earlier report of this attempt may point at that key.
+  // Outside the declaration the batch keeps. The transcript stays: an earlier report of this attempt with the same transcript points at that key.
   if (answer.kind === "invalid") throw new ApiError("validation_failed", answer.problem);
   if (answer.kind === "not_dialled") {
     await dropTranscript(env, key);

@@ -58,6 +58,11 @@ async function postResult(secret: string | null, callId: string, body: unknown, 
 
 const results = (batchId: string) => ledgerQuery(batchId, "SELECT * FROM results");
 
+/** Every transcript kept in R2 for one call (named by content, so listed by the call's prefix). */
+async function transcriptKeys(batchId: string, callId: string): Promise<string[]> {
+  return (await env.CSV_BUCKET.list({ prefix: `transcripts/${batchId}/${callId}/` })).objects.map((o) => o.key);
+}
+
 describe("GET /v1/agent/calls/{callId}", () => {
   it("gives the agent its call: number, attempt, batch, the row's variables verbatim and its time zone", async () => {
     const { ws, batchId, callId } = await liveCall(undefined, { name: "Spring renewals" });
@@ -145,11 +150,30 @@ describe("POST /v1/agent/calls/{callId}/result", () => {
     ];
     const res = await postResult(ws.secret, callId, { attempt: 1, transcript: turns });
     expect(res.status).toBe(200);
-    const key = `transcripts/${batchId}/${callId}/1.json`;
-    const object = await env.CSV_BUCKET.get(key);
+    const [key, ...more] = await transcriptKeys(batchId, callId);
+    expect(more).toEqual([]);
+    expect(key).toMatch(new RegExp(`^transcripts/${batchId}/${callId}/1-[0-9a-f]{16}\\.json$`));
+    const object = await env.CSV_BUCKET.get(key!);
     expect(object).not.toBeNull();
     expect(JSON.parse(await object!.text())).toEqual({ callId, attempt: 1, turns });
     expect((await results(batchId))[0]?.transcript_key).toBe(key);
+  });
+
+  it("a later report the batch refuses never replaces the transcript a recorded result points at", async () => {
+    const owner = await newWebhookWorkspace();
+    const patched = await call(`/v1/api/agents/${owner.agentId}`, {
+      method: "PATCH",
+      headers: { ...authHeaders(owner), "content-type": "application/json" },
+      body: JSON.stringify({ resultSchema: { dispositions: ["booked"] } }),
+    });
+    expect(patched.status).toBe(200);
+    const { batchId, callId } = await liveCall(owner);
+    const first = [{ role: "agent", text: "Hi Ada" }];
+    expect((await postResult(owner.secret, callId, { attempt: 1, disposition: "booked", transcript: first })).status).toBe(200);
+    const refused = await postResult(owner.secret, callId, { attempt: 1, disposition: "maybe", transcript: [{ role: "agent", text: "other" }] });
+    expect(refused.status).toBe(400);
+    const stored = (await results(batchId))[0]?.transcript_key as string;
+    expect(JSON.parse(await (await env.CSV_BUCKET.get(stored))!.text()).turns).toEqual(first);
   });
 
   it("refuses an unsigned, wrongly signed, another agent's or another workspace's result with the same 403, and the call is unchanged", async () => {
@@ -170,7 +194,7 @@ describe("POST /v1/agent/calls/{callId}/result", () => {
     }
     expect(await callRow(batchId, 0)).toEqual(before);
     expect(await results(batchId)).toEqual([]);
-    expect(await env.CSV_BUCKET.get(`transcripts/${batchId}/${callId}/1.json`)).toBeNull();
+    expect(await transcriptKeys(batchId, callId)).toEqual([]);
   });
 
   it("reads no D1 once the isolate knows the batch's agent: a report and a context read go to the batch's object alone", async () => {
@@ -223,7 +247,7 @@ describe("POST /v1/agent/calls/{callId}/result", () => {
       expect((await json(res)).error).toMatch(pattern);
     }
     expect(await results(batchId)).toEqual([]);
-    expect(await env.CSV_BUCKET.get(`transcripts/${batchId}/${callId}/1.json`)).toBeNull();
+    expect(await transcriptKeys(batchId, callId)).toEqual([]);
   });
 
   it("refuses a callbackAt in the past, without a zone, unparseable or more than 30 days ahead", async () => {
@@ -280,11 +304,11 @@ describe("POST /v1/agent/calls/{callId}/result", () => {
     const notYet = await postResult(ws.secret, callId, { attempt: 3, disposition: "booked", transcript: [{ role: "user", text: "hi" }] });
     expect(notYet.status).toBe(409);
     expect((await json(notYet)).error).toBe(`Attempt 3 of ${callId} has not been dialled; it has made 1 attempt.`);
-    expect(await env.CSV_BUCKET.get(`transcripts/${batchId}/${callId}/3.json`)).toBeNull();
+    expect(await transcriptKeys(batchId, callId)).toEqual([]);
     const unknown = await postResult(ws.secret, callIdOf(batchId, 99), { attempt: 1, transcript: [{ role: "user", text: "hi" }] });
     expect(unknown.status).toBe(403);
     expect((await json(unknown)).error).toBe(REFUSED);
-    expect(await env.CSV_BUCKET.get(`transcripts/${batchId}/${callIdOf(batchId, 99)}/1.json`)).toBeNull();
+    expect(await transcriptKeys(batchId, callIdOf(batchId, 99))).toEqual([]);
     expect(await results(batchId)).toEqual([]);
   });
 });

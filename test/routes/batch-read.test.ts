@@ -1,7 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { applyCallEvent } from "../../src/services/call-events";
-import { transcriptKey } from "../../src/services/agent-results";
 import { claimAt, recordingQueue, reportAt, tick, uploaded } from "../engine-helpers";
 import { authHeaders, call, json, LATER, newWorkspace, upload } from "../helpers";
 
@@ -263,7 +262,7 @@ async function withResults() {
   for (const seq of [0, 1]) {
     await applyCallEvent(env, { kind: "final", batchId, seq, attempt: 1, outcome: "answered", at: due + 4010, durationSec: 4 });
   }
-  const key = transcriptKey(batchId, id(0), 1);
+  const key = `transcripts/${batchId}/${id(0)}/1-test.json`;
   await env.CSV_BUCKET.put(key, JSON.stringify({ callId: id(0), attempt: 1, turns: [{ role: "agent", text: "Hi Ann" }] }));
   const booked = { attempt: 1, disposition: "booked", summary: "Booked Tuesday.", data: { slot: "tue", guests: 2 }, transcriptKey: key };
   expect(await reportAt(batchId, 0, booked, due + 5000)).toMatchObject({ kind: "recorded" });

@@ -3,7 +3,6 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { csvCell } from "../../src/domain/results-csv";
 import { applyCallEvent } from "../../src/services/call-events";
-import { transcriptKey } from "../../src/services/agent-results";
 import { claimAt, recordingQueue, reportAt, tick, uploaded } from "../engine-helpers";
 import { authHeaders, call, newWorkspace } from "../helpers";
 
@@ -154,7 +153,7 @@ describe("results.csv", () => {
       summary: "Call back tomorrow.",
       sentiment: "neutral" as const,
       data: { score: 7, vip: true, e164: "said-another" },
-      transcriptKey: transcriptKey(batchId, callId, 1),
+      transcriptKey: `transcripts/${batchId}/${callId}/1-test.json`,
       recordingUrl: "https://rec.example.com/0.mp3",
       callbackAt,
     };

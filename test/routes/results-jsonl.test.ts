@@ -1,6 +1,5 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { transcriptKey } from "../../src/services/agent-results";
 import { applyCallEvent } from "../../src/services/call-events";
 import { claimAt, recordingQueue, reportAt, tick, uploaded } from "../engine-helpers";
 import { authHeaders, call, newWorkspace } from "../helpers";
@@ -24,7 +23,7 @@ describe("results.jsonl", () => {
       { role: "agent", text: "Hi Ann, it's the clinic." },
       { role: "user", text: "Tuesday works.", at: 1200 },
     ];
-    const key = transcriptKey(batchId, id(0), 1);
+    const key = `transcripts/${batchId}/${id(0)}/1-test.json`;
     await env.CSV_BUCKET.put(key, JSON.stringify({ callId: id(0), attempt: 1, turns }));
     await reportAt(batchId, 0, { attempt: 1, disposition: "booked", summary: "Booked.", data: { slot: "tue" }, transcriptKey: key, optOut: true }, due + 5000);
 
@@ -63,7 +62,12 @@ describe("results.jsonl", () => {
     const { batchId, due } = await uploaded(ws, "phone_number\n+12125551001\n");
     await tick(batchId, recordingQueue(), due);
     await claimAt(batchId, 0, 1, due + 10);
-    await reportAt(batchId, 0, { attempt: 1, disposition: "booked", transcriptKey: transcriptKey(batchId, `call_${batchId.slice(6)}_0`, 1) }, due + 500);
+    await reportAt(
+      batchId,
+      0,
+      { attempt: 1, disposition: "booked", transcriptKey: `transcripts/${batchId}/call_${batchId.slice(6)}_0/1-test.json` },
+      due + 500,
+    );
     const [line] = await jsonl(await call(`/v1/api/batch-calls/${batchId}/results.jsonl`, { headers: authHeaders(ws) }));
     expect(line.result).toMatchObject({ disposition: "booked", transcript: null });
     expect(line.attemptHistory).toEqual([{ attempt: 1, from: null, startTime: due + 10, endTime: null, outcome: null, duration: null, error: null }]);

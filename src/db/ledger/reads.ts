@@ -155,10 +155,7 @@ export function callsAfterWithin(sql: SqlStorage, afterSeq: number, limit: numbe
     if (total > maxBytes) break;
     last = s.seq;
   }
-  return sql
-    .exec<Joined>(`SELECT *, ${RESULT_JSON} FROM calls WHERE seq > ? AND seq <= ? ORDER BY seq`, afterSeq, last)
-    .toArray()
-    .map(withResult);
+  return sql.exec<Joined>(`SELECT *, ${RESULT_JSON} FROM calls WHERE seq > ? AND seq <= ? ORDER BY seq`, afterSeq, last).toArray().map(withResult);
 }
 
 /** Every `calls` column a CallRow has, but metadata. */

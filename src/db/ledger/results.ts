@@ -183,6 +183,13 @@ export class ResultLedger {
     );
   }
 
+  transcriptKeys(seq: number): Record<number, string> {
+    const rows = this.sql
+      .exec<{ attempt: number; key: string }>("SELECT attempt, transcript_key AS key FROM results WHERE seq = ? AND transcript_key IS NOT NULL", seq)
+      .toArray();
+    return Object.fromEntries(rows.map((r) => [r.attempt, r.key]));
+  }
+
   attempts(seq: number): AttemptRow[] {
     return this.sql.exec<AttemptRow>("SELECT * FROM attempt_log WHERE seq = ? ORDER BY attempt", seq).toArray();
   }

@@ -72,15 +72,7 @@ CREATE TABLE IF NOT EXISTS releases (lease TEXT PRIMARY KEY);
 `;
 
 /** Calls by their current outcome: one counter column of the batch row per outcome. */
-export const OUTCOME_COUNTERS = [
-  "answered",
-  "voicemail",
-  "no_answer",
-  "busy",
-  "failed",
-  "canceled",
-  "callback_requested",
-] as const;
+export const OUTCOME_COUNTERS = ["answered", "voicemail", "no_answer", "busy", "failed", "canceled", "callback_requested"] as const;
 
 const counterDelta = (o: string) => `outcome_${o} = outcome_${o} - (OLD.outcome IS '${o}') + (NEW.outcome IS '${o}')`;
 

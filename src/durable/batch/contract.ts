@@ -148,6 +148,8 @@ export type CallDetail = {
   row: CallRow;
   attempts: AttemptRow[];
   result: ResultRow | null;
+  /** Each attempt's transcript (R2 key), for the attempts whose agent sent one. */
+  transcriptKeys: Record<number, string>;
   columns: string[];
   agentId: string;
   batchStatus: BatchStatus;

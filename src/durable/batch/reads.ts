@@ -60,7 +60,15 @@ export async function callDetail(c: BatchContext, seq: number): Promise<CallDeta
   const row = c.ledger.callWithResult(seq);
   const b = c.ledger.batch();
   if (!row || !b) return null;
-  return { row, attempts: c.ledger.results.attempts(seq), result: row.result ?? null, columns: config.columns, agentId: config.agent.id, batchStatus: b.status };
+  return {
+    row,
+    attempts: c.ledger.results.attempts(seq),
+    result: row.result ?? null,
+    transcriptKeys: c.ledger.results.transcriptKeys(seq),
+    columns: config.columns,
+    agentId: config.agent.id,
+    batchStatus: b.status,
+  };
 }
 
 /** callsAfter with each call's result and, for results.jsonl, its finished attempts (one query for the page's history). */

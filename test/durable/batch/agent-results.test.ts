@@ -22,7 +22,8 @@ async function oneCallBatch(ws: TestWorkspace, phone = "+12125551001", fields: R
   return { batchId, due, q };
 }
 
-const dncRows = (ws: TestWorkspace) => env.DB.prepare("SELECT phone_number, source FROM dnc WHERE workspace_id = ?").bind(ws.workspaceId).all<{ phone_number: string; source: string | null }>();
+const dncRows = (ws: TestWorkspace) =>
+  env.DB.prepare("SELECT phone_number, source FROM dnc WHERE workspace_id = ?").bind(ws.workspaceId).all<{ phone_number: string; source: string | null }>();
 
 describe("an agent's result in the batch's object", () => {
   it("a callbackAt after the call ended schedules the next attempt then, once, and reopens the finished batch", async () => {
@@ -35,11 +36,20 @@ describe("an agent's result in the batch's object", () => {
     const callbackAt = due + 5 * HOUR;
     const first = await reportAt(batchId, 0, { attempt: 1, disposition: "callback", callbackAt }, due + 3000);
     expect(first).toEqual({ kind: "recorded", changed: true, callback: "scheduled", nextAttemptAt: new Date(callbackAt).toISOString() });
-    expect(await callRow(batchId, 0)).toMatchObject({ status: "waiting", outcome: "callback_requested", due_at: callbackAt, requested_callbacks: 1, pass_base: 1 });
+    expect(await callRow(batchId, 0)).toMatchObject({
+      status: "waiting",
+      outcome: "callback_requested",
+      due_at: callbackAt,
+      requested_callbacks: 1,
+      pass_base: 1,
+    });
     expect(await batchRow(batchId)).toMatchObject({ status: "processing", completed_time: null, outcome_callback_requested: 1, outcome_answered: 0 });
 
     // The same report again, and once more after a restart of the object: nothing changes, no second callback.
-    expect(await reportAt(batchId, 0, { attempt: 1, disposition: "callback", callbackAt }, due + 4000)).toMatchObject({ changed: false, callback: "scheduled" });
+    expect(await reportAt(batchId, 0, { attempt: 1, disposition: "callback", callbackAt }, due + 4000)).toMatchObject({
+      changed: false,
+      callback: "scheduled",
+    });
     expect(await callRow(batchId, 0)).toMatchObject({ requested_callbacks: 1, due_at: callbackAt });
 
     expect(await tick(batchId, q, due + 6000)).toBe(callbackAt);
@@ -65,7 +75,13 @@ describe("an agent's result in the batch's object", () => {
     expect(await reportAt(batchId, 0, { attempt: 1, callbackAt, summary: "Call me at five" }, due + 500)).toMatchObject({ callback: "pending" });
     expect(await callRow(batchId, 0)).toMatchObject({ status: "active" });
     await applyCallEvent(env, { kind: "final", batchId, seq: 0, attempt: 1, outcome: "answered", at: due + 1000, durationSec: 40 });
-    expect(await callRow(batchId, 0)).toMatchObject({ status: "waiting", outcome: "callback_requested", due_at: callbackAt, requested_callbacks: 1, error: null });
+    expect(await callRow(batchId, 0)).toMatchObject({
+      status: "waiting",
+      outcome: "callback_requested",
+      due_at: callbackAt,
+      requested_callbacks: 1,
+      error: null,
+    });
     expect(await ledgerQuery(batchId, "SELECT callback_state FROM results")).toEqual([{ callback_state: "scheduled" }]);
   });
 
@@ -168,7 +184,11 @@ describe("an agent's result in the batch's object", () => {
   it("a result is checked against the results the agent declared when the batch started", async () => {
     const ws = await newWorkspace({ rateLimits: { callsPerSecond: 5, maxConcurrentCalls: 5 } });
     const patch = (resultSchema: unknown) =>
-      call(`/v1/api/agents/${ws.agentId}`, { method: "PATCH", headers: { ...authHeaders(ws), "content-type": "application/json" }, body: JSON.stringify({ resultSchema }) });
+      call(`/v1/api/agents/${ws.agentId}`, {
+        method: "PATCH",
+        headers: { ...authHeaders(ws), "content-type": "application/json" },
+        body: JSON.stringify({ resultSchema }),
+      });
     expect((await patch({ dispositions: ["booked", "not_interested"] })).status).toBe(200);
     const { batchId, due } = await oneCallBatch(ws);
     // Changed after the batch started: the batch keeps its own copy (and its export columns).
