@@ -188,7 +188,7 @@ export function agentCallRoutes() {
         description: `The body is over ${RESULT_BODY_MAX_BYTES / 1024 / 1024} MiB; refused before the signature is checked, nothing changed`,
         content: { "application/json": { schema: ErrorSchema } },
       },
-      ...errorResponses(500),
+      ...errorResponses(415, 500),
     },
   });
   app.post("/calls/:callId/result", async (c) => {

@@ -43,7 +43,7 @@ export function callResultRoutes() {
         description: "Not JSON, not an AgentResult, over a limit, outside the agent's resultSchema, or a bad callbackAt: `error` names the field and the limit",
         content: { "application/json": { schema: ErrorSchema } },
       },
-      ...errorResponses(401, 403),
+      ...errorResponses(401, 403, 415),
       404: { description: "No such batch in this workspace, or no such call in this batch", content: { "application/json": { schema: ErrorSchema } } },
       409: {
         description: "The call has not reached this attempt (`error` says how many it has made)",

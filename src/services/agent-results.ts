@@ -83,8 +83,15 @@ export async function batchAgent(
 /** The most a result body may be: a little above the contract's limits together (transcript 256 KiB, summary, 50 fields of 1 KiB). */
 export const RESULT_BODY_MAX_BYTES = 1024 * 1024;
 
-/** The result's body as text, refused with 413 past RESULT_BODY_MAX_BYTES before anything else is looked at. */
+/**
+ * The result's body as text: refused with 415 unless it is sent as JSON (like every JSON route), and with
+ * 413 past RESULT_BODY_MAX_BYTES before anything else is looked at.
+ */
 export function readResultBody(env: Env, req: Request): Promise<string> {
+  const type = req.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
+  if (type !== "application/json") {
+    throw new ApiError("unsupported_media_type", "This route takes a JSON body: send it with the header Content-Type: application/json.");
+  }
   return readTextWithin(req, RESULT_BODY_MAX_BYTES, "The result", {
     drainOverLimit: env.ENVIRONMENT === "development",
     drainMaxBytes: DEV_DRAIN_MAX_BYTES,

@@ -42,6 +42,7 @@ function pathFor(template: string, ws: TestWorkspace & { batchId: string }): str
     workspaceId: ws.workspaceId,
     agentId: ws.agentId,
     batchId: ws.batchId,
+    callId: `call_${ws.batchId.slice(6)}_0`,
     keyId: ws.keyId,
     e164: encodeURIComponent("+12125550100"),
   };

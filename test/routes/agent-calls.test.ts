@@ -159,6 +159,18 @@ describe("POST /v1/agent/calls/{callId}/result", () => {
     expect((await results(batchId))[0]?.transcript_key).toBe(key);
   });
 
+  it("refuses a result that is not sent as JSON with a 415, before its signature is looked at", async () => {
+    const { ws, batchId, callId } = await liveCall();
+    const body = JSON.stringify({ attempt: 1, disposition: "booked" });
+    for (const type of ["text/plain", "application/x-www-form-urlencoded", null]) {
+      const signed = await signWebhook(ws.secret, `msg_${crypto.randomUUID()}`, body);
+      const res = await call(`/v1/agent/calls/${callId}/result`, { method: "POST", headers: { ...signed, ...(type ? { "content-type": type } : {}) }, body });
+      expect(res.status, String(type)).toBe(415);
+      expect((await json(res)).code).toBe("unsupported_media_type");
+    }
+    expect(await results(batchId)).toEqual([]);
+  });
+
   it("a later report the batch refuses never replaces the transcript a recorded result points at", async () => {
     const owner = await newWebhookWorkspace();
     const patched = await call(`/v1/api/agents/${owner.agentId}`, {

@@ -62,6 +62,7 @@ describe("results people can act on", () => {
         outcome: "no_answer",
         error: "No answer.",
         nextAttemptAt: new Date(due + 1000 + 3_600_000).toISOString(),
+        reason: "smart_callback",
       },
       {
         batchId,
@@ -70,6 +71,7 @@ describe("results people can act on", () => {
         outcome: "busy",
         error: "The line was busy.",
         nextAttemptAt: new Date(due + 1000 + 3_600_000).toISOString(),
+        reason: "smart_callback",
       },
       {
         batchId,
@@ -78,6 +80,7 @@ describe("results people can act on", () => {
         outcome: "failed",
         error: "The carrier reported the call failed (error 31005).",
         nextAttemptAt: expect.any(String),
+        reason: "smart_callback",
       },
     ]);
     // A replayed report changes nothing and announces nothing twice.
