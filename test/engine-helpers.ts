@@ -126,7 +126,12 @@ export async function claimAt(batchId: string, seq: number, attempt: number, now
 }
 
 /** An agent's result for call `seq`, handed to the batch's object at `at` (the object and its limiter standing there). */
-export async function reportAt(batchId: string, seq: number, report: Omit<ResultReport, "source"> & { source?: ResultReport["source"] }, at: number): Promise<RecordResultAnswer> {
+export async function reportAt(
+  batchId: string,
+  seq: number,
+  report: Omit<ResultReport, "source"> & { source?: ResultReport["source"] },
+  at: number,
+): Promise<RecordResultAnswer> {
   return onClock(batchId, null, at, (obj) => obj.recordResult(seq, { source: "api", ...report }));
 }
 
