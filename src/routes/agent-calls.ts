@@ -74,6 +74,15 @@ export const ResultAnswerSchema = z
 
 const L = RESULT_LIMITS;
 /** What both result routes say about a result's body and its effects. */
+/** The 200 and the 400 of both result routes. */
+export const RESULT_ANSWERS = {
+  200: { description: "Recorded (or already known: changed false)", content: { "application/json": { schema: ResultAnswerSchema } } },
+  400: {
+    description: "Not JSON, not an AgentResult, over a limit, outside the agent's resultSchema, or a bad callbackAt: `error` names the field and the limit",
+    content: { "application/json": { schema: ErrorSchema } },
+  },
+};
+
 export const RESULT_RULES =
   `Body: AgentResult. Limits: summary ${L.summaryBytes / 1024} KiB (UTF-8), data at most ${L.dataFields} fields (names up to ${L.fieldNameChars} characters, ` +
   `values up to ${L.dataValueBytes / 1024} KiB), disposition up to ${L.dispositionChars} characters, transcript at most ${L.transcriptTurns} turns and ` +
@@ -174,11 +183,7 @@ export function agentCallRoutes() {
       body: { required: true, content: { "application/json": { schema: AgentResultSchema } } },
     },
     responses: {
-      200: { description: "Recorded (or already known: changed false)", content: { "application/json": { schema: ResultAnswerSchema } } },
-      400: {
-        description: "Not JSON, not an AgentResult, over a limit, outside the agent's resultSchema, or a bad callbackAt: `error` names the field and the limit",
-        content: { "application/json": { schema: ErrorSchema } },
-      },
+      ...RESULT_ANSWERS,
       ...refusedResponse,
       409: {
         description: "The call has not reached this attempt (`error` says how many it has made)",

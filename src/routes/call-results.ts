@@ -7,7 +7,7 @@ import { BatchIdParam } from "../schemas/batch";
 import { apiKeySecurity, ErrorSchema, errorResponses, workspaceHeaders } from "../schemas/common";
 import { batchAgent, readResultBody, RESULT_BODY_MAX_BYTES, submitResult } from "../services/agent-results";
 import { batchNotFound } from "../services/batch-control";
-import { RESULT_RULES, ResultAnswerSchema } from "./agent-calls";
+import { RESULT_ANSWERS, RESULT_RULES } from "./agent-calls";
 import { webhookClock } from "./webhooks";
 
 const CallParams = BatchIdParam.extend({
@@ -38,11 +38,7 @@ export function callResultRoutes() {
       body: { required: true, content: { "application/json": { schema: AgentResultSchema } } },
     },
     responses: {
-      200: { description: "Recorded (or already known: changed false)", content: { "application/json": { schema: ResultAnswerSchema } } },
-      400: {
-        description: "Not JSON, not an AgentResult, over a limit, outside the agent's resultSchema, or a bad callbackAt: `error` names the field and the limit",
-        content: { "application/json": { schema: ErrorSchema } },
-      },
+      ...RESULT_ANSWERS,
       ...errorResponses(401, 403, 415),
       404: { description: "No such batch in this workspace, or no such call in this batch", content: { "application/json": { schema: ErrorSchema } } },
       409: {
