@@ -67,6 +67,39 @@ describe("an agent's result in the batch's object", () => {
     ]);
   });
 
+  it("a process that dies right after recording a callback request still calls back once, and a resent report adds nothing", async () => {
+    const ws = await newWorkspace({ rateLimits: { callsPerSecond: 5, maxConcurrentCalls: 5 } });
+    const { batchId, due, q } = await oneCallBatch(ws);
+    await ended(batchId, 0, 1, "answered", due + 1000);
+    await tick(batchId, q, due + 2000);
+    const callbackAt = due + HOUR;
+    // Its first D1 write (the reopened batch's summary) is where the process dies.
+    const dead = new Proxy({} as D1Database, {
+      get: () => () => {
+        throw new Error("the process died");
+      },
+    });
+    await runInDurableObject(env.BATCH_SCHEDULER.getByName(batchId), async (obj: BatchScheduler) => {
+      const live = (obj as unknown as { env: Env }).env;
+      (obj as unknown as { env: Env }).env = { ...live, DB: dead };
+      obj.ports = { ...obj.ports, now: () => due + 3000 };
+      await expect(obj.recordResult(0, { attempt: 1, callbackAt, source: "agent" })).rejects.toThrow("the process died");
+      (obj as unknown as { env: Env }).env = live;
+    });
+    // What the step committed stands, with the alarm armed before it.
+    expect(await callRow(batchId, 0)).toMatchObject({ status: "waiting", outcome: "callback_requested", due_at: callbackAt, requested_callbacks: 1 });
+    expect(await runInDurableObject(env.BATCH_SCHEDULER.getByName(batchId), (_o, state) => state.storage.getAlarm())).not.toBeNull();
+    // The agent got no answer and sends the report again: already known.
+    expect(await reportAt(batchId, 0, { attempt: 1, callbackAt }, due + 4000)).toMatchObject({ changed: false, callback: "scheduled" });
+    expect(await tick(batchId, q, due + 5000)).toBe(callbackAt);
+    expect((await batchRow(batchId))?.status).toBe("processing");
+    await tick(batchId, q, callbackAt);
+    expect(q.sent.filter((j) => j.seq === 0)).toEqual([
+      { batchId, seq: 0, attempt: 1 },
+      { batchId, seq: 0, attempt: 2 },
+    ]);
+  });
+
   it("a result that comes before the attempt's end waits for it, then decides the callback", async () => {
     const ws = await newWorkspace({ rateLimits: { callsPerSecond: 5, maxConcurrentCalls: 5 } });
     const { batchId, due } = await oneCallBatch(ws);
@@ -212,6 +245,9 @@ describe("an agent's result in the batch's object", () => {
     await reportAt(batchId, 0, { attempt: 1, disposition: "booked", data: { slot: "Tue 10:00" } }, due + 2000);
     await reportAt(batchId, 1, { attempt: 1, disposition: "booked" }, due + 2000);
     await reportAt(batchId, 1, { attempt: 1, disposition: "not_interested", data: { reason: "price" } }, due + 3000);
+    // Replays change no counter.
+    await reportAt(batchId, 1, { attempt: 1, disposition: "not_interested", data: { reason: "price" } }, due + 3500);
+    await reportAt(batchId, 0, { attempt: 1, disposition: "booked" }, due + 3500);
     const status = await json(await call(`/v1/api/batch-calls/${batchId}/status`, { headers: authHeaders(ws) }));
     expect(status.outcomes).toMatchObject({ answered: 2, no_answer: 1, voicemail: 0, callback_requested: 0 });
     expect(status.dispositions).toEqual({ booked: 1, not_interested: 1 });
