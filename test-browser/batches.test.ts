@@ -9,6 +9,7 @@ import {
   AUTH_HEADERS,
   TZ_OFFSET_MINUTES,
   api,
+  barsOf,
   baseUrl,
   createBatch,
   csvOfNumbers,
@@ -155,8 +156,20 @@ describe("batches", () => {
     // The heading may show the id until the batch's details arrive.
     await expect.poll(() => page.getByRole("heading", { level: 1 }).innerText()).toContain(name);
 
+    // The simulated agent asks for a callback on Grace Hopper's first call (…0102, in 10 s here):
+    // the batch is done once that callback has been made.
+    await expect
+      .poll(
+        async () => {
+          const calls = await api<{ calls: { phone_number: string; attempts: number }[] }>(`/v1/api/batch-calls/${batchId}/calls?limit=100`);
+          const done = (await api<Status>(`/v1/api/batch-calls/${batchId}/status`)).status === "completed";
+          return done && calls.calls.find((c) => c.phone_number === "+12125550102")?.attempts === 2;
+        },
+        { timeout: 60_000, interval: 500 },
+      )
+      .toBe(true);
     const bar = page.getByRole("progressbar").first();
-    await expect.poll(() => bar.getAttribute("aria-valuenow"), { timeout: 60_000, interval: 500 }).toBe("100");
+    await expect.poll(() => bar.getAttribute("aria-valuenow"), { timeout: 15_000 }).toBe("100");
     await expect.poll(() => batchStatus(page).innerText(), { timeout: 15_000 }).toMatch(/Status:\s*completed/i);
     const status = await api<Status>(`/v1/api/batch-calls/${batchId}/status`);
     expect(status.status).toBe("completed");
@@ -196,6 +209,26 @@ describe("batches", () => {
     await expect.poll(() => table.locator("tbody tr").count()).toBe(calls.calls.length);
     const tableText = await table.innerText();
     for (const c of calls.calls) expect(tableText).toContain(c.phone_number);
+
+    // What the simulated agent reported (0 interested, 1 not interested, 2 a callback that ends booked,
+    // 3 an opt-out): the dispositions chart is /status's counters, the table says who and what.
+    const { dispositions } = await api<{ dispositions: Record<string, number> }>(`/v1/api/batch-calls/${batchId}/status`);
+    expect(dispositions).toMatchObject({ interested: 1, not_interested: 1, booked: 1, do_not_call: 1 });
+    const shown = Object.fromEntries(Object.entries(dispositions).filter(([, n]) => n > 0));
+    await expect.poll(() => barsOf(page.getByRole("list", { name: "Calls by disposition" }))).toEqual(shown);
+    const row = (phone: string) => table.locator("tbody tr", { hasText: phone });
+    await expect.poll(() => row("+12125550100").innerText()).toMatch(/Ada Lovelace[\s\S]*interested/);
+    await expect.poll(() => row("+12125550102").innerText()).toMatch(/Grace Hopper[\s\S]*booked/);
+    // Grace's detail: the callback she asked for is her second attempt; her transcript greets her by name.
+    await row("+12125550102").getByRole("button", { name: "+12125550102" }).click();
+    const detail = page.getByRole("dialog", { name: /Grace Hopper/ });
+    await expect.poll(() => detail.getByRole("table", { name: "Attempts" }).locator("tbody tr").count()).toBe(2);
+    await detail
+      .getByText(/Hi Grace/)
+      .first()
+      .waitFor();
+    await page.keyboard.press("Escape");
+    await detail.waitFor({ state: "hidden" });
     await screenshot(page, "batch-page");
     expect(await seriousA11yViolations(page)).toEqual([]);
 
@@ -227,7 +260,9 @@ describe("batches", () => {
   });
 
   test("progress is live: the bar and counters climb through intermediate values to 100% without a reload", async () => {
-    const batchId = await createBatch(csvOfNumbers(30, 2_125_555_000), { name: uniqueName("live") });
+    // No number ending in 2: a callback the simulated agent asks for makes a finished call wait again,
+    // and the bar rightly goes back; this test is about the bar climbing as calls finish.
+    const batchId = await createBatch(csvOfNumbers(30, 2_125_555_000, { skipLastDigits: [2] }), { name: uniqueName("live") });
     const page = await signedInPage();
     const liveRequests: string[] = [];
     page.on("request", (req) => {

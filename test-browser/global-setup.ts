@@ -93,7 +93,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     cwd: checkout,
     detached: true,
     stdio: ["ignore", out, out],
-    env: { ...process.env, PORT: String(port), SIM_CALL_SECONDS: "1" },
+    // DEV_TIME_SCALE: the simulated agent's "call me back in two hours" comes after 10 s (its floor).
+    env: { ...process.env, PORT: String(port), SIM_CALL_SECONDS: "1", DEV_TIME_SCALE: "3600" },
   });
   // If this process dies before teardown, the server must not outlive it.
   const killNow = () => {

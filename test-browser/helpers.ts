@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 import { inject, onTestFailed } from "vitest";
 import { SCREENSHOTS } from "./paths.js";
 
@@ -75,10 +75,13 @@ export async function createBatch(csv: string, fields: Record<string, string> = 
 /** Unique per run, so a test finds its own batch among those left by earlier runs. */
 export const uniqueName = (label: string) => `${label} ${new Date().toISOString().slice(11, 19)} ${Math.random().toString(36).slice(2, 6)}`;
 
-/** `n` distinct valid US numbers, one per row. */
-export function csvOfNumbers(n: number, firstLine = 2_125_551_000): string {
+/**
+ * `n` distinct valid US numbers, one per row, counting up from `firstLine`, leaving out those
+ * whose last digit is in `skipLastDigits` (the simulated agent asks for a callback on a 2).
+ */
+export function csvOfNumbers(n: number, firstLine = 2_125_551_000, { skipLastDigits = [] as number[] } = {}): string {
   const rows = ["phone_number,first_name"];
-  for (let i = 0; i < n; i++) rows.push(`+1${firstLine + i},Person ${i + 1}`);
+  for (let line = firstLine; rows.length <= n; line++) if (!skipLastDigits.includes(line % 10)) rows.push(`+1${line},Person ${rows.length}`);
   return `${rows.join("\n")}\n`;
 }
 
@@ -116,3 +119,9 @@ export async function seriousA11yViolations(page: Page): Promise<string[]> {
 
 /** How far the page is wider than the window (0 = no horizontal scrolling). */
 export const horizontalOverflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+
+/** A bar chart of the batch page (a list of label, bar, number) as {label: number}. */
+export async function barsOf(list: Locator): Promise<Record<string, number>> {
+  const items = await list.locator("li").evaluateAll((lis) => lis.map((li) => Array.from(li.children, (c) => (c.textContent ?? "").trim())));
+  return Object.fromEntries(items.map(([label, , value]) => [label ?? "", Number((value ?? "").replaceAll(",", ""))]));
+}

@@ -63,9 +63,11 @@ describe("sign-in", () => {
     await page.keyboard.press("Enter");
     await page.getByRole("button", { name: "Sign out" }).waitFor();
 
-    // Tab to the "New batch" link, follow it with Enter; the focused link has a visible outline.
+    // Back up with Shift+Tab from the page's heading (where signing in puts focus) to the "New batch"
+    // link, and follow it with Enter; the focused link has a visible outline. Backwards, because the
+    // header's few controls come before the heading, however many batches the list below it shows.
     const newBatch = page.getByRole("navigation").getByRole("link", { name: "New batch" });
-    for (let i = 0; i < 12 && !(await focused(newBatch)); i++) await page.keyboard.press("Tab");
+    for (let i = 0; i < 12 && !(await focused(newBatch)); i++) await page.keyboard.press("Shift+Tab");
     expect(await focused(newBatch)).toBe(true);
     const ring = await newBatch.evaluate((el) => {
       const s = getComputedStyle(el);

@@ -168,3 +168,17 @@ export function newIdempotencyKey() {
   if (crypto.randomUUID) return crypto.randomUUID();
   return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+/**
+ * The part after /v1/api of a link the API gave (a path, or a whole URL), for request();
+ * null when it is not an API link. Only the path is kept, so the API headers (the key)
+ * go to this page's own origin whatever host the link names.
+ * @param {string} link
+ */
+export function apiPathOf(link) {
+  // The base only lets a bare path parse; its host is dropped with the link's.
+  const base = "http://api.invalid";
+  if (!URL.canParse(link, base)) return null;
+  const url = new URL(link, base);
+  return url.pathname.startsWith("/v1/api/") ? url.pathname.slice("/v1/api".length) + url.search : null;
+}

@@ -1,59 +1,76 @@
 // @ts-check
-// The batch page's two small charts, drawn from per-call data ({status, outcome, endTime}).
+// The batch page's small charts: outcomes and dispositions from the server's
+// counters (exact for any batch size), calls finished per minute from per-call end times.
 
 import { fmtNumber, h, svg } from "./ui.js";
 
-/** @typedef {Pick<import("./types.js").Call, "status" | "outcome" | "endTime">} ChartCall */
-/** @typedef {"answered" | "voicemail" | "no_answer" | "busy" | "failed" | "cancelled"} Bar */
+/** @typedef {Pick<import("./types.js").Call, "status" | "endTime">} ChartCall */
+/** @typedef {import("./types.js").OutcomeName} OutcomeName */
 
-/** @type {[Bar, string][]} */
+/** @type {[OutcomeName, string][]} */
 const OUTCOMES = [
   ["answered", "Answered"],
   ["voicemail", "Voicemail"],
   ["no_answer", "No answer"],
   ["busy", "Busy"],
   ["failed", "Failed"],
-  ["cancelled", "Cancelled"],
+  ["canceled", "Cancelled"],
+  ["callback_requested", "Callback requested"],
 ];
 
-/**
- * Which bar a finished call belongs to; null while it may still be dialled again.
- * @param {ChartCall} c
- * @returns {Bar | null}
- */
-function outcomeOf(c) {
-  if (c.status === "cancelled") return "cancelled";
-  if (c.status === "completed") return c.outcome === "voicemail" ? "voicemail" : "answered";
-  if (c.status === "failed") return c.outcome === "no_answer" || c.outcome === "busy" ? c.outcome : "failed";
-  return null;
-}
+/** Dispositions past this many (the most frequent first) share one "other" line. */
+const MAX_DISPOSITION_BARS = 12;
 
 /**
  * Horizontal bars with their labels and numbers as text (readable without the colours).
- * @param {ChartCall[]} calls
+ * @param {string} label what the list shows, for assistive tech
+ * @param {{ label: string, count: number, cls: string }[]} items
+ * @param {string} [listClass]
  */
-export function outcomeChart(calls) {
-  const counts = /** @type {Record<Bar, number>} */ (Object.fromEntries(OUTCOMES.map(([k]) => [k, 0])));
-  for (const c of calls) {
-    const k = outcomeOf(c);
-    if (k) counts[k]++;
-  }
-  const max = Math.max(1, ...Object.values(counts));
+function barList(label, items, listClass = "bars") {
+  const max = Math.max(1, ...items.map((i) => i.count));
   return h(
     "ul",
-    { class: "bars", "aria-label": "Outcomes of finished calls" },
-    OUTCOMES.map(([k, label]) => {
-      const bar = h("span", { class: `bar bar-${k}` });
-      bar.style.width = `${(100 * counts[k]) / max}%`;
+    { class: listClass, "aria-label": label },
+    items.map((i) => {
+      const bar = h("span", { class: `bar ${i.cls}` });
+      // CSSOM, not a style attribute: the page's CSP forbids inline styles.
+      bar.style.width = `${(100 * i.count) / max}%`;
       return h(
         "li",
         {},
-        h("span", { class: "bar-label" }, label),
+        h("span", { class: "bar-label" }, i.label),
         h("span", { class: "bar-track" }, bar),
-        h("span", { class: "bar-value" }, fmtNumber(counts[k])),
+        h("span", { class: "bar-value" }, fmtNumber(i.count)),
       );
     }),
   );
+}
+
+/**
+ * Calls by their current outcome (a waiting call counts under the outcome of its last attempt).
+ * @param {Partial<Record<OutcomeName, number>>} outcomes the /status counters
+ */
+export function outcomeChart(outcomes) {
+  return barList(
+    "Calls by outcome",
+    OUTCOMES.map(([k, label]) => ({ label, count: outcomes[k] ?? 0, cls: `bar-${k}` })),
+  );
+}
+
+/**
+ * Calls by the disposition their agent reported, most frequent first; labels are the agent's, shown as given.
+ * @param {Record<string, number>} dispositions the /status counters
+ */
+export function dispositionChart(dispositions) {
+  const entries = Object.entries(dispositions)
+    .filter(([, n]) => n > 0)
+    .sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
+  if (!entries.length) return h("p", { class: "hint" }, "No agent has reported a disposition yet.");
+  const shown = entries.slice(0, MAX_DISPOSITION_BARS).map(([label, count]) => ({ label, count, cls: "bar-disposition" }));
+  const rest = entries.slice(MAX_DISPOSITION_BARS);
+  const more = rest.length ? `And ${rest.length} more labels with ${fmtNumber(rest.reduce((a, [, n]) => a + n, 0))} calls.` : null;
+  return h("div", {}, barList("Calls by disposition", shown, "bars wide-labels"), more && h("p", { class: "hint" }, more));
 }
 
 const MAX_MINUTES = 60;

@@ -7,6 +7,7 @@ import { dataTable, field, fmtNumber, fmtTime, h, makePager, showError } from ".
 /** @typedef {import("./types.js").Agent} Agent */
 /** @typedef {import("./types.js").CreatedAgent} CreatedAgent */
 /** @typedef {import("./types.js").DncAdded} DncAdded */
+/** @typedef {import("./types.js").DncEntry} DncEntry */
 /** @typedef {import("./types.js").DncPage} DncPage */
 
 /**
@@ -101,7 +102,7 @@ export function agentsView(root) {
 }
 
 /**
- * A webhook agent's signing secret exists in this response only: show it once, with a copy button.
+ * An agent's signing secret exists in this response only: show it once, with a copy button.
  * @param {string} name the agent's
  * @param {string} secret
  */
@@ -137,7 +138,7 @@ export function dncView(root) {
   const error = h("div", { class: "error", role: "alert" });
   const formError = h("div", { class: "error", role: "alert" });
   const note = h("p", { role: "status", class: "ok" });
-  const list = dataTable("Do-not-call numbers", ["Number", "Added", "Actions"], "The list is empty.");
+  const list = dataTable("Do-not-call numbers", ["Number", "Added", "Source", "Actions"], "The list is empty.");
   const pages = makePager((n) => {
     page = n;
     load();
@@ -151,7 +152,9 @@ export function dncView(root) {
         page = pagination.totalPages || 1;
         return load();
       }
-      list.setRows(phoneNumbers.map((n) => [n.phoneNumber, fmtTime(n.createdAt), removeButton(`rm-${n.phoneNumber}`, () => remove(n.phoneNumber))]));
+      list.setRows(
+        phoneNumbers.map((n) => [n.phoneNumber, fmtTime(n.createdAt), sourceOf(n), removeButton(`rm-${n.phoneNumber}`, () => remove(n.phoneNumber))]),
+      );
       pages.update(pagination);
       showError(error, null);
     } catch (err) {
@@ -203,6 +206,16 @@ export function dncView(root) {
 
   root.append(h("h1", { tabindex: -1 }, "Do-not-call"), note, form, error, list.el, pages.el);
   load();
+}
+
+/**
+ * How a number came onto the list: added directly (this page, POST /dnc), or asked for on a call (linked to its batch).
+ * @param {DncEntry} entry
+ */
+function sourceOf({ source }) {
+  if (!source) return "Added directly";
+  const batch = /^batch_[A-Za-z0-9_-]+$/.test(source.batchId) ? h("a", { href: `#/batches/${source.batchId}` }, source.batchId) : source.batchId;
+  return h("span", { class: "source" }, "Opted out on a call in ", batch);
 }
 
 /**

@@ -34,10 +34,58 @@ export interface Call {
   phone_number: string;
   endTime: number | null;
   error: string | null;
+  /** The row's CSV columns (an excerpt in `recent_calls` and `call` events). */
+  metadata: Record<string, string>;
   attempts: number;
+  /** One of OutcomeName, or null before the first attempt ends. */
   outcome: string | null;
   nextAttemptAt: string | null;
+  /** The agent's latest result for this call, or null. */
+  result: CallResult | null;
 }
+
+/** What an agent reported about a conversation, as /calls and a call's detail show it. */
+export interface CallResult {
+  attempt: number;
+  disposition: string | null;
+  summary: string | null;
+  sentiment: "positive" | "neutral" | "negative" | null;
+  data: Record<string, string | number | boolean | null>;
+  /** The transcript's API path (read with the API headers), or null. */
+  transcriptUrl: string | null;
+  recordingUrl: string | null;
+  /** ISO 8601: when the person asked to be called back, or null. */
+  callbackAt: string | null;
+  optOut: boolean;
+  /** ISO 8601. */
+  receivedAt: string;
+}
+
+/** One dial of a call, in its detail. Times are epoch ms. */
+export interface AttemptRecord {
+  attempt: number;
+  from: string | null;
+  startTime: number | null;
+  endTime: number | null;
+  outcome: string | null;
+  duration: number | null;
+  error: string | null;
+}
+
+/** GET /batch-calls/{id}/calls/{callId}: the /calls item, every attempt, the result. */
+export interface CallDetail extends Call {
+  attemptHistory: AttemptRecord[];
+}
+
+/** A result's transcriptUrl: the conversation turn by turn. */
+export interface Transcript {
+  callId: string;
+  attempt: number;
+  turns: { role: string; text: string; at?: string | number }[];
+}
+
+/** Calls by their current outcome (the /status `outcomes` counters). */
+export type OutcomeName = "answered" | "voicemail" | "no_answer" | "busy" | "failed" | "canceled" | "callback_requested";
 
 /** GET /batch-calls/{id}/status; a batch's `progress`; the data of `snapshot` and `progress` events. */
 export interface StatusBody {
@@ -52,6 +100,10 @@ export interface StatusBody {
   completedTime: number | null;
   averageCallDuration: number;
   recent_calls: Call[];
+  /** Calls by their current outcome, kept as counters by the server (exact for any batch size). */
+  outcomes: Record<OutcomeName, number>;
+  /** Calls by their latest result's disposition label. */
+  dispositions: Record<string, number>;
 }
 
 /** The counts a progress bar draws (a /status body, a listed batch's progress). */
@@ -113,7 +165,7 @@ export interface Agent {
   createdAt: string;
 }
 
-/** POST /agents: a webhook agent's signing secret is in this answer only. */
+/** POST /agents: the agent's signing secret is in this answer only. */
 export interface CreatedAgent extends Agent {
   signingSecret?: string;
 }
@@ -121,6 +173,8 @@ export interface CreatedAgent extends Agent {
 export interface DncEntry {
   phoneNumber: string;
   createdAt: string;
+  /** The call on which the person opted out; null for a number added directly. */
+  source: { batchId: string; callId: string; at: string } | null;
 }
 
 export interface DncPage {

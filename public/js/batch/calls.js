@@ -1,8 +1,12 @@
 // @ts-check
-// The Calls card: a status filter, one page of the batch's calls, Previous / Next; refreshed live.
+// The Calls card: status and disposition filters, one page of the batch's calls with
+// the person's name and the agent's disposition, Previous / Next; refreshed live.
+// A call's number opens its detail.
 
 import { request } from "../api.js";
 import { dataTable, fmtTime, h, makePager, showError } from "../ui.js";
+import { callDetail } from "./call-detail.js";
+import { outcomeText, personName } from "./call-text.js";
 
 /** @typedef {import("../types.js").Call} Call */
 /** @typedef {import("../types.js").CallPage} CallPage */
@@ -23,35 +27,42 @@ export function callsSection(base, signal) {
   let rows = [];
   /** Only the newest page read may draw the table: an older one answering late would show calls as they were. */
   let reads = 0;
+  /** The disposition labels offered, as last set (sorted). */
+  let labels = "";
 
+  const firstPage = () => {
+    page = 1;
+    load();
+  };
   const filter = h(
     "select",
-    {
-      id: "calls-filter",
-      onchange: () => {
-        page = 1;
-        load();
-      },
-    },
+    { id: "calls-filter", onchange: firstPage },
     STATUSES.map((s) => h("option", { value: s }, s)),
   );
-  const table = dataTable("Calls", ["Number", "Status", "Outcome", "Attempts", "Next attempt", "Error"], "No calls match this filter.", {
-    hideCaption: true,
-  });
+  // "" is every call: an agent's label could be any word, "all" included.
+  const dispositionFilter = h("select", { id: "calls-disposition", onchange: firstPage }, h("option", { value: "" }, "all"));
+  const table = dataTable(
+    "Calls",
+    ["Number", "Name", "Status", "Outcome", "Disposition", "Attempts", "Next attempt", "Error"],
+    "No calls match these filters.",
+    { hideCaption: true },
+  );
   const pager = makePager((n) => {
     page = n;
     load();
   }, "calls");
   const error = h("div", { class: "error", role: "alert" });
+  const detail = callDetail(base, signal);
 
-  /** Reads the page the filter and pager point at, and shows it. */
+  /** Reads the page the filters and pager point at, and shows it. */
   async function load() {
     clearTimeout(timer);
     timer = undefined;
     const read = ++reads;
+    const disposition = dispositionFilter.value ? `&disposition=${encodeURIComponent(dispositionFilter.value)}` : "";
     try {
       /** @type {CallPage} */
-      const res = await request(`${base}/calls?page=${page}&limit=20&status=${filter.value}`, { signal });
+      const res = await request(`${base}/calls?page=${page}&limit=20&status=${filter.value}${disposition}`, { signal });
       if (read !== reads) return;
       rows = res.calls;
       draw();
@@ -62,17 +73,26 @@ export function callsSection(base, signal) {
     }
   }
 
+  /** The row's number is a button (data-key: the dataTable puts focus back on it after a refresh). */
   function draw() {
     table.setRows(
       rows.map((c) => [
-        c.phone_number,
+        h("button", { type: "button", class: "link", "data-key": c.jobId, "aria-haspopup": "dialog", onclick: () => openDetail(c) }, c.phone_number),
+        personName(c) || "—",
         h("span", { class: `badge status-${c.status}` }, c.status),
-        c.outcome?.replace("_", " ") ?? "—",
+        outcomeText(c.outcome),
+        c.result?.disposition ?? "—",
         String(c.attempts),
         fmtTime(c.nextAttemptAt),
         c.error ?? "—",
       ]),
     );
+  }
+
+  /** @param {Call} c */
+  function openDetail(c) {
+    // The row may have been redrawn while the detail was open: focus goes back to its button as it is now.
+    detail.open(c, () => /** @type {HTMLElement | null} */ (table.el.querySelector(`[data-key="${CSS.escape(c.jobId)}"]`))?.focus());
   }
 
   /** Re-reads the page soon, once however often it is asked for before then. */
@@ -85,21 +105,42 @@ export function callsSection(base, signal) {
       "section",
       { class: "card", "aria-labelledby": "calls-title" },
       h("h2", { id: "calls-title" }, "Calls"),
-      h("div", { class: "field inline" }, h("label", { for: "calls-filter" }, "Status filter"), filter),
+      h(
+        "div",
+        { class: "filters" },
+        h("div", { class: "field inline" }, h("label", { for: "calls-filter" }, "Status filter"), filter),
+        h("div", { class: "field inline" }, h("label", { for: "calls-disposition" }, "Disposition filter"), dispositionFilter),
+      ),
       error,
       table.el,
       pager.el,
+      detail.dialog,
     ),
     load,
     refreshSoon,
     /**
-     * A call changed: show it at once if it's on screen, and re-read the page soon (new rows may now match the filter).
+     * Offers the labels the batch's calls have (the /status counters); a chosen one stays offered.
+     * @param {Record<string, number>} dispositions
+     */
+    setDispositions(dispositions) {
+      const chosen = dispositionFilter.value;
+      const next = Object.keys(dispositions).filter((k) => (dispositions[k] ?? 0) > 0 || k === chosen);
+      if (chosen && !next.includes(chosen)) next.push(chosen);
+      next.sort((a, b) => a.localeCompare(b));
+      if (JSON.stringify(next) === labels) return;
+      labels = JSON.stringify(next);
+      dispositionFilter.replaceChildren(h("option", { value: "" }, "all"), ...next.map((d) => h("option", { value: d }, d)));
+      dispositionFilter.value = chosen;
+    },
+    /**
+     * A call changed: show it at once if it's on screen, and re-read the page soon (new rows may now match the filters).
      * @param {Call} c
      */
     callChanged(c) {
       const i = rows.findIndex((r) => r.jobId === c.jobId);
       if (i >= 0) {
-        rows[i] = c;
+        // An event's metadata is an excerpt (columns cut to 100 characters), and a row's columns never change: keep the page's.
+        rows[i] = { ...c, metadata: { ...c.metadata, ...rows[i]?.metadata } };
         draw();
       }
       refreshSoon();

@@ -51,7 +51,9 @@ export function timeToFinish(status, batch, calls, rate) {
   if (status.status === "queued" && batch?.scheduledAt) return `Starts ${fmtTime(batch.scheduledAt)}`;
   const callbacks = calls.filter((c) => c.status === "waiting" && c.nextAttemptAt);
   const fresh = status.total - finishedOf(status) - callbacks.length;
-  const later = callbacks.length ? `${fmtNumber(callbacks.length)} callbacks due from ${fmtTime(callbacks.map((c) => c.nextAttemptAt).sort()[0])}` : "";
+  const later = callbacks.length
+    ? `${fmtNumber(callbacks.length)} ${callbacks.length === 1 ? "callback" : "callbacks"} due from ${fmtTime(callbacks.map((c) => c.nextAttemptAt).sort()[0])}`
+    : "";
   if (fresh <= 0) return later || "—";
   const now = rate > 0 ? `about ${fmtDuration(fresh / rate)}` : "— (waiting for calls to finish)";
   return later ? `${now}, then ${later}` : now;

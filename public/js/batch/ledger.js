@@ -1,10 +1,10 @@
 // @ts-check
-// Per-call outcomes for the charts and the time to finish. /status only counts
-// completed / failed / cancelled; answered vs voicemail (and no answer vs busy) is
-// per call. So the page reads the batch's calls once, up to LEDGER_PAGES × 100 of
-// them, then keeps this map current from `call` events (or /status's recent_calls
-// when polling), and reads it once more when the batch ends. For a bigger batch
-// the charts say they cover a sample; the counters above them are always exact.
+// Per-call end times for the calls-per-minute chart, and the calls waiting for a
+// callback for the time to finish: neither has a counter in /status (outcomes and
+// dispositions do, and their charts read those). So the page reads the batch's
+// calls once, up to LEDGER_PAGES × 100 of them, then keeps this map current from
+// `call` events (or /status's recent_calls when polling), and reads it once more
+// when the batch ends. For a bigger batch the rate chart says it covers a sample.
 
 import { request } from "../api.js";
 
@@ -12,7 +12,7 @@ import { request } from "../api.js";
 /** @typedef {import("../types.js").CallPage} CallPage */
 /** @typedef {Pick<Call, "status" | "outcome" | "endTime" | "attempts" | "nextAttemptAt">} LedgerCall what the page keeps of a call */
 
-/** The outcome chart and calls-per-minute chart read at most this many pages of 100 calls. */
+/** The calls-per-minute chart and the time to finish read at most this many pages of 100 calls. */
 const LEDGER_PAGES = 10;
 
 /**

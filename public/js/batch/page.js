@@ -73,7 +73,8 @@ export function batchView(root, [batchId = ""]) {
     const rate = samples.perSecond(status);
     progress.show(status, { rate, eta: timeToFinish(status, batch, ledger.calls(), rate), liveMode: live.mode() });
     controls.show(status.status);
-    charts.show(ledger.calls(), ledger.complete() ? null : status.total);
+    charts.show(status, ledger.calls(), ledger.complete() ? null : status.total);
+    calls.setDispositions(status.dispositions ?? {});
   }
 
   /** @param {StatusBody} body */
