@@ -77,6 +77,11 @@ export class CarrierLog {
   }
 
   /** A post that failed: tried again at `due`. */
+  /** Results being posted now: not due again until `until` (a post's timeout), unless settled first. */
+  resultsInFlight(rows: { seq: number; attempt: number }[], until: number): void {
+    for (const r of rows) this.sql.exec("UPDATE results SET due = ? WHERE seq = ? AND attempt = ?", until, r.seq, r.attempt);
+  }
+
   resultRetry(seq: number, attempt: number, due: number): void {
     this.sql.exec("UPDATE results SET tries = tries + 1, due = ? WHERE seq = ? AND attempt = ?", due, seq, attempt);
   }

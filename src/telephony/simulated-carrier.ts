@@ -57,6 +57,8 @@ export class SimulatedCarrier extends DurableObject<Env> {
   /** The batch's agent's signing secret, read once (this object serves one batch); dropped when the route refuses it. */
   private secret: string | null = null;
   ports: CarrierPorts;
+  /** The results the last alarm is posting (tests wait for it). */
+  posting: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, instrumentEnv(env));
@@ -124,7 +126,9 @@ export class SimulatedCarrier extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     const failed = await this.deliverEvents();
-    await this.postResults();
+    // Posted alongside, not before the next alarm: a real agent's post-call report never holds up the carrier's status webhooks.
+    this.posting = this.postResults().catch((err: unknown) => log("error", "sim.results_failed", { error: String(err) }));
+    this.ctx.waitUntil(this.posting);
     await this.armForEarliest();
     if (failed) throw failed;
   }
@@ -173,6 +177,8 @@ export class SimulatedCarrier extends DurableObject<Env> {
   private async postResults(): Promise<void> {
     const due = this.calls.resultsDue(this.ports.now(), RESULTS_PER_ALARM);
     if (due.length === 0) return;
+    // In flight until settled (or a post's timeout has passed): the next alarm does not post them again meanwhile.
+    this.calls.resultsInFlight(due, this.ports.now() + RESULT_TIMEOUT_MS + 1000);
     let secret: string | null = null;
     let unreadable = "the batch's agent has no signing secret";
     try {
@@ -185,6 +191,7 @@ export class SimulatedCarrier extends DurableObject<Env> {
     due.forEach((r, i) => {
       this.settle(r, outcomes[i]!, now);
     });
+    await this.armForEarliest();
   }
 
   private settle(r: OwedResult, o: PostOutcome, now: number): void {

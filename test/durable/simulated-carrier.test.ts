@@ -36,6 +36,8 @@ async function alarmAt(batchId: string, at: number): Promise<void> {
   await runInDurableObject(env.SIM_CARRIER.getByName(batchId), async (c: SimulatedCarrier) => {
     c.ports = { ...c.ports, now: () => at };
     await c.alarm();
+    // Results are posted alongside the alarm, not inside it: wait for them as the runtime would.
+    await c.posting;
   });
 }
 
