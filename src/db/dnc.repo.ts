@@ -34,6 +34,24 @@ export async function addDncWithSource(db: D1Database, workspaceId: string, phon
   return res.meta.changes > 0;
 }
 
+/**
+ * addDncWithSource for several numbers in one statement (one JSON parameter):
+ * the opt-outs a batch's tick carries together. Returns how many were new.
+ */
+export async function addDncSources(db: D1Database, workspaceId: string, entries: { phone: string; source: DncSource }[]): Promise<number> {
+  if (entries.length === 0) return 0;
+  const rows = entries.map((e) => [e.phone, e.source.at, JSON.stringify({ batchId: e.source.batchId, callId: e.source.callId, at: e.source.at })]);
+  const res = await db
+    .prepare(
+      `INSERT INTO dnc (workspace_id, phone_number, created_at, source)
+       SELECT ?1, j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM json_each(?2) AS j WHERE true
+       ON CONFLICT (workspace_id, phone_number) DO NOTHING`,
+    )
+    .bind(workspaceId, JSON.stringify(rows))
+    .run();
+  return res.meta.changes;
+}
+
 export async function listDnc(db: D1Database, workspaceId: string, limit: number, offset: number): Promise<{ rows: DncRow[]; total: number }> {
   const [rows, total] = await db.batch([
     db

@@ -4,6 +4,7 @@ import { ApiError } from "../errors";
 import { DEV_DRAIN_MAX_BYTES, readTextWithin } from "../lib/body";
 import { sha256Hex } from "../lib/crypto";
 import { issuesText } from "../lib/issues";
+import { count } from "../lib/metrics";
 
 /**
  * The agent's side of a call, behind both result routes (agent-signed and
@@ -133,6 +134,7 @@ export async function transcriptKey(batchId: string, callId: string, attempt: nu
  * refusal is a 4xx sentence.
  */
 export async function submitResult(env: Env, target: ResultTarget, raw: string, source: "agent" | "api", now: number): Promise<ResultAnswer> {
+  count("results.requests");
   let body: unknown;
   try {
     body = JSON.parse(raw);

@@ -1,5 +1,5 @@
 import type { CallRow, StoredResult } from "../../db/call-ledger";
-import { addDncWithSource } from "../../db/dnc.repo";
+import { addDncSources } from "../../db/dnc.repo";
 import type { WorkspaceEngineInfo } from "../../db/workspace.repo";
 import { declaredProblem } from "../../domain/agent-result";
 import { maxRequestedCallbacks } from "../../domain/batch-options";
@@ -164,13 +164,12 @@ export async function flushOptOuts(c: BatchContext, state: SchedulerState): Prom
   const pending = c.ledger.results.optOuts();
   if (pending.length === 0) return false;
   try {
-    for (const o of pending) {
-      await addDncWithSource(c.env.DB, state.workspaceId, o.phone, {
-        batchId: state.batchId,
-        callId: callId(state.batchId, o.seq),
-        at: new Date(o.at).toISOString(),
-      });
-    }
+    // One statement for every opt-out this tick carries; a number already listed keeps its first source.
+    await addDncSources(
+      c.env.DB,
+      state.workspaceId,
+      pending.map((o) => ({ phone: o.phone, source: { batchId: state.batchId, callId: callId(state.batchId, o.seq), at: new Date(o.at).toISOString() } })),
+    );
     await suppressInLiveBatches(
       c.env,
       state.workspaceId,
