@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ledgerQuery, phoneList } from "../engine-helpers";
+import { claimAt, ledgerQuery, phoneList, recordingQueue, reportAt, tick, uploaded } from "../engine-helpers";
 import { authHeaders, call, json, newWorkspace, upload, type TestWorkspace } from "../helpers";
 
 type SseEvent = { event: string; id?: string; data: any };
@@ -141,4 +141,32 @@ describe("GET /v1/api/batch-calls/{batchId}/events", () => {
     expect(rateWatched, rates).toBeLessThanOrEqual(limits.callsPerSecond * 1.05);
     expect(rateWatched, rates).toBeGreaterThanOrEqual(rateAlone * 0.95);
   }, 60_000);
+
+  it("a call event carries the agent's result as soon as it is recorded", async () => {
+    const ws = await newWorkspace({ rateLimits: { callsPerSecond: 10, maxConcurrentCalls: 10 } });
+    const { batchId, due } = await uploaded(ws, "phone_number,first_name\n+12125551001,Ada\n");
+    await tick(batchId, recordingQueue(), due);
+    await claimAt(batchId, 0, 1, due + 10);
+    const res = await events(ws, batchId);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!text.includes("event: snapshot")) text += (await reader.read()).value ?? "";
+    await reportAt(batchId, 0, { attempt: 1, disposition: "booked", summary: "Booked Tuesday." }, due + 500);
+    const deadline = Date.now() + 10_000;
+    while (!text.includes('"disposition":"booked"') && Date.now() < deadline) text += (await reader.read()).value ?? "";
+    await reader.cancel();
+    const block = text.split("\n\n").find((b) => b.startsWith("event: call") && b.includes('"disposition":"booked"'));
+    expect(block).toBeDefined();
+    const data = JSON.parse(
+      block!
+        .split("\n")
+        .find((l) => l.startsWith("data: "))!
+        .slice(6),
+    );
+    expect(data).toMatchObject({
+      jobId: `call_${batchId.slice(6)}_0`,
+      status: "active",
+      result: { attempt: 1, disposition: "booked", summary: "Booked Tuesday." },
+    });
+  });
 });

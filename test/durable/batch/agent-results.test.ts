@@ -2,6 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { BatchScheduler } from "../../../src/durable/batch/scheduler";
+import type { WebhookEvent } from "../../../src/queue/webhook-event";
 import { applyCallEvent } from "../../../src/services/call-events";
 import { batchRow, callRow, claimAt, ledgerQuery, recordingQueue, reportAt, tick, uploaded } from "../../engine-helpers";
 import { authHeaders, call, failingDb, json, newWorkspace, type TestWorkspace } from "../../helpers";
@@ -98,6 +99,42 @@ describe("an agent's result in the batch's object", () => {
       { batchId, seq: 0, attempt: 1 },
       { batchId, seq: 0, attempt: 2 },
     ]);
+  });
+
+  it("tells the workspace's webhook: call.result with what the agent said, and call.retry_scheduled for the requested callback", async () => {
+    const ws = await newWorkspace({ rateLimits: { callsPerSecond: 5, maxConcurrentCalls: 5 }, webhookUrl: "https://hooks.example.com/calls" });
+    const { batchId, due } = await oneCallBatch(ws);
+    await ended(batchId, 0, 1, "answered", due + 1000);
+    const seen: WebhookEvent[] = [];
+    await runInDurableObject(env.BATCH_SCHEDULER.getByName(batchId), async (obj: BatchScheduler) => {
+      const own = (obj as unknown as { env: Env }).env;
+      (obj as unknown as { env: Env }).env = { ...own, WEBHOOK_QUEUE: { send: async (e: WebhookEvent) => void seen.push(e) } as unknown as Queue };
+    });
+    const report = { attempt: 1, disposition: "callback", summary: "Call me at five", data: { best_time: "17:00" }, callbackAt: due + 5 * HOUR };
+    await reportAt(batchId, 0, report, due + 2000);
+    await reportAt(batchId, 0, report, due + 2500); // a replay sends nothing
+    const id = `call_${batchId.slice(6)}_0`;
+    expect(seen.map((e) => e.type)).toEqual(["call.result", "call.retry_scheduled"]);
+    expect(seen[0]!.data).toEqual({
+      batchId,
+      callId: id,
+      attempt: 1,
+      disposition: "callback",
+      summary: "Call me at five",
+      sentiment: null,
+      data: { best_time: "17:00" },
+      recordingUrl: null,
+      transcriptUrl: null,
+      callbackAt: new Date(due + 5 * HOUR).toISOString(),
+      optOut: false,
+    });
+    expect(seen[1]!.data).toMatchObject({
+      callId: id,
+      attempt: 1,
+      outcome: "callback_requested",
+      reason: "callback_requested",
+      nextAttemptAt: new Date(due + 5 * HOUR).toISOString(),
+    });
   });
 
   it("a result that comes before the attempt's end waits for it, then decides the callback", async () => {
