@@ -155,7 +155,7 @@ export type DeclaredResults = z.infer<typeof ResultSchemaSchema>;
  * name an instant (ISO 8601 with `Z` or an offset), not lie in the past
  * (a minute's clock skew is taken as now) and be at most 30 days ahead.
  */
-export function parseCallbackAt(text: string, now: number): { ok: true; at: number } | { ok: false; problem: string } {
+export function parseCallbackAt(text: string, now: number): { ok: true; at: number } | { ok: false; problem: string; pastAt?: number } {
   const at = isoInstant(text);
   if (at === "no_zone") {
     return { ok: false, problem: `callbackAt (${text}) has no time zone; add Z or an offset such as -04:00 so it names one instant.` };
@@ -164,7 +164,8 @@ export function parseCallbackAt(text: string, now: number): { ok: true; at: numb
     return { ok: false, problem: `callbackAt (${text}) is not an ISO 8601 date and time with a zone, such as 2025-06-01T17:00:00-04:00.` };
   }
   if (at < now - CALLBACK_PAST_GRACE_MS) {
-    return { ok: false, problem: `callbackAt (${text}) is in the past; it must be after now (${new Date(now).toISOString()}).` };
+    // `pastAt`: the instant it names, so a report sent again after its callback time can still be known as a replay.
+    return { ok: false, problem: `callbackAt (${text}) is in the past; it must be after now (${new Date(now).toISOString()}).`, pastAt: at };
   }
   const latest = now + L.callbackMaxDays * DAY_MS;
   if (at > latest) {
@@ -222,7 +223,7 @@ function declaredValueProblem(field: NonNullable<DeclaredResults["fields"]>[numb
  * console plays it under a CSP of https media only), callbackAt against
  * `now`, and the agent's declaration when it has one.
  */
-export function resultProblem(r: AgentResult, declared: DeclaredResults | null, now: number): string | null {
+export function resultProblem(r: AgentResult, declared: DeclaredResults | null, now: number, opts: { pastCallbackAt?: "allow" } = {}): string | null {
   if (r.summary !== undefined && bytes(r.summary) > L.summaryBytes) {
     return `summary is ${bytes(r.summary)} bytes of UTF-8; the limit is ${L.summaryBytes} bytes (4 KB).`;
   }
@@ -241,7 +242,8 @@ export function resultProblem(r: AgentResult, declared: DeclaredResults | null, 
   }
   if (r.callbackAt !== undefined) {
     const parsed = parseCallbackAt(r.callbackAt, now);
-    if (!parsed.ok) return parsed.problem;
+    // "allow": the caller lets the batch decide (a replay of a report whose callback time has since passed is no error).
+    if (!parsed.ok && !(parsed.pastAt !== undefined && opts.pastCallbackAt === "allow")) return parsed.problem;
   }
   return declared ? declaredProblem(r, declared) : null;
 }

@@ -149,7 +149,8 @@ export async function submitResult(env: Env, target: ResultTarget, raw: string, 
   if (!parsed.success) throw new ApiError("validation_failed", `The result is invalid: ${issuesText(parsed.error.issues)}.`);
   const result = parsed.data;
   // The agent's declared results are the batch's object's to check: it keeps them as they were when the batch was created.
-  const problem = resultProblem(result, null, now);
+  // A callbackAt already past goes to the batch with its sentence: the same report sent again after that time is a replay, not an error.
+  const problem = resultProblem(result, null, now, { pastCallbackAt: "allow" });
   if (problem) throw new ApiError("validation_failed", problem);
 
   const { batchId, seq, callId } = target;
@@ -165,8 +166,9 @@ export async function submitResult(env: Env, target: ResultTarget, raw: string, 
     ...(result.data !== undefined ? { data: result.data } : {}),
     ...(key ? { transcriptKey: key } : {}),
     ...(result.recordingUrl !== undefined ? { recordingUrl: result.recordingUrl } : {}),
-    // resultProblem has already refused a callbackAt that does not parse.
+    // resultProblem has already refused a callbackAt that does not parse; one in the past is the batch's to judge.
     ...(callbackAt?.ok ? { callbackAt: callbackAt.at } : {}),
+    ...(callbackAt && !callbackAt.ok && callbackAt.pastAt !== undefined ? { callbackAt: callbackAt.pastAt, pastCallbackProblem: callbackAt.problem } : {}),
     // false changes nothing: an opt-out is never withdrawn.
     ...(result.optOut ? { optOut: true as const } : {}),
     source,

@@ -284,6 +284,32 @@ describe("POST /v1/agent/calls/{callId}/result", () => {
     expect(await results(batchId)).toEqual([]);
   });
 
+  it("a report sent again after its callbackAt has passed is a replay (200, changed false), not an error", async () => {
+    const { ws, callId } = await liveCall();
+    const now = Date.parse("2030-03-01T12:00:00Z");
+    const clock = vi.spyOn(webhookClock, "now").mockReturnValue(now);
+    const raw = JSON.stringify({ attempt: 1, disposition: "callback", callbackAt: new Date(now + 3_600_000).toISOString() });
+    const send = async (at: number) => {
+      const headers = await signWebhook(ws.secret, `msg_${crypto.randomUUID()}`, raw, Math.floor(at / 1000));
+      return call(`/v1/agent/calls/${callId}/result`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: raw });
+    };
+    expect((await send(now)).status).toBe(200);
+    clock.mockReturnValue(now + 2 * 3_600_000);
+    const again = await send(now + 2 * 3_600_000);
+    expect(again.status).toBe(200);
+    expect(await json(again)).toMatchObject({ recorded: true, changed: false });
+    // A different callbackAt in the past is still refused.
+    const moved = JSON.stringify({ attempt: 1, callbackAt: new Date(now + 1_800_000).toISOString() });
+    const headers = await signWebhook(ws.secret, `msg_${crypto.randomUUID()}`, moved, Math.floor((now + 2 * 3_600_000) / 1000));
+    const refused = await call(`/v1/agent/calls/${callId}/result`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: moved,
+    });
+    expect(refused.status).toBe(400);
+    expect((await json(refused)).error).toMatch(/callbackAt.*in the past/);
+  });
+
   it("refuses a body over the cap with 413 before the signature is looked at, declared or streamed", async () => {
     const { callId } = await liveCall();
     const declared = await call(`/v1/agent/calls/${callId}/result`, {

@@ -48,11 +48,15 @@ export async function recordResult(c: BatchContext, state: SchedulerState, seq: 
   const declared = config.agent.result_schema;
   const problem = declared ? declaredProblem(report, declared) : null;
   if (problem) return { kind: "invalid", problem };
+  // A callback time that has passed is news only if this attempt's result does not hold it already.
+  if (report.pastCallbackProblem && c.ledger.results.get(seq, report.attempt)?.callback_at !== report.callbackAt) {
+    return { kind: "invalid", problem: report.pastCallbackProblem };
+  }
   const ws = await c.workspace(state);
   const now = c.now();
   // Armed before the step commits: a process that dies after it still leaves the tick that carries the opt-out and moves the batch.
   if (report.callbackAt !== undefined || report.optOut) await wakeBy(c, now + POKE_COALESCE_MS);
-  const { attempt, source: _source, ...fields } = report;
+  const { attempt, source: _source, pastCallbackProblem: _past, ...fields } = report;
   let outcome: { result: StoredResult; changed: boolean; callback: Callback; reopened: boolean } | null = null;
   c.storage.transactionSync(() => {
     const before = c.ledger.results.get(seq, attempt);

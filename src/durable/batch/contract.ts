@@ -124,6 +124,11 @@ export type ResultReport = {
   recordingUrl?: string;
   /** Epoch ms: when the recipient asked to be called back. */
   callbackAt?: number;
+  /**
+   * Set when callbackAt is already in the past (this sentence says so): the report is
+   * refused with it unless the attempt's result already holds that callbackAt (a replay).
+   */
+  pastCallbackProblem?: string;
   optOut?: true;
   source: "agent" | "api" | "twilio" | "simulated";
 };

@@ -102,14 +102,17 @@ describe("an agent's result in the batch's object", () => {
   });
 
   it("tells the workspace's webhook: call.result with what the agent said, and call.retry_scheduled for the requested callback", async () => {
-    const ws = await newWorkspace({ rateLimits: { callsPerSecond: 5, maxConcurrentCalls: 5 }, webhookUrl: "https://hooks.example.com/calls" });
-    const { batchId, due } = await oneCallBatch(ws);
-    await ended(batchId, 0, 1, "answered", due + 1000);
+    const ws = await newWorkspace({ rateLimits: { callsPerSecond: 5, maxConcurrentCalls: 5 }, webhookUrl: "https://hooks.example.test/calls" });
+    const { batchId, due } = await uploaded(ws, "phone_number\n+12125551001\n");
+    // Every event the object sends is captured, from the start (nothing reaches the real queue and its delivery).
     const seen: WebhookEvent[] = [];
     await runInDurableObject(env.BATCH_SCHEDULER.getByName(batchId), async (obj: BatchScheduler) => {
       const own = (obj as unknown as { env: Env }).env;
       (obj as unknown as { env: Env }).env = { ...own, WEBHOOK_QUEUE: { send: async (e: WebhookEvent) => void seen.push(e) } as unknown as Queue };
     });
+    await tick(batchId, recordingQueue(), due);
+    await ended(batchId, 0, 1, "answered", due + 1000);
+    seen.length = 0;
     const report = { attempt: 1, disposition: "callback", summary: "Call me at five", data: { best_time: "17:00" }, callbackAt: due + 5 * HOUR };
     await reportAt(batchId, 0, report, due + 2000);
     await reportAt(batchId, 0, report, due + 2500); // a replay sends nothing
