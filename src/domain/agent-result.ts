@@ -98,7 +98,8 @@ export const AgentResultSchema = z
       .optional()
       .describe(
         `the person asked to be called back then: ISO 8601 with a zone (\`Z\` or an offset), not in the past, at most ${L.callbackMaxDays} days ahead. ` +
-          "The next attempt is placed then, moved into the batch's calling window.",
+          "The next attempt is placed then, moved into the batch's calling window. " +
+          "A report sent again with the same callbackAt after that time has passed is a replay (changed: false), not an error.",
       ),
     optOut: z
       .boolean()
