@@ -11,6 +11,8 @@ export type BatchRow = BatchProgress & {
   workspace_id: string;
   agent_id: string;
   name: string | null;
+  /** The uploaded file's name as the client sent it; null when the part had none, or for a batch made before it was kept. */
+  file_name: string | null;
   status: BatchStatus;
   duplicates_removed: number;
   suppressed: number;
@@ -35,6 +37,7 @@ export type NewBatch = {
   workspaceId: string;
   agentId: string;
   name: string | null;
+  fileName: string | null;
   scheduledAt: string | null;
   smartCallbackConfig: SmartCallbackConfig | null;
   callingWindow: CallingWindow | null;
@@ -50,8 +53,8 @@ export async function insertPreparingBatch(db: D1Database, b: NewBatch): Promise
   await db
     .prepare(
       `INSERT INTO batches (id, workspace_id, agent_id, name, status, scheduled_at, smart_callback_config,
-         calling_window, max_concurrent_calls, default_country, columns, csv_key, created_at)
-       VALUES (?1, ?2, ?3, ?4, 'preparing', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)`,
+         calling_window, max_concurrent_calls, default_country, columns, csv_key, created_at, file_name)
+       VALUES (?1, ?2, ?3, ?4, 'preparing', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)`,
     )
     .bind(
       b.id,
@@ -66,6 +69,7 @@ export async function insertPreparingBatch(db: D1Database, b: NewBatch): Promise
       JSON.stringify(b.columns),
       b.csvKey,
       b.createdAt,
+      b.fileName,
     )
     .run();
 }

@@ -103,6 +103,7 @@ async function readForm(req: Request, { drainOverLimit, drainMaxBytes }: { drain
  * form.append('file', buffer)) arrives as a string: it is the same CSV, so it
  * becomes a File of its UTF-8 bytes — byte for byte what was sent, unless the
  * bytes were not UTF-8, which the form parser has already replaced with U+FFFD.
+ * It has no name, as the client gave none.
  */
 function fileOf(part: File | string | null): File {
   if (part instanceof File) return part;
@@ -113,5 +114,5 @@ function fileOf(part: File | string | null): File {
       "The file part has no filename and is not valid UTF-8 text. Save the CSV as UTF-8, or send it as a file with a filename (curl -F 'file=@people.csv').",
     );
   }
-  return new File([part], "upload.csv", { type: "text/csv" });
+  return new File([part], "", { type: "text/csv" }); // no name: the batch's fileName is null
 }

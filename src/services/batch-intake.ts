@@ -132,6 +132,12 @@ async function createBatch(env: Env, ctx: Ctx, target: IntakeTarget, file: File,
   }
 }
 
+/** The name the client gave its file, without a path some clients send, at most 255 characters; null when it gave none. */
+function fileNameOf(file: File): string | null {
+  const name = file.name.split(/[\\/]/).pop()?.trim() ?? "";
+  return name === "" ? null : name.slice(0, 255);
+}
+
 /** The invisible 'preparing' row, and the raw file on its way to R2 (on the common path the put overlaps the scan). */
 async function prepareBatch(env: Env, ctx: Ctx, target: IntakeTarget, file: File, opts: BatchOptions): Promise<Upload> {
   const batchId = newId("batch");
@@ -141,6 +147,7 @@ async function prepareBatch(env: Env, ctx: Ctx, target: IntakeTarget, file: File
     workspaceId: ctx.workspaceId,
     agentId: target.agent.id,
     name: opts.name,
+    fileName: fileNameOf(file),
     scheduledAt: target.scheduledAt,
     smartCallbackConfig: opts.smartCallbackConfig,
     callingWindow: opts.callingWindow,

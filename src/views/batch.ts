@@ -51,6 +51,7 @@ export function batchView(b: BatchRow, progress: StatusBody): BatchView {
     progress,
     timestamp: Date.now(),
     name: b.name,
+    fileName: b.file_name,
     agentId: b.agent_id,
     scheduledAt: b.scheduled_at,
     smartCallbackConfig: b.smart_callback_config ? (JSON.parse(b.smart_callback_config) as unknown) : null,

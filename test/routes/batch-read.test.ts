@@ -50,6 +50,7 @@ describe("reading batches", () => {
       totalCalls: 3,
       progress: status,
       name: "Spring",
+      fileName: "people.csv",
       agentId: ws.agentId,
       scheduledAt: LATER,
       smartCallbackConfig: { enabled: true, maxAttempts: 3, gaps: [{ days: 0, hours: 2, minutes: 0 }] },
@@ -64,6 +65,24 @@ describe("reading batches", () => {
     expect(list.pagination).toEqual({ page: 1, limit: 1, total: 2, totalPages: 2, hasNext: true, hasPrev: false });
     const page2 = await json(await call("/v1/api/batch-calls?limit=1&page=2", { headers: authHeaders(ws) }));
     expect(page2.batches.map((b: any) => b.id)).toEqual([created.batchId]);
+  });
+
+  it("keeps the uploaded file's name without a path, and null for a file part sent without a filename", async () => {
+    const ws = await newWorkspace();
+    const send = (file: Blob | string, filename?: string) => {
+      const form = new FormData();
+      if (typeof file === "string") form.append("file", file);
+      else form.append("file", file, filename);
+      form.append("agentId", ws.agentId);
+      form.append("scheduledAt", LATER);
+      return call("/v1/api/batch-calls", { method: "POST", headers: authHeaders(ws), body: form });
+    };
+    const csv = "phone_number\n+12125550101\n";
+    const pathed = await json(await send(new Blob([csv], { type: "text/csv" }), "C:\\Users\\ada\\Spring list.csv"));
+    const nameless = await json(await send(csv));
+    const read = async (id: string) => (await json(await call(`/v1/api/batch-calls/${id}`, { headers: authHeaders(ws) }))).fileName;
+    expect(await read(pathed.batchId)).toBe("Spring list.csv");
+    expect(await read(nameless.batchId)).toBeNull();
   });
 
   it("pages calls in file order with the status filter and a summary", async () => {

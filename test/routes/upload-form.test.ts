@@ -44,10 +44,10 @@ describe("readUploadForm", () => {
     expect(await upload.file.text()).toBe(CSV);
   });
 
-  it("takes a file part sent without a filename as the file, named upload.csv", async () => {
+  it("takes a file part sent without a filename as the file, without a name", async () => {
     const upload = await readUploadForm(formRequest(form([["file", CSV]])), prod);
     expect(upload.file).toBeInstanceOf(File);
-    expect({ name: upload.file.name, type: upload.file.type, text: await upload.file.text() }).toEqual({ name: "upload.csv", type: "text/csv", text: CSV });
+    expect({ name: upload.file.name, type: upload.file.type, text: await upload.file.text() }).toEqual({ name: "", type: "text/csv", text: CSV });
     expect(upload.fields).toEqual({});
   });
 

@@ -36,6 +36,7 @@ function batchRow(extra: Partial<BatchRow> = {}): BatchRow {
     default_country: "US",
     columns: JSON.stringify(["phone_number"]),
     csv_key: "k",
+    file_name: null,
     created_at: "2026-01-01T00:00:00Z",
     pass: 1,
     outcomes: null,
