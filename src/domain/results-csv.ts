@@ -8,7 +8,12 @@ const IGNORABLE = `(?:(?!${LINE_BREAK})[\\p{White_Space}\\p{Cc}\\p{Cf}\\p{Defaul
 const FORMULA_LINE = new RegExp(`(^|${LINE_BREAK})(?=${IGNORABLE}${FORMULA_CHAR})`, "gu");
 /** A cell starting with a tab or CR is neutralised whatever follows (OWASP's list). */
 const CONTROL_START = /^[\t\r]/;
-const E164 = /^\+\d+$/;
+/**
+ * A phone number as people write one: "+" then digits, spaces, dashes, dots and parentheses.
+ * A spreadsheet may read it as arithmetic, but with no letter in it no formula can name a
+ * function, a cell or another program, so it is left as it is (readable in its column).
+ */
+const PHONE_LIKE = /^\+[0-9 ().-]*[0-9][0-9 ().-]*$/;
 const NEEDS_QUOTES = /[",\r\n]/;
 
 /**
@@ -16,10 +21,11 @@ const NEEDS_QUOTES = /[",\r\n]/;
  * whose first visible character is = + - @ (or a full-width ＝ ＋ － ＠),
  * after spaces and invisible characters such as a zero-width space, gets a
  * leading apostrophe, and so does a cell starting with a tab or CR. A "+"
- * followed only by digits (an E.164 number) is left as it is.
+ * followed only by digits, spaces, dashes, dots and parentheses (a phone
+ * number, E.164 or as people write one) is left as it is.
  */
 export function neutralise(s: string): string {
-  if (E164.test(s)) return s;
+  if (PHONE_LIKE.test(s)) return s;
   const out = s.replace(FORMULA_LINE, "$1'");
   return CONTROL_START.test(out) ? `'${out}` : out;
 }
@@ -37,8 +43,8 @@ export function csvLine(cells: (string | number | null | undefined)[]): string {
 
 /**
  * Columns appended after the file's own. `e164` is the number as dialled: the
- * file's phone_number stays as it was sent, and may show neutralised (e.g.
- * "'+1 212 555 0101"), so the normalised number is always next to it.
+ * file's phone_number stays as it was sent ("+1 (212) 555-0101"), so the
+ * normalised number is always next to it.
  */
 export const RESULT_COLUMNS = [
   "e164",

@@ -7,10 +7,19 @@ import { claimAt, recordingQueue, reportAt, tick, uploaded } from "../engine-hel
 import { authHeaders, call, newWorkspace } from "../helpers";
 
 describe("results.csv", () => {
-  it("neutralises formula cells but keeps E.164 numbers", () => {
+  it("neutralises formula cells but keeps phone numbers, E.164 or written with spaces, dashes, dots and parentheses", () => {
     expect(csvCell("=1+1")).toBe("'=1+1");
     expect(csvCell("+12125550101")).toBe("+12125550101");
-    expect(csvCell("+1 212 555")).toBe("'+1 212 555");
+    expect(csvCell("+1 212 555")).toBe("+1 212 555");
+    expect(csvCell("+1 (212) 555-0103")).toBe("+1 (212) 555-0103");
+    expect(csvCell("+44.20.7946.0018")).toBe("+44.20.7946.0018");
+    // a letter, a formula character, a line break or no digit at all: neutralised as before
+    expect(csvCell("+1 212 555 0103 ext")).toBe("'+1 212 555 0103 ext");
+    expect(csvCell("+1+SUM(A1)")).toBe("'+1+SUM(A1)");
+    expect(csvCell("+1*2")).toBe("'+1*2");
+    expect(csvCell("+1 212\n=1")).toBe(`"'+1 212\n'=1"`);
+    expect(csvCell("+ ( )")).toBe("'+ ( )");
+    expect(csvCell(" +1 212")).toBe("' +1 212");
     expect(csvCell("-5")).toBe("'-5");
     expect(csvCell("@cmd")).toBe("'@cmd");
     expect(csvCell("\tx")).toBe("'\tx");
@@ -123,18 +132,18 @@ describe("results.csv", () => {
     ]);
   });
 
-  it("keeps the phone number as sent, neutralised, with the dialled number in e164", async () => {
+  it("keeps the phone number as sent, with the dialled number in e164", async () => {
     const ws = await newWorkspace();
-    // A number written with a leading "+" and spaces is neutralised in its own column;
-    // the e164 column is what a spreadsheet user reads to see who was called.
+    // A number written with a leading "+" and spaces stays readable in its own column;
+    // the e164 column is the number as dialled.
     const { batchId } = await uploaded(ws, "phone_number,name\n+1 212 555 1002,Ann\n+1-212-555-1003,Bob\n");
     const res = await call(`/v1/api/batch-calls/${batchId}/results.csv`, { headers: authHeaders(ws) });
     const parsed = Papa.parse<string[]>((await res.text()).trim(), { newline: "\r\n" }).data;
     const e164At = parsed[0]!.indexOf("e164");
     expect(e164At).toBe(2);
     expect(parsed.slice(1).map((r) => [r[0], r[e164At]])).toEqual([
-      ["'+1 212 555 1002", "+12125551002"],
-      ["'+1-212-555-1003", "+12125551003"],
+      ["+1 212 555 1002", "+12125551002"],
+      ["+1-212-555-1003", "+12125551003"],
     ]);
   });
 
