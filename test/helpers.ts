@@ -8,6 +8,14 @@ export function call(path: string, init: RequestInit = {}): Promise<Response> {
   return exports.default.fetch(new Request(`http://batch.test${path}`, init));
 }
 
+/**
+ * A body's text, decoded here: workerd warns on every .text() of a body whose Content-Type
+ * is not text (a form, ndjson), and a test run should print its report, not those.
+ */
+export async function bodyText(body: Request | Response): Promise<string> {
+  return new TextDecoder().decode(await body.arrayBuffer());
+}
+
 export async function json<T = any>(res: Response): Promise<T> {
   return (await res.json()) as T;
 }

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { DIAL_CONFIRM_MS } from "../../src/engine-config";
 import { signWebhook } from "../../src/lib/signing";
-import { authHeaders, call, json, newTwilioWorkspace, newWebhookWorkspace } from "../helpers";
+import { authHeaders, bodyText, call, json, newTwilioWorkspace, newWebhookWorkspace } from "../helpers";
 import { batchRow, callRow, consume, dispatched, ledgerQuery, phoneList, tick } from "../engine-helpers";
 
 const TWILIO_CALLS = "https://twilio.example.test/2010-04-01/Accounts/ACtest/Calls.json";
@@ -14,7 +14,7 @@ function twilio(answer: () => Response | Promise<Response>) {
   const sent: Sent[] = [];
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
     const req = new Request(input, init);
-    sent.push({ url: req.url, auth: req.headers.get("authorization"), form: new URLSearchParams(await req.text()), redirect: req.redirect });
+    sent.push({ url: req.url, auth: req.headers.get("authorization"), form: new URLSearchParams(await bodyText(req)), redirect: req.redirect });
     return answer();
   });
   return sent;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { verifyWebhook } from "../../src/lib/signing";
 import { consume, dispatched } from "../engine-helpers";
-import { authHeaders, call, json, newWebhookWorkspace, newWorkspace, type TestWorkspace } from "../helpers";
+import { authHeaders, bodyText, call, json, newWebhookWorkspace, newWorkspace, type TestWorkspace } from "../helpers";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -36,7 +36,7 @@ describe("the context a dial gives the agent", () => {
     const sent = outbound(() => new Response(null, { status: 200 }));
     await consume(jobs);
     expect(sent).toHaveLength(1);
-    const raw = await sent[0]!.text();
+    const raw = await bodyText(sent[0]!);
     expect(await verifyWebhook(ws.secret, sent[0]!.headers, raw, Date.now())).toBe(true);
     const callId = `call_${batchId.slice(6)}_0`;
     expect(JSON.parse(raw)).toEqual({
@@ -55,7 +55,7 @@ describe("the context a dial gives the agent", () => {
     const { batchId, jobs } = await dispatched(ws, PEOPLE);
     const sent = outbound(() => new Response(JSON.stringify({ sid: "CA1" }), { status: 201 }));
     await consume(jobs);
-    const form = new URLSearchParams(await sent[0]!.text());
+    const form = new URLSearchParams(await bodyText(sent[0]!));
     expect(form.get("Url")).toBe(`https://agent.example.test/voice?lang=en&callId=call_${batchId.slice(6)}_0&attempt=1`);
     expect(form.has("Record")).toBe(false);
     expect(form.has("RecordingStatusCallback")).toBe(false);
@@ -67,7 +67,7 @@ describe("the context a dial gives the agent", () => {
     const sent = outbound(() => new Response(JSON.stringify({ sid: "CA1" }), { status: 201 }));
     await consume(jobs);
     const callId = `call_${batchId.slice(6)}_0`;
-    expect(Object.fromEntries(new URLSearchParams(await sent[0]!.text()))).toMatchObject({
+    expect(Object.fromEntries(new URLSearchParams(await bodyText(sent[0]!)))).toMatchObject({
       Url: `https://agent.example.test/voice?callId=${callId}&attempt=1`,
       Record: "true",
       RecordingStatusCallback: `https://calls.example.test/v1/webhooks/twilio/recording?callId=${callId}&attempt=1`,

@@ -2,10 +2,10 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { applyCallEvent } from "../../src/services/call-events";
 import { claimAt, recordingQueue, reportAt, tick, uploaded } from "../engine-helpers";
-import { authHeaders, call, newWorkspace } from "../helpers";
+import { authHeaders, bodyText, call, newWorkspace } from "../helpers";
 
 const jsonl = async (res: Response) =>
-  (await res.text())
+  (await bodyText(res))
     .split("\n")
     .filter(Boolean)
     .map((l) => JSON.parse(l));
