@@ -35,6 +35,18 @@ export async function readWorkspace<C extends keyof WorkspaceRow>(db: D1Database
   return selectWorkspace(db, id, columns).first<Pick<WorkspaceRow, C>>();
 }
 
+/** A page of workspaces, newest first (id breaks a tie of created_at), and how many there are in all. */
+export async function listWorkspaces(db: D1Database, limit: number, offset: number): Promise<{ rows: WorkspaceViewRow[]; total: number }> {
+  const [rows, total] = await db.batch([
+    db.prepare(`SELECT ${VIEW_COLUMNS.join(", ")} FROM workspaces ORDER BY created_at DESC, id DESC LIMIT ?1 OFFSET ?2`).bind(limit, offset),
+    db.prepare("SELECT count(*) AS n FROM workspaces"),
+  ]);
+  return {
+    rows: (rows?.results ?? []) as WorkspaceViewRow[],
+    total: (total?.results?.[0] as { n: number } | undefined)?.n ?? 0,
+  };
+}
+
 /** Creates the workspace and its first API key together, or neither. */
 export async function insertWorkspaceWithKey(db: D1Database, ws: WorkspaceRow, key: { id: string; secretHash: string }): Promise<void> {
   await db.batch([

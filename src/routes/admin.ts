@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { newApp } from "../app-factory";
-import { adminSecurity, errorResponses } from "../schemas/common";
+import { adminSecurity, errorResponses, PaginationQuerySchema } from "../schemas/common";
 import {
   ApiKeyIdParams,
   CreatedWorkspaceSchema,
@@ -11,9 +11,10 @@ import {
   RotatedWebhookSecretSchema,
   WorkspaceDetailSchema,
   WorkspaceIdParam,
+  WorkspaceListSchema,
   WorkspaceSchema,
 } from "../schemas/workspace";
-import { createWorkspace, issueApiKey, patchWorkspace, revokeKey, rotateWebhookSecret, workspaceDetail } from "../services/workspaces";
+import { createWorkspace, issueApiKey, patchWorkspace, revokeKey, rotateWebhookSecret, workspaceDetail, workspaceList } from "../services/workspaces";
 
 /** /v1/admin: workspaces, their API keys and webhook secrets (the operator's bearer token). */
 export function adminRoutes() {
@@ -36,6 +37,28 @@ export function adminRoutes() {
       },
     }),
     async (c) => c.json(await createWorkspace(c.env, c.req.valid("json"), c.get("requestId")), 201),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/workspaces",
+      tags: ["Admin"],
+      summary: "List workspaces, newest first",
+      description:
+        "Paged like GET /v1/api/batch-calls: `page` from 1, `limit` 1 to 100 (default 20). Each workspace as GET /workspaces/{workspaceId} shows it, " +
+        "without its API keys; never a secret.",
+      security: adminSecurity,
+      request: { query: PaginationQuerySchema },
+      responses: {
+        200: { description: "A page of workspaces", content: { "application/json": { schema: WorkspaceListSchema } } },
+        ...errorResponses(400, 401),
+      },
+    }),
+    async (c) => {
+      const { page, limit } = c.req.valid("query");
+      return c.json(await workspaceList(c.env.DB, page, limit), 200);
+    },
   );
 
   app.openapi(

@@ -1,6 +1,7 @@
 import * as z from "zod";
 import "@hono/zod-openapi"; // adds .openapi() to zod schemas
 import { isIanaTimeZone } from "../domain/timezone";
+import { PaginationSchema } from "./common";
 
 /** A workspace's pacing: what a create or patch may set, and what the API shows. */
 export const RateLimitsSchema = z.object({
@@ -20,6 +21,10 @@ export const WorkspaceSchema = z
   })
   .openapi("Workspace");
 export type Workspace = z.infer<typeof WorkspaceSchema>;
+
+/** GET /v1/admin/workspaces: a page of workspaces, newest first, shaped like the batch list. */
+export const WorkspaceListSchema = z.object({ workspaces: z.array(WorkspaceSchema), pagination: PaginationSchema });
+export type WorkspaceList = z.infer<typeof WorkspaceListSchema>;
 
 /** An API key as an operator sees it: its id and state, never its hash. */
 export const ApiKeyStateSchema = z

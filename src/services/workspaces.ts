@@ -1,5 +1,5 @@
 import { insertApiKey, revokeApiKey } from "../db/api-key.repo";
-import { getWorkspaceWithKeys, insertWorkspaceWithKey, setWebhookSecret, toWorkspace, updateWorkspace } from "../db/workspace.repo";
+import { getWorkspaceWithKeys, insertWorkspaceWithKey, listWorkspaces, setWebhookSecret, toWorkspace, updateWorkspace } from "../db/workspace.repo";
 import { ApiError } from "../errors";
 import { formatApiKey } from "../lib/api-key";
 import { encryptSecret, sha256Hex, toBase64Url } from "../lib/crypto";
@@ -7,6 +7,7 @@ import { newId } from "../lib/ids";
 import { log } from "../lib/log";
 import { newWebhookSecret } from "../lib/signing";
 import { tenantUrlProblem } from "../lib/url-policy";
+import { pagination } from "../schemas/common";
 import type {
   CreatedWorkspace,
   CreateWorkspace,
@@ -16,6 +17,7 @@ import type {
   RotatedWebhookSecret,
   Workspace,
   WorkspaceDetail,
+  WorkspaceList,
 } from "../schemas/workspace";
 
 /** The operator's calls: workspaces, their API keys and webhook secrets. Every secret is shown once, in the answer that made it. */
@@ -68,6 +70,12 @@ export async function workspaceDetail(db: D1Database, workspaceId: string): Prom
   const found = await getWorkspaceWithKeys(db, workspaceId);
   if (!found) throw noWorkspace(workspaceId);
   return { ...toWorkspace(found.row), apiKeys: found.keys };
+}
+
+/** Page `page` of every workspace, newest first; each as GET /workspaces/{id} shows it, without its keys and never a secret. */
+export async function workspaceList(db: D1Database, page: number, limit: number): Promise<WorkspaceList> {
+  const { rows, total } = await listWorkspaces(db, limit, (page - 1) * limit);
+  return { workspaces: rows.map(toWorkspace), pagination: pagination(page, limit, total) };
 }
 
 /** The old secret stops signing at once: every delivery from now on is signed with the new one. */

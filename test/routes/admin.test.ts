@@ -19,6 +19,116 @@ async function signedWith(secret: string, id: string, ts: string, body: string):
   return `v1,${btoa(String.fromCharCode(...mac))}`;
 }
 
+describe("GET /v1/admin/workspaces", () => {
+  type Listed = { workspaces: Record<string, unknown>[]; pagination: Record<string, unknown> };
+  const list = (query = "", headers: Record<string, string> = ADMIN) => call(`/v1/admin/workspaces${query}`, { headers });
+  const newestFirst = (a: Record<string, any>, b: Record<string, any>) =>
+    a.createdAt !== b.createdAt ? (a.createdAt < b.createdAt ? 1 : -1) : a.workspaceId < b.workspaceId ? 1 : -1;
+
+  it("pages through every workspace newest first (id breaks a tie), each as the read-back shows it, never a secret", async () => {
+    const created = [];
+    for (const name of ["List A", "List B", "List C"]) created.push(await json(await createWorkspace({ name, timezone: "Europe/Paris" })));
+    // Two rows created in the same millisecond, long ago: the larger id comes first.
+    const tie = "2001-01-01T00:00:00.000Z";
+    const tieBase = `ws_tie_${crypto.randomUUID().slice(0, 8)}`;
+    const tieIds = [`${tieBase}_a`, `${tieBase}_b`];
+    for (const id of tieIds) {
+      await env.DB.prepare("INSERT INTO workspaces (id, name, webhook_secret_enc, created_at) VALUES (?1, 'Tie', 'sealed-placeholder-secret', ?2)")
+        .bind(id, tie)
+        .run();
+    }
+
+    const seen: Record<string, any>[] = [];
+    const texts: string[] = [];
+    let page = 1;
+    for (;;) {
+      const res = await list(`?page=${page}&limit=2`);
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      texts.push(text);
+      const body = JSON.parse(text) as Listed;
+      const { total } = body.pagination as { total: number };
+      expect(body.pagination).toEqual({
+        page,
+        limit: 2,
+        total,
+        totalPages: Math.ceil(total / 2),
+        hasNext: page < Math.ceil(total / 2),
+        hasPrev: page > 1,
+      });
+      expect(body.workspaces.length).toBe(Math.min(2, total - (page - 1) * 2));
+      seen.push(...body.workspaces);
+      if (!body.pagination.hasNext) break;
+      page++;
+    }
+    expect(seen.length).toBe((JSON.parse(texts[0]!) as Listed).pagination.total);
+    expect(new Set(seen.map((w) => w.workspaceId)).size).toBe(seen.length);
+    expect(seen.map((w) => w.workspaceId)).toEqual([...seen].sort(newestFirst).map((w) => w.workspaceId));
+    const ours = new Set([...created.map((w) => w.workspaceId), ...tieIds]);
+    expect(seen.map((w) => w.workspaceId).filter((id) => ours.has(id))).toEqual([
+      ...[...created].sort(newestFirst).map((w) => w.workspaceId),
+      tieIds[1],
+      tieIds[0],
+    ]);
+    const { apiKey, keyId, webhookSecret, ...view } = created[2]!;
+    expect(seen.find((w) => w.workspaceId === view.workspaceId)).toEqual(view);
+    expect(seen.find((w) => w.workspaceId === tieIds[0])).toEqual({
+      workspaceId: tieIds[0],
+      name: "Tie",
+      rateLimits: { callsPerSecond: 1, maxConcurrentCalls: 10 },
+      webhookUrl: null,
+      timezone: null,
+      createdAt: tie,
+    });
+
+    // A page past the end is empty, not an error.
+    const past = await json<Listed>(await list(`?page=${page + 1}&limit=2`));
+    expect(past.workspaces).toEqual([]);
+    expect(past.pagination).toMatchObject({ page: page + 1, hasNext: false, hasPrev: true });
+
+    const sealed = await env.DB.prepare("SELECT webhook_secret_enc AS s FROM workspaces WHERE id = ?1").bind(created[0]!.workspaceId).first<string>("s");
+    const hashes = await env.DB.prepare("SELECT secret_hash FROM api_keys").all<{ secret_hash: string }>();
+    const all = texts.join("\n");
+    for (const secret of [...created.flatMap((w) => [w.apiKey.split("_")[2], w.webhookSecret.slice(6)]), sealed!, "sealed-placeholder-secret"]) {
+      expect(all).not.toContain(secret);
+    }
+    for (const { secret_hash } of hashes.results) expect(all).not.toContain(secret_hash);
+    expect(all).not.toMatch(/secret|hash|apiKey/i);
+  });
+
+  it("defaults to page 1 of 20", async () => {
+    await createWorkspace({});
+    const body = await json<Listed>(await list());
+    expect(body.pagination).toMatchObject({ page: 1, limit: 20, hasPrev: false });
+    expect(body.workspaces.length).toBe(Math.min(20, body.pagination.total as number));
+  });
+
+  it.each([
+    ["?page=0", "page"],
+    ["?page=-1", "page"],
+    ["?page=abc", "page"],
+    ["?page=1.5", "page"],
+    ["?limit=0", "limit"],
+    ["?limit=101", "limit"],
+    ["?limit=abc", "limit"],
+  ])("400 for %s, with a sentence naming the parameter", async (query, param) => {
+    const res = await list(query);
+    expect(res.status).toBe(400);
+    const body = await json(res);
+    expect(body).toMatchObject({ code: "validation_failed", requestId: expect.any(String) });
+    expect(body.error).toMatch(/^The request is invalid: .*\.$/);
+    expect(body.error).toContain(param);
+  });
+
+  it("401 without the admin token or with a wrong one", async () => {
+    for (const headers of [{}, { authorization: "Bearer wrong" }] as Record<string, string>[]) {
+      const res = await list("", headers);
+      expect(res.status).toBe(401);
+      expect(await json(res)).toMatchObject({ code: "unauthorized", requestId: expect.any(String) });
+    }
+  });
+});
+
 describe("GET /v1/admin/workspaces/{workspaceId}", () => {
   it("reads back limits, webhook URL, time zone and every key's id and state, never a secret or hash", async () => {
     const created = await json(
