@@ -6,8 +6,9 @@ import { log } from "../lib/log";
 /** What a browser client of /v1/api sends and needs to read back. */
 const ALLOW_METHODS = ["GET", "POST", "DELETE"];
 const ALLOW_HEADERS = ["x-api-key", "x-workspace-id", "idempotency-key", "content-type"];
-// content-disposition names the results.csv download; x-request-id is what support asks for.
-const EXPOSE_HEADERS = ["content-disposition", "x-request-id"];
+// content-disposition names the results.csv download; x-request-id is what support asks for;
+// idempotent-replayed tells a re-sent upload's answer from a first one.
+const EXPOSE_HEADERS = ["content-disposition", "x-request-id", "idempotent-replayed"];
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
 
 let parsed: { raw: string; origins: Set<string> } | undefined;

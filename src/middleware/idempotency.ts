@@ -18,6 +18,19 @@ export function idempotencyKey(req: Request): string | undefined {
   return key;
 }
 
+/** OpenAPI doc of the header a route sets on a replayed answer (and only then). */
+export const replayedHeader = {
+  "Idempotent-Replayed": {
+    description: "`true` when this is the first request's answer replayed for the same Idempotency-Key and payload; absent otherwise.",
+    schema: { type: "string" as const, enum: ["true"] },
+  },
+};
+
+/** This request's own answer, as withIdempotency returns it. */
+function fresh<S extends number, B>(answer: KeyedAnswer<S, B>): { status: S; body: B; replayed: false } {
+  return { status: answer.status, body: answer.body, replayed: false };
+}
+
 /**
  * Runs `run` at most once per key and payload, within a workspace. Without a
  * key it just runs. With one, the key is claimed first (its hash of the
@@ -25,14 +38,16 @@ export function idempotencyKey(req: Request): string | undefined {
  * with another payload is 422, one whose first request is still running is
  * 409, a finished one replays its recorded answer. A run that throws gives
  * the key back so the client can re-send with it; one that answers records the
- * answer under the key, unless it already has (`recorded`).
+ * answer under the key, unless it already has (`recorded`). `replayed` says
+ * the answer is the recorded one, not this request's: the route tells the
+ * client so (Idempotent-Replayed: true, as Stripe does).
  */
 export async function withIdempotency<S extends number, B>(
   db: D1Database,
   scope: { workspaceId: string; key: string | undefined; payloadHash: () => Promise<string> },
   run: (hold: IdempotencyHold | undefined) => Promise<KeyedAnswer<S, B>>,
-): Promise<{ status: S; body: B }> {
-  if (!scope.key) return run(undefined);
+): Promise<{ status: S; body: B; replayed: boolean }> {
+  if (!scope.key) return fresh(await run(undefined));
   const claim = await claimIdempotencyKey(db, scope.workspaceId, scope.key, await scope.payloadHash(), Date.now());
   if (claim.kind === "mismatch") {
     throw new ApiError("idempotency_mismatch", "This Idempotency-Key was already used with a different file or fields; use a new key.");
@@ -43,13 +58,13 @@ export async function withIdempotency<S extends number, B>(
       `A request with this Idempotency-Key is still running; retry when it has finished (a request that died frees its key within ${IDEMPOTENCY_LEASE_MS / 60_000} minutes).`,
     );
   }
-  if (claim.kind === "replay") return { status: claim.status as S, body: JSON.parse(claim.body) as B };
+  if (claim.kind === "replay") return { status: claim.status as S, body: JSON.parse(claim.body) as B, replayed: true };
 
   const { hold } = claim;
   try {
     const answer = await run(hold);
     if (!answer.recorded) await completeIdempotencyKey(db, hold, answer.status, JSON.stringify(answer.body));
-    return { status: answer.status, body: answer.body };
+    return fresh(answer);
   } catch (err) {
     // Only while this request still holds the key: a re-sent request that took it over keeps it.
     await releaseIdempotencyKey(db, hold);

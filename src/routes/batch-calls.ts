@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
 import { newApp } from "../app-factory";
-import { idempotencyKey, withIdempotency } from "../middleware/idempotency";
+import { idempotencyKey, replayedHeader, withIdempotency } from "../middleware/idempotency";
 import { listBatches } from "../db/batch.repo";
 import {
   BatchEventStreamSchema,
@@ -50,7 +50,7 @@ export function batchCallRoutes() {
       'once 100 invalid rows are in details, rows only a costly check could judge are no longer judged and the message says "At least N" ' +
       "(invalidRows is then that N); a dry run and skip count every row. A `file` part without a filename is still the file. " +
       "scheduledAt must exist on the calendar and be at most 365 days ahead. " +
-      "Idempotency-Key: same key and same fields + file bytes within 24 h returns the first 201; a different payload is 422; " +
+      "Idempotency-Key: same key and same fields + file bytes within 24 h returns the first 201 with the header Idempotent-Replayed: true; a different payload is 422; " +
       "a request still running with that key is 409; a request that failed frees its key, and one whose Worker died holds it for at most 5 minutes (a lease). " +
       "The body limit is 20 MiB for the file plus 64 KiB for the multipart framing and fields.",
     security: apiKeySecurity,
@@ -59,8 +59,12 @@ export function batchCallRoutes() {
       body: { required: true, content: { "multipart/form-data": { schema: UploadSchema } } },
     },
     responses: {
-      201: { description: "Accepted and stored", content: { "application/json": { schema: StartBatchResponseSchema } } },
-      200: { description: "dryRun=true: what would happen; nothing created", content: { "application/json": { schema: StartBatchResponseSchema } } },
+      201: { description: "Accepted and stored", headers: replayedHeader, content: { "application/json": { schema: StartBatchResponseSchema } } },
+      200: {
+        description: "dryRun=true: what would happen; nothing created",
+        headers: replayedHeader,
+        content: { "application/json": { schema: StartBatchResponseSchema } },
+      },
       ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422, 500),
     },
   });
@@ -71,6 +75,8 @@ export function batchCallRoutes() {
     const ctx = { workspaceId: c.get("workspaceId"), requestId: c.get("requestId") };
     const key = { workspaceId: ctx.workspaceId, key: idempotencyKey(c.req.raw), payloadHash: () => uploadHash(upload) };
     const result = await withIdempotency(c.env.DB, key, (hold) => startBatch(c.env, ctx, upload.file, options, hold));
+    // Only a replay says so (as Stripe does): the client can tell a repeat from a first answer.
+    if (result.replayed) c.header("Idempotent-Replayed", "true");
     return c.json(result.body, result.status);
   });
 

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ADMIN, authHeaders, call, callWithEnv, json, newWorkspace, upload } from "../helpers";
+import { ADMIN, authHeaders, call, callWithEnv, csvForm, json, LATER, newWorkspace, upload } from "../helpers";
 
 const APP = "https://app.example.com";
 const OTHER = "https://admin.example.com";
@@ -57,7 +57,9 @@ describe("CORS on for listed origins", () => {
     const ok = await callWithEnv(withCors, "/v1/api/agents", { headers: { ...authHeaders(ws), origin: APP } });
     expect(ok.status).toBe(200);
     expect(ok.headers.get("access-control-allow-origin")).toBe(APP);
-    expect(ok.headers.get("access-control-expose-headers")!.split(",")).toEqual(expect.arrayContaining(["content-disposition", "x-request-id"]));
+    expect(ok.headers.get("access-control-expose-headers")!.split(",")).toEqual(
+      expect.arrayContaining(["content-disposition", "x-request-id", "idempotent-replayed"]),
+    );
     expect(ok.headers.get("vary")).toContain("Origin");
 
     // A 401 the browser can read, so the app can tell the user their key is wrong.
@@ -74,6 +76,20 @@ describe("CORS on for listed origins", () => {
 
     const health = await callWithEnv(withCors, "/healthz", { headers: { origin: APP } });
     expect(health.headers.get("access-control-allow-origin")).toBe(APP);
+
+    // A re-sent upload's answer says it is a replay, in a header the browser may read.
+    const send = () =>
+      callWithEnv(withCors, "/v1/api/batch-calls", {
+        method: "POST",
+        headers: { ...authHeaders(ws), origin: APP, "idempotency-key": "cors-1" },
+        body: csvForm("phone_number\n+12125550101\n", { agentId: ws.agentId, scheduledAt: LATER }),
+      });
+    expect((await send()).status).toBe(201);
+    const replay = await send();
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(replay.headers.get("access-control-allow-origin")).toBe(APP);
+    expect(replay.headers.get("access-control-expose-headers")!.split(",")).toContain("idempotent-replayed");
   });
 
   it.each([

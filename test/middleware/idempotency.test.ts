@@ -66,7 +66,7 @@ describe("withIdempotency", () => {
         return { status: 201, body: { n: 1 } };
       },
     );
-    expect(answer).toEqual({ status: 201, body: { n: 1 } });
+    expect(answer).toEqual({ status: 201, body: { n: 1 }, replayed: false });
     expect(holds).toEqual([undefined]);
     expect(hashed).toBe(0);
     const { results } = await env.DB.prepare("SELECT key FROM idempotency_keys WHERE workspace_id = ?1").bind(s.workspaceId).all();
@@ -82,10 +82,11 @@ describe("withIdempotency", () => {
       return { status: 200 as const, body: { batchId: null, run: runs } };
     };
     const first = await withIdempotency(env.DB, s, run);
-    expect(first).toEqual({ status: 200, body: { batchId: null, run: 1 } });
+    expect(first).toEqual({ status: 200, body: { batchId: null, run: 1 }, replayed: false });
     expect(await keyRow(s.workspaceId, "k-1")).toEqual({ state: "done", response_status: 200, response_body: JSON.stringify(first.body) });
     const again = await withIdempotency(env.DB, s, run);
-    expect(again).toEqual(first);
+    // The replay says so; the first answer did not.
+    expect(again).toEqual({ ...first, replayed: true });
     expect(runs).toBe(1);
   });
 
@@ -120,7 +121,7 @@ describe("withIdempotency", () => {
     expect(err).toMatchObject({ code: "idempotency_conflict", status: 409 });
     expect(err.message).toContain(`within ${IDEMPOTENCY_LEASE_MS / 60_000} minutes`);
     release();
-    expect(await first).toEqual({ status: 201, body: { first: true } });
+    expect(await first).toEqual({ status: 201, body: { first: true }, replayed: false });
   });
 
   it("gives the key back when the run throws, rethrowing its error, so a retry runs", async () => {
@@ -129,7 +130,7 @@ describe("withIdempotency", () => {
     await expect(withIdempotency(env.DB, s, () => Promise.reject(boom))).rejects.toBe(boom);
     expect(await keyRow(s.workspaceId, "k-4")).toBeNull();
     const retry = await withIdempotency(env.DB, s, async () => ({ status: 201, body: { ok: true } }));
-    expect(retry).toEqual({ status: 201, body: { ok: true } });
+    expect(retry).toEqual({ status: 201, body: { ok: true }, replayed: false });
   });
 
   it("leaves the recording to a run that says it already recorded its answer (in its own transaction)", async () => {
@@ -141,10 +142,14 @@ describe("withIdempotency", () => {
         .run();
       return { status: 201, body: { from: "run" }, recorded: true };
     });
-    expect(answer).toEqual({ status: 201, body: { from: "run" } });
+    expect(answer).toEqual({ status: 201, body: { from: "run" }, replayed: false });
     // Not overwritten by the wrapper: the replay is what the run recorded.
     expect(await keyRow(s.workspaceId, "k-5")).toEqual({ state: "done", response_status: 201, response_body: JSON.stringify({ from: "publish" }) });
-    expect(await withIdempotency(env.DB, s, async () => ({ status: 201, body: {} }))).toEqual({ status: 201, body: { from: "publish" } });
+    expect(await withIdempotency(env.DB, s, async () => ({ status: 201, body: {} }))).toEqual({
+      status: 201,
+      body: { from: "publish" },
+      replayed: true,
+    });
   });
 
   it("records nothing and keeps the key for the retry that took it over from a run that outlived its lease", async () => {
