@@ -5,7 +5,8 @@
 
 import { ApiError, request, session, setUnauthorizedHandler } from "./js/api.js";
 import { showError } from "./js/ui.js";
-import { batchesView, newBatchView } from "./js/batches.js";
+import { batchesView } from "./js/batches.js";
+import { newBatchView } from "./js/new-batch.js";
 import { batchView } from "./js/batch/page.js";
 import { agentsView, dncView } from "./js/lists.js";
 

@@ -34,6 +34,8 @@ interface Status {
   failed: number;
   cancelled: number;
   total: number;
+  startTime: number | null;
+  completedTime: number | null;
 }
 
 let browser: Browser;
@@ -185,8 +187,20 @@ describe("batches", () => {
       .toEqual({ waiting: status.waiting, active: status.active, completed: status.completed, failed: status.failed, cancelled: status.cancelled });
     expect(status.completed + status.failed + status.cancelled).toBe(dry.totalCalls);
 
+    // Finished: when it finished, and its average rate over the run (finished calls ÷ its run time),
+    // not the "Estimated time to finish" and a live "Current rate" that decays towards 0.
+    const progressCard = page.getByRole("region", { name: "Progress" });
+    await expect.poll(() => progressCard.innerText()).toMatch(/Finished at/);
+    expect(await progressCard.innerText()).not.toMatch(/Estimated time to finish|Current rate/);
+    expect(await page.getByTestId("finish").innerText()).not.toMatch(/^—?$/);
+    const averagePerMinute = ((status.completed + status.failed + status.cancelled) * 60_000) / (status.completedTime! - status.startTime!);
+    expect(await progressCard.innerText()).toMatch(/Average rate/);
+    expect(await page.getByTestId("rate").innerText()).toBe(`${averagePerMinute.toFixed(1)} calls/min`);
+
     // The calls table lists every number called (9 fit on the first page).
-    const calls = await api<{ calls: { phone_number: string; outcome: string | null }[] }>(`/v1/api/batch-calls/${batchId}/calls?limit=100`);
+    const calls = await api<{ calls: { phone_number: string; outcome: string | null; duration: number | null }[] }>(
+      `/v1/api/batch-calls/${batchId}/calls?limit=100`,
+    );
 
     // The outcome breakdown: each outcome's label followed by its count among the calls.
     const breakdown = page
@@ -219,6 +233,23 @@ describe("batches", () => {
     const row = (phone: string) => table.locator("tbody tr", { hasText: phone });
     await expect.poll(() => row("+12125550100").innerText()).toMatch(/Ada Lovelace[\s\S]*interested/);
     await expect.poll(() => row("+12125550102").innerText()).toMatch(/Grace Hopper[\s\S]*booked/);
+    // Each call's duration and the row's other CSV columns, without opening the call.
+    const headers = (await table.getByRole("columnheader").allInnerTexts()).map((h) => h.trim());
+    expect(headers).toEqual(expect.arrayContaining(["Name", "Duration", "Fields"]));
+    const cellOf = async (phone: string, column: string) => (await row(phone).locator("td").allInnerTexts())[headers.indexOf(column)]?.trim();
+    await expect.poll(() => cellOf("+12125550100", "Fields")).toMatch(/email: ada@example\.com[\s\S]*timezone: America\/New_York[\s\S]*plan: gold/);
+    expect(await cellOf("+12125550102", "Fields")).toMatch(/timezone: America\/Chicago[\s\S]*plan: gold/);
+    expect(calls.calls.some((c) => c.duration !== null)).toBe(true);
+    for (const c of calls.calls) {
+      const shownDuration = await cellOf(c.phone_number, "Duration");
+      if (c.duration === null) expect(shownDuration, c.phone_number).toBe("—");
+      else expect(shownDuration, c.phone_number).toMatch(/^(\d+ s|\d+ min \d+ s|\d+ h \d+ min)$/);
+    }
+    // A batch of seconds is charted per second (or per few seconds), not as one bar for its one minute.
+    const rateCard = page.getByRole("region", { name: /^Calls finished per/ });
+    await expect.poll(() => rateCard.getByRole("heading").innerText()).toMatch(/^Calls finished per (second|\d+ seconds)$/);
+    expect(await rateCard.getByRole("img").getAttribute("aria-label")).toMatch(/^Calls finished per (second|\d+ seconds) from /);
+    expect(await rateCard.locator("rect").count()).toBeGreaterThan(1);
     // Grace's detail: the callback she asked for is her second attempt; her transcript greets her by name.
     await row("+12125550102").getByRole("button", { name: "+12125550102" }).click();
     const detail = page.getByRole("dialog", { name: /Grace Hopper/ });
@@ -252,6 +283,10 @@ describe("batches", () => {
     const link = list.getByRole("link", { name });
     await link.waitFor();
     expect(await list.locator("tbody tr").first().innerText()).toContain(name);
+    // The id is there to copy, under the name.
+    expect(await list.locator("tbody tr").first().innerText()).toContain(batchId);
+    // "Batches" heads the page once: the table is named by the heading, not by a caption saying it again.
+    expect(await page.getByRole("main").getByText("Batches", { exact: true }).count()).toBe(1);
     await screenshot(page, "batches");
     expect(await seriousA11yViolations(page)).toEqual([]);
     await link.click();
@@ -371,6 +406,61 @@ describe("batches", () => {
       expect(await page.getByRole("button", { name: "Resume" }).count()).toBe(0);
     } finally {
       await api(`/v1/api/batch-calls/${batchId}`, { method: "DELETE" });
+      await page.context().close();
+    }
+  });
+
+  test("a batch without a name is listed by its file's name and when it was created, with its id", async () => {
+    const batchId = await createBatch(csvOfNumbers(1, 2_125_558_000), { scheduledAt: isoSecond(Date.now() + 24 * 3600_000) });
+    const page = await signedInPage();
+    try {
+      const batch = await api<{ fileName: string | null; createdAt: string }>(`/v1/api/batch-calls/${batchId}`);
+      expect(batch.fileName).toBe("people.csv");
+      // The title as the browser writes the creation time (its locale and time zone).
+      const title = await page.evaluate(
+        ({ fileName, createdAt }) => `${fileName} · ${new Date(createdAt).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })}`,
+        batch,
+      );
+      const row = page.getByRole("table", { name: "Batches" }).locator("tbody tr", { hasText: batchId });
+      await row.getByRole("link", { name: title, exact: true }).waitFor();
+      await row.getByRole("link", { name: title, exact: true }).click();
+      await expect.poll(() => page.getByRole("heading", { level: 1 }).innerText()).toBe(title);
+      expect(await page.getByText(`ID ${batchId}`).count()).toBe(1);
+    } finally {
+      await api(`/v1/api/batch-calls/${batchId}`, { method: "DELETE" });
+      await page.context().close();
+    }
+  });
+
+  test("the New batch form starts on the agent this workspace last used, else on the first listed", async () => {
+    // An agent newer than the dev agent is listed first: the form offers it until a batch is started with another.
+    const newer = await api<{ agentId: string }>("/v1/api/agents", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: uniqueName("newer"), provider: "webhook", dialUrl: "https://dialer.example.com/dial" }),
+    });
+    const page = await signedInPage();
+    let batchId: string | undefined;
+    try {
+      const agent = page.getByLabel("Agent");
+      await page.getByRole("navigation").getByRole("link", { name: "New batch" }).click();
+      await expect.poll(() => agent.inputValue()).toBe(newer.agentId);
+
+      await checkFile(
+        page,
+        { name: "agent.csv", mimeType: "text/csv", buffer: Buffer.from(csvOfNumbers(1, 2_125_558_100)) },
+        uniqueName("agent"),
+        tomorrowLocal().local,
+      );
+      batchId = await startBatch(page);
+      expect(await page.evaluate((key) => localStorage.getItem(key), "bc.lastAgent.ws_dev")).toBe(AGENT_ID);
+
+      await page.getByRole("navigation").getByRole("link", { name: "New batch" }).click();
+      await expect.poll(() => agent.locator("option").count()).toBeGreaterThan(1);
+      await expect.poll(() => agent.inputValue()).toBe(AGENT_ID);
+    } finally {
+      if (batchId) await api(`/v1/api/batch-calls/${batchId}`, { method: "DELETE" });
+      await api(`/v1/api/agents/${newer.agentId}`, { method: "DELETE" });
       await page.context().close();
     }
   });

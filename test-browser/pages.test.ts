@@ -1,5 +1,5 @@
 // Agents, do-not-call, and every main page at phone and desktop widths.
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   api,
@@ -127,4 +127,39 @@ describe("layout", () => {
       await context.close();
     });
   }
+
+  test("at 390 px each batch in the list, and each call, is a card: status and progress are in view, not off to the side", async () => {
+    const batchId = await createBatch(csvOfNumbers(2, 2_125_556_100), { name: uniqueName("narrow") });
+    const page = await signedInPage(390);
+    /** Where `cell` ends on the x axis, in px from the window's left edge. */
+    const rightOf = async (cell: Locator) => {
+      const box = await cell.boundingBox();
+      if (!box) throw new Error("the cell is not on the page");
+      return box.x + box.width;
+    };
+    await page.goto("/#/batches");
+    const row = page.getByRole("table", { name: "Batches" }).locator("tbody tr", { hasText: batchId });
+    await row.getByRole("progressbar").waitFor();
+    const cells = row.locator("td");
+    const headers = (await page.getByRole("table", { name: "Batches" }).getByRole("columnheader").allInnerTexts()).map((h) => h.trim());
+    for (const column of ["Status", "Progress"]) {
+      expect(await rightOf(cells.nth(headers.indexOf(column))), `${column} cell`).toBeLessThanOrEqual(390);
+    }
+    expect(await rightOf(row.getByRole("progressbar"))).toBeLessThanOrEqual(390);
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(2);
+    await screenshot(page, "batches-390");
+    expect(await seriousA11yViolations(page)).toEqual([]);
+
+    await page.goto(`/#/batches/${batchId}`);
+    const calls = page.getByRole("table", { name: "Calls" });
+    const callRow = calls.locator("tbody tr").first();
+    await callRow.getByRole("button").waitFor();
+    const callHeaders = (await calls.getByRole("columnheader").allInnerTexts()).map((h) => h.trim());
+    for (const column of ["Status", "Duration", "Fields"]) {
+      expect(await rightOf(callRow.locator("td").nth(callHeaders.indexOf(column))), `calls table: ${column} cell`).toBeLessThanOrEqual(390);
+    }
+    await screenshot(page, "batch-page-390");
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await page.context().close();
+  });
 });

@@ -117,6 +117,11 @@ const OUTCOME_LABELS: Record<string, string> = {
 const callsTable = (page: Page) => page.getByRole("table", { name: "Calls" });
 const rowOf = (page: Page, phone: string) => callsTable(page).locator("tbody tr", { hasText: phone });
 const bodyRows = (page: Page) => callsTable(page).locator("tbody tr").allInnerTexts();
+/** Each row's number (its first cell: on a narrow screen a row is a card, its cells on lines of their own). */
+const rowNumbers = (page: Page) =>
+  callsTable(page)
+    .locator("tbody tr")
+    .evaluateAll((trs) => trs.map((tr) => ((tr as HTMLTableRowElement).cells[0]?.textContent ?? "").trim()));
 
 for (const width of [360, 1440]) {
   describe(`at ${width} px`, () => {
@@ -158,7 +163,7 @@ for (const width of [360, 1440]) {
         const served = await api<{ calls: CallItem[] }>(`/v1/api/batch-calls/${batchId}/calls?disposition=${label}`);
         expect(served.calls.map((c) => c.phone_number)).toEqual([phone]);
         // The table shows the previous filter's row until the new page arrives: wait for the number itself.
-        await expect.poll(async () => (await bodyRows(page)).map((r) => r.split("\t")[0]?.trim())).toEqual([phone]);
+        await expect.poll(() => rowNumbers(page)).toEqual([phone]);
       }
       await filter.selectOption("all");
       await expect.poll(() => bodyRows(page)).toHaveLength(ROWS.length);

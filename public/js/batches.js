@@ -1,23 +1,26 @@
 // @ts-check
-// The batches list and the New batch form (dry run first, then start).
+// The batches list: each batch's name (or file and time), status, progress; refreshed while any runs.
 
-import { ApiError, newIdempotencyKey, request } from "./api.js";
+import { request } from "./api.js";
 import { FINAL } from "./batch/final.js";
-import { dataTable, field, fmtNumber, fmtTime, h, makePager, progressBar, showError, table } from "./ui.js";
+import { batchTitle, titleHidesId } from "./batch/title.js";
+import { dataTable, fmtNumber, fmtTime, h, makePager, progressBar, showError } from "./ui.js";
 
-/** @typedef {import("./types.js").Agent} Agent */
+/** @typedef {import("./types.js").Batch} Batch */
 /** @typedef {import("./types.js").BatchList} BatchList */
-/** @typedef {import("./types.js").RowError} RowError */
-/** @typedef {import("./types.js").StartBatchResponse} StartBatchResponse */
 
 /**
- * The New batch form's controls, by name.
- * @typedef {HTMLFormControlsCollection & {
- *   file: HTMLInputElement, agentId: HTMLSelectElement, name: HTMLInputElement, scheduledAt: HTMLInputElement,
- *   smart: HTMLInputElement, maxAttempts: HTMLInputElement, gapHours: HTMLInputElement,
- *   windowFrom: HTMLInputElement, windowTo: HTMLInputElement, maxConcurrent: HTMLInputElement, skipInvalid: HTMLInputElement
- * }} NewBatchControls
+ * The Name cell: a link to the batch, and its id below when the link's text leaves it out (operators copy it).
+ * @param {Batch} b
  */
+function nameCell(b) {
+  return h(
+    "div",
+    { class: "batch-name" },
+    h("a", { href: `#/batches/${b.id}` }, batchTitle(b)),
+    titleHidesId(b) ? h("span", { class: "batch-id" }, b.id) : null,
+  );
+}
 
 /** @param {HTMLElement} root */
 export function batchesView(root) {
@@ -25,12 +28,16 @@ export function batchesView(root) {
   /** @type {number | undefined} */
   let timer;
   const error = h("div", { class: "error", role: "alert" });
-  const list = dataTable("Batches", ["Name", "Created", "Status", "Progress", "Calls"], "No batches yet. Start one from New batch.");
+  // The heading names the table (no caption saying "Batches" a second time); on a phone each batch is a card.
+  const list = dataTable("Batches", ["Name", "Created", "Status", "Progress", "Calls"], "No batches yet. Start one from New batch.", {
+    labelledBy: "batches-title",
+    stack: true,
+  });
   const pages = makePager((n) => {
     page = n;
     load();
   }, "batches");
-  root.append(h("h1", { tabindex: -1 }, "Batches"), error, list.el, pages.el);
+  root.append(h("h1", { tabindex: -1, id: "batches-title" }, "Batches"), error, list.el, pages.el);
 
   async function load() {
     clearTimeout(timer);
@@ -40,10 +47,10 @@ export function batchesView(root) {
       const rows = batches.map((b) => {
         const p = b.progress;
         return [
-          h("a", { href: `#/batches/${b.id}` }, b.name || b.id),
+          nameCell(b),
           fmtTime(b.createdAt),
           h("span", { class: `badge status-${b.status}` }, b.status),
-          progressBar(p, `Progress of ${b.name || b.id}`),
+          progressBar(p, `Progress of ${batchTitle(b)}`),
           `${fmtNumber(p.completed + p.failed + p.cancelled)} of ${fmtNumber(p.total)} done` +
             (p.failed ? ` · ${fmtNumber(p.failed)} failed` : "") +
             (p.cancelled ? ` · ${fmtNumber(p.cancelled)} cancelled` : ""),
@@ -61,241 +68,4 @@ export function batchesView(root) {
   }
   load();
   return () => clearTimeout(timer);
-}
-
-/**
- * datetime-local value (the person's local time) → `YYYY-MM-DDTHH:MM:SSZ`, or "" when empty.
- * @param {string} value
- */
-function localToUtc(value) {
-  if (!value) return "";
-  const d = new Date(value); // no zone in the string: read as local time
-  return Number.isNaN(d.getTime()) ? "" : d.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-/**
- * The form's controls by name.
- * @param {HTMLFormElement} form
- */
-const controls = (form) => /** @type {NewBatchControls} */ (form.elements);
-
-/**
- * The form's fields for the upload, as the API wants them (only the ones set).
- * @param {HTMLFormElement} form
- */
-function formFields(form) {
-  const f = controls(form);
-  /** @type {Record<string, string>} */
-  const out = { agentId: f.agentId.value };
-  if (f.name.value.trim()) out.name = f.name.value.trim();
-  const at = localToUtc(f.scheduledAt.value);
-  if (at) out.scheduledAt = at;
-  if (f.smart.checked) {
-    const hours = Number(f.gapHours.value);
-    out.smartCallbackConfig = JSON.stringify({
-      enabled: true,
-      maxAttempts: Number(f.maxAttempts.value),
-      // The API counts a gap in days + hours; whole hours are enough for a form.
-      gaps: [{ days: Math.floor(hours / 24), hours: hours % 24 }],
-    });
-  }
-  if (f.windowFrom.value || f.windowTo.value) {
-    out.callingWindow = JSON.stringify({ start: f.windowFrom.value, end: f.windowTo.value, timezone: "recipient" });
-  }
-  if (f.maxConcurrent.value) out.maxConcurrentCalls = f.maxConcurrent.value;
-  if (f.skipInvalid.checked) out.onInvalidRows = "skip";
-  return out;
-}
-
-/**
- * What "the same file and fields" means for enabling Start after a check.
- * @param {HTMLFormElement} form
- */
-function signature(form) {
-  const file = controls(form).file.files?.[0];
-  return JSON.stringify([file?.name, file?.size, file?.lastModified, formFields(form)]);
-}
-
-/**
- * The upload's body: the fields, `extra` ones (dryRun), the file.
- * @param {HTMLFormElement} form
- * @param {Record<string, string>} [extra]
- */
-function formData(form, extra = {}) {
-  const data = new FormData();
-  for (const [k, v] of Object.entries({ ...formFields(form), ...extra })) data.append(k, v);
-  data.append("file", /** @type {File} */ (controls(form).file.files?.[0]));
-  return data;
-}
-
-/**
- * @param {string} label
- * @param {number | undefined} value
- */
-const num = (label, value) => h("div", { class: "stat" }, h("dt", {}, label), h("dd", {}, value === undefined ? "—" : fmtNumber(value)));
-
-/**
- * The dry run's verdict: the numbers, and the invalid rows (from a 200 or from a 400's details).
- * @param {Partial<Omit<StartBatchResponse, "details">> & { details?: unknown }} result
- * @param {boolean} ok
- */
-function verdict(result, ok) {
-  /** @type {RowError[]} */
-  const details = Array.isArray(result.details) ? result.details : [];
-  const rows = details.map((d) => [String(d.row), d.column ?? "—", d.value ?? "—", d.message]);
-  return [
-    h("p", { class: ok ? "ok" : "" }, ok ? result.message : "The file can't be started as it is."),
-    h(
-      "dl",
-      { class: "stats" },
-      num("Rows to call", result.totalCalls),
-      num("Duplicates removed", result.duplicatesRemoved),
-      num("Suppressed", result.suppressed),
-      num("Invalid rows", result.invalidRows),
-    ),
-    rows.length ? table("Invalid rows", ["Line", "Column", "Value", "Message"], rows) : null,
-    rows.length && (result.invalidRows ?? 0) > rows.length
-      ? h("p", { class: "hint" }, `Showing the first ${rows.length} of ${fmtNumber(result.invalidRows)} invalid rows.`)
-      : null,
-  ].filter((el) => el !== null);
-}
-
-/** @param {HTMLElement} root */
-export function newBatchView(root) {
-  /** @type {{ signature: string, idempotencyKey: string } | null} after a successful dry run */
-  let checked = null;
-  const error = h("div", { class: "error", role: "alert" });
-  const checkResult = h("div");
-  const verdictTitle = h("h2", { id: "file-check-title", tabindex: -1 }, "File check");
-  const verdictRegion = h("section", { class: "card", "aria-labelledby": "file-check-title", hidden: true }, verdictTitle, checkResult);
-
-  const fileInput = h("input", { type: "file", name: "file", accept: ".csv,text/csv", required: true });
-  const dropZone = h(
-    "div",
-    { class: "drop" },
-    field("CSV file", fileInput, "Choose a file, or drop one here. The first row is the header; phone_number is required."),
-  );
-  const agentSelect = h("select", { name: "agentId", required: true }, h("option", { value: "" }, "Loading agents…"));
-  const utcHint = h("span");
-  const startInput = h("input", { type: "datetime-local", name: "scheduledAt" });
-  const smart = h("input", { type: "checkbox", name: "smart", id: "f-smart" });
-  const smartFields = h(
-    "div",
-    { class: "row", hidden: true },
-    field("Max attempts", h("input", { type: "number", name: "maxAttempts", min: 1, max: 10, value: 3 }), "All attempts, the first included (1–10)."),
-    field("Gap (hours)", h("input", { type: "number", name: "gapHours", min: 1, max: 720, value: 2 }), "Wait after an unanswered, busy or failed call."),
-  );
-  const startButton = h("button", { type: "button", disabled: true }, "Start batch");
-  const checkButton = h("button", { type: "submit", class: "secondary" }, "Check file");
-
-  const form = h(
-    "form",
-    { novalidate: true, "aria-labelledby": "new-title" },
-    dropZone,
-    field("Agent", agentSelect),
-    field("Name", h("input", { name: "name", maxlength: 200, autocomplete: "off" }), "Optional; shown in the batches list."),
-    field("Start time", startInput, h("span", {}, "Your local time; empty = start now. ", utcHint)),
-    h("div", { class: "check" }, smart, h("label", { for: "f-smart" }, "Smart callbacks")),
-    smartFields,
-    h(
-      "fieldset",
-      {},
-      h("legend", {}, "Calling window (optional, in each recipient's time zone)"),
-      h(
-        "div",
-        { class: "row" },
-        field("Calling window from", h("input", { type: "time", name: "windowFrom" })),
-        field("Calling window to", h("input", { type: "time", name: "windowTo" })),
-      ),
-    ),
-    field("Max concurrent calls", h("input", { type: "number", name: "maxConcurrent", min: 1 }), "Optional; never above the workspace's limit."),
-    h(
-      "div",
-      { class: "check" },
-      h("input", { type: "checkbox", name: "skipInvalid", id: "f-skip" }),
-      h("label", { for: "f-skip" }, "Skip invalid rows (otherwise any invalid row stops the batch)"),
-    ),
-    error,
-    h("div", { class: "actions" }, checkButton, startButton),
-  );
-  root.append(h("h1", { tabindex: -1, id: "new-title" }, "New batch"), form, verdictRegion);
-
-  // Start is only offered for exactly what was checked; any change asks for a new check.
-  const sync = () => {
-    startButton.disabled = !checked || checked.signature !== signature(form);
-    const utc = localToUtc(startInput.value);
-    utcHint.textContent = utc ? `Sent as ${utc} (UTC).` : "";
-    smartFields.hidden = !smart.checked;
-  };
-  form.addEventListener("input", sync);
-  form.addEventListener("change", sync);
-
-  // Drag-and-drop: the dropped file becomes the input's file, as if picked.
-  dropZone.addEventListener("dragover", (e) => {
-    e.preventDefault();
-    dropZone.classList.add("over");
-  });
-  dropZone.addEventListener("dragleave", () => dropZone.classList.remove("over"));
-  dropZone.addEventListener("drop", (e) => {
-    e.preventDefault();
-    dropZone.classList.remove("over");
-    if (!e.dataTransfer?.files.length) return;
-    fileInput.files = e.dataTransfer.files;
-    fileInput.dispatchEvent(new Event("change", { bubbles: true }));
-  });
-
-  /** @type {Promise<{ agents: Agent[] }>} */
-  const agentsRead = request("/agents");
-  agentsRead
-    .then(({ agents }) => {
-      agentSelect.replaceChildren(
-        ...(agents.length
-          ? agents.map((a) => h("option", { value: a.agentId }, `${a.name} (${a.provider})`))
-          : [h("option", { value: "" }, "No agents yet: add one under Agents")]),
-      );
-      sync();
-    })
-    .catch((err) => showError(error, err));
-
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    checked = null;
-    sync();
-    if (!fileInput.files?.[0]) return showError(error, new Error("Choose a CSV file first."));
-    if (!agentSelect.value) return showError(error, new Error("Choose an agent first (add one under Agents if the list is empty)."));
-    const sig = signature(form);
-    checkButton.disabled = true;
-    showError(error, null);
-    try {
-      /** @type {StartBatchResponse} */
-      const result = await request("/batch-calls", { method: "POST", body: formData(form, { dryRun: "true" }) });
-      checkResult.replaceChildren(...verdict(result, true));
-      // One key per successful check: a double click on Start, or a retry after a
-      // lost response, is the same request, so the server creates one batch.
-      checked = { signature: sig, idempotencyKey: newIdempotencyKey() };
-      // Announce the verdict by moving focus to it (an error is announced by its role="alert").
-      queueMicrotask(() => verdictTitle.focus());
-    } catch (err) {
-      showError(error, err);
-      checkResult.replaceChildren(...(err instanceof ApiError && err.status === 400 ? verdict(err.body ?? {}, false) : []));
-    } finally {
-      verdictRegion.hidden = !checkResult.childElementCount;
-      checkButton.disabled = false;
-      sync();
-    }
-  });
-
-  startButton.addEventListener("click", async () => {
-    if (!checked || checked.signature !== signature(form)) return;
-    startButton.disabled = true;
-    showError(error, null);
-    try {
-      /** @type {StartBatchResponse} */
-      const result = await request("/batch-calls", { method: "POST", body: formData(form), headers: { "idempotency-key": checked.idempotencyKey } });
-      location.hash = `#/batches/${result.batchId}`;
-    } catch (err) {
-      showError(error, err);
-      sync();
-    }
-  });
 }

@@ -1,7 +1,8 @@
 // @ts-check
 // The batch page's small charts: outcomes and dispositions from the server's
-// counters (exact for any batch size), calls finished per minute from per-call end times.
+// counters (exact for any batch size), calls finished per second, minute or hour from per-call end times.
 
+import { bucketName, rateBuckets } from "./rate-buckets.js";
 import { fmtNumber, h, svg } from "./ui.js";
 
 /** @typedef {Pick<import("./types.js").Call, "status" | "endTime">} ChartCall */
@@ -73,31 +74,31 @@ export function dispositionChart(dispositions) {
   return h("div", {}, barList("Calls by disposition", shown, "bars wide-labels"), more && h("p", { class: "hint" }, more));
 }
 
-const MAX_MINUTES = 60;
+/** @type {Record<import("./rate-buckets.js").BucketUnit, Intl.DateTimeFormatOptions>} */
+const TIME_FORMAT = {
+  second: { hour: "2-digit", minute: "2-digit", second: "2-digit" },
+  minute: { hour: "2-digit", minute: "2-digit" },
+  hour: { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" },
+};
 
 /**
- * Calls that ended in each minute (by their endTime), the last hour at most, as SVG bars.
+ * Calls that ended in each second, minute or hour (by their endTime, the bucket chosen from their
+ * span: rate-buckets.js), as SVG bars; `per` says what one bar covers, for the card's title.
  * @param {ChartCall[]} calls
+ * @returns {{ chart: HTMLElement | SVGSVGElement, per: string | null }}
  */
 export function rateChart(calls) {
-  /** @type {Map<number, number>} */
-  const perMinute = new Map();
-  for (const c of calls) {
-    if (c.endTime && c.status !== "waiting" && c.status !== "active") {
-      const m = Math.floor(c.endTime / 60_000);
-      perMinute.set(m, (perMinute.get(m) ?? 0) + 1);
-    }
-  }
-  if (!perMinute.size) return h("p", { class: "hint" }, "No calls have finished yet.");
-  const last = Math.max(...perMinute.keys());
-  const first = Math.max(Math.min(...perMinute.keys()), last - MAX_MINUTES + 1);
-  const minutes = Array.from({ length: last - first + 1 }, (_, i) => first + i);
-  const values = minutes.map((m) => perMinute.get(m) ?? 0);
+  const ends = calls.filter((c) => c.endTime && c.status !== "waiting" && c.status !== "active").map((c) => Number(c.endTime));
+  // Minutes and hours start on the person's clock (a +05:30 zone would otherwise see hours from :30).
+  const buckets = rateBuckets(ends, ends.length ? -new Date(Math.max(...ends)).getTimezoneOffset() * 60_000 : 0);
+  if (!buckets) return { chart: h("p", { class: "hint" }, "No calls have finished yet."), per: null };
+  const { starts, counts: values } = buckets;
+  const per = bucketName(buckets);
   const peak = Math.max(...values);
   const [W, H, PAD] = [320, 120, 18];
-  const slot = Math.min(24, (W - 2 * PAD) / minutes.length); // a few minutes don't become a few fat slabs
-  /** @param {number} m minutes since the epoch */
-  const time = (m) => new Date(m * 60_000).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+  const slot = Math.min(24, (W - 2 * PAD) / values.length); // a few bars don't become a few fat slabs
+  /** @param {number | undefined} t epoch ms */
+  const time = (t) => new Date(t ?? 0).toLocaleTimeString(undefined, TIME_FORMAT[buckets.unit]);
   const bars = values.map((v, i) =>
     svg(
       "rect",
@@ -108,7 +109,7 @@ export function rateChart(calls) {
         height: ((H - 2 * PAD) * v) / peak,
         class: "rate-bar",
       },
-      svg("title", {}, `${time(first + i)}: ${v} calls`),
+      svg("title", {}, `${time(starts[i])}: ${v} calls`),
     ),
   );
   /**
@@ -122,18 +123,20 @@ export function rateChart(calls) {
     return t;
   };
   const total = values.reduce((a, b) => a + b, 0);
-  return svg(
+  const [from, to] = [time(starts[0]), time(starts.at(-1))];
+  const chart = svg(
     "svg",
     {
       viewBox: `0 0 ${W} ${H}`,
       role: "img",
-      "aria-label": `Calls finished per minute from ${time(first)} to ${time(last)}: peak ${peak}, latest ${values.at(-1)}, ${total} in all.`,
+      "aria-label": `Calls finished per ${per} from ${from} to ${to}: peak ${peak}, latest ${values.at(-1)}, ${total} in all.`,
       class: "rate-chart",
     },
     svg("line", { x1: PAD, y1: H - PAD, x2: W - PAD, y2: H - PAD, class: "axis-line" }),
     bars,
-    label(PAD, 12, `peak ${peak}/min`),
-    label(PAD, H - 4, time(first)),
-    label(W - PAD, H - 4, time(last), "end"),
+    label(PAD, 12, `peak ${peak} per ${per}`),
+    label(PAD, H - 4, from),
+    label(W - PAD, H - 4, to, "end"),
   );
+  return { chart, per };
 }

@@ -33,6 +33,8 @@ export interface Call {
   status: CallStatusName;
   phone_number: string;
   endTime: number | null;
+  /** Seconds the latest attempt was connected; null when it was not. */
+  duration: number | null;
   error: string | null;
   /** The row's CSV columns (an excerpt in `recent_calls` and `call` events). */
   metadata: Record<string, string>;
@@ -114,6 +116,8 @@ export interface Batch {
   id: string;
   status: BatchStatusName;
   name: string | null;
+  /** The uploaded file's name as the client sent it; null for a batch made before names were kept. */
+  fileName: string | null;
   agentId: string;
   scheduledAt: string | null;
   /** As uploaded (the API types it as any JSON); the console reads these fields. */

@@ -2,6 +2,11 @@
 // Small DOM helpers shared by the views. Everything the API returns is put on
 // the page as text nodes (never innerHTML), so a CSV cell can't inject markup.
 
+import { finishedOf, fmtNumber } from "./format.js";
+
+// The text formats live apart from the DOM helpers (plain Node can test them); views import them from here too.
+export { finishedOf, fmtDuration, fmtNumber, fmtTime } from "./format.js";
+
 /** @typedef {import("./types.js").Counts} Counts */
 /** @typedef {import("./types.js").Pagination} Pagination */
 /** @typedef {Node | string | null | undefined | false} Child a node, text, or nothing (skipped) */
@@ -63,37 +68,6 @@ export function showError(el, err) {
   el.textContent = err ? String(message ?? err) : "";
 }
 
-/** @param {number | null | undefined} n */
-export const fmtNumber = (n) => (n ?? 0).toLocaleString();
-
-/**
- * ISO string or epoch ms → the person's local date and time; "—" for none.
- * @param {string | number | null | undefined} t
- */
-export function fmtTime(t) {
-  if (t === null || t === undefined || t === "") return "—";
-  const d = new Date(t);
-  return Number.isNaN(d.getTime()) ? String(t) : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-}
-
-/**
- * Seconds → "1 h 4 min", "3 min 20 s", "12 s".
- * @param {number} seconds
- */
-export function fmtDuration(seconds) {
-  if (!Number.isFinite(seconds)) return "—";
-  const s = Math.max(0, Math.round(seconds));
-  if (s >= 3600) return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
-  if (s >= 60) return `${Math.floor(s / 60)} min ${s % 60} s`;
-  return `${s} s`;
-}
-
-/**
- * Calls that are done for good: completed + failed + cancelled.
- * @param {Counts} p
- */
-export const finishedOf = (p) => p.completed + p.failed + (p.cancelled ?? 0);
-
 /**
  * A progress bar split by result. The element carries role="progressbar"
  * with the percent finished; the coloured segments are decoration, so the
@@ -151,12 +125,15 @@ export function makePager(go, what) {
  * button in the body, it is put back on the same one (matched by href or
  * data-key) so a live refresh doesn't throw a keyboard user out. hideCaption:
  * the caption still names the table for assistive tech, but a heading above says it.
+ * labelledBy: the id of a heading that names the table, in place of a caption.
+ * stack: on a narrow screen each row is a card of labelled cells (app.css,
+ * table.stack), so no column is out of sight off to the side.
  * @param {string} caption
  * @param {string[]} headers
  * @param {string} [empty] the one row's text when there are none
- * @param {{ hideCaption?: boolean }} [options]
+ * @param {{ hideCaption?: boolean, labelledBy?: string, stack?: boolean }} [options]
  */
-export function dataTable(caption, headers, empty = "Nothing here yet.", { hideCaption = false } = {}) {
+export function dataTable(caption, headers, empty = "Nothing here yet.", { hideCaption = false, labelledBy, stack = false } = {}) {
   const tbody = h("tbody");
   return {
     // Focusable and named: on a narrow screen the wrapper scrolls sideways, and a
@@ -166,8 +143,8 @@ export function dataTable(caption, headers, empty = "Nothing here yet.", { hideC
       { class: "table-wrap", tabindex: 0, role: "region", "aria-label": `${caption} (scrolls sideways)` },
       h(
         "table",
-        { class: headers.length >= 5 ? "wide" : null },
-        h("caption", { class: hideCaption ? "sr-only" : null }, caption),
+        { class: [headers.length >= 5 ? "wide" : "", stack ? "stack" : ""].join(" ").trim() || null, "aria-labelledby": labelledBy },
+        labelledBy ? null : h("caption", { class: hideCaption ? "sr-only" : null }, caption),
         h(
           "thead",
           {},
@@ -190,7 +167,8 @@ export function dataTable(caption, headers, empty = "Nothing here yet.", { hideC
               h(
                 "tr",
                 {},
-                r.map((c) => h("td", {}, c ?? "—")),
+                // data-label: a stacked row's cell says which column it is (app.css shows it before the value).
+                r.map((c, i) => h("td", { "data-label": stack ? headers[i] : null }, c ?? "—")),
               ),
             )
           : [h("tr", {}, h("td", { colspan: headers.length }, empty))]),

@@ -1,12 +1,12 @@
 // @ts-check
 // The Calls card: status and disposition filters, one page of the batch's calls with
-// the person's name and the agent's disposition, Previous / Next; refreshed live.
-// A call's number opens its detail.
+// the person's name, the agent's disposition, the call's duration and the row's other
+// CSV columns, Previous / Next; refreshed live. A call's number opens its detail.
 
 import { request } from "../api.js";
-import { dataTable, fmtTime, h, makePager, showError } from "../ui.js";
+import { dataTable, fmtDuration, fmtTime, h, makePager, showError } from "../ui.js";
 import { callDetail } from "./call-detail.js";
-import { outcomeText, personName } from "./call-text.js";
+import { csvFields, outcomeText, personName } from "./call-text.js";
 
 /** @typedef {import("../types.js").Call} Call */
 /** @typedef {import("../types.js").CallPage} CallPage */
@@ -14,6 +14,21 @@ import { outcomeText, personName } from "./call-text.js";
 const STATUSES = ["all", "waiting", "active", "completed", "failed", "cancelled"];
 /** A change seen live re-reads the page this long after (changes in between share the read). */
 const REFRESH_MS = 2000;
+
+/**
+ * The row's other columns as a short "column: value" list (the detail has every one, whole).
+ * @param {Record<string, string>} metadata
+ */
+function fieldsCell(metadata) {
+  const { shown, more } = csvFields(metadata);
+  if (!shown.length) return "—";
+  return h(
+    "ul",
+    { class: "kv" },
+    shown.map(([k, v]) => h("li", {}, h("span", { class: "kv-key" }, `${k}:`), ` ${v}`)),
+    more ? h("li", { class: "hint" }, `and ${more} more`) : null,
+  );
+}
 
 /**
  * @param {string} base the batch's API path
@@ -43,9 +58,9 @@ export function callsSection(base, signal) {
   const dispositionFilter = h("select", { id: "calls-disposition", onchange: firstPage }, h("option", { value: "" }, "all"));
   const table = dataTable(
     "Calls",
-    ["Number", "Name", "Status", "Outcome", "Disposition", "Attempts", "Next attempt", "Error"],
+    ["Number", "Name", "Status", "Outcome", "Disposition", "Attempts", "Duration", "Next attempt", "Error", "Fields"],
     "No calls match these filters.",
-    { hideCaption: true },
+    { hideCaption: true, stack: true },
   );
   const pager = makePager((n) => {
     page = n;
@@ -83,8 +98,10 @@ export function callsSection(base, signal) {
         outcomeText(c.outcome),
         c.result?.disposition ?? "—",
         String(c.attempts),
+        typeof c.duration === "number" ? fmtDuration(c.duration) : "—",
         fmtTime(c.nextAttemptAt),
         c.error ?? "—",
+        fieldsCell(c.metadata),
       ]),
     );
   }

@@ -1,7 +1,7 @@
 // @ts-check
-// The Outcomes, Dispositions and Calls finished per minute cards. The first two
-// read the server's counters in /status (exact for any size of batch); the rate
-// chart reads per-call end times, which the page holds for a sample of the calls.
+// The Outcomes, Dispositions and Calls finished per second / minute / hour cards. The
+// first two read the server's counters in /status (exact for any size of batch); the
+// rate chart reads per-call end times, which the page holds for a sample of the calls.
 
 import { dispositionChart, outcomeChart, rateChart } from "../charts.js";
 import { fmtNumber, h } from "../ui.js";
@@ -13,15 +13,17 @@ export function chartsSection() {
   const outcomeSlot = h("div");
   const dispositionSlot = h("div");
   const rateSlot = h("div");
-  /** @param {string} id @param {string} title @param {HTMLElement} slot */
-  const card = (id, title, slot) => h("section", { class: "card", "aria-labelledby": id }, h("h2", { id }, title), slot);
+  // The rate card's title says what one bar covers, which follows the batch's span.
+  const rateTitle = h("h2", { id: "rate-title" }, "Calls finished over time");
+  /** @param {HTMLElement} title its heading @param {HTMLElement} slot */
+  const card = (title, slot) => h("section", { class: "card", "aria-labelledby": title.id }, title, slot);
   return {
     el: h(
       "div",
       { class: "charts" },
-      card("outcomes-title", "Outcomes", outcomeSlot),
-      card("dispositions-title", "Dispositions", dispositionSlot),
-      card("rate-title", "Calls finished per minute", rateSlot),
+      card(h("h2", { id: "outcomes-title" }, "Outcomes"), outcomeSlot),
+      card(h("h2", { id: "dispositions-title" }, "Dispositions"), dispositionSlot),
+      card(rateTitle, rateSlot),
     ),
     /**
      * @param {StatusBody} status
@@ -32,7 +34,9 @@ export function chartsSection() {
       outcomeSlot.replaceChildren(outcomeChart(status.outcomes ?? {}));
       dispositionSlot.replaceChildren(dispositionChart(status.dispositions ?? {}));
       const note = sampleOf === null ? null : h("p", { class: "hint" }, `Counted over ${fmtNumber(calls.length)} of ${fmtNumber(sampleOf)} calls.`);
-      rateSlot.replaceChildren(rateChart(calls), ...(note ? [note] : []));
+      const { chart, per } = rateChart(calls);
+      rateTitle.textContent = per ? `Calls finished per ${per}` : "Calls finished over time";
+      rateSlot.replaceChildren(chart, ...(note ? [note] : []));
     },
   };
 }

@@ -1,7 +1,8 @@
 // @ts-check
-// The two figures the page works out itself: calls finished per second lately, and the time to finish.
+// The two figures the page works out itself: calls finished per second lately, and the time to finish;
+// for a batch that has finished, its average rate over the run and when it finished.
 
-import { finishedOf, fmtDuration, fmtNumber, fmtTime } from "../ui.js";
+import { finishedOf, fmtDuration, fmtNumber, fmtTime } from "../format.js";
 import { FINAL } from "./final.js";
 
 /** @typedef {import("../types.js").Batch} Batch */
@@ -38,15 +39,25 @@ export function rateSamples() {
 }
 
 /**
- * "about 3 min 20 s", "Paused", "Finished …"; calls waiting for a callback are due at
- * their own time, not at the dialling rate, so they are counted apart (from `calls`).
+ * Calls finished per second over the batch's whole run (first dial to finish): a figure
+ * that stays put once the batch has finished, where the live rate would decay to 0.
  * @param {StatusBody} status
+ */
+export function averageRate(status) {
+  const { startTime, completedTime } = status;
+  if (!startTime || !completedTime || completedTime <= startTime) return 0;
+  return (finishedOf(status) * 1000) / (completedTime - startTime);
+}
+
+/**
+ * "about 3 min 20 s", "Paused", "Starts …"; calls waiting for a callback are due at
+ * their own time, not at the dialling rate, so they are counted apart (from `calls`).
+ * @param {StatusBody} status a batch that has not finished
  * @param {Batch | null} batch
  * @param {LedgerCall[]} calls
  * @param {number} rate calls finished per second
  */
 export function timeToFinish(status, batch, calls, rate) {
-  if (FINAL.has(status.status)) return status.completedTime ? `Finished ${fmtTime(status.completedTime)}` : "Finished";
   if (status.status === "paused") return "Paused";
   if (status.status === "queued" && batch?.scheduledAt) return `Starts ${fmtTime(batch.scheduledAt)}`;
   const callbacks = calls.filter((c) => c.status === "waiting" && c.nextAttemptAt);
@@ -57,4 +68,23 @@ export function timeToFinish(status, batch, calls, rate) {
   if (fresh <= 0) return later || "—";
   const now = rate > 0 ? `about ${fmtDuration(fresh / rate)}` : "— (waiting for calls to finish)";
   return later ? `${now}, then ${later}` : now;
+}
+
+/** @typedef {{ rateLabel: string, rate: number, finishLabel: string, finish: string }} RateAndFinish the Progress card's last two figures, labelled */
+
+/**
+ * While the batch runs: the current rate and the estimated time to finish. Once it has
+ * finished: its average rate and when it finished.
+ * @param {StatusBody} status
+ * @param {Batch | null} batch
+ * @param {LedgerCall[]} calls
+ * @param {{ perSecond: (status: StatusBody) => number }} samples the live rate (rateSamples())
+ * @returns {RateAndFinish}
+ */
+export function rateAndFinish(status, batch, calls, samples) {
+  if (FINAL.has(status.status)) {
+    return { rateLabel: "Average rate", rate: averageRate(status), finishLabel: "Finished at", finish: fmtTime(status.completedTime) };
+  }
+  const rate = samples.perSecond(status);
+  return { rateLabel: "Current rate", rate, finishLabel: "Estimated time to finish", finish: timeToFinish(status, batch, calls, rate) };
 }

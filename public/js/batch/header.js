@@ -2,6 +2,7 @@
 // The top of the batch page: its name as the heading, its status, and the options it runs with.
 
 import { fmtTime, h } from "../ui.js";
+import { batchTitle, titleHidesId } from "./title.js";
 
 /** @typedef {import("../types.js").Batch} Batch */
 /** @typedef {import("../types.js").StatusBody} StatusBody */
@@ -21,7 +22,7 @@ export function batchHeader(batchId) {
      * @param {HTMLElement} root
      */
     showBatch(batch, root) {
-      h1.textContent = batch.name || batch.id;
+      h1.textContent = batchTitle(batch);
       h1.hidden = false;
       if (document.activeElement === document.body || document.activeElement === root) h1.focus();
       document.title = `${h1.textContent} · Batch Calls`;
@@ -40,11 +41,14 @@ export function batchHeader(batchId) {
 }
 
 /**
- * "Agent …· created … · scheduled for … · up to 3 attempts per number · calls only 09:00–17:00".
+ * "ID batch_… · file people.csv · Agent … · created … · scheduled for … · up to 3 attempts per number · calls only 09:00–17:00".
  * @param {Batch} batch
  */
 function optionsLine(batch) {
-  const opts = [`Agent ${batch.agentId}`, `created ${fmtTime(batch.createdAt)}`];
+  // The heading has the batch's name or its file's: the id, which operators copy, is said here.
+  const opts = titleHidesId(batch) ? [`ID ${batch.id}`] : [];
+  if (batch.name && batch.fileName) opts.push(`file ${batch.fileName}`);
+  opts.push(`Agent ${batch.agentId}`, `created ${fmtTime(batch.createdAt)}`);
   if (batch.scheduledAt) opts.push(`scheduled for ${fmtTime(batch.scheduledAt)}`);
   if (batch.smartCallbackConfig?.enabled) opts.push(`up to ${batch.smartCallbackConfig.maxAttempts} attempts per number`);
   if (batch.callingWindow) opts.push(`calls only ${batch.callingWindow.start}–${batch.callingWindow.end}`);

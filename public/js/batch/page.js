@@ -8,7 +8,7 @@ import { h, showError } from "../ui.js";
 import { callsSection } from "./calls.js";
 import { chartsSection } from "./charts-section.js";
 import { batchControls } from "./controls.js";
-import { rateSamples, timeToFinish } from "./estimates.js";
+import { rateAndFinish, rateSamples } from "./estimates.js";
 import { FINAL } from "./final.js";
 import { batchHeader } from "./header.js";
 import { callLedger } from "./ledger.js";
@@ -70,8 +70,7 @@ export function batchView(root, [batchId = ""]) {
   function render() {
     if (!status) return;
     header.showStatus(status);
-    const rate = samples.perSecond(status);
-    progress.show(status, { rate, eta: timeToFinish(status, batch, ledger.calls(), rate), liveMode: live.mode() });
+    progress.show(status, { ...rateAndFinish(status, batch, ledger.calls(), samples), liveMode: live.mode() });
     controls.show(status.status);
     charts.show(status, ledger.calls(), ledger.complete() ? null : status.total);
     calls.setDispositions(status.dispositions ?? {});

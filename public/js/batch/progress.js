@@ -1,6 +1,7 @@
 // @ts-check
 // The Progress card: the bar, a counter per call status, average duration, current
-// rate, time to finish, and how the page is hearing about changes.
+// rate and time to finish (average rate and finish time once it has finished), and
+// how the page is hearing about changes.
 
 import { h, progressBar } from "../ui.js";
 
@@ -18,14 +19,16 @@ const LIVE_TEXT = {
   done: "This batch has finished.",
 };
 
-/** @typedef {{ rate: number, eta: string, liveMode: LiveMode }} Figures the page's own figures: calls finished per second, time to finish */
+/** @typedef {import("./estimates.js").RateAndFinish & { liveMode: LiveMode }} Figures what the page works out (rate, time to finish) and how it hears of changes */
 
 export function progressSection() {
   const barSlot = h("div", { class: "bar-slot" });
   const counters = COUNTERS.map((key) => ({ key, dd: h("dd", { "data-testid": `count-${key}` }, "0") }));
   const avgEl = h("dd", {}, "—");
-  const etaEl = h("dd", {}, "—");
-  const rateEl = h("dd", {}, "—");
+  const rateLabelEl = h("dt", {}, "Current rate");
+  const rateEl = h("dd", { "data-testid": "rate" }, "—");
+  const finishLabelEl = h("dt", {}, "Estimated time to finish");
+  const finishEl = h("dd", { "data-testid": "finish" }, "—");
   const liveEl = h("p", { class: "hint" });
   const el = h(
     "section",
@@ -41,8 +44,8 @@ export function progressSection() {
       "dl",
       { class: "stats" },
       h("div", { class: "stat" }, h("dt", {}, "Average duration"), avgEl),
-      h("div", { class: "stat" }, h("dt", {}, "Current rate"), rateEl),
-      h("div", { class: "stat" }, h("dt", {}, "Estimated time to finish"), etaEl),
+      h("div", { class: "stat" }, rateLabelEl, rateEl),
+      h("div", { class: "stat" }, finishLabelEl, finishEl),
     ),
     liveEl,
   );
@@ -53,12 +56,14 @@ export function progressSection() {
      * @param {StatusBody} status
      * @param {Figures} figures
      */
-    show(status, { rate, eta, liveMode }) {
+    show(status, { rateLabel, rate, finishLabel, finish, liveMode }) {
       barSlot.replaceChildren(progressBar(status, "Calls finished"));
       for (const { key, dd } of counters) dd.textContent = String(status[key] ?? 0);
       avgEl.textContent = status.averageCallDuration ? `${status.averageCallDuration.toFixed(1)} s` : "—";
+      rateLabelEl.textContent = rateLabel;
       rateEl.textContent = rate ? `${(rate * 60).toFixed(1)} calls/min` : "—";
-      etaEl.textContent = eta;
+      finishLabelEl.textContent = finishLabel;
+      finishEl.textContent = finish;
       liveEl.textContent = LIVE_TEXT[liveMode];
     },
   };
