@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { banner } from "./lib/banner.mjs";
 import { encryptSecret, missingDevSetting, secretHash, splitApiKey } from "./lib/dev-credentials.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -359,25 +360,17 @@ if (await waitForHealth(120_000)) {
   refreshTree();
   keepWarm();
   await outputSettled(250, 2000);
-  const adminToken = setting("ADMIN_TOKEN");
-  const auth = `-H "x-api-key: ${dev.apiKey}" -H "x-workspace-id: ${dev.workspaceId}"`;
-  console.log(`
-──────────────── batch-calls dev server ────────────────
-  Console        ${baseUrl}/   (sign in with the workspace id and API key below)
-  API docs       ${baseUrl}/docs
-  Workspace id   ${dev.workspaceId}
-  API key        ${dev.apiKey}
-  Agent id       ${dev.agentId}  (simulated)
-  Admin token    ${adminToken || "(not set: admin routes are off)"}
-
-  Start a batch:
-    curl -s ${baseUrl}/v1/api/batch-calls ${auth} -F agentId=${dev.agentId} -F "file=@examples/people.csv"
-  Follow it live (batchId from the answer above):
-    curl -sN ${baseUrl}/v1/api/batch-calls/<batchId>/events ${auth}
-
-  Ctrl-C stops the server.
-─────────────────────────────────────────────────────────
-`);
+  console.log(
+    banner({
+      title: "batch-calls dev server",
+      baseUrl,
+      workspaceId: dev.workspaceId,
+      apiKey: dev.apiKey,
+      agentId: dev.agentId,
+      adminToken: setting("ADMIN_TOKEN") || "(not set: admin routes are off)",
+      footer: "Ctrl-C stops the server.",
+    }),
+  );
 } else if (!stopping) {
   console.error(`dev: ${baseUrl}/healthz did not answer within 2 minutes; wrangler dev is still running.`);
 }
