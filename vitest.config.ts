@@ -51,7 +51,14 @@ export default defineConfig(async () => {
           // Code that needs no Worker (domain rules, lib helpers, each provider's report parsing): plain Node, seconds not the pool's start-up.
           test: {
             name: "unit",
-            include: ["test/domain/**/*.test.ts", "test/lib/**/*.test.ts", "test/telephony/**/*.test.ts", "test/public/**/*.test.ts", "test/scripts/**/*.test.ts", "test/layers.test.ts"],
+            include: [
+              "test/domain/**/*.test.ts",
+              "test/lib/**/*.test.ts",
+              "test/telephony/**/*.test.ts",
+              "test/public/**/*.test.ts",
+              "test/scripts/**/*.test.ts",
+              "test/layers.test.ts",
+            ],
             environment: "node",
           },
         },

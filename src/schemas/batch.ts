@@ -80,10 +80,7 @@ export const BatchSchema = z
     progress: StatusBodySchema,
     timestamp: z.number().describe("epoch ms of this response"),
     name: z.string().nullable(),
-    fileName: z
-      .string()
-      .nullable()
-      .describe("(ext) the uploaded file's name as the client sent it (without a path); null when the file part had no filename"),
+    fileName: z.string().nullable().describe("(ext) the uploaded file's name as the client sent it (without a path); null when the file part had no filename"),
     agentId: z.string(),
     scheduledAt: z.string().nullable(),
     smartCallbackConfig: z.unknown().nullable(),
