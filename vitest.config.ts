@@ -1,11 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-
-/** True when every line of a captured console chunk is one of the Worker's `{"level":"info",…}` lines. */
-function isInfoLog(log: string): boolean {
-  const lines = log.split("\n").filter((line) => line.trim() !== "");
-  return lines.length > 0 && lines.every((line) => line.startsWith('{"level":"info"'));
-}
+import { isInfoLog } from "./test/log-filter";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
@@ -43,7 +38,7 @@ export default defineConfig(async () => {
           test: {
             name: "workerd",
             include: ["test/**/*.test.ts"],
-            exclude: ["test/domain/**", "test/lib/**", "test/telephony/**", "test/public/**", "test/scripts/**", "test/layers.test.ts"],
+            exclude: ["test/domain/**", "test/lib/**", "test/telephony/**", "test/public/**", "test/scripts/**", "test/project/**", "test/layers.test.ts"],
             setupFiles: ["./test/apply-migrations.ts"],
           },
         },
@@ -57,6 +52,7 @@ export default defineConfig(async () => {
               "test/telephony/**/*.test.ts",
               "test/public/**/*.test.ts",
               "test/scripts/**/*.test.ts",
+              "test/project/**/*.test.ts",
               "test/layers.test.ts",
             ],
             environment: "node",
