@@ -319,11 +319,15 @@ describe("POST /v1/api/batch-calls", () => {
       const init = () => ({ method: "POST", headers: { ...authHeaders(ws), "idempotency-key": "k-3" }, body: csvForm(CSV, { agentId: ws.agentId }) });
       const first = callWithEnv(slowEnv, "/v1/api/batch-calls", init());
       await inside;
-      await expectError(await call("/v1/api/batch-calls", init()), 409, "idempotency_conflict");
+      const busy = await call("/v1/api/batch-calls", init());
+      expect(busy.headers.has("idempotent-replayed")).toBe(false);
+      await expectError(busy, 409, "idempotency_conflict");
       release();
       const done = await first;
       expect(done.status).toBe(201);
+      expect(done.headers.has("idempotent-replayed")).toBe(false);
       const replay = await call("/v1/api/batch-calls", init());
+      expect(replay.headers.get("idempotent-replayed")).toBe("true");
       expect((await json(replay)).batchId).toBe((await json(done)).batchId);
     });
 

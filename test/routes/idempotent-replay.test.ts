@@ -1,6 +1,5 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { authHeaders, call, callWithEnv, csvForm, json, newWorkspace, upload } from "../helpers";
+import { call, json, newWorkspace, upload } from "../helpers";
 
 const CSV = "phone_number,first_name\n+12125550101,Ann\n+12125550102,Bob\n";
 const REPLAYED = "idempotent-replayed";
@@ -51,41 +50,6 @@ describe("Idempotent-Replayed on POST /v1/api/batch-calls", () => {
     const retried = await upload(ws, CSV, {}, { "idempotency-key": "r-3" });
     expect(retried.status).toBe(201);
     expect(retried.headers.has(REPLAYED)).toBe(false);
-  });
-
-  it("is absent on the 409 while the first request still runs, and true once it has answered", async () => {
-    const ws = await newWorkspace();
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let entered!: () => void;
-    const inside = new Promise<void>((r) => (entered = r));
-    // The first upload waits inside its file write until released.
-    const slowBucket = new Proxy(env.CSV_BUCKET, {
-      get(target, prop) {
-        if (prop === "put") {
-          return async (...args: Parameters<R2Bucket["put"]>) => {
-            entered();
-            await gate;
-            return target.put(...args);
-          };
-        }
-        const v = Reflect.get(target, prop);
-        return typeof v === "function" ? v.bind(target) : v;
-      },
-    });
-    const init = () => ({ method: "POST", headers: { ...authHeaders(ws), "idempotency-key": "r-4" }, body: csvForm(CSV, { agentId: ws.agentId }) });
-    const first = callWithEnv({ ...env, CSV_BUCKET: slowBucket }, "/v1/api/batch-calls", init());
-    await inside;
-    const busy = await call("/v1/api/batch-calls", init());
-    expect(busy.status).toBe(409);
-    expect(busy.headers.has(REPLAYED)).toBe(false);
-    release();
-    const done = await first;
-    expect(done.status).toBe(201);
-    expect(done.headers.has(REPLAYED)).toBe(false);
-    const replay = await call("/v1/api/batch-calls", init());
-    expect(replay.headers.get(REPLAYED)).toBe("true");
-    expect((await json(replay)).batchId).toBe((await json(done)).batchId);
   });
 
   it("is documented on the upload's 201 and 200", async () => {

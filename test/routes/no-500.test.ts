@@ -13,7 +13,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import { signWebhook, twilioSignature } from "../../src/lib/signing";
-import { ADMIN, authHeaders, call, callWithEnv, csvForm, json, LATER, newWorkspace, upload, type TestWorkspace } from "../helpers";
+import { ADMIN, authHeaders, bodyText, call, callWithEnv, csvForm, json, LATER, newWorkspace, upload, type TestWorkspace } from "../helpers";
 
 const MAX_ERROR_BODY_BYTES = 16 * 1024;
 const HUGE = "x".repeat(4000);
@@ -259,7 +259,7 @@ function oddUploads(t: Tenant, other: Tenant): { label: string; body: BodyInit; 
 /** Problems with one response, as strings ("" when it is fine). */
 async function problem(probe: Probe, res: Response): Promise<string> {
   const where = `${probe.init?.method ?? "GET"} ${probe.path.slice(0, 120)} [${probe.label}]`;
-  const text = await res.text();
+  const text = await bodyText(res);
   if (res.status >= 500) return `${where} → ${res.status} ${text.slice(0, 300)}`;
   if (res.status < 400 || probe.init?.method === "HEAD") return "";
   const bytes = new TextEncoder().encode(text).byteLength;
