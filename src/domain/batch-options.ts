@@ -1,14 +1,14 @@
 import * as z from "zod";
 import { issuesText } from "../lib/issues";
 import { RetryOnSchema } from "./vocabulary";
-import { isIanaTimeZone } from "./timezone";
 import { isSupportedRegion } from "./phone";
+import { type CallingWindow, CallingWindowSchema } from "./calling-window";
+
+export { type CallingWindow, CallingWindowSchema } from "./calling-window";
 
 export const MAX_FILE_BYTES = 20 * 1024 * 1024;
 /** Room for the multipart framing and the other form fields around a full-size file. */
 export const MAX_BODY_BYTES = MAX_FILE_BYTES + 64 * 1024;
-
-const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 
 export const GapSchema = z
   .object({
@@ -61,25 +61,6 @@ export function maxRequestedCallbacks(config: SmartCallbackConfig | null): numbe
   return config?.maxRequestedCallbacks ?? DEFAULT_MAX_REQUESTED_CALLBACKS;
 }
 
-const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "use HH:MM, 24-hour");
-
-export const CallingWindowSchema = z
-  .object({
-    start: HHMM,
-    end: HHMM,
-    days: z
-      .array(z.enum(DAYS))
-      .min(1)
-      .default([...DAYS]),
-    timezone: z
-      .string()
-      .refine((tz) => tz === "recipient" || isIanaTimeZone(tz), { message: 'use "recipient" or an IANA time zone such as "America/New_York"' })
-      .default("recipient"),
-  })
-  .strict()
-  .refine((w) => w.start !== w.end, { message: "start and end must differ", path: ["end"] });
-export type CallingWindow = z.infer<typeof CallingWindowSchema>;
-
 const ISO_WITH_ZONE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
 
 /** How far ahead a batch may be scheduled; further is a 400 (the scheduler's alarm must be armable). */
@@ -128,7 +109,18 @@ export const BatchFormFieldsSchema = z.object({
     ),
   smartCallbackConfig: z.string().optional().describe('JSON: {"enabled":true,"maxAttempts":3,"gaps":[{"days":0,"hours":2}],"retryOn":["no_answer","busy"]}'),
   name: z.string().max(200).optional().describe("(ext) label shown in lists"),
-  callingWindow: z.string().optional().describe('(ext) JSON: {"start":"09:00","end":"20:00","days":["mon","tue"],"timezone":"recipient"}'),
+  callingWindow: z
+    .string()
+    .optional()
+    .describe(
+      '(ext) JSON: {"start":"09:00","end":"20:00","days":["mon","tue"],"timezone":"recipient","blackoutDates":["2026-12-25"],' +
+        '"overrides":{"GB":{"start":"10:00","end":"18:00","days":["mon","tue","wed","thu","fri"]}}}. ' +
+        "Calls are placed only when the recipient's local time (timezone: recipient = the row's timezone column, else the workspace's, else UTC; " +
+        "or an IANA zone for all) is on one of the days and in [start, end); an end before the start runs overnight and belongs to the day it starts on. " +
+        "blackoutDates (optional, at most 366 real dates, local to the recipient) close that day's window, public holidays for instance. " +
+        "overrides (optional) replace start, end and days for recipients whose number is in that country (ISO 3166 alpha-2). " +
+        "A call outside the window waits for its next opening (nextAttemptAt); it never fails for it.",
+    ),
   maxConcurrentCalls: z.string().optional().describe("(ext) per-batch cap, at most the workspace's maxConcurrentCalls"),
   onInvalidRows: z.string().optional().describe("(ext) reject (default) or skip"),
   dryRun: z.string().optional().describe("(ext) true: validate and report, create nothing"),

@@ -1,23 +1,107 @@
-import type { CallingWindow } from "./batch-options";
+import * as z from "zod";
+import { isSupportedRegion } from "./phone";
+import { isIanaTimeZone } from "./timezone";
 
+const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 const DAY_INDEX: Record<string, number> = { sun: 0, mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6 };
+const MINUTE = 60_000;
+const DAY_MS = 86_400_000;
+/** Public holidays for a year and then some; each one can push an opening by a day, so the search grows with them. */
+export const MAX_BLACKOUT_DATES = 366;
+
+const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "use HH:MM, 24-hour");
+
+/** A real calendar date, YYYY-MM-DD (no 30 February). */
+const LocalDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "use YYYY-MM-DD")
+  .refine(
+    (s) => {
+      const t = Date.parse(`${s}T00:00:00Z`); // NaN for month 13; 30 February rolls over to March, caught below
+      return !Number.isNaN(t) && new Date(t).toISOString().startsWith(s);
+    },
+    { message: "is not a date on the calendar" },
+  );
+
+/** The hours of a window: a start, an end (before the start: it runs overnight) and the days it opens on. */
+const WindowHoursSchema = z
+  .object({
+    start: HHMM,
+    end: HHMM,
+    days: z
+      .array(z.enum(DAYS))
+      .min(1)
+      .default([...DAYS]),
+  })
+  .strict()
+  .refine((w) => w.start !== w.end, { message: "start and end must differ", path: ["end"] });
+export type WindowHours = z.infer<typeof WindowHoursSchema>;
+
+export const CallingWindowSchema = z
+  .object({
+    start: HHMM,
+    end: HHMM,
+    days: z
+      .array(z.enum(DAYS))
+      .min(1)
+      .default([...DAYS]),
+    timezone: z
+      .string()
+      .refine((tz) => tz === "recipient" || isIanaTimeZone(tz), { message: 'use "recipient" or an IANA time zone such as "America/New_York"' })
+      .default("recipient"),
+    /** The recipient's local dates with no calling (public holidays); sorted, each once. */
+    blackoutDates: z
+      .array(LocalDate)
+      .max(MAX_BLACKOUT_DATES)
+      .transform((dates) => [...new Set(dates)].sort())
+      .optional(),
+    /** Other hours for recipients whose number is in a country (ISO 3166 alpha-2). */
+    overrides: z
+      .record(z.string(), WindowHoursSchema)
+      .superRefine((byCountry, ctx) => {
+        for (const country of Object.keys(byCountry)) {
+          if (!/^[A-Z]{2}$/.test(country) || !isSupportedRegion(country)) {
+            ctx.addIssue({ code: "custom", path: [country], message: "is not a country: use an ISO 3166 alpha-2 code such as GB" });
+          }
+        }
+      })
+      .optional(),
+  })
+  .strict()
+  .refine((w) => w.start !== w.end, { message: "start and end must differ", path: ["end"] });
+export type CallingWindow = z.infer<typeof CallingWindowSchema>;
+
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 function formatter(tz: string): Intl.DateTimeFormat {
   let f = formatters.get(tz);
   if (!f) {
-    f = new Intl.DateTimeFormat("en-US", { timeZone: tz, hourCycle: "h23", weekday: "short", hour: "2-digit", minute: "2-digit" });
+    f = new Intl.DateTimeFormat("en-US", {
+      timeZone: tz,
+      hourCycle: "h23",
+      weekday: "short",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+    });
     formatters.set(tz, f);
   }
   return f;
 }
 
-/** Local weekday (0 = Sunday) and minute of the day at `at` in `tz`. */
-function localTime(at: number, tz: string): { day: number; minute: number } {
+/** Local weekday (0 = Sunday), date (YYYY-MM-DD) and minute of the day at `at` in `tz`. */
+function localTime(at: number, tz: string): { day: number; date: string; minute: number } {
   const parts = formatter(tz).formatToParts(at);
   const get = (t: string) => parts.find((p) => p.type === t)?.value ?? "";
   const day = DAY_INDEX[get("weekday").slice(0, 3).toLowerCase()] ?? 0;
-  return { day, minute: Number(get("hour")) * 60 + Number(get("minute")) };
+  return { day, date: `${get("year")}-${get("month")}-${get("day")}`, minute: Number(get("hour")) * 60 + Number(get("minute")) };
+}
+
+/** The calendar date before `date` (YYYY-MM-DD). */
+function dayBefore(date: string): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10);
 }
 
 function toMinutes(hhmm: string): number {
@@ -25,32 +109,66 @@ function toMinutes(hhmm: string): number {
   return Number(h) * 60 + Number(m);
 }
 
-/** Whether `at` falls inside the window in `tz`. A window whose end is before its start runs overnight. */
-export function isOpen(window: CallingWindow, tz: string, at: number): boolean {
-  const { day, minute } = localTime(at, tz);
-  const start = toMinutes(window.start);
-  const end = toMinutes(window.end);
-  const days = new Set(window.days.map((d) => DAY_INDEX[d]));
-  if (start < end) return days.has(day) && minute >= start && minute < end;
-  // overnight: the evening part belongs to today, the early part to yesterday's window
-  if (minute >= start) return days.has(day);
-  return minute < end && days.has((day + 6) % 7);
+/** The hours that apply to a recipient in `country` (the batch's, unless an override names that country). */
+export function hoursFor(window: CallingWindow, country: string | null | undefined): WindowHours {
+  return (country ? window.overrides?.[country] : undefined) ?? window;
 }
 
 /**
- * The first moment at or after `from` when the window is open in `tz`
- * (to the minute), or `from` itself when it is open now. Searches 8 days.
+ * Whether `at` falls inside the window in `tz` for a recipient in `country`.
+ * A window whose end is before its start runs overnight and belongs to the
+ * day it starts on: its early hours are the day before's, and a blackout
+ * date closes the night that starts on it.
  */
-export function nextOpening(window: CallingWindow, tz: string, from: number): number {
-  if (isOpen(window, tz, from)) return from;
-  let t = Math.ceil(from / 60_000) * 60_000;
-  // Step by 15 minutes, then back up to the exact minute.
-  for (let i = 0; i < 8 * 24 * 4; i++, t += 15 * 60_000) {
-    if (isOpen(window, tz, t)) {
+export function isOpen(window: CallingWindow, tz: string, at: number, country?: string | null): boolean {
+  return openState(window, tz, at, country) === "open";
+}
+
+/** Open, closed, or closed because the local day is a blackout date and nothing before its midnight can open. */
+function openState(window: CallingWindow, tz: string, at: number, country?: string | null): "open" | "closed" | "blackout" {
+  const hours = hoursFor(window, country);
+  const { day, date, minute } = localTime(at, tz);
+  const start = toMinutes(hours.start);
+  const end = toMinutes(hours.end);
+  const days = new Set(hours.days.map((d) => DAY_INDEX[d]));
+  const blackout = new Set(window.blackoutDates ?? []);
+  // The day whose window this moment would belong to: today's, or yesterday's overnight tail.
+  const tail = start > end && minute < end;
+  const owner = tail ? dayBefore(date) : date;
+  const inHours = start < end ? minute >= start && minute < end : tail || minute >= start;
+  const onDay = days.has(tail ? (day + 6) % 7 : day);
+  if (inHours && onDay && !blackout.has(owner)) return "open";
+  // Later today the moments belong to today (blacked out) or to yesterday's tail, which is closed
+  // now and stays so: nothing opens before the next local midnight.
+  return blackout.has(date) ? "blackout" : "closed";
+}
+
+/**
+ * The first moment at or after `from` when the window is open in `tz` for a
+ * recipient in `country` (to the minute), or `from` itself when it is open
+ * now. Steps 15 minutes at a time and skips a blackout day whole, over 8
+ * days plus one for each blackout date.
+ */
+export function nextOpening(window: CallingWindow, tz: string, from: number, country?: string | null): number {
+  const state = openState(window, tz, from, country);
+  if (state === "open") return from;
+  const horizon = from + (8 + (window.blackoutDates?.length ?? 0)) * DAY_MS;
+  let t = Math.ceil(from / MINUTE) * MINUTE;
+  let closed: ReturnType<typeof openState> = state;
+  while (t < horizon) {
+    if (closed === "blackout") {
+      // To the next local midnight (a DST day may land an hour either side; the back-up below finds the exact minute).
+      const { minute } = localTime(t, tz);
+      t += (24 * 60 - minute) * MINUTE;
+    } else {
+      t += 15 * MINUTE;
+    }
+    closed = openState(window, tz, t, country);
+    if (closed === "open") {
       let exact = t;
-      while (exact - 60_000 > from && isOpen(window, tz, exact - 60_000)) exact -= 60_000;
+      while (exact - MINUTE > from && isOpen(window, tz, exact - MINUTE, country)) exact -= MINUTE;
       return exact;
     }
   }
-  return from + 24 * 3_600_000;
+  return from + DAY_MS;
 }

@@ -2,6 +2,7 @@ import { isSupportedCountry } from "libphonenumber-js/min";
 import { cleaned } from "./characters";
 import { numberDigits, numberText } from "./number-text";
 import { e164Of } from "./parse";
+import { countryFor, isCallingCode } from "./plans";
 
 export { withoutInvisible } from "./characters";
 
@@ -63,4 +64,23 @@ export function toE164(raw: string, defaultCountry: string): string | null {
   const digits = text === null ? null : numberDigits(text);
   if (digits === null || digits.length - (digits[0] === "+" ? 1 : 0) < MIN_DIGITS) return null;
   return e164Of(digits, defaultCountry);
+}
+
+/**
+ * The country (ISO 3166 alpha-2) an E.164 number belongs to, as the library
+ * would say: the calling code (1 to 3 digits; no code is the start of
+ * another) and, where countries share it (+1, +7, +44…), the one whose
+ * leading digits or number types fit. Null for a non-geographic number
+ * (+800…) or one the metadata does not place.
+ */
+export function countryOf(e164: string): string | null {
+  if (!/^\+\d{4,15}$/.test(e164)) return null;
+  for (let n = 1; n <= 3; n++) {
+    const cc = e164.slice(1, 1 + n);
+    if (isCallingCode(cc)) {
+      const found = countryFor(cc, e164.slice(1 + n))?.country;
+      return found && found !== "001" ? found : null;
+    }
+  }
+  return null;
 }

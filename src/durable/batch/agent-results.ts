@@ -4,6 +4,7 @@ import type { WorkspaceEngineInfo } from "../../db/workspace.repo";
 import { declaredProblem } from "../../domain/agent-result";
 import { maxRequestedCallbacks } from "../../domain/batch-options";
 import { nextOpening } from "../../domain/calling-window";
+import { countryOf } from "../../domain/phone";
 import { POKE_COALESCE_MS } from "../../engine-config";
 import { callId } from "../../lib/ids";
 import { log } from "../../lib/log";
@@ -32,7 +33,7 @@ export function requestedDueAt(config: BatchConfig, ws: WorkspaceEngineInfo | nu
   const tzColumn = config.columns.indexOf("timezone");
   const rowTz = tzColumn >= 0 ? ((JSON.parse(row.metadata) as string[])[tzColumn] ?? "") : "";
   const tz = window.timezone === "recipient" ? rowTz || ws?.timezone || "UTC" : window.timezone;
-  return nextOpening(window, tz, at);
+  return nextOpening(window, tz, at, window.overrides ? countryOf(row.phone_number) : null);
 }
 
 type Callback = { state: "scheduled" | "pending" | "none" | "ignored"; note?: string; dueAt?: number };

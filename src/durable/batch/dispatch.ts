@@ -2,6 +2,7 @@ import type { Candidate } from "../../db/call-ledger";
 import { dncAmong } from "../../db/dnc.repo";
 import type { WorkspaceEngineInfo } from "../../db/workspace.repo";
 import { nextOpening } from "../../domain/calling-window";
+import { countryOf } from "../../domain/phone";
 import { engineConfig, MAX_SLICE, POKE_COALESCE_MS } from "../../engine-config";
 import { leaseId } from "../../lib/lease";
 import type { BatchContext } from "./context";
@@ -68,7 +69,7 @@ function insideWindow(c: BatchContext, config: BatchConfig, ws: WorkspaceEngineI
   const closed: { seq: number; dueAt: number }[] = [];
   const open = picked.filter((p) => {
     const tz = window.timezone === "recipient" ? p.tz || ws.timezone || "UTC" : window.timezone;
-    const opens = nextOpening(window, tz, now);
+    const opens = nextOpening(window, tz, now, window.overrides ? countryOf(p.phone) : null);
     if (opens > now) closed.push({ seq: p.seq, dueAt: opens });
     return opens <= now;
   });
