@@ -150,25 +150,30 @@ function openState(window: CallingWindow, tz: string, at: number, country?: stri
  * days plus one for each blackout date.
  */
 export function nextOpening(window: CallingWindow, tz: string, from: number, country?: string | null): number {
-  const state = openState(window, tz, from, country);
-  if (state === "open") return from;
+  if (openState(window, tz, from, country) === "open") return from;
   const horizon = from + (8 + (window.blackoutDates?.length ?? 0)) * DAY_MS;
   let t = Math.ceil(from / MINUTE) * MINUTE;
-  let closed: ReturnType<typeof openState> = state;
   while (t < horizon) {
-    if (closed === "blackout") {
-      // To the next local midnight (a DST day may land an hour either side; the back-up below finds the exact minute).
-      const { minute } = localTime(t, tz);
-      t += (24 * 60 - minute) * MINUTE;
-    } else {
-      t += 15 * MINUTE;
-    }
-    closed = openState(window, tz, t, country);
-    if (closed === "open") {
+    const state = openState(window, tz, t, country);
+    if (state === "open") {
       let exact = t;
       while (exact - MINUTE > from && isOpen(window, tz, exact - MINUTE, country)) exact -= MINUTE;
       return exact;
     }
+    t = state === "blackout" ? nextLocalDay(t, tz) : t + 15 * MINUTE;
   }
   return from + DAY_MS;
+}
+
+/**
+ * The first minute of the next local day after `t`, or a moment at most
+ * 15 minutes before it: 24 hours of local minutes ahead, less the hour a
+ * 23-hour day lacks when that passes midnight (a 25-hour day lands an hour
+ * short, still on the same date, and is skipped again from there).
+ */
+function nextLocalDay(t: number, tz: string): number {
+  const { date, minute } = localTime(t, tz);
+  const ahead = t + (24 * 60 - minute) * MINUTE;
+  const hourLess = ahead - 60 * MINUTE;
+  return localTime(hourLess, tz).date !== date ? hourLess : ahead;
 }

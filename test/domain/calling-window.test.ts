@@ -76,6 +76,17 @@ describe("callingWindow: when it is open", () => {
     expect(iso(nextOpening(w, "Europe/London", utc("2027-03-28T03:00:00Z")))).toBe("2027-03-28T23:30:00.000Z"); // Monday 00:30 BST
   });
 
+  it("does not skip the day after a blackout when asked in its last minute", () => {
+    const w = window({ start: "00:00", end: "01:00", blackoutDates: ["2027-01-04"] });
+    expect(iso(nextOpening(w, "UTC", utc("2027-01-04T23:59:30Z")))).toBe("2027-01-05T00:00:00.000Z");
+  });
+
+  it("lands on the next local midnight after a 23-hour blackout day", () => {
+    // 29 March 2026 is 23 hours long in London (clocks go forward at 01:00 GMT); the next day opens at 00:00 BST
+    const w = window({ start: "00:00", end: "00:45", blackoutDates: ["2026-03-29"] });
+    expect(iso(nextOpening(w, "Europe/London", utc("2026-03-29T00:30:00Z")))).toBe("2026-03-29T23:00:00.000Z");
+  });
+
   it("answers from itself when open, and a minute-exact opening otherwise", () => {
     const w = window({});
     const at = utc("2027-01-04T12:34:56Z");

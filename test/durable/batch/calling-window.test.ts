@@ -20,7 +20,7 @@ describe("a batch's calling window: blackout dates and per-country hours", () =>
     const q = recordingQueue();
     await tick(batchId, q, at);
     expect(q.sent).toEqual([]);
-    const due = async (seq: number) => (await callRow(batchId, seq)).due_at;
+    const due = async (seq: number) => (await callRow(batchId, seq))?.due_at;
     expect(await due(0)).toBe(d + 24 * HOUR + 16 * HOUR); // the next day, 09:00 in Phoenix
     expect(await due(1)).toBe(d + 24 * HOUR + 1 * HOUR); // the next day, 10:00 in Tokyo (Japan's own hours)
     expect(await due(2)).toBe(d + 24 * HOUR + 3.5 * HOUR); // the next day, 09:00 in Kolkata
