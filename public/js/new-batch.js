@@ -2,9 +2,12 @@
 // The New batch form: a CSV file and its options, a dry run first ("Check file"), then Start.
 
 import { ApiError, newIdempotencyKey, request, session } from "./api.js";
+import { DAYS, PLACES, previewText, readWindow } from "./calling-window.js";
 import { agentToPreselect, lastAgent } from "./prefs.js";
 import { field, fmtNumber, h, showError, table } from "./ui.js";
 
+const WINDOW_WRONG = "Fix the calling window first:";
+const BLACKOUT_HINT = "Optional: the recipient's local dates with no calls (public holidays, say), as YYYY-MM-DD, separated by commas. ";
 /** @typedef {import("./types.js").Agent} Agent */
 /** @typedef {import("./types.js").RowError} RowError */
 /** @typedef {import("./types.js").StartBatchResponse} StartBatchResponse */
@@ -14,7 +17,8 @@ import { field, fmtNumber, h, showError, table } from "./ui.js";
  * @typedef {HTMLFormControlsCollection & {
  *   file: HTMLInputElement, agentId: HTMLSelectElement, name: HTMLInputElement, scheduledAt: HTMLInputElement,
  *   smart: HTMLInputElement, maxAttempts: HTMLInputElement, gapHours: HTMLInputElement,
- *   windowFrom: HTMLInputElement, windowTo: HTMLInputElement, maxConcurrent: HTMLInputElement, skipInvalid: HTMLInputElement
+ *   windowFrom: HTMLInputElement, windowTo: HTMLInputElement, windowBlackout: HTMLInputElement, previewPlace: HTMLSelectElement,
+ *   maxConcurrent: HTMLInputElement, skipInvalid: HTMLInputElement
  * }} NewBatchControls
  */
 
@@ -33,6 +37,16 @@ function localToUtc(value) {
  * @param {HTMLFormElement} form
  */
 const controls = (form) => /** @type {NewBatchControls} */ (form.elements);
+
+/**
+ * The calling window the form says (null: none, or a wrong one) and what is wrong with it, by field.
+ * @param {HTMLFormElement} form
+ */
+function windowOf(form) {
+  const f = controls(form);
+  const days = Array.from(form.querySelectorAll('input[name="windowDays"]:checked'), (box) => /** @type {HTMLInputElement} */ (box).value);
+  return readWindow({ from: f.windowFrom.value, to: f.windowTo.value, days, blackout: f.windowBlackout.value });
+}
 
 /**
  * The form's fields for the upload, as the API wants them (only the ones set).
@@ -54,9 +68,8 @@ function formFields(form) {
       gaps: [{ days: Math.floor(hours / 24), hours: hours % 24 }],
     });
   }
-  if (f.windowFrom.value || f.windowTo.value) {
-    out.callingWindow = JSON.stringify({ start: f.windowFrom.value, end: f.windowTo.value, timezone: "recipient" });
-  }
+  const { window } = windowOf(form);
+  if (window) out.callingWindow = JSON.stringify(window);
   if (f.maxConcurrent.value) out.maxConcurrentCalls = f.maxConcurrent.value;
   if (f.skipInvalid.checked) out.onInvalidRows = "skip";
   return out;
@@ -140,6 +153,15 @@ export function newBatchView(root) {
     field("Max attempts", h("input", { type: "number", name: "maxAttempts", min: 1, max: 10, value: 3 }), "All attempts, the first included (1–10)."),
     field("Gap (hours)", h("input", { type: "number", name: "gapHours", min: 1, max: 720, value: 2 }), "Wait after an unanswered, busy or failed call."),
   );
+  // The calling window's errors sit under their fields and are read out as they change.
+  const fieldError = (/** @type {string} */ id) => h("span", { class: "field-error", id, "aria-live": "polite" });
+  const [timesError, daysError, blackoutError] = [fieldError("f-times-error"), fieldError("f-days-error"), fieldError("f-blackout-error")];
+  const windowFrom = h("input", { type: "time", name: "windowFrom", "aria-describedby": timesError.id });
+  const windowTo = h("input", { type: "time", name: "windowTo", "aria-describedby": timesError.id });
+  const blackoutInput = h("input", { name: "windowBlackout", autocomplete: "off", placeholder: "2026-12-25, 2026-12-26" });
+  const dayBoxes = DAYS.map((d) => h("input", { type: "checkbox", name: "windowDays", value: d, id: `f-day-${d}`, checked: true }));
+  const places = PLACES.map(([name, tz]) => h("option", { value: tz }, name));
+  const preview = h("p", { class: "preview", role: "status" });
   const startButton = h("button", { type: "button", disabled: true }, "Start batch");
   const checkButton = h("button", { type: "submit", class: "secondary" }, "Check file");
 
@@ -156,12 +178,18 @@ export function newBatchView(root) {
       "fieldset",
       {},
       h("legend", {}, "Calling window (optional, in each recipient's time zone)"),
+      h("div", { class: "row" }, field("Calling window from", windowFrom), field("Calling window to", windowTo)),
+      timesError,
       h(
-        "div",
-        { class: "row" },
-        field("Calling window from", h("input", { type: "time", name: "windowFrom" })),
-        field("Calling window to", h("input", { type: "time", name: "windowTo" })),
+        "fieldset",
+        { class: "days", "aria-describedby": daysError.id },
+        h("legend", {}, "Days"),
+        dayBoxes.map((box) => h("span", { class: "check" }, box, h("label", { for: box.id }, box.value[0]?.toUpperCase() + box.value.slice(1)))),
+        daysError,
       ),
+      field("Blackout dates", blackoutInput, h("span", {}, BLACKOUT_HINT, blackoutError)),
+      field("Preview for a recipient in", h("select", { name: "previewPlace" }, places)),
+      preview,
     ),
     field("Max concurrent calls", h("input", { type: "number", name: "maxConcurrent", min: 1 }), "Optional; never above the workspace's limit."),
     h(
@@ -177,13 +205,23 @@ export function newBatchView(root) {
 
   // Start is only offered for exactly what was checked; any change asks for a new check.
   const sync = () => {
-    startButton.disabled = !checked || checked.signature !== signature(form);
+    const { window, errors } = windowOf(form);
+    const wrong = Object.keys(errors).length > 0;
+    startButton.disabled = wrong || !checked || checked.signature !== signature(form);
     const utc = localToUtc(startInput.value);
     utcHint.textContent = utc ? `Sent as ${utc} (UTC).` : "";
     smartFields.hidden = !smart.checked;
+    [timesError.textContent, daysError.textContent, blackoutError.textContent] = [errors.times ?? "", errors.days ?? "", errors.blackout ?? ""];
+    for (const input of [windowFrom, windowTo]) input.setAttribute("aria-invalid", String(Boolean(errors.times)));
+    blackoutInput.setAttribute("aria-invalid", String(Boolean(errors.blackout)));
+    if (!wrong && error.textContent?.startsWith(WINDOW_WRONG)) showError(error, null); // fixed since Check said so
+    // When a recipient there would first be called, from the start time (or now): recomputed on every change.
+    const place = controls(form).previewPlace.value;
+    preview.textContent = wrong ? "Fix the calling window to see when calls start." : previewText(window, place, utc ? Date.parse(utc) : null);
   };
   form.addEventListener("input", sync);
   form.addEventListener("change", sync);
+  sync();
 
   // Drag-and-drop: the dropped file becomes the input's file, as if picked.
   dropZone.addEventListener("dragover", (e) => {
@@ -221,6 +259,8 @@ export function newBatchView(root) {
     sync();
     if (!fileInput.files?.[0]) return showError(error, new Error("Choose a CSV file first."));
     if (!agentSelect.value) return showError(error, new Error("Choose an agent first (add one under Agents if the list is empty)."));
+    const wrong = Object.values(windowOf(form).errors);
+    if (wrong.length) return showError(error, new Error(`${WINDOW_WRONG} ${wrong.join(" ")}`));
     const sig = signature(form);
     checkButton.disabled = true;
     showError(error, null);
@@ -244,7 +284,7 @@ export function newBatchView(root) {
   });
 
   startButton.addEventListener("click", async () => {
-    if (!checked || checked.signature !== signature(form)) return;
+    if (!checked || checked.signature !== signature(form) || Object.keys(windowOf(form).errors).length) return;
     startButton.disabled = true;
     showError(error, null);
     try {
