@@ -133,6 +133,8 @@ describe("the New batch form's calling window", () => {
       batchId = /#\/batches\/(batch_[^/?#]+)/.exec(page.url())![1]!;
       const batch = await api<{ callingWindow: unknown }>(`/v1/api/batch-calls/${batchId}`);
       expect(batch.callingWindow).toEqual({ start: "09:00", end: "17:00", days: ["tue", "wed", "thu"], timezone: "recipient", blackoutDates: [tuesday] });
+      // the batch page says the window as it is kept
+      await expect.poll(() => page.locator("main").innerText()).toContain(`calls only 09:00–17:00 Tue Wed Thu, not on ${tuesday}`);
     } finally {
       if (batchId) await api(`/v1/api/batch-calls/${batchId}`, { method: "DELETE" });
       await page.context().close();

@@ -122,7 +122,14 @@ export interface Batch {
   scheduledAt: string | null;
   /** As uploaded (the API types it as any JSON); the console reads these fields. */
   smartCallbackConfig: { enabled?: boolean; maxAttempts?: number } | null;
-  callingWindow: { start?: string; end?: string } | null;
+  callingWindow: {
+    start?: string;
+    end?: string;
+    days?: string[];
+    timezone?: string;
+    blackoutDates?: string[];
+    overrides?: Record<string, { start: string; end: string; days: string[] }>;
+  } | null;
   createdAt: string;
   progress: StatusBody;
 }

@@ -41,6 +41,18 @@ export function batchHeader(batchId) {
 }
 
 /**
+ * "calls only 09:00–17:00 Mon–Fri, not on 2 dates, other hours in GB": the window as the batch keeps it.
+ * @param {NonNullable<Batch["callingWindow"]>} w
+ */
+function windowText(w) {
+  const days = w.days && w.days.length < 7 ? ` ${w.days.map((d) => d[0]?.toUpperCase() + d.slice(1)).join(" ")}` : "";
+  const blackout = w.blackoutDates?.length ? `, not on ${w.blackoutDates.length === 1 ? w.blackoutDates[0] : `${w.blackoutDates.length} dates`}` : "";
+  const countries = Object.keys(w.overrides ?? {});
+  const other = countries.length ? `, other hours in ${countries.join(" ")}` : "";
+  return `calls only ${w.start}–${w.end}${days}${blackout}${other}`;
+}
+
+/**
  * "ID batch_… · file people.csv · Agent … · created … · scheduled for … · up to 3 attempts per number · calls only 09:00–17:00".
  * @param {Batch} batch
  */
@@ -51,6 +63,6 @@ function optionsLine(batch) {
   opts.push(`Agent ${batch.agentId}`, `created ${fmtTime(batch.createdAt)}`);
   if (batch.scheduledAt) opts.push(`scheduled for ${fmtTime(batch.scheduledAt)}`);
   if (batch.smartCallbackConfig?.enabled) opts.push(`up to ${batch.smartCallbackConfig.maxAttempts} attempts per number`);
-  if (batch.callingWindow) opts.push(`calls only ${batch.callingWindow.start}–${batch.callingWindow.end}`);
+  if (batch.callingWindow) opts.push(windowText(batch.callingWindow));
   return opts.join(" · ");
 }
