@@ -24,27 +24,23 @@ const LocalDate = z
   );
 
 /** The hours of a window: a start, an end (before the start: it runs overnight) and the days it opens on. */
-const WindowHoursSchema = z
-  .object({
-    start: HHMM,
-    end: HHMM,
-    days: z
-      .array(z.enum(DAYS))
-      .min(1)
-      .default([...DAYS]),
-  })
-  .strict()
-  .refine((w) => w.start !== w.end, { message: "start and end must differ", path: ["end"] });
+const HOURS = {
+  start: HHMM,
+  end: HHMM,
+  days: z
+    .array(z.enum(DAYS))
+    .min(1)
+    .default([...DAYS]),
+};
+const distinctEnds = (w: { start: string; end: string }) => w.start !== w.end;
+const DISTINCT = { message: "start and end must differ", path: ["end"] };
+
+const WindowHoursSchema = z.object(HOURS).strict().refine(distinctEnds, DISTINCT);
 export type WindowHours = z.infer<typeof WindowHoursSchema>;
 
 export const CallingWindowSchema = z
   .object({
-    start: HHMM,
-    end: HHMM,
-    days: z
-      .array(z.enum(DAYS))
-      .min(1)
-      .default([...DAYS]),
+    ...HOURS,
     timezone: z
       .string()
       .refine((tz) => tz === "recipient" || isIanaTimeZone(tz), { message: 'use "recipient" or an IANA time zone such as "America/New_York"' })
@@ -68,7 +64,7 @@ export const CallingWindowSchema = z
       .optional(),
   })
   .strict()
-  .refine((w) => w.start !== w.end, { message: "start and end must differ", path: ["end"] });
+  .refine(distinctEnds, DISTINCT);
 export type CallingWindow = z.infer<typeof CallingWindowSchema>;
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
