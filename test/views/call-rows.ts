@@ -24,6 +24,10 @@ export function callRow(seq: number, values: string[], extra: Partial<CallRow> =
     result_attempt: null,
     requested_callbacks: 0,
     opted_out: 0,
+    numbers: null,
+    dial_to: null,
+    dial_from: null,
+    wait_reason: null,
     ...extra,
   };
 }
@@ -54,6 +58,7 @@ export function attemptRow(seq: number, attempt: number, extra: Partial<AttemptR
     seq,
     attempt,
     from_number: "+14155550100",
+    to_number: null,
     start_time: Date.UTC(2026, 0, 2, 3, attempt),
     end_time: Date.UTC(2026, 0, 2, 3, attempt, 30),
     outcome: "no_answer",

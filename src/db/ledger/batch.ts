@@ -33,8 +33,8 @@ export function setStatus(sql: SqlStorage, from: BatchStatus[], to: BatchStatus,
 
 export function insertSlice(sql: SqlStorage, sliceJson: string): number {
   return sql.exec(
-    `INSERT OR IGNORE INTO calls (seq, phone_number, metadata)
-       SELECT j.value ->> 0, j.value ->> 1, j.value -> 2 FROM json_each(?) AS j
+    `INSERT OR IGNORE INTO calls (seq, phone_number, metadata, numbers)
+       SELECT j.value ->> 0, j.value ->> 1, j.value -> 2, j.value -> 3 FROM json_each(?) AS j
        WHERE NOT EXISTS (SELECT 1 FROM suppressed WHERE suppressed.seq = j.value ->> 0)`,
     sliceJson,
   ).rowsWritten;

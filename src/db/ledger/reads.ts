@@ -18,7 +18,7 @@ export function dueCandidates(sql: SqlStorage, now: number, cursor: number, limi
   const tz = tzColumn >= 0 ? `metadata ->> ${tzColumn}` : "NULL";
   const callbacks = sql
     .exec<Candidate>(
-      `SELECT seq, attempts, phone_number AS phone, ${tz} AS tz FROM calls INDEXED BY calls_due
+      `SELECT seq, attempts, phone_number AS phone, numbers, ${tz} AS tz FROM calls INDEXED BY calls_due
          WHERE status = 'waiting' AND due_at > 0 AND due_at <= ? AND dispatched_attempt = attempts
          ORDER BY due_at LIMIT ?`,
       now,
@@ -27,7 +27,7 @@ export function dueCandidates(sql: SqlStorage, now: number, cursor: number, limi
     .toArray();
   const firsts = sql
     .exec<Candidate>(
-      `SELECT seq, attempts, phone_number AS phone, ${tz} AS tz FROM calls NOT INDEXED
+      `SELECT seq, attempts, phone_number AS phone, numbers, ${tz} AS tz FROM calls NOT INDEXED
          WHERE seq >= ? AND status = 'waiting' AND due_at = 0 AND dispatched_attempt = attempts
          ORDER BY seq LIMIT ?`,
       cursor,

@@ -171,11 +171,16 @@ export class ResultLedger {
 
   // ---- history and counters -------------------------------------------------
 
-  /** Writes a finished attempt's line of history from its call row (once per attempt). */
+  /**
+   * Writes a finished attempt's line of history from its call row (once per
+   * attempt): the caller ID its pool chose (else `from`, the agent's), and
+   * the number it called.
+   */
   logAttempt(seq: number, attempt: number, outcome: string, from: string | null): void {
     this.sql.exec(
-      `INSERT OR IGNORE INTO attempt_log (seq, attempt, from_number, start_time, end_time, outcome, duration, error, provider_call_id)
-       SELECT seq, ?2, ?3, start_time, end_time, ?4, duration, error, provider_call_id FROM calls WHERE seq = ?1`,
+      `INSERT OR IGNORE INTO attempt_log (seq, attempt, from_number, to_number, start_time, end_time, outcome, duration, error, provider_call_id)
+       SELECT seq, ?2, coalesce(dial_from, ?3), coalesce(dial_to, phone_number), start_time, end_time, ?4, duration, error, provider_call_id
+         FROM calls WHERE seq = ?1`,
       seq,
       attempt,
       from,

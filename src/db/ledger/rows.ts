@@ -30,6 +30,14 @@ export type CallRow = {
   requested_callbacks: number;
   /** 1 once the recipient asked on a call never to be called again. */
   opted_out: number;
+  /** JSON array of the recipient's numbers (phone_number first) when the row had phone_number_2…5; null: phone_number only. */
+  numbers: string | null;
+  /** The number the current (or last) attempt calls; null: phone_number. */
+  dial_to: string | null;
+  /** The caller ID the current (or last) attempt uses; null: none chosen (no pool). */
+  dial_from: string | null;
+  /** Why a waiting call is held past its time: contact_policy, no_enabled_number, number_daily_limit, calling_window; null otherwise. */
+  wait_reason: string | null;
   /** That attempt's result, on the reads the API shows (absent where a read does not join it). */
   result?: ResultRow | null;
 };
@@ -63,6 +71,8 @@ export type AttemptRow = {
   seq: number;
   attempt: number;
   from_number: string | null;
+  /** The number this attempt called (one of the recipient's numbers); null in history written before several numbers per recipient. */
+  to_number: string | null;
   start_time: number | null;
   end_time: number | null;
   outcome: string;
@@ -100,7 +110,8 @@ export type LedgerBatch = BatchProgress & {
 
 export type ExpiredAttempt = { seq: number; attempts: number; phone_number: string; start_time: number | null; confirmed: boolean };
 
-export type Candidate = { seq: number; attempts: number; phone: string; tz: string | null };
+/** A call ready for its next attempt: `numbers` is the recipient's list (JSON) when it has more than phone_number. */
+export type Candidate = { seq: number; attempts: number; phone: string; numbers: string | null; tz: string | null };
 
 /** ISO 8601 UTC with milliseconds: the one format of next_attempt_at. */
 export function isoMs(ms: number): string {

@@ -188,6 +188,23 @@ export const MIGRATIONS: readonly Migration[] = [
       sql.exec(RESULTS);
     },
   },
+  {
+    name: "number pools, several numbers per recipient, wait reasons",
+    apply: (sql) => {
+      // numbers: JSON array of the recipient's numbers, phone_number first (NULL: phone_number only).
+      // dial_to / dial_from: the number the current attempt calls (NULL: phone_number) and the caller ID it uses.
+      // wait_reason: why a waiting call is held past its time (contact_policy, no_enabled_number, …), else NULL.
+      for (const [col, type] of [
+        ["numbers", "TEXT"],
+        ["dial_to", "TEXT"],
+        ["dial_from", "TEXT"],
+        ["wait_reason", "TEXT"],
+      ]) {
+        addColumn(sql, "calls", col!, type!);
+      }
+      addColumn(sql, "attempt_log", "to_number", "TEXT");
+    },
+  },
 ];
 
 /** Brings a ledger's schema up to date: every step, in order. */
