@@ -14,6 +14,7 @@ import { callResultRoutes } from "./routes/call-results";
 import { dncRoutes } from "./routes/dnc";
 import { docsRoutes } from "./routes/docs";
 import { webhookRoutes } from "./routes/webhooks";
+import { workspaceRoutes } from "./routes/workspace";
 
 export function createApp() {
   const app = newApp();
@@ -60,6 +61,7 @@ export function createApp() {
   app.route("/v1/api", batchCallRoutes());
   app.route("/v1/api", callResultRoutes());
   app.route("/v1/api", dncRoutes());
+  app.route("/v1/api", workspaceRoutes());
   app.route("/v1/webhooks", webhookRoutes());
   // Signed by the agent itself (Standard Webhooks), not by an API key.
   app.route("/v1/agent", agentCallRoutes());

@@ -1,3 +1,4 @@
+import { type ContactPolicy, ContactPolicySchema, isEmptyPolicy } from "../domain/contact-policy";
 import type { ApiKeyState, Workspace } from "../schemas/workspace";
 
 export type WorkspaceRow = {
@@ -8,12 +9,27 @@ export type WorkspaceRow = {
   webhook_url: string | null;
   webhook_secret_enc: string;
   timezone: string | null;
+  /** JSON ContactPolicy; NULL: none. */
+  contact_policy: string | null;
   created_at: string;
 };
 
 /** The columns the API shows: every read for a view leaves the webhook secret in the database. */
-const VIEW_COLUMNS = ["id", "name", "calls_per_second", "max_concurrent_calls", "webhook_url", "timezone", "created_at"] as const;
+const VIEW_COLUMNS = ["id", "name", "calls_per_second", "max_concurrent_calls", "webhook_url", "timezone", "contact_policy", "created_at"] as const;
 export type WorkspaceViewRow = Pick<WorkspaceRow, (typeof VIEW_COLUMNS)[number]>;
+
+/** A workspace's contact policy from its stored JSON (written only by this service, after validation); null: none. */
+export function contactPolicyOf(text: string | null): ContactPolicy | null {
+  const policy = text === null ? null : ContactPolicySchema.parse(JSON.parse(text));
+  return isEmptyPolicy(policy) ? null : policy;
+}
+
+/** The column's value for a policy: a policy that limits nothing is stored as none (NULL), so every reader sees one form of "none". */
+export function contactPolicyColumn(policy: ContactPolicy | null | undefined): string | null {
+  if (!policy || isEmptyPolicy(policy)) return null;
+  const { maxAttempts, minGapMinutes } = policy;
+  return JSON.stringify(minGapMinutes === undefined ? { maxAttempts } : { maxAttempts, minGapMinutes });
+}
 
 export function toWorkspace(row: WorkspaceViewRow): Workspace {
   return {
@@ -22,6 +38,7 @@ export function toWorkspace(row: WorkspaceViewRow): Workspace {
     rateLimits: { callsPerSecond: row.calls_per_second, maxConcurrentCalls: row.max_concurrent_calls },
     webhookUrl: row.webhook_url,
     timezone: row.timezone,
+    contactPolicy: contactPolicyOf(row.contact_policy),
     createdAt: row.created_at,
   };
 }
@@ -36,6 +53,11 @@ export async function readWorkspace<C extends keyof WorkspaceRow>(db: D1Database
 }
 
 /** A page of workspaces, newest first (id breaks a tie of created_at), and how many there are in all. */
+/** The workspace as the API shows it, or null when there is no such workspace. */
+export async function readWorkspaceView(db: D1Database, id: string): Promise<WorkspaceViewRow | null> {
+  return readWorkspace(db, id, VIEW_COLUMNS);
+}
+
 export async function listWorkspaces(db: D1Database, limit: number, offset: number): Promise<{ rows: WorkspaceViewRow[]; total: number }> {
   const [rows, total] = await db.batch([
     db.prepare(`SELECT ${VIEW_COLUMNS.join(", ")} FROM workspaces ORDER BY created_at DESC, id DESC LIMIT ?1 OFFSET ?2`).bind(limit, offset),
@@ -52,10 +74,10 @@ export async function insertWorkspaceWithKey(db: D1Database, ws: WorkspaceRow, k
   await db.batch([
     db
       .prepare(
-        `INSERT INTO workspaces (id, name, calls_per_second, max_concurrent_calls, webhook_url, webhook_secret_enc, timezone, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
+        `INSERT INTO workspaces (id, name, calls_per_second, max_concurrent_calls, webhook_url, webhook_secret_enc, timezone, contact_policy, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`,
       )
-      .bind(ws.id, ws.name, ws.calls_per_second, ws.max_concurrent_calls, ws.webhook_url, ws.webhook_secret_enc, ws.timezone, ws.created_at),
+      .bind(ws.id, ws.name, ws.calls_per_second, ws.max_concurrent_calls, ws.webhook_url, ws.webhook_secret_enc, ws.timezone, ws.contact_policy, ws.created_at),
     db.prepare("INSERT INTO api_keys (id, workspace_id, secret_hash, created_at) VALUES (?1, ?2, ?3, ?4)").bind(key.id, ws.id, key.secretHash, ws.created_at),
   ]);
 }
@@ -91,6 +113,8 @@ export type WorkspacePatch = {
   maxConcurrentCalls?: number;
   webhookUrl?: string | null;
   timezone?: string | null;
+  /** Replaces the policy; null or an empty policy removes it. */
+  contactPolicy?: ContactPolicy | null;
 };
 
 export async function updateWorkspace(db: D1Database, id: string, patch: WorkspacePatch): Promise<WorkspaceViewRow | null> {
@@ -103,7 +127,8 @@ export async function updateWorkspace(db: D1Database, id: string, patch: Workspa
          calls_per_second = COALESCE(?3, calls_per_second),
          max_concurrent_calls = COALESCE(?4, max_concurrent_calls),
          webhook_url = CASE WHEN ?5 THEN ?6 ELSE webhook_url END,
-         timezone = CASE WHEN ?7 THEN ?8 ELSE timezone END
+         timezone = CASE WHEN ?7 THEN ?8 ELSE timezone END,
+         contact_policy = CASE WHEN ?9 THEN ?10 ELSE contact_policy END
        WHERE id = ?1
        RETURNING ${VIEW_COLUMNS.join(", ")}`,
     )
@@ -116,22 +141,32 @@ export async function updateWorkspace(db: D1Database, id: string, patch: Workspa
       patch.webhookUrl ?? null,
       patch.timezone !== undefined ? 1 : 0,
       patch.timezone ?? null,
+      patch.contactPolicy !== undefined ? 1 : 0,
+      contactPolicyColumn(patch.contactPolicy),
     )
     .first<WorkspaceViewRow>();
 }
 
-/** What a batch's object needs of its workspace: limits, the fallback time zone, where events go. */
-export type WorkspaceEngineInfo = { callsPerSecond: number; maxConcurrentCalls: number; timezone: string | null; webhookUrl: string | null; hasDnc: boolean };
+/** What a batch's object needs of its workspace: limits, the fallback time zone, where events go, the contact policy. */
+export type WorkspaceEngineInfo = {
+  callsPerSecond: number;
+  maxConcurrentCalls: number;
+  timezone: string | null;
+  webhookUrl: string | null;
+  hasDnc: boolean;
+  /** null: none (an empty policy is stored as none). */
+  contactPolicy: ContactPolicy | null;
+};
 
 export async function workspaceEngineInfo(db: D1Database, workspaceId: string): Promise<WorkspaceEngineInfo | null> {
   const row = await db
     .prepare(
-      `SELECT calls_per_second, max_concurrent_calls, timezone, webhook_url,
+      `SELECT calls_per_second, max_concurrent_calls, timezone, webhook_url, contact_policy,
               EXISTS (SELECT 1 FROM dnc WHERE dnc.workspace_id = workspaces.id) AS has_dnc
        FROM workspaces WHERE id = ?1`,
     )
     .bind(workspaceId)
-    .first<Pick<WorkspaceRow, "calls_per_second" | "max_concurrent_calls" | "timezone" | "webhook_url"> & { has_dnc: number }>();
+    .first<Pick<WorkspaceRow, "calls_per_second" | "max_concurrent_calls" | "timezone" | "webhook_url" | "contact_policy"> & { has_dnc: number }>();
   if (!row) return null;
   return {
     callsPerSecond: row.calls_per_second,
@@ -139,6 +174,7 @@ export async function workspaceEngineInfo(db: D1Database, workspaceId: string): 
     timezone: row.timezone,
     webhookUrl: row.webhook_url,
     hasDnc: Boolean(row.has_dnc),
+    contactPolicy: contactPolicyOf(row.contact_policy),
   };
 }
 

@@ -26,6 +26,9 @@ export function adminRoutes() {
       path: "/workspaces",
       tags: ["Admin"],
       summary: "Create a workspace with its first API key",
+      description:
+        "Rate limits default to 1 call a second and 10 at once. `contactPolicy` (optional) caps how often one number is called across all of the " +
+        "workspace's batches; the workspace's own key can read it (`GET /v1/api/workspace`) and change it (`PATCH /v1/api/workspace`).",
       security: adminSecurity,
       request: { body: { content: { "application/json": { schema: CreateWorkspaceSchema } }, required: true } },
       responses: {
@@ -66,7 +69,7 @@ export function adminRoutes() {
       method: "get",
       path: "/workspaces/{workspaceId}",
       tags: ["Admin"],
-      summary: "Read a workspace back: limits, webhook URL, time zone and its API keys' ids and state (never a secret)",
+      summary: "Read a workspace back: limits, webhook URL, time zone, contact policy and its API keys' ids and state (never a secret)",
       security: adminSecurity,
       request: { params: WorkspaceIdParam },
       responses: {
@@ -104,7 +107,10 @@ export function adminRoutes() {
       method: "patch",
       path: "/workspaces/{workspaceId}",
       tags: ["Admin"],
-      summary: "Change a workspace's name, limits, webhook or time zone",
+      summary: "Change a workspace's name, limits, webhook, time zone or contact policy",
+      description:
+        "Changes only the fields sent. `null` removes `webhookUrl`, `timezone` or `contactPolicy`; a `contactPolicy` replaces the whole policy " +
+        "(one with no rules and no gap is stored as none) and applies to the next attempt of every running batch, within about 5 seconds.",
       security: adminSecurity,
       request: { params: WorkspaceIdParam, body: { content: { "application/json": { schema: PatchWorkspaceSchema } }, required: true } },
       responses: {

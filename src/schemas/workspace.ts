@@ -1,5 +1,6 @@
 import * as z from "zod";
 import "@hono/zod-openapi"; // adds .openapi() to zod schemas
+import { ContactPolicySchema } from "../domain/contact-policy";
 import { isIanaTimeZone } from "../domain/timezone";
 import { PaginationSchema } from "./common";
 
@@ -9,7 +10,14 @@ export const RateLimitsSchema = z.object({
   maxConcurrentCalls: z.number().int().min(1).max(10000),
 });
 
-/** A workspace as an operator sees it: never its webhook secret. */
+/** What the API says of a contact policy wherever it can be set or read. */
+export const CONTACT_POLICY_DOC =
+  "How often one number may be called, counted per number across all of the workspace's batches (rules are AND-ed: the strictest decides). " +
+  'An attempt that would break it is not failed: the call waits, showing `nextAttemptAt` and `waitReason: "contact_policy"` in `/calls`, and is placed ' +
+  "as soon as the policy allows. A change applies to the next attempt of every running batch (within about 5 seconds). Attempts are counted while a " +
+  "policy is set: attempts made while the workspace had none are not remembered, so a new policy starts from a clean slate.";
+
+/** A workspace as an operator sees it (and as its own key sees it): never its webhook secret. */
 export const WorkspaceSchema = z
   .object({
     workspaceId: z.string(),
@@ -17,6 +25,7 @@ export const WorkspaceSchema = z
     rateLimits: RateLimitsSchema,
     webhookUrl: z.string().nullable(),
     timezone: z.string().nullable(),
+    contactPolicy: ContactPolicySchema.nullable().describe(`${CONTACT_POLICY_DOC} null: none.`),
     createdAt: z.string(),
   })
   .openapi("Workspace");
@@ -57,6 +66,7 @@ export const CreateWorkspaceSchema = z
       .optional()
       .describe(webhookUrlDoc),
     timezone: z.string().refine(isIanaTimeZone, "must be an IANA time zone").optional(),
+    contactPolicy: ContactPolicySchema.nullable().optional().describe(`${CONTACT_POLICY_DOC} Absent, null or one with no rules and no gap: none.`),
   })
   .openapi("CreateWorkspace");
 export type CreateWorkspace = z.infer<typeof CreateWorkspaceSchema>;
@@ -73,9 +83,32 @@ export const PatchWorkspaceSchema = z
       .optional()
       .describe(`${webhookUrlDoc} null removes it.`),
     timezone: z.string().refine(isIanaTimeZone, "must be an IANA time zone").nullable().optional(),
+    contactPolicy: ContactPolicySchema.nullable()
+      .optional()
+      .describe(`${CONTACT_POLICY_DOC} Replaces the whole policy; null (or one with no rules and no gap) removes it.`),
   })
   .openapi("PatchWorkspace");
 export type PatchWorkspace = z.infer<typeof PatchWorkspaceSchema>;
+
+const OPERATOR_FIELDS = "rate limits, webhook and timezone are set by the operator through the admin API (PATCH /v1/admin/workspaces/{workspaceId})";
+
+/** PATCH /v1/api/workspace: the one setting a workspace's own key may change. */
+export const PatchOwnWorkspaceSchema = z
+  .strictObject(
+    {
+      contactPolicy: ContactPolicySchema.nullable().describe(
+        `${CONTACT_POLICY_DOC} Replaces the whole policy; null (or one with no rules and no gap) removes it.`,
+      ),
+    },
+    {
+      error: (iss) =>
+        iss.code === "unrecognized_keys"
+          ? `${iss.keys.join(", ")} cannot be changed with the workspace's key: ${OPERATOR_FIELDS}; this request takes only contactPolicy`
+          : undefined,
+    },
+  )
+  .openapi("PatchOwnWorkspace", { example: { contactPolicy: { maxAttempts: [{ count: 3, hours: 24 }], minGapMinutes: 60 } } });
+export type PatchOwnWorkspace = z.infer<typeof PatchOwnWorkspaceSchema>;
 
 export const WorkspaceIdParam = z.object({ workspaceId: z.string().openapi({ param: { name: "workspaceId", in: "path" } }) });
 

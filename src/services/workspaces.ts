@@ -1,5 +1,15 @@
 import { insertApiKey, revokeApiKey } from "../db/api-key.repo";
-import { getWorkspaceWithKeys, insertWorkspaceWithKey, listWorkspaces, setWebhookSecret, toWorkspace, updateWorkspace } from "../db/workspace.repo";
+import type { ContactPolicy } from "../domain/contact-policy";
+import {
+  contactPolicyColumn,
+  getWorkspaceWithKeys,
+  insertWorkspaceWithKey,
+  listWorkspaces,
+  readWorkspaceView,
+  setWebhookSecret,
+  toWorkspace,
+  updateWorkspace,
+} from "../db/workspace.repo";
 import { ApiError } from "../errors";
 import { formatApiKey } from "../lib/api-key";
 import { encryptSecret, sha256Hex, toBase64Url } from "../lib/crypto";
@@ -58,6 +68,7 @@ export async function createWorkspace(env: Env, input: CreateWorkspace, requestI
     webhook_url: input.webhookUrl ?? null,
     webhook_secret_enc: secret.sealed,
     timezone: input.timezone ?? null,
+    contact_policy: contactPolicyColumn(input.contactPolicy),
     created_at: new Date().toISOString(),
   };
   await insertWorkspaceWithKey(env.DB, row, { id: key.keyId, secretHash: key.secretHash });
@@ -94,9 +105,29 @@ export async function patchWorkspace(env: Env, workspaceId: string, patch: Patch
     maxConcurrentCalls: patch.rateLimits?.maxConcurrentCalls,
     webhookUrl: patch.webhookUrl,
     timezone: patch.timezone,
+    contactPolicy: patch.contactPolicy,
   });
   if (!row) throw noWorkspace(workspaceId);
   log("info", "workspace.updated", { requestId, workspaceId });
+  return toWorkspace(row);
+}
+
+/** The workspace as its own key sees it: what the operator sees, without the keys; never a secret. */
+export async function ownWorkspace(db: D1Database, workspaceId: string): Promise<Workspace> {
+  const row = await readWorkspaceView(db, workspaceId);
+  if (!row) throw noWorkspace(workspaceId);
+  return toWorkspace(row);
+}
+
+/**
+ * The one change a workspace's own key may make: its contact policy
+ * (replaced whole; null or an empty policy removes it). The engine re-reads
+ * it with the rest of the workspace, so it holds from the next attempt.
+ */
+export async function setContactPolicy(db: D1Database, workspaceId: string, policy: ContactPolicy | null, requestId: string): Promise<Workspace> {
+  const row = await updateWorkspace(db, workspaceId, { contactPolicy: policy });
+  if (!row) throw noWorkspace(workspaceId);
+  log("info", "workspace.contact_policy_set", { requestId, workspaceId, policy: row.contact_policy });
   return toWorkspace(row);
 }
 

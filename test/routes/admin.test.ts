@@ -78,6 +78,7 @@ describe("GET /v1/admin/workspaces", () => {
       rateLimits: { callsPerSecond: 1, maxConcurrentCalls: 10 },
       webhookUrl: null,
       timezone: null,
+      contactPolicy: null,
       createdAt: tie,
     });
 
@@ -147,6 +148,7 @@ describe("GET /v1/admin/workspaces/{workspaceId}", () => {
       rateLimits: { callsPerSecond: 4, maxConcurrentCalls: 7 },
       webhookUrl: "https://hooks.example.com/in",
       timezone: "Europe/Paris",
+      contactPolicy: null,
       createdAt: created.createdAt,
       apiKeys: [
         { keyId: created.keyId, state: "revoked", createdAt: created.createdAt, revokedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/) },

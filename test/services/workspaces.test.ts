@@ -3,7 +3,16 @@ import { describe, expect, it } from "vitest";
 import { ApiError } from "../../src/errors";
 import { splitApiKey } from "../../src/lib/api-key";
 import { decryptSecret, sha256Hex } from "../../src/lib/crypto";
-import { createWorkspace, issueApiKey, patchWorkspace, revokeKey, rotateWebhookSecret, workspaceDetail } from "../../src/services/workspaces";
+import {
+  createWorkspace,
+  issueApiKey,
+  ownWorkspace,
+  patchWorkspace,
+  revokeKey,
+  rotateWebhookSecret,
+  setContactPolicy,
+  workspaceDetail,
+} from "../../src/services/workspaces";
 
 const REQ = "req_test";
 
@@ -75,6 +84,8 @@ describe("keys and secrets of a workspace", () => {
       () => rotateWebhookSecret(env, missing, REQ),
       () => patchWorkspace(env, missing, { name: "x" }, REQ),
       () => issueApiKey(env.DB, missing, REQ),
+      () => ownWorkspace(env.DB, missing),
+      () => setContactPolicy(env.DB, missing, { maxAttempts: [{ count: 1, hours: 1 }] }, REQ),
     ]) {
       expect(await thrown(run)).toMatchObject({ code: "not_found", status: 404, message });
     }
