@@ -1,6 +1,7 @@
 import type { ClaimResult, DialContext, PlacedReport } from "../durable/batch/contract";
 import { MAX_GATE_WAIT_MS } from "../engine-config";
 import { callId } from "../lib/ids";
+import { killPoint } from "../lib/fault";
 import { log } from "../lib/log";
 import { count } from "../lib/metrics";
 import { providerFor } from "../telephony";
@@ -45,7 +46,7 @@ async function dial(env: Env, batchId: string, claimed: Extract<ClaimResult, { k
     seq,
     attempt,
     to: ctx.to,
-    from: ctx.agent.from_number,
+    from: ctx.from,
     agentId: ctx.agent.id,
     voiceUrl: ctx.agent.voice_url,
     dialUrl: ctx.agent.dial_url,
@@ -94,6 +95,8 @@ async function processBatchJobs(env: Env, batchId: string, items: Item[]): Promi
       { giveUp },
     );
     const claimed = claims.filter((c): c is Extract<ClaimResult, { kind: "claimed" }> => c.kind === "claimed");
+    // Between the gate (caller ID chosen, attempt counted by the contact policy) and the dial.
+    if (claimed.length > 0) await killPoint(env, "dial.gated");
     const dialled = await Promise.all(claimed.map((c) => dial(env, batchId, c)));
     if (dialled.length > 0) await stub.placed(dialled.map((d) => d.report));
     for (const d of dialled) {

@@ -30,10 +30,13 @@ export type { ResultFields, StoredResult } from "./ledger/results";
 export class CallLedger {
   /** The agent's side: results, requested callbacks, opt-outs, attempt history, counters (ledger/results.ts). */
   readonly results: ResultLedger;
+  /** Limiter leases freed but not yet handed back (ledger/dispatch.ts). */
+  readonly releases: dispatch.PendingReleases;
 
   constructor(private readonly sql: SqlStorage) {
     migrate(sql);
     this.results = new ResultLedger(sql);
+    this.releases = new dispatch.PendingReleases(sql);
   }
 
   // ---- the batch row ------------------------------------------------------
@@ -98,8 +101,9 @@ export class CallLedger {
    * Marks attempts as handed to the queue and records them in the outbox,
    * in one synchronous step; returns the jobs marked. Only unmarked
    * attempts of a running batch are marked. Each row is found by its key.
+   * `to`: the number the attempt calls when the recipient has several.
    */
-  markDispatched(jobs: { seq: number; attempt: number }[], now: number): { seq: number; attempt: number }[] {
+  markDispatched(jobs: { seq: number; attempt: number; to?: string | null }[], now: number): { seq: number; attempt: number }[] {
     return dispatch.markDispatched(this.sql, jobs, now);
   }
 
@@ -111,9 +115,14 @@ export class CallLedger {
     dispatch.clearOutbox(this.sql, jobs);
   }
 
-  /** Moves calls outside the calling window to the window's next opening. */
-  deferCalls(items: { seq: number; dueAt: number }[]): void {
+  /** Moves undispatched calls to a later time (the calling window's next opening), saying why they wait. */
+  deferCalls(items: { seq: number; dueAt: number; reason: string }[]): void {
     dispatch.deferCalls(this.sql, items);
+  }
+
+  /** Takes back a dispatched, unclaimed attempt that may not start before `until` (the contact policy, a pool with no number free). */
+  holdDispatched(seq: number, attempt: number, until: number, reason: string): boolean {
+    return dispatch.holdDispatched(this.sql, seq, attempt, until, reason);
   }
 
   /** Dispatched jobs heard of again (waiting at the rate gate): not lost, so their stale clock restarts. */
@@ -140,10 +149,11 @@ export class CallLedger {
   /**
    * waiting → active for attempt `attempt`: only if that attempt was
    * dispatched, nobody claimed it yet, and the batch is running. Stamps the
-   * call's and the batch's start with the instant the rate gate admitted it.
+   * call's and the batch's start with the instant the rate gate admitted it,
+   * and records the caller ID `from` the gate chose.
    */
-  claim(seq: number, attempt: number, startedAt: number, leaseExpiresAt: number): boolean {
-    return transitions.claim(this.sql, seq, attempt, startedAt, leaseExpiresAt);
+  claim(seq: number, attempt: number, startedAt: number, leaseExpiresAt: number, from: string | null = null): boolean {
+    return transitions.claim(this.sql, seq, attempt, startedAt, leaseExpiresAt, from);
   }
 
   /** active → waiting for an attempt that was never dialled (a provider 429). It stays dispatched: the queue's retry claims it again. */
@@ -168,7 +178,8 @@ export class CallLedger {
 
   /**
    * Cancels every waiting call to one of `phones`, dispatched or not (a claim then finds nothing);
-   * returns how many, and which of them held a dispatched job (its reservation is now free).
+   * returns how many, and which of them held a dispatched job (its reservation is now free). A
+   * recipient with several numbers is not cancelled: only a job for a listed number is taken back.
    */
   cancelNumbers(phones: string[], error: string, now: number): { cancelled: number; dispatched: { seq: number; attempt: number }[] } {
     return transitions.cancelNumbers(this.sql, phones, error, now);
@@ -228,20 +239,6 @@ export class CallLedger {
   /** A new pass: retryable failures wait again with a fresh callback budget. */
   requeue(outcomes: readonly string[]): number {
     return batch.requeue(this.sql, outcomes);
-  }
-
-  // ---- pending limiter releases -------------------------------------------
-
-  addReleases(leases: string[]): void {
-    dispatch.addReleases(this.sql, leases);
-  }
-
-  releases(): string[] {
-    return dispatch.releases(this.sql);
-  }
-
-  clearReleases(leases: string[]): void {
-    dispatch.clearReleases(this.sql, leases);
   }
 
   // ---- reads for the API ----------------------------------------------------

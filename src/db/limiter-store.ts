@@ -4,7 +4,7 @@
  * of the last second, and which batches asked recently. Every method is
  * synchronous, so the object's check-and-record stays atomic.
  */
-export type LeaseRow = { id: string; batch_id: string; started_at: number | null; expires_at: number };
+export type LeaseRow = { id: string; batch_id: string; started_at: number | null; expires_at: number; from_number: string | null };
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, batch_id TEXT NOT NULL, expires_at INTEGER NOT NULL, started_at INTEGER);
@@ -18,6 +18,9 @@ CREATE TABLE IF NOT EXISTS demand (batch_id TEXT PRIMARY KEY, last_seen INTEGER 
 export class LimiterStore {
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
+    // The caller ID a started lease dials from (added with number pools).
+    const cols = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('leases')").toArray();
+    if (!cols.some((c) => c.name === "from_number")) sql.exec("ALTER TABLE leases ADD COLUMN from_number TEXT");
   }
 
   /** Forgets lapsed leases, starts older than the window, and batches that stopped asking. */
@@ -61,10 +64,12 @@ export class LimiterStore {
     return this.sql.exec<{ t: number | null }>("SELECT min(expires_at) AS t FROM leases").one().t;
   }
 
-  /** The lease's start, null if not started yet; undefined if there is no such lease. */
-  startOf(id: string): number | null | undefined {
-    const row = this.sql.exec<{ started_at: number | null }>("SELECT started_at FROM leases WHERE id = ?", id).toArray()[0];
-    return row ? row.started_at : undefined;
+  /** The lease's start (null if not started yet) and caller ID; undefined if there is no such lease. */
+  startOf(id: string): { at: number | null; from: string | null } | undefined {
+    const row = this.sql
+      .exec<{ started_at: number | null; from_number: string | null }>("SELECT started_at, from_number FROM leases WHERE id = ?", id)
+      .toArray()[0];
+    return row ? { at: row.started_at, from: row.from_number } : undefined;
   }
 
   /** Starts recorded after `since`, and the oldest of them. */
@@ -73,10 +78,10 @@ export class LimiterStore {
     return { n: Number(row.n), oldest: row.oldest };
   }
 
-  /** Records a start in the window and moves the lease's expiry to the call's lease. */
-  start(id: string, at: number, expiresAt: number): void {
+  /** Records a start in the window and moves the lease's expiry to the call's lease; `from` is the caller ID chosen, if any. */
+  start(id: string, at: number, expiresAt: number, from: string | null): void {
     this.sql.exec("INSERT INTO starts (at) VALUES (?)", at);
-    this.sql.exec("UPDATE leases SET started_at = ?, expires_at = ? WHERE id = ?", at, expiresAt, id);
+    this.sql.exec("UPDATE leases SET started_at = ?, expires_at = ?, from_number = ? WHERE id = ?", at, expiresAt, from, id);
   }
 
   release(id: string): void {
@@ -84,7 +89,7 @@ export class LimiterStore {
   }
 
   leases(): LeaseRow[] {
-    return this.sql.exec<LeaseRow>("SELECT id, batch_id, started_at, expires_at FROM leases ORDER BY id").toArray();
+    return this.sql.exec<LeaseRow>("SELECT id, batch_id, started_at, expires_at, from_number FROM leases ORDER BY id").toArray();
   }
 
   private count(query: string, ...params: (string | number)[]): number {

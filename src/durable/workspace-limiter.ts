@@ -1,6 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
+import { loadPool } from "../db/agent-numbers.repo";
+import { ContactBook, NumberBook, type NumberStats } from "../db/limiter-numbers";
 import { LimiterStore } from "../db/limiter-store";
+import { chooseNumber, type Pool } from "../domain/caller-id";
+import { allowedFrom, type ContactPolicy, isEmptyPolicy, policyHorizonMs } from "../domain/contact-policy";
+import { countryOf } from "../domain/phone";
 import { instrumentEnv } from "../lib/metrics";
+
+export type { NumberStats } from "../db/limiter-numbers";
 
 export type Limits = { callsPerSecond: number; maxConcurrentCalls: number };
 
@@ -15,11 +22,41 @@ export type ReserveInput = {
   reserveTtlMs: number;
   /** Leases the batch freed since its last call, returned before anything is granted. */
   release?: string[];
+  /** Of those, the attempts that were answered: counted in their caller ID's health. */
+  answered?: string[];
+  /** The number each lease calls (parallel to leaseIds), checked against `contactPolicy` before a lease is granted. */
+  phones?: string[];
+  contactPolicy?: ContactPolicy | null;
 };
-export type ReserveResult = { granted: string[]; retryAfterMs: number };
+/** `held`: leases refused because the contact policy lets their number be called only from `until`. */
+export type ReserveResult = { granted: string[]; retryAfterMs: number; held?: Hold[] };
 
-/** `at`: the start time recorded in the window, which the call keeps as its startTime. */
-export type StartResult = { ok: true; at: number } | { ok: false; waitMs: number } | { ok: false; noLease: true };
+/** Why a call waits past its time, as the call shows it. */
+export type WaitReason = "contact_policy" | "no_enabled_number" | "number_daily_limit";
+export type Hold = { leaseId: string; until: number; reason: WaitReason };
+
+/**
+ * `at`: the start time recorded in the window, which the call keeps as its
+ * startTime; `from`: the caller ID the agent's pool gave it (absent: no
+ * pool). `hold`: not before `until` (the contact policy, or no number of
+ * the pool can call): the attempt goes back to its batch to wait.
+ */
+export type StartResult =
+  | { ok: true; at: number; from?: string }
+  | { ok: false; waitMs: number }
+  | { ok: false; noLease: true }
+  | { ok: false; hold: { until: number; reason: WaitReason } };
+
+export type StartManyInput = {
+  leaseIds: string[];
+  callsPerSecond: number;
+  callLeaseMs: number;
+  /** The number each lease calls (parallel to leaseIds): for the contact policy and a local caller ID. */
+  phones?: string[];
+  /** The agent whose pool gives each start its caller ID (read from D1, kept a few seconds). */
+  pool?: { workspaceId: string; agentId: string };
+  contactPolicy?: ContactPolicy | null;
+};
 
 /** The limiter's one clock; tests replace it inside runInDurableObject. */
 export type LimiterPorts = { now: () => number };
@@ -30,6 +67,12 @@ const WINDOW_MS = 1000;
 const DEMAND_MS = 5_000;
 /** Reservations a batch may hold ahead of its starts: this many seconds of its rate share. */
 const LOOKAHEAD_SECONDS = 2;
+/** How long an agent's pool is used before it is read again (forgetPool drops it at once). */
+const POOL_REFRESH_MS = 5_000;
+/** How often the hourly counts and the contacts are swept. */
+const SWEEP_MS = 60_000;
+/** Contacts kept when no policy is in force: the longest a policy can look back. */
+const MAX_CONTACT_HORIZON_MS = 720 * 3_600_000;
 
 /**
  * The single authority for one workspace's limits, shared by all its
@@ -37,33 +80,48 @@ const LOOKAHEAD_SECONDS = 2;
  * with an expiry so a call whose end is never reported cannot hold its
  * slot forever. The rate is a sliding one-second window of recorded
  * starts: `start` admits a dial only if fewer than callsPerSecond starts
- * happened in the last second. Both live in this object's SQLite storage,
- * so a restart forgets nothing. Every method runs without awaiting, so
- * each check-and-record is atomic.
+ * happened in the last second. The same gate gives each start its caller
+ * ID from the agent's pool (under each number's own limits) and keeps the
+ * workspace's contact policy, per recipient number, across all batches.
+ * All of it lives in this object's SQLite storage, so a restart forgets
+ * nothing. Each check-and-record runs without awaiting (a pool is read
+ * from D1 before the check starts), so it is atomic.
  */
 export class WorkspaceLimiter extends DurableObject<Env> {
   private readonly store: LimiterStore;
+  private readonly numbers: NumberBook;
+  private readonly contacts: ContactBook;
+  private readonly pools = new Map<string, { pool: Pool | null; at: number }>();
+  private sweptAt = 0;
   ports: LimiterPorts;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, instrumentEnv(env));
     this.store = new LimiterStore(ctx.storage.sql);
+    this.numbers = new NumberBook(ctx.storage.sql);
+    this.contacts = new ContactBook(ctx.storage.sql);
     this.ports = { now: () => Date.now() };
   }
 
-  private purge(now: number): void {
+  private purge(now: number, policy?: ContactPolicy | null): void {
     this.store.purge(now, WINDOW_MS, DEMAND_MS);
+    if (now - this.sweptAt < SWEEP_MS) return;
+    this.sweptAt = now;
+    this.numbers.purge(now);
+    this.contacts.purge(now - (policy && !isEmptyPolicy(policy) ? policyHorizonMs(policy) : MAX_CONTACT_HORIZON_MS));
   }
 
   /** Grants leases for as many of `leaseIds` as the limits and a fair share allow. Re-reserving a held id is a no-op grant. */
   reserve(input: ReserveInput): ReserveResult {
     const now = this.ports.now();
-    if (input.release?.length) this.release(input.release);
-    this.purge(now);
+    if (input.release?.length) this.release(input.release, input.answered);
+    this.purge(now, input.contactPolicy);
     const { batchId, limits } = input;
     if (input.leaseIds.length > 0) this.store.noteDemand(batchId, now);
     const held = this.store.heldBy(batchId);
-    const wanted = input.leaseIds.filter((id) => !held.has(id));
+    const holds = this.policyHolds(input, held, now);
+    const onHold = new Set(holds.map((h) => h.leaseId));
+    const wanted = input.leaseIds.filter((id) => !held.has(id) && !onHold.has(id));
     const already = input.leaseIds.filter((id) => held.has(id));
 
     const competing = Math.max(1, this.store.competingBatches());
@@ -80,11 +138,25 @@ export class WorkspaceLimiter extends DurableObject<Env> {
     for (const id of fresh) this.store.addLease(id, batchId, now + input.reserveTtlMs);
     const granted = [...already, ...fresh];
     let retryAfterMs = 0;
-    if (granted.length < input.leaseIds.length) {
+    if (granted.length + holds.length < input.leaseIds.length) {
       const next = this.store.earliestExpiry();
       retryAfterMs = Math.max(50, Math.min(1000, next === null ? 1000 : next - now));
     }
-    return { granted, retryAfterMs };
+    return holds.length > 0 ? { granted, retryAfterMs, held: holds } : { granted, retryAfterMs };
+  }
+
+  /** The contact policy's verdict on the leases not held yet: those whose number may not be called now. */
+  private policyHolds(input: ReserveInput, held: Set<string>, now: number): Hold[] {
+    const policy = input.contactPolicy;
+    if (!policy || isEmptyPolicy(policy) || !input.phones) return [];
+    const holds: Hold[] = [];
+    input.leaseIds.forEach((id, i) => {
+      const phone = input.phones![i];
+      if (held.has(id) || !phone) return;
+      const until = allowedFrom(policy, this.contacts.startsOf(phone, now - policyHorizonMs(policy), id), now);
+      if (until > now) holds.push({ leaseId: id, until, reason: "contact_policy" });
+    });
+    return holds;
   }
 
   /** Admits one dial under the per-second rate, recording it; the lease then lasts `callLeaseMs` from now. */
@@ -92,37 +164,84 @@ export class WorkspaceLimiter extends DurableObject<Env> {
     const now = this.ports.now();
     this.purge(now);
     if (this.store.startOf(input.leaseId) === undefined) return { ok: false, noLease: true };
-    return this.admit(input, now);
+    return this.admit(input.leaseId, input, null, undefined, now);
   }
 
-  private admit(input: { leaseId: string; callsPerSecond: number; callLeaseMs: number }, now: number): StartResult {
+  /**
+   * Admits `leaseId` if the workspace's second has room, its number may be
+   * called under the contact policy, and the pool has a number that may
+   * start; records all three in one synchronous step.
+   */
+  private admit(leaseId: string, input: Omit<StartManyInput, "leaseIds">, pool: Pool | null, phone: string | undefined, now: number): StartResult {
     const window = this.store.startsSince(now - WINDOW_MS);
     if (window.n >= input.callsPerSecond) {
       return { ok: false, waitMs: Math.max(1, Number(window.oldest) + WINDOW_MS - now + 1) };
     }
-    this.store.start(input.leaseId, now, now + input.callLeaseMs);
-    return { ok: true, at: now };
+    const policy = input.contactPolicy && !isEmptyPolicy(input.contactPolicy) && phone ? input.contactPolicy : null;
+    if (policy) {
+      const until = allowedFrom(policy, this.contacts.startsOf(phone!, now - policyHorizonMs(policy), leaseId), now);
+      if (until > now) return { ok: false, hold: { until, reason: "contact_policy" } };
+    }
+    let from: string | null = null;
+    if (pool && pool.numbers.length > 0) {
+      const choice = chooseNumber(pool, phone ?? "", (e164) => this.numbers.load(e164, now), now, countryOf);
+      if (choice.kind === "wait") return { ok: false, waitMs: choice.waitMs };
+      if (choice.kind === "hold") return { ok: false, hold: { until: choice.until, reason: choice.reason } };
+      from = choice.e164;
+      this.numbers.noteStart(from, now, pool.callerId?.perNumber.callsPerSecond ?? 1);
+    }
+    if (policy) this.contacts.add(phone!, leaseId, now);
+    this.store.start(leaseId, now, now + input.callLeaseMs, from);
+    return from === null ? { ok: true, at: now } : { ok: true, at: now, from };
   }
 
   /**
    * `start` for several leases at once (one queue batch): each is admitted
    * while the window has room, in order. A lease already started answers
-   * with its recorded start and records nothing (a redelivered job).
+   * with its recorded start and caller ID and records nothing (a
+   * redelivered job): an attempt is never counted twice.
    */
-  startMany(input: { leaseIds: string[]; callsPerSecond: number; callLeaseMs: number }): StartResult[] {
+  async startMany(input: StartManyInput): Promise<StartResult[]> {
+    const pool = input.pool ? await this.pool(input.pool.workspaceId, input.pool.agentId) : null;
     const now = this.ports.now();
-    this.purge(now);
-    return input.leaseIds.map((id) => {
-      const startedAt = this.store.startOf(id);
-      if (startedAt === undefined) return { ok: false, noLease: true } as const;
-      if (startedAt !== null) return { ok: true, at: startedAt } as const;
-      return this.admit({ leaseId: id, callsPerSecond: input.callsPerSecond, callLeaseMs: input.callLeaseMs }, now);
+    this.purge(now, input.contactPolicy);
+    return input.leaseIds.map((id, i) => {
+      const started = this.store.startOf(id);
+      if (started === undefined) return { ok: false, noLease: true } as const;
+      if (started.at !== null) return started.from === null ? { ok: true, at: started.at } : { ok: true, at: started.at, from: started.from };
+      return this.admit(id, input, pool, input.phones?.[i], now);
     });
   }
 
-  /** Frees a slot; releasing twice, or a lapsed lease, is harmless. */
-  release(leaseIds: string[]): void {
-    for (const id of leaseIds) this.store.release(id);
+  /** The agent's pool, read from D1 at most every POOL_REFRESH_MS. */
+  private async pool(workspaceId: string, agentId: string): Promise<Pool | null> {
+    const hit = this.pools.get(agentId);
+    if (hit && Date.now() - hit.at < POOL_REFRESH_MS) return hit.pool;
+    const pool = await loadPool(this.env.DB, workspaceId, agentId);
+    this.pools.set(agentId, { pool, at: Date.now() });
+    return pool;
+  }
+
+  /** An agent's numbers, rules or enabled flags changed: the next start reads them again. */
+  forgetPool(agentId: string): void {
+    this.pools.delete(agentId);
+  }
+
+  /** Each number's starts and answered calls over 24 hours and 7 days, and its last start. */
+  numberStats(e164s: string[]): NumberStats[] {
+    return this.numbers.stats(e164s, this.ports.now());
+  }
+
+  /** Frees slots; `answered` ones count for their caller ID's health. Releasing twice, or a lapsed lease, is harmless. */
+  release(leaseIds: string[], answered: string[] = []): void {
+    const wasAnswered = new Set(answered);
+    for (const id of leaseIds) {
+      if (wasAnswered.has(id)) {
+        const started = this.store.startOf(id);
+        if (started?.from && started.at !== null) this.numbers.noteAnswered(started.from, started.at);
+      }
+      this.store.release(id);
+    }
   }
 
   /** Current holdings, for status and tests. */

@@ -18,7 +18,8 @@ export type KillPoint =
   | "resume.committed"
   | "resume.summarised"
   | "retry.committed"
-  | "retry.summarised";
+  | "retry.summarised"
+  | "dial.gated";
 
 /** How long a reached kill point holds the request: far longer than the fault script needs to kill. */
 const HOLD_MS = 10 * 60 * 1000;

@@ -217,7 +217,7 @@ export type CallContext = {
 };
 
 /** Columns the file may have that are not variables: the number dialled and the zone the calling window uses. */
-const NOT_VARIABLES = new Set(["phone_number", "timezone"]);
+const NOT_VARIABLES = new Set(["phone_number", "phone_number_2", "phone_number_3", "phone_number_4", "phone_number_5", "timezone"]);
 
 /** The call's context from its batch's object (one request), or null for a call it does not hold. */
 export async function callContext(env: Env, agent: BatchAgent, seq: number, callId: string): Promise<CallContext | null> {
@@ -228,7 +228,7 @@ export async function callContext(env: Env, agent: BatchAgent, seq: number, call
   // fromEntries defines each key as data: a column named "__proto__" is a variable like any other.
   const variables = Object.fromEntries(columns.flatMap((col, i) => (NOT_VARIABLES.has(col) ? [] : [[col, values[i] ?? ""]])));
   const zoneAt = columns.indexOf("timezone");
-  const from = attempts.find((a) => a.attempt === row.attempts)?.from_number ?? agent.fromNumber;
+  const from = row.dial_from ?? attempts.find((a) => a.attempt === row.attempts)?.from_number ?? agent.fromNumber;
   return {
     callId,
     batchId: agent.batchId,
@@ -236,7 +236,7 @@ export async function callContext(env: Env, agent: BatchAgent, seq: number, call
     agentId: agent.agentId,
     attempt: row.attempts,
     status: row.status,
-    to: row.phone_number,
+    to: row.dial_to ?? row.phone_number,
     from,
     variables,
     timezone: (zoneAt >= 0 && values[zoneAt]) || null,

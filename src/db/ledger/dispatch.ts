@@ -11,17 +11,18 @@ import { changed, isoMs } from "./rows";
 
 // ---- dispatch -----------------------------------------------------------
 
-export function markDispatched(sql: SqlStorage, jobs: { seq: number; attempt: number }[], now: number): { seq: number; attempt: number }[] {
+export function markDispatched(sql: SqlStorage, jobs: { seq: number; attempt: number; to?: string | null }[], now: number): { seq: number; attempt: number }[] {
   if (batch(sql)?.status !== "processing") return [];
   const marked: { seq: number; attempt: number }[] = [];
   for (const j of jobs) {
     const ok = changed(
       sql,
-      `UPDATE calls SET dispatched_attempt = ?2, dispatched_at = ?3
+      `UPDATE calls SET dispatched_attempt = ?2, dispatched_at = ?3, dial_to = ?4, wait_reason = NULL
          WHERE seq = ?1 AND status = 'waiting' AND attempts = ?2 - 1 AND dispatched_attempt = ?2 - 1`,
       j.seq,
       j.attempt,
       now,
+      j.to ?? null,
     );
     if (ok) {
       sql.exec("INSERT OR REPLACE INTO outbox (seq, attempt) VALUES (?, ?)", j.seq, j.attempt);
@@ -39,15 +40,29 @@ export function clearOutbox(sql: SqlStorage, jobs: { seq: number }[]): void {
   for (const j of jobs) sql.exec("DELETE FROM outbox WHERE seq = ?", j.seq);
 }
 
-export function deferCalls(sql: SqlStorage, items: { seq: number; dueAt: number }[]): void {
+export function deferCalls(sql: SqlStorage, items: { seq: number; dueAt: number; reason: string }[]): void {
   for (const i of items) {
     sql.exec(
-      "UPDATE calls SET due_at = ?2, next_attempt_at = ?3 WHERE seq = ?1 AND status = 'waiting' AND dispatched_attempt = attempts",
+      "UPDATE calls SET due_at = ?2, next_attempt_at = ?3, wait_reason = ?4 WHERE seq = ?1 AND status = 'waiting' AND dispatched_attempt = attempts",
       i.seq,
       i.dueAt,
       isoMs(i.dueAt),
+      i.reason,
     );
   }
+}
+
+export function holdDispatched(sql: SqlStorage, seq: number, attempt: number, until: number, reason: string): boolean {
+  return changed(
+    sql,
+    `UPDATE calls SET dispatched_attempt = ?2 - 1, due_at = ?3, next_attempt_at = ?4, wait_reason = ?5
+       WHERE seq = ?1 AND status = 'waiting' AND attempts = ?2 - 1 AND dispatched_attempt = ?2`,
+    seq,
+    attempt,
+    until,
+    isoMs(until),
+    reason,
+  );
 }
 
 export function touchDispatched(sql: SqlStorage, jobs: { seq: number; attempt: number }[], now: number): void {
@@ -74,17 +89,30 @@ export function reclaimStaleDispatches(sql: SqlStorage, before: number): { seq: 
 
 // ---- pending limiter releases -------------------------------------------
 
-export function addReleases(sql: SqlStorage, leases: string[]): void {
-  for (const l of leases) sql.exec("INSERT OR IGNORE INTO releases (lease) VALUES (?)", l);
-}
+/**
+ * Limiter leases freed here but not yet handed back (returned with the
+ * next limiter call), each marked if its attempt was answered: the
+ * limiter counts that in the health of the number it called from.
+ */
+export class PendingReleases {
+  constructor(private readonly sql: SqlStorage) {}
 
-export function releases(sql: SqlStorage): string[] {
-  return sql
-    .exec<{ lease: string }>("SELECT lease FROM releases")
-    .toArray()
-    .map((r) => r.lease);
-}
+  add(leases: string[], answered = false): void {
+    for (const l of leases) {
+      this.sql.exec(
+        "INSERT INTO releases (lease, answered) VALUES (?, ?) ON CONFLICT (lease) DO UPDATE SET answered = max(answered, excluded.answered)",
+        l,
+        answered ? 1 : 0,
+      );
+    }
+  }
 
-export function clearReleases(sql: SqlStorage, leases: string[]): void {
-  for (const l of leases) sql.exec("DELETE FROM releases WHERE lease = ?", l);
+  list(): { leases: string[]; answered: string[] } {
+    const rows = this.sql.exec<{ lease: string; answered: number }>("SELECT lease, answered FROM releases").toArray();
+    return { leases: rows.map((r) => r.lease), answered: rows.filter((r) => r.answered === 1).map((r) => r.lease) };
+  }
+
+  clear(leases: string[]): void {
+    for (const l of leases) this.sql.exec("DELETE FROM releases WHERE lease = ?", l);
+  }
 }

@@ -50,7 +50,7 @@ export function dueTimes(sql: SqlStorage): { callback: number | null; lease: num
 export function expiredActive(sql: SqlStorage, now: number, limit: number): ExpiredAttempt[] {
   return sql
     .exec<Omit<ExpiredAttempt, "confirmed"> & { confirmed: number }>(
-      `SELECT seq, attempts, phone_number, start_time, dial_confirmed AS confirmed
+      `SELECT seq, attempts, coalesce(dial_to, phone_number) AS phone_number, dial_from, start_time, dial_confirmed AS confirmed
          FROM calls INDEXED BY calls_active WHERE status = 'active' AND lease_expires_at <= ? LIMIT ?`,
       now,
       limit,

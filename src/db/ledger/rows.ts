@@ -108,7 +108,8 @@ export type LedgerBatch = BatchProgress & {
   version: number;
 };
 
-export type ExpiredAttempt = { seq: number; attempts: number; phone_number: string; start_time: number | null; confirmed: boolean };
+/** An active attempt whose lease ran out: `phone_number` is the number it called, `dial_from` its caller ID. */
+export type ExpiredAttempt = { seq: number; attempts: number; phone_number: string; dial_from: string | null; start_time: number | null; confirmed: boolean };
 
 /** A call ready for its next attempt: `numbers` is the recipient's list (JSON) when it has more than phone_number. */
 export type Candidate = { seq: number; attempts: number; phone: string; numbers: string | null; tz: string | null };

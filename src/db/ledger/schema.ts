@@ -203,6 +203,8 @@ export const MIGRATIONS: readonly Migration[] = [
         addColumn(sql, "calls", col!, type!);
       }
       addColumn(sql, "attempt_log", "to_number", "TEXT");
+      // A freed lease whose attempt was answered: the limiter counts it in its caller ID's health.
+      addColumn(sql, "releases", "answered", "INTEGER NOT NULL DEFAULT 0");
     },
   },
 ];

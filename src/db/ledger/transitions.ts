@@ -10,17 +10,18 @@ import type { CallStatus } from "../../domain/vocabulary";
 import { batch } from "./batch";
 import { changed, isoMs, one } from "./rows";
 
-export function claim(sql: SqlStorage, seq: number, attempt: number, startedAt: number, leaseExpiresAt: number): boolean {
+export function claim(sql: SqlStorage, seq: number, attempt: number, startedAt: number, leaseExpiresAt: number, from: string | null): boolean {
   if (batch(sql)?.status !== "processing") return false;
   const ok = changed(
     sql,
     `UPDATE calls SET status = 'active', attempts = ?2, outcome = NULL, error = NULL, provider_call_id = NULL, dial_confirmed = 0,
-         start_time = ?3, end_time = NULL, duration = NULL, next_attempt_at = NULL, lease_expires_at = ?4
+         start_time = ?3, end_time = NULL, duration = NULL, next_attempt_at = NULL, lease_expires_at = ?4, dial_from = ?5, wait_reason = NULL
        WHERE seq = ?1 AND status = 'waiting' AND attempts = ?2 - 1 AND dispatched_attempt = ?2`,
     seq,
     attempt,
     startedAt,
     leaseExpiresAt,
+    from,
   );
   if (ok) sql.exec("UPDATE batch SET start_time = coalesce(start_time, ?) WHERE id = 1", startedAt);
   return ok;
@@ -89,14 +90,24 @@ export function cancelNumbers(
   const rows = sql
     .exec<{ seq: number; attempt: number; held: number }>(
       `UPDATE calls SET status = 'cancelled', error = ?2, end_time = ?3, due_at = 0, next_attempt_at = NULL
-         WHERE status = 'waiting' AND phone_number IN (SELECT value FROM json_each(?1))
+         WHERE status = 'waiting' AND numbers IS NULL AND phone_number IN (SELECT value FROM json_each(?1))
          RETURNING seq, dispatched_attempt AS attempt, dispatched_attempt > attempts AS held`,
       JSON.stringify(phones),
       error,
       now,
     )
     .toArray();
-  return { cancelled: rows.length, dispatched: rows.filter((r) => r.held).map((r) => ({ seq: r.seq, attempt: r.attempt })) };
+  // A recipient with several numbers keeps the others: a job already on the queue for a listed one is taken
+  // back (its claim will find nothing), and the next dispatch passes over every listed number.
+  const retaken = sql
+    .exec<{ seq: number; attempt: number }>(
+      `UPDATE calls SET dispatched_attempt = attempts, due_at = max(due_at, 1)
+         WHERE status = 'waiting' AND numbers IS NOT NULL AND dispatched_attempt > attempts AND dial_to IN (SELECT value FROM json_each(?1))
+         RETURNING seq, dispatched_attempt + 1 AS attempt`,
+      JSON.stringify(phones),
+    )
+    .toArray();
+  return { cancelled: rows.length, dispatched: [...rows.filter((r) => r.held).map((r) => ({ seq: r.seq, attempt: r.attempt })), ...retaken] };
 }
 
 export function confirmDial(sql: SqlStorage, seq: number, attempt: number, confirm: { providerCallId?: string; error?: string; callLeaseMs: number }): void {

@@ -100,8 +100,10 @@ export async function recordResult(c: BatchContext, state: SchedulerState, seq: 
 
 /** The recipient asked never to be called again: recorded for the do-not-call list, and their waiting calls here cancelled now. */
 export function optOut(c: BatchContext, state: SchedulerState, row: CallRow, attempt: number, now: number): void {
-  c.ledger.results.addOptOut(row.seq, attempt, row.phone_number, now);
-  const { dispatched } = c.ledger.cancelNumbers([row.phone_number], "The recipient asked on a call not to be called again.", now);
+  // The number they answered on: a recipient with several numbers opted out on that one.
+  const phone = row.dial_to ?? row.phone_number;
+  c.ledger.results.addOptOut(row.seq, attempt, phone, now);
+  const { dispatched } = c.ledger.cancelNumbers([phone], "The recipient asked on a call not to be called again.", now);
   release(c, state.batchId, dispatched);
 }
 

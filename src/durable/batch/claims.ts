@@ -14,8 +14,8 @@ import { applyLocal } from "./results";
 // exactly once), the provider's answer to each dial is recorded, and jobs
 // the queue gave up on (dead-lettered) are closed without a dial.
 
-/** Columns the service itself reads to place the call; every other column (first_name, last_name, email included) is the agent's. */
-const KNOWN_COLUMNS = new Set(["phone_number", "timezone"]);
+/** Columns the service itself reads to place the call (the recipient's numbers, its zone); every other column (first_name, last_name, email included) is the agent's. */
+const KNOWN_COLUMNS = new Set(["phone_number", "phone_number_2", "phone_number_3", "phone_number_4", "phone_number_5", "timezone"]);
 
 /**
  * One queue batch's jobs: each passes the workspace's rate gate (one
@@ -50,6 +50,9 @@ export async function claim(c: BatchContext, state: SchedulerState, jobs: Attemp
         leaseIds: toGate.map((j) => leaseId(state.batchId, j.seq, j.attempt)),
         callsPerSecond: ws!.callsPerSecond,
         callLeaseMs: engineConfig(c.env).callLeaseMs,
+        phones: toGate.map((j) => dialledNumber(c.ledger.call(j.seq)!)),
+        pool: { workspaceId: state.workspaceId, agentId: config.agent.id },
+        contactPolicy: ws!.contactPolicy,
       })
     : [];
   toGate.forEach((j, i) => {
@@ -83,14 +86,22 @@ function afterGate(
     c.ledger.undispatch(j.seq, j.attempt);
     return { ...j, kind: "handed_back" };
   }
+  if (!gate.ok && "hold" in gate) {
+    // The contact policy, or a pool with no number that may call: the attempt waits in the ledger, saying why.
+    c.ledger.holdDispatched(j.seq, j.attempt, gate.hold.until, gate.hold.reason);
+    freed.push(j);
+    return { ...j, kind: "handed_back" };
+  }
   if (!gate.ok) return { ...j, kind: "wait", waitMs: gate.waitMs };
   const row = c.ledger.call(j.seq)!;
   // Until the provider answers, the attempt holds a short lease: if its claimer dies, the tick finds it within DIAL_CONFIRM_MS.
   const claimedAt = Math.max(gate.at, c.now());
-  if (c.ledger.claim(j.seq, j.attempt, gate.at, claimedAt + DIAL_CONFIRM_MS)) {
+  const from = gate.from ?? config.agent.from_number;
+  if (c.ledger.claim(j.seq, j.attempt, gate.at, claimedAt + DIAL_CONFIRM_MS, from)) {
     count("engine.claims");
     const dial = {
-      to: row.phone_number,
+      to: dialledNumber(row),
+      from,
       startedAt: gate.at,
       dialBy: claimedAt + DIAL_DEADLINE_MS,
       agent: config.agent,
@@ -155,6 +166,11 @@ export async function deadLetter(c: BatchContext, state: SchedulerState, jobs: A
   release(c, state.batchId, jobs);
   await flushReleases(c);
   await poke(c);
+}
+
+/** The number the attempt calls: the one dispatch chose among the recipient's, else its only one. */
+function dialledNumber(row: CallRow): string {
+  return row.dial_to ?? row.phone_number;
 }
 
 /**

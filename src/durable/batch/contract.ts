@@ -78,6 +78,8 @@ export type EngineState = {
 
 export type DialContext = {
   to: string;
+  /** The caller ID: the number the agent's pool gave this attempt, else the agent's fromNumber (null: none). */
+  from: string | null;
   /** The start the rate gate counted: the call's startTime. */
   startedAt: number;
   /** Epoch ms after which this attempt must not be dialled: the claim is given back instead (DIAL_DEADLINE_MS). */

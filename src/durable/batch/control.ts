@@ -121,7 +121,7 @@ export async function ensureAlarm(c: BatchContext, state: SchedulerState, b: Led
   const summaryRepaired = state.materialised && (await syncSummary(c, true, true));
   if (summaryRepaired) log("warn", "batch.summary_repaired", { ...batchFields(state), status: b.status });
   const live = b.status === "queued" || b.status === "processing" || !state.materialised;
-  if (!live && c.ledger.releases().length === 0 && !announcePending(state, b)) return { alarmRestored: false, summaryRepaired };
+  if (!live && c.ledger.releases.list().leases.length === 0 && !announcePending(state, b)) return { alarmRestored: false, summaryRepaired };
   const now = c.now();
   const alarmRestored = await restoreAlarm(c, b.status === "queued" && state.materialised ? Math.max(now, state.dueAt) : now);
   if (alarmRestored) log("warn", "batch.alarm_restored", { ...batchFields(state), status: b.status });

@@ -32,45 +32,69 @@ export async function dispatch(c: BatchContext, state: SchedulerState, now: numb
     return { moreDue: more, retryAfterMs: 1000, sent: 0 };
   }
 
-  const jobs = picked.map((p) => ({ seq: p.seq, attempt: p.attempts + 1 }));
+  const jobs = picked.map((p) => ({ seq: p.seq, attempt: p.attempts + 1, to: p.several ? p.to : null, phone: p.to }));
   const lease = (j: AttemptRef) => leaseId(state.batchId, j.seq, j.attempt);
-  const released = c.ledger.releases();
+  const released = c.ledger.releases.list();
   const grant = await c.env.WORKSPACE_LIMITER.getByName(state.workspaceId).reserve({
     batchId: state.batchId,
     leaseIds: jobs.map(lease),
     batchCap: config.maxConcurrentCalls,
     limits: { callsPerSecond: ws.callsPerSecond, maxConcurrentCalls: ws.maxConcurrentCalls },
     reserveTtlMs: engineConfig(c.env).reserveTtlMs,
-    release: released,
+    release: released.leases,
+    answered: released.answered,
+    phones: jobs.map((j) => j.phone),
+    contactPolicy: ws.contactPolicy,
   });
-  c.ledger.clearReleases(released);
+  c.ledger.releases.clear(released.leases);
+  // Numbers the contact policy will not let be called yet wait until they may (never fail for it).
+  const held = new Map((grant.held ?? []).map((h) => [h.leaseId, h]));
+  c.ledger.deferCalls(jobs.flatMap((j) => (held.has(lease(j)) ? [{ seq: j.seq, dueAt: held.get(lease(j))!.until, reason: "contact_policy" }] : [])));
   const granted = new Set(grant.granted);
   const chosen = jobs.filter((j) => granted.has(lease(j)));
-  const firstRefused = jobs.find((j) => !granted.has(lease(j)) && pickedFirsts.some((f) => f.seq === j.seq));
+  const firstRefused = jobs.find((j) => !granted.has(lease(j)) && !held.has(lease(j)) && pickedFirsts.some((f) => f.seq === j.seq));
   await advanceCursor(c, pickedFirsts, firstRefused?.seq ?? null);
   if (chosen.length > 0) {
     // Marked and written to the outbox in one step: if this tick dies now, the next one sends these.
     const marked = new Set(c.ledger.markDispatched(chosen, now).map((j) => j.seq));
-    c.ledger.addReleases(chosen.filter((j) => !marked.has(j.seq)).map(lease));
+    c.ledger.releases.add(chosen.filter((j) => !marked.has(j.seq)).map(lease));
     await flushOutbox(c);
   }
   // Everything asked for was granted and more is due: look again as soon as pokes would.
+  const refused = jobs.length - chosen.length - held.size;
   return {
-    moreDue: more || chosen.length < jobs.length,
-    retryAfterMs: chosen.length < jobs.length ? grant.retryAfterMs : POKE_COALESCE_MS,
+    moreDue: more || refused > 0,
+    retryAfterMs: refused > 0 ? grant.retryAfterMs : POKE_COALESCE_MS,
     sent: chosen.length,
   };
+}
+
+/** A due call with the number its next attempt calls: the recipient's numbers are taken in turn, one per attempt. */
+type Pick = Candidate & { to: string; several: boolean };
+
+function numbersOf(p: Candidate): string[] {
+  return p.numbers ? (JSON.parse(p.numbers) as string[]) : [p.phone];
+}
+
+/** The number attempt `attempts + 1` calls: the next in turn, passing over those in `blocked`; null when all are. */
+function nextNumber(p: Candidate, blocked: ReadonlySet<string>): string | null {
+  const list = numbersOf(p);
+  for (let i = 0; i < list.length; i++) {
+    const n = list[(p.attempts + i) % list.length]!;
+    if (!blocked.has(n)) return n;
+  }
+  return null;
 }
 
 /** The candidates whose calling window is open now; the others are deferred to its next opening. */
 function insideWindow(c: BatchContext, config: BatchConfig, ws: WorkspaceEngineInfo, picked: Candidate[], now: number): Candidate[] {
   const window = config.callingWindow;
   if (!window) return picked;
-  const closed: { seq: number; dueAt: number }[] = [];
+  const closed: { seq: number; dueAt: number; reason: string }[] = [];
   const open = picked.filter((p) => {
     const tz = window.timezone === "recipient" ? p.tz || ws.timezone || "UTC" : window.timezone;
     const opens = nextOpening(window, tz, now, window.overrides ? countryOf(p.phone) : null);
-    if (opens > now) closed.push({ seq: p.seq, dueAt: opens });
+    if (opens > now) closed.push({ seq: p.seq, dueAt: opens, reason: "calling_window" });
     return opens <= now;
   });
   c.ledger.deferCalls(closed);
@@ -78,21 +102,22 @@ function insideWindow(c: BatchContext, config: BatchConfig, ws: WorkspaceEngineI
 }
 
 /**
- * The do-not-call list may have grown since intake: one query for the whole
- * slice, and the numbers on it are closed. A workspace whose list was empty
- * at the last refresh is skipped: numbers added since were pushed to its
+ * Each candidate's number for this attempt, off the do-not-call list, which
+ * may have grown since intake: one query for all the slice's numbers. A
+ * listed number is passed over for the recipient's next one; a recipient
+ * whose every number is listed is closed. A workspace whose list was empty
+ * at the last refresh is not asked: numbers added since were pushed to its
  * live batches (suppress) when they were added.
  */
-async function withoutDnc(c: BatchContext, state: SchedulerState, ws: WorkspaceEngineInfo, picked: Candidate[], now: number): Promise<Candidate[]> {
-  if (picked.length === 0 || !ws.hasDnc) return picked;
-  const blocked = await dncAmong(
-    c.env.DB,
-    state.workspaceId,
-    picked.map((p) => p.phone),
-  );
-  if (blocked.size === 0) return picked;
-  for (const p of picked) if (blocked.has(p.phone)) c.ledger.closeWaiting(p.seq, p.attempts, "on the do-not-call list", now);
-  return picked.filter((p) => !blocked.has(p.phone));
+async function withoutDnc(c: BatchContext, state: SchedulerState, ws: WorkspaceEngineInfo, picked: Candidate[], now: number): Promise<Pick[]> {
+  const blocked = picked.length > 0 && ws.hasDnc ? await dncAmong(c.env.DB, state.workspaceId, [...new Set(picked.flatMap(numbersOf))]) : new Set<string>();
+  const out: Pick[] = [];
+  for (const p of picked) {
+    const to = nextNumber(p, blocked);
+    if (to === null) c.ledger.closeWaiting(p.seq, p.attempts, "on the do-not-call list", now);
+    else out.push({ ...p, to, several: p.numbers !== null });
+  }
+  return out;
 }
 
 /**

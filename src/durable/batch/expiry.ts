@@ -33,7 +33,7 @@ export async function resolveExpired(c: BatchContext, state: SchedulerState, now
             seq: e.seq,
             attempt: e.attempts,
             to: e.phone_number,
-            from: config.agent.from_number,
+            from: e.dial_from ?? config.agent.from_number,
             claimedAt: e.start_time ?? now - DIAL_CONFIRM_MS,
           }),
     ),

@@ -116,7 +116,7 @@ async function runPass(c: BatchContext, state: SchedulerState, now: number): Pro
     heartbeatMs: cfg.heartbeatMs,
     summaryBehind: false,
     summaryFlushMs: SUMMARY_FLUSH_MS,
-    releasesPending: c.ledger.releases().length > 0,
+    releasesPending: c.ledger.releases.list().leases.length > 0,
     idleTicks: c.idleTicks,
   };
   // Counters reach D1 at most every SUMMARY_FLUSH_MS while calls flow; a batch about to sleep writes them now.
