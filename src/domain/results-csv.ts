@@ -61,6 +61,13 @@ export const RESULT_COLUMNS = [
 /** The agent's result, after RESULT_COLUMNS; then one `data.<name>` column per data field. */
 export const AGENT_RESULT_COLUMNS = ["disposition", "summary", "sentiment", "recording_url", "transcript_url", "callback_requested_at", "opted_out"];
 
+/**
+ * The last columns, after the data fields (so every earlier column keeps
+ * its place): the caller ID of the call's last attempt and the recipient's
+ * number it called (one of phone_number, phone_number_2 … _5).
+ */
+export const ATTEMPT_COLUMNS = ["from_number", "to_number"];
+
 /** The column of a data field the agent reports. */
 export const dataColumn = (name: string) => `data.${name}`;
 

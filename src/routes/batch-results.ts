@@ -88,7 +88,8 @@ export function batchResultRoutes() {
       summary: "One call whole: every column, each attempt, and the agent's result (ext)",
       description:
         "The /calls item with every column of the row (never an excerpt), the agent's latest result whole (its transcript as a link: transcriptUrl), " +
-        "and attemptHistory: each finished attempt (the number it was placed from, start and end, outcome, duration, error), then the attempt under way " +
+        "and attemptHistory: each finished attempt (the caller ID it was placed from, `from`, and the recipient's number it called, `to`; start and end, " +
+        "outcome, duration, error), then the attempt under way " +
         "while the call is active (endTime and outcome null). 404 for a batch of another workspace, or a callId of another batch.",
       security: apiKeySecurity,
       request: { headers: workspaceHeaders, params: CallParams },
@@ -145,6 +146,8 @@ export function batchResultRoutes() {
         "e164 is the number as dialled (the file's own phone_number column stays as it was sent). Times are ISO 8601 UTC, duration in seconds. " +
         "disposition is the recipient's latest; summary, sentiment, recording_url, transcript_url (a path on this API, read with the same key), " +
         "callback_requested_at and the data fields are from the latest attempt with a result; opted_out is true or false. " +
+        "The last two columns, from_number and to_number, are the caller ID the call's latest attempt used and the number it called " +
+        "(one of phone_number … phone_number_5); both are empty before a first attempt. " +
         "Spreadsheet formula injection: each line of a cell whose first visible character is = + - @ or a full-width ＝ ＋ － ＠ (after spaces, " +
         "control and invisible characters such as a zero-width space) gets a leading apostrophe, so does a cell starting with tab or CR; " +
         "a + followed only by digits (an E.164 number) is left as it is. Streamed, in file order.",

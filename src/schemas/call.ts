@@ -6,6 +6,35 @@ import { CALL_OUTCOMES, CALL_STATUSES, SENTIMENTS } from "../domain/vocabulary";
 export const CallFilterSchema = z.enum(["all", ...CALL_STATUSES]);
 export type CallFilter = z.infer<typeof CallFilterSchema>;
 
+/**
+ * Why a waiting call is held past its time, in the order the engine meets
+ * them: the workspace's contact policy, the agent's numbers (all resting,
+ * or each at its daily limit), the recipient's calling window.
+ */
+export const WAIT_REASONS = ["contact_policy", "no_enabled_number", "number_daily_limit", "calling_window"] as const;
+export type WaitReason = (typeof WAIT_REASONS)[number];
+
+const WaitReasonSchema = z
+  .enum(WAIT_REASONS)
+  .nullable()
+  .describe(
+    "(ext) Why a waiting call is held until nextAttemptAt; null when it is not waiting or nothing holds it. " +
+      "contact_policy: another attempt to this recipient's number now would break the workspace's contactPolicy " +
+      "(its maxAttempts or minGapMinutes, counted across all of the workspace's batches). " +
+      "no_enabled_number: every number of the agent's pool is disabled (PATCH …/agents/{agentId}/numbers/{e164} enabled:true resumes it). " +
+      "number_daily_limit: every number the agent could call this recipient from has made its callerId.perNumber.maxCallsPerDay. " +
+      "calling_window: the recipient's calling window is closed (its hours, days, blackout dates or country override). " +
+      "The call is never failed for any of these: it is dialled when the reason passes.",
+  );
+
+/** The recipient's numbers, in the order attempts go through them. */
+const PhoneNumbersSchema = z
+  .array(z.string())
+  .describe(
+    "(ext) Every number of the recipient in E.164, in the order attempts go through them: phone_number, then the row's " +
+      "phone_number_2 … phone_number_5 (each once). [phone_number] when the row had no other number.",
+  );
+
 /** A value of an agent's extracted data field. */
 const DataValueSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
@@ -35,6 +64,7 @@ export const CallSchema = z
     jobId: z.string(),
     status: z.enum(CALL_STATUSES),
     phone_number: z.string().describe("E.164"),
+    phoneNumbers: PhoneNumbersSchema,
     startTime: z.number().nullable().describe("epoch ms"),
     endTime: z.number().nullable().describe("epoch ms"),
     duration: z.number().nullable().describe("seconds"),
@@ -52,7 +82,11 @@ export const CallSchema = z
       .describe(
         `(ext) ${CALL_OUTCOMES.join(", ")}: the last attempt's outcome, or callback_requested while an attempt the person asked for on a call waits (nextAttemptAt)`,
       ),
-    nextAttemptAt: z.string().nullable().describe("(ext) when the next callback attempt is due"),
+    nextAttemptAt: z
+      .string()
+      .nullable()
+      .describe("(ext) ISO 8601: when the next attempt is due — a callback, a retry, or the time a held call (waitReason) may be dialled"),
+    waitReason: WaitReasonSchema,
     metadataTruncated: z
       .boolean()
       .optional()
@@ -77,7 +111,11 @@ export type CallView = z.infer<typeof CallSchema>;
 export const CallAttemptSchema = z
   .object({
     attempt: z.number().int(),
-    from: z.string().nullable().describe("the number the call was placed from, when known"),
+    from: z
+      .string()
+      .nullable()
+      .describe("the caller ID the attempt used: the number the agent's pool chose for it (else the agent's fromNumber); null when not known"),
+    to: z.string().describe("(ext) the recipient's number this attempt called (one of phoneNumbers)"),
     startTime: z.number().nullable().describe("epoch ms"),
     endTime: z.number().nullable().describe("epoch ms; null while the attempt is under way"),
     outcome: z.string().nullable().describe("answered, voicemail, no_answer, busy, failed, canceled; null while under way"),
@@ -105,7 +143,9 @@ export const ResultsJsonlLineSchema = z
     attempts: z.number().int(),
     nextAttemptAt: z.string().nullable(),
     phone_number: z.string().describe("as the file had it"),
-    e164: z.string().describe("the number as dialled"),
+    e164: z.string().describe("phone_number in E.164 (each attempt's `to` is the number it called)"),
+    phoneNumbers: PhoneNumbersSchema,
+    waitReason: WaitReasonSchema,
     metadata: z.record(z.string(), z.string()).describe("every column of the row by name"),
     attemptHistory: z.array(CallAttemptSchema),
     result: CallResultSchema.extend({

@@ -1,5 +1,6 @@
 import type { AgentKeys } from "../db/agent.repo";
 import { AgentResultSchema, parseCallbackAt, resultProblem } from "../domain/agent-result";
+import { MORE_PHONE_COLUMNS } from "../domain/csv";
 import { ApiError } from "../errors";
 import { DEV_DRAIN_MAX_BYTES, readTextWithin } from "../lib/body";
 import { sha256Hex } from "../lib/crypto";
@@ -217,7 +218,7 @@ export type CallContext = {
 };
 
 /** Columns the file may have that are not variables: the number dialled and the zone the calling window uses. */
-const NOT_VARIABLES = new Set(["phone_number", "phone_number_2", "phone_number_3", "phone_number_4", "phone_number_5", "timezone"]);
+const NOT_VARIABLES = new Set<string>(["phone_number", ...MORE_PHONE_COLUMNS, "timezone"]);
 
 /** The call's context from its batch's object (one request), or null for a call it does not hold. */
 export async function callContext(env: Env, agent: BatchAgent, seq: number, callId: string): Promise<CallContext | null> {

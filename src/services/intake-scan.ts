@@ -1,6 +1,6 @@
-import { dncSeqsInSlice } from "../db/dnc.repo";
+import { dncAmong } from "../db/dnc.repo";
 import type { BatchOptions } from "../domain/batch-options";
-import { scanCsv, type CsvSummary } from "../domain/csv";
+import { scanCsv, type CsvSummary, type SliceEntry } from "../domain/csv";
 import { ApiError } from "../errors";
 
 /** A file every row of which was checked: what the scan found, the seqs on the do-not-call list, and how many calls are left. */
@@ -9,10 +9,11 @@ export type ScannedFile = { summary: CsvSummary; suppressed: number[]; totalCall
 /**
  * Reads the whole file, row by row, without writing any of it, and looks
  * each slice's numbers up on `dncWorkspace`'s do-not-call list (null: the
- * workspace has none, so nothing to look up). Throws the contract's 400 when
- * the file cannot go ahead. `stopOnInvalid` (an upload in reject mode) lets
- * the scan stop costly checks once its verdict is settled; a dry run counts
- * every row.
+ * workspace has none, so nothing to look up): a row is left out only when
+ * every one of its numbers is listed (suppressedIn). Throws the contract's
+ * 400 when the file cannot go ahead. `stopOnInvalid` (an upload in reject
+ * mode) lets the scan stop costly checks once its verdict is settled; a dry
+ * run counts every row.
  */
 export async function scanAndCheck(env: Env, file: File, opts: BatchOptions, dncWorkspace: string | null, stopOnInvalid: boolean): Promise<ScannedFile> {
   const suppressed: number[] = [];
@@ -21,7 +22,7 @@ export async function scanAndCheck(env: Env, file: File, opts: BatchOptions, dnc
     { defaultCountry: opts.defaultCountry, stopOnInvalid, withValues: false },
     dncWorkspace
       ? async (json) => {
-          suppressed.push(...(await dncSeqsInSlice(env.DB, dncWorkspace, json)));
+          suppressed.push(...(await suppressedIn(env.DB, dncWorkspace, json)));
         }
       : null,
   );
@@ -31,6 +32,26 @@ export async function scanAndCheck(env: Env, file: File, opts: BatchOptions, dnc
   const problem = checkSummary(s, opts, totalCalls);
   if (problem) throw problem;
   return { summary: s, suppressed, totalCalls };
+}
+
+/**
+ * The seqs of a slice's rows all of whose numbers are on the workspace's
+ * do-not-call list: one query for the slice's numbers. A row with any
+ * number not on it is kept, since the recipient may still be reached there
+ * (the engine skips a listed number when it dials, and checks the list
+ * again then).
+ */
+export async function suppressedIn(db: D1Database, workspaceId: string, sliceJson: string): Promise<number[]> {
+  // Written by the scan's SliceWriter just now: entries of numbers only (withValues false).
+  const entries = JSON.parse(sliceJson) as SliceEntry[];
+  const numbers = new Set<string>();
+  for (const [, e164, , more] of entries) {
+    if (more) for (const n of more) numbers.add(n);
+    else numbers.add(e164);
+  }
+  const listed = await dncAmong(db, workspaceId, [...numbers]);
+  if (listed.size === 0) return [];
+  return entries.filter(([, e164, , more]) => (more ? more.every((n) => listed.has(n)) : listed.has(e164))).map(([seq]) => seq);
 }
 
 function csvError(message: string, summary?: CsvSummary): ApiError {

@@ -1,7 +1,7 @@
 import type { AttemptRow, CallLedger, CallRow, MetadataExcerpt, ResultRow } from "../db/call-ledger";
 import { callId } from "../lib/ids";
 import { SENTIMENTS, type CallStatus } from "../domain/vocabulary";
-import type { CallAttemptView, CallResultView, CallView } from "../schemas/call";
+import { type CallAttemptView, type CallResultView, type CallView, WAIT_REASONS, type WaitReason } from "../schemas/call";
 
 export type { CallView };
 
@@ -98,11 +98,29 @@ function resultExcerpt(part: ResultPart): ResultPart {
   return truncated ? { result: { ...r, summary: summary ?? r.summary, data: Object.fromEntries(data) }, truncated } : part;
 }
 
+/**
+ * Every number of the recipient, phone_number first: the ledger's list when
+ * the row had phone_number_2 … _5, else phone_number alone. (`numbers` is
+ * undefined on a read that does not select it.)
+ */
+export function phoneNumbersOf(row: Pick<CallRow, "phone_number"> & { numbers?: string | null }): string[] {
+  if (!row.numbers) return [row.phone_number];
+  const numbers = JSON.parse(row.numbers) as unknown;
+  return Array.isArray(numbers) && numbers.length > 0 && numbers.every((n) => typeof n === "string") ? numbers : [row.phone_number];
+}
+
+/** Why a waiting call is held, or null: the ledger keeps a reason only while the call waits, but a stale one is never shown. */
+export function waitReasonOf(row: Pick<CallRow, "status"> & { wait_reason?: string | null }): WaitReason | null {
+  const reason = row.wait_reason ?? null;
+  return row.status === "waiting" && (WAIT_REASONS as readonly (string | null)[]).includes(reason) ? (reason as WaitReason) : null;
+}
+
 function view(batchId: string, row: CallRow, metadata: Record<string, string>, truncated: boolean, part = wholeResult(batchId, row)): CallView {
   return {
     jobId: callId(batchId, row.seq),
     status: row.status,
     phone_number: row.phone_number,
+    phoneNumbers: phoneNumbersOf(row),
     startTime: row.start_time,
     endTime: row.end_time,
     duration: row.duration,
@@ -111,6 +129,7 @@ function view(batchId: string, row: CallRow, metadata: Record<string, string>, t
     attempts: row.attempts,
     outcome: row.outcome,
     nextAttemptAt: row.next_attempt_at,
+    waitReason: waitReasonOf(row),
     ...(truncated ? { metadataTruncated: true } : {}),
     result: part.result,
     ...(part.truncated ? { resultTruncated: true } : {}),
@@ -163,7 +182,9 @@ export function toCallExcerpt(batchId: string, row: CallRow, columns: string[]):
 /**
  * A call's attempts as its history shows them: the finished ones the ledger
  * keeps, in order, then the one under way while the call is active (its
- * `from` is not known until it ends).
+ * `from` is known when the agent's pool chose it; without a pool, once it
+ * ends). `to` is the number an attempt called; history written before a
+ * recipient could have several numbers has none, and called phone_number.
  */
 export function attemptHistory(row: CallRow, finished: AttemptRow[]): CallAttemptView[] {
   const history = [...finished]
@@ -172,6 +193,7 @@ export function attemptHistory(row: CallRow, finished: AttemptRow[]): CallAttemp
       (a): CallAttemptView => ({
         attempt: a.attempt,
         from: a.from_number,
+        to: a.to_number ?? row.phone_number,
         startTime: a.start_time,
         endTime: a.end_time,
         outcome: a.outcome,
@@ -180,7 +202,16 @@ export function attemptHistory(row: CallRow, finished: AttemptRow[]): CallAttemp
       }),
     );
   if (row.status === "active" && !history.some((a) => a.attempt === row.attempts)) {
-    history.push({ attempt: row.attempts, from: null, startTime: row.start_time, endTime: null, outcome: null, duration: null, error: null });
+    history.push({
+      attempt: row.attempts,
+      from: row.dial_from ?? null,
+      to: row.dial_to ?? row.phone_number,
+      startTime: row.start_time,
+      endTime: null,
+      outcome: null,
+      duration: null,
+      error: null,
+    });
   }
   return history;
 }

@@ -1,10 +1,10 @@
 import type { AttemptRow, CallRow, ResultRow } from "../db/call-ledger";
-import { AGENT_RESULT_COLUMNS, csvLine, dataColumn, RESULT_COLUMNS, serviceColumnNames } from "../domain/results-csv";
+import { AGENT_RESULT_COLUMNS, ATTEMPT_COLUMNS, csvLine, dataColumn, RESULT_COLUMNS, serviceColumnNames } from "../domain/results-csv";
 import { EXPORT_PAGE_ROWS } from "../engine-config";
 import { callId } from "../lib/ids";
-import { resultData, transcriptPath } from "./call";
+import { attemptHistory, resultData, transcriptPath } from "./call";
 
-/** A call as an export reads it: its row, its latest result, and (results.jsonl) every finished attempt. */
+/** A call as an export reads it: its row, its latest result, and (when asked for) every finished attempt. */
 export type ExportRow = CallRow & { result: ResultRow | null; attemptList?: AttemptRow[] };
 
 /**
@@ -29,10 +29,24 @@ const cellOf = (v: string | number | boolean | null | undefined) => (typeof v ==
 
 /** The header: the file's columns as they are, then the service's, each renamed if the file has its name (serviceColumnNames). */
 export function resultsCsvHeader(columns: string[], fields: string[]): string[] {
-  return [...columns, ...serviceColumnNames(columns, [...RESULT_COLUMNS, ...AGENT_RESULT_COLUMNS, ...fields.map(dataColumn)])];
+  return [...columns, ...serviceColumnNames(columns, [...RESULT_COLUMNS, ...AGENT_RESULT_COLUMNS, ...fields.map(dataColumn), ...ATTEMPT_COLUMNS])];
 }
 
-/** One recipient's line: the file's own cells, then RESULT_COLUMNS, AGENT_RESULT_COLUMNS and the data fields. */
+/**
+ * The caller ID and the number of the call's last attempt (ATTEMPT_COLUMNS):
+ * from its history when the page has it, else from the row's current dial
+ * (which knows the caller ID only when the agent's pool chose it); blank
+ * before the first attempt.
+ */
+function lastDial(r: ExportRow): [from: string | null, to: string | null] {
+  if (r.attemptList) {
+    const last = attemptHistory(r, r.attemptList).at(-1);
+    return last ? [last.from, last.to] : [null, null];
+  }
+  return r.attempts > 0 ? [r.dial_from ?? null, r.dial_to ?? r.phone_number] : [null, null];
+}
+
+/** One recipient's line: the file's own cells, then RESULT_COLUMNS, AGENT_RESULT_COLUMNS, the data fields and ATTEMPT_COLUMNS. */
 function resultLine(batchId: string, columns: string[], fields: string[], r: ExportRow): string {
   const values = JSON.parse(r.metadata) as string[];
   const res = r.result;
@@ -56,6 +70,7 @@ function resultLine(batchId: string, columns: string[], fields: string[], r: Exp
     iso(res?.callback_at ?? null),
     r.opted_out === 1 || res?.opt_out === 1 ? "true" : "false",
     ...fields.map((f) => cellOf(Object.hasOwn(data, f) ? data[f] : null)),
+    ...lastDial(r),
   ]);
 }
 

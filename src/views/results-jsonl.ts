@@ -1,7 +1,7 @@
 import { EXPORT_PAGE_ROWS } from "../engine-config";
 import { callId } from "../lib/ids";
 import type { ResultsJsonlLine } from "../schemas/call";
-import { attemptHistory, metadataOf, resultView } from "./call";
+import { attemptHistory, metadataOf, phoneNumbersOf, resultView, waitReasonOf } from "./call";
 import { EXPORT_PAGE_BYTES, type ExportAfter, type ExportRow } from "./results-csv";
 
 /** Transcripts read from R2 at once: a line group holds at most this many (≤ 256 KB each) in memory. */
@@ -31,6 +31,8 @@ export function jsonlLine(batchId: string, columns: string[], r: ExportRow, tran
     nextAttemptAt: r.next_attempt_at,
     phone_number: Object.hasOwn(metadata, "phone_number") ? metadata.phone_number! : r.phone_number,
     e164: r.phone_number,
+    phoneNumbers: phoneNumbersOf(r),
+    waitReason: waitReasonOf(r),
     metadata,
     attemptHistory: attemptHistory(r, r.attemptList ?? []),
     result: r.result ? { ...resultView(batchId, r.result), transcript: transcript as NonNullable<ResultsJsonlLine["result"]>["transcript"] } : null,

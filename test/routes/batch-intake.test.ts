@@ -262,6 +262,63 @@ describe("POST /v1/api/batch-calls", () => {
     expect(await json(await upload(other, "phone_number\n+12125550102\n"))).toMatchObject({ totalCalls: 1, suppressed: 0 });
   });
 
+  describe("several numbers per recipient", () => {
+    const listed = (ws: TestWorkspace, phoneNumbers: string[]) =>
+      call("/v1/api/dnc", { method: "POST", headers: { ...authHeaders(ws), "content-type": "application/json" }, body: JSON.stringify({ phoneNumbers }) });
+    // Ann: her first number is listed, her second is not. Bob: every number listed. Cy: one number, listed. Di: none listed.
+    const FILE =
+      "Phone Number,Phone Number 2,Phone Number 3,name\n" +
+      "+12125550101,+13125550101,,Ann\n" +
+      "+12125550102,(312) 555-0102,+12125550102,Bob\n" +
+      "+12125550103,,,Cy\n" +
+      "+12125550104,+12125550103,,Di\n";
+
+    it("leaves a row out only when every one of its numbers is on the do-not-call list, and a dry run counts the same", async () => {
+      const ws = await newWorkspace();
+      expect((await listed(ws, ["+12125550101", "+12125550102", "+13125550102", "+12125550103"])).status).toBe(201);
+      const dry = await json(await upload(ws, FILE, { dryRun: "true" }));
+      expect(dry).toMatchObject({ status: "dry_run", totalCalls: 2, suppressed: 2, duplicatesRemoved: 0, invalidRows: 0 });
+      const body = await json(await upload(ws, FILE));
+      expect(body).toMatchObject({ status: "queued", totalCalls: 2, suppressed: 2, duplicatesRemoved: 0, invalidRows: 0 });
+      const page = await json(await call(`/v1/api/batch-calls/${body.batchId}/calls`, { headers: authHeaders(ws) }));
+      expect(page.calls.map((c: any) => [c.phone_number, c.metadata.name])).toEqual([
+        ["+12125550101", "Ann"],
+        ["+12125550104", "Di"],
+      ]);
+      const ann = await json(await call(`/v1/api/batch-calls/${body.batchId}/calls/${page.calls[0].jobId}`, { headers: authHeaders(ws) }));
+      expect(ann).toMatchObject({ phone_number: "+12125550101", phoneNumbers: ["+12125550101", "+13125550101"], waitReason: null, attemptHistory: [] });
+      const status = await json(await call(`/v1/api/batch-calls/${body.batchId}/status`, { headers: authHeaders(ws) }));
+      expect(status).toMatchObject({ total: 2, waiting: 2 });
+    });
+
+    it("suppresses nothing for a row with an unlisted number, over several slices, and refuses a file whose every number is listed", async () => {
+      const ws = await newWorkspace();
+      await listed(ws, ["+12125550000", "+12125559000"]);
+      const rows = ["phone_number,phone_number_2"];
+      for (let i = 0; i < 9000; i++)
+        rows.push(
+          `+1212${String(5550000 + i).padStart(7, "0")},${i === 9000 - 1 ? "+12125559000" : i === 0 ? "" : `+1312${String(5550000 + i).padStart(7, "0")}`}`,
+        );
+      // Row 0 has one number, listed: left out. Row 9000 has a second number, but on the list too: left out.
+      expect(await json(await upload(ws, rows.join("\n"), { dryRun: "true" }))).toMatchObject({ totalCalls: 8999, suppressed: 1 });
+      await listed(ws, ["+12125558999"]);
+      expect(await json(await upload(ws, rows.join("\n"), { dryRun: "true" }))).toMatchObject({ totalCalls: 8998, suppressed: 2 });
+      await listed(ws, ["+12125550105", "+13125550105"]);
+      const none = await upload(ws, "phone_number,phone_number_2\n+12125550105,+13125550105\n");
+      await expectError(none, 400, "csv_invalid", "No rows are left to call (0 invalid, 0 duplicate, the rest on the do-not-call list)");
+    });
+
+    it("refuses an invalid phone_number_3 naming its line and column, and skips it when asked", async () => {
+      const ws = await newWorkspace();
+      const csv = "phone_number,phone_number_2,phone_number_3\n+12125550101,,+13125550101\n+12125550102,,12345\n";
+      const body = await expectError(await upload(ws, csv), 400, "csv_invalid", "The first is on line 3 (phone_number_3): not a valid phone number");
+      expect(body.details).toEqual([
+        { row: 3, column: "phone_number_3", value: "12345", message: "not a valid phone number (numbers without + are read as US)" },
+      ]);
+      expect(await json(await upload(ws, csv, { onInvalidRows: "skip" }))).toMatchObject({ totalCalls: 1, invalidRows: 1 });
+    });
+  });
+
   it("dryRun validates and reports without creating anything", async () => {
     const ws = await newWorkspace();
     await call("/v1/api/dnc", {
@@ -353,7 +410,7 @@ describe("POST /v1/api/batch-calls", () => {
         body: JSON.stringify({ phoneNumbers: ["+12125550000"] }),
       });
       let checks = 0;
-      const db = failingDb(env.DB, (sql) => sql.includes("FROM dnc WHERE dnc.workspace_id") && ++checks === 2);
+      const db = failingDb(env.DB, (sql) => sql.includes("FROM dnc WHERE workspace_id = ?1 AND phone_number IN") && ++checks === 2);
       const body = await expectError(await send(ws, { ...env, DB: db }), 500, "batch_start_failed", "nothing was created");
       expect(JSON.stringify(body)).not.toMatch(/injected|SELECT|stack/i);
       expect(checks).toBe(2);

@@ -94,6 +94,7 @@ describe("reading batches", () => {
       jobId: expect.stringMatching(/^call_[0-9a-f]+_10$/),
       status: "waiting",
       phone_number: "+12125551010",
+      phoneNumbers: ["+12125551010"],
       startTime: null,
       endTime: null,
       duration: null,
@@ -102,6 +103,7 @@ describe("reading batches", () => {
       attempts: 0,
       outcome: null,
       nextAttemptAt: null,
+      waitReason: null,
       result: null,
     });
     expect(page.pagination).toEqual({ page: 2, limit: 10, total: 25, totalPages: 3, hasNext: true, hasPrev: true });

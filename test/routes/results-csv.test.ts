@@ -87,6 +87,8 @@ describe("results.csv", () => {
       "transcript_url",
       "callback_requested_at",
       "opted_out",
+      "from_number",
+      "to_number",
     ]);
     expect(parsed[1]).toEqual([
       "+12125551001",
@@ -102,7 +104,10 @@ describe("results.csv", () => {
       "4",
       "",
       ...["", "", "", "", "", "", "false"],
+      // The simulated agent has no caller ID; the attempt called the row's only number.
+      ...["", "+12125551001"],
     ]);
+    expect(parsed[2]?.slice(-2)).toEqual(["", ""]);
     expect(parsed[2]?.slice(0, 8)).toEqual(["(212) 555-1016", "Bob", "plain", "+12125551016", `call_${batchId.slice(6)}_1`, "waiting", "", "0"]);
     expect(parsed).toHaveLength(3);
 
@@ -177,6 +182,7 @@ describe("results.csv", () => {
       ...["e164_2", "call_id_2", "call_status", "call_outcome", "call_attempts", "call_started_at", "call_ended_at", "call_duration_seconds", "call_error"],
       ...["disposition_2", "summary", "sentiment", "recording_url", "transcript_url", "callback_requested_at", "opted_out"],
       ...["data.score_2", "data.vip", "data.e164"],
+      ...["from_number", "to_number"],
     ]);
     const row = (line: string[]) => Object.fromEntries(header!.map((h, i) => [h, line[i]]));
     expect(row(first!)).toMatchObject({

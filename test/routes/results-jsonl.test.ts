@@ -70,7 +70,9 @@ describe("results.jsonl", () => {
     );
     const [line] = await jsonl(await call(`/v1/api/batch-calls/${batchId}/results.jsonl`, { headers: authHeaders(ws) }));
     expect(line.result).toMatchObject({ disposition: "booked", transcript: null });
-    expect(line.attemptHistory).toEqual([{ attempt: 1, from: null, startTime: due + 10, endTime: null, outcome: null, duration: null, error: null }]);
+    expect(line.attemptHistory).toEqual([
+      { attempt: 1, from: null, to: "+12125551001", startTime: due + 10, endTime: null, outcome: null, duration: null, error: null },
+    ]);
   });
 
   it("walks a batch of wide rows over several pages from the batch's object, every row whole and in file order", async () => {

@@ -2,7 +2,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { claimIdempotencyKey } from "../../src/db/idempotency.repo";
 import { ApiError } from "../../src/errors";
+import { addDnc } from "../../src/db/dnc.repo";
 import { batchOptionsOf, startBatch } from "../../src/services/batch-intake";
+import { suppressedIn } from "../../src/services/intake-scan";
 import { authHeaders, call, LATER, newWorkspace, type TestWorkspace } from "../helpers";
 
 /** The service takes what the route decoded: the file, and the form's other fields as text. */
@@ -142,5 +144,22 @@ describe("startBatch", () => {
     expect(err.message).toContain("a retry with the same Idempotency-Key took over");
     expect(await rowsOf(ws)).toEqual([]);
     expect((await env.CSV_BUCKET.list({ prefix: `workspaces/${ws.workspaceId}/` })).objects).toEqual([]);
+  });
+});
+
+describe("suppressedIn", () => {
+  it("names the rows of a slice whose every number is on the workspace's list, in either entry form", async () => {
+    const [ws, other] = await Promise.all([newWorkspace(), newWorkspace()]);
+    await addDnc(env.DB, ws.workspaceId, ["+12125550101", "+12125550102", "+13125550102", "+12125550104"], new Date().toISOString());
+    const slice = JSON.stringify([
+      [0, "+12125550101"],
+      [1, "+12125550102", null, ["+12125550102", "+13125550102"]],
+      [2, "+12125550103", null, ["+12125550103", "+12125550101"]],
+      [3, "+12125550104", null, ["+12125550104", "+13125550104"]],
+      [4, "+12125550105"],
+    ]);
+    expect(await suppressedIn(env.DB, ws.workspaceId, slice)).toEqual([0, 1]);
+    expect(await suppressedIn(env.DB, other.workspaceId, slice)).toEqual([]);
+    expect(await suppressedIn(env.DB, ws.workspaceId, "[]")).toEqual([]);
   });
 });

@@ -202,6 +202,7 @@ describe("attemptHistory", () => {
       {
         attempt: 1,
         from: "+14155550100",
+        to: "+12125550103",
         startTime: Date.UTC(2026, 0, 2, 3, 1),
         endTime: Date.UTC(2026, 0, 2, 3, 1, 30),
         outcome: "no_answer",
@@ -211,16 +212,92 @@ describe("attemptHistory", () => {
       {
         attempt: 2,
         from: "+14155550100",
+        to: "+12125550103",
         startTime: Date.UTC(2026, 0, 2, 3, 2),
         endTime: Date.UTC(2026, 0, 2, 3, 2, 30),
         outcome: "busy",
         duration: null,
         error: "The line was busy.",
       },
-      { attempt: 3, from: null, startTime: 5000, endTime: null, outcome: null, duration: null, error: null },
+      { attempt: 3, from: null, to: "+12125550103", startTime: 5000, endTime: null, outcome: null, duration: null, error: null },
     ]);
     // A finished call has only its finished attempts; one never dialled has none.
     expect(attemptHistory({ ...r, status: "completed" }, [attemptRow(3, 1)])).toHaveLength(1);
     expect(attemptHistory(callRow(0, []), [])).toEqual([]);
+  });
+
+  it("says which of the recipient's numbers each attempt called and from which pool number, the one under way included", () => {
+    const numbers = JSON.stringify(["+12125550103", "+13125550199"]);
+    const r = callRow(3, [], { status: "active", attempts: 3, start_time: 5000, numbers, dial_to: "+13125550199", dial_from: "+13125550000" });
+    const history = attemptHistory(r, [
+      attemptRow(3, 1, { from_number: "+12125550000", to_number: "+12125550103" }),
+      attemptRow(3, 2, { from_number: "+13125550000", to_number: "+13125550199" }),
+    ]);
+    expect(history.map((a) => [a.attempt, a.from, a.to])).toEqual([
+      [1, "+12125550000", "+12125550103"],
+      [2, "+13125550000", "+13125550199"],
+      [3, "+13125550000", "+13125550199"],
+    ]);
+    // History written before several numbers per recipient has no to_number: it called phone_number.
+    expect(attemptHistory({ ...r, status: "waiting" }, [attemptRow(3, 1)]).map((a) => a.to)).toEqual(["+12125550103"]);
+  });
+});
+
+describe("a call's numbers and why it waits", () => {
+  const cols = ["phone_number", "phone_number_2"];
+
+  it("lists every number of the recipient in order, or phone_number alone", () => {
+    const several = callRow(1, ["+12125550101", "+13125550199"], { numbers: JSON.stringify(["+12125550101", "+13125550199"]) });
+    expect(toCallView("batch_abc", several, cols).phoneNumbers).toEqual(["+12125550101", "+13125550199"]);
+    expect(toCallExcerpt("batch_abc", several, cols).phoneNumbers).toEqual(["+12125550101", "+13125550199"]);
+    expect(toCallView("batch_abc", callRow(2, ["+12125550102", ""]), cols).phoneNumbers).toEqual(["+12125550102"]);
+    // A read that does not select the column (undefined) shows phone_number, never fails.
+    const { numbers: _, ...unread } = several;
+    expect(toCallView("batch_abc", unread as typeof several, cols).phoneNumbers).toEqual(["+12125550101"]);
+  });
+
+  it.each(["contact_policy", "no_enabled_number", "number_daily_limit", "calling_window"])("shows %s with nextAttemptAt while the call waits", (reason) => {
+    const held = callRow(1, ["+12125550101"], { wait_reason: reason, next_attempt_at: "2026-03-03T09:00:00.000Z", due_at: 1 });
+    expect(toCallView("batch_abc", held, ["phone_number"])).toMatchObject({
+      status: "waiting",
+      waitReason: reason,
+      nextAttemptAt: "2026-03-03T09:00:00.000Z",
+    });
+  });
+
+  it("shows no reason for a call that is not waiting, nor one it does not know", () => {
+    const base = { wait_reason: "contact_policy", next_attempt_at: "2026-03-03T09:00:00.000Z" };
+    for (const status of ["active", "completed", "failed", "cancelled"] as const) {
+      expect(toCallView("batch_abc", callRow(1, [], { ...base, status }), []).waitReason).toBeNull();
+    }
+    expect(toCallView("batch_abc", callRow(1, [], { wait_reason: "gremlins" }), []).waitReason).toBeNull();
+    expect(toCallView("batch_abc", callRow(1, []), []).waitReason).toBeNull();
+  });
+
+  it("keeps every field a call had, in the page's byte budget too", () => {
+    const rows = [row(0, ["+12125550100", "+13125550199"], { numbers: JSON.stringify(["+12125550100", "+13125550199"]), wait_reason: "calling_window" })];
+    const [call] = boundedCalls("batch_abc", cols, { rows, metadataOf: () => null });
+    expect(call).toMatchObject({
+      jobId: "call_abc_0",
+      phone_number: "+12125550100",
+      phoneNumbers: ["+12125550100", "+13125550199"],
+      waitReason: "calling_window",
+    });
+    expect(Object.keys(call!)).toEqual(
+      expect.arrayContaining([
+        "jobId",
+        "status",
+        "phone_number",
+        "startTime",
+        "endTime",
+        "duration",
+        "error",
+        "metadata",
+        "attempts",
+        "outcome",
+        "nextAttemptAt",
+        "result",
+      ]),
+    );
   });
 });

@@ -1,10 +1,11 @@
 import Papa from "papaparse";
 import { describe, expect, it } from "vitest";
-import { callRow, resultRow } from "./call-rows";
+import { attemptRow, callRow, resultRow } from "./call-rows";
 import { resultsCsvHeader, resultsCsvStream, type ExportRow } from "../../src/views/results-csv";
 
 const CALL_COLUMNS = "e164,call_id,call_status,call_outcome,call_attempts,call_started_at,call_ended_at,call_duration_seconds,call_error";
 const RESULT_HEADER = "disposition,summary,sentiment,recording_url,transcript_url,callback_requested_at,opted_out";
+const DIAL_HEADER = "from_number,to_number";
 
 const exportRow = (r: ReturnType<typeof callRow>): ExportRow => ({ ...r, result: r.result ?? null });
 const parse = (text: string) => Papa.parse<string[]>(text.trim(), { newline: "\r\n" }).data;
@@ -44,17 +45,17 @@ describe("resultsCsvStream", () => {
       [3, 2],
     ]);
     expect(lines).toEqual([
-      `first_name,${CALL_COLUMNS},${RESULT_HEADER}`,
-      "Ann,+12125550100,call_abc_0,completed,answered,1,2026-01-02T03:04:05.000Z,2026-01-02T03:04:09.000Z,4,,,,,,,,false",
-      "Bob,+12125550101,call_abc_1,waiting,,0,,,,,,,,,,,false",
-      ",+12125550103,call_abc_3,waiting,,0,,,,,,,,,,,false",
+      `first_name,${CALL_COLUMNS},${RESULT_HEADER},${DIAL_HEADER}`,
+      "Ann,+12125550100,call_abc_0,completed,answered,1,2026-01-02T03:04:05.000Z,2026-01-02T03:04:09.000Z,4,,,,,,,,false,,+12125550100",
+      "Bob,+12125550101,call_abc_1,waiting,,0,,,,,,,,,,,false,,",
+      ",+12125550103,call_abc_3,waiting,,0,,,,,,,,,,,false,,",
       "",
     ]);
   });
 
   it("sends the header alone for a batch without calls", async () => {
     const body = resultsCsvStream("batch_abc", ["phone_number", "note"], { rows: async () => [], fields: async () => [] });
-    expect(await new Response(body).text()).toBe(`phone_number,note,${CALL_COLUMNS},${RESULT_HEADER}\r\n`);
+    expect(await new Response(body).text()).toBe(`phone_number,note,${CALL_COLUMNS},${RESULT_HEADER},${DIAL_HEADER}\r\n`);
   });
 
   it("writes the agent's result and one column per data field, in the order the batch's object gives them", async () => {
@@ -74,7 +75,15 @@ describe("resultsCsvStream", () => {
       fields: async () => ["guests", "slot", "vip", "note", "absent"],
     });
     const [header, ann, bob] = parse(await new Response(body).text());
-    expect(header!.slice(10)).toEqual([...RESULT_HEADER.split(","), "data.guests", "data.slot", "data.vip", "data.note", "data.absent"]);
+    expect(header!.slice(10)).toEqual([
+      ...RESULT_HEADER.split(","),
+      "data.guests",
+      "data.slot",
+      "data.vip",
+      "data.note",
+      "data.absent",
+      ...DIAL_HEADER.split(","),
+    ]);
     expect(ann!.slice(10)).toEqual([
       "booked",
       'Booked, said "Tuesday".',
@@ -88,8 +97,10 @@ describe("resultsCsvStream", () => {
       "true",
       "'=cmd",
       "",
+      "",
+      "",
     ]);
-    expect(bob!.slice(10)).toEqual(["", "", "", "", "", "", "false", "", "", "", "", ""]);
+    expect(bob!.slice(10)).toEqual(["", "", "", "", "", "", "false", "", "", "", "", "", "", ""]);
   });
 
   it("never repeats a header name: a service column the file already has gets the smallest free suffix", async () => {
@@ -106,6 +117,7 @@ describe("resultsCsvStream", () => {
       ...RESULT_HEADER.split(",").slice(1),
       "data.score_2",
       "data.e164",
+      ...DIAL_HEADER.split(","),
     ]);
 
     const row = exportRow(callRow(0, ["+1 212 555 0100", "file-e164", "file-call-id", "file-disposition", "x", "7"], { disposition: "booked" }));
@@ -120,6 +132,56 @@ describe("resultsCsvStream", () => {
       "call_abc_0",
       "file-disposition",
       "booked",
+    ]);
+  });
+
+  it("ends each line with the last attempt's caller ID and the number it called, after every earlier column", async () => {
+    const cols = ["phone_number", "phone_number_2", "from_number"];
+    const numbers = JSON.stringify(["+12125550100", "+13125550199"]);
+    const rows: ExportRow[] = [
+      // A pool: the second attempt went to the recipient's second number from the pool's number in that area.
+      {
+        ...exportRow(callRow(0, ["+12125550100", "+13125550199", "file's own"], { status: "completed", outcome: "answered", attempts: 2, numbers })),
+        attemptList: [
+          attemptRow(0, 2, { from_number: "+13125550000", to_number: "+13125550199", outcome: "answered" }),
+          attemptRow(0, 1, { from_number: "+12125550000", to_number: "+12125550100" }),
+        ],
+      },
+      // No pool: the agent's fromNumber, and history from before to_number (phone_number was called).
+      { ...exportRow(callRow(1, ["+12125550101", "", ""], { status: "failed", outcome: "no_answer", attempts: 1 })), attemptList: [attemptRow(1, 1)] },
+      // Under way with a pool: the dial's own numbers.
+      {
+        ...exportRow(callRow(2, ["+12125550102", "", ""], { status: "active", attempts: 1, dial_from: "+12125550000", dial_to: "+12125550102" })),
+        attemptList: [],
+      },
+      // Never dialled.
+      { ...exportRow(callRow(3, ["+12125550103", "", ""])), attemptList: [] },
+    ];
+    const body = resultsCsvStream("batch_abc", cols, { rows: async (after) => rows.filter((r) => r.seq > after), fields: async () => ["x"] });
+    const [header, ...lines] = parse(await new Response(body).text());
+    // The file's own from_number keeps its name and place; the service's moves to the smallest free suffix.
+    expect(header).toEqual([...cols, ...CALL_COLUMNS.split(","), ...RESULT_HEADER.split(","), "data.x", "from_number_2", "to_number"]);
+    expect(lines.map((l) => [l[2], ...l.slice(-2)])).toEqual([
+      ["file's own", "+13125550000", "+13125550199"],
+      ["", "+14155550100", "+12125550101"],
+      ["", "+12125550000", "+12125550102"],
+      ["", "", ""],
+    ]);
+  });
+
+  it("reads the last dial from the row itself when a page comes without attempts", async () => {
+    const pooled = exportRow(callRow(0, ["x"], { status: "completed", attempts: 2, dial_from: "+13125550000", dial_to: "+13125550199" }));
+    const plain = exportRow(callRow(1, ["y"], { status: "completed", attempts: 1 }));
+    const fresh = exportRow(callRow(2, ["z"]));
+    const body = resultsCsvStream("batch_abc", ["note"], {
+      rows: async (after) => [pooled, plain, fresh].filter((r) => r.seq > after),
+      fields: async () => [],
+    });
+    const [, ...lines] = parse(await new Response(body).text());
+    expect(lines.map((l) => l.slice(-2))).toEqual([
+      ["+13125550000", "+13125550199"],
+      ["", "+12125550101"],
+      ["", ""],
     ]);
   });
 });

@@ -107,6 +107,38 @@ describe("resultsJsonlStream", () => {
     expect(most).toBeGreaterThan(1);
   });
 
+  it("shows the recipient's numbers, why a call waits, and each attempt's caller ID and called number", async () => {
+    const numbers = JSON.stringify(["+12125550100", "+13125550199"]);
+    const rows: ExportRow[] = [
+      {
+        ...callRow(0, ["+12125550100", "+13125550199"], {
+          attempts: 1,
+          numbers,
+          wait_reason: "contact_policy",
+          next_attempt_at: "2026-03-03T09:00:00.000Z",
+        }),
+        result: null,
+        attemptList: [attemptRow(0, 1, { from_number: "+12125550000", to_number: "+12125550100" })],
+      },
+      { ...callRow(1, ["+12125550101", ""], { status: "failed", attempts: 1, wait_reason: "contact_policy" }), result: null, attemptList: [attemptRow(1, 1)] },
+    ];
+    const [held, plain] = await lines(
+      resultsJsonlStream("batch_abc", ["phone_number", "phone_number_2"], {
+        rows: async (after) => rows.filter((r) => r.seq > after),
+        transcript: async () => null,
+      }),
+    );
+    expect(held).toMatchObject({
+      status: "waiting",
+      phoneNumbers: ["+12125550100", "+13125550199"],
+      waitReason: "contact_policy",
+      nextAttemptAt: "2026-03-03T09:00:00.000Z",
+      metadata: { phone_number: "+12125550100", phone_number_2: "+13125550199" },
+      attemptHistory: [{ attempt: 1, from: "+12125550000", to: "+12125550100" }],
+    });
+    expect(plain).toMatchObject({ phoneNumbers: ["+12125550101"], waitReason: null, attemptHistory: [{ from: "+14155550100", to: "+12125550101" }] });
+  });
+
   it("reads the turns of a stored transcript, or none from anything else", () => {
     expect(transcriptTurns({ callId: "c", attempt: 1, turns: [{ role: "agent", text: "Hi" }] })).toEqual([{ role: "agent", text: "Hi" }]);
     expect(transcriptTurns([{ role: "user", text: "Yes" }])).toEqual([{ role: "user", text: "Yes" }]);

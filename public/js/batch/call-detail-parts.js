@@ -3,9 +3,10 @@
 // page as text (an agent's summary or transcript is never read as markup).
 
 import { dataTable, fmtDuration, fmtTime, h } from "../ui.js";
-import { outcomeText } from "./call-text.js";
+import { dialText, outcomeText } from "./call-text.js";
 
 /** @typedef {import("../types.js").AttemptRecord} AttemptRecord */
+/** @typedef {AttemptRecord & { to?: string | null }} Dial an attempt with the number it called (absent in a reply from before) */
 /** @typedef {import("../types.js").CallResult} CallResult */
 /** @typedef {import("../types.js").Transcript} Transcript */
 
@@ -58,19 +59,19 @@ export const variablesPart = (metadata) =>
   part("Variables", table("Variables", ["Column", "Value"], Object.entries(metadata), "The row has no columns besides the number."));
 
 /**
- * Each dial: when, from which number, how it ended, how long, why it failed.
- * @param {AttemptRecord[]} attempts
+ * Each dial: when, from which number to which, how it ended, how long, why it failed.
+ * @param {Dial[]} attempts
  */
 export const attemptsPart = (attempts) =>
   part(
     "Attempts",
     table(
       "Attempts",
-      ["Attempt", "Started", "From", "Outcome", "Duration", "Error"],
+      ["Attempt", "Started", "From → To", "Outcome", "Duration", "Error"],
       attempts.map((a) => [
         String(a.attempt),
         fmtTime(a.startTime),
-        a.from ?? "—",
+        dialText(a),
         a.outcome ? outcomeText(a.outcome) : a.endTime ? "—" : "under way",
         a.duration === null ? "—" : fmtDuration(a.duration),
         a.error ?? "—",

@@ -1,16 +1,29 @@
 // @ts-check
 // One call's detail in a modal dialog, opened from the calls table: the agent's
-// result (summary, data, recording, transcript), each attempt, and the row's
-// columns. Focus moves into the dialog and, when it closes, back to the row.
+// result (summary, data, recording, transcript), each attempt (from which number to which),
+// the recipient's numbers, why a held call waits, and the row's columns. Focus moves into
+// the dialog and, when it closes, back to the row.
 
 import { apiPathOf, request } from "../api.js";
 import { h, showError } from "../ui.js";
 import { attemptsPart, part, recordingPart, resultPart, transcriptList, variablesPart } from "./call-detail-parts.js";
-import { outcomeText, personName } from "./call-text.js";
+import { outcomeText, personName, waitReasonSentence, waitText } from "./call-text.js";
 
 /** @typedef {import("../types.js").Call} Call */
 /** @typedef {import("../types.js").CallDetail} CallDetail */
 /** @typedef {import("../types.js").Transcript} Transcript */
+/** @typedef {import("./call-text.js").HeldCall} HeldCall */
+
+/**
+ * Why a held call waits, and the recipient's numbers when there are several: null when neither applies.
+ * @param {HeldCall} call
+ */
+function waitingPart(call) {
+  const numbers = call.phoneNumbers ?? [];
+  const reason = call.status === "waiting" && call.waitReason ? h("p", { class: "hint wait-reason" }, waitReasonSentence(call.waitReason)) : null;
+  const tried = numbers.length > 1 ? h("p", { class: "hint" }, `Numbers, tried in this order: ${numbers.join(", ")}`) : null;
+  return reason || tried ? h("div", {}, reason, tried) : null;
+}
 
 /**
  * @param {string} base the batch's API path
@@ -66,11 +79,13 @@ export function callDetail(base, signal) {
       /** @type {CallDetail} */
       const detail = await request(`${base}/calls/${encodeURIComponent(call.jobId)}`, { signal });
       if (read !== opened) return;
-      summary.textContent = `${detail.status} · ${outcomeText(detail.outcome)} · ${detail.attempts} ${detail.attempts === 1 ? "attempt" : "attempts"}`;
+      const status = waitText(detail) ?? detail.status;
+      summary.textContent = `${status} · ${outcomeText(detail.outcome)} · ${detail.attempts} ${detail.attempts === 1 ? "attempt" : "attempts"}`;
       const result = detail.result;
       const transcript = result?.transcriptUrl ? h("div", {}, h("p", { class: "hint" }, "Loading the transcript…")) : null;
       body.replaceChildren(
         ...[
+          waitingPart(detail),
           resultPart(result),
           result?.recordingUrl ? recordingPart(result.recordingUrl) : null,
           transcript && part("Transcript", transcript),

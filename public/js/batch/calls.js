@@ -1,14 +1,16 @@
 // @ts-check
 // The Calls card: status and disposition filters, one page of the batch's calls with
 // the person's name, the agent's disposition, the call's duration and the row's other
-// CSV columns, Previous / Next; refreshed live. A call's number opens its detail.
+// CSV columns, Previous / Next; refreshed live. A call's number opens its detail. A call
+// held back (a contact policy, the agent's numbers, its calling window) says why and until when.
 
 import { request } from "../api.js";
 import { dataTable, fmtDuration, fmtTime, h, makePager, showError } from "../ui.js";
 import { callDetail } from "./call-detail.js";
-import { csvFields, outcomeText, personName } from "./call-text.js";
+import { csvFields, heldFor, outcomeText, personName, waitReasonSentence } from "./call-text.js";
 
 /** @typedef {import("../types.js").Call} Call */
+/** @typedef {import("./call-text.js").HeldCall} HeldCall */
 /** @typedef {import("../types.js").CallPage} CallPage */
 
 const STATUSES = ["all", "waiting", "active", "completed", "failed", "cancelled"];
@@ -28,6 +30,17 @@ function fieldsCell(metadata) {
     shown.map(([k, v]) => h("li", {}, h("span", { class: "kv-key" }, `${k}:`), ` ${v}`)),
     more ? h("li", { class: "hint" }, `and ${more} more`) : null,
   );
+}
+
+/**
+ * The status badge, and for a held call why it waits: "waiting: contact policy — next attempt Tue 09:00".
+ * @param {HeldCall} c
+ */
+function statusCell(c) {
+  const badge = h("span", { class: `badge status-${c.status}` }, c.status);
+  const held = heldFor(c);
+  if (held === null || !c.waitReason) return badge;
+  return h("span", {}, badge, h("span", { class: "wait-reason", title: waitReasonSentence(c.waitReason) }, `: ${held}`));
 }
 
 /**
@@ -94,7 +107,7 @@ export function callsSection(base, signal) {
       rows.map((c) => [
         h("button", { type: "button", class: "link", "data-key": c.jobId, "aria-haspopup": "dialog", onclick: () => openDetail(c) }, c.phone_number),
         personName(c) || "—",
-        h("span", { class: `badge status-${c.status}` }, c.status),
+        statusCell(c),
         outcomeText(c.outcome),
         c.result?.disposition ?? "—",
         String(c.attempts),

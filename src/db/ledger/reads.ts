@@ -162,7 +162,7 @@ export function callsAfterWithin(sql: SqlStorage, afterSeq: number, limit: numbe
 const ROW_FIELDS =
   "seq, phone_number, status, outcome, attempts, next_attempt_at, start_time, end_time, duration, error, " +
   "dispatched_attempt, dispatched_at, pass_base, due_at, provider_call_id, lease_expires_at, " +
-  "disposition, result_attempt, requested_callbacks, opted_out";
+  "disposition, result_attempt, requested_callbacks, opted_out, numbers, dial_to, dial_from, wait_reason";
 
 /** A JSON array of the first values of `metadata`, each cut in SQL, so only the excerpt reaches the object's heap. */
 function excerptColumn({ columns, chars }: MetadataExcerpt): string {

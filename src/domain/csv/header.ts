@@ -13,11 +13,23 @@ export function normalizeHeader(name: string): string {
 }
 
 /**
+ * A recipient's other numbers: optional columns after phone_number, read
+ * the same way, tried in this order. `phone_number_6` and beyond are
+ * ordinary columns (the dial's variables), not numbers.
+ */
+export const MORE_PHONE_COLUMNS = ["phone_number_2", "phone_number_3", "phone_number_4", "phone_number_5"] as const;
+
+/** A column holding one of the recipient's other numbers: its name and where it is in the header. */
+export type PhoneColumn = { name: (typeof MORE_PHONE_COLUMNS)[number]; index: number };
+
+/**
  * The header's columns. `width` is the header's own field count: empty
  * trailing columns (`phone_number,first_name,,`, as spreadsheets save them)
  * are left out of `names`, and a row's cells under them must be empty.
+ * `morePhones`: the MORE_PHONE_COLUMNS the header has, in that order
+ * (whatever their order in the file).
  */
-export type Columns = { names: string[]; width: number; phone: number; email: number; timezone: number };
+export type Columns = { names: string[]; width: number; phone: number; morePhones: PhoneColumn[]; email: number; timezone: number };
 
 /** The columns the first non-blank row names, or why the file is refused. */
 export function readHeader(row: string[], dialect: Dialect): Columns | string {
@@ -43,7 +55,8 @@ export function readHeader(row: string[], dialect: Dialect): Columns | string {
   }
   const phone = names.indexOf("phone_number");
   if (phone < 0) return missingPhone(row.slice(0, width), dialect);
-  return { names, width: row.length, phone, email: names.indexOf("email"), timezone: names.indexOf("timezone") };
+  const morePhones = MORE_PHONE_COLUMNS.map((name) => ({ name, index: names.indexOf(name) })).filter((c) => c.index >= 0);
+  return { names, width: row.length, phone, morePhones, email: names.indexOf("email"), timezone: names.indexOf("timezone") };
 }
 
 /** Names the columns that were found, and says so when the header seems split by another delimiter. */

@@ -7,8 +7,8 @@ import { isBlank, type ParsedRows, RowParser } from "./rows";
 import { type SliceSink, SliceWriter } from "./slice-writer";
 import { type CsvSummary, Tally } from "./summary";
 
-export { normalizeHeader } from "./header";
-export type { SliceSink } from "./slice-writer";
+export { MORE_PHONE_COLUMNS, normalizeHeader } from "./header";
+export type { SliceEntry, SliceSink } from "./slice-writer";
 export { type CsvSummary, MAX_REPORTED_ERRORS, type RowError } from "./summary";
 
 export type CsvScanOptions = {
@@ -27,7 +27,11 @@ export type CsvScanOptions = {
   sliceRows?: number;
   /** Overrides the bytes of JSON text per slice. */
   sliceBytes?: number;
-  /** false: slices carry `[seq, e164]` only (intake's do-not-call check needs no more). Default true. */
+  /**
+   * false: slices carry each row's numbers only, `[seq, e164]` or, for a row
+   * with several, `[seq, e164, null, [numbers…]]` (intake's do-not-call check
+   * needs no more). Default true.
+   */
   withValues?: boolean;
 };
 
@@ -106,7 +110,7 @@ class CsvScan {
       if (verdict === UNCHECKED) this.tally.unchecked();
       else if ("message" in verdict) this.tally.invalid(step.lineOf(i), verdict);
       else if (this.tally.firstOf(verdict.e164) && !this.rejecting() && this.slices) {
-        const adding = this.slices.add(verdict.e164, verdict.cells);
+        const adding = this.slices.add(verdict.e164, verdict.cells, verdict.numbers);
         if (adding) await adding;
       }
     }

@@ -7,8 +7,13 @@ import { limitText, oversize, thousands } from "./sizes";
 /** Why a data row is invalid: a row error without its line. */
 export type RowProblem = { column: string | null; value: string | null; message: string };
 
-/** A valid row: its number in E.164 and its cells as they are stored. */
-export type ValidRow = { e164: string; cells: string[] };
+/**
+ * A valid row: its number in E.164, its cells as they are stored, and
+ * (when phone_number_2 … phone_number_5 give it more than one) every
+ * number of the recipient in E.164, phone_number first, each once; null
+ * when phone_number is its only number.
+ */
+export type ValidRow = { e164: string; cells: string[]; numbers: string[] | null };
 
 /** A row left unjudged: its verdict needs a time zone lookup the scan no longer makes. */
 export const UNCHECKED = "unchecked";
@@ -62,7 +67,7 @@ function emailProblem(row: string[], column: number): RowProblem | null {
   return problem("email", row[column] ?? "", "not a valid email address");
 }
 
-/** The checks every data row passes, in order: fields and columns, sizes, phone number, email, time zone. */
+/** The checks every data row passes, in order: fields and columns, sizes, phone numbers, email, time zone. */
 export class RowRules {
   private readonly zones = new TimeZoneReader();
   private readonly notANumber: string;
@@ -88,11 +93,13 @@ export class RowRules {
     if (tooBig) return tooBig;
     const e164 = this.readPhone(cells);
     if (typeof e164 !== "string") return e164;
+    const numbers = this.columns.morePhones.length === 0 ? null : this.readMorePhones(cells, e164);
+    if (numbers !== null && !Array.isArray(numbers)) return numbers;
     const badEmail = emailProblem(cells, this.columns.email);
     if (badEmail) return badEmail;
     const zone = this.timezoneVerdict(cells, cheapOnly);
     if (zone !== null) return zone;
-    return { e164, cells };
+    return { e164, cells, numbers };
   }
 
   /**
@@ -108,6 +115,28 @@ export class RowRules {
     if (e164 === null) return problem("phone_number", phone, this.notANumber);
     if (phone !== raw) cells[this.columns.phone] = phone;
     return e164;
+  }
+
+  /**
+   * Every number of the recipient: `e164`, then each filled
+   * phone_number_2 … phone_number_5 read as phone_number is (an empty one
+   * is no number), a number the row already gave kept once; null when
+   * that leaves `e164` alone. A value that is not a number is the row's
+   * error, naming its column.
+   */
+  private readMorePhones(cells: string[], e164: string): string[] | RowProblem | null {
+    let numbers: string[] | null = null;
+    for (const { name, index } of this.columns.morePhones) {
+      const raw = cells[index] ?? "";
+      const phone = withoutInvisible(raw);
+      if (phone !== raw) cells[index] = phone;
+      if (phone.trim() === "") continue;
+      const more = toE164(phone, this.defaultCountry);
+      if (more === null) return problem(name, phone, this.notANumber);
+      numbers ??= [e164];
+      if (!numbers.includes(more)) numbers.push(more);
+    }
+    return numbers !== null && numbers.length > 1 ? numbers : null;
   }
 
   private timezoneVerdict(cells: string[], cheapOnly: boolean): RowProblem | typeof UNCHECKED | null {

@@ -1,10 +1,22 @@
 import { utf8Bytes } from "../../lib/text";
 
 /**
+ * One row of a slice: its seq, its number in E.164, its cells (null when
+ * the slice carries numbers only, SliceLimits.withValues false) and, only
+ * when the row gives more than one number (phone_number_2 … _5), every
+ * number of the recipient in E.164, phone_number first, each once. The
+ * batch's ledger reads `-> 3` into calls.numbers: absent is NULL there.
+ */
+export type SliceEntry = [seq: number, e164: string, values?: string[] | null, numbers?: string[]];
+
+/**
  * Receives valid, de-duplicated rows in slices: a JSON array text of
- * `[seq, e164, [values…]]` entries and its row count. A slice holds at most
- * SLICE_MAX_ROWS rows and SLICE_MAX_BYTES bytes of UTF-8. At most two slices
- * are in flight; the scan fails with the first write that fails.
+ * SliceEntry (`[seq, e164, [values…]]`, or `[seq, e164, [values…],
+ * [numbers…]]` for a row with several numbers) and its row count. A slice
+ * holds at most SLICE_MAX_ROWS rows and SLICE_MAX_BYTES bytes of UTF-8 (a
+ * row's numbers add at most ~100 bytes, well inside limits.ts's margin). At
+ * most two slices are in flight; the scan fails with the first write that
+ * fails.
  */
 export type SliceSink = (sliceJson: string, rows: number) => Promise<void>;
 
@@ -16,7 +28,7 @@ export type SliceLimits = {
   rows: number;
   /** Bytes of JSON text per slice. */
   bytes: number;
-  /** false: entries are `[seq, e164]` only. */
+  /** false: entries are `[seq, e164]`, or `[seq, e164, null, [numbers…]]` for a row with several numbers. */
   withValues: boolean;
 };
 
@@ -49,9 +61,11 @@ export class SliceWriter {
    * Adds a row's entry to the pending slice, handing the slice over when it
    * is full. The common case stays synchronous: no promise per row.
    */
-  add(e164: string, cells: string[]): Promise<void> | undefined {
-    // e164 is "+" and digits only, so it needs no JSON escaping
-    const entry = this.limits.withValues ? `[${this.seq++},"${e164}",${JSON.stringify(cells)}]` : `[${this.seq++},"${e164}"]`;
+  add(e164: string, cells: string[], numbers: string[] | null = null): Promise<void> | undefined {
+    // E.164 numbers are "+" and digits only, so they need no JSON escaping
+    const more = numbers === null ? "" : `,["${numbers.join('","')}"]`;
+    const values = this.limits.withValues ? `,${JSON.stringify(cells)}` : more === "" ? "" : ",null";
+    const entry = `[${this.seq++},"${e164}"${values}${more}]`;
     if (this.sliceBytes + 3 * (this.unmeasuredChars + entry.length + 1) > this.limits.bytes) return this.addMeasured(entry);
     this.slice.push(entry);
     this.unmeasuredChars += entry.length + 1;

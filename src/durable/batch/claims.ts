@@ -1,4 +1,5 @@
 import type { CallRow } from "../../db/call-ledger";
+import { MORE_PHONE_COLUMNS } from "../../domain/csv";
 import { DIAL_CONFIRM_MS, DIAL_DEADLINE_MS, engineConfig } from "../../engine-config";
 import { leaseId } from "../../lib/lease";
 import { log } from "../../lib/log";
@@ -15,7 +16,7 @@ import { applyLocal } from "./results";
 // the queue gave up on (dead-lettered) are closed without a dial.
 
 /** Columns the service itself reads to place the call (the recipient's numbers, its zone); every other column (first_name, last_name, email included) is the agent's. */
-const KNOWN_COLUMNS = new Set(["phone_number", "phone_number_2", "phone_number_3", "phone_number_4", "phone_number_5", "timezone"]);
+const KNOWN_COLUMNS = new Set<string>(["phone_number", ...MORE_PHONE_COLUMNS, "timezone"]);
 
 /**
  * One queue batch's jobs: each passes the workspace's rate gate (one
