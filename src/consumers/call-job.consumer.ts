@@ -72,7 +72,7 @@ async function dial(env: Env, batchId: string, claimed: Extract<ClaimResult, { k
 
 async function startedWebhook(env: Env, batchId: string, seq: number, attempt: number, ctx: DialContext): Promise<void> {
   const id = callId(batchId, seq);
-  const data = { batchId, callId: id, attempt, phone_number: ctx.to, startTime: ctx.startedAt };
+  const data = { batchId, callId: id, attempt, phone_number: ctx.to, from: ctx.from, startTime: ctx.startedAt };
   await emitWebhook(env, ctx.workspaceId, "call.started", `${id}:${attempt}`, data, ctx.webhookUrl);
 }
 

@@ -27,6 +27,8 @@ export type ReserveInput = {
   /** The number each lease calls (parallel to leaseIds), checked against `contactPolicy` before a lease is granted. */
   phones?: string[];
   contactPolicy?: ContactPolicy | null;
+  /** The agent whose pool will give the starts their caller IDs: no more is reserved than its numbers may start. */
+  pool?: { workspaceId: string; agentId: string };
 };
 /** `held`: leases refused because the contact policy lets their number be called only from `until`. */
 export type ReserveResult = { granted: string[]; retryAfterMs: number; held?: Hold[] };
@@ -111,8 +113,18 @@ export class WorkspaceLimiter extends DurableObject<Env> {
     this.contacts.purge(now - (policy && !isEmptyPolicy(policy) ? policyHorizonMs(policy) : MAX_CONTACT_HORIZON_MS));
   }
 
-  /** Grants leases for as many of `leaseIds` as the limits and a fair share allow. Re-reserving a held id is a no-op grant. */
-  reserve(input: ReserveInput): ReserveResult {
+  /**
+   * Grants leases for as many of `leaseIds` as the limits and a fair share
+   * allow, and no more than the agent's pool may start in the lookahead (so
+   * a 100-number pool at one call a second is not sent 2,000 jobs to wait
+   * at the gate). Re-reserving a held id is a no-op grant.
+   */
+  async reserve(input: ReserveInput): Promise<ReserveResult> {
+    const pool = input.pool ? await this.pool(input.pool.workspaceId, input.pool.agentId) : null;
+    return this.reserveNow(input, pool);
+  }
+
+  private reserveNow(input: ReserveInput, pool: Pool | null): ReserveResult {
     const now = this.ports.now();
     if (input.release?.length) this.release(input.release, input.answered);
     this.purge(now, input.contactPolicy);
@@ -129,7 +141,7 @@ export class WorkspaceLimiter extends DurableObject<Env> {
     const mine = held.size;
     const pendingMine = this.store.pendingCount(batchId);
     const concurrencyShare = competing === 1 ? limits.maxConcurrentCalls : Math.max(1, Math.floor(limits.maxConcurrentCalls / competing));
-    const rateShare = Math.ceil(limits.callsPerSecond / competing);
+    const rateShare = Math.min(Math.ceil(limits.callsPerSecond / competing), poolRate(pool));
     const room = Math.max(
       0,
       Math.min(limits.maxConcurrentCalls - total, Math.min(concurrencyShare, input.batchCap ?? Infinity) - mine, rateShare * LOOKAHEAD_SECONDS - pendingMine),
@@ -253,4 +265,11 @@ export class WorkspaceLimiter extends DurableObject<Env> {
       startsLastSecond: this.store.startsSince(now - WINDOW_MS).n,
     };
   }
+}
+
+/** Starts a second the pool's enabled numbers may make together (at least 1, so a held call is still tried); no limit without per-number rules. */
+function poolRate(pool: Pool | null): number {
+  const perSecond = pool?.callerId?.perNumber.callsPerSecond;
+  if (!pool || perSecond === undefined || pool.numbers.length === 0) return Infinity;
+  return Math.max(1, pool.numbers.filter((n) => n.enabled).length * perSecond);
 }

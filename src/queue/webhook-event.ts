@@ -18,7 +18,7 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 /** What each event's `data` carries (the OpenAPI document's webhooks section). */
 export const WEBHOOK_EVENT_DATA: Record<WebhookEventType, string> = {
   "batch.started": "batchId, totalCalls",
-  "call.started": "batchId, callId, attempt, phone_number, startTime (epoch ms)",
+  "call.started": "batchId, callId, attempt, phone_number (the number this attempt calls), from (its caller ID, or null), startTime (epoch ms)",
   "call.retry_scheduled":
     "batchId, callId, attempt (the one that ended), outcome (no_answer, busy, failed, or voicemail when retried; callback_requested when the recipient asked for the call), " +
     "reason (smart_callback or callback_requested), error (why, a sentence; null for a requested callback), nextAttemptAt (ISO 8601 UTC, inside the calling window)",

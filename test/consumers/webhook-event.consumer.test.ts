@@ -201,8 +201,8 @@ describe("outbound webhooks", () => {
     const byType = (type: string) => emitted.filter((e) => e.type === type);
     expect(byType("batch.started")[0]!.data).toEqual({ batchId, totalCalls: 2 });
     expect(byType("call.started").map((e) => e.data)).toEqual([
-      { batchId, callId: callId(0), attempt: 1, phone_number: "+12125551001", startTime: expect.any(Number) },
-      { batchId, callId: callId(1), attempt: 1, phone_number: "+12125551009", startTime: expect.any(Number) },
+      { batchId, callId: callId(0), attempt: 1, phone_number: "+12125551001", from: null, startTime: expect.any(Number) },
+      { batchId, callId: callId(1), attempt: 1, phone_number: "+12125551009", from: null, startTime: expect.any(Number) },
     ]);
     expect(byType("call.completed")[0]!.data).toMatchObject({
       batchId,

@@ -45,6 +45,7 @@ export async function dispatch(c: BatchContext, state: SchedulerState, now: numb
     answered: released.answered,
     phones: jobs.map((j) => j.phone),
     contactPolicy: ws.contactPolicy,
+    pool: { workspaceId: state.workspaceId, agentId: config.agent.id },
   });
   c.ledger.releases.clear(released.leases);
   // Numbers the contact policy will not let be called yet wait until they may (never fail for it).

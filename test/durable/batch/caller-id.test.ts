@@ -1,4 +1,6 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import type { BatchScheduler } from "../../../src/durable/batch/scheduler";
 import { describe, expect, it } from "vitest";
 import { applyCallEvent } from "../../../src/services/call-events";
 import { callRow, claimAt, claimJobsAt, ledgerQuery, recordingQueue, tick, uploaded } from "../../engine-helpers";
@@ -71,6 +73,36 @@ describe("the contact policy across batches", () => {
     // Its reservation was handed back: the limiter holds only batch A's lease.
     const leases = (await env.WORKSPACE_LIMITER.getByName(ws.workspaceId).snapshot()).leases.map((l) => l.batchId);
     expect(leases).toEqual([a.batchId]);
+  });
+});
+
+/** Drops the batch object's copy of its workspace's settings, as the 5-second refresh would. */
+async function refreshWorkspace(batchId: string) {
+  await runInDurableObject(env.BATCH_SCHEDULER.getByName(batchId), async (obj: BatchScheduler) => {
+    (obj as unknown as { c: { workspaceCache: unknown } }).c.workspaceCache = null;
+  });
+}
+
+describe("a policy changed while batches run", () => {
+  it("applies to the next attempt; attempts made while there was none are not counted", async () => {
+    const ws = await newWorkspace({ rateLimits: { callsPerSecond: 50, maxConcurrentCalls: 50 } });
+    const a = await uploaded(ws, "phone_number\n+12125551001\n");
+    const b = await uploaded(ws, "phone_number\n+12125551001\n");
+    const c = await uploaded(ws, "phone_number\n+12125551001\n");
+    await tick(a.batchId, recordingQueue(), a.due);
+    await claimAt(a.batchId, 0, 1, a.due + 10);
+    await env.DB.prepare("UPDATE workspaces SET contact_policy = ?1 WHERE id = ?2")
+      .bind(JSON.stringify({ maxAttempts: [{ count: 1, hours: 24 }] }), ws.workspaceId)
+      .run();
+    for (const batch of [b, c]) await refreshWorkspace(batch.batchId);
+    const qb = recordingQueue();
+    await tick(b.batchId, qb, a.due + 20);
+    expect(qb.sent).toHaveLength(1);
+    await claimAt(b.batchId, 0, 1, a.due + 30);
+    const qc = recordingQueue();
+    await tick(c.batchId, qc, a.due + 40);
+    expect(qc.sent).toHaveLength(0);
+    expect(await callRow(c.batchId, 0)).toMatchObject({ status: "waiting", wait_reason: "contact_policy", due_at: a.due + 30 + 24 * HOUR + 1 });
   });
 });
 
