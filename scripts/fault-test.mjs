@@ -22,9 +22,11 @@
  *    FAULT_TIMEOUT_S, default 300).
  *
  * 2. Kill points: a kill between two steps of publish, cancel, pause, resume
- *    and retry (FAULT_POINTS, default all twelve of src/lib/fault.ts:
+ *    and retry (FAULT_POINTS, default all thirteen of src/lib/fault.ts:
  *    intake.armed|published|noticed, cancel.committed|summarised|emitted,
- *    pause.*, resume.*, retry.committed|summarised; a family name such as
+ *    pause.*, resume.*, retry.committed|summarised, and dial.gated — the
+ *    contact policy's case, run by scripts/lib/fault-policy.mjs and
+ *    described there; a family name such as
  *    `cancel` means all of its points). For each point the runtime starts
  *    with FAULT_KILL_POINT=<point>, a fresh workspace (FAULT_POINT_RATE calls/s,
  *    default 5) and the same remote agent, and a batch of FAULT_POINT_CALLS
@@ -60,7 +62,7 @@
  *    waiting and stopped moving for the last 20 s of the wait.
  *
  * FAULT_POINTS alone runs only those points; FAULT_ROUNDS alone only the
- * rounds; both, both; neither, everything (about 25 minutes, 5 of them the
+ * rounds; both, both; neither, everything (about 27 minutes, 5 of them the
  * lease of intake.armed). FAULT_POINTS=none and FAULT_ROUNDS=0 turn a part
  * off. FAULT_KEEP=1 keeps each run's state directory and wrangler.log (the
  * path is logged). Prints a table per part and, last, one
@@ -71,6 +73,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import { closeSync, openSync, readSync, rmSync, statSync } from "node:fs";
 import { client, freePort, sleep, startServer } from "./lib/dev-runtime.mjs";
+import { policyPoint, policyTable } from "./lib/fault-policy.mjs";
 
 /** @typedef {ReturnType<typeof client>} Api */
 /** @typedef {Awaited<ReturnType<typeof startServer>>} Server */
@@ -142,6 +145,7 @@ const KILL_POINTS = [
   "resume.summarised",
   "retry.committed",
   "retry.summarised",
+  "dial.gated", // the contact policy's crash case: scripts/lib/fault-policy.mjs
 ];
 
 /** @param {string} msg */
@@ -208,13 +212,16 @@ function sign(secret, id, ts, body) {
  * 200, and after a short call reports the outcome, again and again until the
  * service takes it (it may be down).
  * @param {() => number} random
+ * @param {() => { status: string }} [fixed] every dial's outcome (default: a seeded mix)
  */
-async function remoteAgent(random) {
+async function remoteAgent(random, fixed) {
   const state = {
     /** @type {string | null} the agent's signing secret, once created */
     secret: null,
     /** @type {Map<string, number>} dials per `callId#attempt` */
     dials: new Map(),
+    /** @type {{ key: string, to: string, from: string }[]} every verified dial, as it arrived */
+    dialLog: [],
     forged: 0,
     reportsPending: 0,
     stopped: false,
@@ -278,8 +285,9 @@ async function remoteAgent(random) {
       const dial = JSON.parse(body);
       const key = `${dial.callId}#${dial.attempt}`;
       state.dials.set(key, (state.dials.get(key) ?? 0) + 1);
+      state.dialLog.push({ key, to: dial.to, from: dial.from });
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ id: `remote_${key}` }));
-      const result = outcome();
+      const result = fixed ? fixed() : outcome();
       setTimeout(() => void report(dial.statusUrl, { callId: dial.callId, attempt: dial.attempt, ...result }), 200 + Math.floor(random() * 1300));
     });
   });
@@ -607,6 +615,10 @@ async function untilStatus(api, batchId, test, what, timeoutMs = 120_000) {
 async function killPoint(point, index) {
   const family = point.split(".")[0] ?? "";
   const seed = SEED * 1000 + 100 + index;
+  if (point === "dial.gated") {
+    const deps = { log, runtime: RUNTIME, rng, remoteAgent, logSize, killPointReached, hasEngineView, engineViews, dropState };
+    return policyPoint(point, seed, deps);
+  }
   const random = rng(seed);
   const remote = await remoteAgent(random);
   const vars = { DEV_TIME_SCALE: "600" };
@@ -872,6 +884,7 @@ async function main() {
   if (pointResults.length) {
     const rows = pointResults.map((r) => ({ ...r, result: r.ok ? "ok" : `FAIL: ${r.failures.join("; ")}` }));
     table(["point", "resent", "batchesPerKey", "stranded", "disagreeing", "maxDialsPerAttempt", "recoverSec", "result"], rows);
+    policyTable(pointResults, table);
   }
   const summary = {
     rounds,
