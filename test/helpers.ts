@@ -111,14 +111,24 @@ export function failingDb(db: D1Database, shouldFail: (sql: string) => boolean):
 }
 
 /** A workspace whose agent dials through the Twilio adapter (outbound HTTP is stubbed by the test). */
-export async function newTwilioWorkspace(limits = { callsPerSecond: 10, maxConcurrentCalls: 10 }): Promise<TestWorkspace> {
+/** A valid US number no other workspace of this run holds: a number calls for one workspace only, and the tests of a file share D1. */
+const FROM_BASE = 2_000_000 + Math.floor(Math.random() * 5_000_000);
+let fromSeq = 0;
+export const freshFromNumber = () => `+1415${FROM_BASE + fromSeq++}`;
+
+export async function newTwilioWorkspace(
+  limits = { callsPerSecond: 10, maxConcurrentCalls: 10 },
+  fromNumber = freshFromNumber(),
+): Promise<TestWorkspace & { fromNumber: string }> {
   const ws = await newWorkspace({ rateLimits: limits });
   const res = await call("/v1/api/agents", {
     method: "POST",
     headers: { ...authHeaders(ws), "content-type": "application/json" },
-    body: JSON.stringify({ name: "Twilio", provider: "twilio", fromNumber: "+14155550100", voiceUrl: "https://agent.example.test/voice" }),
+    body: JSON.stringify({ name: "Twilio", provider: "twilio", fromNumber, voiceUrl: "https://agent.example.test/voice" }),
   });
-  return { ...ws, agentId: (await json(res)).agentId };
+  const created = await json(res);
+  if (res.status !== 201) throw new Error(`the test's twilio agent was refused: ${JSON.stringify(created)}`);
+  return { ...ws, agentId: created.agentId, fromNumber };
 }
 
 /** A workspace whose agent dials through the webhook provider, with that agent's signing secret (outbound HTTP is stubbed by the test). */

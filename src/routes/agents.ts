@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
 import { newApp } from "../app-factory";
-import { type AgentChanges, deleteAgent, getAgent, insertAgent, listAgents, rotateAgentSecret, toAgent, updateAgent } from "../db/agent.repo";
+import { type AgentChanges, deleteAgent, getAgent, getAgentWithPool, insertAgent, listAgents, rotateAgentSecret, toAgent, updateAgent } from "../db/agent.repo";
 import { ApiError } from "../errors";
 import { encryptSecret } from "../lib/crypto";
 import { newId } from "../lib/ids";
@@ -9,16 +9,17 @@ import { log } from "../lib/log";
 import { newWebhookSecret } from "../lib/signing";
 import { tenantUrlProblem } from "../lib/url-policy";
 import { PREVIOUS_SECRET_GRACE_MS } from "../telephony/webhook";
-import { toE164 } from "../domain/phone";
 import {
   AgentSchema,
   CreateAgentSchema,
   CreatedAgentSchema,
+  requestedPool,
   RotatedSecretSchema,
   settingsProblem,
   UpdateAgentSchema,
   type UpdateAgent,
 } from "../schemas/agent";
+import { agentNumberRoutes, checkNumbersFree, poolChanged } from "./agent-numbers";
 import { apiKeySecurity, errorResponses, workspaceHeaders } from "../schemas/common";
 
 const AgentIdParam = z.object({ agentId: z.string().openapi({ param: { name: "agentId", in: "path" } }) });
@@ -32,19 +33,29 @@ function checkUrls(body: { dialUrl?: string | null; voiceUrl?: string | null }, 
   }
 }
 
+/** A pool's number changed hands while the request ran and is free again: nothing was written, and sending it again settles it. */
+const raced = () =>
+  new ApiError(
+    "invalid_transition",
+    "A number of the pool was taken and released by another workspace while this request ran; nothing changed, send it again.",
+  );
+
 function encryptionKey(env: Env): string {
   if (!env.SECRETS_ENCRYPTION_KEY) throw new Error("SECRETS_ENCRYPTION_KEY is not configured");
   return env.SECRETS_ENCRYPTION_KEY;
 }
 
-/** The columns a change writes: only what was sent; the phone number in E.164, the declaration as JSON. */
+/** JSON of a declaration or caller-id rules as stored; undefined (unchanged) and null (cleared) as they are. */
+const jsonOrNull = (v: unknown) => (v === undefined ? undefined : v === null ? null : JSON.stringify(v));
+
+/** The columns a change writes: only what was sent; the declaration and caller-id rules as JSON (from_number follows the pool). */
 function changesOf(body: UpdateAgent): AgentChanges {
   return {
     name: body.name,
-    from_number: body.fromNumber === undefined ? undefined : body.fromNumber === null ? null : toE164(body.fromNumber, "US"),
+    caller_id: jsonOrNull(body.callerId),
     voice_url: body.voiceUrl,
     dial_url: body.dialUrl,
-    result_schema: body.resultSchema === undefined ? undefined : body.resultSchema === null ? null : JSON.stringify(body.resultSchema),
+    result_schema: jsonOrNull(body.resultSchema),
     record: body.record === undefined ? undefined : body.record ? 1 : 0,
   };
 }
@@ -62,7 +73,9 @@ export function agentRoutes() {
         "Every agent gets its own signing secret, returned once as `signingSecret` (like an API key: keep it, it is never shown again; " +
         "`POST /v1/api/agents/{agentId}/rotate-secret` issues a new one). A `webhook` agent's dial requests are signed with it, and every agent " +
         "signs its requests to `/v1/agent/...` and its status reports with it. `dialUrl` and `voiceUrl` must be public https URLs. " +
-        "`resultSchema` declares what the agent's results hold; `record` (twilio only) records its calls.",
+        "`resultSchema` declares what the agent's results hold; `record` (twilio only) records its calls. " +
+        "`fromNumbers` gives the agent a pool of numbers to call from (`fromNumber`, one number, is a pool of one) and `callerId` how each " +
+        "attempt's number is chosen and how hard each number may be used; a number of another workspace's agent is a 400.",
       security: apiKeySecurity,
       request: { headers: workspaceHeaders, body: { content: { "application/json": { schema: CreateAgentSchema } }, required: true } },
       responses: {
@@ -70,19 +83,24 @@ export function agentRoutes() {
           description: "Created. `signingSecret` is shown only here.",
           content: { "application/json": { schema: CreatedAgentSchema } },
         },
-        ...errorResponses(400, 401, 403),
+        ...errorResponses(400, 401, 403, 409),
       },
     }),
     async (c) => {
       const body = c.req.valid("json");
+      const workspaceId = c.get("workspaceId");
       checkUrls(body, c.env);
+      const pool = requestedPool(body) ?? [];
+      const field = body.fromNumbers === undefined ? "fromNumber" : "fromNumbers";
+      await checkNumbersFree(c.env.DB, workspaceId, pool, field);
       const signingSecret = newWebhookSecret();
       const row = {
         id: newId("agent"),
-        workspace_id: c.get("workspaceId"),
+        workspace_id: workspaceId,
         name: body.name,
         provider: body.provider,
-        from_number: body.fromNumber ? toE164(body.fromNumber, "US") : null,
+        from_number: pool[0] ?? null,
+        caller_id: body.callerId ? JSON.stringify(body.callerId) : null,
         voice_url: body.voiceUrl ?? null,
         dial_url: body.dialUrl ?? null,
         result_schema: body.resultSchema ? JSON.stringify(body.resultSchema) : null,
@@ -90,9 +108,15 @@ export function agentRoutes() {
         created_at: new Date().toISOString(),
         signing_secret_enc: await encryptSecret(signingSecret, encryptionKey(c.env)),
       };
-      await insertAgent(c.env.DB, row);
-      log("info", "agent.created", { requestId: c.get("requestId"), workspaceId: row.workspace_id, agentId: row.id });
-      return c.json({ ...toAgent({ ...row, deleted_at: null, previous_secret_enc: null, previous_secret_expires_at: null }), signingSecret }, 201);
+      if (!(await insertAgent(c.env.DB, row, pool))) {
+        // Another workspace took a number between the check and the write: the check now names it.
+        await checkNumbersFree(c.env.DB, workspaceId, pool, field);
+        throw raced();
+      }
+      if (pool.length > 0 || row.caller_id !== null) await poolChanged(c.env, workspaceId, row.id, c.get("requestId"));
+      log("info", "agent.created", { requestId: c.get("requestId"), workspaceId, agentId: row.id, numbers: pool.length });
+      const agent = toAgent({ ...row, deleted_at: null, previous_secret_enc: null, previous_secret_expires_at: null }, pool);
+      return c.json({ ...agent, signingSecret }, 201);
     },
   );
 
@@ -109,7 +133,7 @@ export function agentRoutes() {
         ...errorResponses(400, 401, 403),
       },
     }),
-    async (c) => c.json({ agents: (await listAgents(c.env.DB, c.get("workspaceId"))).map(toAgent) }, 200),
+    async (c) => c.json({ agents: (await listAgents(c.env.DB, c.get("workspaceId"))).map((a) => toAgent(a.row, a.numbers)) }, 200),
   );
 
   app.openapi(
@@ -124,9 +148,9 @@ export function agentRoutes() {
     }),
     async (c) => {
       const { agentId } = c.req.valid("param");
-      const row = await getAgent(c.env.DB, c.get("workspaceId"), agentId);
-      if (!row) throw new ApiError("agent_not_found", `Agent ${agentId} does not exist in this workspace.`);
-      return c.json(toAgent(row), 200);
+      const found = await getAgentWithPool(c.env.DB, c.get("workspaceId"), agentId);
+      if (!found) throw new ApiError("agent_not_found", `Agent ${agentId} does not exist in this workspace.`);
+      return c.json(toAgent(found.row, found.numbers), 200);
     },
   );
 
@@ -137,9 +161,11 @@ export function agentRoutes() {
       tags: ["Agents"],
       summary: "Change an agent",
       description:
-        "Changes only the fields sent; `null` clears `fromNumber`, `voiceUrl`, `dialUrl` or `resultSchema` where the provider allows it. " +
+        "Changes only the fields sent; `null` clears `fromNumber`, `callerId`, `voiceUrl`, `dialUrl` or `resultSchema` where the provider allows it. " +
+        "`fromNumbers` replaces the pool (numbers that stay keep their enabled flag; `[]` empties it) and `fromNumber` makes it a pool of one; " +
+        "running batches dial from the new pool and follow the new `callerId` from their next attempt. " +
         "The same rules as at creation apply to the agent as it would be, and `provider` cannot change (a 400 when sent). " +
-        "A batch keeps its agent as it was when the batch was created: its `fromNumber`, `voiceUrl`, `dialUrl`, `record`, and the " +
+        "Apart from its numbers and `callerId`, a batch keeps its agent as it was when the batch was created: its `voiceUrl`, `dialUrl`, `record`, and the " +
         "`resultSchema` its results are checked against and its exports' columns follow; a change applies to batches created after it.",
       security: apiKeySecurity,
       request: {
@@ -149,7 +175,7 @@ export function agentRoutes() {
       },
       responses: {
         200: { description: "The agent as it now is", content: { "application/json": { schema: AgentSchema } } },
-        ...errorResponses(400, 401, 403, 404),
+        ...errorResponses(400, 401, 403, 404, 409),
       },
     }),
     async (c) => {
@@ -157,24 +183,37 @@ export function agentRoutes() {
       const body = c.req.valid("json");
       const workspaceId = c.get("workspaceId");
       if (Object.keys(body).length === 0) {
-        throw new ApiError("validation_failed", "The request changes nothing; send at least one of name, fromNumber, voiceUrl, dialUrl, resultSchema, record.");
+        throw new ApiError(
+          "validation_failed",
+          "The request changes nothing; send at least one of name, fromNumber, fromNumbers, callerId, voiceUrl, dialUrl, resultSchema, record.",
+        );
       }
       const agent = await getAgent(c.env.DB, workspaceId, agentId);
       if (!agent) throw new ApiError("agent_not_found", `Agent ${agentId} does not exist in this workspace.`);
       checkUrls(body, c.env);
+      const pool = requestedPool(body);
       const problem = settingsProblem({
         provider: agent.provider,
-        fromNumber: body.fromNumber === undefined ? agent.from_number : body.fromNumber,
+        // from_number is the pool's first number: null exactly when the pool is empty.
+        numbers: pool === undefined ? (agent.from_number === null ? 0 : 1) : pool.length,
         voiceUrl: body.voiceUrl === undefined ? agent.voice_url : body.voiceUrl,
         dialUrl: body.dialUrl === undefined ? agent.dial_url : body.dialUrl,
         record: body.record ?? agent.record === 1,
       });
       if (problem) throw new ApiError("validation_failed", `The request is invalid: ${problem.field}: ${problem.message}.`);
+      const field = body.fromNumbers === undefined ? "fromNumber" : "fromNumbers";
+      if (pool) await checkNumbersFree(c.env.DB, workspaceId, pool, field);
       // Provider is fixed, so what it needs cannot be undone by another change in between: no read-check-write race to close.
-      const row = await updateAgent(c.env.DB, workspaceId, agentId, changesOf(body));
-      if (!row) throw new ApiError("agent_not_found", `Agent ${agentId} does not exist in this workspace.`);
+      const changed = await updateAgent(c.env.DB, workspaceId, agentId, changesOf(body), pool);
+      if (!changed) {
+        // Nothing was written: the agent went, or another workspace took a number since the check (which now names it).
+        if (pool) await checkNumbersFree(c.env.DB, workspaceId, pool, field);
+        if (!(await getAgent(c.env.DB, workspaceId, agentId))) throw new ApiError("agent_not_found", `Agent ${agentId} does not exist in this workspace.`);
+        throw raced();
+      }
+      if (pool !== undefined || body.callerId !== undefined) await poolChanged(c.env, workspaceId, agentId, c.get("requestId"));
       log("info", "agent.updated", { requestId: c.get("requestId"), workspaceId, agentId });
-      return c.json(toAgent(row), 200);
+      return c.json(toAgent(changed.row, changed.numbers), 200);
     },
   );
 
@@ -196,6 +235,8 @@ export function agentRoutes() {
       if (!(await deleteAgent(c.env.DB, c.get("workspaceId"), agentId, new Date().toISOString()))) {
         throw new ApiError("agent_not_found", `Agent ${agentId} does not exist in this workspace.`);
       }
+      // Its pool stays (batches started with it keep dialling from it); the limiter re-reads it all the same.
+      await poolChanged(c.env, c.get("workspaceId"), agentId, c.get("requestId"));
       log("info", "agent.deleted", { requestId: c.get("requestId"), workspaceId: c.get("workspaceId"), agentId });
       return c.json({ agentId, deleted: true as const }, 200);
     },
@@ -235,6 +276,8 @@ export function agentRoutes() {
       return c.json({ agentId, signingSecret, previousSecretExpiresAt: agent.signing_secret_enc ? graceEnds : null }, 200);
     },
   );
+
+  app.route("/", agentNumberRoutes());
 
   return app;
 }

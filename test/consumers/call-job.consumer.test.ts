@@ -41,7 +41,7 @@ describe("call-job consumer", () => {
     const callId = `call_${batchId.slice(6)}_0`;
     expect(Object.fromEntries(req.form)).toMatchObject({
       To: "+12125551001",
-      From: "+14155550100",
+      From: ws.fromNumber,
       Url: `https://agent.example.test/voice?callId=${callId}&attempt=1`,
       StatusCallback: `https://calls.example.test/v1/webhooks/twilio/status?callId=${callId}&attempt=1`,
       StatusCallbackMethod: "POST",

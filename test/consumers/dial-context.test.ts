@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { verifyWebhook } from "../../src/lib/signing";
 import { consume, dispatched } from "../engine-helpers";
-import { authHeaders, bodyText, call, json, newWebhookWorkspace, newWorkspace, type TestWorkspace } from "../helpers";
+import { authHeaders, bodyText, call, freshFromNumber, json, newWebhookWorkspace, newWorkspace, type TestWorkspace } from "../helpers";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -21,7 +21,7 @@ async function twilioWorkspace(agent: Record<string, unknown>): Promise<TestWork
   const res = await call("/v1/api/agents", {
     method: "POST",
     headers: { ...authHeaders(ws), "content-type": "application/json" },
-    body: JSON.stringify({ name: "Twilio", provider: "twilio", fromNumber: "+14155550100", ...agent }),
+    body: JSON.stringify({ name: "Twilio", provider: "twilio", fromNumber: freshFromNumber(), ...agent }),
   });
   expect(res.status).toBe(201);
   return { ...ws, agentId: (await json(res)).agentId };

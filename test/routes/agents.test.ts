@@ -7,6 +7,11 @@ import { authHeaders, call, json, newWorkspace, type TestWorkspace, upload } fro
 
 const WHSEC = /^whsec_[A-Za-z0-9+/]{43}=$/;
 
+/** A valid US number no other workspace of this run holds: a number calls for one workspace only, and the tests share D1. */
+const FROM_BASE = 2_000_000 + Math.floor(Math.random() * 5_000_000);
+let fromSeq = 0;
+const freshNumber = () => `+1415${FROM_BASE + fromSeq++}`;
+
 function postAgent(ws: TestWorkspace, body: unknown) {
   return call("/v1/api/agents", { method: "POST", headers: { ...authHeaders(ws), "content-type": "application/json" }, body: JSON.stringify(body) });
 }
@@ -58,7 +63,7 @@ describe("webhook agents' signing secrets", () => {
   it("belong to every agent, whatever its provider, and rotate the same way", async () => {
     const ws = await newWorkspace();
     const sim = await json(await postAgent(ws, { name: "S", provider: "simulated" }));
-    const twilio = await json(await postAgent(ws, { name: "T", provider: "twilio", fromNumber: "+14155550100", voiceUrl: "https://voice.example.com/twiml" }));
+    const twilio = await json(await postAgent(ws, { name: "T", provider: "twilio", fromNumber: freshNumber(), voiceUrl: "https://voice.example.com/twiml" }));
     for (const agent of [sim, twilio]) {
       expect(agent.signingSecret).toMatch(WHSEC);
       expect(await decryptSecret((await storedKeys(agent.agentId))!.signing_secret_enc!, env.SECRETS_ENCRYPTION_KEY)).toBe(agent.signingSecret);
@@ -179,7 +184,7 @@ describe("URL policy on agents", () => {
     const hook = await postAgent(ws, { name: "Hook", provider: "webhook", dialUrl: "https://dialer.example.com:8443/v1/dial?tenant=7" });
     expect(hook.status).toBe(201);
     expect(await json(hook)).toMatchObject({ dialUrl: "https://dialer.example.com:8443/v1/dial?tenant=7" });
-    const twilio = await postAgent(ws, { name: "T", provider: "twilio", fromNumber: "+14155550100", voiceUrl: "https://8.8.8.8/twiml" });
+    const twilio = await postAgent(ws, { name: "T", provider: "twilio", fromNumber: freshNumber(), voiceUrl: "https://8.8.8.8/twiml" });
     expect(twilio.status).toBe(201);
   });
 });
@@ -221,7 +226,7 @@ function patchAgent(ws: TestWorkspace, agentId: string, body: unknown) {
 const getAgent = async (ws: TestWorkspace, agentId: string) => json(await call(`/v1/api/agents/${agentId}`, { headers: authHeaders(ws) }));
 
 async function twilioAgent(ws: TestWorkspace, extra: Record<string, unknown> = {}) {
-  const res = await postAgent(ws, { name: "T", provider: "twilio", fromNumber: "+14155550100", voiceUrl: "https://voice.example.com/twiml", ...extra });
+  const res = await postAgent(ws, { name: "T", provider: "twilio", fromNumber: freshNumber(), voiceUrl: "https://voice.example.com/twiml", ...extra });
   expect(res.status).toBe(201);
   return json(res);
 }
@@ -297,6 +302,7 @@ describe("PATCH /v1/api/agents/{agentId}", () => {
     expect(moved).toMatchObject({
       name: "Renamed",
       fromNumber: "+14155550199",
+      fromNumbers: ["+14155550199"],
       voiceUrl: "https://voice2.example.com/twiml",
       dialUrl: "https://d.example.com/x",
       resultSchema: DECLARED,
@@ -308,7 +314,7 @@ describe("PATCH /v1/api/agents/{agentId}", () => {
     const ws = await newWorkspace();
     const agent = await json(await postAgent(ws, { name: "S", provider: "simulated", resultSchema: DECLARED, voiceUrl: "https://v.example.com/x" }));
     const cleared = await json(await patchAgent(ws, agent.agentId, { resultSchema: null, voiceUrl: null, fromNumber: null }));
-    expect(cleared).toMatchObject({ resultSchema: null, voiceUrl: null, fromNumber: null });
+    expect(cleared).toMatchObject({ resultSchema: null, voiceUrl: null, fromNumber: null, fromNumbers: [] });
     expect((await storedSettings(agent.agentId))!.result_schema).toBeNull();
   });
 
@@ -320,10 +326,16 @@ describe("PATCH /v1/api/agents/{agentId}", () => {
     expect(await storedKeys(agent.agentId)).toEqual(before);
   });
 
+  const TWILIO_NEEDS = "provider: a twilio agent needs a number to call from (fromNumber, or fromNumbers for a pool) and voiceUrl";
   const refused: [string, (ws: TestWorkspace) => Promise<string>, unknown, string][] = [
     ["provider, even the same one", (ws) => Promise.resolve(ws.agentId), { provider: "simulated" }, "provider cannot change; create a new agent"],
     ["provider with other changes", (ws) => Promise.resolve(ws.agentId), { name: "N", provider: "twilio" }, "provider cannot change"],
-    ["an unknown field", (ws) => Promise.resolve(ws.agentId), { colour: "red" }, "unknown field colour; a change may name name, fromNumber"],
+    [
+      "an unknown field",
+      (ws) => Promise.resolve(ws.agentId),
+      { colour: "red" },
+      "unknown field colour; a change may name name, fromNumber, fromNumbers, callerId",
+    ],
     ["nothing to change", (ws) => Promise.resolve(ws.agentId), {}, "The request changes nothing"],
     ["an empty name", (ws) => Promise.resolve(ws.agentId), { name: "  " }, "name"],
     ["an invalid fromNumber", (ws) => Promise.resolve(ws.agentId), { fromNumber: "12" }, "fromNumber: must be a valid phone number"],
@@ -334,13 +346,9 @@ describe("PATCH /v1/api/agents/{agentId}", () => {
     ["a private dialUrl", (ws) => webhookAgent(ws).then((a) => a.agentId), { dialUrl: "https://10.0.0.1/dial" }, "dialUrl points at a loopback"],
     ["a metadata voiceUrl", (ws) => twilioAgent(ws).then((a) => a.agentId), { voiceUrl: "https://169.254.169.254/x" }, "voiceUrl points at a loopback"],
     ["clearing a webhook agent's dialUrl", (ws) => webhookAgent(ws).then((a) => a.agentId), { dialUrl: null }, "dialUrl: a webhook agent needs dialUrl"],
-    ["clearing a twilio agent's voiceUrl", (ws) => twilioAgent(ws).then((a) => a.agentId), { voiceUrl: null }, "a twilio agent needs fromNumber and voiceUrl"],
-    [
-      "clearing a twilio agent's fromNumber",
-      (ws) => twilioAgent(ws).then((a) => a.agentId),
-      { fromNumber: null },
-      "a twilio agent needs fromNumber and voiceUrl",
-    ],
+    ["clearing a twilio agent's voiceUrl", (ws) => twilioAgent(ws).then((a) => a.agentId), { voiceUrl: null }, TWILIO_NEEDS],
+    ["clearing a twilio agent's fromNumber", (ws) => twilioAgent(ws).then((a) => a.agentId), { fromNumber: null }, TWILIO_NEEDS],
+    ["emptying a twilio agent's pool", (ws) => twilioAgent(ws).then((a) => a.agentId), { fromNumbers: [] }, TWILIO_NEEDS],
   ];
   it.each(refused)("refuses %s with a 400 that says what to fix, and changes nothing", async (_name, agentOf, body, words) => {
     const ws = await newWorkspace();
@@ -403,10 +411,20 @@ describe("OpenAPI for results and changes", () => {
     const doc = await json(await call("/v1/openapi.json"));
     const patch = doc.paths["/v1/api/agents/{agentId}"].patch;
     expect(Object.keys(patch.responses)).toEqual(expect.arrayContaining(["200", "400", "401", "404"]));
-    expect(patch.description).toContain("A batch keeps its agent as it was when the batch was created");
+    expect(patch.description).toContain("a batch keeps its agent as it was when the batch was created");
+    expect(patch.description).toContain("running batches dial from the new pool");
     expect(patch.description).toContain("`provider` cannot change");
     expect(doc.components.schemas.UpdateAgent.additionalProperties).toBe(false);
-    expect(Object.keys(doc.components.schemas.UpdateAgent.properties).sort()).toEqual(["dialUrl", "fromNumber", "name", "record", "resultSchema", "voiceUrl"]);
+    expect(Object.keys(doc.components.schemas.UpdateAgent.properties).sort()).toEqual([
+      "callerId",
+      "dialUrl",
+      "fromNumber",
+      "fromNumbers",
+      "name",
+      "record",
+      "resultSchema",
+      "voiceUrl",
+    ]);
     expect(doc.components.schemas.Agent.required).toEqual(expect.arrayContaining(["resultSchema", "record"]));
     expect(doc.components.schemas.CreateAgent.properties.record.description).toContain("twilio only");
     expect(doc.components.schemas.ResultSchema.properties.fields).toBeDefined();

@@ -29,7 +29,13 @@ async function tenant(): Promise<Tenant> {
   const agent = (body: unknown) =>
     call("/v1/api/agents", { method: "POST", headers: { ...authHeaders(ws), "content-type": "application/json" }, body: JSON.stringify(body) }).then(json);
   const hook = await agent({ name: "Hook", provider: "webhook", dialUrl: "https://dialer.example.com/dial" });
-  const twilio = await agent({ name: "Twilio", provider: "twilio", fromNumber: "+14155550100", voiceUrl: "https://agent.example.com/voice" });
+  // A number calls for one workspace only: each tenant's twilio agent has its own.
+  const twilio = await agent({
+    name: "Twilio",
+    provider: "twilio",
+    fromNumber: `+1415${2_000_000 + Math.floor(Math.random() * 7_000_000)}`,
+    voiceUrl: "https://agent.example.com/voice",
+  });
   const csv = "phone_number\n+12125550101\n";
   const [batch, hookBatch, twilioBatch] = await Promise.all([
     upload(ws, csv).then(json),
@@ -151,6 +157,14 @@ const ODD_JSON_BODIES = [
   JSON.stringify({ name: "ok", timezone: "../../etc/passwd", webhookUrl: "javascript:alert(1)" }),
   JSON.stringify({ name: "ok", provider: "webhook", dialUrl: "https://[::ffff:127.0.0.1]/" }),
   JSON.stringify({ name: "ok", provider: "twilio", fromNumber: "+1".padEnd(5000, "9"), voiceUrl: "https://example.com/v" }),
+  JSON.stringify({ name: "ok", provider: "simulated", fromNumbers: [null, 1, {}, [], "+1".padEnd(5000, "9")], callerId: { strategy: 1, perNumber: "x" } }),
+  JSON.stringify({
+    name: "ok",
+    provider: "simulated",
+    fromNumbers: Array.from({ length: 1000 }, () => "+12125550100"),
+    callerId: { perNumber: { callsPerSecond: 1e308 } },
+  }),
+  JSON.stringify({ fromNumbers: Array.from({ length: 20_000 }, (_, i) => `+1212555${String(i).padStart(4, "0")}`), enabled: null }),
 ];
 
 const CONTENT_TYPES = [
@@ -528,6 +542,17 @@ describe("no 500 from client input", () => {
     async () => {
       const [t, other] = await Promise.all([tenant(), tenant()]);
       const routes = (await documentedRoutes()).filter((r) => r.template.startsWith("/v1/api/dnc"));
+      expect(await audit(routes.flatMap((r) => probesFor(r, t, other)))).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "the workspace's own routes",
+    async () => {
+      const [t, other] = await Promise.all([tenant(), tenant()]);
+      const routes = (await documentedRoutes()).filter((r) => r.template === "/v1/api/workspace");
+      expect(routes.map((r) => r.method).sort()).toEqual(["GET", "PATCH"]);
       expect(await audit(routes.flatMap((r) => probesFor(r, t, other)))).toEqual([]);
     },
     TIMEOUT,
