@@ -1,11 +1,12 @@
 // @ts-check
-// The Agents and Do-not-call pages: a list, an add form, a Remove per row.
+// The Do-not-call page: a list, an add form, a Remove per row. The Agents page
+// lives in agents.js (re-exported here, where the router has always found it).
 
 import { ApiError, request } from "./api.js";
 import { dataTable, field, fmtNumber, fmtTime, h, makePager, showError } from "./ui.js";
 
-/** @typedef {import("./types.js").Agent} Agent */
-/** @typedef {import("./types.js").CreatedAgent} CreatedAgent */
+export { agentsView } from "./agents.js";
+
 /** @typedef {import("./types.js").DncAdded} DncAdded */
 /** @typedef {import("./types.js").DncEntry} DncEntry */
 /** @typedef {import("./types.js").DncPage} DncPage */
@@ -17,119 +18,6 @@ import { dataTable, field, fmtNumber, fmtTime, h, makePager, showError } from ".
  */
 function removeButton(key, onclick) {
   return h("button", { type: "button", class: "secondary small", "data-key": key, onclick }, "Remove");
-}
-
-/** @param {HTMLElement} root */
-export function agentsView(root) {
-  const error = h("div", { class: "error", role: "alert" });
-  const formError = h("div", { class: "error", role: "alert" });
-  const secretSlot = h("div");
-  const list = dataTable("Agents", ["Name", "Provider", "Agent ID", "From number", "Created", "Actions"], "No agents yet. Add one below.");
-
-  async function load() {
-    try {
-      /** @type {{ agents: Agent[] }} */
-      const { agents } = await request("/agents");
-      list.setRows(
-        agents.map((a) => [
-          a.name,
-          a.provider,
-          h("code", {}, a.agentId),
-          a.fromNumber ?? "—",
-          fmtTime(a.createdAt),
-          removeButton(`rm-${a.agentId}`, () => remove(a)),
-        ]),
-      );
-      showError(error, null);
-    } catch (err) {
-      showError(error, err);
-    }
-  }
-
-  /** @param {Agent} agent */
-  async function remove(agent) {
-    try {
-      await request(`/agents/${encodeURIComponent(agent.agentId)}`, { method: "DELETE" });
-      await load();
-      root.querySelector("h1")?.focus();
-    } catch (err) {
-      showError(error, err);
-    }
-  }
-
-  const provider = h(
-    "select",
-    { name: "provider" },
-    ["simulated", "twilio", "webhook"].map((p) => h("option", { value: p }, p)),
-  );
-  const form = h(
-    "form",
-    { "aria-labelledby": "add-agent-title", novalidate: true, class: "card" },
-    h("h2", { id: "add-agent-title" }, "Add agent"),
-    field("Name", h("input", { name: "name", required: true, maxlength: 200, autocomplete: "off" })),
-    field("Provider", provider, "simulated: no real calls (for trying things out). twilio: needs From number and Voice URL. webhook: needs Dial URL."),
-    field("From number", h("input", { name: "fromNumber", type: "tel", autocomplete: "off" }), "Caller ID in E.164, e.g. +14155550100 (twilio)."),
-    field("Voice URL", h("input", { name: "voiceUrl", type: "url", autocomplete: "off" }), "TwiML or voice app URL (twilio)."),
-    field("Dial URL", h("input", { name: "dialUrl", type: "url", autocomplete: "off" }), "Where dial requests are POSTed (webhook)."),
-    formError,
-    h("div", { class: "actions" }, h("button", { type: "submit" }, "Add agent")),
-  );
-
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    /** @type {Record<string, string>} */
-    const body = {};
-    for (const k of ["name", "provider", "fromNumber", "voiceUrl", "dialUrl"]) {
-      const v = /** @type {HTMLInputElement | HTMLSelectElement} */ (form.elements.namedItem(k)).value.trim();
-      if (v) body[k] = v;
-    }
-    showError(formError, null);
-    try {
-      /** @type {CreatedAgent} */
-      const agent = await request("/agents", { method: "POST", json: body });
-      form.reset();
-      secretSlot.replaceChildren(
-        agent.signingSecret ? secretNotice(agent.name, agent.signingSecret) : h("p", { role: "status", class: "ok" }, `Added ${agent.name}.`),
-      );
-      await load();
-    } catch (err) {
-      showError(formError, err);
-    }
-  });
-
-  root.append(h("h1", { tabindex: -1 }, "Agents"), error, list.el, secretSlot, form);
-  load();
-}
-
-/**
- * An agent's signing secret exists in this response only: show it once, with a copy button.
- * @param {string} name the agent's
- * @param {string} secret
- */
-function secretNotice(name, secret) {
-  const copied = h("span", { role: "status" });
-  return h(
-    "section",
-    { class: "card notice", "aria-labelledby": "secret-title" },
-    h("h2", { id: "secret-title" }, `Signing secret for ${name}`),
-    h("p", {}, "Copy it now: it is shown only this once. Your dialer uses it to verify dial requests and to sign its status reports."),
-    h("p", {}, h("code", { class: "secret" }, secret)),
-    h(
-      "button",
-      {
-        type: "button",
-        class: "secondary",
-        onclick: () =>
-          navigator.clipboard?.writeText(secret).then(
-            () => (copied.textContent = "Copied."),
-            () => (copied.textContent = "Copy failed; select the text instead."),
-          ),
-      },
-      "Copy secret",
-    ),
-    " ",
-    copied,
-  );
 }
 
 /** @param {HTMLElement} root */
