@@ -16,6 +16,10 @@
  *    starts processing: the scheduler's tick durations (samples["tick.ms"]).
  *    BENCH_SKIP_200K=1 skips it.
  *
+ * The caller-ID pool and the contact policy's cost (issue 18) are measured
+ * by scripts/bench-pool.mjs on a server of their own, with the helpers
+ * exported here (a batch run to completion, the status poll's cost, rates, printing).
+ *
  * The Worker runs in wrangler dev's local runtime (Miniflare/workerd behind
  * wrangler's proxy, as `npm start`), started through wrangler's
  * unstable_startWorker so the devtools inspector can be off: with it on,
@@ -58,7 +62,7 @@ import { client, sleep, startServer, tail } from "./lib/dev-runtime.mjs";
  */
 
 /** @type {Record<string, string>} */
-const RUNTIMES = {
+export const RUNTIMES = {
   cli: "wrangler dev --local (HTTP)",
   api: "wrangler dev --local (HTTP; started with unstable_startWorker, devtools inspector off)",
 };
@@ -71,7 +75,7 @@ const RUNTIMES = {
 const ANSWERED_DIGITS = [0, 1, 3, 4];
 const ANSWERED_PER_EXCHANGE = 1000 * ANSWERED_DIGITS.length;
 
-function defaults() {
+export function defaults() {
   const env = process.env;
   return {
     // "1,2,4" by default; "0" runs none (only the large batch).
@@ -99,10 +103,10 @@ function defaults() {
  * @param {number | null | undefined} n
  * @param {number} [digits]
  */
-const round = (n, digits = 1) => (n === null || n === undefined || !Number.isFinite(n) ? null : Math.round(n * 10 ** digits) / 10 ** digits);
+export const round = (n, digits = 1) => (n === null || n === undefined || !Number.isFinite(n) ? null : Math.round(n * 10 ** digits) / 10 ** digits);
 
 /** @param {number[]} values */
-function median(values) {
+export function median(values) {
   if (!values.length) return null;
   const s = [...values].sort((a, b) => a - b);
   const mid = s.length >> 1;
@@ -127,7 +131,7 @@ function answeredNumber(i) {
   return `+1212${exchange}${String(line).padStart(4, "0")}`;
 }
 
-function numbers() {
+export function numbers() {
   let next = 0;
   return {
     /**
@@ -234,7 +238,7 @@ function resultFigures(counters) {
  * @param {number} batches
  * @param {Options} opts
  */
-async function runBatches(api, adminToken, agentId, nums, batches, opts) {
+export async function runBatches(api, adminToken, agentId, nums, batches, opts) {
   const { callsPerBatch } = opts;
   await api.call("DELETE", "/v1/admin/metrics", { admin: adminToken });
   const files = Array.from({ length: batches }, () => nums.csv(callsPerBatch));
@@ -267,6 +271,8 @@ async function runBatches(api, adminToken, agentId, nums, batches, opts) {
   const lastCompleted = Math.max(...finals.map((f) => Number(f.completedTime)));
   return {
     ids,
+    // Each batch's last /status (its startTime and completedTime are the server's own).
+    finals,
     run: {
       batches,
       calls,
@@ -288,7 +294,7 @@ async function runBatches(api, adminToken, agentId, nums, batches, opts) {
  * @param {Api} api
  * @param {string[]} ids
  */
-async function endTimes(api, ids) {
+export async function endTimes(api, ids) {
   /** @type {number[]} */
   const times = [];
   for (const id of ids) {
@@ -302,7 +308,7 @@ async function endTimes(api, ids) {
 }
 
 /** @param {number[]} times sorted */
-function steadyRate(times) {
+export function steadyRate(times) {
   if (times.length < 20) return null;
   const a = Math.floor(times.length * 0.1);
   const b = Math.floor(times.length * 0.9);
@@ -667,7 +673,7 @@ export async function runScale(options = {}) {
  * @param {string} batchId
  * @returns {Promise<PollCost>}
  */
-async function measurePollCost(api, admin, batchId, polls = 10) {
+export async function measurePollCost(api, admin, batchId, polls = 10) {
   await api.call("DELETE", "/v1/admin/metrics", { admin });
   for (let i = 0; i < polls; i++) await api.call("GET", `/v1/api/batch-calls/${batchId}/status`);
   const { body } = await api.call("GET", "/v1/admin/metrics", { admin });
@@ -682,13 +688,13 @@ async function measurePollCost(api, admin, batchId, polls = 10) {
  * @param {number | null | undefined} v
  * @param {string} [unit]
  */
-const show = (v, unit = "") => (v === null || v === undefined ? "n/a" : `${v.toLocaleString("en-US")}${unit}`);
+export const show = (v, unit = "") => (v === null || v === undefined ? "n/a" : `${v.toLocaleString("en-US")}${unit}`);
 
 /**
  * @param {string[]} headers
  * @param {string[][]} rows
  */
-function table(headers, rows) {
+export function table(headers, rows) {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
   /** @param {string[]} cells */
   const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");

@@ -18,11 +18,18 @@
  * Then the scale section (scripts/bench-scale.mjs): the engine under `wrangler dev --local`
  * over HTTP, outside the vitest pool, which distorts Durable-Object-heavy runs. Its figures go
  * under `scale` in the JSON; BENCH_SCALE_* and BENCH_SKIP_200K tune it as for `npm run bench:scale`.
+ *
+ * Last, the caller-ID pool and the contact policy's cost (scripts/bench-pool.mjs, issue 18), on a
+ * wrangler dev of their own: `pool` (100 numbers at 1 call/s each: achievedPerSec, the worst starts
+ * of one number in any second, violations) and `contactPolicy` (completions/s and object requests
+ * per call with a policy against without, alternated runs in this invocation). BENCH_SKIP_POOL=1,
+ * BENCH_SKIP_POLICY=1, BENCH_POOL_CALLS and BENCH_POLICY_PAIRS tune it.
  */
 import { spawn } from "node:child_process";
 import os from "node:os";
 import { formatHostile, runHostile } from "./bench-hostile.mjs";
 import { measureMemory } from "./bench-memory.mjs";
+import { formatPool, runPool } from "./bench-pool.mjs";
 import { formatScale, runScale } from "./bench-scale.mjs";
 
 const MARKER = "BENCH_RESULT ";
@@ -181,6 +188,14 @@ console.log("");
 process.stderr.write("bench: running the scale section against wrangler dev --local…\n");
 sections.scale = await runScale().catch((err) => fail(err.message));
 console.log(formatScale(sections.scale));
+console.log("");
+
+// The pool and the contact policy, on a wrangler dev of their own once the scale's has stopped.
+process.stderr.write("bench: measuring the caller-ID pool and the contact policy against wrangler dev --local…\n");
+const poolRun = await runPool().catch((err) => fail(err.message));
+sections.pool = poolRun.pool;
+sections.contactPolicy = poolRun.contactPolicy;
+console.log(formatPool(poolRun));
 console.log("");
 
 /** @type {Record<string, unknown>} */
