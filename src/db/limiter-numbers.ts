@@ -3,8 +3,10 @@ import type { NumberLoad } from "../domain/caller-id";
 /**
  * What a workspace's limiter keeps about its caller IDs and its
  * recipients, in its own SQLite: each number's starts of the last second
- * and its last start (`numbers`), its starts and answered calls per hour
- * for its day limit and its health (`number_hours`), and, while the
+ * and its last start (`numbers`), per hour its starts (for its day limit)
+ * and its finished and answered attempts (its health: an attempt counts
+ * when its batch reports it over, so a start that never became a call —
+ * a claim refused after the gate — is not in it) (`number_hours`), and, while the
  * workspace has a contact policy, each recipient number's attempts
  * (`contacts`). Every method is synchronous, so the limiter's
  * check-and-record stays atomic.
@@ -12,7 +14,8 @@ import type { NumberLoad } from "../domain/caller-id";
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS numbers (e164 TEXT PRIMARY KEY, recent TEXT NOT NULL, last_at INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS number_hours (
-  e164 TEXT NOT NULL, hour INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, answered INTEGER NOT NULL DEFAULT 0,
+  e164 TEXT NOT NULL, hour INTEGER NOT NULL,
+  starts INTEGER NOT NULL DEFAULT 0, ended INTEGER NOT NULL DEFAULT 0, answered INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (e164, hour)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS contacts (phone TEXT NOT NULL, lease TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (phone, lease)) WITHOUT ROWID;
@@ -26,6 +29,7 @@ const DAY_HOURS = 25;
 /** Hours of per-number history kept, for the 7-day health figures. */
 const KEEP_HOURS = 7 * 24 + 1;
 
+/** A number's finished attempts and answered ones over 24 hours and 7 days (by the hour they started), and its last start. */
 export type NumberStats = { e164: string; attempts24h: number; answered24h: number; attempts7d: number; answered7d: number; lastStartAt: number | null };
 
 type Cached = NumberLoad & { hour: number };
@@ -44,7 +48,7 @@ export class NumberBook {
     const hit = this.cache.get(e164);
     if (hit && hit.hour === hour) return hit;
     const row = this.sql.exec<{ recent: string; last_at: number }>("SELECT recent, last_at FROM numbers WHERE e164 = ?", e164).toArray()[0];
-    const day = this.sql.exec<{ n: number | null }>("SELECT sum(attempts) AS n FROM number_hours WHERE e164 = ? AND hour > ?", e164, hour - DAY_HOURS).one().n;
+    const day = this.sql.exec<{ n: number | null }>("SELECT sum(starts) AS n FROM number_hours WHERE e164 = ? AND hour > ?", e164, hour - DAY_HOURS).one().n;
     const loaded: Cached = { recent: row ? (JSON.parse(row.recent) as number[]) : [], lastAt: row?.last_at ?? 0, day: Number(day ?? 0), hour };
     this.cache.set(e164, loaded);
     return loaded;
@@ -63,18 +67,20 @@ export class NumberBook {
       now,
     );
     this.sql.exec(
-      "INSERT INTO number_hours (e164, hour, attempts) VALUES (?, ?, 1) ON CONFLICT (e164, hour) DO UPDATE SET attempts = attempts + 1",
+      "INSERT INTO number_hours (e164, hour, starts) VALUES (?, ?, 1) ON CONFLICT (e164, hour) DO UPDATE SET starts = starts + 1",
       e164,
       Math.floor(now / HOUR_MS),
     );
   }
 
-  /** Counts an answered call in the hour its attempt started. */
-  noteAnswered(e164: string, startedAt: number): void {
+  /** Counts a finished attempt (and whether it was answered) in the hour it started. */
+  noteEnded(e164: string, startedAt: number, answered: boolean): void {
+    const a = answered ? 1 : 0;
     this.sql.exec(
-      "INSERT INTO number_hours (e164, hour, answered) VALUES (?, ?, 1) ON CONFLICT (e164, hour) DO UPDATE SET answered = answered + 1",
+      "INSERT INTO number_hours (e164, hour, ended, answered) VALUES (?1, ?2, 1, ?3) ON CONFLICT (e164, hour) DO UPDATE SET ended = ended + 1, answered = answered + ?3",
       e164,
       Math.floor(startedAt / HOUR_MS),
+      a,
     );
   }
 
@@ -83,8 +89,8 @@ export class NumberBook {
     return e164s.map((e164) => {
       const sums = this.sql
         .exec<{ a24: number | null; n24: number | null; a7: number | null; n7: number | null }>(
-          `SELECT sum(CASE WHEN hour > ?2 THEN attempts END) AS a24, sum(CASE WHEN hour > ?2 THEN answered END) AS n24,
-                  sum(attempts) AS a7, sum(answered) AS n7
+          `SELECT sum(CASE WHEN hour > ?2 THEN ended END) AS a24, sum(CASE WHEN hour > ?2 THEN answered END) AS n24,
+                  sum(ended) AS a7, sum(answered) AS n7
              FROM number_hours WHERE e164 = ?1 AND hour > ?3`,
           e164,
           hour - 24,

@@ -22,7 +22,8 @@ export type ReserveInput = {
   reserveTtlMs: number;
   /** Leases the batch freed since its last call, returned before anything is granted. */
   release?: string[];
-  /** Of those, the attempts that were answered: counted in their caller ID's health. */
+  /** Of those, the attempts that ended (and of these, were answered): counted in their caller ID's health. */
+  ended?: string[];
   answered?: string[];
   /** The number each lease calls (parallel to leaseIds), checked against `contactPolicy` before a lease is granted. */
   phones?: string[];
@@ -126,7 +127,7 @@ export class WorkspaceLimiter extends DurableObject<Env> {
 
   private reserveNow(input: ReserveInput, pool: Pool | null): ReserveResult {
     const now = this.ports.now();
-    if (input.release?.length) this.release(input.release, input.answered);
+    if (input.release?.length) this.release(input.release, { ended: input.ended, answered: input.answered });
     this.purge(now, input.contactPolicy);
     const { batchId, limits } = input;
     if (input.leaseIds.length > 0) this.store.noteDemand(batchId, now);
@@ -244,13 +245,18 @@ export class WorkspaceLimiter extends DurableObject<Env> {
     return this.numbers.stats(e164s, this.ports.now());
   }
 
-  /** Frees slots; `answered` ones count for their caller ID's health. Releasing twice, or a lapsed lease, is harmless. */
-  release(leaseIds: string[], answered: string[] = []): void {
-    const wasAnswered = new Set(answered);
+  /**
+   * Frees slots. The `ended` ones were attempts that happened (`answered`:
+   * and connected): they count in their caller ID's health, once, since a
+   * lease is released once. Releasing twice, or a lapsed lease, is harmless.
+   */
+  release(leaseIds: string[], outcome: { ended?: string[]; answered?: string[] } = {}): void {
+    const ended = new Set(outcome.ended);
+    const answered = new Set(outcome.answered);
     for (const id of leaseIds) {
-      if (wasAnswered.has(id)) {
+      if (ended.has(id) || answered.has(id)) {
         const started = this.store.startOf(id);
-        if (started?.from && started.at !== null) this.numbers.noteAnswered(started.from, started.at);
+        if (started?.from && started.at !== null) this.numbers.noteEnded(started.from, started.at, answered.has(id));
       }
       this.store.release(id);
     }

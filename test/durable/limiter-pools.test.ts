@@ -122,14 +122,18 @@ describe("number pools at the rate gate", () => {
     const first = await limiter.startMany(input);
     clock.at += 5;
     expect(await limiter.startMany(input)).toEqual(first);
-    await limiter.release(leaseIds, ["B:900:1"]);
+    // Both attempts ended, the first answered; a start that never became a call (a third lease, freed) counts in no health figure.
+    await limiter.release(leaseIds, { ended: leaseIds, answered: ["B:900:1"] });
+    await limiter.reserve({ batchId: "B", leaseIds: ["B:902:1"], batchCap: null, limits, reserveTtlMs: 600_000 });
+    expect((await limiter.startMany({ ...input, leaseIds: ["B:902:1"], phones: ["+12125550003"] }))[0]!.ok).toBe(true);
+    await limiter.release(["B:902:1"]);
     const stats = await limiter.numberStats(["+14155550101", "+14155550102", "+19995550100"]);
     expect(stats.map((s) => [s.attempts24h, s.answered24h, s.attempts7d])).toEqual([
       [1, fromOf(first[0]!) === "+14155550101" ? 1 : 0, 1],
       [1, fromOf(first[0]!) === "+14155550102" ? 1 : 0, 1],
       [0, 0, 0],
     ]);
-    expect(stats[0]!.lastStartAt).toBe(T0);
+    expect(stats.map((s) => s.lastStartAt)).toContain(T0 + 5);
     expect(stats[2]!.lastStartAt).toBeNull();
   });
 });

@@ -91,25 +91,31 @@ export function reclaimStaleDispatches(sql: SqlStorage, before: number): { seq: 
 
 /**
  * Limiter leases freed here but not yet handed back (returned with the
- * next limiter call), each marked if its attempt was answered: the
- * limiter counts that in the health of the number it called from.
+ * next limiter call), each marked with what its attempt did: 0 freed
+ * without a call, 1 ended, 2 ended answered. The limiter counts the ended
+ * ones in the health of the number they called from.
  */
 export class PendingReleases {
   constructor(private readonly sql: SqlStorage) {}
 
-  add(leases: string[], answered = false): void {
+  add(leases: string[], outcome: "freed" | "ended" | "answered" = "freed"): void {
+    const mark = outcome === "answered" ? 2 : outcome === "ended" ? 1 : 0;
     for (const l of leases) {
       this.sql.exec(
         "INSERT INTO releases (lease, answered) VALUES (?, ?) ON CONFLICT (lease) DO UPDATE SET answered = max(answered, excluded.answered)",
         l,
-        answered ? 1 : 0,
+        mark,
       );
     }
   }
 
-  list(): { leases: string[]; answered: string[] } {
+  list(): { leases: string[]; ended: string[]; answered: string[] } {
     const rows = this.sql.exec<{ lease: string; answered: number }>("SELECT lease, answered FROM releases").toArray();
-    return { leases: rows.map((r) => r.lease), answered: rows.filter((r) => r.answered === 1).map((r) => r.lease) };
+    return {
+      leases: rows.map((r) => r.lease),
+      ended: rows.filter((r) => r.answered >= 1).map((r) => r.lease),
+      answered: rows.filter((r) => r.answered === 2).map((r) => r.lease),
+    };
   }
 
   clear(leases: string[]): void {

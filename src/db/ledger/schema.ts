@@ -203,7 +203,7 @@ export const MIGRATIONS: readonly Migration[] = [
         addColumn(sql, "calls", col!, type!);
       }
       addColumn(sql, "attempt_log", "to_number", "TEXT");
-      // A freed lease whose attempt was answered: the limiter counts it in its caller ID's health.
+      // What a freed lease's attempt did (0 no call, 1 ended, 2 ended answered): the limiter counts it in its caller ID's health.
       addColumn(sql, "releases", "answered", "INTEGER NOT NULL DEFAULT 0");
     },
   },

@@ -42,6 +42,7 @@ export async function dispatch(c: BatchContext, state: SchedulerState, now: numb
     limits: { callsPerSecond: ws.callsPerSecond, maxConcurrentCalls: ws.maxConcurrentCalls },
     reserveTtlMs: engineConfig(c.env).reserveTtlMs,
     release: released.leases,
+    ended: released.ended,
     answered: released.answered,
     phones: jobs.map((j) => j.phone),
     contactPolicy: ws.contactPolicy,

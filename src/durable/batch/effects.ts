@@ -28,22 +28,22 @@ export async function flushOutbox(c: BatchContext): Promise<void> {
   }
 }
 
-/** Records attempts whose limiter leases are free now (`answered`: they connected); flushReleases hands them back. */
-export function release(c: BatchContext, batchId: string, attempts: AttemptRef[], answered = false): void {
-  if (attempts.length > 0)
-    c.ledger.releases.add(
-      attempts.map((j) => leaseId(batchId, j.seq, j.attempt)),
-      answered,
-    );
+/** Records attempts whose limiter leases are free now, and whether they were calls that ended (or answered); flushReleases hands them back. */
+export function release(c: BatchContext, batchId: string, attempts: AttemptRef[], outcome: "freed" | "ended" | "answered" = "freed"): void {
+  if (attempts.length === 0) return;
+  c.ledger.releases.add(
+    attempts.map((j) => leaseId(batchId, j.seq, j.attempt)),
+    outcome,
+  );
 }
 
 /** Hands freed leases back to the workspace's limiter (one call for all of them). */
 export async function flushReleases(c: BatchContext): Promise<void> {
-  const { leases, answered } = c.ledger.releases.list();
+  const { leases, ended, answered } = c.ledger.releases.list();
   if (leases.length === 0) return;
   const state = await c.state();
   if (!state) return;
-  await c.env.WORKSPACE_LIMITER.getByName(state.workspaceId).release(leases, answered);
+  await c.env.WORKSPACE_LIMITER.getByName(state.workspaceId).release(leases, { ended, answered });
   c.ledger.releases.clear(leases);
 }
 

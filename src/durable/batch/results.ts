@@ -102,7 +102,7 @@ function finishAttempt(
     if (optedOut) optOut(c, state, row, ev.attempt, ev.at);
   });
   if (!ended) return null;
-  release(c, state.batchId, [ev], answered);
+  release(c, state.batchId, [ev], answered ? "answered" : "ended");
   log("info", "call.attempt_ended", { ...batchFields(state), seq: ev.seq, attempt: ev.attempt, outcome: ev.outcome, next });
   const id = callId(state.batchId, ev.seq);
   const key = `${id}:${ev.attempt}`;
