@@ -1,9 +1,9 @@
 // An agent's pool of numbers on the Agents page: added with several numbers and a caller-id
 // rule, each number's health after a batch, a number rested with its switch, and the pool
 // changed from the page (a refused number named as it was typed).
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { api, horizontalOverflow, launch, newContext, screenshot, screenshotOnFailure, seriousA11yViolations, signIn, uniqueName } from "./helpers.js";
+import { api, horizontalOverflow, launch, screenshot, seriousA11yViolations, signedInPage, uniqueName } from "./helpers.js";
 
 interface PoolNumber {
   e164: string;
@@ -23,14 +23,6 @@ afterAll(async () => {
 const base = 2_000_000 + Math.floor(Math.random() * 5_000_000);
 const [FIRST, SECOND, THIRD] = [0, 1, 2].map((i) => `+1646${base + i}`) as [string, string, string];
 
-async function signedInPage(): Promise<Page> {
-  const context = await newContext(browser);
-  const page = await context.newPage();
-  screenshotOnFailure(page);
-  await signIn(page);
-  return page;
-}
-
 /** Starts a batch now with the agent, waits for its last call, and answers how many attempts its calls made. Numbers end 0, 1, 6: no callback to wait for. */
 async function runBatch(agentId: string): Promise<number> {
   const form = new FormData();
@@ -47,7 +39,7 @@ async function runBatch(agentId: string): Promise<number> {
 
 describe("an agent's numbers", () => {
   test("are added one per line, shown with their health, rested with a switch, and changed from the page", async () => {
-    const page = await signedInPage();
+    const page = await signedInPage(browser);
     await page.getByRole("navigation").getByRole("link", { name: "Agents" }).click();
     const name = uniqueName("pool");
 

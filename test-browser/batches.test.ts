@@ -6,20 +6,18 @@ import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   AGENT_ID,
-  AUTH_HEADERS,
-  TZ_OFFSET_MINUTES,
   api,
+  AUTH_HEADERS,
   barsOf,
   baseUrl,
   createBatch,
   csvOfNumbers,
   isoSecond,
   launch,
-  newContext,
   screenshot,
-  screenshotOnFailure,
   seriousA11yViolations,
-  signIn,
+  signedInPage,
+  TZ_OFFSET_MINUTES,
   uniqueName,
 } from "./helpers.js";
 import { ROOT } from "./paths.js";
@@ -45,14 +43,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-async function signedInPage(): Promise<Page> {
-  const context = await newContext(browser);
-  const page = await context.newPage();
-  screenshotOnFailure(page);
-  await signIn(page);
-  return page;
-}
 
 /** The number shown after `label` in the file-check region (a <dl>, a table row or "Label: n"). */
 async function verdictNumber(verdict: Locator, label: string): Promise<number> {
@@ -126,7 +116,7 @@ async function batchesNamed(name: string): Promise<string[]> {
 
 describe("batches", () => {
   test("upload examples/people.csv, see the verdict, start it once, watch it reach 100%, counts match /status, download results.csv", async () => {
-    const page = await signedInPage();
+    const page = await signedInPage(browser);
     const name = uniqueName("people");
     const idempotencyKeys: (string | undefined)[] = [];
     page.on("request", (req) => {
@@ -298,7 +288,7 @@ describe("batches", () => {
     // No number ending in 2: a callback the simulated agent asks for makes a finished call wait again,
     // and the bar rightly goes back; this test is about the bar climbing as calls finish.
     const batchId = await createBatch(csvOfNumbers(30, 2_125_555_000, { skipLastDigits: [2] }), { name: uniqueName("live") });
-    const page = await signedInPage();
+    const page = await signedInPage(browser);
     const liveRequests: string[] = [];
     page.on("request", (req) => {
       const path = new URL(req.url()).pathname;
@@ -350,7 +340,7 @@ describe("batches", () => {
     // The simulated carrier answers numbers ending in 0-4 and fails those ending in 9.
     const batchId = await createBatch("phone_number\n+12125557000\n+12125557009\n", { name: uniqueName("retry") });
     await expect.poll(async () => (await api<Status>(`/v1/api/batch-calls/${batchId}/status`)).status, { timeout: 30_000 }).toBe("completed");
-    const page = await signedInPage();
+    const page = await signedInPage(browser);
     await page.goto(`/#/batches/${batchId}`);
     await expect.poll(() => batchStatus(page).innerText()).toMatch(/Status:\s*completed/i);
     for (const action of ["Cancel batch", "Pause", "Resume"]) expect(await page.getByRole("button", { name: action }).count()).toBe(0);
@@ -381,7 +371,7 @@ describe("batches", () => {
   });
 
   test("a batch set to start tomorrow (local time, sent as UTC) can be paused and resumed", async () => {
-    const page = await signedInPage();
+    const page = await signedInPage(browser);
     const name = uniqueName("pause");
     const start = tomorrowLocal();
     await checkFile(page, { name: "three.csv", mimeType: "text/csv", buffer: Buffer.from(csvOfNumbers(3, 2_125_552_000)) }, name, start.local);
@@ -412,7 +402,7 @@ describe("batches", () => {
 
   test("a batch without a name is listed by its file's name and when it was created, with its id", async () => {
     const batchId = await createBatch(csvOfNumbers(1, 2_125_558_000), { scheduledAt: isoSecond(Date.now() + 24 * 3600_000) });
-    const page = await signedInPage();
+    const page = await signedInPage(browser);
     try {
       const batch = await api<{ fileName: string | null; createdAt: string }>(`/v1/api/batch-calls/${batchId}`);
       expect(batch.fileName).toBe("people.csv");
@@ -439,7 +429,7 @@ describe("batches", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ name: uniqueName("newer"), provider: "webhook", dialUrl: "https://dialer.example.com/dial" }),
     });
-    const page = await signedInPage();
+    const page = await signedInPage(browser);
     let batchId: string | undefined;
     try {
       const agent = page.getByLabel("Agent");
@@ -468,7 +458,7 @@ describe("batches", () => {
   test("cancel asks first: 'Keep running' changes nothing, 'Yes, cancel' cancels every waiting call", async () => {
     const name = uniqueName("cancel");
     const batchId = await createBatch(csvOfNumbers(4, 2_125_553_000), { name, scheduledAt: isoSecond(Date.now() + 24 * 3600_000) });
-    const page = await signedInPage();
+    const page = await signedInPage(browser);
     await page.goto(`/#/batches/${batchId}`);
     await expect.poll(() => batchStatus(page).innerText()).toMatch(/Status:\s*queued/i);
 
@@ -490,7 +480,7 @@ describe("batches", () => {
   });
 
   test("a CSV with mistakes (dropped on the page) shows each invalid row's line, column and message, and cannot be started", async () => {
-    const page = await signedInPage();
+    const page = await signedInPage(browser);
     const csv = ["phone_number,first_name,email", "+12125554000,Ok,ok@example.com", "not-a-number,Bad,", "+12125554002,Mail,not-an-email", ""].join("\n");
     await checkFile(page, { name: "mistakes.csv", mimeType: "text/csv", buffer: Buffer.from(csv) }, uniqueName("mistakes"), undefined, { drop: true });
 

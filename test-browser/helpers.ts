@@ -43,6 +43,15 @@ export function screenshotOnFailure(page: Page): void {
 }
 
 /** Opens the console and signs in with the seeded dev key, as the README's quickstart says. */
+/** A fresh context's page (screenshot on failure), signed in to the console. */
+export async function signedInPage(browser: Browser, width?: number): Promise<Page> {
+  const context = await newContext(browser, width);
+  const page = await context.newPage();
+  screenshotOnFailure(page);
+  await signIn(page);
+  return page;
+}
+
 export async function signIn(page: Page): Promise<void> {
   await page.goto("/");
   await page.getByLabel("Workspace ID").fill(WORKSPACE_ID);

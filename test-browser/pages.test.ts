@@ -9,8 +9,8 @@ import {
   launch,
   newContext,
   screenshot,
-  screenshotOnFailure,
   seriousA11yViolations,
+  signedInPage,
   signIn,
   uniqueName,
 } from "./helpers.js";
@@ -23,19 +23,11 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function signedInPage(width?: number): Promise<Page> {
-  const context = await newContext(browser, width);
-  const page = await context.newPage();
-  screenshotOnFailure(page);
-  await signIn(page);
-  return page;
-}
-
 const nav = (page: Page, name: string) => page.getByRole("navigation").getByRole("link", { name }).click();
 
 describe("agents and do-not-call", () => {
   test("agents: the dev agent is listed; a webhook agent is added (its signing secret shown once) and removed", async () => {
-    const page = await signedInPage();
+    const page = await signedInPage(browser);
     page.on("dialog", (d) => void d.accept()); // a native confirm() before removing, if the page asks
     await nav(page, "Agents");
     const table = page.getByRole("table", { name: "Agents" });
@@ -68,7 +60,7 @@ describe("agents and do-not-call", () => {
   });
 
   test("do-not-call: numbers are added from the textarea, listed in E.164, and removed", async () => {
-    const page = await signedInPage();
+    const page = await signedInPage(browser);
     page.on("dialog", (d) => void d.accept());
     await nav(page, "Do-not-call");
     const table = page.getByRole("table", { name: "Do-not-call numbers" });
@@ -130,7 +122,7 @@ describe("layout", () => {
 
   test("at 390 px each batch in the list, and each call, is a card: status and progress are in view, not off to the side", async () => {
     const batchId = await createBatch(csvOfNumbers(2, 2_125_556_100), { name: uniqueName("narrow") });
-    const page = await signedInPage(390);
+    const page = await signedInPage(browser, 390);
     /** Where `cell` ends on the x axis, in px from the window's left edge. */
     const rightOf = async (cell: Locator) => {
       const box = await cell.boundingBox();

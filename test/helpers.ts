@@ -143,3 +143,14 @@ export async function newWebhookWorkspace(limits = { callsPerSecond: 10, maxConc
   const agent = await json(res);
   return { ...ws, agentId: agent.agentId, secret: agent.signingSecret };
 }
+
+/** Polls `fn` every 100 ms (real time) until it answers something other than undefined; fails after `timeoutMs`, naming `what`. */
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

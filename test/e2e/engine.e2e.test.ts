@@ -1,23 +1,13 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ledgerQuery } from "../engine-helpers";
-import { authHeaders, call, json, newWorkspace, upload, type TestWorkspace } from "../helpers";
+import { authHeaders, call, json, newWorkspace, upload, type TestWorkspace, waitFor } from "../helpers";
 
 /*
  * The whole loop as it runs in production: scheduler alarm → queue →
  * consumer → simulated carrier → status events → scheduler, with
  * SIM_CALL_SECONDS = 0. These wait on real time (a few seconds each).
  */
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function statusOf(ws: TestWorkspace, batchId: string) {
   return json(await call(`/v1/api/batch-calls/${batchId}/status`, { headers: authHeaders(ws) }));

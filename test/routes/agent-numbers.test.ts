@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Pool } from "../../src/domain/caller-id";
 import type { WorkspaceLimiter } from "../../src/durable/workspace-limiter";
-import { authHeaders, call, callWithEnv, json, newWorkspace, type TestWorkspace, upload } from "../helpers";
+import { authHeaders, call, callWithEnv, json, newWorkspace, type TestWorkspace, upload, waitFor } from "../helpers";
 
 /** Valid US numbers no other workspace of this run holds: a number calls for one workspace only, and the tests share D1. */
 const BASE = 2_000_000 + Math.floor(Math.random() * 5_000_000);
@@ -358,16 +358,6 @@ describe("PATCH an agent's pool and caller id", () => {
     expect(await stored(agent.agentId)).toEqual(before);
   });
 });
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("GET /v1/api/agents/{agentId}/numbers", () => {
   it("shows each number in order, enabled, with no attempts yet", async () => {
