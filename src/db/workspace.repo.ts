@@ -6,6 +6,8 @@ export type WorkspaceRow = {
   name: string;
   calls_per_second: number;
   max_concurrent_calls: number;
+  /** Slots of max_concurrent_calls batches never use (inbound headroom); always below it. */
+  reserved_concurrency: number;
   webhook_url: string | null;
   webhook_secret_enc: string;
   timezone: string | null;
@@ -15,7 +17,17 @@ export type WorkspaceRow = {
 };
 
 /** The columns the API shows: every read for a view leaves the webhook secret in the database. */
-const VIEW_COLUMNS = ["id", "name", "calls_per_second", "max_concurrent_calls", "webhook_url", "timezone", "contact_policy", "created_at"] as const;
+const VIEW_COLUMNS = [
+  "id",
+  "name",
+  "calls_per_second",
+  "max_concurrent_calls",
+  "reserved_concurrency",
+  "webhook_url",
+  "timezone",
+  "contact_policy",
+  "created_at",
+] as const;
 export type WorkspaceViewRow = Pick<WorkspaceRow, (typeof VIEW_COLUMNS)[number]>;
 
 /** A workspace's contact policy from its stored JSON (written only by this service, after validation); null: none. */
@@ -35,7 +47,11 @@ export function toWorkspace(row: WorkspaceViewRow): Workspace {
   return {
     workspaceId: row.id,
     name: row.name,
-    rateLimits: { callsPerSecond: row.calls_per_second, maxConcurrentCalls: row.max_concurrent_calls },
+    rateLimits: {
+      callsPerSecond: row.calls_per_second,
+      maxConcurrentCalls: row.max_concurrent_calls,
+      reservedConcurrency: row.reserved_concurrency,
+    },
     webhookUrl: row.webhook_url,
     timezone: row.timezone,
     contactPolicy: contactPolicyOf(row.contact_policy),
@@ -52,11 +68,12 @@ export async function readWorkspace<C extends keyof WorkspaceRow>(db: D1Database
   return selectWorkspace(db, id, columns).first<Pick<WorkspaceRow, C>>();
 }
 
-/** A page of workspaces, newest first (id breaks a tie of created_at), and how many there are in all. */
 /** The workspace as the API shows it, or null when there is no such workspace. */
 export async function readWorkspaceView(db: D1Database, id: string): Promise<WorkspaceViewRow | null> {
   return readWorkspace(db, id, VIEW_COLUMNS);
 }
+
+/** A page of workspaces, newest first (id breaks a tie of created_at), and how many there are in all. */
 
 export async function listWorkspaces(db: D1Database, limit: number, offset: number): Promise<{ rows: WorkspaceViewRow[]; total: number }> {
   const [rows, total] = await db.batch([
@@ -74,10 +91,21 @@ export async function insertWorkspaceWithKey(db: D1Database, ws: WorkspaceRow, k
   await db.batch([
     db
       .prepare(
-        `INSERT INTO workspaces (id, name, calls_per_second, max_concurrent_calls, webhook_url, webhook_secret_enc, timezone, contact_policy, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`,
+        `INSERT INTO workspaces (id, name, calls_per_second, max_concurrent_calls, reserved_concurrency, webhook_url, webhook_secret_enc, timezone, contact_policy, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`,
       )
-      .bind(ws.id, ws.name, ws.calls_per_second, ws.max_concurrent_calls, ws.webhook_url, ws.webhook_secret_enc, ws.timezone, ws.contact_policy, ws.created_at),
+      .bind(
+        ws.id,
+        ws.name,
+        ws.calls_per_second,
+        ws.max_concurrent_calls,
+        ws.reserved_concurrency,
+        ws.webhook_url,
+        ws.webhook_secret_enc,
+        ws.timezone,
+        ws.contact_policy,
+        ws.created_at,
+      ),
     db.prepare("INSERT INTO api_keys (id, workspace_id, secret_hash, created_at) VALUES (?1, ?2, ?3, ?4)").bind(key.id, ws.id, key.secretHash, ws.created_at),
   ]);
 }
@@ -111,46 +139,72 @@ export type WorkspacePatch = {
   name?: string;
   callsPerSecond?: number;
   maxConcurrentCalls?: number;
+  reservedConcurrency?: number;
   webhookUrl?: string | null;
   timezone?: string | null;
   /** Replaces the policy; null or an empty policy removes it. */
   contactPolicy?: ContactPolicy | null;
 };
 
-export async function updateWorkspace(db: D1Database, id: string, patch: WorkspacePatch): Promise<WorkspaceViewRow | null> {
+/** What a patch did: the workspace as it now is, or why nothing changed. */
+export type WorkspaceUpdate =
+  | { kind: "updated"; row: WorkspaceViewRow }
+  | { kind: "missing" }
+  /** The result would reserve as many slots as maxConcurrentCalls allows; `current` is the workspace's limits, unchanged. */
+  | { kind: "no_headroom"; current: Pick<WorkspaceRow, "max_concurrent_calls" | "reserved_concurrency"> };
+
+/**
+ * Applies the patch unless the result would leave batches no slot
+ * (reserved_concurrency not below max_concurrent_calls). The check is in
+ * the UPDATE, and the read that explains a refusal is in the same batch
+ * (one transaction), so two patches racing, one raising the reservation
+ * and one lowering the limit, cannot both land, and a refusal reports the
+ * values that caused it.
+ */
+export async function updateWorkspace(db: D1Database, id: string, patch: WorkspacePatch): Promise<WorkspaceUpdate> {
   // COALESCE keeps a field when the patch leaves it out; the *_set flags let
   // a patch clear a nullable field explicitly.
-  return db
-    .prepare(
-      `UPDATE workspaces SET
-         name = COALESCE(?2, name),
-         calls_per_second = COALESCE(?3, calls_per_second),
-         max_concurrent_calls = COALESCE(?4, max_concurrent_calls),
-         webhook_url = CASE WHEN ?5 THEN ?6 ELSE webhook_url END,
-         timezone = CASE WHEN ?7 THEN ?8 ELSE timezone END,
-         contact_policy = CASE WHEN ?9 THEN ?10 ELSE contact_policy END
-       WHERE id = ?1
-       RETURNING ${VIEW_COLUMNS.join(", ")}`,
-    )
-    .bind(
-      id,
-      patch.name ?? null,
-      patch.callsPerSecond ?? null,
-      patch.maxConcurrentCalls ?? null,
-      patch.webhookUrl !== undefined ? 1 : 0,
-      patch.webhookUrl ?? null,
-      patch.timezone !== undefined ? 1 : 0,
-      patch.timezone ?? null,
-      patch.contactPolicy !== undefined ? 1 : 0,
-      contactPolicyColumn(patch.contactPolicy),
-    )
-    .first<WorkspaceViewRow>();
+  const [updated, current] = await db.batch([
+    db
+      .prepare(
+        `UPDATE workspaces SET
+           name = COALESCE(?2, name),
+           calls_per_second = COALESCE(?3, calls_per_second),
+           max_concurrent_calls = COALESCE(?4, max_concurrent_calls),
+           webhook_url = CASE WHEN ?5 THEN ?6 ELSE webhook_url END,
+           timezone = CASE WHEN ?7 THEN ?8 ELSE timezone END,
+           contact_policy = CASE WHEN ?9 THEN ?10 ELSE contact_policy END,
+           reserved_concurrency = COALESCE(?11, reserved_concurrency)
+         WHERE id = ?1 AND COALESCE(?11, reserved_concurrency) < COALESCE(?4, max_concurrent_calls)
+         RETURNING ${VIEW_COLUMNS.join(", ")}`,
+      )
+      .bind(
+        id,
+        patch.name ?? null,
+        patch.callsPerSecond ?? null,
+        patch.maxConcurrentCalls ?? null,
+        patch.webhookUrl !== undefined ? 1 : 0,
+        patch.webhookUrl ?? null,
+        patch.timezone !== undefined ? 1 : 0,
+        patch.timezone ?? null,
+        patch.contactPolicy !== undefined ? 1 : 0,
+        contactPolicyColumn(patch.contactPolicy),
+        patch.reservedConcurrency ?? null,
+      ),
+    selectWorkspace(db, id, ["max_concurrent_calls", "reserved_concurrency"]),
+  ]);
+  const row = updated?.results?.[0] as WorkspaceViewRow | undefined;
+  if (row) return { kind: "updated", row };
+  const limits = current?.results?.[0] as Pick<WorkspaceRow, "max_concurrent_calls" | "reserved_concurrency"> | undefined;
+  return limits ? { kind: "no_headroom", current: limits } : { kind: "missing" };
 }
 
 /** What a batch's object needs of its workspace: limits, the fallback time zone, where events go, the contact policy. */
 export type WorkspaceEngineInfo = {
   callsPerSecond: number;
   maxConcurrentCalls: number;
+  /** The last slots of maxConcurrentCalls, kept for inbound calls: batches may hold maxConcurrentCalls − reservedConcurrency (≥ 1). */
+  reservedConcurrency: number;
   timezone: string | null;
   webhookUrl: string | null;
   hasDnc: boolean;
@@ -161,16 +215,21 @@ export type WorkspaceEngineInfo = {
 export async function workspaceEngineInfo(db: D1Database, workspaceId: string): Promise<WorkspaceEngineInfo | null> {
   const row = await db
     .prepare(
-      `SELECT calls_per_second, max_concurrent_calls, timezone, webhook_url, contact_policy,
+      `SELECT calls_per_second, max_concurrent_calls, reserved_concurrency, timezone, webhook_url, contact_policy,
               EXISTS (SELECT 1 FROM dnc WHERE dnc.workspace_id = workspaces.id) AS has_dnc
        FROM workspaces WHERE id = ?1`,
     )
     .bind(workspaceId)
-    .first<Pick<WorkspaceRow, "calls_per_second" | "max_concurrent_calls" | "timezone" | "webhook_url" | "contact_policy"> & { has_dnc: number }>();
+    .first<
+      Pick<WorkspaceRow, "calls_per_second" | "max_concurrent_calls" | "reserved_concurrency" | "timezone" | "webhook_url" | "contact_policy"> & {
+        has_dnc: number;
+      }
+    >();
   if (!row) return null;
   return {
     callsPerSecond: row.calls_per_second,
     maxConcurrentCalls: row.max_concurrent_calls,
+    reservedConcurrency: row.reserved_concurrency,
     timezone: row.timezone,
     webhookUrl: row.webhook_url,
     hasDnc: Boolean(row.has_dnc),

@@ -27,7 +27,9 @@ export function adminRoutes() {
       tags: ["Admin"],
       summary: "Create a workspace with its first API key",
       description:
-        "Rate limits default to 1 call a second and 10 at once. `contactPolicy` (optional) caps how often one number is called across all of the " +
+        "Rate limits default to 1 call a second and 10 at once, none of them reserved. `rateLimits.reservedConcurrency` keeps that many of " +
+        "`maxConcurrentCalls` free for inbound calls (batches never use them); it must be below `maxConcurrentCalls` (given or the default 10), " +
+        "else a 400 names both values and nothing is created. `contactPolicy` (optional) caps how often one number is called across all of the " +
         "workspace's batches; the workspace's own key can read it (`GET /v1/api/workspace`) and change it (`PATCH /v1/api/workspace`).",
       security: adminSecurity,
       request: { body: { content: { "application/json": { schema: CreateWorkspaceSchema } }, required: true } },
@@ -110,7 +112,10 @@ export function adminRoutes() {
       summary: "Change a workspace's name, limits, webhook, time zone or contact policy",
       description:
         "Changes only the fields sent. `null` removes `webhookUrl`, `timezone` or `contactPolicy`; a `contactPolicy` replaces the whole policy " +
-        "(one with no rules and no gap is stored as none) and applies to the next attempt of every running batch, within about 5 seconds.",
+        "(one with no rules and no gap is stored as none) and applies to the next attempt of every running batch, within about 5 seconds. " +
+        "`rateLimits.reservedConcurrency` (slots of `maxConcurrentCalls` kept for inbound calls) must stay below `maxConcurrentCalls`, " +
+        "the one sent or the one stored: raising the reservation to the limit, or lowering the limit to the reservation, is a 400 naming " +
+        "both values, and nothing changes. New limits reach running batches within about 5 seconds.",
       security: adminSecurity,
       request: { params: WorkspaceIdParam, body: { content: { "application/json": { schema: PatchWorkspaceSchema } }, required: true } },
       responses: {

@@ -10,7 +10,7 @@ import { ownWorkspace, setContactPolicy } from "../services/workspaces";
 const WORKSPACE_EXAMPLE = {
   workspaceId: "ws_0190a1b2c3d4e5f60718",
   name: "Acme",
-  rateLimits: { callsPerSecond: 10, maxConcurrentCalls: 50 },
+  rateLimits: { callsPerSecond: 10, maxConcurrentCalls: 50, reservedConcurrency: 5 },
   webhookUrl: "https://hooks.example.com/batch-calls",
   timezone: "America/New_York",
   contactPolicy: { maxAttempts: [{ count: 3, hours: 24 }], minGapMinutes: 60 },

@@ -4,10 +4,22 @@ import { ContactPolicySchema } from "../domain/contact-policy";
 import { isIanaTimeZone } from "../domain/timezone";
 import { PaginationSchema } from "./common";
 
-/** A workspace's pacing: what a create or patch may set, and what the API shows. */
+/** What the API says of the inbound headroom wherever it can be set or read. */
+export const RESERVED_CONCURRENCY_DOC =
+  "Slots of maxConcurrentCalls that batches never use, kept free for inbound calls: batches together hold at most " +
+  "maxConcurrentCalls − reservedConcurrency calls at once. A whole number from 0 (the default: batches may use every slot) " +
+  "to maxConcurrentCalls − 1 (batches always keep one); a value that is not below maxConcurrentCalls, sent or already stored, is a 400 naming both.";
+
+/**
+ * A workspace's pacing: what a create or patch may set (each field
+ * optional there), and what the API shows (every field, always).
+ * reservedConcurrency's bound against maxConcurrentCalls needs both values,
+ * one of which may be the stored one, so the service checks it.
+ */
 export const RateLimitsSchema = z.object({
   callsPerSecond: z.number().int().min(1).max(1000),
   maxConcurrentCalls: z.number().int().min(1).max(10000),
+  reservedConcurrency: z.number().int().min(0).max(9999).describe(RESERVED_CONCURRENCY_DOC),
 });
 
 /** What the API says of a contact policy wherever it can be set or read. */
@@ -55,7 +67,7 @@ const webhookUrlDoc =
   "where outbound events are POSTed. Outside development: https only, no user:password@, " +
   "and no loopback, private, link-local or metadata host (400 says which rule failed).";
 
-/** POST /v1/admin/workspaces: a new workspace; rate limits default to 1 call a second and 10 at once. */
+/** POST /v1/admin/workspaces: a new workspace; rate limits default to 1 call a second and 10 at once, none reserved. */
 export const CreateWorkspaceSchema = z
   .object({
     name: z.string().trim().min(1).max(200),

@@ -41,6 +41,23 @@ function checkWebhookUrl(url: string | null | undefined, env: Env): void {
   if (problem) throw new ApiError("validation_failed", problem);
 }
 
+type LimitSource = "sent" | "default" | "current";
+const FROM: Record<LimitSource, string> = { sent: "", default: ", the default", current: ", the workspace's current value" };
+
+/**
+ * Inbound headroom must leave batches at least one slot: reservedConcurrency
+ * below maxConcurrentCalls, whichever of the two the request sent. The
+ * sentence names both values and where each came from, so a PATCH that
+ * lowers the limit under a standing reservation says why it was refused.
+ */
+function headroomError(reserved: { value: number; from: LimitSource }, max: { value: number; from: LimitSource }): ApiError {
+  return new ApiError(
+    "validation_failed",
+    `rateLimits.reservedConcurrency (${reserved.value}${FROM[reserved.from]}) must be below rateLimits.maxConcurrentCalls (${max.value}${FROM[max.from]}): ` +
+      "batches keep at least one slot. Lower reservedConcurrency, or raise maxConcurrentCalls with it.",
+  );
+}
+
 /** A Standard Webhooks secret: shown to the operator once, stored only encrypted. */
 async function sealedWebhookSecret(env: Env): Promise<{ plain: string; sealed: string }> {
   const encKey = env.SECRETS_ENCRYPTION_KEY;
@@ -58,13 +75,23 @@ async function mintApiKey(): Promise<{ keyId: string; apiKey: string; secretHash
 
 export async function createWorkspace(env: Env, input: CreateWorkspace, requestId: string): Promise<CreatedWorkspace> {
   checkWebhookUrl(input.webhookUrl, env);
+  const limits = input.rateLimits;
+  const max = limits?.maxConcurrentCalls ?? 10;
+  const reserved = limits?.reservedConcurrency ?? 0;
+  if (reserved >= max) {
+    throw headroomError(
+      { value: reserved, from: limits?.reservedConcurrency === undefined ? "default" : "sent" },
+      { value: max, from: limits?.maxConcurrentCalls === undefined ? "default" : "sent" },
+    );
+  }
   const secret = await sealedWebhookSecret(env);
   const key = await mintApiKey();
   const row = {
     id: newId("ws"),
     name: input.name,
-    calls_per_second: input.rateLimits?.callsPerSecond ?? 1,
-    max_concurrent_calls: input.rateLimits?.maxConcurrentCalls ?? 10,
+    calls_per_second: limits?.callsPerSecond ?? 1,
+    max_concurrent_calls: max,
+    reserved_concurrency: reserved,
     webhook_url: input.webhookUrl ?? null,
     webhook_secret_enc: secret.sealed,
     timezone: input.timezone ?? null,
@@ -97,17 +124,32 @@ export async function rotateWebhookSecret(env: Env, workspaceId: string, request
   return { workspaceId, webhookSecret: secret.plain };
 }
 
+/**
+ * Changes only what the patch sends. A result whose reservation is not
+ * below its limit changes nothing (the update refuses it in the same
+ * statement) and is a 400 naming both values.
+ */
 export async function patchWorkspace(env: Env, workspaceId: string, patch: PatchWorkspace, requestId: string): Promise<Workspace> {
   checkWebhookUrl(patch.webhookUrl, env);
-  const row = await updateWorkspace(env.DB, workspaceId, {
+  const limits = patch.rateLimits;
+  const done = await updateWorkspace(env.DB, workspaceId, {
     name: patch.name,
-    callsPerSecond: patch.rateLimits?.callsPerSecond,
-    maxConcurrentCalls: patch.rateLimits?.maxConcurrentCalls,
+    callsPerSecond: limits?.callsPerSecond,
+    maxConcurrentCalls: limits?.maxConcurrentCalls,
+    reservedConcurrency: limits?.reservedConcurrency,
     webhookUrl: patch.webhookUrl,
     timezone: patch.timezone,
     contactPolicy: patch.contactPolicy,
   });
-  if (!row) throw noWorkspace(workspaceId);
+  if (done.kind === "missing") throw noWorkspace(workspaceId);
+  if (done.kind === "no_headroom") {
+    const { reserved_concurrency: reserved, max_concurrent_calls: max } = done.current;
+    throw headroomError(
+      limits?.reservedConcurrency === undefined ? { value: reserved, from: "current" } : { value: limits.reservedConcurrency, from: "sent" },
+      limits?.maxConcurrentCalls === undefined ? { value: max, from: "current" } : { value: limits.maxConcurrentCalls, from: "sent" },
+    );
+  }
+  const row = done.row;
   log("info", "workspace.updated", { requestId, workspaceId });
   return toWorkspace(row);
 }
@@ -125,10 +167,11 @@ export async function ownWorkspace(db: D1Database, workspaceId: string): Promise
  * it with the rest of the workspace, so it holds from the next attempt.
  */
 export async function setContactPolicy(db: D1Database, workspaceId: string, policy: ContactPolicy | null, requestId: string): Promise<Workspace> {
-  const row = await updateWorkspace(db, workspaceId, { contactPolicy: policy });
-  if (!row) throw noWorkspace(workspaceId);
-  log("info", "workspace.contact_policy_set", { requestId, workspaceId, policy: row.contact_policy });
-  return toWorkspace(row);
+  const done = await updateWorkspace(db, workspaceId, { contactPolicy: policy });
+  // A policy leaves the limits alone: only a missing workspace changes nothing.
+  if (done.kind !== "updated") throw noWorkspace(workspaceId);
+  log("info", "workspace.contact_policy_set", { requestId, workspaceId, policy: done.row.contact_policy });
+  return toWorkspace(done.row);
 }
 
 export async function issueApiKey(db: D1Database, workspaceId: string, requestId: string): Promise<IssuedApiKey> {

@@ -241,7 +241,7 @@ describe("JSON routes", () => {
       expect((await json(await call("/v1/api/agents", { headers: authHeaders(ws) }))).agents).toHaveLength(1);
       expect((await json(await call("/v1/api/dnc", { headers: authHeaders(ws) }))).phoneNumbers).toEqual([]);
       const admin = await json(await call(`/v1/admin/workspaces/${ws.workspaceId}`, { headers: ADMIN }));
-      expect(admin.rateLimits).toEqual({ callsPerSecond: 1, maxConcurrentCalls: 10 });
+      expect(admin.rateLimits).toEqual({ callsPerSecond: 1, maxConcurrentCalls: 10, reservedConcurrency: 0 });
     },
     MATRIX_TIMEOUT,
   );

@@ -75,7 +75,7 @@ describe("GET /v1/admin/workspaces", () => {
     expect(seen.find((w) => w.workspaceId === tieIds[0])).toEqual({
       workspaceId: tieIds[0],
       name: "Tie",
-      rateLimits: { callsPerSecond: 1, maxConcurrentCalls: 10 },
+      rateLimits: { callsPerSecond: 1, maxConcurrentCalls: 10, reservedConcurrency: 0 },
       webhookUrl: null,
       timezone: null,
       contactPolicy: null,
@@ -145,7 +145,7 @@ describe("GET /v1/admin/workspaces/{workspaceId}", () => {
     expect(ws).toEqual({
       workspaceId: created.workspaceId,
       name: "Admin test",
-      rateLimits: { callsPerSecond: 4, maxConcurrentCalls: 7 },
+      rateLimits: { callsPerSecond: 4, maxConcurrentCalls: 7, reservedConcurrency: 0 },
       webhookUrl: "https://hooks.example.com/in",
       timezone: "Europe/Paris",
       contactPolicy: null,

@@ -117,7 +117,7 @@ describe("GET /v1/api/workspace", () => {
     expect(JSON.parse(text)).toEqual({
       workspaceId: created.workspaceId,
       name: "Own view",
-      rateLimits: { callsPerSecond: 4, maxConcurrentCalls: 8 },
+      rateLimits: { callsPerSecond: 4, maxConcurrentCalls: 8, reservedConcurrency: 0 },
       webhookUrl: "https://hooks.example.com/own",
       timezone: "Europe/Paris",
       contactPolicy: FLORIDA,
@@ -218,6 +218,7 @@ describe("workspaceEngineInfo", () => {
     expect(await workspaceEngineInfo(env.DB, ws.workspaceId)).toEqual({
       callsPerSecond: 7,
       maxConcurrentCalls: 9,
+      reservedConcurrency: 0,
       timezone: null,
       webhookUrl: null,
       hasDnc: false,

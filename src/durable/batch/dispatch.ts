@@ -39,7 +39,7 @@ export async function dispatch(c: BatchContext, state: SchedulerState, now: numb
     batchId: state.batchId,
     leaseIds: jobs.map(lease),
     batchCap: config.maxConcurrentCalls,
-    limits: { callsPerSecond: ws.callsPerSecond, maxConcurrentCalls: ws.maxConcurrentCalls },
+    limits: { callsPerSecond: ws.callsPerSecond, maxConcurrentCalls: ws.maxConcurrentCalls - ws.reservedConcurrency },
     reserveTtlMs: engineConfig(c.env).reserveTtlMs,
     release: released.leases,
     ended: released.ended,
