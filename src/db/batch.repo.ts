@@ -1,5 +1,6 @@
 import { completeKeyIfPublished, STILL_HOLDS_KEY, type IdempotencyHold } from "./idempotency.repo";
 import type { CallingWindow, SmartCallbackConfig } from "../domain/batch-options";
+import type { StopRules } from "../domain/stop-rules";
 import type { BatchProgress, LedgerBatch, ResultCounters } from "./call-ledger";
 import type { BatchStatus as VisibleStatus } from "../domain/vocabulary";
 
@@ -20,6 +21,8 @@ export type BatchRow = BatchProgress & {
   scheduled_at: string | null;
   smart_callback_config: string | null;
   calling_window: string | null;
+  /** JSON of the batch's StopRules; null: none (or a batch made before them). */
+  stop_rules: string | null;
   max_concurrent_calls: number | null;
   default_country: string;
   columns: string;
@@ -42,6 +45,7 @@ export type NewBatch = {
   smartCallbackConfig: SmartCallbackConfig | null;
   callingWindow: CallingWindow | null;
   maxConcurrentCalls: number | null;
+  stopRules: StopRules | null;
   defaultCountry: string;
   columns: string[];
   csvKey: string;
@@ -53,8 +57,8 @@ export async function insertPreparingBatch(db: D1Database, b: NewBatch): Promise
   await db
     .prepare(
       `INSERT INTO batches (id, workspace_id, agent_id, name, status, scheduled_at, smart_callback_config,
-         calling_window, max_concurrent_calls, default_country, columns, csv_key, created_at, file_name)
-       VALUES (?1, ?2, ?3, ?4, 'preparing', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)`,
+         calling_window, max_concurrent_calls, default_country, columns, csv_key, created_at, file_name, stop_rules)
+       VALUES (?1, ?2, ?3, ?4, 'preparing', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)`,
     )
     .bind(
       b.id,
@@ -70,6 +74,7 @@ export async function insertPreparingBatch(db: D1Database, b: NewBatch): Promise
       b.csvKey,
       b.createdAt,
       b.fileName,
+      b.stopRules ? JSON.stringify(b.stopRules) : null,
     )
     .run();
 }
@@ -151,7 +156,7 @@ export async function writeBatchSummary(db: D1Database, batchId: string, s: Batc
     .prepare(
       `UPDATE batches SET status = ?2, pass = ?3, total_calls = ?4, waiting_count = ?5, active_count = ?6, completed_count = ?7,
          failed_count = ?8, cancelled_count = ?9, total_duration_ms = ?10, start_time = ?11, last_completed_time = ?12,
-         completed_time = ?13, summary_version = ?14, outcomes = ?15, dispositions = ?16
+         completed_time = ?13, summary_version = ?14, outcomes = ?15, dispositions = ?16, paused_reason = ?17
        WHERE id = ?1 AND status != 'preparing' AND summary_version < ?14`,
     )
     .bind(
@@ -171,6 +176,7 @@ export async function writeBatchSummary(db: D1Database, batchId: string, s: Batc
       s.version,
       JSON.stringify(s.outcomes),
       JSON.stringify(largestDispositions(s.dispositions)),
+      s.status === "paused" ? (s.paused_reason ?? "manual") : null,
     )
     .run();
 }

@@ -16,6 +16,7 @@
 import type { BatchStatus, CallStatus } from "../domain/vocabulary";
 import * as batch from "./ledger/batch";
 import * as dispatch from "./ledger/dispatch";
+import { StopWindow } from "./ledger/stop-window";
 import * as reads from "./ledger/reads";
 import { ResultLedger } from "./ledger/results";
 import type { CallRow, Candidate, ExpiredAttempt, LedgerBatch, MetadataExcerpt } from "./ledger/rows";
@@ -32,11 +33,14 @@ export class CallLedger {
   readonly results: ResultLedger;
   /** Limiter leases freed but not yet handed back (ledger/dispatch.ts). */
   readonly releases: dispatch.PendingReleases;
+  /** The last finished attempts, for the stop rules (ledger/stop-window.ts). */
+  readonly stopWindow: StopWindow;
 
   constructor(private readonly sql: SqlStorage) {
     migrate(sql);
     this.results = new ResultLedger(sql);
     this.releases = new dispatch.PendingReleases(sql);
+    this.stopWindow = new StopWindow(sql);
   }
 
   // ---- the batch row ------------------------------------------------------
@@ -50,7 +54,7 @@ export class CallLedger {
   }
 
   /** A conditional status change; true if it happened. */
-  setStatus(from: BatchStatus[], to: BatchStatus, extra: { completedTime?: number | null; passPlusOne?: boolean } = {}): boolean {
+  setStatus(from: BatchStatus[], to: BatchStatus, extra: batch.StatusExtra = {}): boolean {
     return batch.setStatus(this.sql, from, to, extra);
   }
 

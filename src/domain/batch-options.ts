@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { type StopRules, StopRulesSchema } from "./stop-rules";
 import { issuesText } from "../lib/issues";
 import { RetryOnSchema } from "./vocabulary";
 import { isSupportedRegion } from "./phone";
@@ -122,6 +123,14 @@ export const BatchFormFieldsSchema = z.object({
         "A call outside the window waits for its next opening (nextAttemptAt); it never fails for it.",
     ),
   maxConcurrentCalls: z.string().optional().describe("(ext) per-batch cap, at most the workspace's maxConcurrentCalls"),
+  stopRules: z
+    .string()
+    .optional()
+    .describe(
+      '(ext) JSON: {"maxFailureRate":0.3,"maxVoicemailRate":0.6,"window":50}. Over the last `window` (10–1000, default 50) finished attempts, ' +
+        "when the share of carrier failures (outcome failed, not no-answer or busy) or of voicemail goes above its threshold (0 < x ≤ 1), " +
+        "the batch pauses itself with pausedReason failure_rate or voicemail_rate and sends batch.paused. Only a full window is judged; resume starts a fresh one.",
+    ),
   onInvalidRows: z.string().optional().describe("(ext) reject (default) or skip"),
   dryRun: z.string().optional().describe("(ext) true: validate and report, create nothing"),
   defaultCountry: z.string().optional().describe("(ext) ISO 3166 alpha-2 for numbers without +; default US"),
@@ -135,6 +144,7 @@ export type BatchOptions = {
   name: string | null;
   callingWindow: CallingWindow | null;
   maxConcurrentCalls: number | null;
+  stopRules: StopRules | null;
   onInvalidRows: "reject" | "skip";
   dryRun: boolean;
   defaultCountry: string;
@@ -190,6 +200,13 @@ export function parseBatchOptions(f: BatchFormFields, now: Date): { ok: true; va
     callingWindow = r.value;
   }
 
+  let stopRules: StopRules | null = null;
+  if (f.stopRules !== undefined && f.stopRules.trim() !== "") {
+    const r = parseJsonField(f.stopRules, StopRulesSchema, "stopRules");
+    if (!r.ok) return { ok: false, error: { code: "validation_failed", message: r.message } };
+    stopRules = r.value;
+  }
+
   let maxConcurrentCalls: number | null = null;
   if (f.maxConcurrentCalls !== undefined && f.maxConcurrentCalls.trim() !== "") {
     const n = Number(f.maxConcurrentCalls);
@@ -223,6 +240,7 @@ export function parseBatchOptions(f: BatchFormFields, now: Date): { ok: true; va
       name: f.name?.trim() || null,
       callingWindow,
       maxConcurrentCalls,
+      stopRules,
       onInvalidRows,
       dryRun: dryRunRaw === "true",
       defaultCountry,

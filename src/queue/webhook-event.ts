@@ -12,6 +12,7 @@ export const WEBHOOK_EVENT_TYPES = [
   "call.result",
   "batch.completed",
   "batch.cancelled",
+  "batch.paused",
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -29,6 +30,9 @@ export const WEBHOOK_EVENT_DATA: Record<WebhookEventType, string> = {
     "optOut (boolean): an agent's result, merged with earlier reports for the attempt; sent again (a new id) each time a report changes it",
   "batch.completed": "batchId, totalCalls, completed, failed, cancelled, completedTime (epoch ms)",
   "batch.cancelled": "batchId, completedCalls, failedCalls, cancelledCalls, totalCalls",
+  "batch.paused":
+    "batchId, pausedReason (failure_rate or voicemail_rate: the batch's stopRules paused it), window (attempts judged), failed, voicemail (of them), " +
+    "completedCalls, failedCalls, totalCalls. Sent once per pause a rule makes (a pause by request sends none); resume starts a fresh window",
 };
 
 /** One outbound event; `id` is derived from what happened, so a retry or a re-emit keeps it. */

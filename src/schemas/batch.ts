@@ -1,3 +1,4 @@
+import { PAUSED_REASONS, StopRulesSchema } from "../domain/stop-rules";
 import * as z from "zod";
 import "@hono/zod-openapi"; // adds .openapi() to zod schemas
 import { BatchFormFieldsSchema } from "../domain/batch-options";
@@ -55,6 +56,14 @@ export const StatusBodySchema = z
     recent_calls: z.array(CallSchema).describe("the 10 calls that ended last, each with a metadata excerpt (see Call.metadata)"),
     cancelled: z.number().int().describe("(ext)"),
     paused: z.boolean().describe("(ext)"),
+    pausedReason: z
+      .enum(PAUSED_REASONS)
+      .nullable()
+      .describe(
+        "(ext) why a paused batch is paused: manual (POST …/pause), failure_rate or voicemail_rate (its stopRules: the share of carrier failures or of " +
+          "voicemail over its last `window` finished attempts went above the threshold; a batch.paused webhook says so). Resume continues the batch and " +
+          "the rules judge a fresh window from then. null unless paused.",
+      ),
     outcomes: z
       .object(Object.fromEntries(CALL_OUTCOMES.map((o) => [o, z.number().int()])) as Record<(typeof CALL_OUTCOMES)[number], z.ZodNumber>)
       .describe(
@@ -85,6 +94,7 @@ export const BatchSchema = z
     scheduledAt: z.string().nullable(),
     smartCallbackConfig: z.unknown().nullable(),
     callingWindow: z.unknown().nullable(),
+    stopRules: StopRulesSchema.nullable().describe("(ext) the batch's stop rules as sent at upload (window defaulted), or null"),
     createdAt: z.string(),
   })
   .openapi("Batch");

@@ -36,6 +36,8 @@ export function statusBody(batchId: string, b: BatchCounters, columns: string[],
     recent_calls: recent.map((r) => toCallExcerpt(batchId, r, columns)),
     cancelled: b.cancelled_count,
     paused: b.status === "paused",
+    // A batch paused before reasons were kept was paused by request.
+    pausedReason: b.status === "paused" ? ((b.paused_reason ?? "manual") as StatusBody["pausedReason"]) : null,
     outcomes: outcomeCounts(b.outcomes),
     dispositions: largestDispositions(b.dispositions ?? {}),
   };

@@ -56,6 +56,7 @@ export function batchView(b: BatchRow, progress: StatusBody): BatchView {
     scheduledAt: b.scheduled_at,
     smartCallbackConfig: b.smart_callback_config ? (JSON.parse(b.smart_callback_config) as unknown) : null,
     callingWindow: b.calling_window ? (JSON.parse(b.calling_window) as unknown) : null,
+    stopRules: b.stop_rules ? (JSON.parse(b.stop_rules) as BatchView["stopRules"]) : null,
     createdAt: b.created_at,
   };
 }

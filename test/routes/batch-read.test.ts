@@ -37,6 +37,7 @@ describe("reading batches", () => {
       recent_calls: [],
       cancelled: 0,
       paused: false,
+      pausedReason: null,
       outcomes: { answered: 0, voicemail: 0, no_answer: 0, busy: 0, failed: 0, canceled: 0, callback_requested: 0 },
       dispositions: {},
     });
@@ -55,6 +56,7 @@ describe("reading batches", () => {
       scheduledAt: LATER,
       smartCallbackConfig: { enabled: true, maxAttempts: 3, gaps: [{ days: 0, hours: 2, minutes: 0 }] },
       callingWindow: { start: "09:00", end: "20:00", days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], timezone: "recipient" },
+      stopRules: null,
       createdAt: expect.stringMatching(/Z$/),
     });
     expect(batch.timestamp).toBeGreaterThanOrEqual(before);
@@ -240,6 +242,7 @@ describe("service routes", () => {
     expect(Object.keys(doc.webhooks ?? {}).sort()).toEqual([
       "batch.cancelled",
       "batch.completed",
+      "batch.paused",
       "batch.started",
       "call.completed",
       "call.failed",

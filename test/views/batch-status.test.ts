@@ -32,6 +32,7 @@ function batchRow(extra: Partial<BatchRow> = {}): BatchRow {
     scheduled_at: null,
     smart_callback_config: null,
     calling_window: null,
+    stop_rules: null,
     max_concurrent_calls: null,
     default_country: "US",
     columns: JSON.stringify(["phone_number"]),

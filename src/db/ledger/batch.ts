@@ -17,13 +17,26 @@ export function batch(sql: SqlStorage): LedgerBatch | null {
   return one<LedgerBatch>(sql, "SELECT * FROM batch WHERE id = 1");
 }
 
-export function setStatus(sql: SqlStorage, from: BatchStatus[], to: BatchStatus, extra: { completedTime?: number | null; passPlusOne?: boolean }): boolean {
+export type StatusExtra = {
+  completedTime?: number | null;
+  passPlusOne?: boolean;
+  /** Why the batch is paused (null: it is not); with `autoPause` the pause is one of its own rules', to be announced. */
+  pausedReason?: string | null;
+  autoPause?: boolean;
+};
+
+export function setStatus(sql: SqlStorage, from: BatchStatus[], to: BatchStatus, extra: StatusExtra): boolean {
   const sets = ["status = ?", "version = version + 1"];
   const params: SqlStorageValue[] = [to];
   if (extra.completedTime !== undefined) {
     sets.push("completed_time = ?");
     params.push(extra.completedTime);
   }
+  if (extra.pausedReason !== undefined) {
+    sets.push("paused_reason = ?");
+    params.push(extra.pausedReason);
+  }
+  if (extra.autoPause) sets.push("auto_pauses = auto_pauses + 1");
   if (extra.passPlusOne) sets.push("pass = pass + 1");
   const marks = from.map(() => "?").join(", ");
   return changed(sql, `UPDATE batch SET ${sets.join(", ")} WHERE id = 1 AND status IN (${marks})`, ...params, ...from);

@@ -99,6 +99,8 @@ export type BatchProgress = {
   start_time: number | null;
   last_completed_time: number | null;
   completed_time: number | null;
+  /** Why a paused batch is paused: manual, failure_rate, voicemail_rate (absent in summaries and ledgers from before). */
+  paused_reason?: string | null;
 };
 
 /** The batch as its object knows it: status, counters and times. */
@@ -106,6 +108,9 @@ export type LedgerBatch = BatchProgress & {
   status: BatchStatus;
   pass: number;
   version: number;
+  /** Pauses the batch's stop rules made, and how many of them a batch.paused event was handed over for (absent before stop rules). */
+  auto_pauses?: number;
+  pauses_announced?: number;
 };
 
 /** An active attempt whose lease ran out: `phone_number` is the number it called, `dial_from` its caller ID. */

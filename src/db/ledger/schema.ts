@@ -207,6 +207,23 @@ export const MIGRATIONS: readonly Migration[] = [
       addColumn(sql, "releases", "answered", "INTEGER NOT NULL DEFAULT 0");
     },
   },
+  {
+    name: "stop rules: why a batch paused, its own pauses announced, the window of finished attempts",
+    apply: (sql) => {
+      // paused_reason: manual, failure_rate, voicemail_rate (null unless paused). auto_pauses counts the pauses the
+      // batch's own rules made; pauses_announced, those a batch.paused event was handed over for.
+      for (const [col, type] of [
+        ["paused_reason", "TEXT"],
+        ["auto_pauses", "INTEGER NOT NULL DEFAULT 0"],
+        ["pauses_announced", "INTEGER NOT NULL DEFAULT 0"],
+        ["window_n", "INTEGER NOT NULL DEFAULT 0"],
+      ]) {
+        addColumn(sql, "batch", col!, type!);
+      }
+      // The last finished attempts' outcomes, a ring of the rules' window (slot = n mod window): written only with stop rules.
+      sql.exec("CREATE TABLE IF NOT EXISTS stop_window (slot INTEGER PRIMARY KEY, outcome TEXT NOT NULL)");
+    },
+  },
 ];
 
 /** Brings a ledger's schema up to date: every step, in order. */

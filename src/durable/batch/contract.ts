@@ -1,5 +1,6 @@
 import type { CallingWindow, SmartCallbackConfig } from "../../domain/batch-options";
 import type { DeclaredResults } from "../../domain/agent-result";
+import type { StopRules } from "../../domain/stop-rules";
 import type { BatchStatus, Provider, Sentiment } from "../../domain/vocabulary";
 import type { AttemptRow, CallRow, LedgerBatch, ResultCounters, ResultRow } from "../../db/call-ledger";
 
@@ -29,6 +30,8 @@ export type BatchConfig = {
   smartCallbackConfig: SmartCallbackConfig | null;
   callingWindow: CallingWindow | null;
   maxConcurrentCalls: number | null;
+  /** The batch's own brakes (absent in batches created before stop rules). */
+  stopRules?: StopRules | null;
   csvKey: string;
   defaultCountry: string;
   totalCalls: number;

@@ -65,7 +65,7 @@ export async function pause(c: BatchContext, state: SchedulerState, b: LedgerBat
     await settleControl(c, state);
     return { ok: true, value: "paused" };
   }
-  if (!c.ledger.setStatus(["queued", "processing"], "paused")) return { ok: false, status: b.status };
+  if (!c.ledger.setStatus(["queued", "processing"], "paused", { pausedReason: "manual" })) return { ok: false, status: b.status };
   c.feed?.changed();
   await killPoint(c.env, "pause.committed");
   await syncSummary(c, true);
@@ -83,7 +83,9 @@ export async function resume(c: BatchContext, state: SchedulerState, b: LedgerBa
   if (b.status !== "paused") return { ok: false, status: b.status };
   const to = b.start_time === null ? "queued" : "processing";
   await armFor(c, to, state, true);
-  if (!c.ledger.setStatus(["paused"], to)) return { ok: false, status: c.ledger.batch()!.status };
+  if (!c.ledger.setStatus(["paused"], to, { pausedReason: null })) return { ok: false, status: c.ledger.batch()!.status };
+  // The stop rules judge the attempts made after the resume, not the ones that paused the batch.
+  c.ledger.stopWindow.reset();
   c.feed?.changed();
   await killPoint(c.env, "resume.committed");
   await syncSummary(c, true);

@@ -84,14 +84,28 @@ export async function emit(c: BatchContext, type: WebhookEventType, key: string,
 }
 
 /**
- * The batch-level webhook for a final status that has not been sent yet
- * (batch.cancelled today). Sent by the control call, by the tick and by
+ * The batch-level webhooks not sent yet: batch.paused for a pause the
+ * batch's stop rules made, batch.cancelled for a cancel. Sent by the control call, by the tick and by
  * the cron's visit, until one of them records it; the event's id is
  * stable, so a second send is a duplicate the receiver can drop.
  */
 export async function announce(c: BatchContext, state: SchedulerState): Promise<void> {
   const b = c.ledger.batch();
   if (!b || !announcePending(state, b)) return;
+  if (state.published && pauseUnannounced(b)) {
+    // Keyed by the pause's number: a second send after a crash is the same event.
+    const n = b.auto_pauses!;
+    await emit(c, "batch.paused", `${state.batchId}:paused:${n}`, {
+      batchId: state.batchId,
+      pausedReason: b.paused_reason ?? null,
+      ...c.ledger.stopWindow.counts(),
+      completedCalls: b.completed_count,
+      failedCalls: b.failed_count,
+      totalCalls: b.total_calls,
+    });
+    c.ledger.stopWindow.announced(n);
+  }
+  if (!(b.status === "cancelled" && !state.cancelAnnounced)) return;
   await emit(c, "batch.cancelled", state.batchId, {
     batchId: state.batchId,
     completedCalls: b.completed_count,
@@ -103,5 +117,10 @@ export async function announce(c: BatchContext, state: SchedulerState): Promise<
 }
 
 export function announcePending(state: SchedulerState, b: LedgerBatch): boolean {
-  return b.status === "cancelled" && state.published && !state.cancelAnnounced;
+  return state.published && ((b.status === "cancelled" && !state.cancelAnnounced) || pauseUnannounced(b));
+}
+
+/** A pause the batch's stop rules made that no batch.paused event was handed over for yet. */
+export function pauseUnannounced(b: LedgerBatch): boolean {
+  return (b.auto_pauses ?? 0) > (b.pauses_announced ?? 0);
 }

@@ -111,7 +111,8 @@ export class ProgressFeed {
     if (seqs.length <= FEED_MAX_CALL_EVENTS) for (const call of this.source.calls(seqs)) out += frame("call", call);
     if (status.status !== this.sentStatus) {
       this.sentStatus = status.status;
-      out += frame("batch", { status: status.status });
+      // A pause says why (a stop rule's, or by request).
+      out += frame("batch", status.status === "paused" ? { status: status.status, pausedReason: status.pausedReason } : { status: status.status });
     }
     if (version !== this.sentVersion || out !== "") out += frame("progress", status, version);
     this.sentVersion = version;

@@ -2,6 +2,7 @@ import { isoMs, type CallRow } from "../../db/call-ledger";
 import type { WorkspaceEngineInfo } from "../../db/workspace.repo";
 import { maxRequestedCallbacks } from "../../domain/batch-options";
 import { connected, failureReason, nextStep, timeScale } from "../../domain/outcome";
+import { type StopRules, trippedRule } from "../../domain/stop-rules";
 import type { CallStatus } from "../../domain/vocabulary";
 import { engineConfig } from "../../engine-config";
 import { callId } from "../../lib/ids";
@@ -12,7 +13,7 @@ import { poke } from "./clock";
 import { optOut, requestedDueAt } from "./agent-results";
 import { batchFields, type BatchContext } from "./context";
 import type { ApplyResult, BatchConfig, CallEvent, SchedulerState } from "./contract";
-import { emit, release } from "./effects";
+import { announce, emit, pauseUnannounced, release, syncSummary } from "./effects";
 
 type Webhook = [WebhookEventType, string, Record<string, unknown>];
 
@@ -47,6 +48,11 @@ export async function applyLocal(c: BatchContext, state: SchedulerState, events:
   if (ended > 0) {
     count("engine.finals", ended);
     c.feed?.changed(events.filter((_, i) => results[i] === "applied").map((e) => e.seq));
+    // A stop rule paused the batch: D1 and the webhook hear it now (the tick and the cron retry both).
+    if (pauseUnannounced(c.ledger.batch()!)) {
+      await syncSummary(c, true);
+      await announce(c, state);
+    }
     await poke(c);
   }
   if (webhooks.length > 0) await Promise.all(webhooks.map(([type, key, data]) => emit(c, type, key, data)));
@@ -98,6 +104,7 @@ function finishAttempt(
     ended = c.ledger.finish(ev.seq, ev.attempt, end);
     if (!ended) return;
     c.ledger.results.logAttempt(ev.seq, ev.attempt, ev.outcome, config.agent.from_number);
+    if (config.stopRules) judge(c, config.stopRules, ev.outcome);
     if (reported?.callback_at != null) c.ledger.results.setCallbackState(ev.seq, ev.attempt, requested ? "scheduled" : "ignored");
     if (optedOut) optOut(c, state, row, ev.attempt, ev.at);
   });
@@ -114,6 +121,18 @@ function finishAttempt(
   if (step.status === "cancelled") return "silent";
   const type = step.status === "completed" ? "call.completed" : "call.failed";
   return [type, key, { ...about, status: step.status, outcome: ev.outcome, endTime: ev.at, duration, error }];
+}
+
+/**
+ * Adds a finished attempt to the stop rules' window and pauses a running
+ * batch whose full window breaks one, in the same step as the attempt's
+ * end: a crash cannot leave the rule tripped and the batch running.
+ */
+function judge(c: BatchContext, rules: StopRules, outcome: string): void {
+  const reason = trippedRule(rules, c.ledger.stopWindow.note(outcome, rules.window));
+  if (reason && c.ledger.setStatus(["processing"], "paused", { pausedReason: reason, autoPause: true })) {
+    log("warn", "batch.auto_paused", { reason });
+  }
 }
 
 /** Numbers that joined the do-not-call list: their waiting calls are cancelled now, dispatched or not. */
