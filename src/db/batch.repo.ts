@@ -1,5 +1,5 @@
 import { completeKeyIfPublished, STILL_HOLDS_KEY, type IdempotencyHold } from "./idempotency.repo";
-import type { CallingWindow, SmartCallbackConfig } from "../domain/batch-options";
+import type { CallingWindow, PreDial, SmartCallbackConfig } from "../domain/batch-options";
 import type { StopRules } from "../domain/stop-rules";
 import type { BatchProgress, LedgerBatch, ResultCounters } from "./call-ledger";
 import type { BatchStatus as VisibleStatus } from "../domain/vocabulary";
@@ -23,6 +23,9 @@ export type BatchRow = BatchProgress & {
   calling_window: string | null;
   /** JSON of the batch's StopRules; null: none (or a batch made before them). */
   stop_rules: string | null;
+  /** The pre-dial check's URL and what its failure decides; null: none. */
+  pre_dial_url: string | null;
+  pre_dial_on_error: string | null;
   max_concurrent_calls: number | null;
   default_country: string;
   columns: string;
@@ -46,6 +49,7 @@ export type NewBatch = {
   callingWindow: CallingWindow | null;
   maxConcurrentCalls: number | null;
   stopRules: StopRules | null;
+  preDial: PreDial | null;
   defaultCountry: string;
   columns: string[];
   csvKey: string;
@@ -57,8 +61,9 @@ export async function insertPreparingBatch(db: D1Database, b: NewBatch): Promise
   await db
     .prepare(
       `INSERT INTO batches (id, workspace_id, agent_id, name, status, scheduled_at, smart_callback_config,
-         calling_window, max_concurrent_calls, default_country, columns, csv_key, created_at, file_name, stop_rules)
-       VALUES (?1, ?2, ?3, ?4, 'preparing', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)`,
+         calling_window, max_concurrent_calls, default_country, columns, csv_key, created_at, file_name, stop_rules,
+         pre_dial_url, pre_dial_on_error)
+       VALUES (?1, ?2, ?3, ?4, 'preparing', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)`,
     )
     .bind(
       b.id,
@@ -75,6 +80,8 @@ export async function insertPreparingBatch(db: D1Database, b: NewBatch): Promise
       b.createdAt,
       b.fileName,
       b.stopRules ? JSON.stringify(b.stopRules) : null,
+      b.preDial?.url ?? null,
+      b.preDial?.onError ?? null,
     )
     .run();
 }

@@ -131,6 +131,20 @@ export const BatchFormFieldsSchema = z.object({
         "when the share of carrier failures (outcome failed, not no-answer or busy) or of voicemail goes above its threshold (0 < x ≤ 1), " +
         "the batch pauses itself with pausedReason failure_rate or voicemail_rate and sends batch.paused. Only a full window is judged; resume starts a fresh one.",
     ),
+  start: z
+    .string()
+    .optional()
+    .describe(
+      "(ext) true (default): the batch starts at scheduledAt, or now; false: a draft — validated, stored and counted, nothing dialled until POST …/start",
+    ),
+  preDialUrl: z
+    .string()
+    .optional()
+    .describe(
+      "(ext) before each dial, a signed POST (the workspace's webhook secret, Standard Webhooks) {callId, attempt, to, variables}; the answer " +
+        "{dial: true|false, reason?, variables?} within 2 s decides. A skipped call is cancelled with the reason. Same URL rules as webhookUrl",
+    ),
+  preDialOnError: z.string().optional().describe("(ext) skip (default) or dial: what a pre-dial check that times out, errs or answers garbage decides"),
   onInvalidRows: z.string().optional().describe("(ext) reject (default) or skip"),
   dryRun: z.string().optional().describe("(ext) true: validate and report, create nothing"),
   defaultCountry: z.string().optional().describe("(ext) ISO 3166 alpha-2 for numbers without +; default US"),
@@ -145,10 +159,17 @@ export type BatchOptions = {
   callingWindow: CallingWindow | null;
   maxConcurrentCalls: number | null;
   stopRules: StopRules | null;
+  /** false: a draft (nothing dialled until started). */
+  start: boolean;
+  /** Asked before each dial; its URL still needs the tenant URL policy, which intake applies. */
+  preDial: PreDial | null;
   onInvalidRows: "reject" | "skip";
   dryRun: boolean;
   defaultCountry: string;
 };
+
+/** The pre-dial check: where it is asked, and what its silence or failure decides. */
+export type PreDial = { url: string; onError: "skip" | "dial" };
 
 export type OptionsError = { code: "invalid_scheduled_at" | "invalid_smart_callback_config" | "invalid_calling_window" | "validation_failed"; message: string };
 
@@ -216,6 +237,14 @@ export function parseBatchOptions(f: BatchFormFields, now: Date): { ok: true; va
     maxConcurrentCalls = n;
   }
 
+  const startRaw = (f.start ?? "true").trim().toLowerCase() || "true";
+  if (startRaw !== "true" && startRaw !== "false") {
+    return { ok: false, error: { code: "validation_failed", message: 'start must be "true" or "false"' } };
+  }
+
+  const preDial = parsePreDial(f);
+  if (typeof preDial === "string") return { ok: false, error: { code: "validation_failed", message: preDial } };
+
   const onInvalidRows = (f.onInvalidRows ?? "reject").trim() || "reject";
   if (onInvalidRows !== "reject" && onInvalidRows !== "skip") {
     return { ok: false, error: { code: "validation_failed", message: 'onInvalidRows must be "reject" or "skip"' } };
@@ -241,6 +270,8 @@ export function parseBatchOptions(f: BatchFormFields, now: Date): { ok: true; va
       callingWindow,
       maxConcurrentCalls,
       stopRules,
+      start: startRaw === "true",
+      preDial,
       onInvalidRows,
       dryRun: dryRunRaw === "true",
       defaultCountry,
@@ -252,4 +283,15 @@ export function parseBatchOptions(f: BatchFormFields, now: Date): { ok: true; va
 export function isoUtc(d: Date): string {
   const s = d.toISOString();
   return s.endsWith(".000Z") ? `${s.slice(0, -5)}Z` : s;
+}
+
+/** preDialUrl and preDialOnError: the check, null without a URL, or what to fix. */
+function parsePreDial(f: BatchFormFields): PreDial | null | string {
+  const url = f.preDialUrl?.trim() ?? "";
+  const onError = (f.preDialOnError ?? "skip").trim() || "skip";
+  if (onError !== "skip" && onError !== "dial") return 'preDialOnError must be "skip" or "dial"';
+  if (url === "") return f.preDialOnError?.trim() ? "preDialOnError needs preDialUrl" : null;
+  if (url.length > 2048) return "preDialUrl is longer than 2048 characters";
+  if (!URL.canParse(url)) return "preDialUrl is not a valid URL";
+  return { url, onError };
 }

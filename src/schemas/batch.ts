@@ -95,6 +95,10 @@ export const BatchSchema = z
     smartCallbackConfig: z.unknown().nullable(),
     callingWindow: z.unknown().nullable(),
     stopRules: StopRulesSchema.nullable().describe("(ext) the batch's stop rules as sent at upload (window defaulted), or null"),
+    preDial: z
+      .object({ url: z.string(), onError: z.enum(["skip", "dial"]) })
+      .nullable()
+      .describe("(ext) the pre-dial check asked before each dial (preDialUrl, preDialOnError), or null"),
     createdAt: z.string(),
   })
   .openapi("Batch");

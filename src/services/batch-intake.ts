@@ -4,6 +4,7 @@ import { hasAnyDnc } from "../db/dnc.repo";
 import type { IdempotencyHold } from "../db/idempotency.repo";
 import { readWorkspace } from "../db/workspace.repo";
 import { BatchFormFieldsSchema, isoUtc, parseBatchOptions, type BatchOptions } from "../domain/batch-options";
+import { tenantUrlProblem } from "../lib/url-policy";
 import { ABANDONED_UPLOAD_MS } from "../engine-config";
 import { ApiError } from "../errors";
 import { killPoint } from "../lib/fault";
@@ -57,6 +58,8 @@ async function intakeTarget(env: Env, ctx: Ctx, opts: BatchOptions): Promise<Int
       `maxConcurrentCalls is ${opts.maxConcurrentCalls}, above this workspace's limit of ${workspace.max_concurrent_calls}.`,
     );
   }
+  const preDialProblem = opts.preDial ? tenantUrlProblem("preDialUrl", opts.preDial.url, env) : null;
+  if (preDialProblem) throw new ApiError("validation_failed", preDialProblem);
   const dncWorkspace = (await hasAnyDnc(env.DB, ctx.workspaceId)) ? ctx.workspaceId : null;
   return { agent, dncWorkspace, scheduledAt: opts.scheduledAt ? isoUtc(opts.scheduledAt) : null };
 }
@@ -153,6 +156,7 @@ async function prepareBatch(env: Env, ctx: Ctx, target: IntakeTarget, file: File
     callingWindow: opts.callingWindow,
     maxConcurrentCalls: opts.maxConcurrentCalls,
     stopRules: opts.stopRules,
+    preDial: opts.preDial,
     defaultCountry: opts.defaultCountry,
     columns: [],
     csvKey,
@@ -191,6 +195,7 @@ async function armBatch(env: Env, ctx: Ctx, target: IntakeTarget, opts: BatchOpt
       callingWindow: opts.callingWindow,
       maxConcurrentCalls: opts.maxConcurrentCalls,
       stopRules: opts.stopRules,
+      preDial: opts.preDial,
       csvKey: upload.csvKey,
       defaultCountry: opts.defaultCountry,
       totalCalls: scanned.totalCalls,

@@ -57,6 +57,7 @@ export function batchView(b: BatchRow, progress: StatusBody): BatchView {
     smartCallbackConfig: b.smart_callback_config ? (JSON.parse(b.smart_callback_config) as unknown) : null,
     callingWindow: b.calling_window ? (JSON.parse(b.calling_window) as unknown) : null,
     stopRules: b.stop_rules ? (JSON.parse(b.stop_rules) as BatchView["stopRules"]) : null,
+    preDial: b.pre_dial_url ? { url: b.pre_dial_url, onError: b.pre_dial_on_error === "dial" ? "dial" : "skip" } : null,
     createdAt: b.created_at,
   };
 }

@@ -57,6 +57,7 @@ describe("reading batches", () => {
       smartCallbackConfig: { enabled: true, maxAttempts: 3, gaps: [{ days: 0, hours: 2, minutes: 0 }] },
       callingWindow: { start: "09:00", end: "20:00", days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], timezone: "recipient" },
       stopRules: null,
+      preDial: null,
       createdAt: expect.stringMatching(/Z$/),
     });
     expect(batch.timestamp).toBeGreaterThanOrEqual(before);

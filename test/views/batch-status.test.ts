@@ -33,6 +33,8 @@ function batchRow(extra: Partial<BatchRow> = {}): BatchRow {
     smart_callback_config: null,
     calling_window: null,
     stop_rules: null,
+    pre_dial_url: null,
+    pre_dial_on_error: null,
     max_concurrent_calls: null,
     default_country: "US",
     columns: JSON.stringify(["phone_number"]),

@@ -1,4 +1,4 @@
-import type { CallingWindow, SmartCallbackConfig } from "../../domain/batch-options";
+import type { CallingWindow, PreDial, SmartCallbackConfig } from "../../domain/batch-options";
 import type { DeclaredResults } from "../../domain/agent-result";
 import type { StopRules } from "../../domain/stop-rules";
 import type { BatchStatus, Provider, Sentiment } from "../../domain/vocabulary";
@@ -32,6 +32,8 @@ export type BatchConfig = {
   maxConcurrentCalls: number | null;
   /** The batch's own brakes (absent in batches created before stop rules). */
   stopRules?: StopRules | null;
+  /** Asked before each dial (absent in batches created before it). */
+  preDial?: PreDial | null;
   csvKey: string;
   defaultCountry: string;
   totalCalls: number;
