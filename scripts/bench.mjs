@@ -24,12 +24,18 @@
  * of one number in any second, violations) and `contactPolicy` (completions/s and object requests
  * per call with a policy against without, alternated runs in this invocation). BENCH_SKIP_POOL=1,
  * BENCH_SKIP_POLICY=1, BENCH_POOL_CALLS and BENCH_POLICY_PAIRS tune it.
+ *
+ * Then the pre-dial check (scripts/bench-predial.mjs, issue 19), on a wrangler dev of its own with a
+ * local receiver answering {"dial": true} at once: `predial` (achievedPerSec with the check,
+ * baselinePerSec without, addedMsPerDial: the check's median time before a dial). BENCH_SKIP_PREDIAL=1,
+ * BENCH_PREDIAL_CALLS and BENCH_PREDIAL_PAIRS tune it.
  */
 import { spawn } from "node:child_process";
 import os from "node:os";
 import { formatHostile, runHostile } from "./bench-hostile.mjs";
 import { measureMemory } from "./bench-memory.mjs";
 import { formatPool, runPool } from "./bench-pool.mjs";
+import { formatPreDial, runPreDial } from "./bench-predial.mjs";
 import { formatScale, runScale } from "./bench-scale.mjs";
 
 const MARKER = "BENCH_RESULT ";
@@ -196,6 +202,12 @@ const poolRun = await runPool().catch((err) => fail(err.message));
 sections.pool = poolRun.pool;
 sections.contactPolicy = poolRun.contactPolicy;
 console.log(formatPool(poolRun));
+console.log("");
+
+// The pre-dial check's cost, on a wrangler dev of its own once the pool's has stopped.
+process.stderr.write("bench: measuring the pre-dial check against wrangler dev --local…\n");
+sections.predial = await runPreDial().catch((err) => fail(err.message));
+console.log(formatPreDial(sections.predial));
 console.log("");
 
 /** @type {Record<string, unknown>} */

@@ -3,8 +3,9 @@ import { MAX_GATE_WAIT_MS } from "../engine-config";
 import { callId } from "../lib/ids";
 import { killPoint } from "../lib/fault";
 import { log } from "../lib/log";
-import { count } from "../lib/metrics";
+import { count, observe } from "../lib/metrics";
 import { providerFor } from "../telephony";
+import { askPreDial } from "../telephony/pre-dial";
 import type { DialResult } from "../telephony/provider";
 import { CallJobSchema, type CallJob } from "../queue/call-job";
 import { emitWebhook } from "../queue/webhook-event";
@@ -28,17 +29,55 @@ function redeliver(item: Item, delaySeconds: number): void {
   item.msg.retry({ delaySeconds });
 }
 
-/** Places one claimed attempt and says what the provider answered. */
-async function dial(env: Env, batchId: string, claimed: Extract<ClaimResult, { kind: "claimed" }>): Promise<{ report: PlacedReport; result: DialResult }> {
-  const { seq, attempt, dial: ctx } = claimed;
-  // Past its deadline the object may already be settling this claim as lost: never dial it now.
-  if (Date.now() > ctx.dialBy) {
-    log("warn", "call.dial_too_late", { workspaceId: ctx.workspaceId, batchId, seq, attempt });
-    return {
-      result: { kind: "rate_limited", retryAfterSec: 1, error: "the claim reached the dialler after its deadline" },
-      report: { seq, attempt, kind: "too_late" },
-    };
+/** What became of one claimed attempt: the report for its object and, when nothing was placed and the job must come again, after how long. */
+type Dialled = { report: PlacedReport; retryAfterSec: number | null };
+
+/** Past its deadline the object may already be settling this claim as lost: never dial it now. */
+function tooLate(batchId: string, seq: number, attempt: number, ctx: DialContext): Dialled | null {
+  if (Date.now() <= ctx.dialBy) return null;
+  log("warn", "call.dial_too_late", { workspaceId: ctx.workspaceId, batchId, seq, attempt });
+  return { report: { seq, attempt, kind: "too_late" }, retryAfterSec: 1 };
+}
+
+/**
+ * The batch's pre-dial check, asked after the deadline check and before
+ * the dial: the variables to dial with, or what became of the attempt
+ * (skipped: cancelled; unasked: given back and tried again; too late:
+ * the answer came after the dial deadline, given back as today).
+ */
+async function preDialCheck(
+  env: Env,
+  batchId: string,
+  seq: number,
+  attempt: number,
+  ctx: DialContext,
+): Promise<{ variables: Record<string, string> } | { done: Dialled }> {
+  if (!ctx.preDial) return { variables: ctx.variables };
+  const started = Date.now();
+  const id = callId(batchId, seq);
+  const decision = await askPreDial(env, ctx.preDial, { workspaceId: ctx.workspaceId, callId: id, attempt, to: ctx.to, variables: ctx.variables });
+  count("engine.pre_dial_checks");
+  observe("pre_dial.ms", Date.now() - started);
+  const fields = { workspaceId: ctx.workspaceId, batchId, seq, attempt };
+  if (decision.kind === "unasked") {
+    log("error", "call.pre_dial_unasked", { ...fields, error: decision.error });
+    return { done: { report: { seq, attempt, kind: "rate_limited" }, retryAfterSec: 5 } };
   }
+  if (decision.kind === "skip") return { done: { report: { seq, attempt, kind: "skipped", error: decision.error, at: Date.now() }, retryAfterSec: null } };
+  if (decision.note) log("warn", "call.pre_dial_failed_dialled", { ...fields, error: decision.note });
+  // The answer may have come after the dial deadline: then the claim is given back, never dialled late.
+  const late = tooLate(batchId, seq, attempt, ctx);
+  return late ? { done: late } : { variables: decision.variables };
+}
+
+/** Places one claimed attempt (once the pre-dial check, if any, allows it) and says what became of it. */
+async function dial(env: Env, batchId: string, claimed: Extract<ClaimResult, { kind: "claimed" }>): Promise<Dialled> {
+  const { seq, attempt, dial: ctx } = claimed;
+  const late = tooLate(batchId, seq, attempt, ctx);
+  if (late) return late;
+  const checked = await preDialCheck(env, batchId, seq, attempt, ctx);
+  if ("done" in checked) return checked.done;
+  const { variables } = checked;
   count("engine.dials");
   const result = await providerFor(env, ctx.agent.provider).dial({
     callId: callId(batchId, seq),
@@ -50,23 +89,28 @@ async function dial(env: Env, batchId: string, claimed: Extract<ClaimResult, { k
     agentId: ctx.agent.id,
     voiceUrl: ctx.agent.voice_url,
     dialUrl: ctx.agent.dial_url,
-    variables: ctx.variables,
+    variables,
     record: ctx.agent.record === true,
   });
   log("info", "call.dial", { workspaceId: ctx.workspaceId, batchId, seq, attempt, provider: ctx.agent.provider, result: result.kind });
   if (result.kind === "placed" || result.kind === "unknown") await startedWebhook(env, batchId, seq, attempt, ctx);
+  return { report: placedReport(seq, attempt, result), retryAfterSec: result.kind === "rate_limited" ? result.retryAfterSec : null };
+}
+
+/** What the provider answered, as the batch's object records it. */
+function placedReport(seq: number, attempt: number, result: DialResult): PlacedReport {
   switch (result.kind) {
     case "placed":
-      return { result, report: { seq, attempt, kind: "placed", providerCallId: result.providerCallId } };
+      return { seq, attempt, kind: "placed", providerCallId: result.providerCallId };
     case "unknown":
-      return { result, report: { seq, attempt, kind: "unknown", error: result.error } };
+      return { seq, attempt, kind: "unknown", error: result.error };
     case "unreachable":
       // No call.started: nothing answered, so almost certainly nothing rings.
-      return { result, report: { seq, attempt, kind: "unreachable", error: result.error } };
+      return { seq, attempt, kind: "unreachable", error: result.error };
     case "rate_limited":
-      return { result, report: { seq, attempt, kind: "rate_limited" } };
+      return { seq, attempt, kind: "rate_limited" };
     case "rejected":
-      return { result, report: { seq, attempt, kind: "rejected", error: result.error, at: Date.now() } };
+      return { seq, attempt, kind: "rejected", error: result.error, at: Date.now() };
   }
 }
 
@@ -101,9 +145,9 @@ async function processBatchJobs(env: Env, batchId: string, items: Item[]): Promi
     if (dialled.length > 0) await stub.placed(dialled.map((d) => d.report));
     for (const d of dialled) {
       const item = bySeq.get(d.report.seq)!;
-      if (d.result.kind === "rate_limited") {
+      if (d.retryAfterSec !== null) {
         // Nothing was placed: the object undid the claim; the queue's redelivery of this job claims it again.
-        redeliver(item, Math.max(d.result.retryAfterSec, backoffSec(item.msg.attempts)));
+        redeliver(item, Math.max(d.retryAfterSec, backoffSec(item.msg.attempts)));
       } else ack(item);
     }
     const waits = claims.filter((c): c is Extract<ClaimResult, { kind: "wait" }> => c.kind === "wait");

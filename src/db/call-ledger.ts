@@ -175,6 +175,11 @@ export class CallLedger {
     return transitions.closeUndialled(this.sql, seq, attempt, status, outcome, error, now);
   }
 
+  /** active → cancelled for a claimed attempt never dialled (the pre-dial check said no); a replay, or a dialled attempt, changes nothing. */
+  cancelClaimed(seq: number, attempt: number, error: string, now: number): boolean {
+    return transitions.cancelClaimed(this.sql, seq, attempt, error, now);
+  }
+
   /** A waiting call not yet dispatched that must not be dialled (do-not-call found at dispatch). */
   closeWaiting(seq: number, attempts: number, error: string, now: number): boolean {
     return transitions.closeWaiting(this.sql, seq, attempts, error, now);
@@ -221,11 +226,7 @@ export class CallLedger {
    * active → the attempt's result, exactly once per attempt. `dueAt` > 0: a callback then; `requested`: one the
    * recipient asked for (counted, and it starts a fresh smart-callback sequence).
    */
-  finish(
-    seq: number,
-    attempt: number,
-    end: { status: CallStatus; outcome: string; endTime: number; duration: number | null; error: string | null; dueAt: number; requested?: boolean },
-  ): boolean {
+  finish(seq: number, attempt: number, end: transitions.AttemptEnd): boolean {
     return transitions.finish(this.sql, seq, attempt, end);
   }
 

@@ -141,10 +141,11 @@ export const BatchFormFieldsSchema = z.object({
     .string()
     .optional()
     .describe(
-      "(ext) before each dial, a signed POST (the workspace's webhook secret, Standard Webhooks) {callId, attempt, to, variables}; the answer " +
-        "{dial: true|false, reason?, variables?} within 2 s decides. A skipped call is cancelled with the reason. Same URL rules as webhookUrl",
+      "(ext) before each attempt's dial, a signed POST (the workspace's webhook secret, Standard Webhooks; webhook-id <callId>.<attempt>.pre-dial) " +
+        "{callId, attempt, to, variables}; a 2xx JSON answer {dial: true|false, reason? (≤ 500 characters), variables? (strings, ≤ 200, over the row's)} " +
+        "within 2 s decides. dial false: nothing is dialled and the call is cancelled with the reason as its error. Same URL rules as webhookUrl",
     ),
-  preDialOnError: z.string().optional().describe("(ext) skip (default) or dial: what a pre-dial check that times out, errs or answers garbage decides"),
+  preDialOnError: z.string().optional().describe("(ext) skip (default) or dial: for a check that times out, fails, answers non-2xx, redirects or garbage"),
   onInvalidRows: z.string().optional().describe("(ext) reject (default) or skip"),
   dryRun: z.string().optional().describe("(ext) true: validate and report, create nothing"),
   defaultCountry: z.string().optional().describe("(ext) ISO 3166 alpha-2 for numbers without +; default US"),

@@ -52,7 +52,12 @@ export async function readTextWithin(
     throw new ApiError("bad_request", `${what} could not be read to its end; send it again.`);
   }
   if (seen > maxBytes) throw tooLarge();
-  const bytes = new Uint8Array(seen);
+  return decodeChunks(chunks, seen);
+}
+
+/** The UTF-8 text of a body read as `chunks` (`total` bytes in all). */
+export function decodeChunks(chunks: readonly Uint8Array[], total: number): string {
+  const bytes = new Uint8Array(total);
   let at = 0;
   for (const c of chunks) {
     bytes.set(c, at);

@@ -69,6 +69,19 @@ export function closeUndialled(
   );
 }
 
+export function cancelClaimed(sql: SqlStorage, seq: number, attempt: number, error: string, now: number): boolean {
+  return changed(
+    sql,
+    `UPDATE calls SET status = 'cancelled', outcome = NULL, error = ?3, start_time = NULL, end_time = ?4, lease_expires_at = NULL, due_at = 0,
+         next_attempt_at = NULL
+       WHERE seq = ?1 AND status = 'active' AND attempts = ?2 AND provider_call_id IS NULL AND dial_confirmed = 0`,
+    seq,
+    attempt,
+    error,
+    now,
+  );
+}
+
 export function closeWaiting(sql: SqlStorage, seq: number, attempts: number, error: string, now: number): boolean {
   return changed(
     sql,
@@ -147,12 +160,18 @@ export function unreachableActive(sql: SqlStorage): { seq: number; attempt: numb
     .toArray();
 }
 
-export function finish(
-  sql: SqlStorage,
-  seq: number,
-  attempt: number,
-  end: { status: CallStatus; outcome: string; endTime: number; duration: number | null; error: string | null; dueAt: number; requested?: boolean },
-): boolean {
+/** How an active attempt ended (finish): `dueAt` > 0 schedules a callback then; `requested` marks one the recipient asked for. */
+export type AttemptEnd = {
+  status: CallStatus;
+  outcome: string;
+  endTime: number;
+  duration: number | null;
+  error: string | null;
+  dueAt: number;
+  requested?: boolean;
+};
+
+export function finish(sql: SqlStorage, seq: number, attempt: number, end: AttemptEnd): boolean {
   return changed(
     sql,
     `UPDATE calls SET status = ?3, outcome = ?4, end_time = ?5, duration = ?6, error = ?7, due_at = ?8, lease_expires_at = NULL, next_attempt_at = ?9,

@@ -109,6 +109,7 @@ function afterGate(
       variables: variablesOf(config.columns, row),
       webhookUrl,
       workspaceId: state.workspaceId,
+      preDial: config.preDial ?? null,
     };
     return { ...j, kind: "claimed", dial };
   }
@@ -123,6 +124,7 @@ function afterGate(
 /** What the provider said about claimed attempts, one call per queue batch. */
 export async function placed(c: BatchContext, state: SchedulerState, reports: PlacedReport[]): Promise<void> {
   const finals: CallEvent[] = [];
+  const skipped: AttemptRef[] = [];
   const { callLeaseMs } = engineConfig(c.env);
   for (const r of reports) {
     switch (r.kind) {
@@ -145,7 +147,19 @@ export async function placed(c: BatchContext, state: SchedulerState, reports: Pl
         break;
       case "rejected":
         finals.push({ kind: "final", batchId: state.batchId, seq: r.seq, attempt: r.attempt, outcome: "failed", at: r.at, error: r.error });
+        break;
+      case "skipped":
+        // The pre-dial check said no: never dialled, so the call ends here and its slot is free at once.
+        if (c.ledger.cancelClaimed(r.seq, r.attempt, r.error, r.at)) skipped.push(r);
     }
+  }
+  if (skipped.length > 0) {
+    count("engine.pre_dial_skips", skipped.length);
+    log("info", "call.pre_dial_skipped", { batchId: state.batchId, seqs: skipped.map((r) => r.seq) });
+    release(c, state.batchId, skipped);
+    c.feed?.changed(skipped.map((r) => r.seq));
+    await flushReleases(c);
+    await poke(c);
   }
   if (finals.length > 0) {
     await applyLocal(c, state, finals);

@@ -47,7 +47,25 @@ export type ArmInput = {
   config: BatchConfig;
   /** Seqs intake found on the do-not-call list: left out when the calls are materialised. */
   suppressed: number[];
+  /** Uploaded with start=false: the ledger starts as a draft, nothing dialled until started. */
+  draft?: boolean;
 };
+
+/**
+ * PATCH …/{batchId}: the settings an edit replaces (absent: unchanged,
+ * null: cleared), already validated by the Worker. The object swaps its
+ * whole config in one put, so a step that reads it once sees one version.
+ */
+export type EditInput = {
+  changes: Partial<Pick<BatchConfig, "agent" | "smartCallbackConfig" | "callingWindow" | "maxConcurrentCalls" | "stopRules" | "preDial">>;
+  /** Sent without preDialUrl: the batch's current check keeps its URL and takes this policy (no check: nothing to apply). */
+  preDialOnError?: PreDial["onError"];
+  /** Epoch ms of a new scheduledAt: a draft's or a queued batch's start moves; a batch that has started refuses it. */
+  dueAt?: number;
+};
+
+/** The config the next attempts use, or the status that refused the edit ("gone": the object holds no such batch). */
+export type EditResult = { ok: true; config: BatchConfig } | { ok: false; status: BatchStatus | "gone" };
 
 /** What the object keeps in storage besides its ledger (it survives eviction; memory does not). */
 export type SchedulerState = {
@@ -93,6 +111,8 @@ export type DialContext = {
   variables: Record<string, string>;
   webhookUrl: string | null;
   workspaceId: string;
+  /** The batch's pre-dial check, asked before the dial (null: none). */
+  preDial: PreDial | null;
 };
 
 /** One attempt of a call, as a queue job names it. */
@@ -113,7 +133,9 @@ export type PlacedReport =
   | { seq: number; attempt: number; kind: "rejected"; error: string; at: number }
   | { seq: number; attempt: number; kind: "rate_limited" }
   /** The claim reached the consumer after its dial deadline: nothing was dialled. */
-  | { seq: number; attempt: number; kind: "too_late" };
+  | { seq: number; attempt: number; kind: "too_late" }
+  /** The pre-dial check said not to call (or failed, under preDialOnError skip): nothing was dialled; the call is cancelled with `error`. */
+  | { seq: number; attempt: number; kind: "skipped"; error: string; at: number };
 
 export type ControlResult<T> = { ok: true; value: T } | { ok: false; status: BatchStatus | "gone" };
 
