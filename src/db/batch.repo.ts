@@ -89,7 +89,8 @@ export async function insertPreparingBatch(db: D1Database, b: NewBatch): Promise
 export type IntakeCounts = { totalCalls: number; duplicatesRemoved: number; suppressed: number; invalidRows: number };
 
 /**
- * preparing → queued, with the intake counters; false if the batch is gone
+ * preparing → queued (or draft, `as`: an upload with start=false), with the
+ * intake counters; false if the batch is gone
  * or already published. With `key`, only while that request still holds its
  * Idempotency-Key, and the key is completed with the 201 in the same D1
  * transaction: a process that dies at any point leaves either no batch and
@@ -102,11 +103,14 @@ export async function publishBatch(
   c: IntakeCounts,
   columns: string[],
   key?: { hold: IdempotencyHold; status: number; body: string },
+  as: "queued" | "draft" = "queued",
 ): Promise<boolean> {
   const params = [batchId, c.totalCalls, c.duplicatesRemoved, c.suppressed, c.invalidRows, JSON.stringify(columns)];
+  // A literal of a closed set, not a parameter: ?7–?9 belong to the key's check.
+  const status = as === "draft" ? "draft" : "queued";
   const publish = db
     .prepare(
-      `UPDATE batches SET status = 'queued', total_calls = ?2, waiting_count = ?2, duplicates_removed = ?3,
+      `UPDATE batches SET status = '${status}', total_calls = ?2, waiting_count = ?2, duplicates_removed = ?3,
          suppressed = ?4, invalid_rows = ?5, columns = ?6
        WHERE id = ?1 AND status = 'preparing'${key ? ` AND ${STILL_HOLDS_KEY}` : ""} RETURNING id`,
     )
@@ -197,7 +201,8 @@ export async function batchStatus(db: D1Database, batchId: string): Promise<Batc
 /**
  * Batches of every workspace that are queued or running, or were sent a
  * control request since the last visit, a page at a time (by id): the
- * cron's safety net visits each.
+ * cron's safety net visits each. A draft has no clock to keep, so it is
+ * visited only when a control request (its start, a cancel) marked it.
  */
 export async function batchesToVisit(db: D1Database, afterId: string, limit: number): Promise<string[]> {
   const { results } = await db
@@ -239,10 +244,10 @@ export async function summaryVersion(db: D1Database, batchId: string): Promise<n
   return row?.summary_version ?? null;
 }
 
-/** Batches whose objects may still call someone: told at once when numbers join the do-not-call list. */
+/** Batches whose objects may still call someone (a draft may be started): told at once when numbers join the do-not-call list. */
 export async function liveBatchIds(db: D1Database, workspaceId: string): Promise<string[]> {
   const { results } = await db
-    .prepare("SELECT id FROM batches WHERE workspace_id = ?1 AND status IN ('queued', 'processing', 'paused')")
+    .prepare("SELECT id FROM batches WHERE workspace_id = ?1 AND status IN ('draft', 'queued', 'processing', 'paused')")
     .bind(workspaceId)
     .all<{ id: string }>();
   return results.map((r) => r.id);
@@ -254,4 +259,31 @@ export async function summaryById(
   batchId: string,
 ): Promise<{ workspace_id: string; status: VisibleStatus; summary_version: number; control_at: number | null } | null> {
   return db.prepare("SELECT workspace_id, status, summary_version, control_at FROM batches WHERE id = ?1 AND status != 'preparing'").bind(batchId).first();
+}
+
+/** The settings an edit wrote to the batch's object, as the views show them (name and scheduledAt only when the edit sent them). */
+export type BatchEdit = Pick<NewBatch, "agentId" | "smartCallbackConfig" | "callingWindow" | "maxConcurrentCalls" | "stopRules" | "preDial"> & {
+  name?: string | null;
+  scheduledAt?: string;
+};
+
+/**
+ * Copies an edit the batch's object accepted into the row the views read.
+ * The object decided (its status is the truth; D1's may be behind), so the
+ * only condition is that the row is published; every setting is written
+ * from the object's config, so repeating the edit repairs a copy that failed.
+ */
+export async function writeBatchEdit(db: D1Database, workspaceId: string, id: string, e: BatchEdit): Promise<BatchRow | null> {
+  const json = (v: unknown) => (v === null ? null : JSON.stringify(v));
+  const settings = [e.agentId, json(e.smartCallbackConfig), json(e.callingWindow), e.maxConcurrentCalls, json(e.stopRules), e.preDial?.url ?? null];
+  const optional = [e.preDial?.onError ?? null, e.name !== undefined ? 1 : 0, e.name ?? null, e.scheduledAt !== undefined ? 1 : 0, e.scheduledAt ?? null];
+  return db
+    .prepare(
+      `UPDATE batches SET agent_id = ?3, smart_callback_config = ?4, calling_window = ?5, max_concurrent_calls = ?6, stop_rules = ?7,
+         pre_dial_url = ?8, pre_dial_on_error = ?9,
+         name = CASE WHEN ?10 THEN ?11 ELSE name END, scheduled_at = CASE WHEN ?12 THEN ?13 ELSE scheduled_at END
+       WHERE id = ?1 AND workspace_id = ?2 AND status != 'preparing' RETURNING *`,
+    )
+    .bind(id, workspaceId, ...settings, ...optional)
+    .first<BatchRow>();
 }

@@ -31,8 +31,11 @@ export const PROVIDERS = ["simulated", "twilio", "webhook"] as const;
 export const ProviderSchema = z.enum(PROVIDERS);
 export type Provider = z.infer<typeof ProviderSchema>;
 
-/** A batch's lifecycle as clients see it (D1 also has 'preparing', which no read path shows). */
-export const BATCH_STATUSES = ["queued", "processing", "paused", "completed", "cancelled", "failed"] as const;
+/**
+ * A batch's lifecycle as clients see it (D1 also has 'preparing', which no read path shows).
+ * A `draft` (uploaded with start=false) is stored and counted but dials nothing until it is started or cancelled.
+ */
+export const BATCH_STATUSES = ["draft", "queued", "processing", "paused", "completed", "cancelled", "failed"] as const;
 export type BatchStatus = (typeof BATCH_STATUSES)[number];
 
 /** Batch states after which nothing changes any more. */

@@ -18,7 +18,7 @@ import {
   UploadSchema,
 } from "../schemas/batch";
 import { apiKeySecurity, errorResponses, pagination, PaginationQuerySchema, workspaceHeaders } from "../schemas/common";
-import { batchNotFound, cancelBatch, pauseBatch, requireBatch, resumeBatch, retryBatch } from "../services/batch-control";
+import { batchNotFound, cancelBatch, pauseBatch, requireBatch, resumeBatch, retryBatch, startDraft } from "../services/batch-control";
 import { batchOptionsOf, startBatch } from "../services/batch-intake";
 import { DEV_DRAIN_MAX_BYTES } from "../lib/body";
 import { batchView, callPage, liveStatus, summaryStatus } from "../views/batch";
@@ -220,7 +220,7 @@ export function batchCallRoutes() {
       tags: ["Batches"],
       summary: "Cancel a batch",
       description:
-        "Waiting calls are cancelled at once, calls in progress finish, nothing new is dialled after the response. Cancelling twice answers the same way; a completed batch is 409.",
+        "Waiting calls are cancelled at once, calls in progress finish, nothing new is dialled after the response. Cancelling twice answers the same way; a completed batch is 409. A draft is cancelled with nothing dialled.",
       security: apiKeySecurity,
       request: { headers: workspaceHeaders, params: BatchIdParam },
       responses: {
@@ -229,6 +229,27 @@ export function batchCallRoutes() {
       },
     }),
     async (c) => c.json(await cancelBatch(c.env, c.get("workspaceId"), c.req.valid("param").batchId, c.get("requestId")), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/batch-calls/{batchId}/start",
+      tags: ["Batches"],
+      summary: "Start a draft: at its scheduledAt if that is still ahead, else now",
+      description:
+        "A batch uploaded with start=false is a draft: validated, stored and counted (totalCalls, duplicatesRemoved, suppressed), nothing dialled. " +
+        "Start sends it on: `queued` until its scheduledAt while that is still ahead, else `processing` at once; batch.started is sent when it really starts. " +
+        "Only a draft can be started: any other status is a 409 naming it, so a start repeated after its answer was lost is a 409 saying the batch is " +
+        "queued or processing (the first start worked). A draft can also be cancelled (DELETE, nothing dialled); pause, resume and retry of a draft are 409.",
+      security: apiKeySecurity,
+      request: { headers: workspaceHeaders, params: BatchIdParam },
+      responses: {
+        200: { description: "The batch's new state: queued or processing", content: { "application/json": { schema: ControlResponseSchema } } },
+        ...errorResponses(400, 401, 403, 404, 409),
+      },
+    }),
+    async (c) => c.json(await startDraft(c.env, c.get("workspaceId"), c.req.valid("param").batchId, c.get("requestId")), 200),
   );
 
   for (const [action, summary, run] of [

@@ -28,7 +28,7 @@ export const StartBatchResponseSchema = z
   .object({
     batchId: z.string().nullable().describe("null for a dry run"),
     totalCalls: z.number().int().describe("calls that will actually be made"),
-    status: z.enum(["queued", "dry_run"]),
+    status: z.enum(["queued", "draft", "dry_run"]).describe("draft: uploaded with start=false, nothing dialled until POST …/start"),
     message: z.string(),
     scheduledAt: z.string().nullable(),
     duplicatesRemoved: z.number().int(),

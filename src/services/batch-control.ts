@@ -25,6 +25,21 @@ function scheduler(env: Env, batchId: string) {
   return env.BATCH_SCHEDULER.getByName(batchId);
 }
 
+/**
+ * The 409 for a transition `status` does not allow: a draft's names what a
+ * draft allows (every control route refuses it the same way), any other
+ * status gets `otherwise`.
+ */
+function notAllowed(batchId: string, status: string, otherwise: string): ApiError {
+  if (status === "draft") {
+    return new ApiError(
+      "invalid_transition",
+      `Batch ${batchId} is a draft; a draft can be started (POST /v1/api/batch-calls/${batchId}/start) or cancelled (DELETE /v1/api/batch-calls/${batchId}).`,
+    );
+  }
+  return new ApiError("invalid_transition", otherwise);
+}
+
 /** The 404 for a batch the caller cannot see, or whose object no longer knows it. */
 export function batchNotFound(batchId: string): ApiError {
   return new ApiError("batch_not_found", `Batch ${batchId} does not exist in this workspace.`);
@@ -54,7 +69,7 @@ export async function pauseBatch(env: Env, workspaceId: string, batchId: string,
   const r = await scheduler(env, batchId).pause();
   if (!r.ok) {
     if (r.status === "gone") throw batchNotFound(batchId);
-    throw new ApiError("invalid_transition", `Batch ${batchId} is ${r.status}; only a queued or processing batch can be paused.`);
+    throw notAllowed(batchId, r.status, `Batch ${batchId} is ${r.status}; only a queued or processing batch can be paused.`);
   }
   log("info", "batch.paused", { requestId, workspaceId, batchId });
   return { batchId, status: "paused", message: "Batch paused: no new calls start until it is resumed; calls in progress finish" };
@@ -65,11 +80,29 @@ export async function resumeBatch(env: Env, workspaceId: string, batchId: string
   const r = await scheduler(env, batchId).resume();
   if (!r.ok) {
     if (r.status === "gone") throw batchNotFound(batchId);
-    throw new ApiError("invalid_transition", `Batch ${batchId} is ${r.status}; only a paused batch can be resumed.`);
+    throw notAllowed(batchId, r.status, `Batch ${batchId} is ${r.status}; only a paused batch can be resumed.`);
   }
   if (before.status !== "paused") return { batchId, status: r.value, message: "Batch is not paused" };
   log("info", "batch.resumed", { requestId, workspaceId, batchId });
   return { batchId, status: r.value, message: "Batch resumed" };
+}
+
+/**
+ * Starts a draft: queued until its scheduledAt when that is still ahead,
+ * else processing now. Only a draft starts; a start replayed after its
+ * answer was lost finds the batch queued or running and is a 409 naming
+ * that status (the batch did start: read it to see).
+ */
+export async function startDraft(env: Env, workspaceId: string, batchId: string, requestId: string): Promise<ControlResponse> {
+  await requireForControl(env.DB, workspaceId, batchId);
+  const r = await scheduler(env, batchId).start();
+  if (!r.ok) {
+    if (r.status === "gone") throw batchNotFound(batchId);
+    throw new ApiError("invalid_transition", `Batch ${batchId} is ${r.status}; only a draft can be started.`);
+  }
+  log("info", "batch.draft_started", { requestId, workspaceId, batchId, status: r.value });
+  const message = r.value === "queued" ? "Draft started: the batch waits for its scheduledAt, then dials" : "Draft started: dialling begins now";
+  return { batchId, status: r.value, message };
 }
 
 /** A new pass over recipients whose final outcome was no_answer, busy or failed. */
@@ -78,7 +111,7 @@ export async function retryBatch(env: Env, workspaceId: string, batchId: string,
   const r = await scheduler(env, batchId).retry();
   if (!r.ok) {
     if (r.status === "gone") throw batchNotFound(batchId);
-    throw new ApiError("invalid_transition", `Batch ${batchId} is ${r.status}; retry starts a new pass once a batch has completed.`);
+    throw notAllowed(batchId, r.status, `Batch ${batchId} is ${r.status}; retry starts a new pass once a batch has completed.`);
   }
   const { status, requeued } = r.value;
   if (requeued > 0) log("info", "batch.retry", { requestId, workspaceId, batchId, requeued });

@@ -103,9 +103,9 @@ async function createBatch(env: Env, ctx: Ctx, target: IntakeTarget, file: File,
     await upload.storing;
     const storedMs = Date.now() - started;
     const scheduler = await armBatch(env, ctx, target, opts, upload, scanned);
-    const body = createdBody(upload.batchId, target, scanned);
+    const body = createdBody(upload.batchId, target, scanned, opts.start);
     await killPoint(env, "intake.armed");
-    await publish(env, upload.batchId, scanned, body, hold);
+    await publish(env, upload.batchId, scanned, body, opts.start ? "queued" : "draft", hold);
     // Published in D1: from here the batch exists. Telling its object is an
     // optimisation; an object not told finds out from D1 on its next tick.
     published = body;
@@ -119,6 +119,7 @@ async function createBatch(env: Env, ctx: Ctx, target: IntakeTarget, file: File,
       dataRows: scanned.summary.dataRows,
       bytes: file.size,
       scheduledAt: target.scheduledAt,
+      draft: !opts.start,
       scannedMs,
       storedMs,
       publishedMs: Date.now() - started,
@@ -170,7 +171,10 @@ async function prepareBatch(env: Env, ctx: Ctx, target: IntakeTarget, file: File
   return { batchId, csvKey, storing, armed: false, logFields: { requestId: ctx.requestId, workspaceId: ctx.workspaceId, batchId } };
 }
 
-/** Hands the batch to its object, which materialises the calls from the stored file, leaving out the rows found on the do-not-call list now. */
+/**
+ * Hands the batch to its object, which materialises the calls from the stored file, leaving out the rows found on the do-not-call list now.
+ * With start=false the object holds it as a draft from the first moment: no tick can start it before POST …/start.
+ */
 async function armBatch(env: Env, ctx: Ctx, target: IntakeTarget, opts: BatchOptions, upload: Upload, scanned: ScannedFile) {
   const { agent } = target;
   const scheduler = env.BATCH_SCHEDULER.getByName(upload.batchId);
@@ -179,18 +183,11 @@ async function armBatch(env: Env, ctx: Ctx, target: IntakeTarget, opts: BatchOpt
     batchId: upload.batchId,
     workspaceId: ctx.workspaceId,
     dueAt: opts.scheduledAt?.getTime() ?? Date.now(),
+    draft: !opts.start,
     suppressed: scanned.suppressed,
     config: {
       columns: scanned.summary.columns,
-      agent: {
-        id: agent.id,
-        provider: agent.provider,
-        from_number: agent.from_number,
-        voice_url: agent.voice_url,
-        dial_url: agent.dial_url,
-        result_schema: declaredResultsOf(agent.result_schema),
-        record: agent.record === 1,
-      },
+      agent: dialAgentOf(agent),
       smartCallbackConfig: opts.smartCallbackConfig,
       callingWindow: opts.callingWindow,
       maxConcurrentCalls: opts.maxConcurrentCalls,
@@ -209,22 +206,29 @@ function countsOf(scanned: ScannedFile) {
   return { totalCalls: scanned.totalCalls, duplicatesRemoved: s.duplicatesRemoved, suppressed: scanned.suppressed.length, invalidRows: s.invalidRows };
 }
 
-function createdBody(batchId: string, target: IntakeTarget, scanned: ScannedFile): StartBatchResponse {
+function createdBody(batchId: string, target: IntakeTarget, scanned: ScannedFile, start: boolean): StartBatchResponse {
   const s = scanned.summary;
   return {
     batchId,
     ...countsOf(scanned),
-    status: "queued",
-    message: "Batch calls initiated successfully",
+    status: start ? "queued" : "draft",
+    message: start ? "Batch calls initiated successfully" : `Draft saved: nothing is dialled until POST /v1/api/batch-calls/${batchId}/start`,
     scheduledAt: target.scheduledAt,
     ...(s.invalidRows > 0 ? { details: s.errors } : {}),
   };
 }
 
-/** preparing → queued. Publishing and completing the key with this 201 are one D1 transaction: no crash can come between them. */
-async function publish(env: Env, batchId: string, scanned: ScannedFile, body: StartBatchResponse, hold?: IdempotencyHold): Promise<void> {
+/** preparing → queued (or draft). Publishing and completing the key with this 201 are one D1 transaction: no crash can come between them. */
+async function publish(
+  env: Env,
+  batchId: string,
+  scanned: ScannedFile,
+  body: StartBatchResponse,
+  as: "queued" | "draft",
+  hold?: IdempotencyHold,
+): Promise<void> {
   const key = hold && { hold, status: 201, body: JSON.stringify(body) };
-  if (await publishBatch(env.DB, batchId, countsOf(scanned), scanned.summary.columns, key)) return;
+  if (await publishBatch(env.DB, batchId, countsOf(scanned), scanned.summary.columns, key, as)) return;
   // This request outlived its key's lease and a re-sent request took the key over: that one creates the batch.
   if (hold)
     throw new ApiError(
@@ -253,4 +257,17 @@ export async function sweepAbandonedUploads(env: Env): Promise<number> {
     log("warn", "batch.abandoned_upload_removed", { batchId: b.id });
   }
   return stale.length;
+}
+
+/** The agent as a batch's object keeps it (a snapshot: the batch dials through it as it was when the batch was created or edited). */
+export function dialAgentOf(agent: AgentRow) {
+  return {
+    id: agent.id,
+    provider: agent.provider,
+    from_number: agent.from_number,
+    voice_url: agent.voice_url,
+    dial_url: agent.dial_url,
+    result_schema: declaredResultsOf(agent.result_schema),
+    record: agent.record === 1,
+  };
 }

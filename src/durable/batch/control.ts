@@ -7,10 +7,17 @@ import { batchFields, type BatchContext } from "./context";
 import type { ControlResult, SchedulerState } from "./contract";
 import { announce, announcePending, release, syncSummary } from "./effects";
 import { applyLocal } from "./results";
+import { start as beginProcessing } from "./tick";
 
-// Pause, resume, cancel and retry (a new pass over the retryable calls): each arms the clock before it commits
+// Start (a draft), pause, resume, cancel and retry (a new pass over the retryable calls): each arms the clock before it commits
 // (a process that dies after the commit still leaves a tick to finish the
 // job), and each, asked again, finishes what a first request left undone.
+
+// PATCH …/{batchId} is a control step too; its object side lives in edit.ts.
+export { edit } from "./edit";
+
+/** The states a cancel applies to: a draft is cancelled with nothing dialled. */
+const CANCELLABLE: BatchStatus[] = ["draft", "queued", "processing", "paused"];
 
 /** Waiting calls are cancelled with the batch, in one step: no claim can follow. Active calls finish. */
 export async function cancel(c: BatchContext, state: SchedulerState, b: LedgerBatch): Promise<ControlResult<{ already: boolean; batch: LedgerBatch }>> {
@@ -19,9 +26,9 @@ export async function cancel(c: BatchContext, state: SchedulerState, b: LedgerBa
     await settleControl(c, state);
     return { ok: true, value: { already: true, batch: c.ledger.batch()! } };
   }
-  if (b.status !== "queued" && b.status !== "processing" && b.status !== "paused") return { ok: false, status: b.status };
+  if (!CANCELLABLE.includes(b.status)) return { ok: false, status: b.status };
   await armFor(c, "cancelled", state, false);
-  if (!c.ledger.setStatus(["queued", "processing", "paused"], "cancelled", { completedTime: c.now() })) return { ok: false, status: b.status };
+  if (!c.ledger.setStatus(CANCELLABLE, "cancelled", { completedTime: c.now() })) return { ok: false, status: b.status };
   release(c, state.batchId, c.ledger.cancelWaiting());
   c.feed?.changed();
   await settleUnreachable(c, state);
@@ -57,6 +64,28 @@ async function settleControl(c: BatchContext, state: SchedulerState): Promise<vo
   if (b.status === "queued" || b.status === "processing") await armFor(c, b.status, state, false);
   await syncSummary(c, true);
   await announce(c, state);
+}
+
+/**
+ * A draft starts: at its scheduledAt while that is still ahead (queued: the
+ * clock wakes it then, as any scheduled batch), else now (processing, its
+ * summary and batch.started, as the tick starts a due batch). Only a draft
+ * starts: a start repeated after its answer was lost finds the batch queued
+ * or running, keeps it moving and answers with its status (a 409 naming it).
+ */
+export async function start(c: BatchContext, state: SchedulerState, b: LedgerBatch): Promise<ControlResult<BatchStatus>> {
+  if (b.status !== "draft") {
+    await settleControl(c, state);
+    return { ok: false, status: b.status };
+  }
+  const to = state.dueAt > c.now() ? "queued" : "processing";
+  await armFor(c, to, state, false);
+  const started = to === "queued" ? c.ledger.setStatus(["draft"], "queued") : await beginProcessing(c, state, "draft");
+  if (!started) return { ok: false, status: c.ledger.batch()!.status };
+  c.feed?.changed();
+  // beginProcessing wrote the summary of a start now; a crash before either write leaves the control mark for the cron to repair.
+  if (to === "queued") await syncSummary(c, true);
+  return { ok: true, value: to };
 }
 
 /** Pause keeps the queue; calls in flight finish. Pausing a paused batch is harmless. */

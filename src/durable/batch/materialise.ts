@@ -55,7 +55,7 @@ async function materialise(c: BatchContext): Promise<void> {
 async function failBatch(c: BatchContext, state: SchedulerState, reason: string): Promise<void> {
   if (c.discarded) return;
   log("error", "batch.failed", { ...batchFields(state), reason });
-  c.ledger.setStatus(["queued", "processing", "paused"], "failed", { completedTime: c.now() });
+  c.ledger.setStatus(["draft", "queued", "processing", "paused"], "failed", { completedTime: c.now() });
   await c.patchState({ materialised: true });
   await syncSummary(c, true);
 }

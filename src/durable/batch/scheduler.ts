@@ -75,24 +75,15 @@ export class BatchScheduler extends DurableObject<Env> {
 
   // ---- lifecycle: intake, the cron, a rolled-back upload -------------------
 
-  /** Idempotent: arming an armed batch again keeps the first record. Materialising starts at once. */
+  /** Idempotent: arming an armed batch again keeps the first record. Materialising starts at once; a `draft` waits for start(). */
   async arm(input: ArmInput): Promise<SchedulerState> {
     const existing = await this.c.state();
     if (existing) return existing;
     this.c.discarded = false;
     const { batchId, workspaceId, dueAt } = input;
-    const state: SchedulerState = {
-      batchId,
-      workspaceId,
-      dueAt,
-      published: false,
-      materialised: false,
-      materialisedRows: 0,
-      cursor: 0,
-      summaryVersion: 0,
-      summaryAt: 0,
-    };
-    this.c.ledger.createBatch("queued");
+    const fresh = { published: false, materialised: false, materialisedRows: 0, cursor: 0, summaryVersion: 0, summaryAt: 0 };
+    const state: SchedulerState = { batchId, workspaceId, dueAt, ...fresh };
+    this.c.ledger.createBatch(input.draft ? "draft" : "queued");
     this.c.ledger.setSuppressed(input.suppressed);
     await this.c.create(input.config, state);
     await startNow(this.c);
@@ -191,6 +182,12 @@ export class BatchScheduler extends DurableObject<Env> {
 
   // ---- control -------------------------------------------------------------------
 
+  /** A draft starts: at its scheduledAt if that is ahead, else now (control.ts). */
+  async start(): Promise<ControlResult<BatchStatus>> {
+    const batch = await this.live();
+    return batch ? control.start(this.c, batch.state, batch.b) : { ok: false, status: "gone" };
+  }
+
   async cancel(): Promise<ControlResult<{ already: boolean; batch: LedgerBatch }>> {
     const batch = await this.live();
     return batch ? control.cancel(this.c, batch.state, batch.b) : { ok: false, status: "gone" };
@@ -209,6 +206,11 @@ export class BatchScheduler extends DurableObject<Env> {
   async retry(): Promise<ControlResult<{ status: BatchStatus; requeued: number }>> {
     const batch = await this.live();
     return batch ? control.retry(this.c, batch.state, batch.b) : { ok: false, status: "gone" };
+  }
+
+  /** PATCH …/{batchId}: new settings for the next attempts, while draft, queued or paused (edit.ts). */
+  edit(input: Parameters<typeof control.edit>[1]): ReturnType<typeof control.edit> {
+    return control.edit(this.c, input);
   }
 
   // ---- reads -----------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import { batchStatus } from "../../db/batch.repo";
+import type { BatchStatus } from "../../domain/vocabulary";
 import { MIN_WAKE_GAP_MS, nextWake, type WakeInput } from "../../domain/wake";
 import { engineConfig, SUMMARY_FLUSH_MS, UNPUBLISHED_RECHECK_MS } from "../../engine-config";
 import { log } from "../../lib/log";
@@ -58,16 +59,22 @@ async function tickOnce(c: BatchContext): Promise<number | null> {
   return runPass(c, state, now);
 }
 
-/** A queued batch whose time has come starts: processing, its summary and batch.started. */
-async function start(c: BatchContext, state: SchedulerState): Promise<void> {
-  if (!c.ledger.setStatus(["queued"], "processing")) return;
+/**
+ * A queued batch whose time has come starts: processing, its summary and
+ * batch.started. A draft started for now (control.ts) starts the same way,
+ * `from` draft; false if the batch was not in `from`.
+ */
+export async function start(c: BatchContext, state: SchedulerState, from: BatchStatus = "queued"): Promise<boolean> {
+  if (!c.ledger.setStatus([from], "processing")) return false;
   log("info", "batch.started", batchFields(state));
   await syncSummary(c, true);
   const b = c.ledger.batch()!;
   await emit(c, "batch.started", `${state.batchId}:${b.pass}`, { batchId: state.batchId, totalCalls: b.total_calls });
+  return true;
 }
 
 /**
+ * A draft: nothing is dialled until its start (control.ts) arms the clock.
  * Paused: resume pokes the clock; cancelled, completed, failed: nothing
  * more to dial. Calls still in flight (a pause or cancel lets them finish)
  * settle by their leases, and the tick wakes for the next lease to expire.
