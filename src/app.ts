@@ -10,6 +10,7 @@ import { adminEngineRoutes } from "./routes/admin-engine";
 import { agentCallRoutes } from "./routes/agent-calls";
 import { agentRoutes } from "./routes/agents";
 import { batchCallRoutes } from "./routes/batch-calls";
+import { batchEditRoutes } from "./routes/batch-edit";
 import { callResultRoutes } from "./routes/call-results";
 import { dncRoutes } from "./routes/dnc";
 import { docsRoutes } from "./routes/docs";
@@ -59,6 +60,7 @@ export function createApp() {
   app.route("/v1/admin", adminEngineRoutes());
   app.route("/v1/api", agentRoutes());
   app.route("/v1/api", batchCallRoutes());
+  app.route("/v1/api", batchEditRoutes());
   app.route("/v1/api", callResultRoutes());
   app.route("/v1/api", dncRoutes());
   app.route("/v1/api", workspaceRoutes());
