@@ -1,5 +1,6 @@
 // @ts-check
-// The batches list: each batch's name (or file and time), status, progress; refreshed while any runs.
+// The batches list: each batch's name (or file and time), status, progress; refreshed while any runs
+// (a draft waits for its Start, so it alone keeps no refresh going).
 
 import { request } from "./api.js";
 import { FINAL } from "./batch/final.js";
@@ -61,7 +62,7 @@ export function batchesView(root) {
       showError(error, null);
       // The list's counters are a summary the server keeps about a second behind;
       // refresh it while something is still running, stop once all are final.
-      if (batches.some((b) => !FINAL.has(b.status))) timer = setTimeout(load, 4000);
+      if (batches.some((b) => !FINAL.has(b.status) && b.status !== "draft")) timer = setTimeout(load, 4000);
     } catch (err) {
       showError(error, err);
     }

@@ -1,24 +1,28 @@
 // @ts-check
-// The New batch form: a CSV file and its options, a dry run first ("Check file"), then Start.
+// The New batch form: a CSV file and its options, a dry run first ("Check file"), then Start
+// (or Save draft: stored and counted, nothing dialled until the batch page's Start).
 
 import { ApiError, newIdempotencyKey, request, session } from "./api.js";
-import { DAYS, PLACES, previewText, readWindow } from "./calling-window.js";
+import { safetyFieldsets } from "./new-batch/safety-fieldsets.js";
+import { windowFieldset } from "./new-batch/window-fieldset.js";
 import { agentToPreselect, lastAgent } from "./prefs.js";
 import { field, fmtNumber, h, showError, table } from "./ui.js";
 
-const WINDOW_WRONG = "Fix the calling window first:";
-const BLACKOUT_HINT = "Optional: the recipient's local dates with no calls (public holidays, say), as YYYY-MM-DD, separated by commas. ";
+/** How a message about fields to fix starts: it follows the fields as they change, and goes once they are fixed. */
+const FIX = "Fix the ";
+/** @param {[string, string[]]} problem a part of the form and what is wrong in it */
+const fixText = ([part, wrong]) => `${FIX}${part} first: ${wrong.join(" ")}`;
 /** @typedef {import("./types.js").Agent} Agent */
 /** @typedef {import("./types.js").RowError} RowError */
 /** @typedef {import("./types.js").StartBatchResponse} StartBatchResponse */
+/** @typedef {{ window: ReturnType<typeof windowFieldset>, safety: ReturnType<typeof safetyFieldsets> }} Parts the form's fieldsets with their own modules */
 
 /**
  * The New batch form's controls, by name.
  * @typedef {HTMLFormControlsCollection & {
  *   file: HTMLInputElement, agentId: HTMLSelectElement, name: HTMLInputElement, scheduledAt: HTMLInputElement,
  *   smart: HTMLInputElement, maxAttempts: HTMLInputElement, gapHours: HTMLInputElement,
- *   windowFrom: HTMLInputElement, windowTo: HTMLInputElement, windowBlackout: HTMLInputElement, previewPlace: HTMLSelectElement,
- *   maxConcurrent: HTMLInputElement, skipInvalid: HTMLInputElement
+ *   maxConcurrent: HTMLInputElement, skipInvalid: HTMLInputElement, draft: HTMLInputElement
  * }} NewBatchControls
  */
 
@@ -39,20 +43,11 @@ function localToUtc(value) {
 const controls = (form) => /** @type {NewBatchControls} */ (form.elements);
 
 /**
- * The calling window the form says (null: none, or a wrong one) and what is wrong with it, by field.
- * @param {HTMLFormElement} form
- */
-function windowOf(form) {
-  const f = controls(form);
-  const days = Array.from(form.querySelectorAll('input[name="windowDays"]:checked'), (box) => /** @type {HTMLInputElement} */ (box).value);
-  return readWindow({ from: f.windowFrom.value, to: f.windowTo.value, days, blackout: f.windowBlackout.value });
-}
-
-/**
  * The form's fields for the upload, as the API wants them (only the ones set).
  * @param {HTMLFormElement} form
+ * @param {Parts} parts
  */
-function formFields(form) {
+function formFields(form, parts) {
   const f = controls(form);
   /** @type {Record<string, string>} */
   const out = { agentId: f.agentId.value };
@@ -68,30 +63,34 @@ function formFields(form) {
       gaps: [{ days: Math.floor(hours / 24), hours: hours % 24 }],
     });
   }
-  const { window } = windowOf(form);
+  const { window } = parts.window.read();
   if (window) out.callingWindow = JSON.stringify(window);
   if (f.maxConcurrent.value) out.maxConcurrentCalls = f.maxConcurrent.value;
+  Object.assign(out, parts.safety.fields());
   if (f.skipInvalid.checked) out.onInvalidRows = "skip";
+  if (f.draft.checked) out.start = "false";
   return out;
 }
 
 /**
  * What "the same file and fields" means for enabling Start after a check.
  * @param {HTMLFormElement} form
+ * @param {Parts} parts
  */
-function signature(form) {
+function signature(form, parts) {
   const file = controls(form).file.files?.[0];
-  return JSON.stringify([file?.name, file?.size, file?.lastModified, formFields(form)]);
+  return JSON.stringify([file?.name, file?.size, file?.lastModified, formFields(form, parts)]);
 }
 
 /**
  * The upload's body: the fields, `extra` ones (dryRun), the file.
  * @param {HTMLFormElement} form
+ * @param {Parts} parts
  * @param {Record<string, string>} [extra]
  */
-function formData(form, extra = {}) {
+function formData(form, parts, extra = {}) {
   const data = new FormData();
-  for (const [k, v] of Object.entries({ ...formFields(form), ...extra })) data.append(k, v);
+  for (const [k, v] of Object.entries({ ...formFields(form, parts), ...extra })) data.append(k, v);
   data.append("file", /** @type {File} */ (controls(form).file.files?.[0]));
   return data;
 }
@@ -153,15 +152,9 @@ export function newBatchView(root) {
     field("Max attempts", h("input", { type: "number", name: "maxAttempts", min: 1, max: 10, value: 3 }), "All attempts, the first included (1–10)."),
     field("Gap (hours)", h("input", { type: "number", name: "gapHours", min: 1, max: 720, value: 2 }), "Wait after an unanswered, busy or failed call."),
   );
-  // The calling window's errors sit under their fields and are read out as they change.
-  const fieldError = (/** @type {string} */ id) => h("span", { class: "field-error", id, "aria-live": "polite" });
-  const [timesError, daysError, blackoutError] = [fieldError("f-times-error"), fieldError("f-days-error"), fieldError("f-blackout-error")];
-  const windowFrom = h("input", { type: "time", name: "windowFrom", "aria-describedby": timesError.id });
-  const windowTo = h("input", { type: "time", name: "windowTo", "aria-describedby": timesError.id });
-  const blackoutInput = h("input", { name: "windowBlackout", autocomplete: "off", placeholder: "2026-12-25, 2026-12-26" });
-  const dayBoxes = DAYS.map((d) => h("input", { type: "checkbox", name: "windowDays", value: d, id: `f-day-${d}`, checked: true }));
-  const places = PLACES.map(([name, tz]) => h("option", { value: tz }, name));
-  const preview = h("p", { class: "preview", role: "status" });
+  /** @type {Parts} */
+  const parts = { window: windowFieldset(), safety: safetyFieldsets() };
+  const draft = h("input", { type: "checkbox", name: "draft", id: "f-draft" });
   const startButton = h("button", { type: "button", disabled: true }, "Start batch");
   const checkButton = h("button", { type: "submit", class: "secondary" }, "Check file");
 
@@ -174,50 +167,46 @@ export function newBatchView(root) {
     field("Start time", startInput, h("span", {}, "Your local time; empty = start now. ", utcHint)),
     h("div", { class: "check" }, smart, h("label", { for: "f-smart" }, "Smart callbacks")),
     smartFields,
-    h(
-      "fieldset",
-      {},
-      h("legend", {}, "Calling window (optional, in each recipient's time zone)"),
-      h("div", { class: "row" }, field("Calling window from", windowFrom), field("Calling window to", windowTo)),
-      timesError,
-      h(
-        "fieldset",
-        { class: "days", "aria-describedby": daysError.id },
-        h("legend", {}, "Days"),
-        dayBoxes.map((box) => h("span", { class: "check" }, box, h("label", { for: box.id }, box.value[0]?.toUpperCase() + box.value.slice(1)))),
-        daysError,
-      ),
-      field("Blackout dates", blackoutInput, h("span", {}, BLACKOUT_HINT, blackoutError)),
-      field("Preview for a recipient in", h("select", { name: "previewPlace" }, places)),
-      preview,
-    ),
+    parts.window.el,
     field("Max concurrent calls", h("input", { type: "number", name: "maxConcurrent", min: 1 }), "Optional; never above the workspace's limit."),
+    parts.safety.els,
     h(
       "div",
       { class: "check" },
       h("input", { type: "checkbox", name: "skipInvalid", id: "f-skip" }),
       h("label", { for: "f-skip" }, "Skip invalid rows (otherwise any invalid row stops the batch)"),
     ),
+    h("div", { class: "check" }, draft, h("label", { for: "f-draft" }, "Save as draft (start later)")),
     error,
     h("div", { class: "actions" }, checkButton, startButton),
   );
   root.append(h("h1", { tabindex: -1, id: "new-title" }, "New batch"), form, verdictRegion);
 
+  /**
+   * What must be fixed before a check, by part, each part's errors shown under its fields; the
+   * calling window's preview (when a recipient would first be called) follows the start time.
+   * @returns {[string, string[]][]}
+   */
+  const problems = () => {
+    const utc = localToUtc(startInput.value);
+    const safety = parts.safety.show();
+    return /** @type {[string, string[]][]} */ ([
+      ["calling window", parts.window.show(utc ? Date.parse(utc) : null)],
+      ["stop rules", safety.stopRules],
+      ["pre-dial check", safety.preDial],
+    ]).filter(([, wrong]) => wrong.length > 0);
+  };
   // Start is only offered for exactly what was checked; any change asks for a new check.
   const sync = () => {
-    const { window, errors } = windowOf(form);
-    const wrong = Object.keys(errors).length > 0;
-    startButton.disabled = wrong || !checked || checked.signature !== signature(form);
+    const wrong = problems();
+    startButton.disabled = wrong.length > 0 || !checked || checked.signature !== signature(form, parts);
+    startButton.textContent = draft.checked ? "Save draft" : "Start batch";
     const utc = localToUtc(startInput.value);
     utcHint.textContent = utc ? `Sent as ${utc} (UTC).` : "";
     smartFields.hidden = !smart.checked;
-    [timesError.textContent, daysError.textContent, blackoutError.textContent] = [errors.times ?? "", errors.days ?? "", errors.blackout ?? ""];
-    for (const input of [windowFrom, windowTo]) input.setAttribute("aria-invalid", String(Boolean(errors.times)));
-    blackoutInput.setAttribute("aria-invalid", String(Boolean(errors.blackout)));
-    if (!wrong && error.textContent?.startsWith(WINDOW_WRONG)) showError(error, null); // fixed since Check said so
-    // When a recipient there would first be called, from the start time (or now): recomputed on every change.
-    const place = controls(form).previewPlace.value;
-    preview.textContent = wrong ? "Fix the calling window to see when calls start." : previewText(window, place, utc ? Date.parse(utc) : null);
+    // Since Check said what to fix: the first thing still wrong, or nothing (set only when it changes: it is read out).
+    const now = wrong[0] ? fixText(wrong[0]) : "";
+    if (error.textContent?.startsWith(FIX) && error.textContent !== now) showError(error, now ? new Error(now) : null);
   };
   form.addEventListener("input", sync);
   form.addEventListener("change", sync);
@@ -259,14 +248,14 @@ export function newBatchView(root) {
     sync();
     if (!fileInput.files?.[0]) return showError(error, new Error("Choose a CSV file first."));
     if (!agentSelect.value) return showError(error, new Error("Choose an agent first (add one under Agents if the list is empty)."));
-    const wrong = Object.values(windowOf(form).errors);
-    if (wrong.length) return showError(error, new Error(`${WINDOW_WRONG} ${wrong.join(" ")}`));
-    const sig = signature(form);
+    const [wrong] = problems();
+    if (wrong) return showError(error, new Error(fixText(wrong)));
+    const sig = signature(form, parts);
     checkButton.disabled = true;
     showError(error, null);
     try {
       /** @type {StartBatchResponse} */
-      const result = await request("/batch-calls", { method: "POST", body: formData(form, { dryRun: "true" }) });
+      const result = await request("/batch-calls", { method: "POST", body: formData(form, parts, { dryRun: "true" }) });
       checkResult.replaceChildren(...verdict(result, true));
       // One key per successful check: a double click on Start, or a retry after a
       // lost response, is the same request, so the server creates one batch.
@@ -284,12 +273,12 @@ export function newBatchView(root) {
   });
 
   startButton.addEventListener("click", async () => {
-    if (!checked || checked.signature !== signature(form) || Object.keys(windowOf(form).errors).length) return;
+    if (!checked || checked.signature !== signature(form, parts) || problems().length) return;
     startButton.disabled = true;
     showError(error, null);
     try {
       /** @type {StartBatchResponse} */
-      const result = await request("/batch-calls", { method: "POST", body: formData(form), headers: { "idempotency-key": checked.idempotencyKey } });
+      const result = await request("/batch-calls", { method: "POST", body: formData(form, parts), headers: { "idempotency-key": checked.idempotencyKey } });
       if (workspaceId) lastAgent.set(workspaceId, agentSelect.value);
       location.hash = `#/batches/${result.batchId}`;
     } catch (err) {

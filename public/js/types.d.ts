@@ -3,7 +3,11 @@
 // modules with no build step; docs/openapi.json is the full contract.
 // Types only: nothing imports this file at run time, and it is not served.
 
-export type BatchStatusName = "queued" | "processing" | "paused" | "completed" | "cancelled" | "failed";
+/** "draft": uploaded with start=false, stored and counted, nothing dialled until POST …/start. */
+export type BatchStatusName = "draft" | "queued" | "processing" | "paused" | "completed" | "cancelled" | "failed";
+
+/** Why a paused batch is paused: by request, or by one of its stop rules (a newer server may name others). */
+export type PausedReason = "manual" | "failure_rate" | "voicemail_rate";
 export type CallStatusName = "waiting" | "active" | "completed" | "failed" | "cancelled";
 
 export interface Credentials {
@@ -106,6 +110,22 @@ export interface StatusBody {
   outcomes: Record<OutcomeName, number>;
   /** Calls by their latest result's disposition label. */
   dispositions: Record<string, number>;
+  /** Why it is paused; null (or absent, from an older server) unless paused. */
+  pausedReason?: PausedReason | null;
+}
+
+/** The data of a `batch` event: the batch's status changed. */
+export interface BatchStatusEvent {
+  status: BatchStatusName;
+  /** Present when the status became paused. */
+  pausedReason?: PausedReason | null;
+}
+
+/** A batch's own brakes: shares (0.3 is 30%) of its last `window` finished attempts. */
+export interface StopRules {
+  maxFailureRate?: number;
+  maxVoicemailRate?: number;
+  window: number;
 }
 
 /** The counts a progress bar draws (a /status body, a listed batch's progress). */
@@ -130,6 +150,10 @@ export interface Batch {
     blackoutDates?: string[];
     overrides?: Record<string, { start: string; end: string; days: string[] }>;
   } | null;
+  /** null when it has none (and absent from an older server). */
+  stopRules?: StopRules | null;
+  /** The check asked before each dial, or null. */
+  preDial?: { url: string; onError: "skip" | "dial" } | null;
   createdAt: string;
   progress: StatusBody;
 }
@@ -144,7 +168,7 @@ export interface CallPage {
   pagination: Pagination;
 }
 
-/** Pause, resume, retry and cancel answer with a sentence about what they did. */
+/** Start, pause, resume, retry and cancel answer with a sentence about what they did. */
 export interface ControlResponse {
   message: string;
 }

@@ -49,6 +49,11 @@ describe("the Progress card's rate and finish", () => {
     expect(figures).toEqual({ rateLabel: "Current rate", rate: 0.5, finishLabel: "Estimated time to finish", finish: "about 10 s" });
   });
 
+  it("for a draft: not started, whatever its counts say (nothing is dialled until its Start)", () => {
+    const draft = status({ status: "draft", waiting: 10, startTime: null });
+    expect(rateAndFinish(draft, null, [], { perSecond: () => 0 }).finish).toBe("Not started (a draft)");
+  });
+
   it("has no average rate for a batch that never dialled", () => {
     expect(averageRate(status({ status: "cancelled", cancelled: 10, startTime: null, completedTime: START }))).toBe(0);
     expect(rateAndFinish(status({ status: "cancelled", cancelled: 10, startTime: null, completedTime: START }), null, [], rateSamples()).rate).toBe(0);

@@ -1,6 +1,6 @@
 // @ts-check
-// The batch's controls: Pause, Resume, Cancel batch (after a confirmation dialog) and
-// Retry failed, each shown only while the batch's state allows it, and the results.csv download.
+// The batch's controls: Start (a draft), Pause, Resume, Cancel batch (after a confirmation dialog)
+// and Retry failed, each shown only while the batch's state allows it, and the results.csv download.
 
 import { request } from "../api.js";
 import { h, saveBlob, showError } from "../ui.js";
@@ -30,9 +30,10 @@ export function batchControls({ batchId, base, signal, afterAction }) {
   const btn = (label, cls, onclick) => h("button", { type: "button", class: cls, hidden: true, onclick }, label);
   /** @type {{ button: HTMLButtonElement, shownWhile: BatchStatusName[] }[]} */
   const actions = [
+    { button: btn("Start", "", () => act("POST", "/start")), shownWhile: ["draft"] },
     { button: btn("Pause", "secondary", () => act("POST", "/pause")), shownWhile: ["queued", "processing"] },
     { button: btn("Resume", "", () => act("POST", "/resume")), shownWhile: ["paused"] },
-    { button: btn("Cancel batch", "danger", () => confirmCancel()), shownWhile: ["queued", "processing", "paused"] },
+    { button: btn("Cancel batch", "danger", () => confirmCancel()), shownWhile: ["draft", "queued", "processing", "paused"] },
     { button: btn("Retry failed", "secondary", () => act("POST", "/retry")), shownWhile: ["completed"] },
   ];
   const download = h("a", { href: `/v1/api${base}/results.csv`, class: "button secondary", onclick: downloadCsv }, "Download results.csv");

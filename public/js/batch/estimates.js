@@ -50,7 +50,7 @@ export function averageRate(status) {
 }
 
 /**
- * "about 3 min 20 s", "Paused", "Starts …"; calls waiting for a callback are due at
+ * "about 3 min 20 s", "Paused", "Not started (a draft)", "Starts …"; calls waiting for a callback are due at
  * their own time, not at the dialling rate, so they are counted apart (from `calls`).
  * @param {StatusBody} status a batch that has not finished
  * @param {Batch | null} batch
@@ -59,6 +59,7 @@ export function averageRate(status) {
  */
 export function timeToFinish(status, batch, calls, rate) {
   if (status.status === "paused") return "Paused";
+  if (status.status === "draft") return "Not started (a draft)";
   if (status.status === "queued" && batch?.scheduledAt) return `Starts ${fmtTime(batch.scheduledAt)}`;
   const callbacks = calls.filter((c) => c.status === "waiting" && c.nextAttemptAt);
   const fresh = status.total - finishedOf(status) - callbacks.length;

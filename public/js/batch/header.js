@@ -1,7 +1,9 @@
 // @ts-check
-// The top of the batch page: its name as the heading, its status, and the options it runs with.
+// The top of the batch page: its name as the heading, its status, the options it runs with,
+// and while it is paused a banner saying why and what Resume will do.
 
 import { fmtTime, h } from "../ui.js";
+import { pausedText, preDialText, statusLabel, stopRulesText } from "./safety-text.js";
 import { batchTitle, titleHidesId } from "./title.js";
 
 /** @typedef {import("../types.js").Batch} Batch */
@@ -13,20 +15,26 @@ export function batchHeader(batchId) {
   const h1 = h("h1", { tabindex: -1, hidden: true }, batchId);
   const statusEl = h("p", { "data-testid": "batch-status", class: "status-line" }, "Status: loading…");
   const meta = h("p", { class: "hint" });
+  // A live region that stays on the page, so the reason is read out when the batch pauses.
+  const bannerText = h("p");
+  const banner = h("div", { role: "status", "data-testid": "pause-banner" }, bannerText);
+  /** @type {Batch | null} */
+  let batch = null;
   return {
-    els: [h1, statusEl, meta],
+    els: [h1, statusEl, banner, meta],
     /**
      * The batch's name as the heading and the page title, its options below. Focus moves to
      * the heading if it was nowhere in particular (the page opened before the name was known).
-     * @param {Batch} batch
+     * @param {Batch} shown
      * @param {HTMLElement} root
      */
-    showBatch(batch, root) {
+    showBatch(shown, root) {
+      batch = shown;
       h1.textContent = batchTitle(batch);
       h1.hidden = false;
       if (document.activeElement === document.body || document.activeElement === root) h1.focus();
       document.title = `${h1.textContent} · Batch Calls`;
-      meta.textContent = optionsLine(batch);
+      meta.textContent = optionsLine(shown);
     },
     /** The heading as it is (the batch's id), when the batch could not be read. */
     showId() {
@@ -34,8 +42,11 @@ export function batchHeader(batchId) {
     },
     /** @param {StatusBody} status */
     showStatus(status) {
-      statusEl.textContent = `Status: ${status.status}`;
+      statusEl.textContent = `Status: ${statusLabel(status.status)}`;
       statusEl.className = `status-line status-${status.status}`;
+      const paused = pausedText(status.status, status.pausedReason, batch?.stopRules);
+      if (bannerText.textContent !== (paused ?? "")) bannerText.textContent = paused ?? "";
+      banner.className = paused ? "banner" : "";
     },
   };
 }
@@ -64,5 +75,7 @@ function optionsLine(batch) {
   if (batch.scheduledAt) opts.push(`scheduled for ${fmtTime(batch.scheduledAt)}`);
   if (batch.smartCallbackConfig?.enabled) opts.push(`up to ${batch.smartCallbackConfig.maxAttempts} attempts per number`);
   if (batch.callingWindow) opts.push(windowText(batch.callingWindow));
+  if (batch.stopRules) opts.push(stopRulesText(batch.stopRules));
+  if (batch.preDial) opts.push(preDialText(batch.preDial));
   return opts.join(" · ");
 }

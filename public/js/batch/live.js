@@ -7,7 +7,7 @@ import { ApiError, readEvents, request } from "../api.js";
 import { FINAL } from "./final.js";
 import { sleep } from "./sleep.js";
 
-/** @typedef {import("../types.js").BatchStatusName} BatchStatusName */
+/** @typedef {import("../types.js").BatchStatusEvent} BatchStatusEvent */
 /** @typedef {import("../types.js").Call} Call */
 /** @typedef {import("../types.js").StatusBody} StatusBody */
 /** @typedef {"connecting" | "stream" | "polling" | "done"} LiveMode */
@@ -17,7 +17,7 @@ import { sleep } from "./sleep.js";
  * @typedef {object} LiveHandlers
  * @property {() => StatusBody | null} current the latest /status body, if any yet
  * @property {(body: StatusBody) => void} status a new /status body: a snapshot, progress, a poll's answer
- * @property {(status: BatchStatusName) => void} batchStatus the batch's status changed (a `batch` event)
+ * @property {(change: BatchStatusEvent) => void} batchStatus the batch's status changed (a `batch` event; pausedReason when it paused)
  * @property {(call: Call) => void} call a call changed
  * @property {() => void} polled a poll answered (the calls table may re-read its page)
  * @property {() => Promise<void>} finished the batch is final: the last reads
@@ -68,7 +68,7 @@ export function liveUpdates(base, signal, on) {
               // The event's name says what its data is.
               if (name === "snapshot" || name === "progress") on.status(/** @type {StatusBody} */ (data));
               else if (name === "call") on.call(/** @type {Call} */ (data));
-              else if (name === "batch") on.batchStatus(/** @type {{ status: BatchStatusName }} */ (data).status);
+              else if (name === "batch") on.batchStatus(/** @type {BatchStatusEvent} */ (data));
             },
           });
           const now = on.current();

@@ -50,7 +50,7 @@ export function batchView(root, [batchId = ""]) {
   const live = liveUpdates(base, signal, {
     current: () => status,
     status: setStatus,
-    batchStatus: (s) => status && setStatus({ ...status, status: s }),
+    batchStatus: ({ status: s, pausedReason = null }) => status && setStatus({ ...status, status: s, pausedReason }),
     call: callChanged,
     polled: calls.refreshSoon,
     finished: finish,
@@ -102,7 +102,7 @@ export function batchView(root, [batchId = ""]) {
     scheduleRender();
   }
 
-  /** After pause, resume, cancel or retry: the new status at once, and live updates (a retried batch runs again after its stream had ended). */
+  /** After start, pause, resume, cancel or retry: the new status at once, and live updates (a retried batch runs again after its stream had ended). */
   async function refreshAfterAction() {
     setStatus(await request(`${base}/status`, { signal }));
     live.start();
