@@ -6,8 +6,9 @@ import type { ArmInput, ClaimResult, RecordResultAnswer, ResultReport } from "..
 import type { BatchScheduler } from "../src/durable/batch/scheduler";
 import type { WorkspaceLimiter } from "../src/durable/workspace-limiter";
 import type { CallJob } from "../src/queue/call-job";
+import type { WebhookEvent } from "../src/queue/webhook-event";
 import { applyCallEvent } from "../src/services/call-events";
-import { json, upload, type TestWorkspace } from "./helpers";
+import { ADMIN, authHeaders, call, json, upload, type TestWorkspace } from "./helpers";
 
 /** A queue that records what it is sent, and can fail a chosen sendBatch call. */
 export function recordingQueue(failOnCall?: number) {
@@ -169,4 +170,33 @@ export async function completedWithRetryable(ws: TestWorkspace) {
   await tick(batchId, q, due + 200);
   expect((await batchRow(batchId))?.status).toBe("completed");
   return { batchId, due };
+}
+
+/** A workspace with a webhookUrl (so its batches' objects emit events) and a simulated agent. */
+export async function hookedWorkspace(rateLimits = { callsPerSecond: 5, maxConcurrentCalls: 5 }): Promise<TestWorkspace> {
+  const ws = await json(
+    await call("/v1/admin/workspaces", {
+      method: "POST",
+      headers: { ...ADMIN, "content-type": "application/json" },
+      body: JSON.stringify({ name: "Hooked", webhookUrl: "https://hooks.example.test/calls", rateLimits }),
+    }),
+  );
+  const agent = await json(
+    await call("/v1/api/agents", {
+      method: "POST",
+      headers: { ...authHeaders(ws), "content-type": "application/json" },
+      body: JSON.stringify({ name: "Sim", provider: "simulated" }),
+    }),
+  );
+  return { workspaceId: ws.workspaceId, apiKey: ws.apiKey, keyId: ws.keyId, agentId: agent.agentId };
+}
+
+/** Events the batch's object hands to the webhook queue, captured in the object itself. */
+export async function captureEvents(batchId: string): Promise<WebhookEvent[]> {
+  const seen: WebhookEvent[] = [];
+  await runInDurableObject(env.BATCH_SCHEDULER.getByName(batchId), async (obj: BatchScheduler) => {
+    const own = (obj as unknown as { env: Env }).env;
+    (obj as unknown as { env: Env }).env = { ...own, WEBHOOK_QUEUE: { send: async (e: WebhookEvent) => void seen.push(e) } as unknown as Queue };
+  });
+  return seen;
 }

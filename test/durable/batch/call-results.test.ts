@@ -1,40 +1,8 @@
-import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { BatchScheduler } from "../../../src/durable/batch/scheduler";
-import type { WebhookEvent } from "../../../src/queue/webhook-event";
 import { applyCallEvent } from "../../../src/services/call-events";
-import { callRow, claimAt, phoneList, recordingQueue, tick, uploaded } from "../../engine-helpers";
-import { ADMIN, authHeaders, call, json } from "../../helpers";
-
-/** A workspace with a webhookUrl, so the batch's object emits events. */
-async function hookedWorkspace() {
-  const ws = await json(
-    await call("/v1/admin/workspaces", {
-      method: "POST",
-      headers: { ...ADMIN, "content-type": "application/json" },
-      body: JSON.stringify({ name: "Hooked", webhookUrl: "https://hooks.example.test/calls", rateLimits: { callsPerSecond: 5, maxConcurrentCalls: 5 } }),
-    }),
-  );
-  const agent = await json(
-    await call("/v1/api/agents", {
-      method: "POST",
-      headers: { ...authHeaders(ws), "content-type": "application/json" },
-      body: JSON.stringify({ name: "Sim", provider: "simulated" }),
-    }),
-  );
-  return { workspaceId: ws.workspaceId as string, apiKey: ws.apiKey as string, keyId: ws.keyId as string, agentId: agent.agentId as string };
-}
-
-/** Events the batch's object hands to the webhook queue, captured in the object itself. */
-async function captureEvents(batchId: string): Promise<WebhookEvent[]> {
-  const seen: WebhookEvent[] = [];
-  await runInDurableObject(env.BATCH_SCHEDULER.getByName(batchId), async (obj: BatchScheduler) => {
-    const own = (obj as unknown as { env: Env }).env;
-    (obj as unknown as { env: Env }).env = { ...own, WEBHOOK_QUEUE: { send: async (e: WebhookEvent) => void seen.push(e) } as unknown as Queue };
-  });
-  return seen;
-}
+import { callRow, captureEvents, claimAt, hookedWorkspace, phoneList, recordingQueue, tick, uploaded } from "../../engine-helpers";
+import { authHeaders, call, json } from "../../helpers";
 
 async function end(batchId: string, seq: number, attempt: number, outcome: "no_answer" | "busy" | "failed", at: number, error?: string) {
   await claimAt(batchId, seq, attempt, at - 10);

@@ -2,39 +2,9 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { BatchScheduler } from "../../../src/durable/batch/scheduler";
-import type { WebhookEvent } from "../../../src/queue/webhook-event";
 import { applyCallEvent } from "../../../src/services/call-events";
-import { batchRow, claimJobsAt, ledgerQuery, phoneList, recordingQueue, tick, uploaded } from "../../engine-helpers";
-import { ADMIN, authHeaders, call, json, upload, type TestWorkspace } from "../../helpers";
-
-/** A workspace with a webhookUrl (so the batch's object emits events) and a simulated agent. */
-async function hookedWorkspace(): Promise<TestWorkspace> {
-  const ws = await json(
-    await call("/v1/admin/workspaces", {
-      method: "POST",
-      headers: { ...ADMIN, "content-type": "application/json" },
-      body: JSON.stringify({ name: "Braked", webhookUrl: "https://hooks.example.test/calls", rateLimits: { callsPerSecond: 50, maxConcurrentCalls: 50 } }),
-    }),
-  );
-  const agent = await json(
-    await call("/v1/api/agents", {
-      method: "POST",
-      headers: { ...authHeaders(ws), "content-type": "application/json" },
-      body: JSON.stringify({ name: "Sim", provider: "simulated" }),
-    }),
-  );
-  return { workspaceId: ws.workspaceId, apiKey: ws.apiKey, keyId: ws.keyId, agentId: agent.agentId };
-}
-
-/** Events the batch's object hands to the webhook queue, captured in the object itself. */
-async function captureEvents(batchId: string): Promise<WebhookEvent[]> {
-  const seen: WebhookEvent[] = [];
-  await runInDurableObject(env.BATCH_SCHEDULER.getByName(batchId), async (obj: BatchScheduler) => {
-    const own = (obj as unknown as { env: Env }).env;
-    (obj as unknown as { env: Env }).env = { ...own, WEBHOOK_QUEUE: { send: async (e: WebhookEvent) => void seen.push(e) } as unknown as Queue };
-  });
-  return seen;
-}
+import { batchRow, captureEvents, claimJobsAt, hookedWorkspace, ledgerQuery, phoneList, recordingQueue, tick, uploaded } from "../../engine-helpers";
+import { authHeaders, call, json, upload, type TestWorkspace } from "../../helpers";
 
 /** Claims call `seq`'s first attempt at `at` and ends it with `outcome`. */
 async function finish(batchId: string, seq: number, outcome: "answered" | "failed" | "voicemail", at: number) {
@@ -47,7 +17,7 @@ const status = async (ws: TestWorkspace, batchId: string) => json(await call(`/v
 
 describe("stop rules", () => {
   it("refuse a bad rule at upload with a sentence, creating nothing", async () => {
-    const ws = await hookedWorkspace();
+    const ws = await hookedWorkspace({ callsPerSecond: 50, maxConcurrentCalls: 50 });
     for (const [rules, words] of [
       ['{"window":50}', "needs maxFailureRate or maxVoicemailRate"],
       ['{"maxFailureRate":1.5}', "at most 1"],
@@ -65,7 +35,7 @@ describe("stop rules", () => {
   });
 
   it("pause the batch once its last `window` finished attempts break one, say why, and announce it once", async () => {
-    const ws = await hookedWorkspace();
+    const ws = await hookedWorkspace({ callsPerSecond: 50, maxConcurrentCalls: 50 });
     const rules = { maxFailureRate: 0.5, window: 10 };
     const { batchId, due } = await uploaded(ws, phoneList(14), { stopRules: JSON.stringify(rules) });
     const events = await captureEvents(batchId);
@@ -100,7 +70,7 @@ describe("stop rules", () => {
   });
 
   it("a manual pause says manual and sends no batch.paused", async () => {
-    const ws = await hookedWorkspace();
+    const ws = await hookedWorkspace({ callsPerSecond: 50, maxConcurrentCalls: 50 });
     const { batchId } = await uploaded(ws, phoneList(2), { stopRules: JSON.stringify({ maxVoicemailRate: 0.5 }) });
     const events = await captureEvents(batchId);
     expect((await call(`/v1/api/batch-calls/${batchId}/pause`, { method: "POST", headers: authHeaders(ws) })).status).toBe(200);
@@ -111,7 +81,7 @@ describe("stop rules", () => {
   });
 
   it("after a crash between the pause and its announcement, the next tick announces it with the same event id: paused once, one event", async () => {
-    const ws = await hookedWorkspace();
+    const ws = await hookedWorkspace({ callsPerSecond: 50, maxConcurrentCalls: 50 });
     const { batchId, due } = await uploaded(ws, phoneList(12), { stopRules: JSON.stringify({ maxVoicemailRate: 0.5, window: 10 }) });
     const events = await captureEvents(batchId);
     const q = recordingQueue();
