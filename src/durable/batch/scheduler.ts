@@ -183,29 +183,30 @@ export class BatchScheduler extends DurableObject<Env> {
   // ---- control -------------------------------------------------------------------
 
   /** A draft starts: at its scheduledAt if that is ahead, else now (control.ts). */
-  async start(): Promise<ControlResult<BatchStatus>> {
-    const batch = await this.live();
-    return batch ? control.start(this.c, batch.state, batch.b) : { ok: false, status: "gone" };
+  start(): Promise<ControlResult<BatchStatus>> {
+    return this.control(control.start);
   }
 
-  async cancel(): Promise<ControlResult<{ already: boolean; batch: LedgerBatch }>> {
-    const batch = await this.live();
-    return batch ? control.cancel(this.c, batch.state, batch.b) : { ok: false, status: "gone" };
+  cancel(): Promise<ControlResult<{ already: boolean; batch: LedgerBatch }>> {
+    return this.control(control.cancel);
   }
 
-  async pause(): Promise<ControlResult<BatchStatus>> {
-    const batch = await this.live();
-    return batch ? control.pause(this.c, batch.state, batch.b) : { ok: false, status: "gone" };
+  pause(): Promise<ControlResult<BatchStatus>> {
+    return this.control(control.pause);
   }
 
-  async resume(): Promise<ControlResult<BatchStatus>> {
-    const batch = await this.live();
-    return batch ? control.resume(this.c, batch.state, batch.b) : { ok: false, status: "gone" };
+  resume(): Promise<ControlResult<BatchStatus>> {
+    return this.control(control.resume);
   }
 
-  async retry(): Promise<ControlResult<{ status: BatchStatus; requeued: number }>> {
+  retry(): Promise<ControlResult<{ status: BatchStatus; requeued: number }>> {
+    return this.control(control.retry);
+  }
+
+  /** One control step on the live batch ("gone": this object holds none). */
+  private async control<T>(step: (c: BatchContext, state: SchedulerState, b: LedgerBatch) => Promise<ControlResult<T>>): Promise<ControlResult<T>> {
     const batch = await this.live();
-    return batch ? control.retry(this.c, batch.state, batch.b) : { ok: false, status: "gone" };
+    return batch ? step(this.c, batch.state, batch.b) : { ok: false, status: "gone" };
   }
 
   /** PATCH …/{batchId}: new settings for the next attempts, while draft, queued or paused (edit.ts). */
