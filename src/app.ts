@@ -11,8 +11,10 @@ import { agentCallRoutes } from "./routes/agent-calls";
 import { agentRoutes } from "./routes/agents";
 import { batchCallRoutes } from "./routes/batch-calls";
 import { batchEditRoutes } from "./routes/batch-edit";
+import { batchRowRoutes } from "./routes/batch-rows";
 import { callResultRoutes } from "./routes/call-results";
 import { dncRoutes } from "./routes/dnc";
+import { testCallRoutes } from "./routes/test-calls";
 import { docsRoutes } from "./routes/docs";
 import { webhookRoutes } from "./routes/webhooks";
 import { workspaceRoutes } from "./routes/workspace";
@@ -61,8 +63,10 @@ export function createApp() {
   app.route("/v1/api", agentRoutes());
   app.route("/v1/api", batchCallRoutes());
   app.route("/v1/api", batchEditRoutes());
+  app.route("/v1/api", batchRowRoutes());
   app.route("/v1/api", callResultRoutes());
   app.route("/v1/api", dncRoutes());
+  app.route("/v1/api", testCallRoutes());
   app.route("/v1/api", workspaceRoutes());
   app.route("/v1/webhooks", webhookRoutes());
   // Signed by the agent itself (Standard Webhooks), not by an API key.

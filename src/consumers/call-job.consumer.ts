@@ -6,7 +6,7 @@ import { log } from "../lib/log";
 import { count, observe } from "../lib/metrics";
 import { providerFor } from "../telephony";
 import { askPreDial } from "../telephony/pre-dial";
-import type { DialResult } from "../telephony/provider";
+import { placedReport } from "../telephony/provider";
 import { CallJobSchema, type CallJob } from "../queue/call-job";
 import { emitWebhook } from "../queue/webhook-event";
 
@@ -95,23 +95,6 @@ async function dial(env: Env, batchId: string, claimed: Extract<ClaimResult, { k
   log("info", "call.dial", { workspaceId: ctx.workspaceId, batchId, seq, attempt, provider: ctx.agent.provider, result: result.kind });
   if (result.kind === "placed" || result.kind === "unknown") await startedWebhook(env, batchId, seq, attempt, ctx);
   return { report: placedReport(seq, attempt, result), retryAfterSec: result.kind === "rate_limited" ? result.retryAfterSec : null };
-}
-
-/** What the provider answered, as the batch's object records it. */
-function placedReport(seq: number, attempt: number, result: DialResult): PlacedReport {
-  switch (result.kind) {
-    case "placed":
-      return { seq, attempt, kind: "placed", providerCallId: result.providerCallId };
-    case "unknown":
-      return { seq, attempt, kind: "unknown", error: result.error };
-    case "unreachable":
-      // No call.started: nothing answered, so almost certainly nothing rings.
-      return { seq, attempt, kind: "unreachable", error: result.error };
-    case "rate_limited":
-      return { seq, attempt, kind: "rate_limited" };
-    case "rejected":
-      return { seq, attempt, kind: "rejected", error: result.error, at: Date.now() };
-  }
 }
 
 async function startedWebhook(env: Env, batchId: string, seq: number, attempt: number, ctx: DialContext): Promise<void> {

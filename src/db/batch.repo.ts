@@ -1,5 +1,7 @@
 import { completeKeyIfPublished, STILL_HOLDS_KEY, type IdempotencyHold } from "./idempotency.repo";
-import type { CallingWindow, PreDial, SmartCallbackConfig } from "../domain/batch-options";
+import type { CallingWindow, SmartCallbackConfig } from "../domain/batch-options";
+import type { PreDial } from "../domain/batch-safety";
+import type { BudgetCounters, EstimateRates } from "../domain/budget";
 import type { StopRules } from "../domain/stop-rules";
 import type { BatchProgress, LedgerBatch, ResultCounters } from "./call-ledger";
 import type { BatchStatus as VisibleStatus } from "../domain/vocabulary";
@@ -36,6 +38,12 @@ export type BatchRow = BatchProgress & {
   outcomes: string | null;
   /** JSON {label: n}, the DISPOSITIONS_SHOWN largest; null before the object wrote one. */
   dispositions: string | null;
+  /** The budget (null: none), and the billed minutes and finished attempts the object last reported (0013; optional here: rows built by hand may leave them out). */
+  max_minutes?: number | null;
+  billed_minutes?: number;
+  attempts_ended?: number;
+  /** A draft's estimate, per call (JSON of EstimateRates, as of its upload or last edit); null otherwise. */
+  estimate?: string | null;
 };
 
 export type NewBatch = {
@@ -50,6 +58,8 @@ export type NewBatch = {
   maxConcurrentCalls: number | null;
   stopRules: StopRules | null;
   preDial: PreDial | null;
+  maxMinutes: number | null;
+  estimate: EstimateRates | null;
   defaultCountry: string;
   columns: string[];
   csvKey: string;
@@ -58,31 +68,17 @@ export type NewBatch = {
 
 /** Visible to nobody until `publishBatch` flips it from 'preparing'. */
 export async function insertPreparingBatch(db: D1Database, b: NewBatch): Promise<void> {
+  const json = (v: unknown) => (v ? JSON.stringify(v) : null);
+  const settings = [json(b.smartCallbackConfig), json(b.callingWindow), b.maxConcurrentCalls, b.defaultCountry, JSON.stringify(b.columns), b.csvKey];
+  const safety = [json(b.stopRules), b.preDial?.url ?? null, b.preDial?.onError ?? null, b.maxMinutes, json(b.estimate)];
   await db
     .prepare(
       `INSERT INTO batches (id, workspace_id, agent_id, name, status, scheduled_at, smart_callback_config,
          calling_window, max_concurrent_calls, default_country, columns, csv_key, created_at, file_name, stop_rules,
-         pre_dial_url, pre_dial_on_error)
-       VALUES (?1, ?2, ?3, ?4, 'preparing', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)`,
+         pre_dial_url, pre_dial_on_error, max_minutes, estimate)
+       VALUES (?1, ?2, ?3, ?4, 'preparing', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)`,
     )
-    .bind(
-      b.id,
-      b.workspaceId,
-      b.agentId,
-      b.name,
-      b.scheduledAt,
-      b.smartCallbackConfig ? JSON.stringify(b.smartCallbackConfig) : null,
-      b.callingWindow ? JSON.stringify(b.callingWindow) : null,
-      b.maxConcurrentCalls,
-      b.defaultCountry,
-      JSON.stringify(b.columns),
-      b.csvKey,
-      b.createdAt,
-      b.fileName,
-      b.stopRules ? JSON.stringify(b.stopRules) : null,
-      b.preDial?.url ?? null,
-      b.preDial?.onError ?? null,
-    )
+    .bind(b.id, b.workspaceId, b.agentId, b.name, b.scheduledAt, ...settings, b.createdAt, b.fileName, ...safety)
     .run();
 }
 
@@ -150,7 +146,7 @@ export async function listBatches(db: D1Database, workspaceId: string, limit: nu
 }
 
 /** The counters and status a batch's object reports; written in version order, so an older report never overwrites a newer one. */
-export type BatchSummary = LedgerBatch & ResultCounters;
+export type BatchSummary = LedgerBatch & ResultCounters & BudgetCounters;
 
 /** Disposition labels a summary keeps and /status shows: an agent may invent any number of them, a status body stays small. */
 export const DISPOSITIONS_SHOWN = 100;
@@ -167,7 +163,7 @@ export async function writeBatchSummary(db: D1Database, batchId: string, s: Batc
     .prepare(
       `UPDATE batches SET status = ?2, pass = ?3, total_calls = ?4, waiting_count = ?5, active_count = ?6, completed_count = ?7,
          failed_count = ?8, cancelled_count = ?9, total_duration_ms = ?10, start_time = ?11, last_completed_time = ?12,
-         completed_time = ?13, summary_version = ?14, outcomes = ?15, dispositions = ?16, paused_reason = ?17
+         completed_time = ?13, summary_version = ?14, outcomes = ?15, dispositions = ?16, paused_reason = ?17, billed_minutes = ?18, attempts_ended = ?19
        WHERE id = ?1 AND status != 'preparing' AND summary_version < ?14`,
     )
     .bind(
@@ -188,6 +184,8 @@ export async function writeBatchSummary(db: D1Database, batchId: string, s: Batc
       JSON.stringify(s.outcomes),
       JSON.stringify(largestDispositions(s.dispositions)),
       s.status === "paused" ? (s.paused_reason ?? "manual") : null,
+      s.billed_minutes ?? 0,
+      s.attempts_ended ?? 0,
     )
     .run();
 }
@@ -262,7 +260,10 @@ export async function summaryById(
 }
 
 /** The settings an edit wrote to the batch's object, as the views show them (name and scheduledAt only when the edit sent them). */
-export type BatchEdit = Pick<NewBatch, "agentId" | "smartCallbackConfig" | "callingWindow" | "maxConcurrentCalls" | "stopRules" | "preDial"> & {
+export type BatchEdit = Pick<
+  NewBatch,
+  "agentId" | "smartCallbackConfig" | "callingWindow" | "maxConcurrentCalls" | "stopRules" | "preDial" | "maxMinutes" | "estimate"
+> & {
   name?: string | null;
   scheduledAt?: string;
 };
@@ -277,13 +278,14 @@ export async function writeBatchEdit(db: D1Database, workspaceId: string, id: st
   const json = (v: unknown) => (v === null ? null : JSON.stringify(v));
   const settings = [e.agentId, json(e.smartCallbackConfig), json(e.callingWindow), e.maxConcurrentCalls, json(e.stopRules), e.preDial?.url ?? null];
   const optional = [e.preDial?.onError ?? null, e.name !== undefined ? 1 : 0, e.name ?? null, e.scheduledAt !== undefined ? 1 : 0, e.scheduledAt ?? null];
+  const budget = [e.maxMinutes, json(e.estimate)];
   return db
     .prepare(
       `UPDATE batches SET agent_id = ?3, smart_callback_config = ?4, calling_window = ?5, max_concurrent_calls = ?6, stop_rules = ?7,
-         pre_dial_url = ?8, pre_dial_on_error = ?9,
+         pre_dial_url = ?8, pre_dial_on_error = ?9, max_minutes = ?14, estimate = ?15,
          name = CASE WHEN ?10 THEN ?11 ELSE name END, scheduled_at = CASE WHEN ?12 THEN ?13 ELSE scheduled_at END
        WHERE id = ?1 AND workspace_id = ?2 AND status != 'preparing' RETURNING *`,
     )
-    .bind(id, workspaceId, ...settings, ...optional)
+    .bind(id, workspaceId, ...settings, ...optional, ...budget)
     .first<BatchRow>();
 }

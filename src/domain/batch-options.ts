@@ -1,6 +1,5 @@
 import * as z from "zod";
-import { type StopRules, StopRulesSchema } from "./stop-rules";
-import { issuesText } from "../lib/issues";
+import { parseJsonField, parseSafetyOptions, SAFETY_FORM_FIELDS, type SafetyOptions } from "./batch-safety";
 import { RetryOnSchema } from "./vocabulary";
 import { isSupportedRegion } from "./phone";
 import { type CallingWindow, CallingWindowSchema } from "./calling-window";
@@ -123,67 +122,28 @@ export const BatchFormFieldsSchema = z.object({
         "A call outside the window waits for its next opening (nextAttemptAt); it never fails for it.",
     ),
   maxConcurrentCalls: z.string().optional().describe("(ext) per-batch cap, at most the workspace's maxConcurrentCalls"),
-  stopRules: z
-    .string()
-    .optional()
-    .describe(
-      '(ext) JSON: {"maxFailureRate":0.3,"maxVoicemailRate":0.6,"window":50}. Over the last `window` (10–1000, default 50) finished attempts, ' +
-        "when the share of carrier failures (outcome failed, not no-answer or busy) or of voicemail goes above its threshold (0 < x ≤ 1), " +
-        "the batch pauses itself with pausedReason failure_rate or voicemail_rate and sends batch.paused. Only a full window is judged; resume starts a fresh one.",
-    ),
-  start: z
-    .string()
-    .optional()
-    .describe(
-      "(ext) true (default): the batch starts at scheduledAt, or now; false: a draft — validated, stored and counted, nothing dialled until POST …/start",
-    ),
-  preDialUrl: z
-    .string()
-    .optional()
-    .describe(
-      "(ext) before each attempt's dial, a signed POST (the workspace's webhook secret, Standard Webhooks; webhook-id <callId>.<attempt>.pre-dial) " +
-        "{callId, attempt, to, variables}; a 2xx JSON answer {dial: true|false, reason? (≤ 500 characters), variables? (strings, ≤ 200, over the row's)} " +
-        "within 2 s decides. dial false: nothing is dialled and the call is cancelled with the reason as its error. Same URL rules as webhookUrl",
-    ),
-  preDialOnError: z.string().optional().describe("(ext) skip (default) or dial: for a check that times out, fails, answers non-2xx, redirects or garbage"),
+  // stopRules, start, preDialUrl, preDialOnError, maxMinutes: the brakes (batch-safety.ts).
+  ...SAFETY_FORM_FIELDS,
   onInvalidRows: z.string().optional().describe("(ext) reject (default) or skip"),
   dryRun: z.string().optional().describe("(ext) true: validate and report, create nothing"),
   defaultCountry: z.string().optional().describe("(ext) ISO 3166 alpha-2 for numbers without +; default US"),
 });
 export type BatchFormFields = z.infer<typeof BatchFormFieldsSchema>;
 
-export type BatchOptions = {
+/** The upload's options; the brakes (stop rules, draft, pre-dial check, budget) are batch-safety.ts's. */
+export type BatchOptions = SafetyOptions & {
   agentId: string;
   scheduledAt: Date | null;
   smartCallbackConfig: SmartCallbackConfig | null;
   name: string | null;
   callingWindow: CallingWindow | null;
   maxConcurrentCalls: number | null;
-  stopRules: StopRules | null;
-  /** false: a draft (nothing dialled until started). */
-  start: boolean;
-  /** Asked before each dial; its URL still needs the tenant URL policy, which intake applies. */
-  preDial: PreDial | null;
   onInvalidRows: "reject" | "skip";
   dryRun: boolean;
   defaultCountry: string;
 };
 
-/** The pre-dial check: where it is asked, and what its silence or failure decides. */
-export type PreDial = { url: string; onError: "skip" | "dial" };
-
 export type OptionsError = { code: "invalid_scheduled_at" | "invalid_smart_callback_config" | "invalid_calling_window" | "validation_failed"; message: string };
-
-function parseJsonField<T>(raw: string, schema: z.ZodType<T>, field: string): { ok: true; value: T } | { ok: false; message: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    return { ok: false, message: `${field} is not valid JSON` };
-  }
-  const parsed = schema.safeParse(json);
-  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, message: `${field} is invalid: ${issuesText(parsed.error.issues)}` };
-}
 
 /** Turns the form's strings into typed options, or the contract's 400 for the first bad one. */
 export function parseBatchOptions(f: BatchFormFields, now: Date): { ok: true; value: BatchOptions } | { ok: false; error: OptionsError } {
@@ -222,12 +182,8 @@ export function parseBatchOptions(f: BatchFormFields, now: Date): { ok: true; va
     callingWindow = r.value;
   }
 
-  let stopRules: StopRules | null = null;
-  if (f.stopRules !== undefined && f.stopRules.trim() !== "") {
-    const r = parseJsonField(f.stopRules, StopRulesSchema, "stopRules");
-    if (!r.ok) return { ok: false, error: { code: "validation_failed", message: r.message } };
-    stopRules = r.value;
-  }
+  const safety = parseSafetyOptions(f);
+  if (!safety.ok) return { ok: false, error: { code: "validation_failed", message: safety.message } };
 
   let maxConcurrentCalls: number | null = null;
   if (f.maxConcurrentCalls !== undefined && f.maxConcurrentCalls.trim() !== "") {
@@ -237,14 +193,6 @@ export function parseBatchOptions(f: BatchFormFields, now: Date): { ok: true; va
     }
     maxConcurrentCalls = n;
   }
-
-  const startRaw = (f.start ?? "true").trim().toLowerCase() || "true";
-  if (startRaw !== "true" && startRaw !== "false") {
-    return { ok: false, error: { code: "validation_failed", message: 'start must be "true" or "false"' } };
-  }
-
-  const preDial = parsePreDial(f);
-  if (typeof preDial === "string") return { ok: false, error: { code: "validation_failed", message: preDial } };
 
   const onInvalidRows = (f.onInvalidRows ?? "reject").trim() || "reject";
   if (onInvalidRows !== "reject" && onInvalidRows !== "skip") {
@@ -270,9 +218,7 @@ export function parseBatchOptions(f: BatchFormFields, now: Date): { ok: true; va
       name: f.name?.trim() || null,
       callingWindow,
       maxConcurrentCalls,
-      stopRules,
-      start: startRaw === "true",
-      preDial,
+      ...safety.value,
       onInvalidRows,
       dryRun: dryRunRaw === "true",
       defaultCountry,
@@ -284,15 +230,4 @@ export function parseBatchOptions(f: BatchFormFields, now: Date): { ok: true; va
 export function isoUtc(d: Date): string {
   const s = d.toISOString();
   return s.endsWith(".000Z") ? `${s.slice(0, -5)}Z` : s;
-}
-
-/** preDialUrl and preDialOnError: the check, null without a URL, or what to fix. */
-function parsePreDial(f: BatchFormFields): PreDial | null | string {
-  const url = f.preDialUrl?.trim() ?? "";
-  const onError = (f.preDialOnError ?? "skip").trim() || "skip";
-  if (onError !== "skip" && onError !== "dial") return 'preDialOnError must be "skip" or "dial"';
-  if (url === "") return f.preDialOnError?.trim() ? "preDialOnError needs preDialUrl" : null;
-  if (url.length > 2048) return "preDialUrl is longer than 2048 characters";
-  if (!URL.canParse(url)) return "preDialUrl is not a valid URL";
-  return { url, onError };
 }

@@ -1,8 +1,8 @@
 import * as z from "zod";
 import "@hono/zod-openapi"; // adds .openapi() to zod schemas
 
-/** Why a batch paused: by request, or by one of its own rules. */
-export const PAUSED_REASONS = ["manual", "failure_rate", "voicemail_rate"] as const;
+/** Why a batch paused: by request, or by one of its own rules (budget: its billed minutes reached maxMinutes). */
+export const PAUSED_REASONS = ["manual", "failure_rate", "voicemail_rate", "budget"] as const;
 export type PausedReason = (typeof PAUSED_REASONS)[number];
 
 const rate = (what: string) =>

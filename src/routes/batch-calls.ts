@@ -254,7 +254,7 @@ export function batchCallRoutes() {
 
   for (const [action, summary, run] of [
     ["pause", "Pause a batch (ext): no new calls start; calls in progress finish. Pausing twice is harmless.", pauseBatch],
-    ["resume", "Resume a paused batch (ext). A completed or cancelled batch is 409.", resumeBatch],
+    ["resume", "Resume a paused batch (ext). 409 if completed or cancelled, or if its billedMinutes reached maxMinutes (PATCH it first).", resumeBatch],
   ] as const) {
     app.openapi(
       createRoute({

@@ -16,12 +16,14 @@ export function batchEditRoutes() {
       summary: "Edit a batch while it is a draft, queued or paused (ext)",
       description:
         "Changes only the fields sent, each checked by the same rules as at upload (callingWindow, smartCallbackConfig and stopRules as JSON objects here, " +
-        "not JSON in strings); `null` clears name, callingWindow, maxConcurrentCalls, smartCallbackConfig, stopRules or preDialUrl. An unknown field is a 400. " +
+        "not JSON in strings); `null` clears name, callingWindow, maxConcurrentCalls, smartCallbackConfig, stopRules, preDialUrl or maxMinutes. An unknown field is a 400. " +
         "Only a draft, queued or paused batch can be edited: any other status is a 409 naming the states that allow it (pause a processing batch first). " +
         "The next attempts use the new settings; an attempt already handed out keeps the settings it was handed out with, and no attempt mixes the two. " +
         "agentId must be a live agent of this workspace (the batch dials through it as it is now); scheduledAt moves a draft's or queued batch's start " +
         "and is a 400 for a paused batch, which has already started; maxConcurrentCalls is at most the workspace's. A new stopRules starts a fresh window. " +
-        "preDialOnError alone changes the policy of the batch's current pre-dial check. Sending the same edit again answers the same way.",
+        "preDialOnError alone changes the policy of the batch's current pre-dial check. maxMinutes (a whole number from 1 to 1,000,000, or null for " +
+        "no budget) sets the budget; a batch paused for its budget resumes only by POST …/resume, once maxMinutes is above its billedMinutes. " +
+        "Sending the same edit again answers the same way.",
       security: apiKeySecurity,
       request: {
         headers: workspaceHeaders,

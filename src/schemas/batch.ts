@@ -2,6 +2,7 @@ import { PAUSED_REASONS, StopRulesSchema } from "../domain/stop-rules";
 import * as z from "zod";
 import "@hono/zod-openapi"; // adds .openapi() to zod schemas
 import { BatchFormFieldsSchema } from "../domain/batch-options";
+import { HISTORY_MIN_ATTEMPTS, type Estimate } from "../domain/budget";
 import type { RowError } from "../domain/csv";
 import { BATCH_STATUSES, CALL_OUTCOMES } from "../domain/vocabulary";
 import { CallFilterSchema, CallSchema } from "./call";
@@ -19,6 +20,28 @@ const RowErrorSchema = z.object({
   message: z.string(),
 }) satisfies z.ZodType<RowError>;
 
+const range = (unit: string) => z.object({ low: z.number(), high: z.number() }).describe(unit);
+
+/** How many minutes a batch will bill, as a range: a dry run's, and a draft's view. */
+export const EstimateSchema = z
+  .object({
+    calls: z.number().int().describe("the calls the estimate is for: those the batch will make (duplicates, do-not-call rows and invalid rows left out)"),
+    attemptsPerCall: range("attempts each call is expected to take (the first and its callbacks)"),
+    minutesPerAttempt: range(
+      "billed minutes each attempt is expected to use (its duration rounded up to whole minutes; an attempt that never connects bills 0)",
+    ),
+    minutes: range("billed minutes in all: calls × attemptsPerCall × minutesPerAttempt, the low ends multiplied (rounded down) and the high ends (rounded up)"),
+    basis: z
+      .enum(["agent_history", "default"])
+      .describe(
+        `agent_history: the rates come from the agent's recent batches (its last 20 with finished attempts); default: the agent has under ${HISTORY_MIN_ATTEMPTS} ` +
+          "finished attempts there, so attemptsPerCall is 1 to the smartCallbackConfig's maxAttempts (1 without smart callbacks) and minutesPerAttempt 1–3",
+      ),
+    basedOnAttempts: z.number().int().describe("the finished attempts in the agent's recent batches the rates rest on"),
+    note: z.string().describe("what the estimate rests on, in a sentence a person can read"),
+  })
+  .openapi("BatchEstimate") satisfies z.ZodType<Estimate>;
+
 /** POST /batch-calls: the form, documented here and parsed by startBatch (the body is size-checked before it is read). */
 export const UploadSchema = BatchFormFieldsSchema.extend({
   file: z.string().openapi({ type: "string", format: "binary", description: "CSV, at most 20 MiB (20,971,520 bytes)" }),
@@ -35,6 +58,7 @@ export const StartBatchResponseSchema = z
     suppressed: z.number().int().describe("rows on the workspace's do-not-call list"),
     invalidRows: z.number().int(),
     details: z.array(RowErrorSchema).optional().describe("(ext) the first 100 invalid rows when some were skipped"),
+    estimate: EstimateSchema.optional().describe("(ext) dry run only: the billed minutes the batch would use, as a range (set maxMinutes from it)"),
   })
   .openapi("StartBatchResponse");
 export type StartBatchResponse = z.infer<typeof StartBatchResponseSchema>;
@@ -62,8 +86,14 @@ export const StatusBodySchema = z
       .describe(
         "(ext) why a paused batch is paused: manual (POST …/pause), failure_rate or voicemail_rate (its stopRules: the share of carrier failures or of " +
           "voicemail over its last `window` finished attempts went above the threshold; a batch.paused webhook says so). Resume continues the batch and " +
-          "the rules judge a fresh window from then. null unless paused.",
+          "the rules judge a fresh window from then. budget: its billedMinutes reached maxMinutes (a batch.paused webhook says so too); resume is a 409 " +
+          "until PATCH raises maxMinutes above billedMinutes or clears it. null unless paused.",
       ),
+    maxMinutes: z.number().int().nullable().describe("(ext) the batch's budget in billed minutes (upload field or PATCH maxMinutes), or null for none"),
+    billedMinutes: z
+      .number()
+      .int()
+      .describe("(ext) billed minutes so far: each finished attempt's duration rounded up to whole minutes (0 for one that never connected), summed"),
     outcomes: z
       .object(Object.fromEntries(CALL_OUTCOMES.map((o) => [o, z.number().int()])) as Record<(typeof CALL_OUTCOMES)[number], z.ZodNumber>)
       .describe(
@@ -94,11 +124,25 @@ export const BatchSchema = z
     scheduledAt: z.string().nullable(),
     smartCallbackConfig: z.unknown().nullable(),
     callingWindow: z.unknown().nullable(),
+    maxConcurrentCalls: z
+      .number()
+      .int()
+      .nullable()
+      .describe("(ext) the batch's own cap on calls in progress at once (under the workspace's), or null: the workspace's limit alone"),
     stopRules: StopRulesSchema.nullable().describe("(ext) the batch's stop rules as sent at upload (window defaulted), or null"),
     preDial: z
       .object({ url: z.string(), onError: z.enum(["skip", "dial"]) })
       .nullable()
       .describe("(ext) the pre-dial check asked before each dial (preDialUrl, preDialOnError), or null"),
+    maxMinutes: z
+      .number()
+      .int()
+      .nullable()
+      .describe("(ext) the budget in billed minutes: a running batch pauses itself (pausedReason budget) when billedMinutes reach it; null: none"),
+    billedMinutes: z.number().int().describe("(ext) billed minutes so far (as in progress.billedMinutes)"),
+    estimate: EstimateSchema.nullable().describe(
+      "(ext) a draft's estimate of the billed minutes it will use, with the per-call rates as of its upload or last edit and the calls it has now; null unless a draft",
+    ),
     createdAt: z.string(),
   })
   .openapi("Batch");

@@ -80,6 +80,12 @@ export async function resumeBatch(env: Env, workspaceId: string, batchId: string
   const r = await scheduler(env, batchId).resume();
   if (!r.ok) {
     if (r.status === "gone") throw batchNotFound(batchId);
+    if (r.status === "over_budget") {
+      throw new ApiError(
+        "invalid_transition",
+        `The batch has used its budget: ${r.billedMinutes} of ${r.maxMinutes} minutes. Raise maxMinutes with PATCH /v1/api/batch-calls/${batchId}, then resume.`,
+      );
+    }
     throw notAllowed(batchId, r.status, `Batch ${batchId} is ${r.status}; only a paused batch can be resumed.`);
   }
   if (before.status !== "paused") return { batchId, status: r.value, message: "Batch is not paused" };

@@ -3,7 +3,8 @@ import { getAgent } from "../db/agent.repo";
 import { dialAgentOf } from "./batch-intake";
 import { writeBatchEdit } from "../db/batch.repo";
 import { readWorkspace } from "../db/workspace.repo";
-import { CallingWindowSchema, isoUtc, parseBatchOptions, SmartCallbackConfigSchema, type PreDial } from "../domain/batch-options";
+import { CallingWindowSchema, isoUtc, parseBatchOptions, SmartCallbackConfigSchema } from "../domain/batch-options";
+import { MaxMinutesSchema, type PreDial } from "../domain/batch-safety";
 import { StopRulesSchema } from "../domain/stop-rules";
 import { ApiError } from "../errors";
 import { log } from "../lib/log";
@@ -11,6 +12,7 @@ import { tenantUrlProblem } from "../lib/url-policy";
 import type { BatchView } from "../schemas/batch";
 import { batchView, liveStatus } from "../views/batch";
 import { batchNotFound, requireBatch } from "./batch-control";
+import { estimateRatesFor } from "./estimate";
 
 /** The states an edit applies to (the batch's object checks again: it is the authority). */
 const EDITABLE = ["draft", "queued", "paused"];
@@ -34,9 +36,16 @@ export const EditBatchSchema = z
     stopRules: StopRulesSchema.nullable().optional().describe("as at upload, as a JSON object; null: none. A change starts a fresh window"),
     preDialUrl: z.string().nullable().optional().describe("same URL rules as at upload; null (or empty) removes the pre-dial check"),
     preDialOnError: z.enum(["skip", "dial"]).optional().describe("with preDialUrl, or alone to change the current check's policy"),
+    maxMinutes: MaxMinutesSchema.nullable()
+      .optional()
+      .describe(
+        "the budget in billed minutes (1 to 1,000,000); null: none. Raising it above billedMinutes (or clearing it) lets a batch paused for its budget " +
+          "resume; it does not resume it",
+      ),
   })
   .refine((b) => Object.keys(b).length > 0, {
-    message: "Send at least one of name, agentId, scheduledAt, callingWindow, maxConcurrentCalls, smartCallbackConfig, stopRules, preDialUrl, preDialOnError",
+    message:
+      "Send at least one of name, agentId, scheduledAt, callingWindow, maxConcurrentCalls, smartCallbackConfig, stopRules, preDialUrl, preDialOnError, maxMinutes",
   });
 export type EditBatch = z.infer<typeof EditBatchSchema>;
 
@@ -74,6 +83,9 @@ export async function editBatch(env: Env, ctx: Ctx, batchId: string, body: EditB
     maxConcurrentCalls: config.maxConcurrentCalls,
     stopRules: config.stopRules ?? null,
     preDial: config.preDial ?? null,
+    maxMinutes: config.maxMinutes ?? null,
+    // A draft's estimate follows its agent and smart callbacks as they now are.
+    estimate: row.status === "draft" ? await estimateRatesFor(env, ctx.workspaceId, config.agent.id, config.smartCallbackConfig) : null,
   });
   if (!stored) throw batchNotFound(batchId);
   log("info", "batch.edited", { requestId: ctx.requestId, workspaceId: ctx.workspaceId, batchId, fields: Object.keys(body).join(",") });
@@ -106,6 +118,7 @@ async function editInput(env: Env, workspaceId: string, body: EditBatch, hasPreD
   if (body.callingWindow !== undefined) changes.callingWindow = body.callingWindow;
   if (body.stopRules !== undefined) changes.stopRules = body.stopRules;
   if (body.maxConcurrentCalls !== undefined) changes.maxConcurrentCalls = body.maxConcurrentCalls;
+  if (body.maxMinutes !== undefined) changes.maxMinutes = body.maxMinutes;
   if (body.maxConcurrentCalls != null) {
     const ws = await readWorkspace(env.DB, workspaceId, ["max_concurrent_calls"]);
     if (!ws) throw new ApiError("unauthorized", "The workspace no longer exists.");

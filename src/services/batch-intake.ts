@@ -12,6 +12,7 @@ import { newId } from "../lib/ids";
 import { issuesText } from "../lib/issues";
 import { log } from "../lib/log";
 import type { StartBatchResponse } from "../schemas/batch";
+import { estimateOf, estimateRatesFor } from "./estimate";
 import { scanAndCheck, type ScannedFile } from "./intake-scan";
 
 type Ctx = { workspaceId: string; requestId: string };
@@ -64,9 +65,10 @@ async function intakeTarget(env: Env, ctx: Ctx, opts: BatchOptions): Promise<Int
   return { agent, dncWorkspace, scheduledAt: opts.scheduledAt ? isoUtc(opts.scheduledAt) : null };
 }
 
-/** dryRun=true: the same scan and the same 400s as an upload (every row counted), and nothing created. */
+/** dryRun=true: the same scan and the same 400s as an upload (every row counted), nothing created, and the estimate of the minutes it would bill. */
 async function dryRun(env: Env, target: IntakeTarget, file: File, opts: BatchOptions): Promise<IntakeAnswer> {
   const { summary: s, suppressed, totalCalls } = await scanAndCheck(env, file, opts, target.dncWorkspace, false);
+  const estimate = await estimateOf(env, target.agent.workspace_id, target.agent.id, opts.smartCallbackConfig, totalCalls);
   return {
     status: 200,
     body: {
@@ -79,6 +81,7 @@ async function dryRun(env: Env, target: IntakeTarget, file: File, opts: BatchOpt
       suppressed: suppressed.length,
       invalidRows: s.invalidRows,
       details: s.errors,
+      estimate,
     },
     recorded: false,
   };
@@ -158,6 +161,9 @@ async function prepareBatch(env: Env, ctx: Ctx, target: IntakeTarget, file: File
     maxConcurrentCalls: opts.maxConcurrentCalls,
     stopRules: opts.stopRules,
     preDial: opts.preDial,
+    maxMinutes: opts.maxMinutes,
+    // A draft's view shows the estimate: its per-call rates are kept now, as of this upload (an edit refreshes them).
+    estimate: opts.start ? null : await estimateRatesFor(env, ctx.workspaceId, target.agent.id, opts.smartCallbackConfig),
     defaultCountry: opts.defaultCountry,
     columns: [],
     csvKey,
@@ -193,6 +199,7 @@ async function armBatch(env: Env, ctx: Ctx, target: IntakeTarget, opts: BatchOpt
       maxConcurrentCalls: opts.maxConcurrentCalls,
       stopRules: opts.stopRules,
       preDial: opts.preDial,
+      maxMinutes: opts.maxMinutes,
       csvKey: upload.csvKey,
       defaultCountry: opts.defaultCountry,
       totalCalls: scanned.totalCalls,

@@ -16,10 +16,18 @@ export type ScannedFile = { summary: CsvSummary; suppressed: number[]; totalCall
  * run counts every row.
  */
 export async function scanAndCheck(env: Env, file: File, opts: BatchOptions, dncWorkspace: string | null, stopOnInvalid: boolean): Promise<ScannedFile> {
+  const scanned = await scanFile(env, file, opts.defaultCountry, dncWorkspace, stopOnInvalid);
+  const problem = checkSummary(scanned.summary, opts, scanned.totalCalls);
+  if (problem) throw problem;
+  return scanned;
+}
+
+/** scanAndCheck's scan and do-not-call check without the upload's verdict (appended rows, batch-append.ts, are judged by their own); a 400 only for a file that cannot be read. */
+export async function scanFile(env: Env, file: File, defaultCountry: string, dncWorkspace: string | null, stopOnInvalid: boolean): Promise<ScannedFile> {
   const suppressed: number[] = [];
   const scan = await scanCsv(
     file.stream(),
-    { defaultCountry: opts.defaultCountry, stopOnInvalid, withValues: false },
+    { defaultCountry, stopOnInvalid, withValues: false },
     dncWorkspace
       ? async (json) => {
           suppressed.push(...(await suppressedIn(env.DB, dncWorkspace, json)));
@@ -28,10 +36,7 @@ export async function scanAndCheck(env: Env, file: File, opts: BatchOptions, dnc
   );
   if (!scan.ok) throw csvError(`The CSV cannot be read: ${scan.message}.`);
   const s = scan.summary;
-  const totalCalls = s.validRows - suppressed.length;
-  const problem = checkSummary(s, opts, totalCalls);
-  if (problem) throw problem;
-  return { summary: s, suppressed, totalCalls };
+  return { summary: s, suppressed, totalCalls: s.validRows - suppressed.length };
 }
 
 /**
@@ -54,7 +59,7 @@ export async function suppressedIn(db: D1Database, workspaceId: string, sliceJso
   return entries.filter(([, e164, , more]) => (more ? more.every((n) => listed.has(n)) : listed.has(e164))).map(([seq]) => seq);
 }
 
-function csvError(message: string, summary?: CsvSummary): ApiError {
+export function csvError(message: string, summary?: CsvSummary): ApiError {
   return new ApiError("csv_invalid", message, summary?.errors, summary ? { invalidRows: summary.invalidRows } : undefined);
 }
 
@@ -62,13 +67,7 @@ function csvError(message: string, summary?: CsvSummary): ApiError {
 function checkSummary(summary: CsvSummary, opts: BatchOptions, totalCalls: number): ApiError | null {
   if (summary.dataRows === 0) return csvError("The CSV has a header but no data rows.");
   if (opts.onInvalidRows === "reject" && summary.invalidRows > 0) {
-    const first = summary.errors[0];
-    const where = first ? ` The first is on line ${first.row}${first.column ? ` (${first.column})` : ""}: ${first.message}.` : "";
-    // Past the reported rows a reject-mode scan skips the costly checks: its count is then a floor.
-    const count = summary.invalidRowsIsLowerBound
-      ? `At least ${summary.invalidRows} row(s) are invalid (after the first ${summary.errors.length}, rows were only partly checked)`
-      : `${summary.invalidRows} row(s) are invalid`;
-    return csvError(`${count}, so nothing was created.${where} Fix them, or send onInvalidRows=skip to leave them out.`, summary);
+    return csvError(`${invalidRowsText(summary, "so nothing was created")} Fix them, or send onInvalidRows=skip to leave them out.`, summary);
   }
   if (totalCalls === 0) {
     return csvError(
@@ -77,4 +76,15 @@ function checkSummary(summary: CsvSummary, opts: BatchOptions, totalCalls: numbe
     );
   }
   return null;
+}
+
+/** How many rows are invalid, `consequence`, and where the first is: a reject-mode 400's sentence, before its remedy. */
+export function invalidRowsText(summary: CsvSummary, consequence: string): string {
+  const first = summary.errors[0];
+  const where = first ? ` The first is on line ${first.row}${first.column ? ` (${first.column})` : ""}: ${first.message}.` : "";
+  // Past the reported rows a reject-mode scan skips the costly checks: its count is then a floor.
+  const count = summary.invalidRowsIsLowerBound
+    ? `At least ${summary.invalidRows} row(s) are invalid (after the first ${summary.errors.length}, rows were only partly checked)`
+    : `${summary.invalidRows} row(s) are invalid`;
+  return `${count}, ${consequence}.${where}`;
 }

@@ -1,6 +1,6 @@
 import { decodeChunks } from "../lib/body";
 import * as z from "zod";
-import type { PreDial } from "../domain/batch-options";
+import type { PreDial } from "../domain/batch-safety";
 import { readWorkspace } from "../db/workspace.repo";
 import { decryptSecret } from "../lib/crypto";
 import { issuesText } from "../lib/issues";

@@ -50,3 +50,33 @@ export interface CallProvider {
   /** Asks the provider whether it got a dial whose answer was never recorded; each adapter says how far its provider can be believed. */
   findLostDial(dial: LostDial): Promise<DialFate>;
 }
+
+/** What the provider said about a claimed attempt. */
+export type PlacedReport =
+  | { seq: number; attempt: number; kind: "placed"; providerCallId: string }
+  | { seq: number; attempt: number; kind: "unknown"; error: string }
+  /** No response at all (connection refused, DNS, TLS): recorded, not confirmed; settled within the claim's short lease. */
+  | { seq: number; attempt: number; kind: "unreachable"; error: string }
+  | { seq: number; attempt: number; kind: "rejected"; error: string; at: number }
+  | { seq: number; attempt: number; kind: "rate_limited" }
+  /** The claim reached the consumer after its dial deadline: nothing was dialled. */
+  | { seq: number; attempt: number; kind: "too_late" }
+  /** The pre-dial check said not to call (or failed, under preDialOnError skip): nothing was dialled; the call is cancelled with `error`. */
+  | { seq: number; attempt: number; kind: "skipped"; error: string; at: number };
+
+/** What the provider answered a dial, as the batch's object records it. */
+export function placedReport(seq: number, attempt: number, result: DialResult): PlacedReport {
+  switch (result.kind) {
+    case "placed":
+      return { seq, attempt, kind: "placed", providerCallId: result.providerCallId };
+    case "unknown":
+      return { seq, attempt, kind: "unknown", error: result.error };
+    case "unreachable":
+      // No call.started: nothing answered, so almost certainly nothing rings.
+      return { seq, attempt, kind: "unreachable", error: result.error };
+    case "rate_limited":
+      return { seq, attempt, kind: "rate_limited" };
+    case "rejected":
+      return { seq, attempt, kind: "rejected", error: result.error, at: Date.now() };
+  }
+}

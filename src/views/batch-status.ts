@@ -1,13 +1,17 @@
 import type { BatchProgress, CallRow, LedgerBatch, ResultCounters } from "../db/call-ledger";
 import { largestDispositions } from "../db/batch.repo";
+import type { BudgetCounters } from "../domain/budget";
 import { CALL_OUTCOMES, FINAL_STATUSES } from "../domain/vocabulary";
 import type { StatusBody } from "../schemas/batch";
 import { toCallExcerpt } from "./call";
 
 export type { StatusBody };
 
-/** A batch's counters as a status body reads them: the outcome and disposition counters may be absent (an object or summary from before they were kept). */
-export type BatchCounters = BatchProgress & Pick<LedgerBatch, "status"> & Partial<ResultCounters>;
+/**
+ * A batch's counters as a status body reads them: the outcome, disposition and budget counters may be absent (an object or summary
+ * from before they were kept); `max_minutes` is the budget, which the D1 row holds (absent: none).
+ */
+export type BatchCounters = BatchProgress & Pick<LedgerBatch, "status"> & Partial<ResultCounters> & BudgetCounters & { max_minutes?: number | null };
 
 /** Every outcome a call may show, counted, 0 for those the counters lack. */
 export function outcomeCounts(outcomes: Partial<Record<string, number>> | undefined): StatusBody["outcomes"] {
@@ -40,5 +44,7 @@ export function statusBody(batchId: string, b: BatchCounters, columns: string[],
     pausedReason: b.status === "paused" ? ((b.paused_reason ?? "manual") as StatusBody["pausedReason"]) : null,
     outcomes: outcomeCounts(b.outcomes),
     dispositions: largestDispositions(b.dispositions ?? {}),
+    maxMinutes: b.max_minutes ?? null,
+    billedMinutes: b.billed_minutes ?? 0,
   };
 }

@@ -1,5 +1,6 @@
 import type { BatchRow } from "../db/batch.repo";
 import type { LedgerBatch, ResultCounters } from "../db/call-ledger";
+import { estimateFor, type EstimateRates } from "../domain/budget";
 import type { BatchView, CallPage, StatusBody } from "../schemas/batch";
 import type { CallFilter, CallView } from "../schemas/call";
 import { pagination } from "../schemas/common";
@@ -39,7 +40,8 @@ export const summaryStatus = (b: BatchRow): StatusBody => statusBody(b.id, summa
 /** Progress from the batch's object, or the D1 summary if the object has no ledger. */
 export async function liveStatus(env: Env, b: BatchRow): Promise<StatusBody> {
   const live = await env.BATCH_SCHEDULER.getByName(b.id).progress(10);
-  return live ? statusBody(b.id, live, columnsOf(b), live.recent) : summaryStatus(b);
+  // The budget is the D1 row's (the object's config holds the same; its counters do not).
+  return live ? statusBody(b.id, { ...live, max_minutes: b.max_minutes }, columnsOf(b), live.recent) : summaryStatus(b);
 }
 
 export function batchView(b: BatchRow, progress: StatusBody): BatchView {
@@ -56,8 +58,13 @@ export function batchView(b: BatchRow, progress: StatusBody): BatchView {
     scheduledAt: b.scheduled_at,
     smartCallbackConfig: b.smart_callback_config ? (JSON.parse(b.smart_callback_config) as unknown) : null,
     callingWindow: b.calling_window ? (JSON.parse(b.calling_window) as unknown) : null,
+    maxConcurrentCalls: b.max_concurrent_calls,
     stopRules: b.stop_rules ? (JSON.parse(b.stop_rules) as BatchView["stopRules"]) : null,
     preDial: b.pre_dial_url ? { url: b.pre_dial_url, onError: b.pre_dial_on_error === "dial" ? "dial" : "skip" } : null,
+    maxMinutes: b.max_minutes ?? null,
+    billedMinutes: progress.billedMinutes,
+    // A draft's rates as of its upload or last edit, times the calls it has now (appended rows count).
+    estimate: progress.status === "draft" && b.estimate ? estimateFor(progress.total, JSON.parse(b.estimate) as EstimateRates) : null,
     createdAt: b.created_at,
   };
 }

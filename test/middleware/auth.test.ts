@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ADMIN, authHeaders, call, json, newWorkspace, upload, type TestWorkspace } from "../helpers";
+import { ADMIN, authHeaders, call, csvForm, json, newWorkspace, upload, type TestWorkspace } from "../helpers";
 
 // The contract's sentences, one per refusal: a client reads them to know what to fix.
 const NO_KEY = "Send your API key in the x-api-key header.";
@@ -113,11 +113,21 @@ describe("workspace API auth", () => {
       `/v1/api/batch-calls/${batchId}`,
       `/v1/api/batch-calls/${batchId}/status`,
       `/v1/api/batch-calls/${batchId}/calls`,
+      `/v1/api/batch-calls/${batchId}/test-calls`,
       `/v1/api/agents/${a.agentId}`,
     ]) {
       const res = await call(path, { headers: authHeaders(b) });
       expect(res.status, path).toBe(404);
     }
+    const testCall = await call(`/v1/api/batch-calls/${batchId}/test-call`, {
+      method: "POST",
+      headers: { ...authHeaders(b), "content-type": "application/json" },
+      body: JSON.stringify({ to: "+14155550100" }),
+    });
+    expect(testCall.status).toBe(404);
+    const rows = await call(`/v1/api/batch-calls/${batchId}/rows`, { method: "POST", headers: authHeaders(b), body: csvForm("phone_number\n+12125550102\n") });
+    expect(rows.status).toBe(404);
+    expect((await json(await call(`/v1/api/batch-calls/${batchId}`, { headers: authHeaders(a) }))).totalCalls).toBe(1);
     expect((await json(await call("/v1/api/batch-calls", { headers: authHeaders(b) }))).batches).toEqual([]);
     expect((await call(`/v1/api/agents/${a.agentId}`, { method: "DELETE", headers: authHeaders(b) })).status).toBe(404);
     expect((await call(`/v1/api/agents/${a.agentId}`, { headers: authHeaders(a) })).status).toBe(200);

@@ -41,7 +41,7 @@ describe("the paused banner", () => {
 
   it("has a sentence for every reason the server gives, and names one it does not know yet", () => {
     for (const reason of PAUSED_REASONS) expect(pausedText("paused", reason, { maxFailureRate: 0.3, maxVoicemailRate: 0.6, window: 50 })).toMatch(/^Paused/);
-    expect(pausedText("paused", "budget", null)).toBe("Paused (budget). Resume continues the batch.");
+    expect(pausedText("paused", "quota", null)).toBe("Paused (quota). Resume continues the batch.");
   });
 });
 

@@ -38,6 +38,8 @@ describe("reading batches", () => {
       cancelled: 0,
       paused: false,
       pausedReason: null,
+      maxMinutes: null,
+      billedMinutes: 0,
       outcomes: { answered: 0, voicemail: 0, no_answer: 0, busy: 0, failed: 0, canceled: 0, callback_requested: 0 },
       dispositions: {},
     });

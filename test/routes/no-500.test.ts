@@ -482,6 +482,8 @@ describe("no 500 from client input", () => {
       "POST /v1/api/batch-calls",
       "GET /v1/api/batch-calls/{batchId}/calls",
       "GET /v1/api/batch-calls/{batchId}/results.csv",
+      "POST /v1/api/batch-calls/{batchId}/test-call",
+      "GET /v1/api/batch-calls/{batchId}/test-calls",
       "POST /v1/api/dnc",
       "DELETE /v1/api/dnc/{e164}",
       "POST /v1/webhooks/twilio/status",
@@ -532,6 +534,32 @@ describe("no 500 from client input", () => {
         path: "/v1/api/batch-calls",
         init: { method: "POST", headers: { ...authHeaders(t), ...headers }, body },
       }));
+      expect(await audit(probes)).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "appending rows with odd forms",
+    async () => {
+      const [t, other] = await Promise.all([tenant(), tenant()]);
+      const probes = oddUploads(t, other).map(({ label, body, headers }) => {
+        // The upload's odd files and forms without the fields an upload needs: an append takes the file only.
+        if (body instanceof FormData) for (const field of ["agentId", "scheduledAt"]) body.delete(field);
+        return { label, path: `/v1/api/batch-calls/${t.batchId}/rows`, init: { method: "POST", headers: { ...authHeaders(t), ...headers }, body } };
+      });
+      for (const [label, csv] of [
+        ["other columns", "phone_number,city\n+12125550109,Oslo\n"],
+        ["a bad row", "phone_number\nnot a number\n"],
+        ["all duplicates", "phone_number\n+12125550101\n+12125550101\n"],
+      ] as const) {
+        probes.push({ label, path: `/v1/api/batch-calls/${t.batchId}/rows`, init: { method: "POST", headers: authHeaders(t), body: csvForm(csv) } });
+      }
+      probes.push({
+        label: "another tenant's batch",
+        path: `/v1/api/batch-calls/${other.batchId}/rows`,
+        init: { method: "POST", headers: authHeaders(t), body: csvForm("phone_number\n+12125550109\n") },
+      });
       expect(await audit(probes)).toEqual([]);
     },
     TIMEOUT,

@@ -90,6 +90,8 @@ describe("startBatch", () => {
         suppressed: 1,
         invalidRows: 0,
         details: [],
+        // This agent has no history: the stated default, for the one call to make.
+        estimate: expect.objectContaining({ calls: 1, basis: "default", minutes: { low: 1, high: 3 } }),
       },
     });
     expect(await rowsOf(ws)).toEqual([]);

@@ -54,10 +54,18 @@ const afresh = (rules) =>
  * @param {BatchStatusName} status
  * @param {string | null | undefined} reason the status body's pausedReason
  * @param {StopRules | null | undefined} rules the batch's stopRules
+ * @param {{ billedMinutes?: number | null, maxMinutes?: number | null }} [budget] the batch's billedMinutes and maxMinutes, for a budget pause
  */
-export function pausedText(status, reason, rules) {
+export function pausedText(status, reason, rules, budget) {
   if (status !== "paused") return null;
   const r = rules ?? null;
+  if (reason === "budget") {
+    const used =
+      typeof budget?.billedMinutes === "number" && typeof budget?.maxMinutes === "number"
+        ? `its calls have billed ${budget.billedMinutes} of its ${budget.maxMinutes} minutes`
+        : "its calls have billed the minutes its budget allows";
+    return `Paused by its budget: ${used}. Resume is refused until you raise Max minutes (Edit) above what is billed, or clear it; raising it does not resume the batch by itself.`;
+  }
   if (reason === "failure_rate") {
     const what =
       r?.maxFailureRate !== undefined ? `more than ${pct(r.maxFailureRate)} of the last ${r.window} attempts failed` : "too many recent attempts failed";

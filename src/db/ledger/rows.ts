@@ -99,7 +99,7 @@ export type BatchProgress = {
   start_time: number | null;
   last_completed_time: number | null;
   completed_time: number | null;
-  /** Why a paused batch is paused: manual, failure_rate, voicemail_rate (absent in summaries and ledgers from before). */
+  /** Why a paused batch is paused: manual, failure_rate, voicemail_rate, budget (absent in summaries and ledgers from before). */
   paused_reason?: string | null;
 };
 
@@ -111,6 +111,9 @@ export type LedgerBatch = BatchProgress & {
   /** Pauses the batch's stop rules made, and how many of them a batch.paused event was handed over for (absent before stop rules). */
   auto_pauses?: number;
   pauses_announced?: number;
+  /** Minutes billed (each ended attempt's duration rounded up) and attempts ended, kept by the counters trigger (absent before budgets). */
+  billed_minutes?: number;
+  attempts_ended?: number;
 };
 
 /** An active attempt whose lease ran out: `phone_number` is the number it called, `dial_from` its caller ID. */

@@ -224,6 +224,53 @@ export const MIGRATIONS: readonly Migration[] = [
       sql.exec("CREATE TABLE IF NOT EXISTS stop_window (slot INTEGER PRIMARY KEY, outcome TEXT NOT NULL)");
     },
   },
+  {
+    name: "test calls: one call of a draft or paused batch to the operator, outside the calls table and its counters",
+    apply: (sql) => {
+      // seq: TEST_SEQ_BASE + n. row_number: the batch's call whose variables it used (metadata: that call's values).
+      // result: the agent's merged result (a StoredResult as JSON), or NULL.
+      sql.exec(`CREATE TABLE IF NOT EXISTS test_calls (
+        seq INTEGER PRIMARY KEY, row_number INTEGER NOT NULL, to_number TEXT NOT NULL, from_number TEXT,
+        metadata TEXT NOT NULL, variables TEXT NOT NULL, status TEXT NOT NULL, outcome TEXT,
+        start_time INTEGER NOT NULL, end_time INTEGER, duration REAL, error TEXT, provider_call_id TEXT, result TEXT
+      )`);
+    },
+  },
+  {
+    name: "appended rows: each append's key and what it added",
+    apply: (sql) => {
+      // One row per POST …/rows that committed: an append whose key is here (a retry, a second delivery) adds nothing and answers these counts.
+      sql.exec(
+        `CREATE TABLE IF NOT EXISTS appends (key TEXT PRIMARY KEY, first_seq INTEGER NOT NULL, added INTEGER NOT NULL,
+           duplicates INTEGER NOT NULL, suppressed INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID`,
+      );
+    },
+  },
+  {
+    name: "budget: billed minutes and finished attempts on the batch row, kept by the counters trigger",
+    apply: (sql) => {
+      // Billed minutes of a duration (seconds): rounded up to whole minutes, 0 without one (domain/budget's billedMinutes).
+      const billed = (d: string) => `CASE WHEN ${d} > 0 THEN CAST(${d} / 60.0 AS INTEGER) + (${d} / 60.0 > CAST(${d} / 60.0 AS INTEGER)) ELSE 0 END`;
+      let added = false;
+      for (const col of ["billed_minutes", "attempts_ended"]) added = addColumn(sql, "batch", col, "INTEGER NOT NULL DEFAULT 0") || added;
+      // A ledger made before the budget: its finished attempts counted once, from their history, before the trigger keeps them.
+      if (added) {
+        const ended = "FROM attempt_log WHERE start_time IS NOT NULL AND end_time IS NOT NULL";
+        sql.exec(`UPDATE batch SET attempts_ended = (SELECT count(*) ${ended}), billed_minutes = (SELECT coalesce(sum(${billed("duration")}), 0) ${ended})`);
+      }
+      // Replaced only while its stored SQL lacks the budget: a start on a current ledger reads sqlite_master and writes nothing.
+      const stored = sql.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'calls_counters'").toArray()[0];
+      if (stored?.sql.includes("billed_minutes")) return;
+      // A real attempt's end: the call leaves 'active' with its start and end set (finish(); cancelClaimed and unclaim clear start_time).
+      // Same UPDATE of the batch row as every other counter: no extra row written per call.
+      const end = "(OLD.status = 'active' AND NEW.status != 'active' AND NEW.start_time IS NOT NULL AND NEW.end_time IS NOT NULL)";
+      // The trigger as RESULTS makes it, with the budget's two counters added to its one UPDATE.
+      const from = RESULTS.indexOf("CREATE TRIGGER IF NOT EXISTS calls_counters");
+      const counters = RESULTS.slice(from, RESULTS.indexOf("END;", from) + "END;".length);
+      const budget = `attempts_ended = attempts_ended + ${end},\n    billed_minutes = billed_minutes + CASE WHEN ${end} THEN ${billed("NEW.duration")} ELSE 0 END,`;
+      sql.exec(`DROP TRIGGER IF EXISTS calls_counters; ${counters.replace("version = version + 1;", `${budget}\n    version = version + 1;`)}`);
+    },
+  },
 ];
 
 /** Brings a ledger's schema up to date: every step, in order. */

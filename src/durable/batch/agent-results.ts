@@ -5,6 +5,7 @@ import { declaredProblem } from "../../domain/agent-result";
 import { maxRequestedCallbacks } from "../../domain/batch-options";
 import { nextOpening } from "../../domain/calling-window";
 import { countryOf } from "../../domain/phone";
+import { isTestSeq } from "../../domain/test-call";
 import { POKE_COALESCE_MS } from "../../engine-config";
 import { callId } from "../../lib/ids";
 import { log } from "../../lib/log";
@@ -14,6 +15,7 @@ import { poke, wakeBy } from "./clock";
 import { batchFields, type BatchContext } from "./context";
 import type { BatchConfig, RecordResultAnswer, ResultReport, SchedulerState } from "./contract";
 import { emit, release, syncSummary } from "./effects";
+import * as testCalls from "./test-call-reports";
 
 // The batch acting on what a conversation achieved: an agent's result is
 // merged into its attempt, a callback the recipient asked for is scheduled
@@ -41,6 +43,7 @@ type Callback = { state: "scheduled" | "pending" | "none" | "ignored"; note?: st
 /** Records one report and acts on it; see RecordResultAnswer. */
 export async function recordResult(c: BatchContext, state: SchedulerState, seq: number, report: ResultReport): Promise<RecordResultAnswer> {
   count("results.reports");
+  if (isTestSeq(seq)) return testCalls.recordResult(c, state, seq, report);
   const row = c.ledger.call(seq);
   if (!row) return { kind: "unknown_call" };
   if (report.attempt > row.attempts) return { kind: "not_dialled", attempts: row.attempts };

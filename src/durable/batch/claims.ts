@@ -1,5 +1,6 @@
 import type { CallRow } from "../../db/call-ledger";
 import { MORE_PHONE_COLUMNS } from "../../domain/csv";
+import { isTestSeq } from "../../domain/test-call";
 import { DIAL_CONFIRM_MS, DIAL_DEADLINE_MS, engineConfig } from "../../engine-config";
 import { leaseId } from "../../lib/lease";
 import { log } from "../../lib/log";
@@ -10,6 +11,7 @@ import type { BatchContext } from "./context";
 import type { AttemptRef, BatchConfig, CallEvent, ClaimResult, PlacedReport, SchedulerState } from "./contract";
 import { flushReleases, release } from "./effects";
 import { applyLocal } from "./results";
+import * as testCalls from "./test-call-reports";
 
 // The consumer's side: a queue batch's jobs are claimed (waiting → active,
 // exactly once), the provider's answer to each dial is recorded, and jobs
@@ -127,6 +129,10 @@ export async function placed(c: BatchContext, state: SchedulerState, reports: Pl
   const skipped: AttemptRef[] = [];
   const { callLeaseMs } = engineConfig(c.env);
   for (const r of reports) {
+    if (isTestSeq(r.seq)) {
+      await testCalls.placed(c, state, r);
+      continue;
+    }
     switch (r.kind) {
       case "placed":
         c.ledger.confirmDial(r.seq, r.attempt, { providerCallId: r.providerCallId, callLeaseMs });

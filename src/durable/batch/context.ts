@@ -28,6 +28,8 @@ export class BatchContext {
   tickChain: Promise<unknown> = Promise.resolve();
   /** The materialisation running now, if any: every read waits for it. */
   materialising: Promise<void> | null = null;
+  /** The config as this instance last read or wrote it (memory only): for synchronous reads (the event stream's status). */
+  lastConfig: BatchConfig | null = null;
   private ledgerCache: CallLedger | null = null;
   private workspaceCache: { info: WorkspaceEngineInfo; at: number } | null = null;
 
@@ -66,12 +68,20 @@ export class BatchContext {
   async config(): Promise<BatchConfig> {
     const config = await this.storage.get<BatchConfig>("config");
     if (!config) throw new Error("batch object has no config");
+    this.lastConfig = config;
     return config;
   }
 
   /** Writes the records of a newly armed batch. */
   async create(config: BatchConfig, state: SchedulerState): Promise<void> {
     await this.storage.put({ config, state });
+    this.lastConfig = config;
+  }
+
+  /** An edit: the whole config and the state in one put, so a step that reads the config once sees one version. */
+  async replaceConfig(config: BatchConfig, state: SchedulerState): Promise<void> {
+    await this.storage.put({ config, state });
+    this.lastConfig = config;
   }
 
   /**
@@ -94,6 +104,7 @@ export class BatchContext {
     await this.storage.deleteAll();
     this.ledgerCache = null;
     this.workspaceCache = null;
+    this.lastConfig = null;
   }
 
   /** The workspace's limits, time zone and webhook URL, re-read from D1 at most every few seconds. */

@@ -1,4 +1,5 @@
-import type { CallingWindow, PreDial, SmartCallbackConfig } from "../../domain/batch-options";
+import type { CallingWindow, SmartCallbackConfig } from "../../domain/batch-options";
+import type { PreDial } from "../../domain/batch-safety";
 import type { DeclaredResults } from "../../domain/agent-result";
 import type { StopRules } from "../../domain/stop-rules";
 import type { BatchStatus, Provider, Sentiment } from "../../domain/vocabulary";
@@ -34,6 +35,8 @@ export type BatchConfig = {
   stopRules?: StopRules | null;
   /** Asked before each dial (absent in batches created before it). */
   preDial?: PreDial | null;
+  /** The budget: a running batch pauses itself once its billed minutes reach this (absent or null: none). */
+  maxMinutes?: number | null;
   csvKey: string;
   defaultCountry: string;
   totalCalls: number;
@@ -57,7 +60,7 @@ export type ArmInput = {
  * whole config in one put, so a step that reads it once sees one version.
  */
 export type EditInput = {
-  changes: Partial<Pick<BatchConfig, "agent" | "smartCallbackConfig" | "callingWindow" | "maxConcurrentCalls" | "stopRules" | "preDial">>;
+  changes: Partial<Pick<BatchConfig, "agent" | "smartCallbackConfig" | "callingWindow" | "maxConcurrentCalls" | "stopRules" | "preDial" | "maxMinutes">>;
   /** Sent without preDialUrl: the batch's current check keeps its URL and takes this policy (no check: nothing to apply). */
   preDialOnError?: PreDial["onError"];
   /** Epoch ms of a new scheduledAt: a draft's or a queued batch's start moves; a batch that has started refuses it. */
@@ -124,20 +127,13 @@ export type ClaimResult =
   | { seq: number; attempt: number; kind: "wait"; waitMs: number }
   | { seq: number; attempt: number; kind: "not_claimable"; batchStatus: string };
 
-/** What the provider said about a claimed attempt. */
-export type PlacedReport =
-  | { seq: number; attempt: number; kind: "placed"; providerCallId: string }
-  | { seq: number; attempt: number; kind: "unknown"; error: string }
-  /** No response at all (connection refused, DNS, TLS): recorded, not confirmed; settled within the claim's short lease. */
-  | { seq: number; attempt: number; kind: "unreachable"; error: string }
-  | { seq: number; attempt: number; kind: "rejected"; error: string; at: number }
-  | { seq: number; attempt: number; kind: "rate_limited" }
-  /** The claim reached the consumer after its dial deadline: nothing was dialled. */
-  | { seq: number; attempt: number; kind: "too_late" }
-  /** The pre-dial check said not to call (or failed, under preDialOnError skip): nothing was dialled; the call is cancelled with `error`. */
-  | { seq: number; attempt: number; kind: "skipped"; error: string; at: number };
+export type { PlacedReport } from "../../telephony/provider";
 
-export type ControlResult<T> = { ok: true; value: T } | { ok: false; status: BatchStatus | "gone" };
+export type ControlResult<T> =
+  | { ok: true; value: T }
+  | { ok: false; status: BatchStatus | "gone" }
+  /** Resume refused: the batch has billed `billedMinutes` of its `maxMinutes` (raise maxMinutes first). */
+  | { ok: false; status: "over_budget"; billedMinutes: number; maxMinutes: number };
 
 export type Progress = LedgerBatch & ResultCounters & { recent: CallRow[] };
 

@@ -1,4 +1,5 @@
 import type { LedgerBatch } from "../../db/call-ledger";
+import { overBudget } from "../../domain/budget";
 import { RETRYABLE_OUTCOMES, type BatchStatus } from "../../domain/vocabulary";
 import { killPoint } from "../../lib/fault";
 import { log } from "../../lib/log";
@@ -102,7 +103,7 @@ export async function pause(c: BatchContext, state: SchedulerState, b: LedgerBat
   return { ok: true, value: "paused" };
 }
 
-/** A batch paused before its first dial goes back to waiting for its start time. */
+/** A batch paused before its first dial goes back to waiting for its start time; one that has used its budget does not resume. */
 export async function resume(c: BatchContext, state: SchedulerState, b: LedgerBatch): Promise<ControlResult<BatchStatus>> {
   if (b.status === "queued" || b.status === "processing") {
     // Already running — or a first resume died after its step: make sure the clock runs and D1 knows.
@@ -110,6 +111,10 @@ export async function resume(c: BatchContext, state: SchedulerState, b: LedgerBa
     return { ok: true, value: b.status };
   }
   if (b.status !== "paused") return { ok: false, status: b.status };
+  // A batch that has used its budget stays paused until PATCH raises (or clears) maxMinutes.
+  const { maxMinutes } = await c.config();
+  const billedMinutes = b.billed_minutes ?? 0;
+  if (maxMinutes != null && overBudget(maxMinutes, billedMinutes)) return { ok: false, status: "over_budget", billedMinutes, maxMinutes };
   const to = b.start_time === null ? "queued" : "processing";
   await armFor(c, to, state, true);
   if (!c.ledger.setStatus(["paused"], to, { pausedReason: null })) return { ok: false, status: c.ledger.batch()!.status };

@@ -39,7 +39,7 @@ export async function edit(c: BatchContext, input: EditInput): Promise<EditResul
   // The stop rules judge the attempts made under them, not the ones before the edit.
   if (rulesChanged) c.ledger.stopWindow.reset();
   const next = input.dueAt === undefined ? state : { ...state, dueAt: input.dueAt };
-  await c.storage.put({ config, state: next });
+  await c.replaceConfig(config, next);
   // A queued batch's clock follows its new start (an alarm set for the old, later one fires early and finds it not yet due).
   if (b.status === "queued" && input.dueAt !== undefined) await armFor(c, "queued", next, false);
   log("info", "batch.edited", { ...batchFields(state), status: b.status, fields: Object.keys(input.changes).join(","), dueAt: input.dueAt ?? null });

@@ -95,10 +95,13 @@ export async function announce(c: BatchContext, state: SchedulerState): Promise<
   if (state.published && pauseUnannounced(b)) {
     // Keyed by the pause's number: a second send after a crash is the same event.
     const n = b.auto_pauses!;
+    const config = await c.config();
     await emit(c, "batch.paused", `${state.batchId}:paused:${n}`, {
       batchId: state.batchId,
       pausedReason: b.paused_reason ?? null,
       ...c.ledger.stopWindow.counts(),
+      billedMinutes: b.billed_minutes ?? 0,
+      maxMinutes: config.maxMinutes ?? null,
       completedCalls: b.completed_count,
       failedCalls: b.failed_count,
       totalCalls: b.total_calls,

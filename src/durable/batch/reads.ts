@@ -1,4 +1,5 @@
 import type { CallRow, LedgerBatch, ResultCounters } from "../../db/call-ledger";
+import { isTestSeq } from "../../domain/test-call";
 import type { CallStatus } from "../../domain/vocabulary";
 import { statusBody } from "../../views/batch-status";
 import { changedCalls, readCallPage, recentCallRows, type CallView } from "../../views/call";
@@ -6,6 +7,7 @@ import { alarmAt } from "./clock";
 import type { BatchContext } from "./context";
 import type { CallDetail, EngineState, ExportRow, Progress, SchedulerState } from "./contract";
 import { ProgressFeed } from "./progress-feed";
+import * as testCalls from "./test-call-reports";
 
 // What callers read: the live event stream, progress, pages of calls, and
 // the operator's view of the engine. Each read is one snapshot of the
@@ -17,7 +19,9 @@ export async function subscribe(c: BatchContext, state: SchedulerState): Promise
   c.feed ??= new ProgressFeed({
     status: () => {
       const b = c.ledger.batch();
-      return b ? statusBody(state.batchId, { ...b, ...c.ledger.results.counters() }, columns, recentCallRows(c.ledger, 10)) : null;
+      // The budget as last read or edited here (subscribe read the config just before).
+      const budget = { max_minutes: c.lastConfig?.maxMinutes ?? null };
+      return b ? statusBody(state.batchId, { ...b, ...c.ledger.results.counters(), ...budget }, columns, recentCallRows(c.ledger, 10)) : null;
     },
     // Metadata excerpts only: what a subscriber is sent stays small however wide the file.
     calls: (seqs) => changedCalls(c.ledger, state.batchId, columns, seqs),
@@ -56,6 +60,7 @@ export async function listCalls(
 
 /** One call whole: its row with its latest result, and every finished attempt. */
 export async function callDetail(c: BatchContext, seq: number): Promise<CallDetail | null> {
+  if (isTestSeq(seq)) return testCalls.callDetail(c, seq);
   const config = await c.config();
   const row = c.ledger.callWithResult(seq);
   const b = c.ledger.batch();

@@ -2,7 +2,9 @@ import { isoMs, type CallRow } from "../../db/call-ledger";
 import type { WorkspaceEngineInfo } from "../../db/workspace.repo";
 import { maxRequestedCallbacks } from "../../domain/batch-options";
 import { connected, failureReason, nextStep, timeScale } from "../../domain/outcome";
-import { type StopRules, trippedRule } from "../../domain/stop-rules";
+import { overBudget } from "../../domain/budget";
+import { trippedRule } from "../../domain/stop-rules";
+import { isTestSeq } from "../../domain/test-call";
 import type { CallStatus } from "../../domain/vocabulary";
 import { engineConfig } from "../../engine-config";
 import { callId } from "../../lib/ids";
@@ -14,6 +16,7 @@ import { optOut, requestedDueAt } from "./agent-results";
 import { batchFields, type BatchContext } from "./context";
 import type { ApplyResult, BatchConfig, CallEvent, SchedulerState } from "./contract";
 import { announce, emit, pauseUnannounced, release, syncSummary } from "./effects";
+import * as testCalls from "./test-call-reports";
 
 type Webhook = [WebhookEventType, string, Record<string, unknown>];
 
@@ -30,6 +33,11 @@ export async function applyLocal(c: BatchContext, state: SchedulerState, events:
   const results: ApplyResult[] = [];
   let ended = 0;
   for (const ev of events) {
+    // A test call is the batch's own business: none of what follows (counters, stop rules, the feed) sees it.
+    if (isTestSeq(ev.seq)) {
+      results.push(testCalls.applyEvent(c, state, ev, webhooks));
+      continue;
+    }
     const row = c.ledger.call(ev.seq);
     let result: ApplyResult;
     if (!row) result = "unknown_call";
@@ -104,7 +112,7 @@ function finishAttempt(
     ended = c.ledger.finish(ev.seq, ev.attempt, end);
     if (!ended) return;
     c.ledger.results.logAttempt(ev.seq, ev.attempt, ev.outcome, config.agent.from_number);
-    if (config.stopRules) judge(c, config.stopRules, ev.outcome);
+    if (config.stopRules || config.maxMinutes) judge(c, config, ev.outcome);
     if (reported?.callback_at != null) c.ledger.results.setCallbackState(ev.seq, ev.attempt, requested ? "scheduled" : "ignored");
     if (optedOut) optOut(c, state, row, ev.attempt, ev.at);
   });
@@ -125,11 +133,16 @@ function finishAttempt(
 
 /**
  * Adds a finished attempt to the stop rules' window and pauses a running
- * batch whose full window breaks one, in the same step as the attempt's
- * end: a crash cannot leave the rule tripped and the batch running.
+ * batch whose full window breaks one, or whose billed minutes reached its
+ * maxMinutes, in the same step as the attempt's end: a crash cannot leave
+ * the rule tripped (or the budget spent) and the batch running.
  */
-function judge(c: BatchContext, rules: StopRules, outcome: string): void {
-  const reason = trippedRule(rules, c.ledger.stopWindow.note(outcome, rules.window));
+function judge(c: BatchContext, config: BatchConfig, outcome: string): void {
+  const rules = config.stopRules;
+  const tripped = rules ? trippedRule(rules, c.ledger.stopWindow.note(outcome, rules.window)) : null;
+  // finish()'s counters trigger has already added this attempt's billed minutes to the batch row.
+  const spent = !tripped && overBudget(config.maxMinutes, c.ledger.batch()?.billed_minutes ?? 0);
+  const reason = tripped ?? (spent ? "budget" : null);
   if (reason && c.ledger.setStatus(["processing"], "paused", { pausedReason: reason, autoPause: true })) {
     log("warn", "batch.auto_paused", { reason });
   }

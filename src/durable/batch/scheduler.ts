@@ -7,6 +7,7 @@ import * as claims from "./claims";
 import { afterTick, poke, startNow, stopClock } from "./clock";
 import { BatchContext, type SchedulerPorts } from "./context";
 import { recordResult } from "./agent-results";
+import { append, type AppendInput, type AppendResult } from "./append";
 import type {
   ApplyResult,
   ArmInput,
@@ -29,6 +30,7 @@ import { ready } from "./materialise";
 import * as reads from "./reads";
 import { applyLocal, suppress } from "./results";
 import { tick } from "./tick";
+import * as tests from "./test-calls";
 
 /**
  * One instance per batch (named by batch id). It owns the batch's calls in
@@ -180,6 +182,17 @@ export class BatchScheduler extends DurableObject<Env> {
     return state ? recordResult(this.c, state, seq, report) : { kind: "unknown_call" };
   }
 
+  /** POST …/test-call: one call of a draft or paused batch outside its counters, for the Worker to dial (test-calls.ts); GET …/test-calls lists them. */
+  async testCall(input: tests.TestCallInput): Promise<tests.TestCallCreated> {
+    const state = await ready(this.c);
+    return state ? tests.create(this.c, state, input) : { ok: false, kind: "status", status: "gone" };
+  }
+
+  async testCalls(): Promise<tests.TestCallView[] | null> {
+    const state = await ready(this.c);
+    return state ? tests.list(this.c, state) : null;
+  }
+
   // ---- control -------------------------------------------------------------------
 
   /** A draft starts: at its scheduledAt if that is ahead, else now (control.ts). */
@@ -212,6 +225,11 @@ export class BatchScheduler extends DurableObject<Env> {
   /** PATCH …/{batchId}: new settings for the next attempts, while draft, queued or paused (edit.ts). */
   edit(input: Parameters<typeof control.edit>[1]): ReturnType<typeof control.edit> {
     return control.edit(this.c, input);
+  }
+
+  /** POST …/{batchId}/rows: a stored, checked file's rows become calls, once per key, while the batch has not finished (append.ts). */
+  append(input: AppendInput): Promise<AppendResult> {
+    return append(this.c, input);
   }
 
   // ---- reads -----------------------------------------------------------------------
