@@ -33,3 +33,24 @@ export function fmtDuration(seconds) {
  * @param {Counts} p
  */
 export const finishedOf = (p) => p.completed + p.failed + (p.cancelled ?? 0);
+
+/**
+ * datetime-local value (the person's local time) → `YYYY-MM-DDTHH:MM:SSZ`, or "" when empty.
+ * @param {string} value
+ */
+export function localToUtc(value) {
+  if (!value) return "";
+  const d = new Date(value); // no zone in the string: read as local time
+  return Number.isNaN(d.getTime()) ? "" : d.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/**
+ * An ISO time → a datetime-local value in the person's local time (to the minute), "" for none.
+ * @param {string | null | undefined} iso
+ */
+export function utcToLocal(iso) {
+  const d = new Date(iso ?? "");
+  if (!iso || Number.isNaN(d.getTime())) return "";
+  const local = new Date(d.getTime() - d.getTimezoneOffset() * 60_000);
+  return local.toISOString().slice(0, 16);
+}

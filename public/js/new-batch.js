@@ -4,37 +4,28 @@
 
 import { ApiError, newIdempotencyKey, request, session } from "./api.js";
 import { safetyFieldsets } from "./new-batch/safety-fieldsets.js";
+import { smartFields } from "./new-batch/smart-fields.js";
+import { verdict } from "./new-batch/verdict.js";
 import { windowFieldset } from "./new-batch/window-fieldset.js";
+import { localToUtc } from "./format.js";
 import { agentToPreselect, lastAgent } from "./prefs.js";
-import { field, fmtNumber, h, showError, table } from "./ui.js";
+import { field, h, showError } from "./ui.js";
 
 /** How a message about fields to fix starts: it follows the fields as they change, and goes once they are fixed. */
 const FIX = "Fix the ";
 /** @param {[string, string[]]} problem a part of the form and what is wrong in it */
 const fixText = ([part, wrong]) => `${FIX}${part} first: ${wrong.join(" ")}`;
 /** @typedef {import("./types.js").Agent} Agent */
-/** @typedef {import("./types.js").RowError} RowError */
 /** @typedef {import("./types.js").StartBatchResponse} StartBatchResponse */
-/** @typedef {{ window: ReturnType<typeof windowFieldset>, safety: ReturnType<typeof safetyFieldsets> }} Parts the form's fieldsets with their own modules */
+/** @typedef {{ window: ReturnType<typeof windowFieldset>, safety: ReturnType<typeof safetyFieldsets>, smart: ReturnType<typeof smartFields> }} Parts the form's fieldsets with their own modules */
 
 /**
  * The New batch form's controls, by name.
  * @typedef {HTMLFormControlsCollection & {
  *   file: HTMLInputElement, agentId: HTMLSelectElement, name: HTMLInputElement, scheduledAt: HTMLInputElement,
- *   smart: HTMLInputElement, maxAttempts: HTMLInputElement, gapHours: HTMLInputElement,
  *   maxConcurrent: HTMLInputElement, skipInvalid: HTMLInputElement, draft: HTMLInputElement
  * }} NewBatchControls
  */
-
-/**
- * datetime-local value (the person's local time) → `YYYY-MM-DDTHH:MM:SSZ`, or "" when empty.
- * @param {string} value
- */
-function localToUtc(value) {
-  if (!value) return "";
-  const d = new Date(value); // no zone in the string: read as local time
-  return Number.isNaN(d.getTime()) ? "" : d.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
 
 /**
  * The form's controls by name.
@@ -54,15 +45,8 @@ function formFields(form, parts) {
   if (f.name.value.trim()) out.name = f.name.value.trim();
   const at = localToUtc(f.scheduledAt.value);
   if (at) out.scheduledAt = at;
-  if (f.smart.checked) {
-    const hours = Number(f.gapHours.value);
-    out.smartCallbackConfig = JSON.stringify({
-      enabled: true,
-      maxAttempts: Number(f.maxAttempts.value),
-      // The API counts a gap in days + hours; whole hours are enough for a form.
-      gaps: [{ days: Math.floor(hours / 24), hours: hours % 24 }],
-    });
-  }
+  const smart = parts.smart.read();
+  if (smart) out.smartCallbackConfig = JSON.stringify(smart);
   const { window } = parts.window.read();
   if (window) out.callingWindow = JSON.stringify(window);
   if (f.maxConcurrent.value) out.maxConcurrentCalls = f.maxConcurrent.value;
@@ -95,38 +79,6 @@ function formData(form, parts, extra = {}) {
   return data;
 }
 
-/**
- * @param {string} label
- * @param {number | undefined} value
- */
-const num = (label, value) => h("div", { class: "stat" }, h("dt", {}, label), h("dd", {}, value === undefined ? "—" : fmtNumber(value)));
-
-/**
- * The dry run's verdict: the numbers, and the invalid rows (from a 200 or from a 400's details).
- * @param {Partial<Omit<StartBatchResponse, "details">> & { details?: unknown }} result
- * @param {boolean} ok
- */
-function verdict(result, ok) {
-  /** @type {RowError[]} */
-  const details = Array.isArray(result.details) ? result.details : [];
-  const rows = details.map((d) => [String(d.row), d.column ?? "—", d.value ?? "—", d.message]);
-  return [
-    h("p", { class: ok ? "ok" : "" }, ok ? result.message : "The file can't be started as it is."),
-    h(
-      "dl",
-      { class: "stats" },
-      num("Rows to call", result.totalCalls),
-      num("Duplicates removed", result.duplicatesRemoved),
-      num("Suppressed", result.suppressed),
-      num("Invalid rows", result.invalidRows),
-    ),
-    rows.length ? table("Invalid rows", ["Line", "Column", "Value", "Message"], rows) : null,
-    rows.length && (result.invalidRows ?? 0) > rows.length
-      ? h("p", { class: "hint" }, `Showing the first ${rows.length} of ${fmtNumber(result.invalidRows)} invalid rows.`)
-      : null,
-  ].filter((el) => el !== null);
-}
-
 /** @param {HTMLElement} root */
 export function newBatchView(root) {
   /** @type {{ signature: string, idempotencyKey: string } | null} after a successful dry run */
@@ -145,15 +97,8 @@ export function newBatchView(root) {
   const agentSelect = h("select", { name: "agentId", required: true }, h("option", { value: "" }, "Loading agents…"));
   const utcHint = h("span");
   const startInput = h("input", { type: "datetime-local", name: "scheduledAt" });
-  const smart = h("input", { type: "checkbox", name: "smart", id: "f-smart" });
-  const smartFields = h(
-    "div",
-    { class: "row", hidden: true },
-    field("Max attempts", h("input", { type: "number", name: "maxAttempts", min: 1, max: 10, value: 3 }), "All attempts, the first included (1–10)."),
-    field("Gap (hours)", h("input", { type: "number", name: "gapHours", min: 1, max: 720, value: 2 }), "Wait after an unanswered, busy or failed call."),
-  );
   /** @type {Parts} */
-  const parts = { window: windowFieldset(), safety: safetyFieldsets() };
+  const parts = { window: windowFieldset(), safety: safetyFieldsets(), smart: smartFields() };
   const draft = h("input", { type: "checkbox", name: "draft", id: "f-draft" });
   const startButton = h("button", { type: "button", disabled: true }, "Start batch");
   const checkButton = h("button", { type: "submit", class: "secondary" }, "Check file");
@@ -165,8 +110,7 @@ export function newBatchView(root) {
     field("Agent", agentSelect),
     field("Name", h("input", { name: "name", maxlength: 200, autocomplete: "off" }), "Optional; shown in the batches list."),
     field("Start time", startInput, h("span", {}, "Your local time; empty = start now. ", utcHint)),
-    h("div", { class: "check" }, smart, h("label", { for: "f-smart" }, "Smart callbacks")),
-    smartFields,
+    parts.smart.els,
     parts.window.el,
     field("Max concurrent calls", h("input", { type: "number", name: "maxConcurrent", min: 1 }), "Optional; never above the workspace's limit."),
     parts.safety.els,
@@ -194,6 +138,7 @@ export function newBatchView(root) {
       ["calling window", parts.window.show(utc ? Date.parse(utc) : null)],
       ["stop rules", safety.stopRules],
       ["pre-dial check", safety.preDial],
+      ["budget", safety.budget],
     ]).filter(([, wrong]) => wrong.length > 0);
   };
   // Start is only offered for exactly what was checked; any change asks for a new check.
@@ -203,7 +148,6 @@ export function newBatchView(root) {
     startButton.textContent = draft.checked ? "Save draft" : "Start batch";
     const utc = localToUtc(startInput.value);
     utcHint.textContent = utc ? `Sent as ${utc} (UTC).` : "";
-    smartFields.hidden = !smart.checked;
     // Since Check said what to fix: the first thing still wrong, or nothing (set only when it changes: it is read out).
     const now = wrong[0] ? fixText(wrong[0]) : "";
     if (error.textContent?.startsWith(FIX) && error.textContent !== now) showError(error, now ? new Error(now) : null);

@@ -6,8 +6,8 @@
 /** "draft": uploaded with start=false, stored and counted, nothing dialled until POST …/start. */
 export type BatchStatusName = "draft" | "queued" | "processing" | "paused" | "completed" | "cancelled" | "failed";
 
-/** Why a paused batch is paused: by request, or by one of its stop rules (a newer server may name others). */
-export type PausedReason = "manual" | "failure_rate" | "voicemail_rate";
+/** Why a paused batch is paused: by request, by one of its stop rules, or at its budget (a newer server may name others). */
+export type PausedReason = "manual" | "failure_rate" | "voicemail_rate" | "budget";
 export type CallStatusName = "waiting" | "active" | "completed" | "failed" | "cancelled";
 
 export interface Credentials {
@@ -112,6 +112,23 @@ export interface StatusBody {
   dispositions: Record<string, number>;
   /** Why it is paused; null (or absent, from an older server) unless paused. */
   pausedReason?: PausedReason | null;
+  /** Minutes billed so far: each finished attempt's duration rounded up to a minute (absent from an older server). */
+  billedMinutes?: number;
+  /** The batch's budget in minutes, or null for none; the event stream's copy always says null (read the batch's). */
+  maxMinutes?: number | null;
+}
+
+/** calls × attempts per call × minutes per attempt, as a range: a dry run's and a draft's. */
+export interface Estimate {
+  calls: number;
+  attemptsPerCall: { low: number; high: number };
+  minutesPerAttempt: { low: number; high: number };
+  minutes: { low: number; high: number };
+  /** agent_history: from the agent's recent batches; default: it has too few finished attempts. */
+  basis: "agent_history" | "default";
+  basedOnAttempts: number;
+  /** The basis as a sentence. */
+  note: string;
 }
 
 /** The data of a `batch` event: the batch's status changed. */
@@ -154,6 +171,14 @@ export interface Batch {
   stopRules?: StopRules | null;
   /** The check asked before each dial, or null. */
   preDial?: { url: string; onError: "skip" | "dial" } | null;
+  /** The budget in minutes (null: none), and the minutes billed so far. */
+  maxMinutes?: number | null;
+  billedMinutes?: number;
+  /** A draft's estimate of minutes (null for any other status). */
+  estimate?: Estimate | null;
+  /** Its own cap on concurrent calls, when the server says (null: the workspace's). */
+  maxConcurrentCalls?: number | null;
+  totalCalls?: number;
   createdAt: string;
   progress: StatusBody;
 }
@@ -190,6 +215,35 @@ export interface StartBatchResponse {
   suppressed: number;
   invalidRows: number;
   details?: RowError[];
+  /** A dry run's estimate of the minutes the batch will use (absent from an older server). */
+  estimate?: Estimate | null;
+}
+
+/** POST /batch-calls/{id}/rows: what an appended file added. */
+export interface AppendRowsResponse {
+  batchId: string;
+  added: number;
+  duplicates: number;
+  suppressed: number;
+  totalCalls: number;
+  status: BatchStatusName;
+}
+
+/** POST /batch-calls/{id}/test-call, and an item of GET …/test-calls: one call outside the batch's counters. */
+export interface TestCall {
+  callId: string;
+  batchId: string;
+  test: true;
+  row: number;
+  to: string;
+  from: string | null;
+  status: "active" | "completed" | "failed" | "cancelled";
+  outcome: string | null;
+  startTime: number | string | null;
+  endTime: number | string | null;
+  duration: number | null;
+  error: string | null;
+  result: CallResult | null;
 }
 
 export interface Agent {

@@ -2,6 +2,7 @@
 // The top of the batch page: its name as the heading, its status, the options it runs with,
 // and while it is paused a banner saying why and what Resume will do.
 
+import { basisText, billedText, estimateText } from "../budget-text.js";
 import { fmtTime, h } from "../ui.js";
 import { pausedText, preDialText, statusLabel, stopRulesText } from "./safety-text.js";
 import { batchTitle, titleHidesId } from "./title.js";
@@ -15,13 +16,16 @@ export function batchHeader(batchId) {
   const h1 = h("h1", { tabindex: -1, hidden: true }, batchId);
   const statusEl = h("p", { "data-testid": "batch-status", class: "status-line" }, "Status: loading…");
   const meta = h("p", { class: "hint" });
+  // Minutes billed against the budget, and a draft's estimate of what it will use.
+  const minutes = h("p", { "data-testid": "minutes", class: "hint" });
+  const estimate = h("div", { "data-testid": "estimate", class: "preview", hidden: true });
   // A live region that stays on the page, so the reason is read out when the batch pauses.
   const bannerText = h("p");
   const banner = h("div", { role: "status", "data-testid": "pause-banner" }, bannerText);
   /** @type {Batch | null} */
   let batch = null;
   return {
-    els: [h1, statusEl, banner, meta],
+    els: [h1, statusEl, banner, meta, minutes, estimate],
     /**
      * The batch's name as the heading and the page title, its options below. Focus moves to
      * the heading if it was nowhere in particular (the page opened before the name was known).
@@ -35,6 +39,10 @@ export function batchHeader(batchId) {
       if (document.activeElement === document.body || document.activeElement === root) h1.focus();
       document.title = `${h1.textContent} · Batch Calls`;
       meta.textContent = optionsLine(shown);
+      const e = shown.status === "draft" ? shown.estimate : null;
+      estimate.replaceChildren(...(e ? [h("p", {}, estimateText(e)), h("p", { class: "hint" }, basisText(e))] : []));
+      estimate.hidden = !e;
+      minutes.textContent = billedText(shown.billedMinutes ?? shown.progress.billedMinutes, shown.maxMinutes) ?? "";
     },
     /** The heading as it is (the batch's id), when the batch could not be read. */
     showId() {
@@ -47,6 +55,11 @@ export function batchHeader(batchId) {
       const paused = pausedText(status.status, status.pausedReason, batch?.stopRules);
       if (bannerText.textContent !== (paused ?? "")) bannerText.textContent = paused ?? "";
       banner.className = paused ? "banner" : "";
+      // The estimate is a draft's; once started, the minutes billed say what it costs.
+      if (status.status !== "draft") estimate.hidden = true;
+      // The budget is a setting: the batch's (GET or a save), as the stream's status bodies leave maxMinutes null.
+      const billed = billedText(status.billedMinutes ?? batch?.billedMinutes, batch?.maxMinutes);
+      if (billed !== null && minutes.textContent !== billed) minutes.textContent = billed;
     },
   };
 }

@@ -5,15 +5,18 @@
 
 import { request } from "../api.js";
 import { h, showError } from "../ui.js";
+import { addRowsSection } from "./add-rows.js";
 import { callsSection } from "./calls.js";
 import { chartsSection } from "./charts-section.js";
 import { batchControls } from "./controls.js";
+import { editSection } from "./edit-form.js";
 import { rateAndFinish, rateSamples } from "./estimates.js";
 import { FINAL } from "./final.js";
 import { batchHeader } from "./header.js";
 import { callLedger } from "./ledger.js";
 import { liveUpdates } from "./live.js";
 import { progressSection } from "./progress.js";
+import { testCallsSection } from "./test-calls.js";
 
 /** @typedef {import("../types.js").Batch} Batch */
 /** @typedef {import("../types.js").Call} Call */
@@ -43,6 +46,10 @@ export function batchView(root, [batchId = ""]) {
   const ledger = callLedger(base, signal);
   const header = batchHeader(batchId);
   const controls = batchControls({ batchId, base, signal, afterAction: refreshAfterAction });
+  const edit = editSection({ base, signal, saved: showSaved });
+  controls.bar.append(edit.toggle);
+  const testCalls = testCallsSection(base, signal);
+  const addRows = addRowsSection(base, signal, rowsAdded);
   const progress = progressSection();
   const error = h("div", { class: "error", role: "alert" });
   const charts = chartsSection();
@@ -57,7 +64,20 @@ export function batchView(root, [batchId = ""]) {
     error: (err) => showError(error, err),
   });
 
-  root.append(...header.els, controls.bar, controls.actionError, controls.actionNote, progress.el, error, charts.el, calls.el, controls.dialog);
+  root.append(
+    ...header.els,
+    controls.bar,
+    controls.actionError,
+    controls.actionNote,
+    ...edit.els,
+    progress.el,
+    testCalls.el,
+    addRows.el,
+    error,
+    charts.el,
+    calls.el,
+    controls.dialog,
+  );
 
   /** Coalesces bursts of events into one repaint every 250 ms. */
   function scheduleRender() {
@@ -72,6 +92,9 @@ export function batchView(root, [batchId = ""]) {
     header.showStatus(status);
     progress.show(status, { ...rateAndFinish(status, batch, ledger.calls(), samples), liveMode: live.mode() });
     controls.show(status.status);
+    edit.show(status.status);
+    testCalls.show(status.status);
+    addRows.show(status.status);
     charts.show(status, ledger.calls(), ledger.complete() ? null : status.total);
     calls.setDispositions(status.dispositions ?? {});
   }
@@ -102,6 +125,23 @@ export function batchView(root, [batchId = ""]) {
     scheduleRender();
   }
 
+  /**
+   * An edit was saved: the batch as the PATCH answered it (its name, options and counts).
+   * @param {Batch} saved
+   */
+  function showSaved(saved) {
+    batch = saved;
+    header.showBatch(saved, root);
+    edit.setBatch(saved);
+    setStatus(saved.progress);
+  }
+
+  /** Rows were appended: the new totals, and the batch again (a draft's estimate counts them). */
+  async function rowsAdded() {
+    await refreshAfterAction();
+    showSaved(await request(base, { signal }));
+  }
+
   /** After start, pause, resume, cancel or retry: the new status at once, and live updates (a retried batch runs again after its stream had ended). */
   async function refreshAfterAction() {
     setStatus(await request(`${base}/status`, { signal }));
@@ -112,7 +152,9 @@ export function batchView(root, [batchId = ""]) {
     try {
       batch = /** @type {Batch} */ (await request(base, { signal }));
       header.showBatch(batch, root);
+      edit.setBatch(batch);
       setStatus(batch.progress);
+      testCalls.load();
       // A finished batch has nothing more to stream (Retry starts live updates again).
       if (FINAL.has(batch.status)) live.ended();
       else live.start();

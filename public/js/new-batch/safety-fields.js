@@ -77,3 +77,21 @@ export function readPreDial({ url, onError }) {
   fields.preDialOnError = onError === "dial" ? "dial" : "skip";
   return { fields, error: null };
 }
+
+/** The largest budget the server takes, in minutes. */
+export const MAX_MINUTES = 1_000_000;
+
+/**
+ * The budget field → the upload's maxMinutes (null: no budget), or what is wrong.
+ * @param {string} raw
+ * @returns {{ maxMinutes: number | null, error: string | null }}
+ */
+export function readMaxMinutes(raw) {
+  const text = raw.trim().replaceAll(",", "");
+  if (text === "") return { maxMinutes: null, error: null };
+  const n = Number(text);
+  if (!Number.isInteger(n)) return { maxMinutes: null, error: "Budget must be a whole number of minutes, e.g. 500." };
+  if (n < 1) return { maxMinutes: null, error: "Budget must be at least 1 minute." };
+  if (n > MAX_MINUTES) return { maxMinutes: null, error: `Budget must be at most ${MAX_MINUTES.toLocaleString("en-US")} minutes.` };
+  return { maxMinutes: n, error: null };
+}

@@ -55,6 +55,16 @@ export function windowFieldset() {
     el,
     read,
     /**
+     * Shows a batch's calling window (the edit form); none clears the fields.
+     * @param {{ start?: string, end?: string, days?: string[], blackoutDates?: string[] } | null | undefined} w
+     */
+    fill(w) {
+      windowFrom.value = w?.start ?? "";
+      windowTo.value = w?.end ?? "";
+      for (const box of dayBoxes) box.checked = !w?.days || w.days.includes(box.value);
+      blackoutInput.value = (w?.blackoutDates ?? []).join(", ");
+    },
+    /**
      * Shows each field's error, and when a recipient in the chosen place would first be called.
      * @param {number | null} startAt the batch's start time (epoch ms), null for now
      * @returns {string[]} what is wrong, as sentences (empty: nothing)
