@@ -41,6 +41,34 @@ export function withResult<T extends { result_json?: string | null }>(row: T): O
   return { ...rest, result: result_json ? (JSON.parse(result_json) as ResultRow) : null };
 }
 
+/**
+ * A report merged over the stored result: a field the report leaves out
+ * keeps its value, `data` merges by name, `optOut` never goes back. Null if
+ * it changes nothing (then nothing is written). Shared by the batch's
+ * results and its test calls'.
+ */
+export function mergedResult(prev: StoredResult | null, f: ResultFields, seq: number, attempt: number, now: number): StoredResult | null {
+  const data = f.data || prev?.data ? JSON.stringify({ ...(prev?.data ? (JSON.parse(prev.data) as object) : {}), ...(f.data ?? {}) }) : null;
+  const next: StoredResult = {
+    seq,
+    attempt,
+    disposition: f.disposition ?? prev?.disposition ?? null,
+    summary: f.summary ?? prev?.summary ?? null,
+    sentiment: f.sentiment ?? prev?.sentiment ?? null,
+    data,
+    transcript_key: f.transcriptKey ?? prev?.transcript_key ?? null,
+    recording_url: f.recordingUrl ?? prev?.recording_url ?? null,
+    callback_at: f.callbackAt ?? prev?.callback_at ?? null,
+    callback_state: prev?.callback_state ?? null,
+    opt_out: f.optOut || prev?.opt_out ? 1 : 0,
+    received_at: prev?.received_at ?? now,
+    updated_at: now,
+    revision: (prev?.revision ?? 0) + 1,
+  };
+  const fields = ["disposition", "summary", "sentiment", "data", "transcript_key", "recording_url", "callback_at", "opt_out"] as const;
+  return prev && fields.every((k) => prev[k] === next[k]) ? null : next;
+}
+
 export class ResultLedger {
   constructor(private readonly sql: SqlStorage) {}
 
@@ -56,26 +84,8 @@ export class ResultLedger {
    */
   merge(row: CallRow, attempt: number, f: ResultFields, now: number): { result: StoredResult; changed: boolean } {
     const prev = this.get(row.seq, attempt);
-    const data = f.data || prev?.data ? JSON.stringify({ ...(prev?.data ? (JSON.parse(prev.data) as object) : {}), ...(f.data ?? {}) }) : null;
-    const next: StoredResult = {
-      seq: row.seq,
-      attempt,
-      disposition: f.disposition ?? prev?.disposition ?? null,
-      summary: f.summary ?? prev?.summary ?? null,
-      sentiment: f.sentiment ?? prev?.sentiment ?? null,
-      data,
-      transcript_key: f.transcriptKey ?? prev?.transcript_key ?? null,
-      recording_url: f.recordingUrl ?? prev?.recording_url ?? null,
-      callback_at: f.callbackAt ?? prev?.callback_at ?? null,
-      callback_state: prev?.callback_state ?? null,
-      opt_out: f.optOut || prev?.opt_out ? 1 : 0,
-      received_at: prev?.received_at ?? now,
-      updated_at: now,
-      revision: (prev?.revision ?? 0) + 1,
-    };
-    const same = (k: keyof StoredResult) => prev !== null && prev[k] === next[k];
-    const fields = ["disposition", "summary", "sentiment", "data", "transcript_key", "recording_url", "callback_at", "opt_out"] as const;
-    if (fields.every(same)) return { result: prev!, changed: false };
+    const next = mergedResult(prev, f, row.seq, attempt, now);
+    if (!next) return { result: prev!, changed: false };
     this.sql.exec(
       `INSERT OR REPLACE INTO results (seq, attempt, disposition, summary, sentiment, data, transcript_key, recording_url,
          callback_at, callback_state, opt_out, received_at, updated_at, revision)

@@ -7,7 +7,7 @@
  * the status they expect, so a replayed report changes nothing.
  */
 import { MAX_TEST_CALLS, TEST_SEQ_BASE } from "../../domain/test-call";
-import type { ResultFields, StoredResult } from "./results";
+import { mergedResult, type ResultFields, type StoredResult } from "./results";
 import { changed, one, type CallRow } from "./rows";
 
 export type TestCallStatus = "active" | "completed" | "failed" | "cancelled";
@@ -116,26 +116,10 @@ export class TestCallLedger {
     const row = this.get(seq);
     if (!row) return null;
     const prev = row.result ? (JSON.parse(row.result) as StoredResult) : null;
-    const data = f.data || prev?.data ? JSON.stringify({ ...(prev?.data ? (JSON.parse(prev.data) as object) : {}), ...(f.data ?? {}) }) : null;
-    const next: StoredResult = {
-      seq,
-      attempt: 1,
-      disposition: f.disposition ?? prev?.disposition ?? null,
-      summary: f.summary ?? prev?.summary ?? null,
-      sentiment: f.sentiment ?? prev?.sentiment ?? null,
-      data,
-      transcript_key: f.transcriptKey ?? prev?.transcript_key ?? null,
-      recording_url: f.recordingUrl ?? prev?.recording_url ?? null,
-      callback_at: f.callbackAt ?? prev?.callback_at ?? null,
-      // A test call never schedules a callback: the operator is not a recipient.
-      callback_state: f.callbackAt !== undefined || prev?.callback_state ? "ignored" : null,
-      opt_out: f.optOut || prev?.opt_out ? 1 : 0,
-      received_at: prev?.received_at ?? now,
-      updated_at: now,
-      revision: (prev?.revision ?? 0) + 1,
-    };
-    const fields = ["disposition", "summary", "sentiment", "data", "transcript_key", "recording_url", "callback_at", "opt_out"] as const;
-    if (prev && fields.every((k) => prev[k] === next[k])) return { result: prev, changed: false };
+    const merged = mergedResult(prev, f, seq, 1, now);
+    if (!merged) return { result: prev!, changed: false };
+    // A test call never schedules a callback: the operator is not a recipient.
+    const next: StoredResult = { ...merged, callback_state: merged.callback_at !== null ? "ignored" : null };
     this.sql.exec("UPDATE test_calls SET result = ? WHERE seq = ?", JSON.stringify(next), seq);
     return { result: next, changed: true };
   }
