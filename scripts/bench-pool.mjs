@@ -48,6 +48,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { defaults, endTimes, measurePollCost, median, numbers, RUNTIMES, round, runBatches, show, steadyRate, table } from "./bench-scale.mjs";
 import { client, startServer, tail } from "./lib/dev-runtime.mjs";
+import { runIfMain } from "./lib/bench-main.mjs";
 
 /** @typedef {ReturnType<typeof client>} Api */
 /** @typedef {ReturnType<typeof numbers>} Numbers */
@@ -495,16 +496,4 @@ export function formatPool(r) {
   return lines.join("\n");
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  try {
-    const result = await runPool();
-    console.log("");
-    console.log(formatPool(result));
-    console.log("");
-    console.log(JSON.stringify(result));
-  } catch (err) {
-    const { stack, message } = /** @type {Error} */ (err);
-    process.stderr.write(`bench:pool: ${stack ?? message}\n`);
-    process.exit(1);
-  }
-}
+await runIfMain(import.meta.url, "bench:pool", () => runPool(), formatPool);

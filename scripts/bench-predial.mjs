@@ -35,6 +35,7 @@ import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";
 import { defaults, median, numbers, RUNTIMES, round, show, table } from "./bench-scale.mjs";
 import { client, freePort, sleep, startServer, tail } from "./lib/dev-runtime.mjs";
+import { runIfMain } from "./lib/bench-main.mjs";
 
 /** @typedef {ReturnType<typeof client>} Api */
 /** @typedef {ReturnType<typeof options>} Options */
@@ -114,12 +115,12 @@ async function startReceiver() {
 }
 
 /**
- * Polls the batch's status every `pollMs` until it has completed.
+ * Polls the batch's status every `pollMs` until it has completed (bench-safety.mjs uses it too).
  * @param {Api} api
  * @param {string} id
  * @param {Options} opts
  */
-async function completion(api, id, opts) {
+export async function completion(api, id, opts) {
   const deadline = Date.now() + opts.runTimeoutMs;
   for (;;) {
     const { body } = await api.call("GET", `/v1/api/batch-calls/${id}/status`);
@@ -268,16 +269,4 @@ export function formatPreDial(r) {
   ].join("\n");
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  try {
-    const result = await runPreDial();
-    console.log("");
-    console.log(formatPreDial(result));
-    console.log("");
-    console.log(JSON.stringify(result));
-  } catch (err) {
-    const { stack, message } = /** @type {Error} */ (err);
-    process.stderr.write(`bench:predial: ${stack ?? message}\n`);
-    process.exit(1);
-  }
-}
+await runIfMain(import.meta.url, "bench:predial", () => runPreDial(), formatPreDial);

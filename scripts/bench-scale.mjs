@@ -42,6 +42,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { client, sleep, startServer, tail } from "./lib/dev-runtime.mjs";
+import { runIfMain } from "./lib/bench-main.mjs";
 
 /** @typedef {ReturnType<typeof client>} Api */
 /** @typedef {ReturnType<typeof defaults>} Options */
@@ -784,16 +785,4 @@ export function formatScale(s) {
   ].join("\n");
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  try {
-    const scale = await runScale();
-    console.log("");
-    console.log(formatScale(scale));
-    console.log("");
-    console.log(JSON.stringify(scale));
-  } catch (err) {
-    const { stack, message } = /** @type {Error} */ (err);
-    process.stderr.write(`bench:scale: ${stack ?? message}\n`);
-    process.exit(1);
-  }
-}
+await runIfMain(import.meta.url, "bench:scale", () => runScale(), formatScale);

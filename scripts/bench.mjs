@@ -29,6 +29,11 @@
  * local receiver answering {"dial": true} at once: `predial` (achievedPerSec with the check,
  * baselinePerSec without, addedMsPerDial: the check's median time before a dial). BENCH_SKIP_PREDIAL=1,
  * BENCH_PREDIAL_CALLS and BENCH_PREDIAL_PAIRS tune it.
+ *
+ * Last, the stop rules and the budget (scripts/bench-safety.mjs, issue 19): the one-batch run with
+ * both on against it without, alternated: `safety` (achievedPerSec, baselinePerSec, ratio; object
+ * requests and D1 statements per call on each side). BENCH_SKIP_SAFETY=1, BENCH_SAFETY_CALLS and
+ * BENCH_SAFETY_PAIRS tune it.
  */
 import { spawn } from "node:child_process";
 import os from "node:os";
@@ -36,6 +41,7 @@ import { formatHostile, runHostile } from "./bench-hostile.mjs";
 import { measureMemory } from "./bench-memory.mjs";
 import { formatPool, runPool } from "./bench-pool.mjs";
 import { formatPreDial, runPreDial } from "./bench-predial.mjs";
+import { formatSafety, runSafety } from "./bench-safety.mjs";
 import { formatScale, runScale } from "./bench-scale.mjs";
 
 const MARKER = "BENCH_RESULT ";
@@ -208,6 +214,12 @@ console.log("");
 process.stderr.write("bench: measuring the pre-dial check against wrangler dev --local…\n");
 sections.predial = await runPreDial().catch((err) => fail(err.message));
 console.log(formatPreDial(sections.predial));
+console.log("");
+
+// The stop rules and the budget: the one-batch run with both on against it without, on a wrangler dev of its own.
+process.stderr.write("bench: measuring the stop rules and the budget against wrangler dev --local…\n");
+sections.safety = await runSafety().catch((err) => fail(err.message));
+console.log(formatSafety(sections.safety));
 console.log("");
 
 /** @type {Record<string, unknown>} */
