@@ -4,6 +4,7 @@ import type { AppEnv } from "../app-factory";
 import { randomHex } from "../lib/ids";
 import { WEBHOOK_EVENT_DATA, WEBHOOK_EVENT_TYPES } from "../queue/webhook-event";
 import { docsCsp, docsHtml } from "./docs-page";
+import { CAMPAIGN_STORY } from "./docs-story";
 
 export function docsRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "apiKey", in: "header", name: "x-api-key" });
@@ -43,7 +44,8 @@ export function docsRoutes(app: OpenAPIHono<AppEnv>): void {
       version: "1.0.0",
       description:
         "Upload a CSV of people to call and name an agent; the service validates every row, stores the file and works through the calls. " +
-        "Every error has the body {error, code, requestId, details?}. Times known to existing clients are epoch ms; fields ending in At are ISO 8601 UTC.",
+        "Every error has the body {error, code, requestId, details?}. Times known to existing clients are epoch ms; fields ending in At are ISO 8601 UTC." +
+        CAMPAIGN_STORY,
     },
   });
   app.get("/docs", (c) => {

@@ -41,4 +41,31 @@ describe("README", () => {
     expect(README.indexOf("**Contents:**")).toBeLessThan(README.indexOf("## Quickstart"));
     expect(README).toContain("npm run setup:cloudflare");
   });
+
+  it("tells the campaign story (README, examples/campaign.sh, the OpenAPI description) with routes the API has", () => {
+    const api = JSON.parse(readFileSync("docs/openapi.json", "utf8")) as { paths: Record<string, Record<string, unknown>>; info: { description: string } };
+    // "METHOD /v1/…" for every documented operation, path parameters as a wildcard.
+    const routes = Object.entries(api.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => new RegExp(`^${m.toUpperCase()} ${path.replace(/\{[^}]+\}/g, "[^/]+")}$`)),
+    );
+    /** Each request's method and path in `text` (curl, or the script's api/json wrappers; GET unless -X says otherwise). */
+    const calls = (text: string) =>
+      [...text.matchAll(/(?:^|[\s(])(?:curl|api|json) (?:[^\n]*?-X (\w+))?[^\n]*?\$B(\/v1\/[^\s"?]+)/gm)].map(
+        (m) => `${m[1] ?? "GET"} ${(m[2] ?? "").replace(/\$BATCH|<batchId>/g, "b")}`,
+      );
+    const story = README.slice(README.indexOf("### A campaign, start to finish"), README.indexOf("### Drafts: upload now"));
+    for (const text of [story, readFileSync("examples/campaign.sh", "utf8"), api.info.description]) {
+      const used = calls(text);
+      expect(used.length).toBeGreaterThan(8);
+      expect(used.filter((c) => !routes.some((r) => r.test(c)))).toEqual([]);
+      for (const step of [
+        "POST /v1/api/batch-calls/b/test-call",
+        "POST /v1/api/batch-calls/b/rows",
+        "PATCH /v1/api/batch-calls/b",
+        "POST /v1/api/batch-calls/b/resume",
+      ]) {
+        expect(used).toContain(step);
+      }
+    }
+  });
 });
