@@ -18,6 +18,7 @@ import {
   TZ_OFFSET_MINUTES,
   uniqueName,
 } from "./helpers.js";
+import { estimateText } from "../public/js/budget-text.js";
 
 interface Status {
   status: string;
@@ -30,18 +31,8 @@ interface Status {
   maxMinutes?: number | null;
 }
 
-interface Range {
-  low: number;
-  high: number;
-}
-
-interface Estimate {
-  calls: number;
-  minutes: Range;
-  attemptsPerCall: Range;
-  minutesPerAttempt: Range;
-  note: string;
-}
+/** The API's estimate, as the console's types describe it. */
+type Estimate = import("../public/js/types.js").Estimate;
 
 interface BatchBody {
   name: string | null;
@@ -67,7 +58,6 @@ const statusOf = (batchId: string) => api<Status>(`/v1/api/batch-calls/${batchId
 const batchOf = (batchId: string) => api<BatchBody>(`/v1/api/batch-calls/${batchId}`);
 const alerts = (page: Page) => page.getByRole("alert").filter({ hasText: /\S/ });
 /** "1–3 minutes", "1 attempt", as the page writes a range with its unit. */
-const range = (r: Range, unit: string) => `${r.low === r.high ? r.low : `${r.low}–${r.high}`} ${r.low === 1 && r.high === 1 ? unit : `${unit}s`}`;
 
 /** A draft made through the API, opened on its page. */
 async function openDraft(page: Page, csv: string, fields: Record<string, string> = {}): Promise<string> {
@@ -295,10 +285,8 @@ describe("editing, appending to, testing and budgeting a batch in the console", 
       const onPage = page.getByTestId("estimate").locator("p");
       await expect
         .poll(() => onPage.allInnerTexts())
-        .toEqual([
-          `Estimated ${range(e.minutes, "minute")}: 4 calls × ${range(e.attemptsPerCall, "attempt")} × ${range(e.minutesPerAttempt, "minute")} each.`,
-          e.note,
-        ]);
+        // The console's own wording of the API's estimate (test/public checks the wording; earlier tests' batches give this agent a history, so the rates have decimals).
+        .toEqual([estimateText(e), e.note]);
       expect(await page.getByTestId("minutes").innerText()).toBe("0 of 100 minutes billed");
     } finally {
       await cancelIfOpen(batchId);

@@ -11,10 +11,13 @@
 const figure = (n) => (Number.isInteger(n) ? n.toLocaleString() : n.toLocaleString(undefined, { maximumFractionDigits: 1 }));
 
 /**
- * "1–3", or "2" when both ends are the same.
+ * "1–3", or "2" when both ends read the same (0.59–0.6 is "0.6", not "0.6–0.6").
  * @param {{ low: number, high: number }} r
  */
-export const rangeText = (r) => (r.low === r.high ? figure(r.low) : `${figure(r.low)}–${figure(r.high)}`);
+export const rangeText = (r) => {
+  const [low, high] = [figure(r.low), figure(r.high)];
+  return low === high ? low : `${low}–${high}`;
+};
 
 /**
  * "3 calls", "1 call", "1–3 attempts": a range with its unit, singular only for exactly one.

@@ -48,6 +48,9 @@ describe("the estimate and the minutes billed, as the console says them", () => 
     expect(estimateText(e)).toBe("Estimated 1 minute: 1 call × 1 attempt × 1 minute each.");
     expect(basisText(e)).toBe("A default: the agent has too few finished attempts to go by.");
     expect(rangeText({ low: 1.25, high: 2 })).toBe("1.3–2");
+    // An agent's history gives rates with two decimals; the page shows one, and a range that rounds to one figure as one.
+    expect(rangeText({ low: 0.59, high: 0.6 })).toBe("0.6");
+    expect(rangeText({ low: 1, high: 1.11 })).toBe("1–1.1");
   });
 
   it("counts billed minutes against the budget, or says there is none", () => {
