@@ -2,10 +2,12 @@ import { DurableObject } from "cloudflare:workers";
 import { loadPool } from "../db/agent-numbers.repo";
 import { ContactBook, NumberBook, type NumberStats } from "../db/limiter-numbers";
 import { LimiterStore } from "../db/limiter-store";
+import { StartWindow } from "../db/limiter-window";
+import { meteredSql } from "../db/metered-sql";
 import { chooseNumber, type Pool } from "../domain/caller-id";
 import { allowedFrom, type ContactPolicy, isEmptyPolicy, policyHorizonMs } from "../domain/contact-policy";
 import { countryOf } from "../domain/phone";
-import { instrumentEnv } from "../lib/metrics";
+import { count, instrumentEnv } from "../lib/metrics";
 
 export type { NumberStats } from "../db/limiter-numbers";
 
@@ -64,8 +66,6 @@ export type StartManyInput = {
 /** The limiter's one clock; tests replace it inside runInDurableObject. */
 export type LimiterPorts = { now: () => number };
 
-/** The rate's sliding window. */
-const WINDOW_MS = 1000;
 /** A batch counts as competing for capacity while it asked within this long. */
 const DEMAND_MS = 5_000;
 /** Reservations a batch may hold ahead of its starts: this many seconds of its rate share. */
@@ -83,31 +83,49 @@ const MAX_CONTACT_HORIZON_MS = 720 * 3_600_000;
  * with an expiry so a call whose end is never reported cannot hold its
  * slot forever. The rate is a sliding one-second window of recorded
  * starts: `start` admits a dial only if fewer than callsPerSecond starts
- * happened in the last second. The same gate gives each start its caller
- * ID from the agent's pool (under each number's own limits) and keeps the
- * workspace's contact policy, per recipient number, across all batches.
- * All of it lives in this object's SQLite storage, so a restart forgets
- * nothing. Each check-and-record runs without awaiting (a pool is read
- * from D1 before the check starts), so it is atomic.
+ * happened in the last second (StartWindow: one lookup, not a scan). Leases
+ * and window are also held in memory, loaded when the object wakes, so a
+ * decision reads no row, at any rate. The same gate gives each start its
+ * caller ID from the agent's pool (under each number's own limits) and
+ * keeps the workspace's contact policy, per recipient number, across all
+ * batches. All of it lives in this object's SQLite storage, so a restart
+ * forgets nothing. Each check-and-record runs without awaiting (a pool is
+ * read from D1 before the check starts), so it is atomic.
  */
 export class WorkspaceLimiter extends DurableObject<Env> {
   private readonly store: LimiterStore;
   private readonly numbers: NumberBook;
   private readonly contacts: ContactBook;
+  private readonly window: StartWindow;
+  /** Counts each method's SQL rows read and written (METRICS=on). */
+  private readonly flushMeter: () => void;
   private readonly pools = new Map<string, { pool: Pool | null; at: number }>();
   private sweptAt = 0;
   ports: LimiterPorts;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, instrumentEnv(env));
-    this.store = new LimiterStore(ctx.storage.sql);
-    this.numbers = new NumberBook(ctx.storage.sql);
-    this.contacts = new ContactBook(ctx.storage.sql);
+    const { sql, flush } = meteredSql(ctx.storage.sql, "do.WorkspaceLimiter", env.METRICS === "on");
+    this.flushMeter = flush;
+    this.store = new LimiterStore(sql);
+    this.window = new StartWindow(sql);
+    this.numbers = new NumberBook(sql);
+    this.contacts = new ContactBook(sql);
     this.ports = { now: () => Date.now() };
   }
 
+  /** Ends a call: the starts it admitted are written (one row a second), even if it threw; its rows counted with METRICS=on. */
+  private finish<T>(result: () => T): T {
+    try {
+      return result();
+    } finally {
+      this.window.save();
+      this.flushMeter();
+    }
+  }
+
   private purge(now: number, policy?: ContactPolicy | null): void {
-    this.store.purge(now, WINDOW_MS, DEMAND_MS);
+    this.store.purgeLeases(now);
     if (now - this.sweptAt < SWEEP_MS) return;
     this.sweptAt = now;
     this.numbers.purge(now);
@@ -122,16 +140,17 @@ export class WorkspaceLimiter extends DurableObject<Env> {
    */
   async reserve(input: ReserveInput): Promise<ReserveResult> {
     const pool = input.pool ? await this.pool(input.pool.workspaceId, input.pool.agentId) : null;
-    return this.reserveNow(input, pool);
+    return this.finish(() => this.reserveNow(input, pool));
   }
 
   private reserveNow(input: ReserveInput, pool: Pool | null): ReserveResult {
     const now = this.ports.now();
     if (input.release?.length) this.release(input.release, { ended: input.ended, answered: input.answered });
     this.purge(now, input.contactPolicy);
+    this.store.purgeDemand(now, DEMAND_MS);
     const { batchId, limits } = input;
     if (input.leaseIds.length > 0) this.store.noteDemand(batchId, now);
-    const held = this.store.heldBy(batchId);
+    const held = this.store.heldAmong(batchId, input.leaseIds);
     const holds = this.policyHolds(input, held, now);
     const onHold = new Set(holds.map((h) => h.leaseId));
     const wanted = input.leaseIds.filter((id) => !held.has(id) && !onHold.has(id));
@@ -139,7 +158,7 @@ export class WorkspaceLimiter extends DurableObject<Env> {
 
     const competing = Math.max(1, this.store.competingBatches());
     const total = this.store.leaseCount();
-    const mine = held.size;
+    const mine = this.store.heldCount(batchId);
     const pendingMine = this.store.pendingCount(batchId);
     const concurrencyShare = competing === 1 ? limits.maxConcurrentCalls : Math.max(1, Math.floor(limits.maxConcurrentCalls / competing));
     const rateShare = Math.min(Math.ceil(limits.callsPerSecond / competing), poolRate(pool));
@@ -177,7 +196,7 @@ export class WorkspaceLimiter extends DurableObject<Env> {
     const now = this.ports.now();
     this.purge(now);
     if (this.store.startOf(input.leaseId) === undefined) return { ok: false, noLease: true };
-    return this.admit(input.leaseId, input, null, undefined, now);
+    return this.finish(() => this.admit(input.leaseId, input, null, undefined, now));
   }
 
   /**
@@ -186,10 +205,8 @@ export class WorkspaceLimiter extends DurableObject<Env> {
    * start; records all three in one synchronous step.
    */
   private admit(leaseId: string, input: Omit<StartManyInput, "leaseIds">, pool: Pool | null, phone: string | undefined, now: number): StartResult {
-    const window = this.store.startsSince(now - WINDOW_MS);
-    if (window.n >= input.callsPerSecond) {
-      return { ok: false, waitMs: Math.max(1, Number(window.oldest) + WINDOW_MS - now + 1) };
-    }
+    const waitMs = this.window.waitMs(now, input.callsPerSecond);
+    if (waitMs > 0) return { ok: false, waitMs };
     const policy = input.contactPolicy && !isEmptyPolicy(input.contactPolicy) && phone ? input.contactPolicy : null;
     if (policy) {
       const until = allowedFrom(policy, this.contacts.startsOf(phone!, now - policyHorizonMs(policy), leaseId), now);
@@ -205,6 +222,8 @@ export class WorkspaceLimiter extends DurableObject<Env> {
     }
     if (policy) this.contacts.add(phone!, leaseId, now);
     this.store.start(leaseId, now, now + input.callLeaseMs, from);
+    this.window.record(now);
+    count("limiter.starts");
     return from === null ? { ok: true, at: now } : { ok: true, at: now, from };
   }
 
@@ -218,12 +237,14 @@ export class WorkspaceLimiter extends DurableObject<Env> {
     const pool = input.pool ? await this.pool(input.pool.workspaceId, input.pool.agentId) : null;
     const now = this.ports.now();
     this.purge(now, input.contactPolicy);
-    return input.leaseIds.map((id, i) => {
-      const started = this.store.startOf(id);
-      if (started === undefined) return { ok: false, noLease: true } as const;
-      if (started.at !== null) return started.from === null ? { ok: true, at: started.at } : { ok: true, at: started.at, from: started.from };
-      return this.admit(id, input, pool, input.phones?.[i], now);
-    });
+    return this.finish(() =>
+      input.leaseIds.map((id, i): StartResult => {
+        const started = this.store.startOf(id);
+        if (started === undefined) return { ok: false, noLease: true } as const;
+        if (started.at !== null) return started.from === null ? { ok: true, at: started.at } : { ok: true, at: started.at, from: started.from };
+        return this.admit(id, input, pool, input.phones?.[i], now);
+      }),
+    );
   }
 
   /** The agent's pool, read from D1 at most every POOL_REFRESH_MS. */
@@ -242,7 +263,7 @@ export class WorkspaceLimiter extends DurableObject<Env> {
 
   /** Each number's starts and answered calls over 24 hours and 7 days, and its last start. */
   numberStats(e164s: string[]): NumberStats[] {
-    return this.numbers.stats(e164s, this.ports.now());
+    return this.finish(() => this.numbers.stats(e164s, this.ports.now()));
   }
 
   /**
@@ -254,22 +275,20 @@ export class WorkspaceLimiter extends DurableObject<Env> {
     const ended = new Set(outcome.ended);
     const answered = new Set(outcome.answered);
     for (const id of leaseIds) {
-      if (ended.has(id) || answered.has(id)) {
-        const started = this.store.startOf(id);
-        if (started?.from && started.at !== null) this.numbers.noteEnded(started.from, started.at, answered.has(id));
-      }
-      this.store.release(id);
+      const started = this.store.release(id);
+      if ((ended.has(id) || answered.has(id)) && started?.from && started.at !== null) this.numbers.noteEnded(started.from, started.at, answered.has(id));
     }
+    this.finish(() => {});
   }
 
   /** Current holdings, for status and tests. */
   snapshot(): { leases: { id: string; batchId: string; startedAt: number | null; expiresAt: number }[]; startsLastSecond: number } {
     const now = this.ports.now();
     this.purge(now);
-    return {
+    return this.finish(() => ({
       leases: this.store.leases().map((r) => ({ id: r.id, batchId: r.batch_id, startedAt: r.started_at, expiresAt: r.expires_at })),
-      startsLastSecond: this.store.startsSince(now - WINDOW_MS).n,
-    };
+      startsLastSecond: this.window.count(now),
+    }));
   }
 }
 
