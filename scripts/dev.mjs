@@ -9,22 +9,12 @@ import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { banner } from "./lib/banner.mjs";
 import { encryptSecret, missingDevSetting, secretHash, splitApiKey } from "./lib/dev-credentials.mjs";
+import { debugLogPath, devWorkerVars } from "./lib/dev-env.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 process.chdir(root);
 
 const WRANGLER = "node_modules/wrangler/bin/wrangler.js";
-const PASS_THROUGH = [
-  "ADMIN_TOKEN",
-  "PUBLIC_BASE_URL",
-  "TWILIO_ACCOUNT_SID",
-  "TWILIO_AUTH_TOKEN",
-  "TWILIO_API_BASE_URL",
-  "SIM_CALL_SECONDS",
-  "SIM_RESULTS",
-  "DEV_TIME_SCALE",
-  "CORS_ORIGINS",
-];
 
 /**
  * @param {string} message
@@ -100,13 +90,18 @@ INSERT INTO agents (id, workspace_id, name, provider, created_at, signing_secret
   WHERE workspace_id <> excluded.workspace_id OR deleted_at IS NOT NULL OR agents.signing_secret_enc IS NULL;`;
 }
 
+// wrangler appends every message it handles to a debug log whatever its log level; under
+// `wrangler dev` that is each devtools message of the Worker, hundreds of MB over a long run
+// (see debugLogPath). It goes to /dev/null unless WRANGLER_LOG_PATH names a place for it.
+const wranglerEnv = { ...process.env, WRANGLER_LOG_PATH: debugLogPath(fileURLToPath(new URL("../.wrangler", import.meta.url)), process.env) };
+
 /**
  * Runs a one-shot wrangler command; CI=1 makes `d1 migrations apply` skip its confirmation prompt.
  * @param {string[]} args
  */
 function wranglerOnce(args, { quiet = false } = {}) {
   const r = spawnSync(process.execPath, [WRANGLER, ...args], {
-    env: { ...process.env, CI: "1" },
+    env: { ...wranglerEnv, CI: "1" },
     stdio: quiet ? ["ignore", "pipe", "pipe"] : ["ignore", "inherit", "inherit"],
     encoding: "utf8",
   });
@@ -212,14 +207,8 @@ function keepWarm() {
 }
 
 // ---- 5. wrangler dev ----------------------------------------------------------------
-/** @type {Record<string, string | undefined>} */
-const vars = { ENVIRONMENT: "development" };
-for (const name of PASS_THROUGH) if (process.env[name] !== undefined) vars[name] = process.env[name];
-// The example .dev.vars points at :8787; follow PORT unless someone chose a real URL.
-const fileBaseUrl = devVars.PUBLIC_BASE_URL;
-if (vars.PUBLIC_BASE_URL === undefined && port !== 8787 && (!fileBaseUrl || /^https?:\/\/(localhost|127\.0\.0\.1)(:\d+)?\/?$/.test(fileBaseUrl))) {
-  vars.PUBLIC_BASE_URL = baseUrl;
-}
+// The README's vars, when set in the environment (METRICS among them), and PUBLIC_BASE_URL following PORT.
+const vars = devWorkerVars(process.env, { port, fileBaseUrl: devVars.PUBLIC_BASE_URL });
 
 const devArgs = ["dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--show-interactive-dev-session=false"];
 for (const [name, value] of Object.entries(vars)) devArgs.push("--var", `${name}:${value}`);
@@ -233,7 +222,7 @@ for (const [name, value] of Object.entries(vars)) devArgs.push("--var", `${name}
 // wrangler's stdout comes through this script, which drops the lines of its own keep-warm
 // requests (4. above) and passes everything else on unchanged, in colour if the terminal has it.
 /** @type {NodeJS.ProcessEnv} */
-const childEnv = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false" };
+const childEnv = { ...wranglerEnv, CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false" };
 if (process.stdout.isTTY && childEnv.FORCE_COLOR === undefined && childEnv.NO_COLOR === undefined) childEnv.FORCE_COLOR = "1";
 const child = spawn(process.execPath, [WRANGLER, ...devArgs], { stdio: ["ignore", "pipe", "inherit"], env: childEnv });
 passOnOutput(child.stdout);

@@ -6,12 +6,13 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { debugLogPath } from "./dev-env.mjs";
 
 /**
  * @typedef {object} ServerOptions
@@ -225,11 +226,9 @@ export async function startServer(log, runtime, opts = {}) {
     process.off("SIGHUP", onSignal);
   };
 
-  // wrangler also appends every message it handles, debug ones included, to a file under
-  // ~/.config/.wrangler/logs: with the inspector on that is the full devtools JSON of each
-  // subrequest, hundreds of MB a run. Sent to /dev/null here; wrangler.log keeps what it prints.
-  const debugLog = join(dir, "wrangler-debug.log");
-  if (!existsSync(debugLog)) symlinkSync("/dev/null", debugLog);
+  // wrangler's debug log (every message it handles, see debugLogPath) goes to /dev/null here,
+  // always: a developer's WRANGLER_LOG_PATH is not for the bench. wrangler.log keeps what it prints.
+  const debugLog = debugLogPath(dir, {});
   const childEnv = { ...process.env, WRANGLER_LOG_PATH: debugLog, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
 
   try {
