@@ -46,9 +46,12 @@ export function batchNotFound(batchId: string): ApiError {
 }
 
 /**
- * Cancel: the batch and its waiting calls flip in one step in the batch's
- * object, so no job can claim a call after this returns (claims require a
- * running batch). Active calls finish. Cancelling again answers the same way.
+ * Cancel: the batch flips in one step in the batch's object, and its
+ * waiting calls count as cancelled from then on, so no job can claim a
+ * call after this returns (claims require a running batch) and `details`
+ * are already the final counts but for calls in progress, which finish.
+ * The object writes the waiting calls as cancelled a slice at a time (the
+ * answer does not wait for a large batch). Cancelling again answers the same way.
  */
 export async function cancelBatch(env: Env, workspaceId: string, batchId: string, requestId: string): Promise<CancelResponse> {
   await requireForControl(env.DB, workspaceId, batchId);

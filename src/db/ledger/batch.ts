@@ -13,8 +13,17 @@ export function createBatch(sql: SqlStorage, status: BatchStatus): void {
   sql.exec("INSERT OR IGNORE INTO batch (id, status) VALUES (1, ?)", status);
 }
 
+/**
+ * The batch row. A cancelled batch's waiting calls are cancelled calls not
+ * yet written so (a cancel writes them in slices: settleCancelled) — no
+ * claim can take one, claims need a processing batch — so they read as
+ * cancelled: the counters are exact from the cancel's answer on, and
+ * settling changes none of them.
+ */
 export function batch(sql: SqlStorage): LedgerBatch | null {
-  return one<LedgerBatch>(sql, "SELECT * FROM batch WHERE id = 1");
+  const b = one<LedgerBatch>(sql, "SELECT * FROM batch WHERE id = 1");
+  if (b?.status !== "cancelled" || b.waiting_count === 0) return b;
+  return { ...b, cancelled_count: b.cancelled_count + b.waiting_count, waiting_count: 0 };
 }
 
 export type StatusExtra = {
@@ -68,14 +77,45 @@ export function setTotals(sql: SqlStorage, total: number): void {
 
 // ---- batch-wide changes ---------------------------------------------------
 
+/**
+ * A cancel's first step: the waiting calls that hold a dispatched job (a
+ * few, bounded by what the limiter granted) are cancelled now and returned,
+ * so their reservations are freed at once; the other waiting calls settle
+ * in slices (settleCancelled) and count as cancelled meanwhile (batch()).
+ */
 export function cancelWaiting(sql: SqlStorage): { seq: number; attempt: number }[] {
-  const dispatched = sql
+  return sql
     .exec<{ seq: number; attempt: number }>(
-      "SELECT seq, dispatched_attempt AS attempt FROM calls INDEXED BY calls_dispatched WHERE status = 'waiting' AND dispatched_attempt > attempts",
+      `UPDATE calls INDEXED BY calls_dispatched SET status = 'cancelled', error = 'batch cancelled', due_at = 0, next_attempt_at = NULL
+         WHERE status = 'waiting' AND dispatched_attempt > attempts RETURNING seq, dispatched_attempt AS attempt`,
     )
     .toArray();
-  sql.exec("UPDATE calls SET status = 'cancelled', error = 'batch cancelled', due_at = 0, next_attempt_at = NULL WHERE status = 'waiting'");
-  return dispatched;
+}
+
+/** Cancelled calls still written as waiting: a cancelled batch's waiting calls, 0 for any other batch. */
+export function unsettled(sql: SqlStorage): number {
+  const b = one<{ status: BatchStatus; n: number }>(sql, "SELECT status, waiting_count AS n FROM batch WHERE id = 1");
+  return b?.status === "cancelled" ? Number(b.n) : 0;
+}
+
+/**
+ * Writes up to `limit` of a cancelled batch's waiting calls as cancelled, in
+ * file order (one statement: the counters trigger moves each from waiting
+ * to cancelled, which batch() already read it as); nothing in any other
+ * batch. Returns how many, and those that held a dispatched job (a call a
+ * job handed back after the cancel): their reservations are free.
+ */
+export function settleCancelled(sql: SqlStorage, limit: number): { settled: number; dispatched: { seq: number; attempt: number }[] } {
+  const rows = sql
+    .exec<{ seq: number; attempt: number; held: number }>(
+      `UPDATE calls SET status = 'cancelled', error = 'batch cancelled', due_at = 0, next_attempt_at = NULL
+         WHERE seq IN (SELECT seq FROM calls INDEXED BY calls_by_status WHERE status = 'waiting' ORDER BY seq LIMIT ?1)
+           AND (SELECT status FROM batch WHERE id = 1) = 'cancelled'
+         RETURNING seq, dispatched_attempt AS attempt, dispatched_attempt > attempts AS held`,
+      limit,
+    )
+    .toArray();
+  return { settled: rows.length, dispatched: rows.filter((r) => r.held).map((r) => ({ seq: r.seq, attempt: r.attempt })) };
 }
 
 export function hasRetryable(sql: SqlStorage, outcomes: readonly string[]): boolean {

@@ -1,4 +1,5 @@
 import type { LedgerBatch } from "../../db/call-ledger";
+import { unsettled } from "../../db/ledger/batch";
 import { overBudget } from "../../domain/budget";
 import { RETRYABLE_OUTCOMES, type BatchStatus } from "../../domain/vocabulary";
 import { killPoint } from "../../lib/fault";
@@ -8,7 +9,7 @@ import { batchFields, type BatchContext } from "./context";
 import type { ControlResult, SchedulerState } from "./contract";
 import { announce, announcePending, release, syncSummary } from "./effects";
 import { applyLocal } from "./results";
-import { start as beginProcessing } from "./tick";
+import { start as beginProcessing, settleCancelSlice } from "./tick";
 
 // Start (a draft), pause, resume, cancel and retry (a new pass over the retryable calls): each arms the clock before it commits
 // (a process that dies after the commit still leaves a tick to finish the
@@ -20,7 +21,13 @@ export { edit } from "./edit";
 /** The states a cancel applies to: a draft is cancelled with nothing dialled. */
 const CANCELLABLE: BatchStatus[] = ["draft", "queued", "processing", "paused"];
 
-/** Waiting calls are cancelled with the batch, in one step: no claim can follow. Active calls finish. */
+/**
+ * Waiting calls are cancelled with the batch, in one step: no claim can
+ * follow (claims need a processing batch), and from then on they count as
+ * cancelled. The step writes the ones holding a job and a first slice of
+ * the rest; the batch's next ticks write the others, a slice each, so the
+ * answer's time does not grow with the batch. Active calls finish.
+ */
 export async function cancel(c: BatchContext, state: SchedulerState, b: LedgerBatch): Promise<ControlResult<{ already: boolean; batch: LedgerBatch }>> {
   if (b.status === "cancelled") {
     // A repeated cancel (its first answer may have been lost with a crash) finishes what the first left undone.
@@ -31,6 +38,7 @@ export async function cancel(c: BatchContext, state: SchedulerState, b: LedgerBa
   await armFor(c, "cancelled", state, false);
   if (!c.ledger.setStatus(CANCELLABLE, "cancelled", { completedTime: c.now() })) return { ok: false, status: b.status };
   release(c, state.batchId, c.ledger.cancelWaiting());
+  settleCancelSlice(c, state.batchId);
   c.feed?.changed();
   await settleUnreachable(c, state);
   await killPoint(c.env, "cancel.committed");
@@ -63,6 +71,8 @@ async function settleUnreachable(c: BatchContext, state: SchedulerState): Promis
 async function settleControl(c: BatchContext, state: SchedulerState): Promise<void> {
   const b = c.ledger.batch()!;
   if (b.status === "queued" || b.status === "processing") await armFor(c, b.status, state, false);
+  // A cancel still settling its waiting calls keeps its clock running.
+  if (unsettled(c.storage.sql) > 0) await poke(c);
   await syncSummary(c, true);
   await announce(c, state);
 }
@@ -151,13 +161,15 @@ export async function retry(c: BatchContext, state: SchedulerState, b: LedgerBat
  * The cron's safety net: a summary left behind by a process that died
  * mid-transition is written now (the object is the truth), and a batch
  * that may still act but has no alarm (it gave up after repeated
- * failures, or was lost) gets one.
+ * failures, or was lost) gets one — a cancel still settling its waiting
+ * calls among them.
  */
 export async function ensureAlarm(c: BatchContext, state: SchedulerState, b: LedgerBatch): Promise<{ alarmRestored: boolean; summaryRepaired: boolean }> {
   const summaryRepaired = state.materialised && (await syncSummary(c, true, true));
   if (summaryRepaired) log("warn", "batch.summary_repaired", { ...batchFields(state), status: b.status });
   const live = b.status === "queued" || b.status === "processing" || !state.materialised;
-  if (!live && c.ledger.releases.list().leases.length === 0 && !announcePending(state, b)) return { alarmRestored: false, summaryRepaired };
+  const idle = c.ledger.releases.list().leases.length === 0 && !announcePending(state, b) && unsettled(c.storage.sql) === 0;
+  if (!live && idle) return { alarmRestored: false, summaryRepaired };
   const now = c.now();
   const alarmRestored = await restoreAlarm(c, b.status === "queued" && state.materialised ? Math.max(now, state.dueAt) : now);
   if (alarmRestored) log("warn", "batch.alarm_restored", { ...batchFields(state), status: b.status });

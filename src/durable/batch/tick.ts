@@ -1,4 +1,5 @@
 import { batchStatus } from "../../db/batch.repo";
+import { settleCancelled, unsettled } from "../../db/ledger/batch";
 import type { BatchStatus } from "../../domain/vocabulary";
 import { MIN_WAKE_GAP_MS, nextWake, type WakeInput } from "../../domain/wake";
 import { engineConfig, SUMMARY_FLUSH_MS, UNPUBLISHED_RECHECK_MS } from "../../engine-config";
@@ -42,7 +43,8 @@ async function tickOnce(c: BatchContext): Promise<number | null> {
   let state = await ready(c);
   if (!state) return null;
   const now = c.now();
-  if (now < state.dueAt) return state.dueAt;
+  // A queued batch cancelled before its start settles its calls now, not at the start it will never have.
+  if (now < state.dueAt && c.ledger.batch()?.status !== "cancelled") return state.dueAt;
   await flushOutbox(c);
   if (!state.published) {
     const status = await batchStatus(c.env.DB, state.batchId);
@@ -78,15 +80,32 @@ export async function start(c: BatchContext, state: SchedulerState, from: BatchS
  * Paused: resume pokes the clock; cancelled, completed, failed: nothing
  * more to dial. Calls still in flight (a pause or cancel lets them finish)
  * settle by their leases, and the tick wakes for the next lease to expire.
+ * A cancel's waiting calls are written as cancelled a slice per tick, the
+ * next tick following at once until none is left.
  */
 async function settleStopped(c: BatchContext, state: SchedulerState, now: number): Promise<number | null> {
   const inFlight = c.ledger.batch()!.active_count > 0;
   if (inFlight) await resolveExpired(c, state, now);
+  const left = settleCancelSlice(c, state.batchId);
   await flushReleases(c);
-  await syncSummary(c, true);
+  // Settling changes no counter the summary shows (those calls count as cancelled already): D1 hears at its usual pace, and at the end.
+  await syncSummary(c, left === 0);
   await announce(c, state);
+  if (left > 0) return now + MIN_WAKE_GAP_MS;
   const lease = inFlight ? c.ledger.dueTimes().lease : null;
   return lease === null ? null : Math.max(lease, now + MIN_WAKE_GAP_MS);
+}
+
+/**
+ * Writes one slice of a cancelled batch's waiting calls as cancelled (none
+ * in any other batch), freeing the reservations of any that held a job;
+ * returns how many are left. One synchronous step.
+ */
+export function settleCancelSlice(c: BatchContext, batchId: string): number {
+  const sql = c.storage.sql;
+  if (unsettled(sql) === 0) return 0;
+  release(c, batchId, settleCancelled(sql, engineConfig(c.env).cancelSliceCalls).dispatched);
+  return unsettled(sql);
 }
 
 /** A processing batch: settle expired and lost work, dispatch a slice, complete the batch or say when to look again. */
