@@ -362,7 +362,7 @@ async function bigBatch(api, adminToken, _agentId, nums, opts) {
   api.useKey(ws.body.apiKey, ws.body.workspaceId);
   const agent = await api.call("POST", "/v1/api/agents", { json: { name: "Sim", provider: "simulated" }, expect: [201] });
   const small = await tickRun(api, adminToken, agent.body.agentId, nums, opts, opts.callsPerBatch);
-  const large = await tickRun(api, adminToken, agent.body.agentId, nums, opts, opts.bigCalls);
+  const large = await tickRun(api, adminToken, agent.body.agentId, nums, opts, opts.bigCalls, true);
   return {
     ...large,
     limits: TICK_LIMITS,
@@ -377,8 +377,9 @@ async function bigBatch(api, adminToken, _agentId, nums, opts) {
  * @param {Numbers} nums
  * @param {Options} opts
  * @param {number} calls
+ * @param {boolean} [paging] time deep /calls pages before the cancel (pagingTimes)
  */
-async function tickRun(api, adminToken, agentId, nums, opts, calls) {
+async function tickRun(api, adminToken, agentId, nums, opts, calls, paging = false) {
   const timeoutMs = opts.bigRequestTimeoutMs;
   let phase = "upload";
   try {
@@ -400,6 +401,9 @@ async function tickRun(api, adminToken, agentId, nums, opts, calls) {
     phase = `reading its status ${opts.bigWatchMs} ms into processing`;
     const askedAt = Date.now();
     const { body: before, at: answeredAt } = await api.call("GET", `/v1/api/batch-calls/${id}/status`, { timeoutMs });
+    phase = "timing pages of its calls";
+    const pagingMs = paging ? await pagingTimes(api, id, timeoutMs) : undefined;
+    if (pagingMs) opts.log(`GET /calls page 1 / 1,000 / 2,000 / by cursor: ${JSON.stringify(pagingMs)}`);
     phase = "cancelling it";
     await api.call("DELETE", `/v1/api/batch-calls/${id}`, { timeoutMs });
     const cancelledAt = Date.now();
@@ -422,10 +426,42 @@ async function tickRun(api, adminToken, agentId, nums, opts, calls) {
       tickMsMedian: has ? round(median(ticks)) : null,
       tickMsMax: has ? round(Math.max(...ticks)) : null,
       exports,
+      ...(pagingMs ? { paging: pagingMs } : {}),
     };
   } catch (err) {
     throw new Error(`${phase}: ${/** @type {Error} */ (err).message}`);
   }
+}
+
+/**
+ * GET …/calls at pages 1, 1,000 and 2,000 (limit 100) of a running batch,
+ * and page 1,001 by page 1,000's nextCursor (null if the server gives
+ * none): 7 rounds of the four, interleaved so a busy moment of the machine
+ * or the object's ticks weighs on each alike; the median of each, in ms as
+ * the client sees them. Flat reads have page2000Ms close to page1Ms.
+ * @param {Api} api
+ * @param {string} id
+ * @param {number} timeoutMs
+ */
+async function pagingTimes(api, id, timeoutMs) {
+  /** @param {string} query */
+  const time = async (query) => {
+    const started = performance.now();
+    const { body } = await api.call("GET", `/v1/api/batch-calls/${id}/calls?${query}`, { timeoutMs });
+    return { ms: performance.now() - started, body };
+  };
+  const cursor = (await time("page=1000&limit=100")).body?.nextCursor;
+  /** @type {{ page1Ms: number[], page1000Ms: number[], page2000Ms: number[], cursorMs: number[] }} */
+  const ms = { page1Ms: [], page1000Ms: [], page2000Ms: [], cursorMs: [] };
+  for (let round = 0; round < 7; round++) {
+    ms.page1Ms.push((await time("page=1&limit=100")).ms);
+    ms.page1000Ms.push((await time("page=1000&limit=100")).ms);
+    ms.page2000Ms.push((await time("page=2000&limit=100")).ms);
+    if (typeof cursor === "string") ms.cursorMs.push((await time(`after=${encodeURIComponent(cursor)}&limit=100`)).ms);
+  }
+  /** @param {number[]} v */
+  const mid = (v) => (v.length > 0 ? round(median(v), 1) : null);
+  return { page1Ms: mid(ms.page1Ms), page1000Ms: mid(ms.page1000Ms), page2000Ms: mid(ms.page2000Ms), cursorMs: mid(ms.cursorMs) };
 }
 
 /**
@@ -771,6 +807,12 @@ export function formatScale(s) {
         [
           "1 batch completed/s with / without results",
           s.results ? `${show(s.results.withResults.completedPerSec)} / ${show(s.results.withoutResults.completedPerSec)}` : "n/a",
+        ],
+        [
+          "200k: GET /calls page 1 / 1,000 / 2,000 / by cursor (limit 100)",
+          s.big?.paging
+            ? `${show(s.big.paging.page1Ms)} / ${show(s.big.paging.page1000Ms)} / ${show(s.big.paging.page2000Ms)} / ${show(s.big.paging.cursorMs)} ms`
+            : "n/a",
         ],
         [
           "200k batch: results.csv / results.jsonl rows/s",

@@ -231,6 +231,8 @@ Object.assign(result, {
   results: sections.scale.results,
   resultsCsv: { rowsPerSec: sections.scale.resultsCsvRowsPerSec },
   resultsJsonl: { rowsPerSec: sections.scale.resultsJsonlRowsPerSec },
+  // Issue 20's reads flat with size: /calls pages of the 200k batch.
+  paging: sections.scale.big?.paging ?? null,
 });
 Object.assign(result, { input, ratio, machine });
 console.log(JSON.stringify(result));

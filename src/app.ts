@@ -9,6 +9,7 @@ import { adminRoutes } from "./routes/admin";
 import { adminEngineRoutes } from "./routes/admin-engine";
 import { agentCallRoutes } from "./routes/agent-calls";
 import { agentRoutes } from "./routes/agents";
+import { batchCallPageRoutes } from "./routes/batch-call-pages";
 import { batchCallRoutes } from "./routes/batch-calls";
 import { batchEditRoutes } from "./routes/batch-edit";
 import { batchRowRoutes } from "./routes/batch-rows";
@@ -62,6 +63,7 @@ export function createApp() {
   app.route("/v1/admin", adminEngineRoutes());
   app.route("/v1/api", agentRoutes());
   app.route("/v1/api", batchCallRoutes());
+  app.route("/v1/api", batchCallPageRoutes());
   app.route("/v1/api", batchEditRoutes());
   app.route("/v1/api", batchRowRoutes());
   app.route("/v1/api", callResultRoutes());

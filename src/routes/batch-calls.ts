@@ -8,8 +8,6 @@ import {
   BatchIdParam,
   BatchListSchema,
   BatchSchema,
-  CallPageQuerySchema,
-  CallPageSchema,
   CancelResponseSchema,
   ControlResponseSchema,
   RetryResponseSchema,
@@ -21,8 +19,7 @@ import { apiKeySecurity, errorResponses, pagination, PaginationQuerySchema, work
 import { batchNotFound, cancelBatch, pauseBatch, requireBatch, resumeBatch, retryBatch, startDraft } from "../services/batch-control";
 import { batchOptionsOf, startBatch } from "../services/batch-intake";
 import { DEV_DRAIN_MAX_BYTES } from "../lib/body";
-import { batchView, callPage, liveStatus, summaryStatus } from "../views/batch";
-import { ApiError } from "../errors";
+import { batchView, liveStatus, summaryStatus } from "../views/batch";
 import { batchResultRoutes } from "./batch-results";
 import { readUploadForm, uploadHash } from "./upload-form";
 
@@ -174,42 +171,6 @@ export function batchCallRoutes() {
       const res = await c.env.BATCH_SCHEDULER.getByName(b.id).fetch("https://batch-scheduler/events");
       if (res.status === 404) throw batchNotFound(b.id);
       return res;
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/batch-calls/{batchId}/calls",
-      tags: ["Batches"],
-      summary: "The calls of a batch, in file order",
-      description:
-        "Pages are offsets: page n holds calls (n-1)·limit + 1 … n·limit of those matching the filter, and always every one of them. " +
-        "A page's calls take at most 1 MiB of JSON: when whole rows would take more (a wide file), a call that does not fit carries a metadata excerpt " +
-        "(the file's first 10 columns, names and values cut to 100 characters with …), or as a last resort `{}`, marked `metadataTruncated: true`; " +
-        "every call gets its excerpt before any gets its whole row. pagination (total, totalPages, hasNext) is unchanged by this. " +
-        "To read a marked call whole, ask for it alone (limit=1, page=its position) or read results.csv, which has every column of every row. " +
-        "Each call carries the agent's `result` (null until one is reported; its transcript as a link); on a full page a result may come without its summary " +
-        "and data, marked `resultTruncated` (GET …/calls/{callId} has it whole). " +
-        "`disposition` keeps only calls whose latest disposition is that label; its pagination.total is that label's counter (as in /status dispositions). " +
-        "Filter by status or by disposition, one at a time: both together is a 400.",
-      security: apiKeySecurity,
-      request: { headers: workspaceHeaders, params: BatchIdParam, query: CallPageQuerySchema },
-      responses: {
-        200: { description: "A page of calls", content: { "application/json": { schema: CallPageSchema } } },
-        ...errorResponses(400, 401, 403, 404),
-      },
-    }),
-    async (c) => {
-      const { page, limit, status, disposition } = c.req.valid("query");
-      // A disposition's total is its counter; no counter holds a status and a disposition together, and the ledger is never counted by scan.
-      if (disposition !== undefined && status !== "all") {
-        throw new ApiError("bad_request", "Filter by status or by disposition, one at a time: drop status (or set it to all) when you give disposition.");
-      }
-      const b = await requireBatch(c.env.DB, c.get("workspaceId"), c.req.valid("param").batchId);
-      const scheduler = c.env.BATCH_SCHEDULER.getByName(b.id);
-      const found = await scheduler.listCalls(status === "all" ? null : status, limit, (page - 1) * limit, undefined, disposition ?? null);
-      return c.json(callPage(b, found, status, page, limit, disposition ?? null), 200);
     },
   );
 

@@ -158,12 +158,29 @@ export const CallPageQuerySchema = PaginationQuerySchema.extend({
     .max(64)
     .optional()
     .describe("(ext) only calls whose latest disposition is this label (exact, case-sensitive); combine with status=all only"),
+  after: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe(
+      "(ext) a cursor: the `nextCursor` of the previous page, for the calls after it in file order (same status or disposition and the same batch as that page; " +
+        "another is a 400). Each page then costs the same however deep it is. Leave `page` out (or 1) when you give it.",
+    ),
 });
 
 export const CallPageSchema = z.object({
   calls: z.array(CallSchema),
   pagination: PaginationSchema,
   summary: z.object({ total: z.number(), waiting: z.number(), active: z.number(), completed: z.number(), failed: z.number() }),
+  nextCursor: z
+    .string()
+    .nullable()
+    .describe(
+      "(ext) pass it as `after` for the page after this one (the calls after this page's last, with the same filter); null on the last page. " +
+        "Opaque: a position in this batch's listing, not a page number, so calls that change status while you walk are neither repeated nor skipped by it " +
+        "in the unfiltered list. Given in page mode too, so a client can switch to cursors at any page.",
+    ),
 });
 export type CallPage = z.infer<typeof CallPageSchema>;
 

@@ -1,6 +1,7 @@
 import type { BatchRow } from "../db/batch.repo";
 import type { LedgerBatch, ResultCounters } from "../db/call-ledger";
 import { estimateFor, type EstimateRates } from "../domain/budget";
+import { encodeCursor } from "../domain/call-cursor";
 import type { BatchView, CallPage, StatusBody } from "../schemas/batch";
 import type { CallFilter, CallView } from "../schemas/call";
 import { pagination } from "../schemas/common";
@@ -71,16 +72,19 @@ export function batchView(b: BatchRow, progress: StatusBody): BatchView {
 
 /**
  * A page of a batch's calls with the batch's counters. `found` is what its
- * object returned, the calls already bounded (views/call boundedCalls);
- * null if it has no ledger: the D1 summary counts then, and there are no
- * calls to show. With a `disposition` the total is that label's counter
- * (the object's, kept on every change: never a count of rows).
+ * object returned, the calls already bounded (views/call boundedCalls) and
+ * `next` the seq of the page's last call when more match after it; null if
+ * it has no ledger: the D1 summary counts then, and there are no calls to
+ * show. With a `disposition` the total is that label's counter (the
+ * object's, kept on every change: never a count of rows). `page` null: the
+ * page was asked for by cursor, which has no page number (pagination.page
+ * 0, hasNext from the cursor, hasPrev true: a cursor is always after a call).
  */
 export function callPage(
   b: BatchRow,
-  found: { calls: CallView[]; batch: LedgerBatch & Partial<ResultCounters> } | null,
+  found: { calls: CallView[]; batch: LedgerBatch & Partial<ResultCounters>; next?: number | null } | null,
   filter: CallFilter,
-  page: number,
+  page: number | null,
   limit: number,
   disposition: string | null = null,
 ): CallPage {
@@ -93,9 +97,12 @@ export function callPage(
     failed: counts.failed_count,
     cancelled: counts.cancelled_count,
   };
+  const next = found?.next ?? null;
+  const nextCursor = next === null ? null : encodeCursor(b.id, { status: filter === "all" ? null : filter, disposition }, next);
+  const total = disposition === null ? matching[filter] : dispositionCount(counts.dispositions, disposition);
   return {
     calls: found?.calls ?? [],
-    pagination: pagination(page, limit, disposition === null ? matching[filter] : dispositionCount(counts.dispositions, disposition)),
+    pagination: page === null ? { ...pagination(0, limit, total), hasNext: nextCursor !== null, hasPrev: true } : pagination(page, limit, total),
     summary: {
       total: counts.total_calls,
       waiting: counts.waiting_count,
@@ -103,5 +110,6 @@ export function callPage(
       completed: counts.completed_count,
       failed: counts.failed_count,
     },
+    nextCursor,
   };
 }

@@ -112,8 +112,25 @@ export function callExcerpts(sql: SqlStorage, seqs: number[], excerpt: MetadataE
   return seqs.flatMap((s) => bySeq.get(s) ?? []);
 }
 
-/** A page's filter: a status, or a disposition (the call's latest), or neither. */
-export type CallFilterSpec = { status: CallStatus | null; disposition?: string | null };
+/**
+ * A page's filter: a status, or a disposition (the call's latest), or
+ * neither; with `afterSeq`, only calls after that seq (a keyset start:
+ * the page's OFFSET then counts from there, never from the first call).
+ */
+export type CallFilterSpec = { status: CallStatus | null; disposition?: string | null; afterSeq?: number | null };
+
+/** The FROM and WHERE of a filtered read, with its parameters. A disposition names its index: its rows are few, the planner cannot know. */
+function filterSql(filter: CallFilterSpec): { from: string; where: string; params: (string | number)[] } {
+  const terms: [string, string | number][] = [];
+  if (filter.disposition) terms.push(["disposition = ?", filter.disposition]);
+  if (filter.status) terms.push(["status = ?", filter.status]);
+  if (filter.afterSeq !== undefined && filter.afterSeq !== null) terms.push(["seq > ?", filter.afterSeq]);
+  return {
+    from: filter.disposition ? "calls INDEXED BY calls_by_disposition" : "calls",
+    where: terms.length > 0 ? `WHERE ${terms.map(([t]) => t).join(" AND ")}` : "",
+    params: terms.map(([, v]) => v),
+  };
+}
 
 export function listCallExcerpts(
   sql: SqlStorage,
@@ -122,21 +139,46 @@ export function listCallExcerpts(
   offset: number,
   excerpt: MetadataExcerpt,
 ): (CallRow & { metadata_bytes: number })[] {
-  const select = `SELECT ${ROW_FIELDS}, ${excerptColumn(excerpt)} AS metadata, octet_length(metadata) AS metadata_bytes, ${RESULT_JSON} FROM calls`;
-  type Row = Joined & { metadata_bytes: number };
-  const rows = filter.disposition
-    ? sql
-        .exec<Row>(
-          `${select} INDEXED BY calls_by_disposition WHERE disposition = ? ${filter.status ? "AND status = ?" : ""} ORDER BY seq LIMIT ? OFFSET ?`,
-          ...(filter.status ? [filter.disposition, filter.status] : [filter.disposition]),
-          limit,
-          offset,
-        )
-        .toArray()
-    : filter.status
-      ? sql.exec<Row>(`${select} WHERE status = ? ORDER BY seq LIMIT ? OFFSET ?`, filter.status, limit, offset).toArray()
-      : sql.exec<Row>(`${select} ORDER BY seq LIMIT ? OFFSET ?`, limit, offset).toArray();
-  return rows.map(withResult);
+  const { from, where, params } = filterSql(filter);
+  return sql
+    .exec<Joined & { metadata_bytes: number }>(
+      `SELECT ${ROW_FIELDS}, ${excerptColumn(excerpt)} AS metadata, octet_length(metadata) AS metadata_bytes, ${RESULT_JSON}
+         FROM ${from} ${where} ORDER BY seq LIMIT ? OFFSET ?`,
+      ...params,
+      limit,
+      offset,
+    )
+    .toArray()
+    .map(withResult);
+}
+
+/** The lowest and highest seq of the batch's calls (two lookups at the ends of the key), or null with none. */
+export function seqSpan(sql: SqlStorage): { lo: number; hi: number } | null {
+  const r = one<{ lo: number | null; hi: number | null }>(sql, "SELECT (SELECT min(seq) FROM calls) AS lo, (SELECT max(seq) FROM calls) AS hi");
+  return r && r.lo !== null && r.hi !== null ? { lo: r.lo, hi: r.hi } : null;
+}
+
+/**
+ * The seqs of the matching calls at positions 0, `every`, 2·`every`, … in
+ * file order (`afterSeq` ignored): one walk of the key, or of the status or
+ * disposition index (seq is in both, so no row is read), as one range read
+ * per sample: each reads `every` entries, all of them together the listing
+ * once. (A row_number() window reads each entry three times.)
+ */
+export function seqSamples(sql: SqlStorage, filter: CallFilterSpec, every: number): number[] {
+  const seqs: number[] = [];
+  for (let after: number | null = null; ; ) {
+    const { from, where, params } = filterSql({ ...filter, afterSeq: after });
+    const next: { seq: number } | null = one<{ seq: number }>(
+      sql,
+      `SELECT seq FROM ${from} ${where} ORDER BY seq LIMIT 1 OFFSET ?`,
+      ...params,
+      after === null ? 0 : every - 1,
+    );
+    if (!next) return seqs;
+    seqs.push(next.seq);
+    after = next.seq;
+  }
 }
 
 export function callMetadata(sql: SqlStorage, seq: number): string | null {

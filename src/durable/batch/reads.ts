@@ -2,16 +2,20 @@ import type { CallRow, LedgerBatch, ResultCounters } from "../../db/call-ledger"
 import { isTestSeq } from "../../domain/test-call";
 import type { CallStatus } from "../../domain/vocabulary";
 import { statusBody } from "../../views/batch-status";
-import { changedCalls, readCallPage, recentCallRows, type CallView } from "../../views/call";
+import { boundedCalls, changedCalls, EXCERPT_CHARS, EXCERPT_COLUMNS, recentCallRows, type CallView } from "../../views/call";
 import { alarmAt } from "./clock";
 import type { BatchContext } from "./context";
 import type { CallDetail, EngineState, ExportRow, Progress, SchedulerState } from "./contract";
+import { pageStart } from "./page-keys";
 import { ProgressFeed } from "./progress-feed";
 import * as testCalls from "./test-call-reports";
 
 // What callers read: the live event stream, progress, pages of calls, and
 // the operator's view of the engine. Each read is one snapshot of the
 // ledger: no await between the rows and the counters sent with them.
+
+/** What a page's rows carry of their metadata, as views/call reads it (one character more than shown, so a cut is known). */
+const PAGE_EXCERPT = { columns: EXCERPT_COLUMNS, chars: EXCERPT_CHARS + 1 };
 
 /** The live event stream, one feed per instance shared by every subscriber. */
 export async function subscribe(c: BatchContext, state: SchedulerState): Promise<Response> {
@@ -35,15 +39,37 @@ export function progress(c: BatchContext, b: LedgerBatch, recent: number): Progr
   return { ...b, ...c.ledger.results.counters(), recent: recentCallRows(c.ledger, recent) };
 }
 
-/** A page of calls, at most `maxBytes` of JSON however wide the rows (views/call boundedCalls), with the counters. */
+/** What a /calls page asks for: page mode (`offset`) or, with `afterSeq` (a decoded cursor), the calls after that seq. */
+export type CallPageAsk = {
+  status: CallStatus | null;
+  limit: number;
+  offset: number;
+  maxBytes?: number;
+  disposition?: string | null;
+  afterSeq?: number | null;
+};
+
+/**
+ * A page of calls, at most `maxBytes` of JSON however wide the rows (views/call boundedCalls), with the counters,
+ * and `next`: the seq of the page's last call when more calls match after it (the next page's cursor), else null.
+ * A deep page starts from a key (page-keys), so its cost does not grow with its depth.
+ */
 export async function listCalls(
   c: BatchContext,
   state: SchedulerState,
-  page: { status: CallStatus | null; limit: number; offset: number; maxBytes?: number; disposition?: string | null },
-): Promise<{ calls: CallView[]; batch: LedgerBatch & ResultCounters }> {
+  page: CallPageAsk,
+): Promise<{ calls: CallView[]; batch: LedgerBatch & ResultCounters; next: number | null }> {
   const { columns } = await c.config();
   // No await from here on: the page and the counters are one snapshot of the ledger.
-  const calls = readCallPage(c.ledger, state.batchId, columns, page);
+  const b = c.ledger.batch()!;
+  const filter = { status: page.status, disposition: page.disposition ?? null };
+  const start =
+    page.afterSeq === undefined || page.afterSeq === null ? pageStart(c.storage.sql, c.ledger, b, filter, page.offset) : { afterSeq: page.afterSeq, offset: 0 };
+  // One call more than the page: whether there is a next page, without a second query.
+  const rows = c.ledger.listCallExcerpts({ ...filter, afterSeq: start.afterSeq }, page.limit + 1, start.offset, PAGE_EXCERPT);
+  const more = rows.length > page.limit;
+  if (more) rows.pop();
+  const calls = boundedCalls(state.batchId, columns, { rows, metadataOf: (seq) => c.ledger.callMetadata(seq) }, page.maxBytes);
   const counters = c.ledger.results.counters();
   // /status shows the largest labels only; a filtered page's total is exact whatever its label.
   // defineProperty, not assignment: a label such as "__proto__" is a key like any other.
@@ -55,7 +81,7 @@ export async function listCalls(
       configurable: true,
     });
   }
-  return { calls, batch: { ...c.ledger.batch()!, ...counters } };
+  return { calls, batch: { ...b, ...counters }, next: more ? rows.at(-1)!.seq : null };
 }
 
 /** One call whole: its row with its latest result, and every finished attempt. */

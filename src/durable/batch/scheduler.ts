@@ -239,15 +239,17 @@ export class BatchScheduler extends DurableObject<Env> {
     return batch ? reads.progress(this.c, batch.b, recent) : null;
   }
 
+  /** A page of calls (reads.listCalls): by offset, or after the seq `afterSeq` (a decoded cursor; the offset is then ignored). */
   async listCalls(
     status: CallStatus | null,
     limit: number,
     offset: number,
     maxBytes?: number,
     disposition?: string | null,
-  ): Promise<{ calls: CallView[]; batch: LedgerBatch & ResultCounters } | null> {
+    afterSeq?: number | null,
+  ): Promise<{ calls: CallView[]; batch: LedgerBatch & ResultCounters; next: number | null } | null> {
     const batch = await this.live();
-    return batch ? reads.listCalls(this.c, batch.state, { status, limit, offset, maxBytes, disposition }) : null;
+    return batch ? reads.listCalls(this.c, batch.state, { status, limit, offset, maxBytes, disposition, afterSeq }) : null;
   }
 
   async callsAfter(afterSeq: number, limit: number, maxBytes: number): Promise<CallRow[]> {
