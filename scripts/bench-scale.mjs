@@ -213,8 +213,31 @@ function perCall(counters, dials, polls, pollCost) {
     rpcsPerCall: per("rpc.BatchScheduler"),
     limiterRpcsPerCall: per("rpc.WorkspaceLimiter"),
     carrierRpcsPerCall: per("rpc.SimulatedCarrier"),
+    // Durable Object storage as billed (rows, index rows included): the batch's object's SQL and its state record,
+    // the workspace's limiter; the simulated carrier never runs in production and is counted apart.
+    batchRowsWrittenPerCall: per("do.BatchScheduler.rowsWritten"),
+    batchKvRowsWrittenPerCall: per("do.BatchScheduler.kvRowsWritten"),
+    limiterRowsWrittenPerCall: per("do.WorkspaceLimiter.rowsWritten"),
+    doRowsWrittenPerCall: sumPer(per, ["do.BatchScheduler.rowsWritten", "do.BatchScheduler.kvRowsWritten", "do.WorkspaceLimiter.rowsWritten"]),
+    doRowsReadPerCall: sumPer(per, ["do.BatchScheduler.rowsRead", "do.WorkspaceLimiter.rowsRead"]),
+    carrierRowsWrittenPerCall: per("do.SimulatedCarrier.rowsWritten"),
     ...resultFigures(counters),
   };
+}
+
+/**
+ * The sum of several counters' per-call figures (null if none was counted).
+ * @param {(name: string) => number | null} per
+ * @param {string[]} names
+ */
+function sumPer(per, names) {
+  const figures = names.map(per).filter((n) => n !== null);
+  return figures.length > 0
+    ? round(
+        figures.reduce((a, b) => a + b, 0),
+        2,
+      )
+    : null;
 }
 
 /**
@@ -260,6 +283,8 @@ export async function runBatches(api, adminToken, agentId, nums, batches, opts) 
 
   /** @type {Counters} */
   const counters = metrics.counters;
+  // BENCH_DUMP_COUNTERS=<file>: every counter of the run, for a breakdown the JSON line does not give.
+  if (process.env.BENCH_DUMP_COUNTERS) (await import("node:fs")).writeFileSync(process.env.BENCH_DUMP_COUNTERS, JSON.stringify(counters, null, 1));
   const calls = batches * callsPerBatch;
   for (const f of finals) {
     if (f.completed !== callsPerBatch)

@@ -6,12 +6,14 @@ import { count } from "../lib/metrics";
  * included), as `<name>.rowsRead` and `<name>.rowsWritten` in the metrics
  * (with METRICS=on; otherwise the storage itself and a no-op flush). A
  * cursor's figures are final only once it has been read to its end, so
- * cursors are kept and summed by `flush`, which the object calls at the
- * end of each method.
+ * cursors are kept and summed by `flush`: the object calls it at the end of
+ * each method, or (`autoFlush`) it runs on a timer after the cursors of the
+ * current turn, by when the code that opened them has read them.
  */
-export function meteredSql(sql: SqlStorage, name: string, on: boolean): { sql: SqlStorage; flush: () => void } {
+export function meteredSql(sql: SqlStorage, name: string, on: boolean, autoFlush = false): { sql: SqlStorage; flush: () => void } {
   if (!on) return { sql, flush: () => {} };
   let open: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
+  let timer: ReturnType<typeof setTimeout> | null = null;
   const metered = new Proxy(sql, {
     get(target, prop) {
       const value = Reflect.get(target, prop);
@@ -19,11 +21,13 @@ export function meteredSql(sql: SqlStorage, name: string, on: boolean): { sql: S
       return (query: string, ...params: SqlStorageValue[]) => {
         const cursor = target.exec(query, ...params);
         open.push(cursor);
+        if (autoFlush && timer === null) timer = setTimeout(flush, 0);
         return cursor;
       };
     },
   });
   const flush = () => {
+    timer = null;
     const done = open;
     open = [];
     count(

@@ -3,6 +3,7 @@ import { getBatchAgentKeys } from "../db/agent.repo";
 import { CarrierLog, type OwedResult } from "../db/carrier-log";
 import { decryptSecret } from "../lib/crypto";
 import { callId } from "../lib/ids";
+import { meteredSql } from "../db/metered-sql";
 import { instrumentEnv } from "../lib/metrics";
 import { signWebhook } from "../lib/signing";
 import { clip } from "../lib/text";
@@ -62,7 +63,7 @@ export class SimulatedCarrier extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, instrumentEnv(env));
-    this.calls = new CarrierLog(ctx.storage.sql);
+    this.calls = new CarrierLog(meteredSql(ctx.storage.sql, "do.SimulatedCarrier", env.METRICS === "on", true).sql);
     this.ports = { now: () => Date.now(), worker: (req) => this.ctx.exports.default.fetch(req) };
   }
 

@@ -59,7 +59,7 @@ async function appendNow(c: BatchContext, input: AppendInput): Promise<AppendRes
   const state = await ready(c);
   const b = c.ledger.batch();
   if (!state || !b || c.discarded) return { ok: false, status: "gone" };
-  const ledger = new AppendLedger(c.storage.sql);
+  const ledger = new AppendLedger(c.sql);
   const before = ledger.recorded(input.key);
   if (before) return { ok: true, ...counts(before), totalCalls: b.total_calls, status: b.status, replayed: true };
   if (!APPENDABLE.includes(b.status)) return { ok: false, status: b.status };

@@ -1,4 +1,6 @@
 import { CallLedger } from "../../db/call-ledger";
+import { meteredSql } from "../../db/metered-sql";
+import { count } from "../../lib/metrics";
 import { workspaceEngineInfo, type WorkspaceEngineInfo } from "../../db/workspace.repo";
 import { WORKSPACE_REFRESH_MS } from "../../engine-config";
 import type { CallJob } from "../../queue/call-job";
@@ -31,6 +33,7 @@ export class BatchContext {
   /** The config as this instance last read or wrote it (memory only): for synchronous reads (the event stream's status). */
   lastConfig: BatchConfig | null = null;
   private ledgerCache: CallLedger | null = null;
+  private sqlCache: SqlStorage | null = null;
   private workspaceCache: { info: WorkspaceEngineInfo; at: number } | null = null;
 
   /** `envOf` reads the object's own env each time: the object holds it, tests may swap it. */
@@ -56,8 +59,14 @@ export class BatchContext {
     return () => Date.now() - started;
   }
 
+  /** The object's SQL storage; with METRICS=on its rows read and written are counted (do.BatchScheduler.rowsRead/rowsWritten). */
+  get sql(): SqlStorage {
+    this.sqlCache ??= meteredSql(this.storage.sql, "do.BatchScheduler", this.env.METRICS === "on", true).sql;
+    return this.sqlCache;
+  }
+
   get ledger(): CallLedger {
-    this.ledgerCache ??= new CallLedger(this.storage.sql);
+    this.ledgerCache ??= new CallLedger(this.sql);
     return this.ledgerCache;
   }
 
@@ -95,6 +104,8 @@ export class BatchContext {
     if (!current) throw new Error("the batch has no state");
     const next = { ...current, ...patch };
     await this.storage.put("state", next);
+    // The key-value record is a row too (billed as one): counted apart from the ledger's SQL.
+    if (this.env.METRICS === "on") count("do.BatchScheduler.kvRowsWritten");
     return next;
   }
 

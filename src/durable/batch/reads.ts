@@ -64,7 +64,7 @@ export async function listCalls(
   const b = c.ledger.batch()!;
   const filter = { status: page.status, disposition: page.disposition ?? null };
   const start =
-    page.afterSeq === undefined || page.afterSeq === null ? pageStart(c.storage.sql, c.ledger, b, filter, page.offset) : { afterSeq: page.afterSeq, offset: 0 };
+    page.afterSeq === undefined || page.afterSeq === null ? pageStart(c.sql, c.ledger, b, filter, page.offset) : { afterSeq: page.afterSeq, offset: 0 };
   // One call more than the page: whether there is a next page, without a second query.
   const rows = c.ledger.listCallExcerpts({ ...filter, afterSeq: start.afterSeq }, page.limit + 1, start.offset, PAGE_EXCERPT);
   const more = rows.length > page.limit;

@@ -21,7 +21,7 @@ export type Webhook = [WebhookEventType, string, Record<string, unknown>];
 
 export const ledgerOf = (c: BatchContext) => {
   void c.ledger; // the batch ledger's constructor brings the schema, test_calls included, up to date
-  return new TestCallLedger(c.storage.sql);
+  return new TestCallLedger(c.sql);
 };
 
 /** What the provider said about a test call's dial (claims.ts placed): taken, in doubt (a report or the lease settles it), or ended unplaced. */

@@ -102,7 +102,7 @@ async function settleStopped(c: BatchContext, state: SchedulerState, now: number
  * returns how many are left. One synchronous step.
  */
 export function settleCancelSlice(c: BatchContext, batchId: string): number {
-  const sql = c.storage.sql;
+  const sql = c.sql;
   if (unsettled(sql) === 0) return 0;
   release(c, batchId, settleCancelled(sql, engineConfig(c.env).cancelSliceCalls).dispatched);
   return unsettled(sql);
