@@ -16,6 +16,7 @@
 import type { BatchStatus, CallStatus } from "../domain/vocabulary";
 import * as batch from "./ledger/batch";
 import * as dispatch from "./ledger/dispatch";
+import { InFlight } from "./ledger/in-flight";
 import { StopWindow } from "./ledger/stop-window";
 import * as reads from "./ledger/reads";
 import { ResultLedger } from "./ledger/results";
@@ -35,12 +36,15 @@ export class CallLedger {
   readonly releases: dispatch.PendingReleases;
   /** The last finished attempts, for the stop rules (ledger/stop-window.ts). */
   readonly stopWindow: StopWindow;
+  /** Attempts on the queue not yet claimed (ledger/in-flight.ts). */
+  readonly inFlight: InFlight;
 
   constructor(private readonly sql: SqlStorage) {
     migrate(sql);
     this.results = new ResultLedger(sql);
     this.releases = new dispatch.PendingReleases(sql);
     this.stopWindow = new StopWindow(sql);
+    this.inFlight = new InFlight(sql);
   }
 
   // ---- the batch row ------------------------------------------------------
@@ -91,7 +95,7 @@ export class CallLedger {
 
   /** When something next needs the scheduler: a callback coming due, a lease running out, a dispatch going stale. */
   dueTimes(): { callback: number | null; lease: number | null; dispatched: number | null } {
-    return reads.dueTimes(this.sql);
+    return { ...reads.dueTimes(this.sql), dispatched: this.inFlight.oldest() };
   }
 
   /** Active attempts whose lease ran out; `confirmed` false: nothing was heard since its claim, so its dial may never have happened. */
@@ -102,21 +106,26 @@ export class CallLedger {
   // ---- dispatch -----------------------------------------------------------
 
   /**
-   * Marks attempts as handed to the queue and records them in the outbox,
-   * in one synchronous step; returns the jobs marked. Only unmarked
-   * attempts of a running batch are marked. Each row is found by its key.
-   * `to`: the number the attempt calls when the recipient has several.
+   * Marks attempts as handed to the queue and records them in the outbox
+   * (one row for the slice, not one per job), in one synchronous step;
+   * returns the jobs marked. Only unmarked attempts of a running batch are
+   * marked. Each row is found by its key. `to`: the number the attempt
+   * calls when the recipient has several.
    */
   markDispatched(jobs: { seq: number; attempt: number; to?: string | null }[], now: number): { seq: number; attempt: number }[] {
-    return dispatch.markDispatched(this.sql, jobs, now);
+    const marked = dispatch.markDispatched(this.sql, jobs, now);
+    this.inFlight.add(marked.map((j) => j.seq));
+    return marked;
   }
 
-  outbox(): { seq: number; attempt: number }[] {
+  /** The outbox's slices, oldest first: jobs marked dispatched whose sending is not yet confirmed. */
+  outbox(): dispatch.OutboxSlice[] {
     return dispatch.outbox(this.sql);
   }
 
-  clearOutbox(jobs: { seq: number }[]): void {
-    dispatch.clearOutbox(this.sql, jobs);
+  /** Forgets a slice once its jobs are on the queue. */
+  clearOutbox(id: number): void {
+    dispatch.clearOutbox(this.sql, id);
   }
 
   /** Moves undispatched calls to a later time (the calling window's next opening), saying why they wait. */
@@ -136,7 +145,11 @@ export class CallLedger {
 
   /** Dispatched attempts nobody claimed in time (a lost message): handed back, due at once. */
   reclaimStaleDispatches(before: number): { seq: number; attempt: number }[] {
-    return dispatch.reclaimStaleDispatches(this.sql, before);
+    return dispatch.reclaimStaleDispatches(
+      this.sql,
+      this.inFlight.list().filter((j) => j.at <= before),
+      before,
+    );
   }
 
   // ---- one attempt --------------------------------------------------------
@@ -232,9 +245,9 @@ export class CallLedger {
 
   // ---- batch-wide changes ---------------------------------------------------
 
-  /** Cancels every waiting call; returns the ones that held a dispatched job (their reservations are now free). */
+  /** A cancel's first step: cancels the waiting calls that hold a job on the queue and returns them (their reservations are free); settleCancelled writes the rest. */
   cancelWaiting(): { seq: number; attempt: number }[] {
-    return batch.cancelWaiting(this.sql);
+    return batch.cancelWaiting(this.sql, this.inFlight.list());
   }
 
   hasRetryable(outcomes: readonly string[]): boolean {
@@ -248,17 +261,8 @@ export class CallLedger {
 
   // ---- reads for the API ----------------------------------------------------
 
-  /** A page of calls in file order (by the primary key, or the status index). */
-  listCalls(status: CallStatus | null, limit: number, offset: number): CallRow[] {
-    return reads.listCalls(this.sql, status, limit, offset);
-  }
-
   callsAfter(afterSeq: number, limit: number): CallRow[] {
     return reads.callsAfter(this.sql, afterSeq, limit);
-  }
-
-  recentCalls(limit: number): CallRow[] {
-    return reads.recentCalls(this.sql, limit);
   }
 
   // ---- bounded reads: a wide row's metadata never leaves SQLite whole unless asked for

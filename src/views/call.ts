@@ -1,6 +1,6 @@
 import type { AttemptRow, CallLedger, CallRow, MetadataExcerpt, ResultRow } from "../db/call-ledger";
 import { callId } from "../lib/ids";
-import { SENTIMENTS, type CallStatus } from "../domain/vocabulary";
+import { SENTIMENTS } from "../domain/vocabulary";
 import { type CallAttemptView, type CallResultView, type CallView, WAIT_REASONS, type WaitReason } from "../schemas/call";
 
 export type { CallView };
@@ -276,13 +276,4 @@ export function boundedCalls(batchId: string, columns: string[], source: CallPag
     if (metadata !== null) take(i, { ...s, metadata: metadataOf({ metadata }, columns), truncated: false });
   }
   return calls;
-}
-
-/** What a /calls page asks for: one status, or one disposition (the agents' latest label), or neither. */
-export type CallPageQuery = { status: CallStatus | null; limit: number; offset: number; maxBytes?: number; disposition?: string | null };
-
-/** One page of a batch's calls from its ledger, bounded by boundedCalls. Synchronous: one snapshot of the ledger. */
-export function readCallPage(ledger: CallLedger, batchId: string, columns: string[], page: CallPageQuery): CallView[] {
-  const rows = ledger.listCallExcerpts({ status: page.status, disposition: page.disposition ?? null }, page.limit, page.offset, EXCERPT_READ);
-  return boundedCalls(batchId, columns, { rows, metadataOf: (seq) => ledger.callMetadata(seq) }, page.maxBytes);
 }

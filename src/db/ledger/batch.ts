@@ -78,16 +78,19 @@ export function setTotals(sql: SqlStorage, total: number): void {
 // ---- batch-wide changes ---------------------------------------------------
 
 /**
- * A cancel's first step: the waiting calls that hold a dispatched job (a
- * few, bounded by what the limiter granted) are cancelled now and returned,
+ * A cancel's first step: the waiting calls that hold a dispatched job (the
+ * ledger's in-flight list: a few, bounded by what was admitted) are cancelled now and returned,
  * so their reservations are freed at once; the other waiting calls settle
  * in slices (settleCancelled) and count as cancelled meanwhile (batch()).
  */
-export function cancelWaiting(sql: SqlStorage): { seq: number; attempt: number }[] {
+export function cancelWaiting(sql: SqlStorage, inFlight: { seq: number }[]): { seq: number; attempt: number }[] {
+  if (inFlight.length === 0) return [];
   return sql
     .exec<{ seq: number; attempt: number }>(
-      `UPDATE calls INDEXED BY calls_dispatched SET status = 'cancelled', error = 'batch cancelled', due_at = 0, next_attempt_at = NULL
-         WHERE status = 'waiting' AND dispatched_attempt > attempts RETURNING seq, dispatched_attempt AS attempt`,
+      `UPDATE calls SET status = 'cancelled', error = 'batch cancelled', due_at = 0, next_attempt_at = NULL
+         WHERE seq IN (SELECT value FROM json_each(?)) AND status = 'waiting' AND dispatched_attempt > attempts
+         RETURNING seq, dispatched_attempt AS attempt`,
+      JSON.stringify(inFlight.map((j) => j.seq)),
     )
     .toArray();
 }
@@ -99,23 +102,31 @@ export function unsettled(sql: SqlStorage): number {
 }
 
 /**
- * Writes up to `limit` of a cancelled batch's waiting calls as cancelled, in
- * file order (one statement: the counters trigger moves each from waiting
+ * Writes up to `limit` of a cancelled batch's waiting calls after `afterSeq`
+ * as cancelled, in file order (the caller passes the last slice's
+ * `lastSeq`, so each slice walks on from where the previous one ended, not
+ * over the settled calls again; -1 to start over) (one statement: the counters trigger moves each from waiting
  * to cancelled, which batch() already read it as); nothing in any other
  * batch. Returns how many, and those that held a dispatched job (a call a
  * job handed back after the cancel): their reservations are free.
  */
-export function settleCancelled(sql: SqlStorage, limit: number): { settled: number; dispatched: { seq: number; attempt: number }[] } {
+export function settleCancelled(
+  sql: SqlStorage,
+  limit: number,
+  afterSeq: number,
+): { settled: number; lastSeq: number; dispatched: { seq: number; attempt: number }[] } {
   const rows = sql
     .exec<{ seq: number; attempt: number; held: number }>(
       `UPDATE calls SET status = 'cancelled', error = 'batch cancelled', due_at = 0, next_attempt_at = NULL
-         WHERE seq IN (SELECT seq FROM calls INDEXED BY calls_by_status WHERE status = 'waiting' ORDER BY seq LIMIT ?1)
+         WHERE seq IN (SELECT seq FROM calls WHERE seq > ?2 AND status = 'waiting' ORDER BY seq LIMIT ?1)
            AND (SELECT status FROM batch WHERE id = 1) = 'cancelled'
          RETURNING seq, dispatched_attempt AS attempt, dispatched_attempt > attempts AS held`,
       limit,
+      afterSeq,
     )
     .toArray();
-  return { settled: rows.length, dispatched: rows.filter((r) => r.held).map((r) => ({ seq: r.seq, attempt: r.attempt })) };
+  const lastSeq = rows.reduce((m, r) => Math.max(m, r.seq), afterSeq);
+  return { settled: rows.length, lastSeq, dispatched: rows.filter((r) => r.held).map((r) => ({ seq: r.seq, attempt: r.attempt })) };
 }
 
 export function hasRetryable(sql: SqlStorage, outcomes: readonly string[]): boolean {

@@ -6,8 +6,11 @@
  * ledger's SqlStorage.
  * Each is documented on the method, the surface its callers read.
  */
+import { connected } from "../../domain/outcome";
+import type { Outcome } from "../../domain/vocabulary";
+import { leaseId } from "../../lib/lease";
 import { batch } from "./batch";
-import { changed, isoMs } from "./rows";
+import { changed, isoMs, one } from "./rows";
 
 // ---- dispatch -----------------------------------------------------------
 
@@ -24,20 +27,24 @@ export function markDispatched(sql: SqlStorage, jobs: { seq: number; attempt: nu
       now,
       j.to ?? null,
     );
-    if (ok) {
-      sql.exec("INSERT OR REPLACE INTO outbox (seq, attempt) VALUES (?, ?)", j.seq, j.attempt);
-      marked.push(j);
-    }
+    if (ok) marked.push({ seq: j.seq, attempt: j.attempt });
   }
+  if (marked.length > 0) sql.exec("INSERT INTO outbox_slices (jobs) VALUES (?)", JSON.stringify(marked.map((j) => [j.seq, j.attempt])));
   return marked;
 }
 
-export function outbox(sql: SqlStorage): { seq: number; attempt: number }[] {
-  return sql.exec<{ seq: number; attempt: number }>("SELECT seq, attempt FROM outbox ORDER BY seq").toArray();
+/** Jobs marked dispatched in one step, kept until they are on the queue: one row a slice, so a job costs no row of its own. */
+export type OutboxSlice = { id: number; jobs: { seq: number; attempt: number }[] };
+
+export function outbox(sql: SqlStorage): OutboxSlice[] {
+  return sql
+    .exec<{ id: number; jobs: string }>("SELECT id, jobs FROM outbox_slices ORDER BY id")
+    .toArray()
+    .map((r) => ({ id: r.id, jobs: (JSON.parse(r.jobs) as [number, number][]).map(([seq, attempt]) => ({ seq, attempt })) }));
 }
 
-export function clearOutbox(sql: SqlStorage, jobs: { seq: number }[]): void {
-  for (const j of jobs) sql.exec("DELETE FROM outbox WHERE seq = ?", j.seq);
+export function clearOutbox(sql: SqlStorage, id: number): void {
+  sql.exec("DELETE FROM outbox_slices WHERE id = ?", id);
 }
 
 export function deferCalls(sql: SqlStorage, items: { seq: number; dueAt: number; reason: string }[]): void {
@@ -76,12 +83,15 @@ export function touchDispatched(sql: SqlStorage, jobs: { seq: number; attempt: n
   }
 }
 
-export function reclaimStaleDispatches(sql: SqlStorage, before: number): { seq: number; attempt: number }[] {
+/** `inFlight`: the seqs that may hold a job (the ledger's in-flight list); each is checked again on its row. */
+export function reclaimStaleDispatches(sql: SqlStorage, inFlight: { seq: number }[], before: number): { seq: number; attempt: number }[] {
+  if (inFlight.length === 0) return [];
   return sql
     .exec<{ seq: number; attempt: number }>(
-      `UPDATE calls INDEXED BY calls_dispatched SET dispatched_attempt = attempts, due_at = CASE WHEN due_at > 0 THEN due_at ELSE 1 END
-         WHERE status = 'waiting' AND dispatched_attempt > attempts AND dispatched_at <= ?
+      `UPDATE calls SET dispatched_attempt = attempts, due_at = CASE WHEN due_at > 0 THEN due_at ELSE 1 END
+         WHERE seq IN (SELECT value FROM json_each(?1)) AND status = 'waiting' AND dispatched_attempt > attempts AND dispatched_at <= ?2
          RETURNING seq, dispatched_attempt + 1 AS attempt`,
+      JSON.stringify(inFlight.map((j) => j.seq)),
       before,
     )
     .toArray();
@@ -89,11 +99,18 @@ export function reclaimStaleDispatches(sql: SqlStorage, before: number): { seq: 
 
 // ---- pending limiter releases -------------------------------------------
 
+/** What is owed to the limiter: every lease (`leases`), of which `ended` were calls (and `answered` connected); `rows` and `refs` are for clear(). */
+export type PendingList = { leases: string[]; ended: string[]; answered: string[]; rows: string[]; refs: string[] };
+
 /**
  * Limiter leases freed here but not yet handed back (returned with the
- * next limiter call), each marked with what its attempt did: 0 freed
- * without a call, 1 ended, 2 ended answered. The limiter counts the ended
- * ones in the health of the number they called from.
+ * next limiter call). An attempt that ended is named by the counters
+ * trigger in the batch row's `ended_leases`, in the UPDATE it already
+ * makes, so an ended call costs no row of its own; its history line says
+ * whether it connected. Leases freed without a call (a claim undone, a
+ * job taken back) are rows of `releases`, each marked with what its
+ * attempt did: 0 freed without a call, 1 ended, 2 ended answered. The
+ * limiter counts the ended ones in the health of the number they called from.
  */
 export class PendingReleases {
   constructor(private readonly sql: SqlStorage) {}
@@ -109,16 +126,41 @@ export class PendingReleases {
     }
   }
 
-  list(): { leases: string[]; ended: string[]; answered: string[] } {
+  /** Whether anything is owed (a cheap check: the tick idles only when nothing is). */
+  pending(): boolean {
+    return one(this.sql, "SELECT 1 AS x FROM releases UNION ALL SELECT 1 FROM batch WHERE id = 1 AND ended_leases != '[]' LIMIT 1") !== null;
+  }
+
+  list(batchId: string): PendingList {
     const rows = this.sql.exec<{ lease: string; answered: number }>("SELECT lease, answered FROM releases").toArray();
+    const ends = this.sql
+      .exec<{ ref: string; seq: number; attempt: number; outcome: string | null }>(
+        `SELECT e.value AS ref, e.value ->> 0 AS seq, e.value ->> 1 AS attempt,
+           (SELECT outcome FROM attempt_log a WHERE a.seq = e.value ->> 0 AND a.attempt = e.value ->> 1) AS outcome
+         FROM batch, json_each(batch.ended_leases) AS e WHERE batch.id = 1`,
+      )
+      .toArray();
+    const endLease = (e: { seq: number; attempt: number }) => leaseId(batchId, e.seq, e.attempt);
     return {
-      leases: rows.map((r) => r.lease),
-      ended: rows.filter((r) => r.answered >= 1).map((r) => r.lease),
-      answered: rows.filter((r) => r.answered === 2).map((r) => r.lease),
+      leases: [...rows.map((r) => r.lease), ...ends.map(endLease)],
+      ended: [...rows.filter((r) => r.answered >= 1).map((r) => r.lease), ...ends.map(endLease)],
+      answered: [
+        ...rows.filter((r) => r.answered === 2).map((r) => r.lease),
+        ...ends.filter((e) => e.outcome && connected(e.outcome as Outcome)).map(endLease),
+      ],
+      rows: rows.map((r) => r.lease),
+      refs: ends.map((e) => e.ref),
     };
   }
 
-  clear(leases: string[]): void {
-    for (const l of leases) this.sql.exec("DELETE FROM releases WHERE lease = ?", l);
+  /** Forgets what `list` returned, once the limiter has it (entries the trigger added since stay). */
+  clear(listed: PendingList): void {
+    for (const l of listed.rows) this.sql.exec("DELETE FROM releases WHERE lease = ?", l);
+    if (listed.refs.length === 0) return;
+    this.sql.exec(
+      `UPDATE batch SET ended_leases = (SELECT json_group_array(json(e.value)) FROM json_each(ended_leases) AS e
+         WHERE e.value NOT IN (SELECT value FROM json_each(?1))) WHERE id = 1`,
+      JSON.stringify(listed.refs),
+    );
   }
 }

@@ -37,13 +37,13 @@ export function dueCandidates(sql: SqlStorage, now: number, cursor: number, limi
   return { callbacks, firsts };
 }
 
-export function dueTimes(sql: SqlStorage): { callback: number | null; lease: number | null; dispatched: number | null } {
+/** The callbacks' and the leases' next times (the ledger adds the oldest dispatch from its in-flight list). */
+export function dueTimes(sql: SqlStorage): { callback: number | null; lease: number | null } {
   const t = (q: string) => one<{ t: number | null }>(sql, q)?.t ?? null;
   return {
     // Due calls already handed to the queue are the dispatch's to watch, not the callbacks'.
     callback: t("SELECT min(due_at) AS t FROM calls INDEXED BY calls_due WHERE status = 'waiting' AND due_at > 0 AND dispatched_attempt = attempts"),
-    lease: t("SELECT min(lease_expires_at) AS t FROM calls INDEXED BY calls_active WHERE status = 'active'"),
-    dispatched: t("SELECT min(dispatched_at) AS t FROM calls INDEXED BY calls_dispatched WHERE status = 'waiting' AND dispatched_attempt > attempts"),
+    lease: t("SELECT min(lease_expires_at) AS t FROM calls INDEXED BY calls_live WHERE status = 'active'"),
   };
 }
 
@@ -51,7 +51,7 @@ export function expiredActive(sql: SqlStorage, now: number, limit: number): Expi
   return sql
     .exec<Omit<ExpiredAttempt, "confirmed"> & { confirmed: number }>(
       `SELECT seq, attempts, coalesce(dial_to, phone_number) AS phone_number, dial_from, start_time, dial_confirmed AS confirmed
-         FROM calls INDEXED BY calls_active WHERE status = 'active' AND lease_expires_at <= ? LIMIT ?`,
+         FROM calls INDEXED BY calls_live WHERE status = 'active' AND lease_expires_at <= ? LIMIT ?`,
       now,
       limit,
     )
@@ -73,31 +73,29 @@ export function callWithResult(sql: SqlStorage, seq: number): CallRow | null {
 
 // ---- reads for the API ----------------------------------------------------
 
-export function listCalls(sql: SqlStorage, status: CallStatus | null, limit: number, offset: number): CallRow[] {
-  return status
-    ? sql.exec<StoredCall>("SELECT * FROM calls WHERE status = ? ORDER BY seq LIMIT ? OFFSET ?", status, limit, offset).toArray()
-    : sql.exec<StoredCall>("SELECT * FROM calls ORDER BY seq LIMIT ? OFFSET ?", limit, offset).toArray();
-}
-
 export function callsAfter(sql: SqlStorage, afterSeq: number, limit: number): CallRow[] {
   return sql.exec<StoredCall>("SELECT * FROM calls WHERE seq > ? ORDER BY seq LIMIT ?", afterSeq, limit).toArray();
 }
 
-export function recentCalls(sql: SqlStorage, limit: number): CallRow[] {
-  return sql.exec<StoredCall>("SELECT * FROM calls INDEXED BY calls_recent WHERE end_time IS NOT NULL ORDER BY end_time DESC LIMIT ?", limit).toArray();
+const RECENT_SEQS = "(SELECT value FROM json_each((SELECT recent FROM batch WHERE id = 1)))";
+
+function latestEnded<T extends { end_time: number | null; seq: number }>(rows: T[], limit: number): T[] {
+  return rows.sort((a, b) => (b.end_time ?? 0) - (a.end_time ?? 0) || b.seq - a.seq).slice(0, limit);
 }
 
 // ---- bounded reads: a wide row's metadata never leaves SQLite whole unless asked for
 
+/**
+ * The calls that ended last, latest end first, each row's metadata cut to
+ * an excerpt: the batch row's ring of the last RECENT_KEPT calls to end
+ * (kept by the counters trigger), each found by its key and ordered here —
+ * no index on end_time, which would cost a row written for every call that ends.
+ */
 export function recentCallExcerpts(sql: SqlStorage, limit: number, excerpt: MetadataExcerpt): CallRow[] {
-  return sql
-    .exec<Joined>(
-      `SELECT ${ROW_FIELDS}, ${excerptColumn(excerpt)} AS metadata, ${RESULT_JSON} FROM calls INDEXED BY calls_recent
-         WHERE end_time IS NOT NULL ORDER BY end_time DESC LIMIT ?`,
-      limit,
-    )
-    .toArray()
-    .map(withResult);
+  const rows = sql
+    .exec<Joined>(`SELECT ${ROW_FIELDS}, ${excerptColumn(excerpt)} AS metadata, ${RESULT_JSON} FROM calls WHERE seq IN ${RECENT_SEQS} AND end_time IS NOT NULL`)
+    .toArray();
+  return latestEnded(rows, limit).map(withResult);
 }
 
 export function callExcerpts(sql: SqlStorage, seqs: number[], excerpt: MetadataExcerpt): CallRow[] {
@@ -119,14 +117,19 @@ export function callExcerpts(sql: SqlStorage, seqs: number[], excerpt: MetadataE
  */
 export type CallFilterSpec = { status: CallStatus | null; disposition?: string | null; afterSeq?: number | null };
 
-/** The FROM and WHERE of a filtered read, with its parameters. A disposition names its index: its rows are few, the planner cannot know. */
+/**
+ * The FROM and WHERE of a filtered read, with its parameters. A disposition
+ * names its index, and so do active calls (calls_live): their rows are few,
+ * the planner cannot know. Any other status walks the key (no index on
+ * status: each entry would cost a row written at every transition).
+ */
 function filterSql(filter: CallFilterSpec): { from: string; where: string; params: (string | number)[] } {
   const terms: [string, string | number][] = [];
   if (filter.disposition) terms.push(["disposition = ?", filter.disposition]);
   if (filter.status) terms.push(["status = ?", filter.status]);
   if (filter.afterSeq !== undefined && filter.afterSeq !== null) terms.push(["seq > ?", filter.afterSeq]);
   return {
-    from: filter.disposition ? "calls INDEXED BY calls_by_disposition" : "calls",
+    from: filter.disposition ? "calls INDEXED BY calls_by_disposition" : filter.status === "active" ? "calls INDEXED BY calls_live" : "calls",
     where: terms.length > 0 ? `WHERE ${terms.map(([t]) => t).join(" AND ")}` : "",
     params: terms.map(([, v]) => v),
   };
@@ -160,7 +163,7 @@ export function seqSpan(sql: SqlStorage): { lo: number; hi: number } | null {
 
 /**
  * The seqs of the matching calls at positions 0, `every`, 2·`every`, … in
- * file order (`afterSeq` ignored): one walk of the key, or of the status or
+ * file order (`afterSeq` ignored): one walk of the key, or of the live or
  * disposition index (seq is in both, so no row is read), as one range read
  * per sample: each reads `every` entries, all of them together the listing
  * once. (A row_number() window reads each entry three times.)

@@ -5,6 +5,8 @@
  * on a current ledger runs the same statements and writes no row.
  */
 
+import { addColumn, LEAN_STEPS } from "./schema-lean";
+
 /** A step of the ledger's schema: safe to apply again to a ledger that already has it. */
 export type Migration = { name: string; apply: (sql: SqlStorage) => void };
 
@@ -36,12 +38,6 @@ CREATE TABLE IF NOT EXISTS calls (
   opted_out           INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS calls_due ON calls(due_at) WHERE status = 'waiting' AND due_at > 0;
-CREATE INDEX IF NOT EXISTS calls_active ON calls(lease_expires_at) WHERE status = 'active';
-CREATE INDEX IF NOT EXISTS calls_dispatched ON calls(dispatched_at) WHERE status = 'waiting' AND dispatched_attempt > attempts;
-CREATE INDEX IF NOT EXISTS calls_recent ON calls(end_time) WHERE end_time IS NOT NULL;
--- For /calls?status=… pages only. Without statistics the planner would also pick it
--- for the scheduler's queries and scan every waiting call, so those name their index.
-CREATE INDEX IF NOT EXISTS calls_by_status ON calls(status, seq);
 CREATE TABLE IF NOT EXISTS batch (
   id                  INTEGER PRIMARY KEY CHECK (id = 1),
   status              TEXT NOT NULL,
@@ -147,14 +143,6 @@ BEGIN
   UPDATE batch SET version = version + 1;
 END;
 `;
-
-/** Adds `column` to `table` unless it is there; true if it was added. */
-function addColumn(sql: SqlStorage, table: string, column: string, type: string): boolean {
-  const cols = sql.exec<{ name: string }>(`SELECT name FROM pragma_table_info('${table}')`).toArray();
-  if (cols.some((c) => c.name === column)) return false;
-  sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
-  return true;
-}
 
 /** The ledger's schema, oldest step first. Append new steps; never edit or reorder a landed one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -271,6 +259,8 @@ export const MIGRATIONS: readonly Migration[] = [
       sql.exec(`DROP TRIGGER IF EXISTS calls_counters; ${counters.replace("version = version + 1;", `${budget}\n    version = version + 1;`)}`);
     },
   },
+  // Fewer rows written per call (issue 20): ledger/schema-lean.ts.
+  ...LEAN_STEPS,
 ];
 
 /** Brings a ledger's schema up to date: every step, in order. */

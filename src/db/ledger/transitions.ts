@@ -23,7 +23,8 @@ export function claim(sql: SqlStorage, seq: number, attempt: number, startedAt: 
     leaseExpiresAt,
     from,
   );
-  if (ok) sql.exec("UPDATE batch SET start_time = coalesce(start_time, ?) WHERE id = 1", startedAt);
+  // Once: an UPDATE that matches writes its row even when nothing changes.
+  if (ok) sql.exec("UPDATE batch SET start_time = ? WHERE id = 1 AND start_time IS NULL", startedAt);
   return ok;
 }
 
@@ -154,7 +155,7 @@ export function unreachableError(sql: SqlStorage, seq: number, attempt: number):
 export function unreachableActive(sql: SqlStorage): { seq: number; attempt: number; error: string }[] {
   return sql
     .exec<{ seq: number; attempt: number; error: string }>(
-      `SELECT seq, attempts AS attempt, error FROM calls INDEXED BY calls_active
+      `SELECT seq, attempts AS attempt, error FROM calls INDEXED BY calls_live
          WHERE status = 'active' AND dial_confirmed = 0 AND error IS NOT NULL`,
     )
     .toArray();

@@ -168,7 +168,7 @@ export async function ensureAlarm(c: BatchContext, state: SchedulerState, b: Led
   const summaryRepaired = state.materialised && (await syncSummary(c, true, true));
   if (summaryRepaired) log("warn", "batch.summary_repaired", { ...batchFields(state), status: b.status });
   const live = b.status === "queued" || b.status === "processing" || !state.materialised;
-  const idle = c.ledger.releases.list().leases.length === 0 && !announcePending(state, b) && unsettled(c.sql) === 0;
+  const idle = !c.ledger.releases.pending() && !announcePending(state, b) && unsettled(c.sql) === 0;
   if (!live && idle) return { alarmRestored: false, summaryRepaired };
   const now = c.now();
   const alarmRestored = await restoreAlarm(c, b.status === "queued" && state.materialised ? Math.max(now, state.dueAt) : now);

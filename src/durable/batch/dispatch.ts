@@ -1,6 +1,7 @@
 import type { Candidate } from "../../db/call-ledger";
 import { dncAmong } from "../../db/dnc.repo";
 import type { WorkspaceEngineInfo } from "../../db/workspace.repo";
+import { admissionRoom, nextAdmission } from "../../domain/admission";
 import { nextOpening } from "../../domain/calling-window";
 import { countryOf } from "../../domain/phone";
 import { engineConfig, MAX_SLICE, POKE_COALESCE_MS } from "../../engine-config";
@@ -10,6 +11,9 @@ import type { AttemptRef, BatchConfig, SchedulerState } from "./contract";
 import { flushOutbox } from "./effects";
 
 export type DispatchResult = { moreDue: boolean; retryAfterMs: number; sent: number };
+
+/** A batch whose allowance is on the queue looks again this soon (its claims free room). */
+const ADMIT_RETRY_MS = 50;
 
 /**
  * One slice of due calls: picked (callbacks first, then first attempts in
@@ -21,7 +25,12 @@ export async function dispatch(c: BatchContext, state: SchedulerState, now: numb
   const ws = await c.workspace(state);
   if (!ws) return { moreDue: false, retryAfterMs: 0, sent: 0 };
   const config = await c.config();
-  const want = Math.min(MAX_SLICE, Math.max(1, ws.callsPerSecond * 2), ws.maxConcurrentCalls);
+  // Only what will be taken off the shared queue soon (domain/admission): the queue never holds minutes of one batch's work.
+  const inFlight = c.ledger.inFlight.list();
+  c.admission = nextAdmission(c.admission, inFlight.length > 0 ? now - inFlight[0]!.at : null);
+  const room = admissionRoom(c.admission, inFlight.length);
+  if (room === 0) return { moreDue: true, retryAfterMs: ADMIT_RETRY_MS, sent: 0 };
+  const want = Math.min(MAX_SLICE, Math.max(1, ws.callsPerSecond * 2), ws.maxConcurrentCalls, room);
   const { callbacks, firsts } = c.ledger.dueCandidates(now, state.cursor, want, config.callingWindow ? config.columns.indexOf("timezone") : -1);
   const more = callbacks.length + firsts.length >= want;
   const due = [...callbacks, ...firsts].slice(0, want);
@@ -34,7 +43,7 @@ export async function dispatch(c: BatchContext, state: SchedulerState, now: numb
 
   const jobs = picked.map((p) => ({ seq: p.seq, attempt: p.attempts + 1, to: p.several ? p.to : null, phone: p.to }));
   const lease = (j: AttemptRef) => leaseId(state.batchId, j.seq, j.attempt);
-  const released = c.ledger.releases.list();
+  const released = c.ledger.releases.list(state.batchId);
   const grant = await c.env.WORKSPACE_LIMITER.getByName(state.workspaceId).reserve({
     batchId: state.batchId,
     leaseIds: jobs.map(lease),
@@ -48,7 +57,7 @@ export async function dispatch(c: BatchContext, state: SchedulerState, now: numb
     contactPolicy: ws.contactPolicy,
     pool: { workspaceId: state.workspaceId, agentId: config.agent.id },
   });
-  c.ledger.releases.clear(released.leases);
+  c.ledger.releases.clear(released);
   // Numbers the contact policy will not let be called yet wait until they may (never fail for it).
   const held = new Map((grant.held ?? []).map((h) => [h.leaseId, h]));
   c.ledger.deferCalls(jobs.flatMap((j) => (held.has(lease(j)) ? [{ seq: j.seq, dueAt: held.get(lease(j))!.until, reason: "contact_policy" }] : [])));

@@ -13,18 +13,24 @@ import type { AttemptRef, SchedulerState } from "./contract";
 // as the transition that causes it, and sent from here, so a step that dies
 // before sending leaves it for the next one.
 
-/** Sends the outbox's jobs, a sendBatch at a time, forgetting each chunk once sent. */
+/**
+ * Sends the outbox's jobs, a slice (≤ MAX_SLICE jobs, one sendBatch each) at
+ * a time, forgetting each slice once sent. A slice that dies half-way is
+ * sent whole again: a job sent twice finds its attempt claimed and does nothing.
+ */
 export async function flushOutbox(c: BatchContext): Promise<void> {
   const pending = c.ledger.outbox();
   if (pending.length === 0) return;
   const state = (await c.state())!;
-  for (let i = 0; i < pending.length; i += MAX_SLICE) {
-    const chunk = pending.slice(i, i + MAX_SLICE);
-    await enqueueCallJobs(
-      c.ports.queue,
-      chunk.map((j) => ({ batchId: state.batchId, seq: j.seq, attempt: j.attempt })),
-    );
-    c.ledger.clearOutbox(chunk);
+  for (const slice of pending) {
+    for (let i = 0; i < slice.jobs.length; i += MAX_SLICE) {
+      const chunk = slice.jobs.slice(i, i + MAX_SLICE);
+      await enqueueCallJobs(
+        c.ports.queue,
+        chunk.map((j) => ({ batchId: state.batchId, seq: j.seq, attempt: j.attempt })),
+      );
+    }
+    c.ledger.clearOutbox(slice.id);
   }
 }
 
@@ -39,12 +45,11 @@ export function release(c: BatchContext, batchId: string, attempts: AttemptRef[]
 
 /** Hands freed leases back to the workspace's limiter (one call for all of them). */
 export async function flushReleases(c: BatchContext): Promise<void> {
-  const { leases, ended, answered } = c.ledger.releases.list();
-  if (leases.length === 0) return;
   const state = await c.state();
-  if (!state) return;
-  await c.env.WORKSPACE_LIMITER.getByName(state.workspaceId).release(leases, { ended, answered });
-  c.ledger.releases.clear(leases);
+  if (!state || !c.ledger.releases.pending()) return;
+  const listed = c.ledger.releases.list(state.batchId);
+  await c.env.WORKSPACE_LIMITER.getByName(state.workspaceId).release(listed.leases, { ended: listed.ended, answered: listed.answered });
+  c.ledger.releases.clear(listed);
 }
 
 /**

@@ -116,8 +116,8 @@ function finishAttempt(
     if (reported?.callback_at != null) c.ledger.results.setCallbackState(ev.seq, ev.attempt, requested ? "scheduled" : "ignored");
     if (optedOut) optOut(c, state, row, ev.attempt, ev.at);
   });
+  // Its lease is owed to the limiter now: finish()'s counters trigger named it in the batch row (releases.list).
   if (!ended) return null;
-  release(c, state.batchId, [ev], answered ? "answered" : "ended");
   log("info", "call.attempt_ended", { ...batchFields(state), seq: ev.seq, attempt: ev.attempt, outcome: ev.outcome, next });
   const id = callId(state.batchId, ev.seq);
   const key = `${id}:${ev.attempt}`;

@@ -104,7 +104,9 @@ async function settleStopped(c: BatchContext, state: SchedulerState, now: number
 export function settleCancelSlice(c: BatchContext, batchId: string): number {
   const sql = c.sql;
   if (unsettled(sql) === 0) return 0;
-  release(c, batchId, settleCancelled(sql, engineConfig(c.env).cancelSliceCalls).dispatched);
+  const slice = settleCancelled(sql, engineConfig(c.env).cancelSliceCalls, c.settledThrough);
+  c.settledThrough = slice.lastSeq;
+  release(c, batchId, slice.dispatched);
   return unsettled(sql);
 }
 
@@ -142,7 +144,7 @@ async function runPass(c: BatchContext, state: SchedulerState, now: number): Pro
     heartbeatMs: cfg.heartbeatMs,
     summaryBehind: false,
     summaryFlushMs: SUMMARY_FLUSH_MS,
-    releasesPending: c.ledger.releases.list().leases.length > 0,
+    releasesPending: c.ledger.releases.pending(),
     idleTicks: c.idleTicks,
   };
   // Counters reach D1 at most every SUMMARY_FLUSH_MS while calls flow; a batch about to sleep writes them now.
