@@ -1,4 +1,4 @@
-import type { NumberLoad } from "../domain/caller-id";
+import type { NumberLoad, Pool } from "../domain/caller-id";
 
 /**
  * What a workspace's limiter keeps about its caller IDs and its
@@ -135,4 +135,11 @@ export class ContactBook {
   purge(before: number): void {
     this.sql.exec("DELETE FROM contacts WHERE at <= ?", before);
   }
+}
+
+/** Starts a second the pool's enabled numbers may make together (at least 1, so a held call is still tried); no limit without per-number rules. */
+export function poolRate(pool: Pool | null): number {
+  const perSecond = pool?.callerId?.perNumber.callsPerSecond;
+  if (!pool || perSecond === undefined || pool.numbers.length === 0) return Infinity;
+  return Math.max(1, pool.numbers.filter((n) => n.enabled).length * perSecond);
 }

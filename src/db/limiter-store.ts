@@ -1,79 +1,106 @@
+import { carryOverLeases } from "./limiter-legacy";
+
 /**
  * A workspace's capacity, in its WorkspaceLimiter's own SQLite: the leases
  * held by call attempts (one per attempt, each with an expiry) and which
- * batches asked recently. Both are also kept in memory — every lease's
- * batch, expiry, start and caller ID; per batch how many it holds and how
- * many wait for their start; when each batch last asked — read from the
- * tables once when the object wakes and moved by every write after (this
- * object is their only writer, and memory moves only once its write
- * succeeded). So counting, finding lapsed leases and answering for a lease
- * read no row: the lease table is written (one row when a lease is
- * reserved, started and released; no index over it) and read only when
- * the object wakes. Every method is synchronous, so the object's
- * check-and-record stays atomic.
+ * batches asked recently. Both are kept in memory — every lease's batch,
+ * expiry, start and caller ID; per batch how many it holds and how many
+ * wait for their start; when each batch last asked — read from the tables
+ * once when the object wakes, so counting, finding lapsed leases and
+ * answering for a lease read no row.
+ *
+ * Leases are written by the group, not one row each (a row written is what
+ * is billed): a reserve call's leases are one grant row (`leases`: their
+ * ids, expiries, starts and caller IDs as JSON); a start rewrites its
+ * grant's row (a consumer batch's starts: one write per grant, usually
+ * one); a release call writes one row listing the leases it freed
+ * (`lease_releases`), or deletes the grant row it empties. Waking replays
+ * the rows in id order (a lease id freed and granted again is in a later
+ * grant). Once COMPACT_ROWS release rows pile up, each grant still
+ * listing a freed or lapsed lease is rewritten and the release rows go.
+ * A lapsed lease needs no row: its expiry is in its grant's.
+ *
+ * Writes are made by `save`, at the end of each limiter call (its leases
+ * then exactly as memory holds them, before its answer leaves); if a write
+ * fails, memory is dropped and read again from the tables. Every method is
+ * synchronous, so the object's check-and-record stays atomic.
  */
-export type LeaseRow = { id: string; batch_id: string; started_at: number | null; expires_at: number; from_number: string | null };
+export type LeaseView = { id: string; batchId: string; startedAt: number | null; expiresAt: number };
 
-const LEASES = "(id TEXT PRIMARY KEY, batch_id TEXT NOT NULL, expires_at INTEGER NOT NULL, started_at INTEGER, from_number TEXT) WITHOUT ROWID";
+/** One lease in its grant row: id, expiry, start (null: not yet), caller ID. */
+type Entry = [id: string, expiresAt: number, at: number | null, from: string | null];
+
+const GRANTS = "(id INTEGER PRIMARY KEY, batch_id TEXT NOT NULL, held TEXT NOT NULL)";
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS leases ${LEASES};
+CREATE TABLE IF NOT EXISTS leases ${GRANTS};
+CREATE TABLE IF NOT EXISTS lease_releases (id INTEGER PRIMARY KEY, ids TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS demand (batch_id TEXT PRIMARY KEY, last_seen INTEGER NOT NULL);
 `;
+/** Release rows kept before the grants are compacted (bounds what waking reads). */
+const COMPACT_ROWS = 256;
+/** A batch's last ask is written at most this often (memory keeps it exact; waking counts it as this much later). */
+const DEMAND_WRITE_MS = 1_000;
 
-type Lease = { batchId: string; expiresAt: number; at: number | null; from: string | null };
+type Lease = { batchId: string; expiresAt: number; at: number | null; from: string | null; grant: number };
+/** A grant row: its batch, the leases of it still held, and how many leases its stored row still lists that are not. */
+type Grant = { batchId: string; live: Set<string>; stale: number };
 type Memory = {
   leases: Map<string, Lease>;
+  grants: Map<number, Grant>;
   /** Per batch: leases held, and of those not started yet. */
   held: Map<string, number>;
   waiting: Map<string, number>;
-  /** When each batch that asked recently last asked. */
+  /** When each batch that asked recently last asked, and when that was last written. */
   demand: Map<string, number>;
+  demandWritten: Map<string, number>;
   /** No lease expires before this (a lower bound: looking for lapsed leases before it would find none). */
   purgeAfter: number;
+  /** The next grant or release row's id (one sequence: waking replays both in order). */
+  nextId: number;
+  releaseRows: number;
 };
 
 export class LimiterStore {
   private mem: Memory | null = null;
+  /** Grants to write (or delete, when empty) at the next save. */
+  private readonly dirty = new Set<number>();
+  /** Leases freed since the last save, with their grants; the row's id is taken at the first, before any grant made after it. */
+  private freed: { id: number; leases: { lease: string; grant: number }[] } | null = null;
 
   constructor(private readonly sql: SqlStorage) {
+    carryOverLeases(sql, "held TEXT", SCHEMA);
     sql.exec(SCHEMA);
-    const table = sql.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'leases'").one().sql;
-    if (!table.includes("WITHOUT ROWID")) {
-      // Before: a rowid table with an index by batch and one by expiry, so each lease write touched four b-trees. Moved over once.
-      if (!table.includes("from_number")) sql.exec("ALTER TABLE leases ADD COLUMN from_number TEXT");
-      sql.exec(`CREATE TABLE leases_v2 ${LEASES}`);
-      sql.exec("INSERT INTO leases_v2 SELECT id, batch_id, expires_at, started_at, from_number FROM leases");
-      sql.exec("DROP TABLE leases");
-      sql.exec("ALTER TABLE leases_v2 RENAME TO leases");
-    }
   }
 
-  /** Forgets lapsed leases: looked for in memory once the earliest expiry has passed, each deleted by its key. */
+  /** Forgets lapsed leases: looked for in memory once the earliest expiry has passed (their grant rows still hold their expiry). */
   purgeLeases(now: number): void {
     const mem = this.load();
     if (now < mem.purgeAfter) return;
     let next = Infinity;
     for (const [id, lease] of mem.leases) {
       if (lease.expiresAt > now) next = Math.min(next, lease.expiresAt);
-      else this.release(id);
+      else this.detach(mem, id);
     }
     mem.purgeAfter = next;
   }
 
   /** Forgets batches that stopped asking. */
   purgeDemand(now: number, demandMs: number): void {
-    const { demand } = this.load();
+    const { demand, demandWritten } = this.load();
     for (const [batchId, seen] of demand) {
       if (seen > now - demandMs) continue;
       this.sql.exec("DELETE FROM demand WHERE batch_id = ?", batchId);
       demand.delete(batchId);
+      demandWritten.delete(batchId);
     }
   }
 
   noteDemand(batchId: string, now: number): void {
-    const { demand } = this.load();
-    this.sql.exec("INSERT INTO demand (batch_id, last_seen) VALUES (?, ?) ON CONFLICT (batch_id) DO UPDATE SET last_seen = excluded.last_seen", batchId, now);
+    const { demand, demandWritten } = this.load();
     demand.set(batchId, now);
+    if (now - (demandWritten.get(batchId) ?? -Infinity) < DEMAND_WRITE_MS) return;
+    this.sql.exec("INSERT INTO demand (batch_id, last_seen) VALUES (?, ?) ON CONFLICT (batch_id) DO UPDATE SET last_seen = excluded.last_seen", batchId, now);
+    demandWritten.set(batchId, now);
   }
 
   competingBatches(): number {
@@ -100,13 +127,19 @@ export class LimiterStore {
     return this.load().waiting.get(batchId) ?? 0;
   }
 
-  addLease(id: string, batchId: string, expiresAt: number): void {
+  /** Grants the batch leases on `ids` (one grant row), each lasting until `expiresAt`; an id held already, or twice, is granted once. Returns those granted. */
+  grant(ids: string[], batchId: string, expiresAt: number): string[] {
     const mem = this.load();
-    this.sql.exec("INSERT INTO leases (id, batch_id, expires_at) VALUES (?, ?, ?)", id, batchId, expiresAt);
-    mem.leases.set(id, { batchId, expiresAt, at: null, from: null });
-    bump(mem.held, batchId, 1);
-    bump(mem.waiting, batchId, 1);
+    const fresh = [...new Set(ids)].filter((id) => !mem.leases.has(id));
+    if (fresh.length === 0) return [];
+    const grant = mem.nextId++;
+    mem.grants.set(grant, { batchId, live: new Set(fresh), stale: 0 });
+    for (const id of fresh) mem.leases.set(id, { batchId, expiresAt, at: null, from: null, grant });
+    bump(mem.held, batchId, fresh.length);
+    bump(mem.waiting, batchId, fresh.length);
     mem.purgeAfter = Math.min(mem.purgeAfter, expiresAt);
+    this.dirty.add(grant);
+    return fresh;
   }
 
   earliestExpiry(): number | null {
@@ -126,10 +159,10 @@ export class LimiterStore {
     const mem = this.load();
     const lease = mem.leases.get(id);
     if (!lease || lease.at !== null) return;
-    this.sql.exec("UPDATE leases SET started_at = ?, expires_at = ?, from_number = ? WHERE id = ?", at, expiresAt, from, id);
     Object.assign(lease, { at, expiresAt, from });
     bump(mem.waiting, lease.batchId, -1);
     mem.purgeAfter = Math.min(mem.purgeAfter, expiresAt);
+    this.dirty.add(lease.grant);
   }
 
   /** Frees a lease; what it was (its start and caller ID), or undefined if it was not held (then nothing is written). */
@@ -137,28 +170,117 @@ export class LimiterStore {
     const mem = this.load();
     const lease = mem.leases.get(id);
     if (!lease) return undefined;
-    this.sql.exec("DELETE FROM leases WHERE id = ?", id);
-    mem.leases.delete(id);
-    bump(mem.held, lease.batchId, -1);
-    if (lease.at === null) bump(mem.waiting, lease.batchId, -1);
+    this.freed ??= { id: mem.nextId++, leases: [] };
+    this.freed.leases.push({ lease: id, grant: lease.grant });
+    this.detach(mem, id);
     return { at: lease.at, from: lease.from };
   }
 
-  leases(): LeaseRow[] {
-    return this.sql.exec<LeaseRow>("SELECT id, batch_id, started_at, expires_at, from_number FROM leases ORDER BY id").toArray();
+  /** Current leases, by id. */
+  leases(): LeaseView[] {
+    return [...this.load().leases]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([id, l]) => ({ id, batchId: l.batchId, startedAt: l.at, expiresAt: l.expiresAt }));
   }
 
-  /** The memory, read from the tables once per object lifetime. */
+  /**
+   * Writes what this call changed: the freed leases' row (those of grants
+   * rewritten now left out), each grant made, started in or emptied, and —
+   * once release rows pile up — the compaction.
+   */
+  save(): void {
+    const mem = this.mem;
+    const freed = this.freed;
+    this.freed = null;
+    if (!mem) return;
+    try {
+      const ids = (freed?.leases ?? []).filter((f) => !this.dirty.has(f.grant)).map((f) => f.lease);
+      if (freed && ids.length > 0) {
+        this.sql.exec("INSERT INTO lease_releases (id, ids) VALUES (?, ?)", freed.id, JSON.stringify(ids));
+        mem.releaseRows += 1;
+      }
+      for (const grant of this.dirty) this.writeGrant(mem, grant);
+      if (mem.releaseRows >= COMPACT_ROWS) {
+        for (const [grant, g] of mem.grants) if (g.stale > 0) this.writeGrant(mem, grant);
+        this.sql.exec("DELETE FROM lease_releases");
+        mem.releaseRows = 0;
+      }
+    } catch (error) {
+      this.mem = null;
+      throw error;
+    } finally {
+      this.dirty.clear();
+    }
+  }
+
+  /** A grant's row as memory holds it: its leases still held, or no row once it holds none. */
+  private writeGrant(mem: Memory, grant: number): void {
+    const g = mem.grants.get(grant);
+    if (!g) return;
+    if (g.live.size === 0) {
+      this.sql.exec("DELETE FROM leases WHERE id = ?", grant);
+      mem.grants.delete(grant);
+      return;
+    }
+    const entries = [...g.live].map((id): Entry => {
+      const l = mem.leases.get(id)!;
+      return [id, l.expiresAt, l.at, l.from];
+    });
+    this.sql.exec(
+      "INSERT INTO leases (id, batch_id, held) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET held = ?3",
+      grant,
+      g.batchId,
+      JSON.stringify(entries),
+    );
+    g.stale = 0;
+  }
+
+  /** Takes a lease out of memory; its grant's row still lists it (stale) until rewritten, or goes once the grant is empty. */
+  private detach(mem: Memory, id: string): void {
+    const lease = mem.leases.get(id);
+    if (!lease) return;
+    mem.leases.delete(id);
+    bump(mem.held, lease.batchId, -1);
+    if (lease.at === null) bump(mem.waiting, lease.batchId, -1);
+    const g = mem.grants.get(lease.grant);
+    if (!g) return;
+    g.live.delete(id);
+    g.stale += 1;
+    if (g.live.size === 0) this.dirty.add(lease.grant);
+  }
+
+  /** The memory, read from the tables once per object lifetime: grants and release rows replayed in id order. */
   private load(): Memory {
     if (this.mem) return this.mem;
-    const mem: Memory = { leases: new Map(), held: new Map(), waiting: new Map(), demand: new Map(), purgeAfter: -Infinity };
-    for (const row of this.sql.exec<LeaseRow>("SELECT id, batch_id, started_at, expires_at, from_number FROM leases")) {
-      mem.leases.set(row.id, { batchId: row.batch_id, expiresAt: row.expires_at, at: row.started_at, from: row.from_number });
-      bump(mem.held, row.batch_id, 1);
-      if (row.started_at === null) bump(mem.waiting, row.batch_id, 1);
+    const [leases, grants, held, waiting, demand, demandWritten] = [new Map(), new Map(), new Map(), new Map(), new Map(), new Map()];
+    const mem: Memory = { leases, grants, held, waiting, demand, demandWritten, purgeAfter: -Infinity, nextId: 1, releaseRows: 0 };
+    const rows = this.sql.exec<{ id: number; batch_id: string; held: string }>("SELECT id, batch_id, held FROM leases ORDER BY id").toArray();
+    const releases = this.sql.exec<{ id: number; ids: string }>("SELECT id, ids FROM lease_releases ORDER BY id").toArray();
+    mem.releaseRows = releases.length;
+    let r = 0;
+    const replay = (upTo: number) => {
+      for (; r < releases.length && releases[r]!.id < upTo; r++) for (const id of JSON.parse(releases[r]!.ids) as string[]) this.detach(mem, id);
+    };
+    for (const row of rows) {
+      replay(row.id);
+      const live = new Set<string>();
+      mem.grants.set(row.id, { batchId: row.batch_id, live, stale: 0 });
+      for (const [id, expiresAt, at, from] of JSON.parse(row.held) as Entry[]) {
+        this.detach(mem, id); // granted again: the earlier grant's row now lists it as freed
+        live.add(id);
+        mem.leases.set(id, { batchId: row.batch_id, expiresAt, at, from, grant: row.id });
+        bump(mem.held, row.batch_id, 1);
+        if (at === null) bump(mem.waiting, row.batch_id, 1);
+      }
+      mem.nextId = row.id + 1;
     }
-    for (const row of this.sql.exec<{ batch_id: string; last_seen: number }>("SELECT batch_id, last_seen FROM demand"))
-      mem.demand.set(row.batch_id, row.last_seen);
+    replay(Infinity);
+    mem.nextId = Math.max(mem.nextId, (releases[releases.length - 1]?.id ?? 0) + 1);
+    for (const row of this.sql.exec<{ batch_id: string; last_seen: number }>("SELECT batch_id, last_seen FROM demand")) {
+      mem.demand.set(row.batch_id, row.last_seen + DEMAND_WRITE_MS);
+      mem.demandWritten.set(row.batch_id, row.last_seen);
+    }
+    // Grants the replay emptied are dirty: the next save deletes their rows.
     this.mem = mem;
     return mem;
   }

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadPool } from "../db/agent-numbers.repo";
-import { ContactBook, NumberBook, type NumberStats } from "../db/limiter-numbers";
-import { LimiterStore } from "../db/limiter-store";
+import { ContactBook, NumberBook, type NumberStats, poolRate } from "../db/limiter-numbers";
+import { type LeaseView, LimiterStore } from "../db/limiter-store";
 import { StartWindow } from "../db/limiter-window";
 import { meteredSql } from "../db/metered-sql";
 import { chooseNumber, type Pool } from "../domain/caller-id";
@@ -85,7 +85,9 @@ const MAX_CONTACT_HORIZON_MS = 720 * 3_600_000;
  * starts: `start` admits a dial only if fewer than callsPerSecond starts
  * happened in the last second (StartWindow: one lookup, not a scan). Leases
  * and window are also held in memory, loaded when the object wakes, so a
- * decision reads no row, at any rate. The same gate gives each start its
+ * decision reads no row, at any rate; each call writes what it changed at
+ * its end, by the group (LimiterStore: a row per grant, start batch or
+ * release call, not per lease). The same gate gives each start its
  * caller ID from the agent's pool (under each number's own limits) and
  * keeps the workspace's contact policy, per recipient number, across all
  * batches. All of it lives in this object's SQLite storage, so a restart
@@ -114,13 +116,17 @@ export class WorkspaceLimiter extends DurableObject<Env> {
     this.ports = { now: () => Date.now() };
   }
 
-  /** Ends a call: the starts it admitted are written (one row a second), even if it threw; its rows counted with METRICS=on. */
+  /** Ends a call: what it changed is written (its grants, releases and starts: a row each, not one a lease), even if it threw; its rows counted with METRICS=on. */
   private finish<T>(result: () => T): T {
     try {
       return result();
     } finally {
-      this.window.save();
-      this.flushMeter();
+      try {
+        this.store.save();
+      } finally {
+        this.window.save(); // even if the leases' write failed: the window then counts starts the leases may not show
+        this.flushMeter();
+      }
     }
   }
 
@@ -145,7 +151,7 @@ export class WorkspaceLimiter extends DurableObject<Env> {
 
   private reserveNow(input: ReserveInput, pool: Pool | null): ReserveResult {
     const now = this.ports.now();
-    if (input.release?.length) this.release(input.release, { ended: input.ended, answered: input.answered });
+    if (input.release?.length) this.releaseNow(input.release, { ended: input.ended, answered: input.answered });
     this.purge(now, input.contactPolicy);
     this.store.purgeDemand(now, DEMAND_MS);
     const { batchId, limits } = input;
@@ -166,9 +172,7 @@ export class WorkspaceLimiter extends DurableObject<Env> {
       0,
       Math.min(limits.maxConcurrentCalls - total, Math.min(concurrencyShare, input.batchCap ?? Infinity) - mine, rateShare * LOOKAHEAD_SECONDS - pendingMine),
     );
-    const fresh = wanted.slice(0, room);
-    for (const id of fresh) this.store.addLease(id, batchId, now + input.reserveTtlMs);
-    const granted = [...already, ...fresh];
+    const granted = [...already, ...this.store.grant(wanted.slice(0, room), batchId, now + input.reserveTtlMs)];
     let retryAfterMs = 0;
     if (granted.length + holds.length < input.leaseIds.length) {
       const next = this.store.earliestExpiry();
@@ -194,9 +198,10 @@ export class WorkspaceLimiter extends DurableObject<Env> {
   /** Admits one dial under the per-second rate, recording it; the lease then lasts `callLeaseMs` from now. */
   start(input: { leaseId: string; callsPerSecond: number; callLeaseMs: number }): StartResult {
     const now = this.ports.now();
-    this.purge(now);
-    if (this.store.startOf(input.leaseId) === undefined) return { ok: false, noLease: true };
-    return this.finish(() => this.admit(input.leaseId, input, null, undefined, now));
+    return this.finish(() => {
+      this.purge(now);
+      return this.store.startOf(input.leaseId) === undefined ? { ok: false, noLease: true } : this.admit(input.leaseId, input, null, undefined, now);
+    });
   }
 
   /**
@@ -236,15 +241,15 @@ export class WorkspaceLimiter extends DurableObject<Env> {
   async startMany(input: StartManyInput): Promise<StartResult[]> {
     const pool = input.pool ? await this.pool(input.pool.workspaceId, input.pool.agentId) : null;
     const now = this.ports.now();
-    this.purge(now, input.contactPolicy);
-    return this.finish(() =>
-      input.leaseIds.map((id, i): StartResult => {
+    return this.finish(() => {
+      this.purge(now, input.contactPolicy);
+      return input.leaseIds.map((id, i): StartResult => {
         const started = this.store.startOf(id);
         if (started === undefined) return { ok: false, noLease: true } as const;
         if (started.at !== null) return started.from === null ? { ok: true, at: started.at } : { ok: true, at: started.at, from: started.from };
         return this.admit(id, input, pool, input.phones?.[i], now);
-      }),
-    );
+      });
+    });
   }
 
   /** The agent's pool, read from D1 at most every POOL_REFRESH_MS. */
@@ -272,29 +277,24 @@ export class WorkspaceLimiter extends DurableObject<Env> {
    * lease is released once. Releasing twice, or a lapsed lease, is harmless.
    */
   release(leaseIds: string[], outcome: { ended?: string[]; answered?: string[] } = {}): void {
+    this.finish(() => this.releaseNow(leaseIds, outcome));
+  }
+
+  private releaseNow(leaseIds: string[], outcome: { ended?: string[]; answered?: string[] }): void {
     const ended = new Set(outcome.ended);
     const answered = new Set(outcome.answered);
     for (const id of leaseIds) {
       const started = this.store.release(id);
       if ((ended.has(id) || answered.has(id)) && started?.from && started.at !== null) this.numbers.noteEnded(started.from, started.at, answered.has(id));
     }
-    this.finish(() => {});
   }
 
   /** Current holdings, for status and tests. */
-  snapshot(): { leases: { id: string; batchId: string; startedAt: number | null; expiresAt: number }[]; startsLastSecond: number } {
+  snapshot(): { leases: LeaseView[]; startsLastSecond: number } {
     const now = this.ports.now();
-    this.purge(now);
-    return this.finish(() => ({
-      leases: this.store.leases().map((r) => ({ id: r.id, batchId: r.batch_id, startedAt: r.started_at, expiresAt: r.expires_at })),
-      startsLastSecond: this.window.count(now),
-    }));
+    return this.finish(() => {
+      this.purge(now);
+      return { leases: this.store.leases(), startsLastSecond: this.window.count(now) };
+    });
   }
-}
-
-/** Starts a second the pool's enabled numbers may make together (at least 1, so a held call is still tried); no limit without per-number rules. */
-function poolRate(pool: Pool | null): number {
-  const perSecond = pool?.callerId?.perNumber.callsPerSecond;
-  if (!pool || perSecond === undefined || pool.numbers.length === 0) return Infinity;
-  return Math.max(1, pool.numbers.filter((n) => n.enabled).length * perSecond);
 }
