@@ -8,15 +8,16 @@
  * `version`, which tells the object its D1 summary is behind.
  *
  * This class is the ledger's whole surface, each method one line over its
- * part in ledger/: schema.ts (the migrations), rows.ts (row types),
- * batch.ts (the batch row, materialising, batch-wide changes), dispatch.ts
- * (dispatch marks, the outbox, pending limiter releases), transitions.ts (one
- * attempt's transitions) and reads.ts (the scheduler's and the API's reads).
+ * part in ledger/: schema.ts (the migrations), rows.ts (row types), batch.ts
+ * (the batch row, materialising, batch-wide changes), dispatch.ts (dispatch
+ * marks, the outbox, pending limiter releases), in-flight.ts (the calls the
+ * scheduler watches), transitions.ts (one attempt's transitions) and
+ * reads.ts (the scheduler's and the API's reads).
  */
 import type { BatchStatus, CallStatus } from "../domain/vocabulary";
 import * as batch from "./ledger/batch";
 import * as dispatch from "./ledger/dispatch";
-import { InFlight } from "./ledger/in-flight";
+import { expiredOf, InFlight, type LiveCall, liveCalls, nextLease, unreachableOf, type WatchedCalls } from "./ledger/in-flight";
 import { StopWindow } from "./ledger/stop-window";
 import * as reads from "./ledger/reads";
 import { ResultLedger } from "./ledger/results";
@@ -36,8 +37,9 @@ export class CallLedger {
   readonly releases: dispatch.PendingReleases;
   /** The last finished attempts, for the stop rules (ledger/stop-window.ts). */
   readonly stopWindow: StopWindow;
-  /** Attempts on the queue not yet claimed (ledger/in-flight.ts). */
+  /** Attempts on the queue not yet claimed, and attempts active now (ledger/in-flight.ts). */
   readonly inFlight: InFlight;
+  readonly live: WatchedCalls<LiveCall>;
 
   constructor(private readonly sql: SqlStorage) {
     migrate(sql);
@@ -45,9 +47,8 @@ export class CallLedger {
     this.releases = new dispatch.PendingReleases(sql);
     this.stopWindow = new StopWindow(sql);
     this.inFlight = new InFlight(sql);
+    this.live = liveCalls(sql);
   }
-
-  // ---- the batch row ------------------------------------------------------
 
   createBatch(status: BatchStatus): void {
     batch.createBatch(this.sql, status);
@@ -61,8 +62,6 @@ export class CallLedger {
   setStatus(from: BatchStatus[], to: BatchStatus, extra: batch.StatusExtra = {}): boolean {
     return batch.setStatus(this.sql, from, to, extra);
   }
-
-  // ---- materialising ------------------------------------------------------
 
   /**
    * Adds a slice of rows (`[[seq, e164, [values…]], …]`), leaving out the
@@ -86,8 +85,6 @@ export class CallLedger {
     batch.setTotals(this.sql, total);
   }
 
-  // ---- the scheduler's reads ----------------------------------------------
-
   /** Calls ready for their next attempt: overdue callbacks first (by due time), then first attempts from `cursor` in file order; none already on the queue. */
   dueCandidates(now: number, cursor: number, limit: number, tzColumn: number): { callbacks: Candidate[]; firsts: Candidate[] } {
     return reads.dueCandidates(this.sql, now, cursor, limit, tzColumn);
@@ -95,15 +92,13 @@ export class CallLedger {
 
   /** When something next needs the scheduler: a callback coming due, a lease running out, a dispatch going stale. */
   dueTimes(): { callback: number | null; lease: number | null; dispatched: number | null } {
-    return { ...reads.dueTimes(this.sql), dispatched: this.inFlight.oldest() };
+    return { callback: reads.callbackDue(this.sql), lease: nextLease(this.live.rows()), dispatched: this.inFlight.oldest() };
   }
 
   /** Active attempts whose lease ran out; `confirmed` false: nothing was heard since its claim, so its dial may never have happened. */
   expiredActive(now: number, limit = 100): ExpiredAttempt[] {
-    return reads.expiredActive(this.sql, now, limit);
+    return expiredOf(this.live.rows(), now, limit);
   }
-
-  // ---- dispatch -----------------------------------------------------------
 
   /**
    * Marks attempts as handed to the queue and records them in the outbox
@@ -152,8 +147,6 @@ export class CallLedger {
     );
   }
 
-  // ---- one attempt --------------------------------------------------------
-
   call(seq: number): CallRow | null {
     return reads.call(this.sql, seq);
   }
@@ -170,7 +163,9 @@ export class CallLedger {
    * and records the caller ID `from` the gate chose.
    */
   claim(seq: number, attempt: number, startedAt: number, leaseExpiresAt: number, from: string | null = null): boolean {
-    return transitions.claim(this.sql, seq, attempt, startedAt, leaseExpiresAt, from);
+    const ok = transitions.claim(this.sql, seq, attempt, startedAt, leaseExpiresAt, from);
+    if (ok) this.live.add([seq]);
+    return ok;
   }
 
   /** active → waiting for an attempt that was never dialled (a provider 429). It stays dispatched: the queue's retry claims it again. */
@@ -232,7 +227,7 @@ export class CallLedger {
 
   /** Every active attempt whose dial got no response (recordUnreachable): a cancelled batch settles these at once. */
   unreachableActive(): { seq: number; attempt: number; error: string }[] {
-    return transitions.unreachableActive(this.sql);
+    return unreachableOf(this.live.rows());
   }
 
   /**
@@ -242,8 +237,6 @@ export class CallLedger {
   finish(seq: number, attempt: number, end: transitions.AttemptEnd): boolean {
     return transitions.finish(this.sql, seq, attempt, end);
   }
-
-  // ---- batch-wide changes ---------------------------------------------------
 
   /** A cancel's first step: cancels the waiting calls that hold a job on the queue and returns them (their reservations are free); settleCancelled writes the rest. */
   cancelWaiting(): { seq: number; attempt: number }[] {
@@ -259,13 +252,9 @@ export class CallLedger {
     return batch.requeue(this.sql, outcomes);
   }
 
-  // ---- reads for the API ----------------------------------------------------
-
   callsAfter(afterSeq: number, limit: number): CallRow[] {
     return reads.callsAfter(this.sql, afterSeq, limit);
   }
-
-  // ---- bounded reads: a wide row's metadata never leaves SQLite whole unless asked for
 
   /** The most recently ended calls, their metadata as an excerpt (see excerptColumn). */
   recentCallExcerpts(limit: number, excerpt: MetadataExcerpt): CallRow[] {

@@ -7,7 +7,7 @@
  */
 import type { CallStatus } from "../../domain/vocabulary";
 import { RESULT_JSON, withResult } from "./results";
-import { type CallRow, type Candidate, type ExpiredAttempt, type MetadataExcerpt, one, type StoredCall } from "./rows";
+import { type CallRow, type Candidate, type MetadataExcerpt, one, type StoredCall } from "./rows";
 
 /** A row read with RESULT_JSON. */
 type Joined = StoredCall & { result_json: string | null };
@@ -37,26 +37,15 @@ export function dueCandidates(sql: SqlStorage, now: number, cursor: number, limi
   return { callbacks, firsts };
 }
 
-/** The callbacks' and the leases' next times (the ledger adds the oldest dispatch from its in-flight list). */
-export function dueTimes(sql: SqlStorage): { callback: number | null; lease: number | null } {
-  const t = (q: string) => one<{ t: number | null }>(sql, q)?.t ?? null;
-  return {
-    // Due calls already handed to the queue are the dispatch's to watch, not the callbacks'.
-    callback: t("SELECT min(due_at) AS t FROM calls INDEXED BY calls_due WHERE status = 'waiting' AND due_at > 0 AND dispatched_attempt = attempts"),
-    lease: t("SELECT min(lease_expires_at) AS t FROM calls INDEXED BY calls_live WHERE status = 'active'"),
-  };
-}
-
-export function expiredActive(sql: SqlStorage, now: number, limit: number): ExpiredAttempt[] {
-  return sql
-    .exec<Omit<ExpiredAttempt, "confirmed"> & { confirmed: number }>(
-      `SELECT seq, attempts, coalesce(dial_to, phone_number) AS phone_number, dial_from, start_time, dial_confirmed AS confirmed
-         FROM calls INDEXED BY calls_live WHERE status = 'active' AND lease_expires_at <= ? LIMIT ?`,
-      now,
-      limit,
-    )
-    .toArray()
-    .map((r) => ({ ...r, confirmed: Boolean(r.confirmed) }));
+/** When the next callback comes due (the ledger adds the leases' and the oldest dispatch's times from the calls it watches). */
+export function callbackDue(sql: SqlStorage): number | null {
+  // Due calls already handed to the queue are the dispatch's to watch, not the callbacks'.
+  return (
+    one<{ t: number | null }>(
+      sql,
+      "SELECT min(due_at) AS t FROM calls INDEXED BY calls_due WHERE status = 'waiting' AND due_at > 0 AND dispatched_attempt = attempts",
+    )?.t ?? null
+  );
 }
 
 // ---- one call -------------------------------------------------------------
@@ -119,9 +108,9 @@ export type CallFilterSpec = { status: CallStatus | null; disposition?: string |
 
 /**
  * The FROM and WHERE of a filtered read, with its parameters. A disposition
- * names its index, and so do active calls (calls_live): their rows are few,
- * the planner cannot know. Any other status walks the key (no index on
- * status: each entry would cost a row written at every transition).
+ * names its index: its rows are few, the planner cannot know. A status
+ * walks the key (no index on status: each entry would cost a row written
+ * at every transition).
  */
 function filterSql(filter: CallFilterSpec): { from: string; where: string; params: (string | number)[] } {
   const terms: [string, string | number][] = [];
@@ -129,7 +118,7 @@ function filterSql(filter: CallFilterSpec): { from: string; where: string; param
   if (filter.status) terms.push(["status = ?", filter.status]);
   if (filter.afterSeq !== undefined && filter.afterSeq !== null) terms.push(["seq > ?", filter.afterSeq]);
   return {
-    from: filter.disposition ? "calls INDEXED BY calls_by_disposition" : filter.status === "active" ? "calls INDEXED BY calls_live" : "calls",
+    from: filter.disposition ? "calls INDEXED BY calls_by_disposition" : "calls",
     where: terms.length > 0 ? `WHERE ${terms.map(([t]) => t).join(" AND ")}` : "",
     params: terms.map(([, v]) => v),
   };
@@ -163,8 +152,8 @@ export function seqSpan(sql: SqlStorage): { lo: number; hi: number } | null {
 
 /**
  * The seqs of the matching calls at positions 0, `every`, 2·`every`, … in
- * file order (`afterSeq` ignored): one walk of the key, or of the live or
- * disposition index (seq is in both, so no row is read), as one range read
+ * file order (`afterSeq` ignored): one walk of the key, or of the
+ * disposition index (seq is in it, so no row is read), as one range read
  * per sample: each reads `every` entries, all of them together the listing
  * once. (A row_number() window reads each entry three times.)
  */

@@ -33,15 +33,14 @@ function extendCounters(sql: SqlStorage, marker: string, assignment: string): vo
 
 export const LEAN_STEPS: readonly Migration[] = [
   {
-    name: "fewer rows written per call: no status index, the live calls' index keyed by seq, the outbox a row per slice",
+    name: "fewer rows written per call: no status index, no index of the active calls, the outbox a row per slice",
     apply: (sql) => {
       // SQLite bills each index entry an UPDATE re-inserts as a row written. calls_by_status took one at every
-      // transition (/calls?status= pages now walk the key, or calls_live for active calls); calls_active was keyed
-      // by lease_expires_at, so confirming a dial (which moves the lease) wrote it again. (The first step no longer
-      // makes either; a ledger that has them loses them here.)
+      // transition (/calls?status= pages now walk the key); calls_active one at every claim and again when the
+      // dial was confirmed (it was keyed by the lease, which that moves): the ledger watches its active calls
+      // itself (ledger/in-flight.ts). (The first step no longer makes either; a ledger that has them loses them here.)
       sql.exec(`DROP INDEX IF EXISTS calls_by_status;
         DROP INDEX IF EXISTS calls_active;
-        CREATE INDEX IF NOT EXISTS calls_live ON calls(seq) WHERE status = 'active';
         CREATE TABLE IF NOT EXISTS outbox_slices (id INTEGER PRIMARY KEY, jobs TEXT NOT NULL);`);
       // Jobs an older ledger left in its one-row-per-job outbox: one slice, which the next tick sends.
       if (sql.exec("SELECT 1 FROM outbox LIMIT 1").toArray().length > 0) {

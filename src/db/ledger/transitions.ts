@@ -152,15 +152,6 @@ export function unreachableError(sql: SqlStorage, seq: number, attempt: number):
   );
 }
 
-export function unreachableActive(sql: SqlStorage): { seq: number; attempt: number; error: string }[] {
-  return sql
-    .exec<{ seq: number; attempt: number; error: string }>(
-      `SELECT seq, attempts AS attempt, error FROM calls INDEXED BY calls_live
-         WHERE status = 'active' AND dial_confirmed = 0 AND error IS NOT NULL`,
-    )
-    .toArray();
-}
-
 /** How an active attempt ended (finish): `dueAt` > 0 schedules a callback then; `requested` marks one the recipient asked for. */
 export type AttemptEnd = {
   status: CallStatus;
