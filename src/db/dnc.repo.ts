@@ -76,6 +76,60 @@ export async function hasAnyDnc(db: D1Database, workspaceId: string): Promise<bo
   return (await db.prepare("SELECT 1 AS x FROM dnc WHERE workspace_id = ?1 LIMIT 1").bind(workspaceId).first()) !== null;
 }
 
+/**
+ * Numbers per statement of dncListPages: E.164 is at most 16 characters, so a
+ * page's comma-joined value stays under 0.9 MB, inside D1's 2 MB limit on a
+ * value.
+ */
+export const DNC_LIST_PAGE = 50_000;
+
+/** A do-not-call list as read whole: comma-joined pages of numbers, `count` in all. */
+export type DncListPages = { pages: string[]; count: number };
+
+/**
+ * The workspace's whole do-not-call list, or null when it holds more than
+ * `max` numbers (the caller then looks numbers up instead; nothing past the
+ * first `max + 1` is read). Paged by key: each statement walks the next
+ * `page` entries of the primary key and answers them as one comma-joined
+ * value, so a list of 100,000 costs three statements and no row object (nor
+ * string) per number; E164Set reads the pages as they are. E.164 numbers
+ * are "+" and digits, so a comma never occurs in one.
+ */
+export async function dncListPages(db: D1Database, workspaceId: string, max: number, page = DNC_LIST_PAGE): Promise<DncListPages | null> {
+  const pages: string[] = [];
+  let count = 0;
+  for (let after = ""; ; ) {
+    const limit = Math.min(page, max + 1 - count);
+    const row = await db
+      .prepare(
+        `SELECT group_concat(phone_number, ',') AS numbers
+         FROM (SELECT phone_number FROM dnc WHERE workspace_id = ?1 AND phone_number > ?2 ORDER BY phone_number LIMIT ?3)`,
+      )
+      .bind(workspaceId, after, limit)
+      .first<{ numbers: string | null }>();
+    const text = row?.numbers;
+    if (!text) return { pages, count };
+    // The page's count and last key are read off its text (no comma occurs in a number; no
+    // aggregate beside group_concat, whose walk is most of the statement's cost).
+    const n = commas(text) + 1;
+    pages.push(text);
+    count += n;
+    if (count > max) return null;
+    if (n < limit) return { pages, count };
+    // The last number joined is the page's greatest, as SQLite concatenates in the subquery's
+    // order. Were it not, any number of the page still skips none: the next page would only
+    // repeat some (a set keeps one of each; the count, high, at worst sends the caller to lookups).
+    after = text.slice(text.lastIndexOf(",") + 1);
+  }
+}
+
+/** Commas in `text`. */
+function commas(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf(","); i >= 0; i = text.indexOf(",", i + 1)) n++;
+  return n;
+}
+
 /** Which of `phones` are on the workspace's do-not-call list: one query for a whole dispatch slice. */
 export async function dncAmong(db: D1Database, workspaceId: string, phones: string[]): Promise<Set<string>> {
   if (phones.length === 0) return new Set();

@@ -2,15 +2,16 @@ import { dncAmong } from "../db/dnc.repo";
 import type { BatchOptions } from "../domain/batch-options";
 import { scanCsv, type CsvSummary, type SliceEntry } from "../domain/csv";
 import { ApiError } from "../errors";
+import { DncCheck, dncListBudget } from "./dnc-check";
 
 /** A file every row of which was checked: what the scan found, the seqs on the do-not-call list, and how many calls are left. */
 export type ScannedFile = { summary: CsvSummary; suppressed: number[]; totalCalls: number };
 
 /**
- * Reads the whole file, row by row, without writing any of it, and looks
- * each slice's numbers up on `dncWorkspace`'s do-not-call list (null: the
- * workspace has none, so nothing to look up): a row is left out only when
- * every one of its numbers is listed (suppressedIn). Throws the contract's
+ * Reads the whole file, row by row, without writing any of it, and checks
+ * each row's numbers against `dncWorkspace`'s do-not-call list (null: the
+ * workspace has none, so nothing to check; see DncCheck): a row is left out
+ * only when every one of its numbers is listed. Throws the contract's
  * 400 when the file cannot go ahead. `stopOnInvalid` (an upload in reject
  * mode) lets the scan stop costly checks once its verdict is settled; a dry
  * run counts every row.
@@ -22,19 +23,18 @@ export async function scanAndCheck(env: Env, file: File, opts: BatchOptions, dnc
   return scanned;
 }
 
-/** scanAndCheck's scan and do-not-call check without the upload's verdict (appended rows, batch-append.ts, are judged by their own); a 400 only for a file that cannot be read. */
+/**
+ * scanAndCheck's scan and do-not-call check without the upload's verdict
+ * (appended rows, batch-append.ts, are judged by their own); a 400 only for
+ * a file that cannot be read. One pass, with no slices: the check sees each
+ * row as the scan reads it, and the list is read while the scan runs.
+ */
 export async function scanFile(env: Env, file: File, defaultCountry: string, dncWorkspace: string | null, stopOnInvalid: boolean): Promise<ScannedFile> {
-  const suppressed: number[] = [];
-  const scan = await scanCsv(
-    file.stream(),
-    { defaultCountry, stopOnInvalid, withValues: false },
-    dncWorkspace
-      ? async (json) => {
-          suppressed.push(...(await suppressedIn(env.DB, dncWorkspace, json)));
-        }
-      : null,
-  );
+  const check = dncWorkspace ? new DncCheck(env.DB, dncWorkspace, dncListBudget(file.size)) : null;
+  const scan = await scanCsv(file.stream(), { defaultCountry, stopOnInvalid, onRow: check?.onRow }, null);
   if (!scan.ok) throw csvError(`The CSV cannot be read: ${scan.message}.`);
+  // Throws when the list could not be read: the caller then creates nothing.
+  const suppressed = check ? await check.finish() : [];
   const s = scan.summary;
   return { summary: s, suppressed, totalCalls: s.validRows - suppressed.length };
 }
@@ -44,10 +44,11 @@ export async function scanFile(env: Env, file: File, defaultCountry: string, dnc
  * do-not-call list: one query for the slice's numbers. A row with any
  * number not on it is kept, since the recipient may still be reached there
  * (the engine skips a listed number when it dials, and checks the list
- * again then).
+ * again then). Intake checks rows as it scans them (DncCheck); this is the
+ * same rule for a slice's JSON text.
  */
 export async function suppressedIn(db: D1Database, workspaceId: string, sliceJson: string): Promise<number[]> {
-  // Written by the scan's SliceWriter just now: entries of numbers only (withValues false).
+  // Entries of numbers only (a scan with withValues false).
   const entries = JSON.parse(sliceJson) as SliceEntry[];
   const numbers = new Set<string>();
   for (const [, e164, , more] of entries) {

@@ -1,7 +1,9 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { addDnc } from "../../src/db/dnc.repo";
 import type { BatchScheduler } from "../../src/durable/batch/scheduler";
+import { dncListBudget } from "../../src/services/dnc-check";
 import { ledgerQuery } from "../engine-helpers";
 import { authHeaders, call, callWithEnv, csvForm, failingDb, json, newWorkspace, upload, type TestWorkspace } from "../helpers";
 
@@ -409,6 +411,9 @@ describe("POST /v1/api/batch-calls", () => {
         headers: { ...authHeaders(ws), "content-type": "application/json" },
         body: JSON.stringify({ phoneNumbers: ["+12125550000"] }),
       });
+      // A list longer than this file may read whole (dncListBudget): the check looks numbers up a slice at a time.
+      const longer = Array.from({ length: dncListBudget(bigCsv(9000).length) + 1 }, (_, i) => `+1312${2000000 + i}`);
+      await addDnc(env.DB, ws.workspaceId, longer, new Date().toISOString());
       let checks = 0;
       const db = failingDb(env.DB, (sql) => sql.includes("FROM dnc WHERE workspace_id = ?1 AND phone_number IN") && ++checks === 2);
       const body = await expectError(await send(ws, { ...env, DB: db }), 500, "batch_start_failed", "nothing was created");

@@ -29,11 +29,24 @@ export type CsvScanOptions = {
   sliceBytes?: number;
   /**
    * false: slices carry each row's numbers only, `[seq, e164]` or, for a row
-   * with several, `[seq, e164, null, [numbers…]]` (intake's do-not-call check
-   * needs no more). Default true.
+   * with several, `[seq, e164, null, [numbers…]]` (a check of the numbers
+   * alone needs no more). Default true.
    */
   withValues?: boolean;
+  /** Sees every row the slices would carry, as it is read (see RowHook); with or without a sink. */
+  onRow?: RowHook;
 };
+
+/**
+ * Called with each valid, first-seen row in file order: its seq (the one
+ * a sink's slice gives it, from 0), its number in E.164 and, for a row with
+ * several, all of them (as SliceEntry's `numbers`; null for one). A check
+ * of each row (intake's do-not-call check) then needs no slice text. The
+ * common case returns nothing; a promise returned is awaited before the
+ * next row, and its failure fails the scan. In reject mode rows stop once
+ * any is invalid, as slices do.
+ */
+export type RowHook = (seq: number, e164: string, numbers: string[] | null) => Promise<void> | undefined;
 
 export type CsvScanResult = { ok: true; summary: CsvSummary } | { ok: false; message: string };
 
@@ -62,6 +75,8 @@ class CsvScan {
   private readonly slices: SliceWriter | null;
   private parser: RowParser | null = null;
   private rules: RowRules | null = null;
+  /** The next handed row's seq (the slice writer numbers the same rows the same way). */
+  private seq = 0;
 
   constructor(
     stream: ReadableStream<Uint8Array>,
@@ -109,8 +124,11 @@ class CsvScan {
       const verdict = this.rules.check(row, step.badQuote(i), this.tally.settled);
       if (verdict === UNCHECKED) this.tally.unchecked();
       else if ("message" in verdict) this.tally.invalid(step.lineOf(i), verdict);
-      else if (this.tally.firstOf(verdict.e164) && !this.rejecting() && this.slices) {
-        const adding = this.slices.add(verdict.e164, verdict.cells, verdict.numbers);
+      else if (this.tally.firstOf(verdict.e164) && !this.rejecting()) {
+        const seq = this.seq++;
+        const checking = this.opts.onRow?.(seq, verdict.e164, verdict.numbers);
+        if (checking) await this.checked(checking);
+        const adding = this.slices?.add(verdict.e164, verdict.cells, verdict.numbers);
         if (adding) await adding;
       }
     }
@@ -120,6 +138,16 @@ class CsvScan {
   /** Reject mode after an invalid row: no more slices are handed over (they would be thrown away). */
   private rejecting(): boolean {
     return this.opts.stopOnInvalid && this.tally.invalidRows > 0;
+  }
+
+  /** A row hook's failure fails the scan, once no slice write is left in flight (as a sink's own failure does). */
+  private async checked(checking: Promise<void>): Promise<void> {
+    try {
+      await checking;
+    } catch (err) {
+      await this.slices?.settle();
+      throw err;
+    }
   }
 
   /** An early return must not leave a slice write unobserved. */
