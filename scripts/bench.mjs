@@ -30,13 +30,18 @@
  * baselinePerSec without, addedMsPerDial: the check's median time before a dial). BENCH_SKIP_PREDIAL=1,
  * BENCH_PREDIAL_CALLS and BENCH_PREDIAL_PAIRS tune it.
  *
- * Last, the stop rules and the budget (scripts/bench-safety.mjs, issue 19): the one-batch run with
+ * Then the stop rules and the budget (scripts/bench-safety.mjs, issue 19): the one-batch run with
  * both on against it without, alternated: `safety` (achievedPerSec, baselinePerSec, ratio; object
  * requests and D1 statements per call on each side). BENCH_SKIP_SAFETY=1, BENCH_SAFETY_CALLS and
  * BENCH_SAFETY_PAIRS tune it.
+ *
+ * Then the do-not-call check at intake (scripts/bench-dnc.mjs, issue 20): dry runs of a 200,000-row
+ * file against an empty list and a 100,000-number one: `dnc` and the top-level `dncIntakeRatio`.
+ * BENCH_SKIP_DNC=1 skips it.
  */
 import { spawn } from "node:child_process";
 import os from "node:os";
+import { formatDnc, runDnc } from "./bench-dnc.mjs";
 import { formatHostile, runHostile } from "./bench-hostile.mjs";
 import { measureMemory } from "./bench-memory.mjs";
 import { formatPool, runPool } from "./bench-pool.mjs";
@@ -222,6 +227,12 @@ sections.safety = await runSafety().catch((err) => fail(err.message));
 console.log(formatSafety(sections.safety));
 console.log("");
 
+// The do-not-call check at intake: the same file against an empty list and a 100,000-number one, alternated.
+process.stderr.write("bench: measuring the do-not-call check at intake against wrangler dev --local…\n");
+sections.dnc = await runDnc().catch((err) => fail(err.message));
+console.log(formatDnc(sections.dnc));
+console.log("");
+
 /** @type {Record<string, unknown>} */
 const result = {};
 for (const k of order) result[k] = sections[k];
@@ -233,6 +244,7 @@ Object.assign(result, {
   resultsJsonl: { rowsPerSec: sections.scale.resultsJsonlRowsPerSec },
   // Issue 20's reads flat with size: /calls pages of the 200k batch.
   paging: sections.scale.big?.paging ?? null,
+  dncIntakeRatio: sections.dnc?.dncIntakeRatio ?? null,
 });
 Object.assign(result, { input, ratio, machine });
 console.log(JSON.stringify(result));
