@@ -153,7 +153,9 @@ export function batchCallRoutes() {
       summary: "Live progress of a batch as Server-Sent Events (ext)",
       description:
         "A `text/event-stream`. On connect one `snapshot` event whose data is the /status body; then, as things change and coalesced to at most " +
-        "4 updates a second: `call` (data: a /calls item with a metadata excerpt as in recent_calls, for up to 50 changed calls per update — beyond that, refresh your page of calls), " +
+        "4 updates a second (a batch with more than 25 subscribers gets one update every 10 ms × subscribers, at most every 2 s: 1 a second for 100): " +
+        "`call` (data: a /calls item with a metadata excerpt as in recent_calls, for up to 50 changed calls per update, or 1,000 ÷ subscribers " +
+        "when more than 20 are connected — beyond that none are sent: refresh your page of calls), " +
         "`batch` (data: {status}) when the batch's status changes, and `progress` (data: the /status body, `id:` the ledger version). " +
         "A comment line `: heartbeat` every 15 s. The stream ends after the batch is final and its last `progress` is sent; a batch already " +
         "final gets its snapshot and one progress, then the end. Send the usual x-api-key and x-workspace-id headers (EventSource cannot: " +

@@ -4,10 +4,38 @@ import type { CallView } from "../../schemas/call";
 
 /** Changes are sent at most this often: a busy batch's subscribers get ≤ 4 updates a second. */
 export const FEED_COALESCE_MS = 250;
+/**
+ * Past 25 subscribers the interval grows by this much per subscriber, so the
+ * writes of all of them together stay near 100 a second: every write is a
+ * chunk (a `progress` alone is ~7 KB) carried through the object's, the
+ * Worker's and the proxy's streams on the threads that also dial, and the
+ * readers pay for each byte too (100 subscribers sent every change cost
+ * +14% CPU per call, their readers far more: docs/scaling.md, "Live watchers").
+ */
+export const FEED_MS_PER_SUBSCRIBER = 10;
+/** However many subscribers, an update is never held longer than this. */
+export const FEED_MAX_INTERVAL_MS = 2_000;
 /** A comment line this often keeps proxies from closing an idle stream. */
 export const FEED_HEARTBEAT_MS = 15_000;
 /** Most `call` events in one update; past that a client refreshes its page of calls from `progress`. */
 export const FEED_MAX_CALL_EVENTS = 50;
+/**
+ * `call` events written in one update, over all subscribers, at most: past
+ * 20 subscribers the per-update cap is this divided by their number (10 for
+ * 100), so a call event's ~1 KB is not written a hundred times fifty times.
+ */
+export const FEED_CALL_WRITES = 1_000;
+
+/** How long changes wait before they are sent, for this many subscribers. */
+export function feedIntervalMs(subscribers: number): number {
+  return Math.min(FEED_MAX_INTERVAL_MS, Math.max(FEED_COALESCE_MS, subscribers * FEED_MS_PER_SUBSCRIBER));
+}
+
+/** The most `call` events one update carries for this many subscribers; past it, none (clients read `progress`). */
+export function feedCallCap(subscribers: number): number {
+  return Math.max(1, Math.min(FEED_MAX_CALL_EVENTS, Math.floor(FEED_CALL_WRITES / Math.max(1, subscribers))));
+}
+
 /** A subscriber this many updates behind is dropped (it reconnects and gets a fresh snapshot). */
 const MAX_BACKLOG = 64;
 
@@ -34,15 +62,18 @@ function frame(event: string, data: unknown, id?: number): string {
  * The batch's live event stream (Server-Sent Events) for any number of
  * subscribers, held by the batch's object, which sees every transition.
  * Changes are only marked when they happen; at most every
- * FEED_COALESCE_MS one update is built (one /status body, the changed
- * calls) and the same bytes are written to every subscriber, so the cost
- * of a change does not grow with the subscribers, and dialling never waits
- * on them. After the batch is final its last `progress` is sent and every
- * stream ends.
+ * feedIntervalMs(subscribers) one update is built (one /status body, the
+ * changed calls up to feedCallCap) and the same bytes are written to every
+ * subscriber as one chunk, so the cost of a change does not grow with the
+ * subscribers, what all of them are written stays near a fixed number of
+ * chunks a second, and dialling never waits on them. After the batch is
+ * final its last `progress` is sent and every stream ends.
  */
 export class ProgressFeed {
   private readonly subscribers = new Set<Subscriber>();
   private readonly changedSeqs = new Set<number>();
+  /** More calls changed since the last update than it may carry as call events. */
+  private callsOverflowed = false;
   private dirty = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
@@ -83,15 +114,21 @@ export class ProgressFeed {
     });
   }
 
-  /** Something changed (these calls, or only counters/status): an update follows within FEED_COALESCE_MS. */
+  /** Something changed (these calls, or only counters/status): an update follows within feedIntervalMs. */
   changed(seqs: Iterable<number> = []): void {
     if (this.subscribers.size === 0) return;
-    for (const s of seqs) if (this.changedSeqs.size <= FEED_MAX_CALL_EVENTS) this.changedSeqs.add(s);
+    const cap = feedCallCap(this.subscribers.size);
+    for (const s of seqs) {
+      if (this.callsOverflowed) break;
+      this.changedSeqs.add(s);
+      // Past the cap the seqs are not kept: this update will carry no call events, even if subscribers leave before it.
+      this.callsOverflowed = this.changedSeqs.size > cap;
+    }
     this.dirty = true;
     this.timer ??= setTimeout(() => {
       this.timer = null;
       this.flush();
-    }, FEED_COALESCE_MS);
+    }, feedIntervalMs(this.subscribers.size));
   }
 
   /** Builds one update and hands the same bytes to every subscriber. */
@@ -105,10 +142,12 @@ export class ProgressFeed {
     }
     const version = this.source.version();
     const seqs = [...this.changedSeqs];
+    const overflowed = this.callsOverflowed || seqs.length > feedCallCap(this.subscribers.size);
     this.changedSeqs.clear();
+    this.callsOverflowed = false;
     let out = "";
     // Past the cap a client learns of the rest through progress (and refreshes its page of calls).
-    if (seqs.length <= FEED_MAX_CALL_EVENTS) for (const call of this.source.calls(seqs)) out += frame("call", call);
+    if (!overflowed) for (const call of this.source.calls(seqs)) out += frame("call", call);
     if (status.status !== this.sentStatus) {
       this.sentStatus = status.status;
       // A pause says why (a stop rule's, or by request).
