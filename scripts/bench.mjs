@@ -38,6 +38,11 @@
  * Then the do-not-call check at intake (scripts/bench-dnc.mjs, issue 20): dry runs of a 200,000-row
  * file against an empty list and a 100,000-number one: `dnc` and the top-level `dncIntakeRatio`.
  * BENCH_SKIP_DNC=1 skips it.
+ *
+ * Then the live watchers (scripts/bench-watchers.mjs, issue 20): one batch with 100 /events
+ * subscribers reading to the end against none, alternated: `watchers` (subscribers, ratio, CPU per
+ * call on each side). BENCH_SKIP_WATCHERS=1, BENCH_WATCHERS_CALLS, BENCH_WATCHERS_PAIRS and
+ * BENCH_WATCHERS_SUBSCRIBERS (0: both sides alike, the machine's noise) tune it.
  */
 import { spawn } from "node:child_process";
 import os from "node:os";
@@ -48,6 +53,7 @@ import { formatPool, runPool } from "./bench-pool.mjs";
 import { formatPreDial, runPreDial } from "./bench-predial.mjs";
 import { formatSafety, runSafety } from "./bench-safety.mjs";
 import { formatScale, runScale } from "./bench-scale.mjs";
+import { formatWatchers, runWatchers } from "./bench-watchers.mjs";
 
 const MARKER = "BENCH_RESULT ";
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS) || 30 * 60 * 1000;
@@ -231,6 +237,12 @@ console.log("");
 process.stderr.write("bench: measuring the do-not-call check at intake against wrangler dev --local…\n");
 sections.dnc = await runDnc().catch((err) => fail(err.message));
 console.log(formatDnc(sections.dnc));
+console.log("");
+
+// 100 /events subscribers against none, on a wrangler dev of its own.
+process.stderr.write("bench: measuring 100 /events watchers against wrangler dev --local…\n");
+sections.watchers = await runWatchers().catch((err) => fail(err.message));
+console.log(formatWatchers(sections.watchers));
 console.log("");
 
 /** @type {Record<string, unknown>} */
