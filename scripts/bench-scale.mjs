@@ -28,6 +28,11 @@
  * workerd's open files (see host() in scripts/lib/dev-runtime.mjs). BENCH_SCALE_RUNTIME=cli runs the
  * `wrangler dev --local` command itself instead, inspector and all.
  *
+ * Each run's per-call counts also give what the platform bills: Durable
+ * Object rows written and read, object requests, queue messages and
+ * operations, Worker requests; `cost` is the one-batch run's, priced at
+ * Cloudflare's published rates (costOf, scripts/lib/prices.mjs).
+ *
  * `runScale(opts)` returns the `scale` object that `npm run bench` puts in its
  * JSON; run directly, this prints a table and, as its last line, the JSON.
  * Progress goes to stderr. Other knobs: BENCH_SCALE_BATCHES ("1,2,4"; "0" for
@@ -43,6 +48,7 @@
 import { randomUUID } from "node:crypto";
 import { client, sleep, startServer, tail } from "./lib/dev-runtime.mjs";
 import { runIfMain } from "./lib/bench-main.mjs";
+import { againstTelephony, usdPer1000Calls } from "./lib/prices.mjs";
 
 /** @typedef {ReturnType<typeof client>} Api */
 /** @typedef {ReturnType<typeof defaults>} Options */
@@ -203,7 +209,7 @@ async function waitForCompletion(api, batchIds, { pollMs, runTimeoutMs }) {
  * @param {number} polls
  * @param {PollCost | null} pollCost
  */
-function perCall(counters, dials, polls, pollCost) {
+export function perCall(counters, dials, polls, pollCost) {
   /** @param {string} name */
   const net = (name) => Math.max(0, (counters[name] ?? 0) - polls * (pollCost?.[name] ?? 0));
   /** @param {string} name */
@@ -221,7 +227,68 @@ function perCall(counters, dials, polls, pollCost) {
     doRowsWrittenPerCall: sumPer(per, ["do.BatchScheduler.rowsWritten", "do.BatchScheduler.kvRowsWritten", "do.WorkspaceLimiter.rowsWritten"]),
     doRowsReadPerCall: sumPer(per, ["do.BatchScheduler.rowsRead", "do.WorkspaceLimiter.rowsRead"]),
     carrierRowsWrittenPerCall: per("do.SimulatedCarrier.rowsWritten"),
+    // What else the platform bills (issue 20's `cost`): Durable Object requests on the production path (the
+    // carrier's apart), queue messages and operations, Worker invocations (HTTP requests and consumer batches).
+    doRequestsPerCall: sumPer(per, ["rpc.BatchScheduler", "rpc.WorkspaceLimiter"]),
+    queueMessagesPerCall: per("queue.sent"),
+    callJobsPerCall: per("queue.call-jobs.sent"),
+    webhookEventsPerCall: per("queue.webhook-events.sent"),
+    // 64 KB written and deleted per message sent, 64 KB read per delivery (a retried message is read again).
+    queueOperationsPerCall: queueOps(per, ["call-jobs", "webhook-events"]),
+    workerRequestsPerCall: per("worker.requests"),
+    consumerBatchesPerCall: per("queue.call-jobs.batches"),
+    callJobsDeliveredPerCall: per("queue.call-jobs.delivered"),
     ...resultFigures(counters),
+  };
+}
+
+/**
+ * Queue operations per call, as Queues bills them: each message's 64 KB chunks written once and
+ * deleted once, and read once per delivery (null if the Worker counts no queue messages).
+ * @param {(name: string) => number | null} per
+ * @param {string[]} queues
+ */
+function queueOps(per, queues) {
+  const sent = sumPer(
+    per,
+    queues.map((q) => `queue.${q}.sentChunks`),
+  );
+  const delivered = sumPer(
+    per,
+    queues.map((q) => `queue.${q}.delivered`),
+  );
+  if (sent === null) return null;
+  return round(2 * sent + (delivered ?? sent), 2);
+}
+
+/**
+ * Issue 20's `cost` section from one run's per-call counts: rows, queue messages, Worker requests and
+ * the bill per 1,000 calls at the published prices (scripts/lib/prices.mjs), with each item's share
+ * and the telephony of a one-minute call beside it.
+ * @param {Partial<ReturnType<typeof perCall>>} run
+ */
+export function costOf(run) {
+  const pick = (/** @type {number | null | undefined} */ v) => (v === undefined ? null : v);
+  const bill = usdPer1000Calls({
+    doRowsWrittenPerCall: pick(run.doRowsWrittenPerCall),
+    doRowsReadPerCall: pick(run.doRowsReadPerCall),
+    doRequestsPerCall: pick(run.doRequestsPerCall),
+    queueOperationsPerCall: pick(run.queueOperationsPerCall),
+    workerRequestsPerCall: pick(run.workerRequestsPerCall),
+    d1StatementsPerCall: pick(run.d1QueriesPerCall),
+  });
+  return {
+    doRowsWrittenPerCall: pick(run.doRowsWrittenPerCall),
+    doRowsReadPerCall: pick(run.doRowsReadPerCall),
+    queueMessagesPerCall: pick(run.queueMessagesPerCall),
+    workerRequestsPerCall: pick(run.workerRequestsPerCall),
+    usdPer1000Calls: bill.usdPer1000Calls,
+    doRequestsPerCall: pick(run.doRequestsPerCall),
+    queueOperationsPerCall: pick(run.queueOperationsPerCall),
+    d1StatementsPerCall: pick(run.d1QueriesPerCall),
+    usdBreakdownPer1000Calls: bill.breakdown,
+    notCounted: bill.missing,
+    telephony: againstTelephony(bill.usdPer1000Calls),
   };
 }
 
@@ -284,7 +351,8 @@ export async function runBatches(api, adminToken, agentId, nums, batches, opts) 
   /** @type {Counters} */
   const counters = metrics.counters;
   // BENCH_DUMP_COUNTERS=<file>: every counter of the run, for a breakdown the JSON line does not give.
-  if (process.env.BENCH_DUMP_COUNTERS) (await import("node:fs")).writeFileSync(process.env.BENCH_DUMP_COUNTERS, JSON.stringify(counters, null, 1));
+  if (process.env.BENCH_DUMP_COUNTERS)
+    (await import("node:fs")).writeFileSync(`${process.env.BENCH_DUMP_COUNTERS}.${Date.now()}`, JSON.stringify(counters, null, 1));
   const calls = batches * callsPerBatch;
   for (const f of finals) {
     if (f.completed !== callsPerBatch)
@@ -689,6 +757,8 @@ export async function runScale(options = {}) {
       limiterRpcsPerCall: largest?.run.limiterRpcsPerCall ?? null,
       carrierRpcsPerCall: largest?.run.carrierRpcsPerCall ?? null,
       firstDialAfter201Ms: runs[0]?.firstDialAfter201Ms ?? null,
+      // Issue 20's bill per call, from the one-batch run at the workspace limit (the shape of "one answered call").
+      cost: runs[0] ? costOf(runs[0]) : null,
       tickMsAt200k: big?.tickMsMedian ?? null,
       // The same measure on a batch of callsPerBatch under the same limits: ticks should not grow with size.
       tickMsSmallBatch: big?.small?.tickMsMedian ?? null,
@@ -842,6 +912,13 @@ export function formatScale(s) {
         [
           "200k batch: results.csv / results.jsonl rows/s",
           s.big?.exports ? `${show(s.resultsCsvRowsPerSec)} / ${show(s.resultsJsonlRowsPerSec)} (${show(s.big.exports.resultsCsv.rows)} rows)` : "n/a",
+        ],
+        [
+          "platform cost per 1,000 calls (1 batch; scripts/lib/prices.mjs)",
+          s.cost
+            ? `$${show(s.cost.usdPer1000Calls)}: ${show(s.cost.doRowsWrittenPerCall)} object rows written, ${show(s.cost.doRowsReadPerCall)} read, ` +
+              `${show(s.cost.queueMessagesPerCall)} queue messages, ${show(s.cost.workerRequestsPerCall)} Worker requests per call`
+            : "n/a",
         ],
         ["status poll cost (subtracted)", `${show(s.pollCost?.["d1.statements"] ?? 0)} D1 statements each`],
         ["dials counted from", s.runs[0]?.dialsFrom ?? "n/a"],

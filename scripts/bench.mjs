@@ -43,10 +43,19 @@
  * subscribers reading to the end against none, alternated: `watchers` (subscribers, ratio, CPU per
  * call on each side). BENCH_SKIP_WATCHERS=1, BENCH_WATCHERS_CALLS, BENCH_WATCHERS_PAIRS and
  * BENCH_WATCHERS_SUBSCRIBERS (0: both sides alike, the machine's noise) tune it.
+ *
+ * Then several tenants at once (scripts/bench-fairness.mjs, issue 20), on a wrangler dev of its own:
+ * `workspaces` (1, 2, 4, 8 workspaces each running one batch at once: completedPerSec and what
+ * bounded it) and `fairness` (8 such workspaces and a 9th arriving once they dial:
+ * latecomerFirstDialMs, queueMessagesPerCall). BENCH_FAIRNESS_WORKSPACES ("0" for none) and
+ * BENCH_SKIP_FAIRNESS=1 tune it. `cost` (rows, queue messages, Worker requests per call and
+ * usdPer1000Calls at the published prices, scripts/lib/prices.mjs) comes from the scale section's
+ * one-batch run.
  */
 import { spawn } from "node:child_process";
 import os from "node:os";
 import { formatDnc, runDnc } from "./bench-dnc.mjs";
+import { formatFairness, runFairness } from "./bench-fairness.mjs";
 import { formatHostile, runHostile } from "./bench-hostile.mjs";
 import { measureMemory } from "./bench-memory.mjs";
 import { formatPool, runPool } from "./bench-pool.mjs";
@@ -245,6 +254,12 @@ sections.watchers = await runWatchers().catch((err) => fail(err.message));
 console.log(formatWatchers(sections.watchers));
 console.log("");
 
+// Several workspaces at once and a latecomer's wait, on a wrangler dev of its own.
+process.stderr.write("bench: measuring several workspaces at once and a latecomer's first dial against wrangler dev --local…\n");
+const tenancy = await runFairness().catch((err) => fail(err.message));
+console.log(formatFairness(tenancy));
+console.log("");
+
 /** @type {Record<string, unknown>} */
 const result = {};
 for (const k of order) result[k] = sections[k];
@@ -257,6 +272,16 @@ Object.assign(result, {
   // Issue 20's reads flat with size: /calls pages of the 200k batch.
   paging: sections.scale.big?.paging ?? null,
   dncIntakeRatio: sections.dnc?.dncIntakeRatio ?? null,
+  // Issue 20's bill per call (the scale section's one-batch run) and several tenants at once.
+  cost: sections.scale.cost,
+  workspaces: tenancy.workspaces.map((w) => ({
+    n: w.n,
+    completedPerSec: w.completedPerSec,
+    bound: w.bound,
+    machineBusy: w.cpu.machineBusy,
+    serverCores: w.cpu.serverCores,
+  })),
+  fairness: tenancy.fairness,
 });
 Object.assign(result, { input, ratio, machine });
 console.log(JSON.stringify(result));

@@ -1,5 +1,5 @@
 import { createApp } from "./app";
-import { instrumentEnv } from "./lib/metrics";
+import { instrumentEnv, instrumentHandler } from "./lib/metrics";
 import { handleCallJobs, handleDeadCallJobs } from "./consumers/call-job.consumer";
 import { handleDeadWebhookEvents, handleWebhookEvents } from "./consumers/webhook-event.consumer";
 import type { WebhookEvent } from "./queue/webhook-event";
@@ -13,7 +13,7 @@ export { WorkspaceLimiter } from "./durable/workspace-limiter";
 
 const app = createApp();
 
-export default {
+export default instrumentHandler({
   fetch: (req, env, ctx) => app.fetch(req, instrumentEnv(env), ctx),
 
   async queue(batch, rawEnv, _ctx): Promise<void> {
@@ -36,4 +36,4 @@ export default {
     ctx.waitUntil(sweepAbandonedUploads(instrumentEnv(env)));
     ctx.waitUntil(restoreLostAlarms(instrumentEnv(env)));
   },
-} satisfies ExportedHandler<Env, CallJob | WebhookEvent>;
+} satisfies ExportedHandler<Env, CallJob | WebhookEvent>);

@@ -23,6 +23,7 @@ import { debugLogPath } from "./dev-env.mjs";
  * @property {Record<string, string>} [vars] more Worker vars
  * @property {string} [logLevel] what wrangler prints to wrangler.log
  * @property {boolean} [testScheduled] serve GET /__scheduled
+ * @property {string} [config] a wrangler.toml to run instead of the project's (a variant a bench generated)
  */
 
 /**
@@ -285,10 +286,11 @@ export async function startServer(log, runtime, opts = {}) {
         logLevel,
       ];
       if (opts.testScheduled) args.push("--test-scheduled");
+      if (opts.config) args.push("--config", opts.config);
       for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
     } else {
       const hostOptions = join(dir, "host.json");
-      writeFileSync(hostOptions, JSON.stringify({ port, persistTo: dir, envFile, vars, logLevel, testScheduled: Boolean(opts.testScheduled) }), {
+      writeFileSync(hostOptions, JSON.stringify({ port, persistTo: dir, envFile, vars, logLevel, testScheduled: Boolean(opts.testScheduled), config: opts.config }), {
         mode: 0o600,
       });
       args = [fileURLToPath(import.meta.url), "--host", hostOptions];
@@ -341,12 +343,12 @@ export async function startServer(log, runtime, opts = {}) {
  * @param {string} optionsPath
  */
 export async function host(optionsPath) {
-  /** @type {{ port: number, persistTo: string, envFile: string, vars: Record<string, string>, logLevel: "debug" | "info" | "log" | "warn" | "error" | "none", testScheduled: boolean }} */
+  /** @type {{ port: number, persistTo: string, envFile: string, vars: Record<string, string>, logLevel: "debug" | "info" | "log" | "warn" | "error" | "none", testScheduled: boolean, config?: string }} */
   const o = JSON.parse(readFileSync(optionsPath, "utf8"));
   /** @type {typeof import("wrangler")} */
   const { unstable_startWorker } = createRequire(join(ROOT, "package.json"))("wrangler");
   const worker = await unstable_startWorker({
-    config: join(ROOT, "wrangler.toml"),
+    config: o.config ?? join(ROOT, "wrangler.toml"),
     envFiles: [o.envFile],
     bindings: Object.fromEntries(Object.entries(o.vars).map(([k, v]) => [k, { type: "plain_text", value: v }])),
     dev: {
