@@ -2,30 +2,52 @@
  * How many of a batch's jobs may wait on the shared call queue at once.
  * Every batch of every workspace shares one queue, first in first out: a
  * batch that hands it minutes of work makes every later batch wait behind
- * it. So a batch admits only what is being taken off the queue soon. Its
- * allowance follows how long its oldest unclaimed job has waited: while
- * jobs are claimed quickly the allowance doubles (up to the most any
- * workspace could start), once the oldest has waited past the target it
- * halves (never below one slice). With one batch the queue drains as fast
- * as the consumers go; with many, each keeps about a target's worth of
- * work in it, so a newcomer's first job waits about that long.
+ * it. So a batch admits only what will be taken off the queue soon: about
+ * ADMIT_TARGET_MS of its own claim rate (Little's law: jobs waiting = rate
+ * × wait, so each batch's jobs wait about that long whatever the load).
+ * Alone, its claims keep up and the allowance grows with them each round;
+ * with many batches on a saturated queue, each keeps about half a second of
+ * its share queued, so a newcomer's first job waits about that long. Until
+ * this instance has seen a claim it admits one slice; never fewer than
+ * ADMIT_MIN, so a batch whose claims stopped (paused, or starved) can start again.
  */
 
-/** The oldest unclaimed job may wait about this long before the batch admits less. */
+/** A batch keeps about this long of its claims' pace on the queue. */
 export const ADMIT_TARGET_MS = 500;
-/** A batch may always keep one slice on the queue. */
-export const ADMIT_MIN = 100;
+/** A batch may always keep this many jobs on the queue. */
+export const ADMIT_MIN = 10;
+/** Before any claim is seen (a new batch, a new instance): one slice, so a batch alone starts at full speed. */
+export const ADMIT_START = 100;
 /** And never more than this (a workspace's whole concurrency at the most). */
 export const ADMIT_MAX = 10_000;
+/** Claims are counted over this long (less right after the first: at least RATE_MIN_WINDOW_MS). */
+const RATE_WINDOW_MS = 1_000;
+const RATE_MIN_WINDOW_MS = 100;
 
-/**
- * The allowance after a look at the queue: `oldestWaitMs` is how long the
- * oldest of the batch's unclaimed jobs has waited (null: none is waiting).
- */
-export function nextAdmission(allowance: number, oldestWaitMs: number | null): number {
-  if (oldestWaitMs === null || oldestWaitMs <= ADMIT_TARGET_MS / 2) return Math.min(ADMIT_MAX, allowance * 2);
-  if (oldestWaitMs > ADMIT_TARGET_MS) return Math.max(ADMIT_MIN, Math.floor(allowance / 2));
-  return allowance;
+/** The jobs a batch's consumers claimed lately (memory only). */
+export class ClaimRate {
+  private marks: { at: number; n: number }[] = [];
+  private first: number | null = null;
+
+  note(n: number, at: number): void {
+    if (n <= 0) return;
+    this.first ??= at;
+    this.marks.push({ at, n });
+  }
+
+  /** Claims a second over the last RATE_WINDOW_MS; null before the first claim. */
+  perSecond(now: number): number | null {
+    if (this.first === null) return null;
+    this.marks = this.marks.filter((m) => m.at > now - RATE_WINDOW_MS);
+    const window = Math.min(RATE_WINDOW_MS, Math.max(RATE_MIN_WINDOW_MS, now - this.first));
+    return (this.marks.reduce((s, m) => s + m.n, 0) * 1000) / window;
+  }
+}
+
+/** The allowance at a claim rate (null: none seen yet). */
+export function allowanceFor(perSecond: number | null): number {
+  if (perSecond === null) return ADMIT_START;
+  return Math.min(ADMIT_MAX, Math.max(ADMIT_MIN, Math.ceil((perSecond * ADMIT_TARGET_MS) / 1000)));
 }
 
 /** How many more jobs the batch may hand to the queue now. */

@@ -1,22 +1,27 @@
 import { describe, expect, it } from "vitest";
-import { ADMIT_MAX, ADMIT_MIN, ADMIT_TARGET_MS, admissionRoom, nextAdmission } from "../../src/domain/admission";
+import { ADMIT_MAX, ADMIT_MIN, ADMIT_START, ADMIT_TARGET_MS, admissionRoom, allowanceFor, ClaimRate } from "../../src/domain/admission";
 
 describe("a batch's allowance on the shared queue", () => {
-  it("doubles while its jobs are claimed quickly (or none waits), up to the most any workspace could start", () => {
-    expect(nextAdmission(ADMIT_MIN, null)).toBe(ADMIT_MIN * 2);
-    expect(nextAdmission(400, ADMIT_TARGET_MS / 2)).toBe(800);
-    expect(nextAdmission(ADMIT_MAX, 0)).toBe(ADMIT_MAX);
+  it("is one slice until a claim is seen, then about ADMIT_TARGET_MS of the claim rate, within its floor and ceiling", () => {
+    expect(allowanceFor(null)).toBe(ADMIT_START);
+    expect(allowanceFor(1_000)).toBe(Math.ceil((1_000 * ADMIT_TARGET_MS) / 1000));
+    expect(allowanceFor(0)).toBe(ADMIT_MIN);
+    expect(allowanceFor(3)).toBe(ADMIT_MIN);
+    expect(allowanceFor(10_000_000)).toBe(ADMIT_MAX);
   });
 
-  it("halves once its oldest job has waited past the target, never below one slice", () => {
-    expect(nextAdmission(800, ADMIT_TARGET_MS + 1)).toBe(400);
-    expect(nextAdmission(ADMIT_MIN, 60_000)).toBe(ADMIT_MIN);
-    expect(nextAdmission(ADMIT_MIN + 1, ADMIT_TARGET_MS * 4)).toBe(ADMIT_MIN);
-  });
-
-  it("holds between half the target and the target", () => {
-    expect(nextAdmission(300, ADMIT_TARGET_MS)).toBe(300);
-    expect(nextAdmission(300, ADMIT_TARGET_MS / 2 + 1)).toBe(300);
+  it("counts claims over the last second, over the time since the first claim right after it (at least 100 ms)", () => {
+    const rate = new ClaimRate();
+    expect(rate.perSecond(0)).toBeNull();
+    rate.note(50, 1_000);
+    expect(rate.perSecond(1_000)).toBe(500); // 50 over the 100 ms floor
+    expect(rate.perSecond(1_250)).toBe(200); // 50 over 250 ms
+    rate.note(150, 1_500);
+    expect(rate.perSecond(1_900)).toBeCloseTo(222.2, 1); // 200 over the 900 ms since the first
+    expect(rate.perSecond(2_200)).toBe(150); // the first 50 have left the window
+    expect(rate.perSecond(10_000)).toBe(0); // claims stopped: the floor, not nothing
+    rate.note(0, 10_000);
+    expect(rate.perSecond(10_000)).toBe(0);
   });
 
   it("leaves room for what the allowance does not already have on the queue", () => {
@@ -25,11 +30,12 @@ describe("a batch's allowance on the shared queue", () => {
     expect(admissionRoom(100, 250)).toBe(0);
   });
 
-  it("under sustained overload settles at the floor, and recovers once the queue drains", () => {
-    let a = ADMIT_MAX;
-    for (let i = 0; i < 20; i++) a = nextAdmission(a, ADMIT_TARGET_MS * 3);
-    expect(a).toBe(ADMIT_MIN);
-    for (let i = 0; i < 20; i++) a = nextAdmission(a, 10);
-    expect(a).toBe(ADMIT_MAX);
+  it("keeps the jobs waiting about ADMIT_TARGET_MS whatever the load (Little's law): 9 batches sharing 120 claims a second keep ~60 queued", () => {
+    const perBatch = 120 / 9;
+    const queued = 9 * allowanceFor(perBatch);
+    expect(queued).toBe(9 * ADMIT_MIN);
+    expect(queued / 120).toBeLessThan(1);
+    // Alone at 1,000 a second: 500 queued, half a second of its pace.
+    expect(allowanceFor(1_000) / 1_000).toBe(ADMIT_TARGET_MS / 1000);
   });
 });

@@ -7,10 +7,10 @@ const project = readFileSync(fileURLToPath(new URL("../../wrangler.toml", import
 
 describe("variantToml (the consumer bench's wrangler.toml)", () => {
   it("changes only the named consumer's max_batch_size and makes the relative paths absolute", () => {
-    const text = variantToml(project, { queue: "call-jobs", maxBatchSize: 50, root: "/repo/" });
+    const text = variantToml(project, { queue: "call-jobs", maxBatchSize: 100, root: "/repo/" });
     const before = project.split("\n");
     const changed = text.split("\n").flatMap((line, i) => (line === before[i] ? [] : [line]));
-    expect(changed).toEqual(["", 'main = "/repo/src/index.ts"', 'migrations_dir = "/repo/migrations"', "max_batch_size = 50", 'directory = "/repo/public"']);
+    expect(changed).toEqual(["", 'main = "/repo/src/index.ts"', 'migrations_dir = "/repo/migrations"', "max_batch_size = 100", 'directory = "/repo/public"']);
   });
 
   it("refuses a queue the file has no consumer for", () => {

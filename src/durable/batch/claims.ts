@@ -62,7 +62,10 @@ export async function claim(c: BatchContext, state: SchedulerState, jobs: Attemp
     const result = afterGate(c, state, config, ws?.webhookUrl ?? null, j, gates[i]!, freed);
     results.set(j.seq, result);
   });
-  c.feed?.changed(jobs.filter((j) => results.get(j.seq)?.kind === "claimed").map((j) => j.seq));
+  const claimed = jobs.filter((j) => results.get(j.seq)?.kind === "claimed").map((j) => j.seq);
+  c.feed?.changed(claimed);
+  // The pace the queue's jobs are taken at: what the batch may keep on it (dispatch, domain/admission).
+  c.claims.note(claimed.length, c.now());
   // Jobs waiting at the gate are alive in some consumer: not stale.
   const waiting = jobs.filter((j) => results.get(j.seq)?.kind === "wait");
   if (waiting.length > 0) c.ledger.touchDispatched(waiting, c.now());

@@ -1,6 +1,6 @@
 import { CallLedger } from "../../db/call-ledger";
 import { meteredSql } from "../../db/metered-sql";
-import { ADMIT_MIN } from "../../domain/admission";
+import { ClaimRate } from "../../domain/admission";
 import { count } from "../../lib/metrics";
 import { workspaceEngineInfo, type WorkspaceEngineInfo } from "../../db/workspace.repo";
 import { WORKSPACE_REFRESH_MS } from "../../engine-config";
@@ -31,8 +31,8 @@ export class BatchContext {
   tickChain: Promise<unknown> = Promise.resolve();
   /** The materialisation running now, if any: every read waits for it. */
   materialising: Promise<void> | null = null;
-  /** How many jobs this batch may keep on the shared queue (domain/admission; memory only: a new instance starts at the floor). */
-  admission = ADMIT_MIN;
+  /** Its jobs claimed lately, which set how many it may keep on the shared queue (domain/admission; memory only). */
+  readonly claims = new ClaimRate();
   /** A cancelled batch's calls up to this seq are settled (memory only: a new instance walks from the start once). */
   settledThrough = -1;
   /** The config as this instance last read or wrote it (memory only): for synchronous reads (the event stream's status). */

@@ -1,7 +1,7 @@
 import type { Candidate } from "../../db/call-ledger";
 import { dncAmong } from "../../db/dnc.repo";
 import type { WorkspaceEngineInfo } from "../../db/workspace.repo";
-import { admissionRoom, nextAdmission } from "../../domain/admission";
+import { admissionRoom, allowanceFor } from "../../domain/admission";
 import { nextOpening } from "../../domain/calling-window";
 import { countryOf } from "../../domain/phone";
 import { engineConfig, MAX_SLICE, POKE_COALESCE_MS } from "../../engine-config";
@@ -26,9 +26,7 @@ export async function dispatch(c: BatchContext, state: SchedulerState, now: numb
   if (!ws) return { moreDue: false, retryAfterMs: 0, sent: 0 };
   const config = await c.config();
   // Only what will be taken off the shared queue soon (domain/admission): the queue never holds minutes of one batch's work.
-  const inFlight = c.ledger.inFlight.list();
-  c.admission = nextAdmission(c.admission, inFlight.length > 0 ? now - inFlight[0]!.at : null);
-  const room = admissionRoom(c.admission, inFlight.length);
+  const room = admissionRoom(allowanceFor(c.claims.perSecond(now)), c.ledger.inFlight.list().length);
   if (room === 0) return { moreDue: true, retryAfterMs: ADMIT_RETRY_MS, sent: 0 };
   const want = Math.min(MAX_SLICE, Math.max(1, ws.callsPerSecond * 2), ws.maxConcurrentCalls, room);
   const { callbacks, firsts } = c.ledger.dueCandidates(now, state.cursor, want, config.callingWindow ? config.columns.indexOf("timezone") : -1);
