@@ -613,6 +613,8 @@ async function resultsCost(opts, withResults) {
         rpcsPerCall: without.rpcsPerCall,
       },
       d1QueriesPerReport: extraD1 !== null && reports > 0 ? round(Math.max(0, extraD1) / reports, 2) : null,
+      // The bill of an answered call with no agent's result: the issue's baseline (20.0 + 9.7 rows written).
+      cost: costOf(without),
     };
   } finally {
     await server.stop();
@@ -697,9 +699,12 @@ export async function runScale(options = {}) {
     }
 
     let results = null;
+    /** @type {ReturnType<typeof costOf> | null} */
+    let costWithoutResults = null;
     if (opts.compareResults && runs[0]) {
       log("the one-batch run again on a server whose simulated agent reports no results (SIM_RESULTS=off)…");
       const cost = await resultsCost(opts, runs[0]);
+      costWithoutResults = cost.cost;
       const first = runs[0];
       results = {
         reportsPerSec: first.wallMs > 0 && first.resultReports ? round(first.resultReports / (first.wallMs / 1000)) : null,
@@ -757,8 +762,10 @@ export async function runScale(options = {}) {
       limiterRpcsPerCall: largest?.run.limiterRpcsPerCall ?? null,
       carrierRpcsPerCall: largest?.run.carrierRpcsPerCall ?? null,
       firstDialAfter201Ms: runs[0]?.firstDialAfter201Ms ?? null,
-      // Issue 20's bill per call, from the one-batch run at the workspace limit (the shape of "one answered call").
-      cost: runs[0] ? costOf(runs[0]) : null,
+      // Issue 20's bill per call, from the one-batch run at the workspace limit: an answered call (the run
+      // without the simulated agent's results, when it ran), and the same with the agent's result for each call.
+      cost: costWithoutResults ?? (runs[0] ? costOf(runs[0]) : null),
+      costWithResults: runs[0] ? costOf(runs[0]) : null,
       tickMsAt200k: big?.tickMsMedian ?? null,
       // The same measure on a batch of callsPerBatch under the same limits: ticks should not grow with size.
       tickMsSmallBatch: big?.small?.tickMsMedian ?? null,

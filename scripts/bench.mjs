@@ -274,6 +274,7 @@ Object.assign(result, {
   dncIntakeRatio: sections.dnc?.dncIntakeRatio ?? null,
   // Issue 20's bill per call (the scale section's one-batch run) and several tenants at once.
   cost: sections.scale.cost,
+  costWithResults: sections.scale.costWithResults,
   workspaces: tenancy.workspaces.map((w) => ({
     n: w.n,
     completedPerSec: w.completedPerSec,
