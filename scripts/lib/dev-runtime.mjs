@@ -290,9 +290,13 @@ export async function startServer(log, runtime, opts = {}) {
       for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
     } else {
       const hostOptions = join(dir, "host.json");
-      writeFileSync(hostOptions, JSON.stringify({ port, persistTo: dir, envFile, vars, logLevel, testScheduled: Boolean(opts.testScheduled), config: opts.config }), {
-        mode: 0o600,
-      });
+      writeFileSync(
+        hostOptions,
+        JSON.stringify({ port, persistTo: dir, envFile, vars, logLevel, testScheduled: Boolean(opts.testScheduled), config: opts.config }),
+        {
+          mode: 0o600,
+        },
+      );
       args = [fileURLToPath(import.meta.url), "--host", hostOptions];
     }
 

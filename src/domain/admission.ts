@@ -8,8 +8,9 @@
  * Alone, its claims keep up and the allowance grows with them each round;
  * with many batches on a saturated queue, each keeps about half a second of
  * its share queued, so a newcomer's first job waits about that long. Until
- * this instance has seen a claim it admits one slice; never fewer than
- * ADMIT_MIN, so a batch whose claims stopped (paused, or starved) can start again.
+ * this instance has seen a claim it admits one slice (the floor, while the
+ * queue is busy: queueBusy); never fewer than ADMIT_MIN, so a batch whose
+ * claims stopped (paused, or starved) can start again.
  */
 
 /** A batch keeps about this long of its claims' pace on the queue. */
@@ -44,9 +45,25 @@ export class ClaimRate {
   }
 }
 
-/** The allowance at a claim rate (null: none seen yet). */
-export function allowanceFor(perSecond: number | null): number {
-  if (perSecond === null) return ADMIT_START;
+/**
+ * What the shared queue holds now, as its `metrics()` answers (null: it
+ * could not say): a batch that has seen no claim yet admits one slice
+ * only if the queue is not already busy — holding a slice's worth, or a
+ * message older than the target — else the floor, so batches starting
+ * together, or one starting while others dial, do not pile their first
+ * slices up ahead of each other.
+ */
+export type QueueBacklog = { backlogCount: number; oldestMessageTimestamp?: Date | number | string | null };
+
+export function queueBusy(backlog: QueueBacklog | null, now: number): boolean {
+  if (!backlog || backlog.backlogCount <= 0) return false;
+  const oldest = backlog.oldestMessageTimestamp ? new Date(backlog.oldestMessageTimestamp).getTime() : Number.NaN;
+  return backlog.backlogCount >= ADMIT_START || (Number.isFinite(oldest) && now - oldest > ADMIT_TARGET_MS);
+}
+
+/** The allowance at a claim rate (null: none seen yet; then one slice, or the floor while the queue is busy). */
+export function allowanceFor(perSecond: number | null, busy = false): number {
+  if (perSecond === null) return busy ? ADMIT_MIN : ADMIT_START;
   return Math.min(ADMIT_MAX, Math.max(ADMIT_MIN, Math.ceil((perSecond * ADMIT_TARGET_MS) / 1000)));
 }
 

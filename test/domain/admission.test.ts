@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ADMIT_MAX, ADMIT_MIN, ADMIT_START, ADMIT_TARGET_MS, admissionRoom, allowanceFor, ClaimRate } from "../../src/domain/admission";
+import { ADMIT_MAX, ADMIT_MIN, ADMIT_START, ADMIT_TARGET_MS, admissionRoom, allowanceFor, ClaimRate, queueBusy } from "../../src/domain/admission";
 
 describe("a batch's allowance on the shared queue", () => {
   it("is one slice until a claim is seen, then about ADMIT_TARGET_MS of the claim rate, within its floor and ceiling", () => {
@@ -22,6 +22,19 @@ describe("a batch's allowance on the shared queue", () => {
     expect(rate.perSecond(10_000)).toBe(0); // claims stopped: the floor, not nothing
     rate.note(0, 10_000);
     expect(rate.perSecond(10_000)).toBe(0);
+  });
+
+  it("before its first claim admits one slice, or the floor while the shared queue is busy (a slice's worth queued, or a message older than the target)", () => {
+    const now = 1_000_000;
+    expect(queueBusy(null, now)).toBe(false);
+    expect(queueBusy({ backlogCount: 0 }, now)).toBe(false);
+    expect(queueBusy({ backlogCount: 40, oldestMessageTimestamp: new Date(now - 100) }, now)).toBe(false);
+    expect(queueBusy({ backlogCount: ADMIT_START }, now)).toBe(true);
+    expect(queueBusy({ backlogCount: 5, oldestMessageTimestamp: now - ADMIT_TARGET_MS - 1 }, now)).toBe(true);
+    expect(allowanceFor(null, true)).toBe(ADMIT_MIN);
+    expect(allowanceFor(null, false)).toBe(ADMIT_START);
+    // Once claims are seen, their pace decides, busy or not.
+    expect(allowanceFor(1_000, true)).toBe(500);
   });
 
   it("leaves room for what the allowance does not already have on the queue", () => {

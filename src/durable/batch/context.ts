@@ -9,7 +9,8 @@ import type { BatchConfig, SchedulerState } from "./contract";
 import type { ProgressFeed } from "./progress-feed";
 
 /** Ports the object uses, replaceable in tests (a queue that fails half-way, a fixed clock). */
-export type SchedulerPorts = { queue: Pick<Queue<CallJob>, "sendBatch">; now: () => number };
+/** `queue.metrics`: the shared queue's backlog, when the queue can say (a test's recording queue cannot). */
+export type SchedulerPorts = { queue: Pick<Queue<CallJob>, "sendBatch"> & Partial<Pick<Queue<CallJob>, "metrics">>; now: () => number };
 
 /**
  * What every step of a batch's object works with: its storage (the ledger

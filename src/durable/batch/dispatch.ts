@@ -1,7 +1,7 @@
 import type { Candidate } from "../../db/call-ledger";
 import { dncAmong } from "../../db/dnc.repo";
 import type { WorkspaceEngineInfo } from "../../db/workspace.repo";
-import { admissionRoom, allowanceFor } from "../../domain/admission";
+import { admissionRoom, allowanceFor, queueBusy } from "../../domain/admission";
 import { nextOpening } from "../../domain/calling-window";
 import { countryOf } from "../../domain/phone";
 import { engineConfig, MAX_SLICE, POKE_COALESCE_MS } from "../../engine-config";
@@ -26,7 +26,10 @@ export async function dispatch(c: BatchContext, state: SchedulerState, now: numb
   if (!ws) return { moreDue: false, retryAfterMs: 0, sent: 0 };
   const config = await c.config();
   // Only what will be taken off the shared queue soon (domain/admission): the queue never holds minutes of one batch's work.
-  const room = admissionRoom(allowanceFor(c.claims.perSecond(now)), c.ledger.inFlight.list().length);
+  const perSecond = c.claims.perSecond(now);
+  // Before its first claim a batch asks the queue how busy it is (the queue's own backlog and oldest message's age).
+  const backlog = perSecond === null ? await c.ports.queue.metrics?.().catch(() => null) : null;
+  const room = admissionRoom(allowanceFor(perSecond, queueBusy(backlog ?? null, now)), c.ledger.inFlight.list().length);
   if (room === 0) return { moreDue: true, retryAfterMs: ADMIT_RETRY_MS, sent: 0 };
   const want = Math.min(MAX_SLICE, Math.max(1, ws.callsPerSecond * 2), ws.maxConcurrentCalls, room);
   const { callbacks, firsts } = c.ledger.dueCandidates(now, state.cursor, want, config.callingWindow ? config.columns.indexOf("timezone") : -1);
