@@ -20,7 +20,8 @@
  * `runFairness(opts)` returns `{ workspaces, fairness }` for `npm run bench`
  * (top-level keys of its JSON); run directly, this prints a table and, as
  * its last line, that JSON. BENCH_FAIRNESS_WORKSPACES ("1,2,4,8") picks the
- * runs of 1; BENCH_SKIP_FAIRNESS=1 skips 2. BENCH_SCALE_CALLS,
+ * runs of 1; BENCH_SKIP_FAIRNESS=1 skips 2; BENCH_FAIRNESS_RESULTS=0 turns the simulated agent's
+ * results off (each costs the local thread ~4 ms). BENCH_SCALE_CALLS,
  * BENCH_SCALE_RUNTIME, BENCH_SCALE_TIMEOUT_MS and BENCH_SCALE_KEEP apply as
  * for bench:scale. The per-call counts need METRICS=on (set here).
  */
@@ -48,6 +49,8 @@ export function options() {
       .map(Number)
       .filter((n) => n > 0),
     skipFairness: env.BENCH_SKIP_FAIRNESS === "1",
+    // BENCH_FAIRNESS_RESULTS=0: the simulated agent reports no results (a report costs the local thread ~4 ms).
+    results: env.BENCH_FAIRNESS_RESULTS !== "0",
     fairnessWorkspaces: 8,
     log: (/** @type {string} */ line) => process.stderr.write(`bench:fairness: ${line}\n`),
   };
@@ -220,7 +223,7 @@ export async function runFairness(overrides = {}) {
   const { log } = opts;
   if (!(opts.runtime in RUNTIMES)) throw new Error(`BENCH_SCALE_RUNTIME must be one of ${Object.keys(RUNTIMES).join(", ")}`);
   const started = Date.now();
-  const server = await startServer(log, opts.runtime, { vars: { METRICS: "on" } });
+  const server = await startServer(log, opts.runtime, { vars: { METRICS: "on", ...(opts.results ? {} : { SIM_RESULTS: "off" }) } });
   const cpu = cpuWatch(server.dir);
   try {
     const most = Math.max(opts.fairnessWorkspaces + 1, ...opts.workspaceCounts);
@@ -293,7 +296,7 @@ export async function runFairness(overrides = {}) {
     return {
       workspaces,
       fairness,
-      config: { callsPerBatch: opts.callsPerBatch, rateLimits: LIMITS, simCallSeconds: 0 },
+      config: { callsPerBatch: opts.callsPerBatch, rateLimits: LIMITS, simCallSeconds: 0, results: opts.results },
       runtime: RUNTIMES[opts.runtime],
       tookMs: Date.now() - started,
     };
