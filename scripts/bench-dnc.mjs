@@ -12,14 +12,20 @@
  * BENCH_DNC_ROWS distinct numbers (default 200,000; every other one is on
  * the list, so half its rows are suppressed) is sent to each as a dry run —
  * the whole intake scan and check, every row counted, nothing created, so
- * runs can repeat on the same state — alternated (empty, listed, then listed,
- * empty, … for BENCH_DNC_PAIRS pairs, default 7) so a shared machine's drift
- * falls on both sides. Each answer's `suppressed` and `totalCalls` are
- * checked (the list's half of the file; 0 for the empty list).
+ * runs can repeat on the same state. Three sides, in rounds (BENCH_DNC_PAIRS
+ * of them, default 7), their order turned each round so a shared machine's
+ * drift falls on all: `empty`; `listed`, the list unchanged since the last
+ * dry run (the Worker holds a list it read whole until its version moves:
+ * services/dnc-list-cache.ts); `changed`, the listed workspace again right
+ * after one number not in the file was added to its list (untimed), so the
+ * list is read from D1 and its set built. Each answer's `suppressed` and
+ * `totalCalls` are checked (the list's half of the file; 0 for the empty list).
  *
- * - `emptyMs`, `listedMs`: each side's median wall time of a dry run as the
- *   client sees it; `dncIntakeRatio` = listedMs / emptyMs (target ≤ 1.2).
- *   `pairRatio`: the median of each pair's own ratio, a check on the first.
+ * - `emptyMs`, `listedMs`, `changedMs`: each side's median wall time of a dry
+ *   run as the client sees it; `dncIntakeRatio` = listedMs / emptyMs (target
+ *   ≤ 1.2), `changedRatio` = changedMs / emptyMs (the first upload after a
+ *   change to the list, or in a fresh isolate). `pairRatio`,
+ *   `changedPairRatio`: the median of each round's own ratios, a check on them.
  * - `emptyCpuMs`, `listedCpuMs`, `cpuRatio`: the CPU time (user + system,
  *   Linux's /proc, 10 ms ticks) the server's processes — workerd, with the
  *   local D1 inside it, and wrangler's proxy — spent on each dry run, medians.
@@ -35,12 +41,13 @@ import { runIfMain } from "./lib/bench-main.mjs";
 import { client, startServer, tail } from "./lib/dev-runtime.mjs";
 
 /** @typedef {ReturnType<typeof client>} Api */
-/** @typedef {{ list: "empty" | "listed", ms: number | null, cpuMs: number | null, suppressed: number }} Run */
+/** @typedef {"empty" | "listed" | "changed"} Side */
+/** @typedef {{ list: Side, ms: number | null, cpuMs: number | null, suppressed: number }} Run */
 
 /** Numbers per POST /v1/api/dnc: the route's maximum. */
 const ADD_CHUNK = 10_000;
-const EMPTY_LISTED = /** @type {const} */ (["empty", "listed"]);
-const LISTED_EMPTY = /** @type {const} */ (["listed", "empty"]);
+/** @type {Side[]} */
+const SIDES = ["empty", "listed", "changed"];
 /** Linux's clock ticks per second (`getconf CLK_TCK`), the unit of /proc/<pid>/stat's times. */
 const TICKS_PER_SECOND = 100;
 
@@ -140,17 +147,18 @@ async function dryRun(api, ws, csv, group) {
 }
 
 /**
- * The median of each pair's listed / empty, over `key`.
- * @param {Run[]} runs in pairs, as run
+ * The median of each round's `side` / empty, over `key`.
+ * @param {Run[]} runs in rounds of SIDES.length, as run
+ * @param {Side} side
  * @param {"ms" | "cpuMs"} key
  */
-function pairRatio(runs, key) {
+function roundRatio(runs, side, key) {
   const ratios = [];
-  for (let i = 0; i + 1 < runs.length; i += 2) {
-    const pair = [runs[i], runs[i + 1]];
-    const listed = pair.find((r) => r?.list === "listed")?.[key];
-    const empty = pair.find((r) => r?.list === "empty")?.[key];
-    if (listed && empty) ratios.push(listed / empty);
+  for (let i = 0; i + SIDES.length <= runs.length; i += SIDES.length) {
+    const round_ = runs.slice(i, i + SIDES.length);
+    const value = round_.find((r) => r.list === side)?.[key];
+    const empty = round_.find((r) => r.list === "empty")?.[key];
+    if (value && empty) ratios.push(value / empty);
   }
   return round(median(ratios), 3);
 }
@@ -176,7 +184,10 @@ export async function runDnc(overrides = {}) {
     const admin = server.adminToken;
     const group = serverGroup(server.dir);
     if (group === null) log("the server's processes were not found in /proc: CPU times are left out");
-    const csv = numbers().csv(opts.rows);
+    const nums = numbers();
+    const csv = nums.csv(opts.rows);
+    // Numbers the file does not hold: one added before each `changed` run.
+    const spare = nums.csv(opts.pairs).trimEnd().split("\n").slice(1);
     // Every other row of the file goes on the list (the header is line 0).
     const listed = csv
       .trimEnd()
@@ -195,8 +206,12 @@ export async function runDnc(overrides = {}) {
     await dryRun(api, full, csv, group);
     /** @type {Run[]} */
     const runs = [];
-    for (let pair = 0; pair < opts.pairs; pair++) {
-      for (const side of pair % 2 ? LISTED_EMPTY : EMPTY_LISTED) {
+    for (let r = 0; r < opts.pairs; r++) {
+      for (const side of [...SIDES.slice(r % SIDES.length), ...SIDES.slice(0, r % SIDES.length)]) {
+        if (side === "changed") {
+          api.useKey(full.apiKey, full.workspaceId);
+          await api.call("POST", "/v1/api/dnc", { json: { phoneNumbers: [spare[r]] }, expect: [201], retry: true });
+        }
         const run = await dryRun(api, side === "empty" ? empty : full, csv, group);
         const want = side === "empty" ? 0 : listed.length;
         if (run.suppressed !== want) throw new Error(`the ${side} list's dry run suppressed ${run.suppressed} rows, not ${want}`);
@@ -206,22 +221,30 @@ export async function runDnc(overrides = {}) {
       }
     }
     /**
-     * @param {"empty" | "listed"} side
+     * @param {Side} side
      * @param {"ms" | "cpuMs"} key
      */
     const mid = (side, key) => {
       const values = runs.filter((r) => r.list === side).map((r) => r[key]);
       return values.every((v) => v !== null) ? median(/** @type {number[]} */ (values)) : null;
     };
-    const [emptyMs, listedMs, emptyCpuMs, listedCpuMs] = [mid("empty", "ms"), mid("listed", "ms"), mid("empty", "cpuMs"), mid("listed", "cpuMs")];
+    const [emptyMs, listedMs, changedMs] = [mid("empty", "ms"), mid("listed", "ms"), mid("changed", "ms")];
+    const [emptyCpuMs, listedCpuMs, changedCpuMs] = [mid("empty", "cpuMs"), mid("listed", "cpuMs"), mid("changed", "cpuMs")];
+    /** @param {number | null} a @param {number | null} b */
+    const ratio = (a, b) => (b && a !== null ? round(a / b, 3) : null);
     return {
-      dncIntakeRatio: emptyMs && listedMs !== null ? round(listedMs / emptyMs, 3) : null,
-      pairRatio: pairRatio(runs, "ms"),
+      dncIntakeRatio: ratio(listedMs, emptyMs),
+      changedRatio: ratio(changedMs, emptyMs),
+      pairRatio: roundRatio(runs, "listed", "ms"),
+      changedPairRatio: roundRatio(runs, "changed", "ms"),
       emptyMs: round(emptyMs, 1),
       listedMs: round(listedMs, 1),
-      cpuRatio: emptyCpuMs && listedCpuMs !== null ? round(listedCpuMs / emptyCpuMs, 3) : null,
+      changedMs: round(changedMs, 1),
+      cpuRatio: ratio(listedCpuMs, emptyCpuMs),
+      changedCpuRatio: ratio(changedCpuMs, emptyCpuMs),
       emptyCpuMs,
       listedCpuMs,
+      changedCpuMs,
       rows: opts.rows,
       listSize: listed.length,
       suppressed: listed.length,
@@ -247,15 +270,15 @@ export function formatDnc(r) {
   const d = /** @type {Record<string, any>} */ (r);
   if (d.skipped) return "Do-not-call at intake: skipped (BENCH_SKIP_DNC=1)";
   return [
-    `Do-not-call at intake (${d.runtime}): dry runs of ${show(d.rows)} distinct numbers, ${show(d.listSize)} of them on the list; ${d.pairs} pair(s) alternated, medians`,
+    `Do-not-call at intake (${d.runtime}): dry runs of ${show(d.rows)} distinct numbers, ${show(d.listSize)} of them on the list; ${d.pairs} round(s) of three, their order turned, medians`,
     "",
     table(
-      ["measure", "listed", "empty list", "ratio (target ≤ 1.2)"],
+      ["measure", "listed", "just changed", "empty list", "ratio (target ≤ 1.2)", "just changed ÷ empty"],
       [
-        ["dry run ms (client wall time)", show(d.listedMs), show(d.emptyMs), show(d.dncIntakeRatio)],
-        ["  median of each pair's ratio", "", "", show(d.pairRatio)],
-        ["server CPU ms (workerd + proxy)", show(d.listedCpuMs), show(d.emptyCpuMs), show(d.cpuRatio)],
-        ["rows suppressed", show(d.suppressed), "0", ""],
+        ["dry run ms (client wall time)", show(d.listedMs), show(d.changedMs), show(d.emptyMs), show(d.dncIntakeRatio), show(d.changedRatio)],
+        ["  median of each round's ratio", "", "", "", show(d.pairRatio), show(d.changedPairRatio)],
+        ["server CPU ms (workerd + proxy)", show(d.listedCpuMs), show(d.changedCpuMs), show(d.emptyCpuMs), show(d.cpuRatio), show(d.changedCpuRatio)],
+        ["rows suppressed", show(d.suppressed), show(d.suppressed), "0", "", ""],
       ],
     ),
     "",

@@ -36,7 +36,7 @@
  * BENCH_SAFETY_PAIRS tune it.
  *
  * Then the do-not-call check at intake (scripts/bench-dnc.mjs, issue 20): dry runs of a 200,000-row
- * file against an empty list and a 100,000-number one: `dnc` and the top-level `dncIntakeRatio`.
+ * file against an empty list and a 100,000-number one, held and just changed: `dnc` and the top-level `dncIntakeRatio`.
  * BENCH_SKIP_DNC=1 skips it.
  *
  * Then the live watchers (scripts/bench-watchers.mjs, issue 20): one batch with 100 /events

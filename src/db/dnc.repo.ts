@@ -1,13 +1,34 @@
+/**
+ * The statement that follows each change to a workspace's list, in the same
+ * batch: the list's version moves on when the change before it changed a
+ * row (SQLite's changes(), read before this UPDATE writes), so a list an
+ * isolate holds (services/dnc-list-cache.ts) is read again.
+ */
+function bumpVersion(db: D1Database, workspaceId: string): D1PreparedStatement {
+  return db.prepare("UPDATE workspaces SET dnc_version = dnc_version + 1 WHERE id = ?1 AND changes() > 0").bind(workspaceId);
+}
+
+/** Runs a change to the workspace's list with its version's bump; the rows it changed. */
+async function changeList(db: D1Database, workspaceId: string, change: D1PreparedStatement): Promise<number> {
+  const [res] = await db.batch([change, bumpVersion(db, workspaceId)]);
+  return res?.meta.changes ?? 0;
+}
+
+/** The version of the workspace's list (0 before any change; null: no such workspace). */
+export async function dncVersion(db: D1Database, workspaceId: string): Promise<number | null> {
+  const row = await db.prepare("SELECT dnc_version AS version FROM workspaces WHERE id = ?1").bind(workspaceId).first<{ version: number }>();
+  return row?.version ?? null;
+}
+
 export async function addDnc(db: D1Database, workspaceId: string, phones: string[], at: string): Promise<number> {
-  const res = await db
+  const insert = db
     .prepare(
       `INSERT INTO dnc (workspace_id, phone_number, created_at)
        SELECT ?1, value, ?3 FROM json_each(?2) WHERE true
        ON CONFLICT (workspace_id, phone_number) DO NOTHING`,
     )
-    .bind(workspaceId, JSON.stringify(phones), at)
-    .run();
-  return res.meta.changes;
+    .bind(workspaceId, JSON.stringify(phones), at);
+  return changeList(db, workspaceId, insert);
 }
 
 /** Where a number on the list came from when a person asked on a call; absent for numbers the API added. */
@@ -24,14 +45,13 @@ export type DncRow = { phone_number: string; created_at: string; source: DncSour
  * True when it inserted.
  */
 export async function addDncWithSource(db: D1Database, workspaceId: string, phone: string, source: DncSource): Promise<boolean> {
-  const res = await db
+  const insert = db
     .prepare(
       `INSERT INTO dnc (workspace_id, phone_number, created_at, source) VALUES (?1, ?2, ?3, ?4)
        ON CONFLICT (workspace_id, phone_number) DO NOTHING`,
     )
-    .bind(workspaceId, phone, source.at, JSON.stringify({ batchId: source.batchId, callId: source.callId, at: source.at }))
-    .run();
-  return res.meta.changes > 0;
+    .bind(workspaceId, phone, source.at, JSON.stringify({ batchId: source.batchId, callId: source.callId, at: source.at }));
+  return (await changeList(db, workspaceId, insert)) > 0;
 }
 
 /**
@@ -41,15 +61,14 @@ export async function addDncWithSource(db: D1Database, workspaceId: string, phon
 export async function addDncSources(db: D1Database, workspaceId: string, entries: { phone: string; source: DncSource }[]): Promise<number> {
   if (entries.length === 0) return 0;
   const rows = entries.map((e) => [e.phone, e.source.at, JSON.stringify({ batchId: e.source.batchId, callId: e.source.callId, at: e.source.at })]);
-  const res = await db
+  const insert = db
     .prepare(
       `INSERT INTO dnc (workspace_id, phone_number, created_at, source)
        SELECT ?1, j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM json_each(?2) AS j WHERE true
        ON CONFLICT (workspace_id, phone_number) DO NOTHING`,
     )
-    .bind(workspaceId, JSON.stringify(rows))
-    .run();
-  return res.meta.changes;
+    .bind(workspaceId, JSON.stringify(rows));
+  return changeList(db, workspaceId, insert);
 }
 
 export async function listDnc(db: D1Database, workspaceId: string, limit: number, offset: number): Promise<{ rows: DncRow[]; total: number }> {
@@ -68,8 +87,8 @@ export async function listDnc(db: D1Database, workspaceId: string, limit: number
 }
 
 export async function removeDnc(db: D1Database, workspaceId: string, phone: string): Promise<boolean> {
-  const res = await db.prepare("DELETE FROM dnc WHERE workspace_id = ?1 AND phone_number = ?2").bind(workspaceId, phone).run();
-  return res.meta.changes > 0;
+  const remove = db.prepare("DELETE FROM dnc WHERE workspace_id = ?1 AND phone_number = ?2").bind(workspaceId, phone);
+  return (await changeList(db, workspaceId, remove)) > 0;
 }
 
 export async function hasAnyDnc(db: D1Database, workspaceId: string): Promise<boolean> {

@@ -1,6 +1,7 @@
-import { dncAmong, dncListPages } from "../db/dnc.repo";
+import { dncAmong, dncListPages, dncVersion } from "../db/dnc.repo";
 import type { RowHook } from "../domain/csv";
 import { E164Set } from "../domain/phone/e164-set";
+import { cachedDncList, rememberDncList } from "./dnc-list-cache";
 
 /**
  * The most numbers of a do-not-call list a scan reads whole into a set:
@@ -65,11 +66,28 @@ export class DncCheck {
     private readonly workspaceId: string,
     maxListed: number,
   ) {
-    this.reading = dncListPages(db, workspaceId, maxListed).then((list) => {
-      this.listed = list && new E164Set(list.pages, list.count);
-      this.byLookup = list === null;
-    });
+    this.reading = this.read(maxListed);
     this.reading.catch(() => undefined); // observed by finish(), or by a row waiting on it
+  }
+
+  /**
+   * The list as this isolate last read it, while its version is unchanged
+   * (dnc-list-cache.ts); else read whole, by key, and kept for the next scan.
+   * The version is read first: a list read while it changes is kept under
+   * the version before the change, so it is never used after.
+   */
+  private async read(maxListed: number): Promise<void> {
+    const version = await dncVersion(this.db, this.workspaceId);
+    const held = version === null ? null : cachedDncList(this.workspaceId, version);
+    // Held: used whatever this file's budget, since it costs no read.
+    if (held) {
+      this.listed = held;
+      return;
+    }
+    const list = await dncListPages(this.db, this.workspaceId, maxListed);
+    this.listed = list && new E164Set(list.pages, list.count);
+    this.byLookup = list === null;
+    if (this.listed && version !== null) rememberDncList(this.workspaceId, version, this.listed);
   }
 
   /** The scan's row hook: synchronous once the list is in memory. */

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { addDnc, addDncWithSource, dncListPages } from "../../src/db/dnc.repo";
+import { addDnc, addDncSources, addDncWithSource, dncListPages, dncVersion, removeDnc } from "../../src/db/dnc.repo";
 import { newWorkspace } from "../helpers";
 
 const at = new Date().toISOString();
@@ -39,5 +39,31 @@ describe("dncListPages", () => {
     expect(await dncListPages(env.DB, ws.workspaceId, 10, 3)).toBeNull();
     expect(await dncListPages(env.DB, ws.workspaceId, 10)).toBeNull();
     expect((await dncListPages(env.DB, ws.workspaceId, 11))?.count).toBe(11);
+  });
+});
+
+describe("dncVersion", () => {
+  it("moves on with each statement that changes the workspace's list, and with nothing else", async () => {
+    const [ws, other] = await Promise.all([newWorkspace(), newWorkspace()]);
+    const version = () => dncVersion(env.DB, ws.workspaceId);
+    expect(await version()).toBe(0);
+    expect(await addDnc(env.DB, ws.workspaceId, numbers(3), at)).toBe(3);
+    expect(await version()).toBe(1);
+    // Numbers already listed: no change, no new version.
+    expect(await addDnc(env.DB, ws.workspaceId, numbers(2), at)).toBe(0);
+    expect(await version()).toBe(1);
+    expect(await addDncWithSource(env.DB, ws.workspaceId, "+13125550100", { batchId: "batch_1", callId: "call_1", at })).toBe(true);
+    expect(await addDncWithSource(env.DB, ws.workspaceId, "+13125550100", { batchId: "batch_2", callId: "call_2", at })).toBe(false);
+    expect(await version()).toBe(2);
+    const source = { batchId: "batch_1", callId: "call_3", at };
+    expect(await addDncSources(env.DB, ws.workspaceId, [{ phone: "+13125550101", source }])).toBe(1);
+    expect(await addDncSources(env.DB, ws.workspaceId, [{ phone: "+13125550101", source }])).toBe(0);
+    expect(await version()).toBe(3);
+    expect(await removeDnc(env.DB, ws.workspaceId, "+13125550101")).toBe(true);
+    expect(await removeDnc(env.DB, ws.workspaceId, "+13125550101")).toBe(false);
+    expect(await version()).toBe(4);
+    // Another workspace's list is its own.
+    expect(await dncVersion(env.DB, other.workspaceId)).toBe(0);
+    expect(await dncVersion(env.DB, "ws_none")).toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { addDnc } from "../../src/db/dnc.repo";
+import { addDnc, addDncSources, removeDnc } from "../../src/db/dnc.repo";
 import { DNC_IN_MEMORY_MAX, DncCheck, dncListBudget, LOOKUP_ROWS } from "../../src/services/dnc-check";
 import { scanFile } from "../../src/services/intake-scan";
 import { failingDb, newWorkspace } from "../helpers";
@@ -73,6 +73,43 @@ describe("scanFile's do-not-call check", () => {
     expect(scanned.totalCalls).toBe(2);
     // One page of budget + 1 numbers says the list is longer; then one lookup.
     expect(counts).toEqual({ pages: 1, lookups: 1 });
+  });
+});
+
+describe("the list held between scans (dnc-list-cache)", () => {
+  it("reads an unchanged list once, and again after every kind of change to it", async () => {
+    const ws = await newWorkspace();
+    await addDnc(env.DB, ws.workspaceId, [nth(0), nth(2)], at);
+    const file = csvOf(6);
+    const scan = async () => {
+      const counts = { pages: 0, lookups: 0 };
+      const scanned = await scanFile({ ...env, DB: countingDb(counts) }, file, "US", ws.workspaceId, false);
+      return { suppressed: sorted(scanned.suppressed), pages: counts.pages };
+    };
+    expect(await scan()).toEqual({ suppressed: [0, 2], pages: 1 });
+    // Unchanged: no page read, the same answer.
+    expect(await scan()).toEqual({ suppressed: [0, 2], pages: 0 });
+    // Re-adding listed numbers changes nothing, so the held list stays good.
+    await addDnc(env.DB, ws.workspaceId, [nth(0)], at);
+    expect(await scan()).toEqual({ suppressed: [0, 2], pages: 0 });
+    await addDnc(env.DB, ws.workspaceId, [nth(4)], at);
+    expect(await scan()).toEqual({ suppressed: [0, 2, 4], pages: 1 });
+    await removeDnc(env.DB, ws.workspaceId, nth(0));
+    expect(await scan()).toEqual({ suppressed: [2, 4], pages: 1 });
+    // An opt-out heard on a call.
+    await addDncSources(env.DB, ws.workspaceId, [{ phone: nth(5), source: { batchId: "batch_1", callId: "call_1", at } }]);
+    expect(await scan()).toEqual({ suppressed: [2, 4, 5], pages: 1 });
+    expect(await scan()).toEqual({ suppressed: [2, 4, 5], pages: 0 });
+  });
+
+  it("never holds one workspace's list for another", async () => {
+    const [a, b] = await Promise.all([newWorkspace(), newWorkspace()]);
+    await addDnc(env.DB, a.workspaceId, [nth(1)], at);
+    await addDnc(env.DB, b.workspaceId, [nth(3)], at);
+    const file = csvOf(4);
+    expect((await scanFile(env, file, "US", a.workspaceId, false)).suppressed).toEqual([1]);
+    expect((await scanFile(env, file, "US", b.workspaceId, false)).suppressed).toEqual([3]);
+    expect((await scanFile(env, file, "US", a.workspaceId, false)).suppressed).toEqual([1]);
   });
 });
 

@@ -59,6 +59,11 @@ export class E164Set {
     for (const text of texts) this.addAll(text);
   }
 
+  /** The memory its table holds. */
+  get bytes(): number {
+    return this.table.byteLength;
+  }
+
   has(phone: string): boolean {
     // keyOf inlined: this runs once per row of an upload.
     const to = phone.length;
