@@ -17,6 +17,9 @@
  * prints a table and, as its last line, the JSON. BENCH_CONSUMER_ROUNDS
  * (default 1) repeats the sizes in turn, so a busy moment of a shared
  * machine weighs on each alike; the figures are each size's median.
+ * BENCH_CONSUMER_LOADS ("1,4") sets the loads (workspaces at once);
+ * BENCH_CONSUMER_RESULTS=0 turns the simulated agent's results off (each
+ * costs the local thread ~4 ms), for the engine's own ceiling.
  */
 import { rmSync } from "node:fs";
 import { dirname } from "node:path";
@@ -35,7 +38,11 @@ export function options() {
       .split(",")
       .map(Number)
       .filter((n) => n > 0 && n <= 100),
-    loads: [1, 4],
+    loads: (env.BENCH_CONSUMER_LOADS || "1,4")
+      .split(",")
+      .map(Number)
+      .filter((n) => n > 0),
+    results: env.BENCH_CONSUMER_RESULTS !== "0",
     rounds: Math.max(1, Number(env.BENCH_CONSUMER_ROUNDS) || 1),
     log: (/** @type {string} */ line) => process.stderr.write(`bench:consumer: ${line}\n`),
   };
@@ -49,7 +56,7 @@ export function options() {
 async function oneSize(size, opts) {
   const config = writeVariant({ queue: "call-jobs", maxBatchSize: size });
   // `config` needs scripts/lib/dev-runtime.mjs to pass it on (the guard below says so if it does not).
-  const server = await startServer(opts.log, opts.runtime, /** @type {import("./lib/dev-runtime.mjs").ServerOptions} */ ({ vars: { METRICS: "on" }, config }));
+  const server = await startServer(opts.log, opts.runtime, /** @type {import("./lib/dev-runtime.mjs").ServerOptions} */ ({ vars: { METRICS: "on", SIM_RESULTS: opts.results ? "on" : "off" }, config }));
   const cpu = cpuWatch(server.dir);
   try {
     const group = await tenants(server, Math.max(...opts.loads), opts.log, `consumer-${size}`);
@@ -127,7 +134,7 @@ export async function runConsumer(overrides = {}) {
       });
     }
   }
-  return { consumer, config: { callsPerBatch: opts.callsPerBatch, rounds: opts.rounds }, runtime: RUNTIMES[opts.runtime], tookMs: Date.now() - started };
+  return { consumer, config: { callsPerBatch: opts.callsPerBatch, rounds: opts.rounds, loads: opts.loads, results: opts.results }, runtime: RUNTIMES[opts.runtime], tookMs: Date.now() - started };
 }
 
 /** @param {Awaited<ReturnType<typeof runConsumer>>} r */

@@ -10,7 +10,13 @@
  * its share queued, so a newcomer's first job waits about that long. Until
  * this instance has seen a claim it admits one slice (the floor, while the
  * queue is busy: queueBusy); never fewer than ADMIT_MIN, so a batch whose
- * claims stopped (paused, or starved) can start again.
+ * claims stopped (paused, or starved) can start again. A rate is only an
+ * estimate — just after a consumer batch's claims land together it runs
+ * high, and 8 batches' high estimates once held 2 s of jobs on the queue —
+ * so the queue's own word bounds it: while its oldest job has waited past
+ * the target (queueCongested), every batch keeps only the floor on it.
+ * The target must exceed the queue's own delivery time, or a batch alone
+ * would hold itself to the floor.
  */
 
 /** A batch keeps about this long of its claims' pace on the queue. */
@@ -59,6 +65,20 @@ export function queueBusy(backlog: QueueBacklog | null, now: number): boolean {
   if (!backlog || backlog.backlogCount <= 0) return false;
   const oldest = backlog.oldestMessageTimestamp ? new Date(backlog.oldestMessageTimestamp).getTime() : Number.NaN;
   return backlog.backlogCount >= ADMIT_START || (Number.isFinite(oldest) && now - oldest > ADMIT_TARGET_MS);
+}
+
+/**
+ * Once a batch's claims are coming, the queue is congested when its oldest
+ * job has waited longer than the target: the batches on it together hold
+ * more than they should (each batch's estimate of its own pace runs high
+ * just after a consumer batch's claims land at once), and every batch then
+ * keeps only the floor on it until the queue has caught up. This bounds the
+ * wait of a newcomer's first jobs by the target, whatever the others' estimates.
+ */
+export function queueCongested(backlog: QueueBacklog | null, now: number): boolean {
+  if (!backlog || backlog.backlogCount <= 0 || !backlog.oldestMessageTimestamp) return false;
+  const oldest = new Date(backlog.oldestMessageTimestamp).getTime();
+  return Number.isFinite(oldest) && now - oldest > ADMIT_TARGET_MS;
 }
 
 /** The allowance at a claim rate (null: none seen yet; then one slice, or the floor while the queue is busy). */

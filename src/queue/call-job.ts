@@ -1,4 +1,5 @@
 import * as z from "zod";
+import type { QueueBacklog } from "../domain/admission";
 
 /** One dial attempt of one call. `attempt` makes a redelivery recognisable. */
 export const CallJobSchema = z.object({
@@ -8,9 +9,16 @@ export const CallJobSchema = z.object({
 });
 export type CallJob = z.infer<typeof CallJobSchema>;
 
-/** Queues accept at most 100 messages per sendBatch. */
-export async function enqueueCallJobs(queue: Pick<Queue<CallJob>, "sendBatch">, jobs: CallJob[]): Promise<void> {
+/**
+ * Queues accept at most 100 messages per sendBatch. Answers what the queue
+ * said it held as it took the last of them (its backlog before them), or
+ * null when it said nothing.
+ */
+export async function enqueueCallJobs(queue: Pick<Queue<CallJob>, "sendBatch">, jobs: CallJob[]): Promise<QueueBacklog | null> {
+  let backlog: QueueBacklog | null = null;
   for (let i = 0; i < jobs.length; i += 100) {
-    await queue.sendBatch(jobs.slice(i, i + 100).map((body) => ({ body, contentType: "json" as const })));
+    const sent = await queue.sendBatch(jobs.slice(i, i + 100).map((body) => ({ body, contentType: "json" as const })));
+    backlog = sent?.metadata?.metrics ?? null;
   }
+  return backlog;
 }

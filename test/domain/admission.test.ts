@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { ADMIT_MAX, ADMIT_MIN, ADMIT_START, ADMIT_TARGET_MS, admissionRoom, allowanceFor, ClaimRate, queueBusy } from "../../src/domain/admission";
+import {
+  ADMIT_MAX,
+  ADMIT_MIN,
+  ADMIT_START,
+  ADMIT_TARGET_MS,
+  admissionRoom,
+  allowanceFor,
+  ClaimRate,
+  queueBusy,
+  queueCongested,
+} from "../../src/domain/admission";
 
 describe("a batch's allowance on the shared queue", () => {
   it("is one slice until a claim is seen, then about ADMIT_TARGET_MS of the claim rate, within its floor and ceiling", () => {
@@ -35,6 +45,18 @@ describe("a batch's allowance on the shared queue", () => {
     expect(allowanceFor(null, false)).toBe(ADMIT_START);
     // Once claims are seen, their pace decides, busy or not.
     expect(allowanceFor(1_000, true)).toBe(500);
+  });
+
+  it("calls the queue congested once its oldest job has waited past the target, however few it holds", () => {
+    const now = 1_000_000;
+    expect(queueCongested(null, now)).toBe(false);
+    expect(queueCongested({ backlogCount: 0, oldestMessageTimestamp: now - 10_000 }, now)).toBe(false);
+    // Many jobs, all young: a fast queue, not a congested one.
+    expect(queueCongested({ backlogCount: 5_000, oldestMessageTimestamp: new Date(now - 100) }, now)).toBe(false);
+    expect(queueCongested({ backlogCount: 5_000 }, now)).toBe(false);
+    expect(queueCongested({ backlogCount: 3, oldestMessageTimestamp: now - ADMIT_TARGET_MS }, now)).toBe(false);
+    expect(queueCongested({ backlogCount: 3, oldestMessageTimestamp: now - ADMIT_TARGET_MS - 1 }, now)).toBe(true);
+    expect(queueCongested({ backlogCount: 3, oldestMessageTimestamp: "not a time" }, now)).toBe(false);
   });
 
   it("leaves room for what the allowance does not already have on the queue", () => {

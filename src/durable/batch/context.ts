@@ -1,6 +1,6 @@
 import { CallLedger } from "../../db/call-ledger";
 import { meteredSql } from "../../db/metered-sql";
-import { ClaimRate } from "../../domain/admission";
+import { ClaimRate, type QueueBacklog } from "../../domain/admission";
 import { count } from "../../lib/metrics";
 import { workspaceEngineInfo, type WorkspaceEngineInfo } from "../../db/workspace.repo";
 import { WORKSPACE_REFRESH_MS } from "../../engine-config";
@@ -34,6 +34,8 @@ export class BatchContext {
   materialising: Promise<void> | null = null;
   /** Its jobs claimed lately, which set how many it may keep on the shared queue (domain/admission; memory only). */
   readonly claims = new ClaimRate();
+  /** The shared queue's backlog as last seen (its metrics, or a send's answer), and when (memory only). */
+  queueSeen: { backlog: QueueBacklog | null; at: number } | null = null;
   /** A cancelled batch's calls up to this seq are settled (memory only: a new instance walks from the start once). */
   settledThrough = -1;
   /** The config as this instance last read or wrote it (memory only): for synchronous reads (the event stream's status). */

@@ -1,7 +1,7 @@
 import type { Candidate } from "../../db/call-ledger";
 import { dncAmong } from "../../db/dnc.repo";
 import type { WorkspaceEngineInfo } from "../../db/workspace.repo";
-import { admissionRoom, allowanceFor, queueBusy } from "../../domain/admission";
+import { ADMIT_MIN, admissionRoom, allowanceFor, queueBusy, queueCongested } from "../../domain/admission";
 import { nextOpening } from "../../domain/calling-window";
 import { countryOf } from "../../domain/phone";
 import { engineConfig, MAX_SLICE, POKE_COALESCE_MS } from "../../engine-config";
@@ -15,6 +15,34 @@ export type DispatchResult = { moreDue: boolean; retryAfterMs: number; sent: num
 /** A batch whose allowance is on the queue looks again this soon (its claims free room). */
 const ADMIT_RETRY_MS = 50;
 
+/** A view of the shared queue this recent is used as it is; an older one is asked again. */
+const QUEUE_VIEW_MS = 100;
+
+/**
+ * How many more jobs the batch may hand to the shared queue now
+ * (domain/admission): only what will be taken off it soon, so it never holds
+ * minutes of one batch's work. Beyond the floor, the queue's own view
+ * decides too: before its first claim a batch admits a slice only while the
+ * queue is not busy, and after it nothing beyond the floor while the
+ * queue's oldest job has waited past the target. Asked only when the
+ * answer could matter (room beyond the floor), and at most every
+ * QUEUE_VIEW_MS: a send's own answer counts as asking.
+ */
+async function admission(c: BatchContext, now: number): Promise<number> {
+  const perSecond = c.claims.perSecond(now);
+  const inFlight = c.ledger.inFlight.list().length;
+  const room = admissionRoom(allowanceFor(perSecond), inFlight);
+  const floor = admissionRoom(ADMIT_MIN, inFlight);
+  if (room <= floor) return room;
+  let seen = c.queueSeen;
+  if (!seen || now - seen.at >= QUEUE_VIEW_MS) {
+    seen = { backlog: (await c.ports.queue.metrics?.().catch(() => null)) ?? null, at: now };
+    c.queueSeen = seen;
+  }
+  const held = perSecond === null ? queueBusy(seen.backlog, now) : queueCongested(seen.backlog, now);
+  return held ? floor : room;
+}
+
 /**
  * One slice of due calls: picked (callbacks first, then first attempts in
  * file order), kept inside the calling window and off the do-not-call
@@ -25,11 +53,7 @@ export async function dispatch(c: BatchContext, state: SchedulerState, now: numb
   const ws = await c.workspace(state);
   if (!ws) return { moreDue: false, retryAfterMs: 0, sent: 0 };
   const config = await c.config();
-  // Only what will be taken off the shared queue soon (domain/admission): the queue never holds minutes of one batch's work.
-  const perSecond = c.claims.perSecond(now);
-  // Before its first claim a batch asks the queue how busy it is (the queue's own backlog and oldest message's age).
-  const backlog = perSecond === null ? await c.ports.queue.metrics?.().catch(() => null) : null;
-  const room = admissionRoom(allowanceFor(perSecond, queueBusy(backlog ?? null, now)), c.ledger.inFlight.list().length);
+  const room = await admission(c, now);
   if (room === 0) return { moreDue: true, retryAfterMs: ADMIT_RETRY_MS, sent: 0 };
   const want = Math.min(MAX_SLICE, Math.max(1, ws.callsPerSecond * 2), ws.maxConcurrentCalls, room);
   const { callbacks, firsts } = c.ledger.dueCandidates(now, state.cursor, want, config.callingWindow ? config.columns.indexOf("timezone") : -1);

@@ -25,10 +25,12 @@ export async function flushOutbox(c: BatchContext): Promise<void> {
   for (const slice of pending) {
     for (let i = 0; i < slice.jobs.length; i += MAX_SLICE) {
       const chunk = slice.jobs.slice(i, i + MAX_SLICE);
-      await enqueueCallJobs(
+      const backlog = await enqueueCallJobs(
         c.ports.queue,
         chunk.map((j) => ({ batchId: state.batchId, seq: j.seq, attempt: j.attempt })),
       );
+      // What the queue held as it took them: the next admission's view of it, for free.
+      if (backlog) c.queueSeen = { backlog, at: c.now() };
     }
     c.ledger.clearOutbox(slice.id);
   }

@@ -1,7 +1,7 @@
 import { abortAllDurableObjects } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ADMIT_START } from "../../../src/domain/admission";
+import { ADMIT_START, ADMIT_TARGET_MS } from "../../../src/domain/admission";
 import { engineConfig } from "../../../src/engine-config";
 import { callRow, claimJobsAt, phoneList, recordingQueue, tick, uploaded } from "../../engine-helpers";
 import { newWorkspace } from "../../helpers";
@@ -30,6 +30,36 @@ describe("admission to the shared call queue", () => {
     expect(await sentAt(due + 150)).toBe(100);
     // Claims stopped over a second ago: the floor (10), and 150 already wait — nothing more.
     expect(await sentAt(due + 2_000)).toBe(0);
+    // Nothing was sent twice.
+    expect(new Set(q.sent.map((j) => j.seq)).size).toBe(q.sent.length);
+  });
+
+  it("keeps only the floor while the shared queue's oldest job has waited past the target, and its own pace again once the queue catches up", async () => {
+    const { batchId, due } = await bigBatch(400);
+    let view: QueueMetrics = { backlogCount: 0, backlogBytes: 0 };
+    let asked = 0;
+    const q = Object.assign(recordingQueue(), {
+      metrics: async () => {
+        asked++;
+        return view;
+      },
+    });
+    const sentAt = async (at: number) => {
+      const before = q.sent.length;
+      await tick(batchId, q, at);
+      return q.sent.length - before;
+    };
+    expect(await sentAt(due)).toBe(ADMIT_START);
+    await claimJobsAt(batchId, q.sent.slice(0, 50), due + 100);
+    // 500 claims a second would allow 250 — but other batches' jobs fill the queue: its oldest has waited 600 ms.
+    view = { backlogCount: 900, backlogBytes: 0, oldestMessageTimestamp: new Date(due + 150 - ADMIT_TARGET_MS - 100) };
+    const askedBefore = asked;
+    expect(await sentAt(due + 150)).toBe(0); // 50 on the queue already: more than the floor
+    expect(asked).toBe(askedBefore + 1);
+    // The queue has caught up: the batch's own pace decides again.
+    view = { backlogCount: 20, backlogBytes: 0, oldestMessageTimestamp: new Date(due + 290) };
+    const resumed = await sentAt(due + 300);
+    expect(resumed).toBeGreaterThan(0);
     // Nothing was sent twice.
     expect(new Set(q.sent.map((j) => j.seq)).size).toBe(q.sent.length);
   });
