@@ -56,7 +56,11 @@ export function options() {
 async function oneSize(size, opts) {
   const config = writeVariant({ queue: "call-jobs", maxBatchSize: size });
   // `config` needs scripts/lib/dev-runtime.mjs to pass it on (the guard below says so if it does not).
-  const server = await startServer(opts.log, opts.runtime, /** @type {import("./lib/dev-runtime.mjs").ServerOptions} */ ({ vars: { METRICS: "on", SIM_RESULTS: opts.results ? "on" : "off" }, config }));
+  const server = await startServer(
+    opts.log,
+    opts.runtime,
+    /** @type {import("./lib/dev-runtime.mjs").ServerOptions} */ ({ vars: { METRICS: "on", SIM_RESULTS: opts.results ? "on" : "off" }, config }),
+  );
   const cpu = cpuWatch(server.dir);
   try {
     const group = await tenants(server, Math.max(...opts.loads), opts.log, `consumer-${size}`);
@@ -134,7 +138,12 @@ export async function runConsumer(overrides = {}) {
       });
     }
   }
-  return { consumer, config: { callsPerBatch: opts.callsPerBatch, rounds: opts.rounds, loads: opts.loads, results: opts.results }, runtime: RUNTIMES[opts.runtime], tookMs: Date.now() - started };
+  return {
+    consumer,
+    config: { callsPerBatch: opts.callsPerBatch, rounds: opts.rounds, loads: opts.loads, results: opts.results },
+    runtime: RUNTIMES[opts.runtime],
+    tookMs: Date.now() - started,
+  };
 }
 
 /** @param {Awaited<ReturnType<typeof runConsumer>>} r */
