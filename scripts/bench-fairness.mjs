@@ -16,6 +16,10 @@
  *    startTime, set when its first call is claimed for dialling) after its
  *    201, and queue messages per call over the whole run (every queue
  *    message sent, call-jobs and webhook-events, over the calls dialled).
+ *    One latecomer is one sample of a noisy figure: BENCH_FAIRNESS_LATECOMERS
+ *    (default 5) more workspaces arrive one after another, each once the one
+ *    before has dialled, and `latecomerFirstDialMs` is their median
+ *    (`latecomerFirstDialsMs` lists each).
  *
  * `runFairness(opts)` returns `{ workspaces, fairness }` for `npm run bench`
  * (top-level keys of its JSON); run directly, this prints a table and, as
@@ -29,7 +33,7 @@ import { randomUUID } from "node:crypto";
 import { runIfMain } from "./lib/bench-main.mjs";
 import { cpuWatch } from "./lib/cpu-sample.mjs";
 import { client, sleep, startServer, tail } from "./lib/dev-runtime.mjs";
-import { costOf, defaults, numbers, perCall, round, RUNTIMES, show, table } from "./bench-scale.mjs";
+import { costOf, defaults, median, numbers, perCall, round, RUNTIMES, show, table } from "./bench-scale.mjs";
 
 /** @typedef {ReturnType<typeof client>} Api */
 /** @typedef {ReturnType<typeof numbers>} Numbers */
@@ -52,6 +56,7 @@ export function options() {
     // BENCH_FAIRNESS_RESULTS=0: the simulated agent reports no results (a report costs the local thread ~4 ms).
     results: env.BENCH_FAIRNESS_RESULTS !== "0",
     fairnessWorkspaces: 8,
+    latecomers: Math.max(1, Number(env.BENCH_FAIRNESS_LATECOMERS) || 5),
     log: (/** @type {string} */ line) => process.stderr.write(`bench:fairness: ${line}\n`),
   };
 }
@@ -226,7 +231,7 @@ export async function runFairness(overrides = {}) {
   const server = await startServer(log, opts.runtime, { vars: { METRICS: "on", ...(opts.results ? {} : { SIM_RESULTS: "off" }) } });
   const cpu = cpuWatch(server.dir);
   try {
-    const most = Math.max(opts.fairnessWorkspaces + 1, ...opts.workspaceCounts);
+    const most = Math.max(opts.fairnessWorkspaces + opts.latecomers, ...opts.workspaceCounts);
     const everyone = await tenants(server, most, log);
     const nums = numbers();
     const admin = client(server.baseUrl, server.isUp, server.logPath, log);
@@ -251,7 +256,7 @@ export async function runFairness(overrides = {}) {
     if (!opts.skipFairness) {
       const k = opts.fairnessWorkspaces;
       log(`fairness: ${k} workspaces each start a ${opts.callsPerBatch}-call batch; a ${k + 1}th uploads once they dial…`);
-      const late = /** @type {Tenant} */ (everyone[k]);
+      const lateTenants = everyone.slice(k, k + opts.latecomers);
       const r = await concurrentRun(server, everyone.slice(0, k), nums, opts, cpu, pollCost, async (batches) => {
         // Until every batch has dialled (its startTime is set), polling them in turn.
         /** @type {Set<string>} */
@@ -265,23 +270,31 @@ export async function runFairness(overrides = {}) {
         }
         const progress = await Promise.all(batches.map((b) => b.tenant.api.call("GET", `/v1/api/batch-calls/${b.batchId}/status`)));
         const completedBefore = progress.reduce((n, p) => n + p.body.completed, 0);
-        const lateBatch = await upload(late, nums, opts.callsPerBatch);
-        let startTime = null;
-        let body;
-        while (startTime === null) {
-          ({ body } = await late.api.call("GET", `/v1/api/batch-calls/${lateBatch.batchId}/status`));
-          startTime = body.startTime;
-          if (startTime === null) {
-            if (body.isComplete || Date.now() - lateBatch.at > opts.runTimeoutMs) throw new Error(`the late batch never dialled: ${body.status}`);
-            await sleep(20);
+        const lateBatches = [];
+        /** @type {number[]} */
+        const firstDials = [];
+        // One latecomer after another, each once the one before has dialled.
+        for (const late of lateTenants) {
+          const lateBatch = await upload(late, nums, opts.callsPerBatch);
+          lateBatches.push(lateBatch);
+          let startTime = null;
+          while (startTime === null) {
+            const { body } = await late.api.call("GET", `/v1/api/batch-calls/${lateBatch.batchId}/status`);
+            startTime = body.startTime;
+            if (startTime === null) {
+              if (body.isComplete || Date.now() - lateBatch.at > opts.runTimeoutMs) throw new Error(`a late batch never dialled: ${body.status}`);
+              await sleep(20);
+            }
           }
+          firstDials.push(Number(startTime) - lateBatch.at);
         }
-        return { batches: [lateBatch], firstDialMs: Number(startTime) - lateBatch.at, completedBefore };
+        return { batches: lateBatches, firstDials, completedBefore };
       });
-      const extra = /** @type {{ firstDialMs: number, completedBefore: number }} */ (r.extra);
+      const extra = /** @type {{ firstDials: number[], completedBefore: number }} */ (r.extra);
       fairness = {
         workspaces: k,
-        latecomerFirstDialMs: extra.firstDialMs,
+        latecomerFirstDialMs: median(extra.firstDials),
+        latecomerFirstDialsMs: extra.firstDials,
         queueMessagesPerCall: r.run.queueMessagesPerCall ?? null,
         callJobsPerCall: r.run.callJobsPerCall ?? null,
         callJobsRedelivered: r.counters["queue.call-jobs.redelivered"] ?? null,
@@ -291,7 +304,9 @@ export async function runFairness(overrides = {}) {
         completedPerSec: r.run.completedPerSec,
         cpu: r.run.cpu,
       };
-      log(`fairness: the ${k + 1}th workspace's first dial ${extra.firstDialMs} ms after its 201; ${fairness.queueMessagesPerCall} queue messages per call`);
+      log(
+        `fairness: latecomers' first dials ${extra.firstDials.join(" / ")} ms after their 201s (median ${fairness.latecomerFirstDialMs}); ${fairness.queueMessagesPerCall} queue messages per call`,
+      );
     }
     return {
       workspaces,
@@ -339,8 +354,8 @@ export function formatFairness(r) {
         ["fairness", "value"],
         [
           [
-            `${f.workspaces + 1}th workspace: first dial after its 201`,
-            `${show(f.latecomerFirstDialMs)} ms (${show(f.othersCompletedWhenLateUploaded)} of the others' calls done when it uploaded)`,
+            `latecomers (workspace ${f.workspaces + 1} on, one after another): first dial after the 201, median`,
+            `${show(f.latecomerFirstDialMs)} ms (each: ${f.latecomerFirstDialsMs.map((/** @type {number} */ n) => show(n)).join(" / ")}; ${show(f.othersCompletedWhenLateUploaded)} of the others' calls done when the first uploaded)`,
           ],
           [
             "queue messages per call (all queues)",

@@ -14,7 +14,8 @@
  * estimate — just after a consumer batch's claims land together it runs
  * high, and 8 batches' high estimates once held 2 s of jobs on the queue —
  * so the queue's own word bounds it: while its oldest job has waited past
- * the target (queueCongested), every batch keeps only the floor on it.
+ * the target and the batch's own latest claims were slow (queueCongested),
+ * every batch keeps only the floor on it.
  * The target must exceed the queue's own delivery time, or a batch alone
  * would hold itself to the floor.
  */
@@ -35,11 +36,19 @@ const RATE_MIN_WINDOW_MS = 100;
 export class ClaimRate {
   private marks: { at: number; n: number }[] = [];
   private first: number | null = null;
+  private wait: { at: number; ms: number } | null = null;
 
-  note(n: number, at: number): void {
+  /** `n` jobs claimed at `at`; `waitMs`: how long the freshest of them had waited since it was sent (null: not known). */
+  note(n: number, at: number, waitMs: number | null = null): void {
     if (n <= 0) return;
     this.first ??= at;
     this.marks.push({ at, n });
+    if (waitMs !== null) this.wait = { at, ms: waitMs };
+  }
+
+  /** How long the latest claimed jobs had waited on the queue, if claimed within the last RATE_WINDOW_MS; else null. */
+  lastWait(now: number): number | null {
+    return this.wait && this.wait.at > now - RATE_WINDOW_MS ? this.wait.ms : null;
   }
 
   /** Claims a second over the last RATE_WINDOW_MS; null before the first claim. */
@@ -68,14 +77,30 @@ export function queueBusy(backlog: QueueBacklog | null, now: number): boolean {
 }
 
 /**
+ * A batch's own jobs count as slow once its latest claims had waited past
+ * half the target: its claims tell late (they report jobs sent a wait ago),
+ * so it looks at half, not the whole.
+ */
+export const SLOW_CLAIM_MS = ADMIT_TARGET_MS / 2;
+
+export function ownJobsSlow(ownWaitMs: number | null): boolean {
+  return ownWaitMs !== null && ownWaitMs > SLOW_CLAIM_MS;
+}
+
+/**
  * Once a batch's claims are coming, the queue is congested when its oldest
  * job has waited longer than the target: the batches on it together hold
  * more than they should (each batch's estimate of its own pace runs high
  * just after a consumer batch's claims land at once), and every batch then
  * keeps only the floor on it until the queue has caught up. This bounds the
- * wait of a newcomer's first jobs by the target, whatever the others' estimates.
+ * wait of a newcomer's first jobs by the target, whatever the others'
+ * estimates. The batch's own latest claims must be slow too (`ownWaitMs`,
+ * ClaimRate.lastWait; ownJobsSlow): an old message that is not in the way —
+ * one held back for a delayed retry, say — does not slow a batch whose jobs
+ * are flowing.
  */
-export function queueCongested(backlog: QueueBacklog | null, now: number): boolean {
+export function queueCongested(backlog: QueueBacklog | null, now: number, ownWaitMs: number | null): boolean {
+  if (!ownJobsSlow(ownWaitMs)) return false;
   if (!backlog || backlog.backlogCount <= 0 || !backlog.oldestMessageTimestamp) return false;
   const oldest = new Date(backlog.oldestMessageTimestamp).getTime();
   return Number.isFinite(oldest) && now - oldest > ADMIT_TARGET_MS;

@@ -9,6 +9,7 @@ import {
   ClaimRate,
   queueBusy,
   queueCongested,
+  SLOW_CLAIM_MS,
 } from "../../src/domain/admission";
 
 describe("a batch's allowance on the shared queue", () => {
@@ -47,16 +48,35 @@ describe("a batch's allowance on the shared queue", () => {
     expect(allowanceFor(1_000, true)).toBe(500);
   });
 
-  it("calls the queue congested once its oldest job has waited past the target, however few it holds", () => {
+  it("calls the queue congested once its oldest job has waited past the target and the batch's own latest claims were slow, however few it holds", () => {
     const now = 1_000_000;
-    expect(queueCongested(null, now)).toBe(false);
-    expect(queueCongested({ backlogCount: 0, oldestMessageTimestamp: now - 10_000 }, now)).toBe(false);
+    const slow = ADMIT_TARGET_MS + 200;
+    expect(queueCongested(null, now, slow)).toBe(false);
+    expect(queueCongested({ backlogCount: 0, oldestMessageTimestamp: now - 10_000 }, now, slow)).toBe(false);
     // Many jobs, all young: a fast queue, not a congested one.
-    expect(queueCongested({ backlogCount: 5_000, oldestMessageTimestamp: new Date(now - 100) }, now)).toBe(false);
-    expect(queueCongested({ backlogCount: 5_000 }, now)).toBe(false);
-    expect(queueCongested({ backlogCount: 3, oldestMessageTimestamp: now - ADMIT_TARGET_MS }, now)).toBe(false);
-    expect(queueCongested({ backlogCount: 3, oldestMessageTimestamp: now - ADMIT_TARGET_MS - 1 }, now)).toBe(true);
-    expect(queueCongested({ backlogCount: 3, oldestMessageTimestamp: "not a time" }, now)).toBe(false);
+    expect(queueCongested({ backlogCount: 5_000, oldestMessageTimestamp: new Date(now - 100) }, now, slow)).toBe(false);
+    expect(queueCongested({ backlogCount: 5_000 }, now, slow)).toBe(false);
+    expect(queueCongested({ backlogCount: 3, oldestMessageTimestamp: now - ADMIT_TARGET_MS }, now, slow)).toBe(false);
+    const old = { backlogCount: 3, oldestMessageTimestamp: now - ADMIT_TARGET_MS - 1 };
+    expect(queueCongested(old, now, slow)).toBe(true);
+    expect(queueCongested({ backlogCount: 3, oldestMessageTimestamp: "not a time" }, now, slow)).toBe(false);
+    // An old message while the batch's own jobs flow (one held back for a delayed retry, say): not congested.
+    expect(queueCongested(old, now, SLOW_CLAIM_MS + 1)).toBe(true);
+    expect(queueCongested(old, now, SLOW_CLAIM_MS)).toBe(false);
+    expect(queueCongested(old, now, 20)).toBe(false);
+    expect(queueCongested(old, now, null)).toBe(false);
+  });
+
+  it("remembers how long the latest claimed jobs had waited, for a second", () => {
+    const rate = new ClaimRate();
+    expect(rate.lastWait(0)).toBeNull();
+    rate.note(10, 1_000, 700);
+    expect(rate.lastWait(1_000)).toBe(700);
+    rate.note(5, 1_200); // not known: the last known stays
+    expect(rate.lastWait(1_500)).toBe(700);
+    rate.note(10, 1_400, 30);
+    expect(rate.lastWait(1_500)).toBe(30);
+    expect(rate.lastWait(2_400)).toBeNull();
   });
 
   it("leaves room for what the allowance does not already have on the queue", () => {

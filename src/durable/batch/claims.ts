@@ -37,8 +37,11 @@ export async function claim(c: BatchContext, state: SchedulerState, jobs: Attemp
 
   // Settled without the gate: unknown, already claimed (a redelivery), or given up.
   const toGate: AttemptRef[] = [];
+  // When each job was sent (or last heard of at the gate): how long the claimed ones waited, for admission.
+  const sentAt = new Map<number, number>();
   for (const j of jobs) {
     const row = c.ledger.call(j.seq);
+    if (row?.dispatched_at) sentAt.set(j.seq, row.dispatched_at);
     if (!row) results.set(j.seq, { ...j, kind: "unknown" });
     else if (row.attempts >= j.attempt) results.set(j.seq, { ...j, kind: "already" });
     else if (giveUp || !ws) {
@@ -65,7 +68,9 @@ export async function claim(c: BatchContext, state: SchedulerState, jobs: Attemp
   const claimed = jobs.filter((j) => results.get(j.seq)?.kind === "claimed").map((j) => j.seq);
   c.feed?.changed(claimed);
   // The pace the queue's jobs are taken at: what the batch may keep on it (dispatch, domain/admission).
-  c.claims.note(claimed.length, c.now());
+  const now = c.now();
+  const waits = claimed.flatMap((seq) => (sentAt.has(seq) ? [now - sentAt.get(seq)!] : []));
+  c.claims.note(claimed.length, now, waits.length ? Math.min(...waits) : null);
   // Jobs waiting at the gate are alive in some consumer: not stale.
   const waiting = jobs.filter((j) => results.get(j.seq)?.kind === "wait");
   if (waiting.length > 0) c.ledger.touchDispatched(waiting, c.now());

@@ -1,7 +1,7 @@
 import type { Candidate } from "../../db/call-ledger";
 import { dncAmong } from "../../db/dnc.repo";
 import type { WorkspaceEngineInfo } from "../../db/workspace.repo";
-import { ADMIT_MIN, admissionRoom, allowanceFor, queueBusy, queueCongested } from "../../domain/admission";
+import { ADMIT_MIN, admissionRoom, allowanceFor, ownJobsSlow, queueBusy, queueCongested } from "../../domain/admission";
 import { nextOpening } from "../../domain/calling-window";
 import { countryOf } from "../../domain/phone";
 import { engineConfig, MAX_SLICE, POKE_COALESCE_MS } from "../../engine-config";
@@ -24,9 +24,11 @@ const QUEUE_VIEW_MS = 100;
  * minutes of one batch's work. Beyond the floor, the queue's own view
  * decides too: before its first claim a batch admits a slice only while the
  * queue is not busy, and after it nothing beyond the floor while the
- * queue's oldest job has waited past the target. Asked only when the
- * answer could matter (room beyond the floor), and at most every
- * QUEUE_VIEW_MS: a send's own answer counts as asking.
+ * queue's oldest job has waited past the target and its own latest claims
+ * were slow.
+ * Asked only when the answer could matter (room beyond the floor, its own
+ * jobs slow), and at most every QUEUE_VIEW_MS: a send's own answer counts
+ * as asking.
  */
 async function admission(c: BatchContext, now: number): Promise<number> {
   const perSecond = c.claims.perSecond(now);
@@ -34,12 +36,15 @@ async function admission(c: BatchContext, now: number): Promise<number> {
   const room = admissionRoom(allowanceFor(perSecond), inFlight);
   const floor = admissionRoom(ADMIT_MIN, inFlight);
   if (room <= floor) return room;
+  // Its own jobs flow: nothing to ask.
+  const ownWait = c.claims.lastWait(now);
+  if (perSecond !== null && !ownJobsSlow(ownWait)) return room;
   let seen = c.queueSeen;
   if (!seen || now - seen.at >= QUEUE_VIEW_MS) {
     seen = { backlog: (await c.ports.queue.metrics?.().catch(() => null)) ?? null, at: now };
     c.queueSeen = seen;
   }
-  const held = perSecond === null ? queueBusy(seen.backlog, now) : queueCongested(seen.backlog, now);
+  const held = perSecond === null ? queueBusy(seen.backlog, now) : queueCongested(seen.backlog, now, ownWait);
   return held ? floor : room;
 }
 

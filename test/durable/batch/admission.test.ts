@@ -50,18 +50,40 @@ describe("admission to the shared call queue", () => {
       return q.sent.length - before;
     };
     expect(await sentAt(due)).toBe(ADMIT_START);
-    await claimJobsAt(batchId, q.sent.slice(0, 50), due + 100);
-    // 500 claims a second would allow 250 — but other batches' jobs fill the queue: its oldest has waited 600 ms.
-    view = { backlogCount: 900, backlogBytes: 0, oldestMessageTimestamp: new Date(due + 150 - ADMIT_TARGET_MS - 100) };
+    // Its jobs waited 700 ms on the queue before 50 were claimed at once: 500 claims a second (over the
+    // first 100 ms) would allow 250 — but other batches' jobs fill the queue: its oldest has waited 600 ms.
+    const late = due + ADMIT_TARGET_MS + 200;
+    await claimJobsAt(batchId, q.sent.slice(0, 50), late);
+    view = { backlogCount: 900, backlogBytes: 0, oldestMessageTimestamp: new Date(late + 50 - ADMIT_TARGET_MS - 100) };
     const askedBefore = asked;
-    expect(await sentAt(due + 150)).toBe(0); // 50 on the queue already: more than the floor
+    expect(await sentAt(late + 50)).toBe(0); // 50 on the queue already: more than the floor
     expect(asked).toBe(askedBefore + 1);
     // The queue has caught up: the batch's own pace decides again.
-    view = { backlogCount: 20, backlogBytes: 0, oldestMessageTimestamp: new Date(due + 290) };
-    const resumed = await sentAt(due + 300);
+    view = { backlogCount: 20, backlogBytes: 0, oldestMessageTimestamp: new Date(late + 190) };
+    const resumed = await sentAt(late + 200);
     expect(resumed).toBeGreaterThan(0);
     // Nothing was sent twice.
     expect(new Set(q.sent.map((j) => j.seq)).size).toBe(q.sent.length);
+  });
+
+  it("is not held back by an old message while its own jobs are claimed promptly (a delayed retry is not congestion)", async () => {
+    const { batchId, due } = await bigBatch(400);
+    let asked = 0;
+    const q = Object.assign(recordingQueue(), {
+      metrics: async () => {
+        asked++;
+        return { backlogCount: 900, backlogBytes: 0, oldestMessageTimestamp: new Date(due - 60_000) } satisfies QueueMetrics;
+      },
+    });
+    await tick(batchId, q, due); // the queue looks busy: the floor before a first claim
+    const first = q.sent.length;
+    expect(first).toBe(10);
+    // Claimed 20 ms after they were sent: its own jobs flow, whatever the queue's oldest message says.
+    await claimJobsAt(batchId, q.sent.slice(0, first), due + 20);
+    const askedBefore = asked;
+    await tick(batchId, q, due + 40);
+    expect(q.sent.length).toBeGreaterThan(first);
+    expect(asked).toBe(askedBefore); // not even asked
   });
 
   it("a restarted object finds the jobs an earlier instance left on the queue: counted against its allowance, re-sent only once lost", async () => {
