@@ -18,6 +18,7 @@ import type { BatchStatus, CallStatus } from "../domain/vocabulary";
 import * as batch from "./ledger/batch";
 import * as dispatch from "./ledger/dispatch";
 import { expiredOf, InFlight, type LiveCall, liveCalls, nextLease, unreachableOf, type WatchedCalls } from "./ledger/in-flight";
+import { SeqsByNumber } from "./ledger/seqs-by-number";
 import { StopWindow } from "./ledger/stop-window";
 import * as reads from "./ledger/reads";
 import { ResultLedger } from "./ledger/results";
@@ -40,6 +41,8 @@ export class CallLedger {
   /** Attempts on the queue not yet claimed, and attempts active now (ledger/in-flight.ts). */
   readonly inFlight: InFlight;
   readonly live: WatchedCalls<LiveCall>;
+  /** Calls by the numbers they give, for cancels by number (built when first needed; memory only). */
+  private byNumber: SeqsByNumber | null = null;
 
   constructor(private readonly sql: SqlStorage) {
     migrate(sql);
@@ -199,7 +202,9 @@ export class CallLedger {
    * recipient with several numbers is not cancelled: only a job for a listed number is taken back.
    */
   cancelNumbers(phones: string[], error: string, now: number): { cancelled: number; dispatched: { seq: number; attempt: number }[] } {
-    return transitions.cancelNumbers(this.sql, phones, error, now);
+    this.byNumber ??= new SeqsByNumber(this.sql);
+    const seqs = this.byNumber.of(phones);
+    return seqs.length === 0 ? { cancelled: 0, dispatched: [] } : transitions.cancelNumbers(this.sql, phones, seqs, error, now);
   }
 
   /**

@@ -95,20 +95,24 @@ export function closeWaiting(sql: SqlStorage, seq: number, attempts: number, err
   );
 }
 
+/** `seqs`: the calls that give any of `phones` (SeqsByNumber): only those rows are read, by key. */
 export function cancelNumbers(
   sql: SqlStorage,
   phones: string[],
+  seqs: number[],
   error: string,
   now: number,
 ): { cancelled: number; dispatched: { seq: number; attempt: number }[] } {
   const rows = sql
     .exec<{ seq: number; attempt: number; held: number }>(
       `UPDATE calls SET status = 'cancelled', error = ?2, end_time = ?3, due_at = 0, next_attempt_at = NULL
-         WHERE status = 'waiting' AND numbers IS NULL AND phone_number IN (SELECT value FROM json_each(?1))
+         WHERE seq IN (SELECT value FROM json_each(?4))
+           AND status = 'waiting' AND numbers IS NULL AND phone_number IN (SELECT value FROM json_each(?1))
          RETURNING seq, dispatched_attempt AS attempt, dispatched_attempt > attempts AS held`,
       JSON.stringify(phones),
       error,
       now,
+      JSON.stringify(seqs),
     )
     .toArray();
   // A recipient with several numbers keeps the others: a job already on the queue for a listed one is taken
@@ -116,9 +120,11 @@ export function cancelNumbers(
   const retaken = sql
     .exec<{ seq: number; attempt: number }>(
       `UPDATE calls SET dispatched_attempt = attempts, due_at = max(due_at, 1)
-         WHERE status = 'waiting' AND numbers IS NOT NULL AND dispatched_attempt > attempts AND dial_to IN (SELECT value FROM json_each(?1))
+         WHERE seq IN (SELECT value FROM json_each(?2))
+           AND status = 'waiting' AND numbers IS NOT NULL AND dispatched_attempt > attempts AND dial_to IN (SELECT value FROM json_each(?1))
          RETURNING seq, dispatched_attempt + 1 AS attempt`,
       JSON.stringify(phones),
+      JSON.stringify(seqs),
     )
     .toArray();
   return { cancelled: rows.length, dispatched: [...rows.filter((r) => r.held).map((r) => ({ seq: r.seq, attempt: r.attempt })), ...retaken] };
