@@ -89,6 +89,24 @@ export async function consume(bodies: readonly unknown[], attempts = 1, queue = 
 }
 
 /** Runs a query against a batch's own ledger (its object's SQLite). */
+/** The object's SQL with every statement's cursor kept, in order: what a step read and wrote, counted as Cloudflare bills it. */
+export function recordingSql(sql: SqlStorage) {
+  const cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
+  const recording = new Proxy(sql, {
+    get(t, p) {
+      if (p === "exec")
+        return (q: string, ...params: SqlStorageValue[]) => {
+          const cursor = t.exec(q, ...params);
+          cursors.push(cursor);
+          return cursor;
+        };
+      const v = Reflect.get(t, p);
+      return typeof v === "function" ? v.bind(t) : v;
+    },
+  });
+  return { sql: recording, cursors };
+}
+
 export async function ledgerQuery<T = Record<string, any>>(batchId: string, query: string, ...params: SqlStorageValue[]): Promise<T[]> {
   return runInDurableObject(env.BATCH_SCHEDULER.getByName(batchId), async (_o, state) => state.storage.sql.exec(query, ...params).toArray() as T[]);
 }

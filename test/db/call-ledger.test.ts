@@ -1,7 +1,7 @@
 import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { batchRow, callRow, ledgerQuery } from "../engine-helpers";
+import { batchRow, callRow, ledgerQuery, recordingSql } from "../engine-helpers";
 import { authHeaders, call, json, newWorkspace, upload } from "../helpers";
 
 function bigCsv(rows: number): string {
@@ -160,19 +160,7 @@ describe("the scheduler's statements", () => {
       const { CallLedger } = await import("../../src/db/call-ledger");
       new CallLedger(state.storage.sql);
       const before = state.storage.sql.exec("SELECT type, name, sql FROM sqlite_master ORDER BY name").toArray();
-      const cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
-      const sql = new Proxy(state.storage.sql, {
-        get(t, p) {
-          if (p === "exec")
-            return (q: string, ...params: SqlStorageValue[]) => {
-              const cursor = t.exec(q, ...params);
-              cursors.push(cursor);
-              return cursor;
-            };
-          const v = Reflect.get(t, p);
-          return typeof v === "function" ? v.bind(t) : v;
-        },
-      });
+      const { sql, cursors } = recordingSql(state.storage.sql);
       new CallLedger(sql);
       const rows = cursors.reduce((n, c) => n + c.rowsWritten, 0);
       const after = state.storage.sql.exec("SELECT type, name, sql FROM sqlite_master ORDER BY name").toArray();

@@ -1,6 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { recordingSql } from "../engine-helpers";
 
 const nth = (i: number) => `+1212555${String(i).padStart(4, "0")}`;
 
@@ -8,19 +9,7 @@ describe("a cancel by number (SeqsByNumber)", () => {
   it("reads only the calls that give the number, by key, once the ledger was walked once — appended calls included", async () => {
     const out = await runInDurableObject(env.BATCH_SCHEDULER.getByName("batch_test_seqs_by_number"), async (_o, state) => {
       const { CallLedger } = await import("../../src/db/call-ledger");
-      const cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
-      const sql = new Proxy(state.storage.sql, {
-        get(t, p) {
-          if (p === "exec")
-            return (q: string, ...params: SqlStorageValue[]) => {
-              const cursor = t.exec(q, ...params);
-              cursors.push(cursor);
-              return cursor;
-            };
-          const v = Reflect.get(t, p);
-          return typeof v === "function" ? v.bind(t) : v;
-        },
-      });
+      const { sql, cursors } = recordingSql(state.storage.sql);
       /** Rows read by the statements `step` sends. */
       const rowsReadBy = <T>(step: () => T): { value: T; rowsRead: number } => {
         const from = cursors.length;
