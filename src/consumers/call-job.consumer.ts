@@ -92,9 +92,17 @@ async function dial(env: Env, batchId: string, claimed: Extract<ClaimResult, { k
     variables,
     record: ctx.agent.record === true,
   });
-  log("info", "call.dial", { workspaceId: ctx.workspaceId, batchId, seq, attempt, provider: ctx.agent.provider, result: result.kind });
   if (result.kind === "placed" || result.kind === "unknown") await startedWebhook(env, batchId, seq, attempt, ctx);
   return { report: placedReport(seq, attempt, result), retryAfterSec: result.kind === "rate_limited" ? result.retryAfterSec : null };
+}
+
+/**
+ * One line per claimed slice, not per call: at the workspace limit a line per dial was half the
+ * Worker's log volume (Workers Logs bills per line). Each call is listed with what its provider said.
+ */
+function logDials(batchId: string, ctx: DialContext, dialled: Dialled[]): void {
+  const calls = dialled.map(({ report: r }) => ({ seq: r.seq, attempt: r.attempt, result: r.kind }));
+  log("info", "call.dialled", { workspaceId: ctx.workspaceId, batchId, provider: ctx.agent.provider, calls });
 }
 
 async function startedWebhook(env: Env, batchId: string, seq: number, attempt: number, ctx: DialContext): Promise<void> {
@@ -125,7 +133,10 @@ async function processBatchJobs(env: Env, batchId: string, items: Item[]): Promi
     // Between the gate (caller ID chosen, attempt counted by the contact policy) and the dial.
     if (claimed.length > 0) await killPoint(env, "dial.gated");
     const dialled = await Promise.all(claimed.map((c) => dial(env, batchId, c)));
-    if (dialled.length > 0) await stub.placed(dialled.map((d) => d.report));
+    if (dialled.length > 0) {
+      logDials(batchId, claimed[0]!.dial, dialled);
+      await stub.placed(dialled.map((d) => d.report));
+    }
     for (const d of dialled) {
       const item = bySeq.get(d.report.seq)!;
       if (d.retryAfterSec !== null) {

@@ -53,6 +53,36 @@ describe("call-job consumer", () => {
     expect((await batchRow(batchId))?.start_time).toBe(row!.start_time);
   });
 
+  it("logs a slice's dials in one line and its ended attempts in one more, each call listed (not a line per call)", async () => {
+    const ws = await newTwilioWorkspace();
+    const { batchId, jobs } = await dispatched(ws, phoneList(3));
+    twilio(created);
+    const lines = logged("log");
+    await consume(jobs);
+    const dials = lines.filter((l) => l.event === "call.dialled" && l.batchId === batchId);
+    expect(dials).toEqual([
+      {
+        level: "info",
+        event: "call.dialled",
+        time: expect.any(String),
+        workspaceId: ws.workspaceId,
+        batchId,
+        provider: "twilio",
+        calls: [0, 1, 2].map((seq) => ({ seq, attempt: 1, result: "placed" })),
+      },
+    ]);
+    expect(lines.filter((l) => l.event === "call.dial")).toEqual([]);
+    const at = Date.now();
+    const final = (seq: number, outcome: "answered" | "busy") => ({ kind: "final" as const, batchId, seq, attempt: 1, outcome, at, durationSec: 5 });
+    await env.BATCH_SCHEDULER.getByName(batchId).applyEvents([final(0, "answered"), final(2, "busy"), final(0, "answered")]);
+    const ends = lines.filter((l) => l.event === "call.attempts_ended" && l.batchId === batchId);
+    expect(ends).toHaveLength(1);
+    expect(ends[0]!.attempts).toEqual([
+      { seq: 0, attempt: 1, outcome: "answered", next: "completed" },
+      { seq: 2, attempt: 1, outcome: "busy", next: expect.stringMatching(/^(waiting|failed)$/) },
+    ]);
+  });
+
   it("a redelivered job after the provider accepted the call places no second call", async () => {
     const ws = await newTwilioWorkspace();
     const { jobs } = await dispatched(ws, phoneList(1));
@@ -159,7 +189,7 @@ describe("call-job consumer", () => {
   });
 
   it("acknowledges a malformed message without doing anything", async () => {
-    const errors = loggedErrors();
+    const errors = logged("error");
     const result = await consume([{ batchId: "nope", seq: -1, attempt: 0 } as never]);
     expect(result.explicitAcks).toHaveLength(1);
     expect(result.explicitAcks).toEqual(["msg-0--1-0"]);
@@ -175,7 +205,7 @@ describe("call-job consumer", () => {
     expect(before.calls).toEqual([expect.objectContaining({ seq: 0, status: "waiting", attempts: 0, dispatched_attempt: 1 })]);
     expect(before.limiter.leases).toHaveLength(1);
     const sent = twilio(created);
-    const errors = loggedErrors();
+    const errors = logged("error");
     const malformed: [string, unknown][] = [
       ["a string", `${batchId}:0:1`],
       ["null", null],
@@ -222,7 +252,7 @@ describe("call-job consumer", () => {
     const { batchId } = await dispatched(ws, phoneList(1));
     const before = await engineState(batchId, ws.workspaceId);
     const sent = twilio(created);
-    const errors = loggedErrors();
+    const errors = logged("error");
     const unknownBatch = "batch_0000000000000000000000000000";
     const result = await consume([
       { batchId: unknownBatch, seq: 0, attempt: 1 },
@@ -348,13 +378,13 @@ async function engineState(batchId: string, workspaceId: string) {
 }
 
 /**
- * The isolate's error log lines, collected instead of printed. The Worker
- * logs JSON; anything else is kept as `raw`. Objects of earlier tests share
- * the isolate, so callers look at the events they expect, by name.
+ * The isolate's log lines at one level, collected instead of printed. The
+ * Worker logs JSON; anything else is kept as `raw`. Objects of earlier tests
+ * share the isolate, so callers look at the events they expect, by name.
  */
-function loggedErrors(): Record<string, unknown>[] {
+function logged(level: "log" | "error"): Record<string, unknown>[] {
   const lines: Record<string, unknown>[] = [];
-  vi.spyOn(console, "error").mockImplementation((line: unknown) => {
+  vi.spyOn(console, level).mockImplementation((line: unknown) => {
     try {
       lines.push(JSON.parse(String(line)) as Record<string, unknown>);
     } catch {

@@ -20,6 +20,9 @@ import * as testCalls from "./test-call-reports";
 
 type Webhook = [WebhookEventType, string, Record<string, unknown>];
 
+/** An ended attempt, as the one log line of its report batch lists it. */
+type Ended = { seq: number; attempt: number; outcome: string; next: CallStatus };
+
 /**
  * Status reports (provider webhooks, the simulated carrier, lease expiry),
  * applied only if news: a final result for the attempt that is active now.
@@ -31,7 +34,7 @@ export async function applyLocal(c: BatchContext, state: SchedulerState, events:
   const ws = await c.workspace(state);
   const webhooks: Webhook[] = [];
   const results: ApplyResult[] = [];
-  let ended = 0;
+  const ends: Ended[] = [];
   for (const ev of events) {
     // A test call is the batch's own business: none of what follows (counters, stop rules, the feed) sees it.
     if (isTestSeq(ev.seq)) {
@@ -46,15 +49,17 @@ export async function applyLocal(c: BatchContext, state: SchedulerState, events:
       c.ledger.confirmDial(ev.seq, ev.attempt, { providerCallId: ev.providerCallId, callLeaseMs: engineConfig(c.env).callLeaseMs });
       result = "applied";
     } else {
-      const webhook = finishAttempt(c, state, config, ws, row, ev);
+      const webhook = finishAttempt(c, state, config, ws, row, ev, ends);
       result = webhook ? "applied" : "ignored";
-      if (webhook) ended++;
       if (webhook && webhook !== "silent") webhooks.push(webhook);
     }
     results.push(result);
   }
-  if (ended > 0) {
-    count("engine.finals", ended);
+  if (ends.length > 0) {
+    // One line per report batch, not per call: at the workspace limit a line per call was most of
+    // the Worker's log volume (Workers Logs bills per line) and a fifth of the local thread.
+    log("info", "call.attempts_ended", { ...batchFields(state), attempts: ends });
+    count("engine.finals", ends.length);
     c.feed?.changed(events.filter((_, i) => results[i] === "applied").map((e) => e.seq));
     // A stop rule paused the batch: D1 and the webhook hear it now (the tick and the cron retry both).
     if (pauseUnannounced(c.ledger.batch()!)) {
@@ -73,7 +78,7 @@ export async function applyLocal(c: BatchContext, state: SchedulerState, events:
  * first decides too: an opt-out closes the call, a requested callbackAt
  * schedules the next attempt then. Returns the webhook that says so
  * ("silent" for a call cancelled with its batch), or null if the report
- * was not news.
+ * was not news; an attempt it ended is added to `ends`.
  */
 function finishAttempt(
   c: BatchContext,
@@ -82,6 +87,7 @@ function finishAttempt(
   ws: WorkspaceEngineInfo | null,
   row: CallRow,
   ev: CallEvent & { kind: "final" },
+  ends: Ended[],
 ): Webhook | "silent" | null {
   if (row.status !== "active" || row.attempts !== ev.attempt) return null;
   const status = c.ledger.batch()!.status;
@@ -118,7 +124,7 @@ function finishAttempt(
   });
   // Its lease is owed to the limiter now: finish()'s counters trigger named it in the batch row (releases.list).
   if (!ended) return null;
-  log("info", "call.attempt_ended", { ...batchFields(state), seq: ev.seq, attempt: ev.attempt, outcome: ev.outcome, next });
+  ends.push({ seq: ev.seq, attempt: ev.attempt, outcome: ev.outcome, next });
   const id = callId(state.batchId, ev.seq);
   const key = `${id}:${ev.attempt}`;
   const about = { batchId: state.batchId, callId: id, attempt: ev.attempt };
