@@ -17,7 +17,7 @@
 import type { BatchStatus, CallStatus } from "../domain/vocabulary";
 import * as batch from "./ledger/batch";
 import * as dispatch from "./ledger/dispatch";
-import { expiredOf, InFlight, type LiveCall, liveCalls, nextLease, unreachableOf, type WatchedCalls } from "./ledger/in-flight";
+import { expiredOf, InFlight, type LiveCall, liveCalls, unreachableOf, type WatchedCalls } from "./ledger/in-flight";
 import { SeqsByNumber } from "./ledger/seqs-by-number";
 import { StopWindow } from "./ledger/stop-window";
 import * as reads from "./ledger/reads";
@@ -61,6 +61,11 @@ export class CallLedger {
     return batch.batch(this.sql);
   }
 
+  /** The batch row's status, version and live counts alone: what the per-call steps read of it. */
+  head(): batch.BatchHead | null {
+    return batch.head(this.sql);
+  }
+
   /** A conditional status change; true if it happened. */
   setStatus(from: BatchStatus[], to: BatchStatus, extra: batch.StatusExtra = {}): boolean {
     return batch.setStatus(this.sql, from, to, extra);
@@ -95,7 +100,7 @@ export class CallLedger {
 
   /** When something next needs the scheduler: a callback coming due, a lease running out, a dispatch going stale. */
   dueTimes(): { callback: number | null; lease: number | null; dispatched: number | null } {
-    return { callback: reads.callbackDue(this.sql), lease: nextLease(this.live.rows()), dispatched: this.inFlight.oldest() };
+    return { callback: reads.callbackDue(this.sql), lease: this.live.value<number>("min(lease_expires_at)"), dispatched: this.inFlight.oldest() };
   }
 
   /** Active attempts whose lease ran out; `confirmed` false: nothing was heard since its claim, so its dial may never have happened. */
@@ -287,10 +292,7 @@ export class CallLedger {
     return reads.callMetadata(this.sql, seq);
   }
 
-  /**
-   * callsAfter (with each call's result), cut short once the rows' stored metadata passes `maxBytes` (at least
-   * one row): a page of wide rows stays small. Keyset paging: the next page starts after this one's last seq.
-   */
+  /** callsAfter with results, cut short past `maxBytes` of stored metadata (at least one row); keyset paging. */
   callsAfterWithin(afterSeq: number, limit: number, maxBytes: number): CallRow[] {
     return reads.callsAfterWithin(this.sql, afterSeq, limit, maxBytes);
   }

@@ -128,9 +128,9 @@ describe("the scheduler's statements", () => {
           .map((r) => String(r.detail)),
       }));
     });
-    // dueCandidates 2, dueTimes 3 (the callbacks' index, and the watched calls read by key — which then forget the
-    // seqs that do not match, so expiredActive and the reclaim read nothing more), recent 1.
-    expect(plans).toHaveLength(6);
+    // dueCandidates 2, dueTimes 3 (the callbacks' index, and an aggregate over each watched set, by key), expiredActive
+    // and the reclaim 1 each (their rows by key; these reads forget the seqs that no longer match), recent 1.
+    expect(plans).toHaveLength(8);
     for (const { q, plan } of plans) {
       expect(plan.join(" | "), q).not.toMatch(/SCAN calls|calls_by_status|TEMP B-TREE/);
     }

@@ -26,6 +26,15 @@ export function batch(sql: SqlStorage): LedgerBatch | null {
   return { ...b, cancelled_count: b.cancelled_count + b.waiting_count, waiting_count: 0 };
 }
 
+/** The batch row's status, version and live counts, as batch() reads them. */
+export type BatchHead = Pick<LedgerBatch, "status" | "version" | "waiting_count" | "active_count">;
+
+/** batch() narrowed to its head: the hot paths' read, which makes 4 columns into an object, not ~30. */
+export function head(sql: SqlStorage): BatchHead | null {
+  const h = one<BatchHead>(sql, "SELECT status, version, waiting_count, active_count FROM batch WHERE id = 1");
+  return h?.status === "cancelled" && h.waiting_count > 0 ? { ...h, waiting_count: 0 } : h;
+}
+
 export type StatusExtra = {
   completedTime?: number | null;
   passPlusOne?: boolean;

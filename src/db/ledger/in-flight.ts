@@ -39,6 +39,14 @@ export class WatchedCalls<T extends { seq: number }> {
     return rows;
   }
 
+  /** One aggregate (`expr`) over the watched calls that match now, or null with none: no row made into an object. */
+  value<V extends SqlStorageValue>(expr: string): V | null {
+    const known = this.load();
+    if (known.size === 0) return null;
+    const q = `SELECT ${expr} AS v FROM calls WHERE seq IN (SELECT value FROM json_each(?)) AND ${this.where}`;
+    return this.sql.exec<{ v: V | null }>(q, JSON.stringify([...known])).one().v;
+  }
+
   private load(): Set<number> {
     if (this.seqs) return this.seqs;
     // Once per instance: what an earlier instance did is only on the rows.
@@ -72,7 +80,11 @@ export class InFlight {
 
   /** When the oldest job in flight was dispatched, or null with none. */
   oldest(): number | null {
-    return this.list()[0]?.at ?? null;
+    return this.calls.value<number>("min(coalesce(dispatched_at, 0))");
+  }
+
+  count(): number {
+    return this.calls.value<number>("count(*)") ?? 0;
   }
 }
 
@@ -115,10 +127,4 @@ export function expiredOf(rows: LiveCall[], now: number, limit: number): Expired
 /** The active attempts whose dial got no response (an error recorded, never confirmed). */
 export function unreachableOf(rows: LiveCall[]): { seq: number; attempt: number; error: string }[] {
   return rows.flatMap((r) => (r.dial_confirmed === 0 && r.error !== null ? [{ seq: r.seq, attempt: r.attempts, error: r.error }] : []));
-}
-
-/** When the first of the active attempts' leases runs out, or null with none. */
-export function nextLease(rows: LiveCall[]): number | null {
-  const leases = rows.flatMap((r) => (r.lease_expires_at === null ? [] : [r.lease_expires_at]));
-  return leases.length > 0 ? Math.min(...leases) : null;
 }

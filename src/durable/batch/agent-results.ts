@@ -120,7 +120,7 @@ function actOnCallback(
 ): { callback: Callback; reopened: boolean } {
   const { seq } = result;
   const row = c.ledger.call(seq)!;
-  const status = c.ledger.batch()!.status;
+  const status = c.ledger.head()!.status;
   const ignore = (note: string) => {
     c.ledger.results.setCallbackState(seq, attempt, "ignored");
     return { callback: { state: "ignored" as const, note }, reopened: false };

@@ -39,8 +39,11 @@ export async function claim(c: BatchContext, state: SchedulerState, jobs: Attemp
   const toGate: AttemptRef[] = [];
   // When each job was sent (or last heard of at the gate): how long the claimed ones waited, for admission.
   const sentAt = new Map<number, number>();
+  // Each call read once: its number and values do not change while its attempt is dispatched (the claim itself re-checks its state).
+  const rows = new Map<number, CallRow>();
   for (const j of jobs) {
     const row = c.ledger.call(j.seq);
+    if (row) rows.set(j.seq, row);
     if (row?.dispatched_at) sentAt.set(j.seq, row.dispatched_at);
     if (!row) results.set(j.seq, { ...j, kind: "unknown" });
     else if (row.attempts >= j.attempt) results.set(j.seq, { ...j, kind: "already" });
@@ -56,13 +59,13 @@ export async function claim(c: BatchContext, state: SchedulerState, jobs: Attemp
         leaseIds: toGate.map((j) => leaseId(state.batchId, j.seq, j.attempt)),
         callsPerSecond: ws!.callsPerSecond,
         callLeaseMs: engineConfig(c.env).callLeaseMs,
-        phones: toGate.map((j) => dialledNumber(c.ledger.call(j.seq)!)),
+        phones: toGate.map((j) => dialledNumber(rows.get(j.seq)!)),
         pool: { workspaceId: state.workspaceId, agentId: config.agent.id },
         contactPolicy: ws!.contactPolicy,
       })
     : [];
   toGate.forEach((j, i) => {
-    const result = afterGate(c, state, config, ws?.webhookUrl ?? null, j, gates[i]!, freed);
+    const result = afterGate(c, state, config, ws?.webhookUrl ?? null, j, rows.get(j.seq)!, gates[i]!, freed);
     results.set(j.seq, result);
   });
   const claimed = jobs.filter((j) => results.get(j.seq)?.kind === "claimed").map((j) => j.seq);
@@ -89,6 +92,7 @@ function afterGate(
   config: BatchConfig,
   webhookUrl: string | null,
   j: AttemptRef,
+  row: CallRow,
   gate: StartResult,
   freed: AttemptRef[],
 ): ClaimResult {
@@ -104,7 +108,6 @@ function afterGate(
     return { ...j, kind: "handed_back" };
   }
   if (!gate.ok) return { ...j, kind: "wait", waitMs: gate.waitMs };
-  const row = c.ledger.call(j.seq)!;
   // Until the provider answers, the attempt holds a short lease: if its claimer dies, the tick finds it within DIAL_CONFIRM_MS.
   const claimedAt = Math.max(gate.at, c.now());
   const from = gate.from ?? config.agent.from_number;
@@ -124,7 +127,7 @@ function afterGate(
     return { ...j, kind: "claimed", dial };
   }
   // Not claimable: a twin has it, or the batch is not running. A paused batch gets the attempt back for later.
-  const status = c.ledger.batch()!.status;
+  const status = c.ledger.head()!.status;
   if (status === "paused" || status === "queued") c.ledger.undispatch(j.seq, j.attempt);
   const now = c.ledger.call(j.seq)!;
   if (!(now.status === "active" && now.attempts === j.attempt)) freed.push(j);

@@ -25,7 +25,7 @@ export async function poke(c: BatchContext, rewind = false): Promise<void> {
   const state = await c.state();
   if (!state) return;
   if (rewind) await c.patchState({ cursor: 0 });
-  await wakeBy(c, soonFor(c, c.ledger.batch()?.status, state));
+  await wakeBy(c, soonFor(c, c.ledger.head()?.status, state));
 }
 
 /**

@@ -32,7 +32,7 @@ const QUEUE_VIEW_MS = 100;
  */
 async function admission(c: BatchContext, now: number): Promise<number> {
   const perSecond = c.claims.perSecond(now);
-  const inFlight = c.ledger.inFlight.list().length;
+  const inFlight = c.ledger.inFlight.count();
   const room = admissionRoom(allowanceFor(perSecond), inFlight);
   const floor = admissionRoom(ADMIT_MIN, inFlight);
   if (room <= floor) return room;

@@ -63,17 +63,18 @@ export async function flushReleases(c: BatchContext): Promise<void> {
  */
 export async function syncSummary(c: BatchContext, force: boolean, checkD1 = false): Promise<boolean> {
   const state = await c.state();
-  const b = c.ledger.batch();
-  if (!state || !b || !state.published) return false;
+  // The head first: most calls find the summary current or not yet due, and need no whole row.
+  const head = c.ledger.head();
+  if (!state || !head || !state.published) return false;
   if (checkD1) {
     const written = await summaryVersion(c.env.DB, state.batchId);
-    if (written === null || written >= b.version) return false;
-    await writeSummary(c, state.batchId, b);
+    if (written === null || written >= head.version) return false;
+    await writeSummary(c, state.batchId, c.ledger.batch()!);
     return true;
   }
-  if (b.version === state.summaryVersion) return false;
+  if (head.version === state.summaryVersion) return false;
   if (!force && c.now() - state.summaryAt < SUMMARY_FLUSH_MS) return true;
-  await writeSummary(c, state.batchId, b);
+  await writeSummary(c, state.batchId, c.ledger.batch()!);
   return false;
 }
 

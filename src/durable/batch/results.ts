@@ -90,7 +90,7 @@ function finishAttempt(
   ends: Ended[],
 ): Webhook | "silent" | null {
   if (row.status !== "active" || row.attempts !== ev.attempt) return null;
-  const status = c.ledger.batch()!.status;
+  const status = c.ledger.head()!.status;
   const running = status === "processing" || status === "paused";
   const reported = c.ledger.results.get(ev.seq, ev.attempt);
   const optedOut = reported?.opt_out === 1;

@@ -44,7 +44,7 @@ async function tickOnce(c: BatchContext): Promise<number | null> {
   if (!state) return null;
   const now = c.now();
   // A queued batch cancelled before its start settles its calls now, not at the start it will never have.
-  if (now < state.dueAt && c.ledger.batch()?.status !== "cancelled") return state.dueAt;
+  if (now < state.dueAt && c.ledger.head()?.status !== "cancelled") return state.dueAt;
   await flushOutbox(c);
   if (!state.published) {
     const status = await batchStatus(c.env.DB, state.batchId);
@@ -52,7 +52,7 @@ async function tickOnce(c: BatchContext): Promise<number | null> {
     if (status === "preparing") return c.now() + UNPUBLISHED_RECHECK_MS;
     state = await c.patchState({ published: true });
   }
-  const status = c.ledger.batch()!.status;
+  const status = c.ledger.head()!.status;
   if (status === "queued") {
     await start(c, state);
     return tickOnce(c);
@@ -84,7 +84,7 @@ export async function start(c: BatchContext, state: SchedulerState, from: BatchS
  * next tick following at once until none is left.
  */
 async function settleStopped(c: BatchContext, state: SchedulerState, now: number): Promise<number | null> {
-  const inFlight = c.ledger.batch()!.active_count > 0;
+  const inFlight = c.ledger.head()!.active_count > 0;
   if (inFlight) await resolveExpired(c, state, now);
   const left = settleCancelSlice(c, state.batchId);
   await flushReleases(c);
@@ -113,7 +113,7 @@ export function settleCancelSlice(c: BatchContext, batchId: string): number {
 /** A processing batch: settle expired and lost work, dispatch a slice, complete the batch or say when to look again. */
 async function runPass(c: BatchContext, state: SchedulerState, now: number): Promise<number | null> {
   const cfg = engineConfig(c.env);
-  const version = c.ledger.batch()!.version;
+  const version = c.ledger.head()!.version;
   const resolved = await resolveExpired(c, state, now);
   // Jobs not heard of for dispatchStaleMs were lost with a queue message: hand them out again (one indexed query).
   const stale = c.ledger.reclaimStaleDispatches(now - cfg.dispatchStaleMs);
@@ -123,10 +123,10 @@ async function runPass(c: BatchContext, state: SchedulerState, now: number): Pro
   }
   const sent = await dispatch(c, state, now);
   // A tick that changed nothing backs off from work it found overdue (see nextWake).
-  const progressed = resolved > 0 || stale.length > 0 || sent.sent > 0 || c.ledger.batch()!.version !== version;
+  const progressed = resolved > 0 || stale.length > 0 || sent.sent > 0 || c.ledger.head()!.version !== version;
   c.idleTicks = progressed ? 0 : c.idleTicks + 1;
   await flushReleases(c);
-  const b = c.ledger.batch()!;
+  const b = c.ledger.head()!;
   if (b.waiting_count === 0 && b.active_count === 0) {
     await complete(c, state, now);
     return null;
