@@ -10,7 +10,11 @@
  *    BENCH_SCALE_CALLS (default 3,000) answered 0-second calls at once:
  *    completions/s over the run (first 201 → last completion, the server's
  *    times), and what bounds it — the cores' busy share and the dev server's
- *    own CPU (workerd, wrangler's Node) over the run, from /proc.
+ *    own CPU (workerd, wrangler's Node) over the run, from /proc. The
+ *    engine's ceiling, on a server of its own as deployed: METRICS off (the
+ *    bench's counters cost the one local thread ~10%) and the simulated
+ *    agent's results off (each is an HTTP request through the local proxy,
+ *    ~4 ms of that thread); BENCH_WORKSPACES_RESULTS=1 turns results on.
  * 2. `fairness`: 8 workspaces each running such a batch; once all 8 are
  *    dialling, a 9th workspace uploads one: its first dial (the batch's
  *    startTime, set when its first call is claimed for dialling) after its
@@ -27,13 +31,13 @@
  * runs of 1; BENCH_SKIP_FAIRNESS=1 skips 2; BENCH_FAIRNESS_RESULTS=0 turns the simulated agent's
  * results off (each costs the local thread ~4 ms). BENCH_SCALE_CALLS,
  * BENCH_SCALE_RUNTIME, BENCH_SCALE_TIMEOUT_MS and BENCH_SCALE_KEEP apply as
- * for bench:scale. The per-call counts need METRICS=on (set here).
+ * for bench:scale. The fairness run's per-call counts need METRICS=on (set there).
  */
 import { randomUUID } from "node:crypto";
 import { runIfMain } from "./lib/bench-main.mjs";
 import { cpuWatch } from "./lib/cpu-sample.mjs";
 import { client, sleep, startServer, tail } from "./lib/dev-runtime.mjs";
-import { costOf, defaults, median, numbers, perCall, round, RUNTIMES, show, table } from "./bench-scale.mjs";
+import { defaults, median, numbers, perCall, round, RUNTIMES, show, table } from "./bench-scale.mjs";
 
 /** @typedef {ReturnType<typeof client>} Api */
 /** @typedef {ReturnType<typeof numbers>} Numbers */
@@ -55,6 +59,8 @@ export function options() {
     skipFairness: env.BENCH_SKIP_FAIRNESS === "1",
     // BENCH_FAIRNESS_RESULTS=0: the simulated agent reports no results (a report costs the local thread ~4 ms).
     results: env.BENCH_FAIRNESS_RESULTS !== "0",
+    // BENCH_WORKSPACES_RESULTS=1: the workspaces runs with the simulated agent's results on.
+    workspaceResults: env.BENCH_WORKSPACES_RESULTS === "1",
     fairnessWorkspaces: 8,
     latecomers: Math.max(1, Number(env.BENCH_FAIRNESS_LATECOMERS) || 5),
     log: (/** @type {string} */ line) => process.stderr.write(`bench:fairness: ${line}\n`),
@@ -133,49 +139,40 @@ async function untilCompleted(batches, timeoutMs, everyMs = 250) {
 }
 
 /**
- * What one status poll costs, per counter (the engine idle), to take off a run's counters.
- * @param {Api} admin
- * @param {string} adminToken
- * @param {Tenant} t
- * @param {string} batchId
- */
-async function pollCostOf(admin, adminToken, t, batchId, polls = 10) {
-  await admin.call("DELETE", "/v1/admin/metrics", { admin: adminToken });
-  for (let i = 0; i < polls; i++) await t.api.call("GET", `/v1/api/batch-calls/${batchId}/status`);
-  const { body } = await admin.call("GET", "/v1/admin/metrics", { admin: adminToken });
-  return Object.fromEntries(Object.entries(/** @type {Record<string, number>} */ (body.counters)).map(([k, v]) => [k, v / polls]));
-}
-
-/**
  * Every tenant uploads one batch of `calls` at once; the run until all have completed, with the
  * counters per call (status polls taken off) and the CPU over it.
  * @param {Server} server
  * @param {Tenant[]} group
  * @param {Numbers} nums
- * @param {{ callsPerBatch: number, runTimeoutMs: number }} opts
+ * @param {{ callsPerBatch: number, runTimeoutMs: number, metered?: boolean }} opts `metered: false`: a server with METRICS off (no counters)
  * @param {ReturnType<typeof cpuWatch>} cpu
  * @param {Record<string, number> | null} pollCost
  * @param {(batches: { tenant: Tenant, batchId: string, at: number }[]) => Promise<unknown>} [during] runs once the uploads are in
  */
 export async function concurrentRun(server, group, nums, opts, cpu, pollCost, during) {
   const admin = client(server.baseUrl, server.isUp, server.logPath, () => {});
-  await admin.call("DELETE", "/v1/admin/metrics", { admin: server.adminToken });
+  const metered = opts.metered !== false;
+  if (metered) await admin.call("DELETE", "/v1/admin/metrics", { admin: server.adminToken });
   const batches = await Promise.all(group.map((t) => upload(t, nums, opts.callsPerBatch)));
   const extra = during ? await during(batches) : undefined;
   const late = /** @type {{ batches?: typeof batches } | undefined} */ (extra)?.batches ?? [];
   const all = [...batches, ...late];
   const { finals, polls } = await untilCompleted(all, opts.runTimeoutMs);
-  const { body: metrics } = await admin.call("GET", "/v1/admin/metrics", { admin: server.adminToken });
-  if (!metrics.enabled) throw new Error("metrics are off: METRICS=on did not reach the Worker");
   /** @type {Record<string, number>} */
-  const counters = metrics.counters;
+  let counters = {};
+  if (metered) {
+    const { body: metrics } = await admin.call("GET", "/v1/admin/metrics", { admin: server.adminToken });
+    if (!metrics.enabled) throw new Error("metrics are off: METRICS=on did not reach the Worker");
+    counters = metrics.counters;
+  }
   const calls = finals.reduce((n, f) => n + f.total, 0);
   for (const f of finals) if (f.completed !== f.total) throw new Error(`a batch completed ${f.completed} of ${f.total} calls`);
   const dials = typeof counters["engine.dials"] === "number" ? counters["engine.dials"] : calls;
   const firstReceipt = Math.min(...batches.map((b) => b.at));
   const lastCompleted = Math.max(...finals.map((f) => Number(f.completedTime)));
   const usage = cpu.between(firstReceipt, lastCompleted);
-  const per = perCall(counters, dials, polls, pollCost);
+  /** @type {Partial<ReturnType<typeof perCall>>} */
+  const per = metered ? perCall(counters, dials, polls, pollCost) : {};
   return {
     batches: all,
     finals,
@@ -220,7 +217,37 @@ export function boundOf(cpu) {
 }
 
 /**
- * Runs 1 and 2 on one fresh server; returns `{ workspaces, fairness }`.
+ * Run 1 on a fresh server of its own, METRICS off: each count of workspaces in turn.
+ * @param {Options} opts
+ */
+async function workspacesRuns(opts) {
+  const { log } = opts;
+  const server = await startServer(log, opts.runtime, { vars: opts.workspaceResults ? {} : { SIM_RESULTS: "off" } });
+  const cpu = cpuWatch(server.dir);
+  try {
+    const everyone = await tenants(server, Math.max(...opts.workspaceCounts), log);
+    const nums = numbers();
+    const workspaces = [];
+    for (const n of opts.workspaceCounts) {
+      log(`${n} workspace(s), one ${opts.callsPerBatch}-call batch each, at once…`);
+      const r = await concurrentRun(server, everyone.slice(0, n), nums, { ...opts, metered: false }, cpu, null);
+      const bound = boundOf(r.run.cpu);
+      log(`${n} workspace(s): ${r.run.completedPerSec} calls/s; ${bound}`);
+      const { completedPerSec, ...rest } = r.run;
+      workspaces.push({ n, completedPerSec, bound, ...rest });
+    }
+    return workspaces;
+  } catch (err) {
+    log(`failed; the end of wrangler dev's log:\n${tail(server.logPath, 60)}`);
+    throw err;
+  } finally {
+    cpu.stop();
+    await server.stop();
+  }
+}
+
+/**
+ * Runs 1 and 2, each on a fresh server; returns `{ workspaces, fairness }`.
  * @param {Partial<Options>} [overrides]
  */
 export async function runFairness(overrides = {}) {
@@ -228,93 +255,81 @@ export async function runFairness(overrides = {}) {
   const { log } = opts;
   if (!(opts.runtime in RUNTIMES)) throw new Error(`BENCH_SCALE_RUNTIME must be one of ${Object.keys(RUNTIMES).join(", ")}`);
   const started = Date.now();
+  const workspaces = await workspacesRuns(opts);
+  /**
+   * @template F
+   * @param {F} fairness
+   */
+  const result = (fairness) => ({
+    workspaces,
+    fairness,
+    config: { callsPerBatch: opts.callsPerBatch, rateLimits: LIMITS, simCallSeconds: 0, results: opts.results, workspaceResults: opts.workspaceResults },
+    runtime: RUNTIMES[opts.runtime],
+    tookMs: Date.now() - started,
+  });
+  if (opts.skipFairness) return result(null);
   const server = await startServer(log, opts.runtime, { vars: { METRICS: "on", ...(opts.results ? {} : { SIM_RESULTS: "off" }) } });
   const cpu = cpuWatch(server.dir);
   try {
-    const most = Math.max(opts.fairnessWorkspaces + opts.latecomers, ...opts.workspaceCounts);
-    const everyone = await tenants(server, most, log);
+    const everyone = await tenants(server, opts.fairnessWorkspaces + opts.latecomers, log);
     const nums = numbers();
-    const admin = client(server.baseUrl, server.isUp, server.logPath, log);
+    // Status polls are not taken off the fairness run's counts: they send no queue message.
+    const pollCost = null;
 
-    /** @type {Record<string, number> | null} */
-    let pollCost = null;
-    const workspaces = [];
-    for (const n of opts.workspaceCounts) {
-      log(`${n} workspace(s), one ${opts.callsPerBatch}-call batch each, at once…`);
-      const r = await concurrentRun(server, everyone.slice(0, n), nums, opts, cpu, pollCost);
-      if (!pollCost) {
-        const first = /** @type {{ tenant: Tenant, batchId: string }} */ (r.batches[0]);
-        pollCost = await pollCostOf(admin, server.adminToken, first.tenant, first.batchId);
+    const k = opts.fairnessWorkspaces;
+    log(`fairness: ${k} workspaces each start a ${opts.callsPerBatch}-call batch; a ${k + 1}th uploads once they dial…`);
+    const lateTenants = everyone.slice(k, k + opts.latecomers);
+    const r = await concurrentRun(server, everyone.slice(0, k), nums, opts, cpu, pollCost, async (batches) => {
+      // Until every batch has dialled (its startTime is set), polling them in turn.
+      /** @type {Set<string>} */
+      const dialling = new Set();
+      for (let i = 0; dialling.size < batches.length; i++) {
+        const b = /** @type {(typeof batches)[number]} */ (batches[i % batches.length]);
+        if (dialling.has(b.batchId)) continue;
+        const { body } = await b.tenant.api.call("GET", `/v1/api/batch-calls/${b.batchId}/status`);
+        if (body.startTime !== null) dialling.add(b.batchId);
+        else await sleep(25);
       }
-      const bound = boundOf(r.run.cpu);
-      log(`${n} workspace(s): ${r.run.completedPerSec} calls/s; ${bound}`);
-      const { completedPerSec, ...rest } = r.run;
-      workspaces.push({ n, completedPerSec, bound, ...rest, cost: costOf(r.run) });
-    }
-
-    let fairness = null;
-    if (!opts.skipFairness) {
-      const k = opts.fairnessWorkspaces;
-      log(`fairness: ${k} workspaces each start a ${opts.callsPerBatch}-call batch; a ${k + 1}th uploads once they dial…`);
-      const lateTenants = everyone.slice(k, k + opts.latecomers);
-      const r = await concurrentRun(server, everyone.slice(0, k), nums, opts, cpu, pollCost, async (batches) => {
-        // Until every batch has dialled (its startTime is set), polling them in turn.
-        /** @type {Set<string>} */
-        const dialling = new Set();
-        for (let i = 0; dialling.size < batches.length; i++) {
-          const b = /** @type {(typeof batches)[number]} */ (batches[i % batches.length]);
-          if (dialling.has(b.batchId)) continue;
-          const { body } = await b.tenant.api.call("GET", `/v1/api/batch-calls/${b.batchId}/status`);
-          if (body.startTime !== null) dialling.add(b.batchId);
-          else await sleep(25);
-        }
-        const progress = await Promise.all(batches.map((b) => b.tenant.api.call("GET", `/v1/api/batch-calls/${b.batchId}/status`)));
-        const completedBefore = progress.reduce((n, p) => n + p.body.completed, 0);
-        const lateBatches = [];
-        /** @type {number[]} */
-        const firstDials = [];
-        // One latecomer after another, each once the one before has dialled.
-        for (const late of lateTenants) {
-          const lateBatch = await upload(late, nums, opts.callsPerBatch);
-          lateBatches.push(lateBatch);
-          let startTime = null;
-          while (startTime === null) {
-            const { body } = await late.api.call("GET", `/v1/api/batch-calls/${lateBatch.batchId}/status`);
-            startTime = body.startTime;
-            if (startTime === null) {
-              if (body.isComplete || Date.now() - lateBatch.at > opts.runTimeoutMs) throw new Error(`a late batch never dialled: ${body.status}`);
-              await sleep(20);
-            }
+      const progress = await Promise.all(batches.map((b) => b.tenant.api.call("GET", `/v1/api/batch-calls/${b.batchId}/status`)));
+      const completedBefore = progress.reduce((n, p) => n + p.body.completed, 0);
+      const lateBatches = [];
+      /** @type {number[]} */
+      const firstDials = [];
+      // One latecomer after another, each once the one before has dialled.
+      for (const late of lateTenants) {
+        const lateBatch = await upload(late, nums, opts.callsPerBatch);
+        lateBatches.push(lateBatch);
+        let startTime = null;
+        while (startTime === null) {
+          const { body } = await late.api.call("GET", `/v1/api/batch-calls/${lateBatch.batchId}/status`);
+          startTime = body.startTime;
+          if (startTime === null) {
+            if (body.isComplete || Date.now() - lateBatch.at > opts.runTimeoutMs) throw new Error(`a late batch never dialled: ${body.status}`);
+            await sleep(20);
           }
-          firstDials.push(Number(startTime) - lateBatch.at);
         }
-        return { batches: lateBatches, firstDials, completedBefore };
-      });
-      const extra = /** @type {{ firstDials: number[], completedBefore: number }} */ (r.extra);
-      fairness = {
-        workspaces: k,
-        latecomerFirstDialMs: median(extra.firstDials),
-        latecomerFirstDialsMs: extra.firstDials,
-        queueMessagesPerCall: r.run.queueMessagesPerCall ?? null,
-        callJobsPerCall: r.run.callJobsPerCall ?? null,
-        callJobsRedelivered: r.counters["queue.call-jobs.redelivered"] ?? null,
-        othersCompletedWhenLateUploaded: extra.completedBefore,
-        othersFirstDialAfter201Ms: r.run.firstDialAfter201Ms,
-        calls: r.run.calls,
-        completedPerSec: r.run.completedPerSec,
-        cpu: r.run.cpu,
-      };
-      log(
-        `fairness: latecomers' first dials ${extra.firstDials.join(" / ")} ms after their 201s (median ${fairness.latecomerFirstDialMs}); ${fairness.queueMessagesPerCall} queue messages per call`,
-      );
-    }
-    return {
-      workspaces,
-      fairness,
-      config: { callsPerBatch: opts.callsPerBatch, rateLimits: LIMITS, simCallSeconds: 0, results: opts.results },
-      runtime: RUNTIMES[opts.runtime],
-      tookMs: Date.now() - started,
+        firstDials.push(Number(startTime) - lateBatch.at);
+      }
+      return { batches: lateBatches, firstDials, completedBefore };
+    });
+    const extra = /** @type {{ firstDials: number[], completedBefore: number }} */ (r.extra);
+    const fairness = {
+      workspaces: k,
+      latecomerFirstDialMs: median(extra.firstDials),
+      latecomerFirstDialsMs: extra.firstDials,
+      queueMessagesPerCall: r.run.queueMessagesPerCall ?? null,
+      callJobsPerCall: r.run.callJobsPerCall ?? null,
+      callJobsRedelivered: r.counters["queue.call-jobs.redelivered"] ?? null,
+      othersCompletedWhenLateUploaded: extra.completedBefore,
+      othersFirstDialAfter201Ms: r.run.firstDialAfter201Ms,
+      calls: r.run.calls,
+      completedPerSec: r.run.completedPerSec,
+      cpu: r.run.cpu,
     };
+    log(
+      `fairness: latecomers' first dials ${extra.firstDials.join(" / ")} ms after their 201s (median ${fairness.latecomerFirstDialMs}); ${fairness.queueMessagesPerCall} queue messages per call`,
+    );
+    return result(fairness);
   } catch (err) {
     log(`failed; the end of wrangler dev's log:\n${tail(server.logPath, 60)}`);
     throw err;
@@ -329,10 +344,10 @@ export async function runFairness(overrides = {}) {
  */
 export function formatFairness(r) {
   const lines = [
-    `Workspaces at once (${r.runtime}): one ${show(r.config.callsPerBatch)}-call batch each, each workspace ${r.config.rateLimits.callsPerSecond}/s; took ${show(Math.round(r.tookMs / 1000))} s`,
+    `Workspaces at once (${r.runtime}; METRICS off, the simulated agent's results ${r.config.workspaceResults ? "on" : "off"}): one ${show(r.config.callsPerBatch)}-call batch each, each workspace ${r.config.rateLimits.callsPerSecond}/s; took ${show(Math.round(r.tookMs / 1000))} s`,
     "",
     table(
-      ["workspaces", "calls", "completed/s", "201→first dial ms (max)", "cores busy", "server cores", "queue msgs/call", "$/1,000 calls", "bound"],
+      ["workspaces", "calls", "completed/s", "201→first dial ms (max)", "cores busy", "server cores", "bound"],
       r.workspaces.map((w) => [
         String(w.n),
         show(w.calls),
@@ -340,8 +355,6 @@ export function formatFairness(r) {
         show(Math.max(...w.firstDialAfter201Ms)),
         w.cpu.machineBusy === null ? "n/a" : `${Math.round(w.cpu.machineBusy * 100)}%`,
         show(w.cpu.serverCores),
-        show(w.queueMessagesPerCall),
-        show(w.cost.usdPer1000Calls),
         w.bound.split(":")[0] ?? "",
       ]),
     ),
