@@ -77,20 +77,40 @@ export class SimulatedCarrier extends DurableObject<Env> {
     return id!;
   }
 
-  /** Several calls of one batch placed at once (one consumer batch's dials): one request, one alarm update. */
+  /**
+   * Several calls of one batch placed at once (one consumer batch's dials): one request, a few
+   * statements for them all, one alarm update. A placement repeated for one attempt is the same
+   * call: one ring, one report.
+   */
   async placeMany(placements: SimPlacement[]): Promise<string[]> {
-    const ids = placements.map((p) => this.record(p));
+    const now = this.ports.now();
+    const ids = placements.map((p) => `sim_${p.batchId.slice(6)}_${p.seq}_${p.attempt}`);
+    const fresh = this.calls.recordDials(
+      placements.map((p, i) => ({ seq: p.seq, attempt: p.attempt, providerCallId: ids[i]! })),
+      now,
+    );
+    const reports: { due: number; event: string }[] = [];
+    const results: { batchId: string; seq: number; attempt: number; body: string }[] = [];
+    placements.forEach((p, i) => {
+      // Each new attempt once, even if it came twice in this slice.
+      if (fresh.delete(`${p.seq}:${p.attempt}`)) this.record(p, ids[i]!, now, reports, results);
+    });
+    this.calls.owe(reports);
+    this.calls.oweResults(results);
     await this.armForEarliest();
     return ids;
   }
 
-  private record(p: SimPlacement): string {
-    const now = this.ports.now();
+  /** What a newly placed call owes: its final report and, answered with results on, its agent's result. */
+  private record(
+    p: SimPlacement,
+    providerCallId: string,
+    now: number,
+    reports: { due: number; event: string }[],
+    results: { batchId: string; seq: number; attempt: number; body: string }[],
+  ): void {
     const outcome = simulatedOutcome(p.to);
     const ms = p.callSeconds * 1000;
-    const providerCallId = `sim_${p.batchId.slice(6)}_${p.seq}_${p.attempt}`;
-    // A placement repeated for one attempt is the same call: one ring, one report.
-    if (!this.calls.recordDial(p.seq, p.attempt, providerCallId, now)) return providerCallId;
     // Busy and failed come back quickly; the rest after a call's length.
     const endsAt = now + (outcome === "busy" || outcome === "failed" ? Math.min(ms, 1000) : ms);
     const final: CallEvent = {
@@ -104,12 +124,11 @@ export class SimulatedCarrier extends DurableObject<Env> {
       providerCallId,
     };
     // Only the final report: the consumer already recorded the provider call id, which is all a progress report would add.
-    this.calls.owe(endsAt, JSON.stringify(final));
+    reports.push({ due: endsAt, event: JSON.stringify(final) });
     if (p.results && outcome === "answered") {
       const result = simulatedResult({ to: p.to, attempt: p.attempt, variables: p.variables ?? {}, endedAt: endsAt, timeScale: timeScale(this.env) });
-      if (result) this.calls.oweResult(p.batchId, p.seq, p.attempt, JSON.stringify(result));
+      if (result) results.push({ batchId: p.batchId, seq: p.seq, attempt: p.attempt, body: JSON.stringify(result) });
     }
-    return providerCallId;
   }
 
   private async armForEarliest(): Promise<void> {
@@ -152,15 +171,16 @@ export class SimulatedCarrier extends DurableObject<Env> {
         try {
           // One carrier per batch: every event of a chunk goes to the same object.
           const results = await this.env.BATCH_SCHEDULER.getByName(chunk[0]!.event.batchId).applyEvents(chunk.map((c) => c.event));
-          const now = this.ports.now();
-          chunk.forEach(({ id, event }, i) => {
-            if (results[i] === "unknown_call") {
-              log("warn", "sim.unknown_call", { batchId: event.batchId, seq: event.seq });
-              // No call to report on: its result would only be refused.
-              this.calls.resultDone(event.seq, event.attempt);
-            }
-            this.calls.delivered(id, event.seq, event.attempt, now);
+          chunk.forEach(({ event }, i) => {
+            if (results[i] !== "unknown_call") return;
+            log("warn", "sim.unknown_call", { batchId: event.batchId, seq: event.seq });
+            // No call to report on: its result would only be refused.
+            this.calls.resultDone(event.seq, event.attempt);
           });
+          this.calls.delivered(
+            chunk.map(({ id, event }) => ({ id, seq: event.seq, attempt: event.attempt })),
+            this.ports.now(),
+          );
         } catch (err) {
           failed ??= err;
         }

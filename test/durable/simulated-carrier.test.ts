@@ -100,6 +100,17 @@ describe("the simulated carrier's results", () => {
     expect(await owed(batchId)).toEqual({ events: 0, results: [] });
   });
 
+  it("places an attempt once: a repeat in the same slice or a later one owes no second report or result", async () => {
+    const { batchId, due, placement } = await placedCall(0);
+    await carrierAt(batchId, due, () => new Response(null, { status: 204 }));
+    const carrier = env.SIM_CARRIER.getByName(batchId);
+    const ids = await carrier.placeMany([placement, placement]);
+    expect(ids).toEqual([ids[0], ids[0]]);
+    expect(await carrier.placeMany([placement])).toEqual([ids[0]]);
+    expect(await owed(batchId)).toEqual({ events: 1, results: [{ seq: 0, attempt: 1, due: null, tries: 0 }] });
+    expect(await carrier.placement(0, 1)).toBe(ids[0]);
+  });
+
   it("posts nothing for voicemail, and nothing when results are off", async () => {
     const voicemail = await placedCall(5);
     const posted = await carrierAt(voicemail.batchId, voicemail.due, () => new Response(null, { status: 200 }));
