@@ -29,6 +29,7 @@ import * as transitions from "./ledger/transitions";
 export type { AttemptRow, BatchProgress, CallRow, Candidate, ExpiredAttempt, LedgerBatch, MetadataExcerpt, ResultCounters, ResultRow } from "./ledger/rows";
 export { isoMs } from "./ledger/rows";
 export type { CallFilterSpec } from "./ledger/reads";
+export type { DialConfirmation } from "./ledger/transitions";
 export type { ResultFields, StoredResult } from "./ledger/results";
 
 export class CallLedger {
@@ -213,12 +214,11 @@ export class CallLedger {
   }
 
   /**
-   * The dial of an active attempt is confirmed (the provider answered, or a
-   * status report arrived): its lease becomes the call's full lease from
-   * its start. `error` records a create request whose result is unknown.
+   * Dials of active attempts confirmed (the provider answered, or a status report arrived): each lease becomes
+   * the call's full lease from its start. `error` records a create request whose result is unknown.
    */
-  confirmDial(seq: number, attempt: number, confirm: { providerCallId?: string; error?: string; callLeaseMs: number }): void {
-    transitions.confirmDial(this.sql, seq, attempt, confirm);
+  confirmDials(dials: transitions.DialConfirmation[], callLeaseMs: number): void {
+    transitions.confirmDials(this.sql, dials, callLeaseMs);
   }
 
   /**

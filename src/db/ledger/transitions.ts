@@ -7,11 +7,12 @@
  * Each is documented on the method, the surface its callers read.
  */
 import type { CallStatus } from "../../domain/vocabulary";
-import { batch } from "./batch";
 import { changed, isoMs, one } from "./rows";
 
 export function claim(sql: SqlStorage, seq: number, attempt: number, startedAt: number, leaseExpiresAt: number, from: string | null): boolean {
-  if (batch(sql)?.status !== "processing") return false;
+  // The batch row's status and start alone: a claim is per call, and the whole row is ~30 columns.
+  const b = one<{ status: string; start_time: number | null }>(sql, "SELECT status, start_time FROM batch WHERE id = 1");
+  if (b?.status !== "processing") return false;
   const ok = changed(
     sql,
     `UPDATE calls SET status = 'active', attempts = ?2, outcome = NULL, error = NULL, provider_call_id = NULL, dial_confirmed = 0,
@@ -23,8 +24,8 @@ export function claim(sql: SqlStorage, seq: number, attempt: number, startedAt: 
     leaseExpiresAt,
     from,
   );
-  // Once: an UPDATE that matches writes its row even when nothing changes.
-  if (ok) sql.exec("UPDATE batch SET start_time = ? WHERE id = 1 AND start_time IS NULL", startedAt);
+  // Once: an UPDATE that matches writes its row even when nothing changes (and the read above says when it would match).
+  if (ok && b.start_time === null) sql.exec("UPDATE batch SET start_time = ? WHERE id = 1 AND start_time IS NULL", startedAt);
   return ok;
 }
 
@@ -130,16 +131,19 @@ export function cancelNumbers(
   return { cancelled: rows.length, dispatched: [...rows.filter((r) => r.held).map((r) => ({ seq: r.seq, attempt: r.attempt })), ...retaken] };
 }
 
-export function confirmDial(sql: SqlStorage, seq: number, attempt: number, confirm: { providerCallId?: string; error?: string; callLeaseMs: number }): void {
+/** A dial confirmed, as confirmDials takes it: the provider's call id, or the error of a create whose result is unknown. */
+export type DialConfirmation = { seq: number; attempt: number; providerCallId?: string; error?: string };
+
+/** One statement for a slice's confirmations (each row still by its key, and only its active attempt). */
+export function confirmDials(sql: SqlStorage, dials: DialConfirmation[], callLeaseMs: number): void {
+  if (dials.length === 0) return;
   sql.exec(
-    `UPDATE calls SET provider_call_id = coalesce(provider_call_id, ?3), error = coalesce(?4, error), dial_confirmed = 1,
-         lease_expires_at = max(lease_expires_at, start_time + ?5)
-       WHERE seq = ?1 AND attempts = ?2 AND status = 'active'`,
-    seq,
-    attempt,
-    confirm.providerCallId ?? null,
-    confirm.error ?? null,
-    confirm.callLeaseMs,
+    `UPDATE calls SET provider_call_id = coalesce(provider_call_id, j.value ->> 2), error = coalesce(j.value ->> 3, error), dial_confirmed = 1,
+         lease_expires_at = max(lease_expires_at, start_time + ?2)
+       FROM json_each(?1) AS j
+       WHERE calls.seq = j.value ->> 0 AND calls.attempts = j.value ->> 1 AND calls.status = 'active'`,
+    JSON.stringify(dials.map((d) => [d.seq, d.attempt, d.providerCallId ?? null, d.error ?? null])),
+    callLeaseMs,
   );
 }
 

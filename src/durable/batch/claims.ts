@@ -1,4 +1,4 @@
-import type { CallRow } from "../../db/call-ledger";
+import type { CallRow, DialConfirmation } from "../../db/call-ledger";
 import { MORE_PHONE_COLUMNS } from "../../domain/csv";
 import { isTestSeq } from "../../domain/test-call";
 import { DIAL_CONFIRM_MS, DIAL_DEADLINE_MS, engineConfig } from "../../engine-config";
@@ -138,7 +138,8 @@ function afterGate(
 export async function placed(c: BatchContext, state: SchedulerState, reports: PlacedReport[]): Promise<void> {
   const finals: CallEvent[] = [];
   const skipped: AttemptRef[] = [];
-  const { callLeaseMs } = engineConfig(c.env);
+  // The dials that went out, confirmed together (one statement for the slice).
+  const confirmed: DialConfirmation[] = [];
   for (const r of reports) {
     if (isTestSeq(r.seq)) {
       await testCalls.placed(c, state, r);
@@ -146,11 +147,11 @@ export async function placed(c: BatchContext, state: SchedulerState, reports: Pl
     }
     switch (r.kind) {
       case "placed":
-        c.ledger.confirmDial(r.seq, r.attempt, { providerCallId: r.providerCallId, callLeaseMs });
+        confirmed.push({ seq: r.seq, attempt: r.attempt, providerCallId: r.providerCallId });
         break;
       case "unknown":
         // Never re-sent: the status webhook or the lease expiry settles this attempt.
-        c.ledger.confirmDial(r.seq, r.attempt, { error: r.error, callLeaseMs });
+        confirmed.push({ seq: r.seq, attempt: r.attempt, error: r.error });
         break;
       case "unreachable":
         // Never re-sent, and never given the call's lease: unless a status report confirms it,
@@ -170,6 +171,7 @@ export async function placed(c: BatchContext, state: SchedulerState, reports: Pl
         if (c.ledger.cancelClaimed(r.seq, r.attempt, r.error, r.at)) skipped.push(r);
     }
   }
+  c.ledger.confirmDials(confirmed, engineConfig(c.env).callLeaseMs);
   if (skipped.length > 0) {
     count("engine.pre_dial_skips", skipped.length);
     log("info", "call.pre_dial_skipped", { batchId: state.batchId, seqs: skipped.map((r) => r.seq) });

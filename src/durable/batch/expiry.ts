@@ -45,7 +45,7 @@ export async function resolveExpired(c: BatchContext, state: SchedulerState, now
     if (!fate) {
       events.push({ ...base, error: "No final status arrived from the provider before the call's lease expired." });
     } else if (fate.kind === "placed") {
-      c.ledger.confirmDial(e.seq, e.attempts, { providerCallId: fate.providerCallId, callLeaseMs: cfg.callLeaseMs });
+      c.ledger.confirmDials([{ seq: e.seq, attempt: e.attempts, providerCallId: fate.providerCallId }], cfg.callLeaseMs);
       log("warn", "call.dial_reconciled", { ...fields, fate: "placed" });
     } else if (fate.kind === "not_placed") {
       if (redial(c, e, cancelled)) unclaimed.push({ seq: e.seq, attempt: e.attempts });

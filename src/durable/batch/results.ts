@@ -46,7 +46,7 @@ export async function applyLocal(c: BatchContext, state: SchedulerState, events:
     if (!row) result = "unknown_call";
     else if (ev.kind === "progress") {
       // Any report proves the dial happened.
-      c.ledger.confirmDial(ev.seq, ev.attempt, { providerCallId: ev.providerCallId, callLeaseMs: engineConfig(c.env).callLeaseMs });
+      c.ledger.confirmDials([{ seq: ev.seq, attempt: ev.attempt, providerCallId: ev.providerCallId }], engineConfig(c.env).callLeaseMs);
       result = "applied";
     } else {
       const webhook = finishAttempt(c, state, config, ws, row, ev, ends);
