@@ -25,9 +25,8 @@ import { rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { runIfMain } from "./lib/bench-main.mjs";
 import { cpuWatch } from "./lib/cpu-sample.mjs";
-import { startServer, tail } from "./lib/dev-runtime.mjs";
 import { writeVariant } from "./lib/wrangler-variant.mjs";
-import { boundOf, concurrentRun, tenants } from "./bench-fairness.mjs";
+import { boundOf, concurrentRun, onServer, tenants } from "./bench-fairness.mjs";
 import { costOf, defaults, median, numbers, round, RUNTIMES, show, table } from "./bench-scale.mjs";
 
 export function options() {
@@ -56,57 +55,59 @@ export function options() {
 async function oneSize(size, opts) {
   const config = writeVariant({ queue: "call-jobs", maxBatchSize: size });
   // `config` needs scripts/lib/dev-runtime.mjs to pass it on (the guard below says so if it does not).
-  const server = await startServer(
-    opts.log,
-    opts.runtime,
-    /** @type {import("./lib/dev-runtime.mjs").ServerOptions} */ ({ vars: { METRICS: "on", SIM_RESULTS: opts.results ? "on" : "off" }, config }),
-  );
-  const cpu = cpuWatch(server.dir);
+  const serverOpts = { vars: { METRICS: "on", SIM_RESULTS: opts.results ? "on" : "off" }, config };
   try {
-    const group = await tenants(server, Math.max(...opts.loads), opts.log, `consumer-${size}`);
-    const nums = numbers();
-    const out = [];
-    for (const n of opts.loads) {
-      const r = await concurrentRun(server, group.slice(0, n), nums, opts, cpu, null);
-      const invocations = r.counters["queue.call-jobs.batches"] ?? null;
-      const delivered = r.counters["queue.call-jobs.delivered"] ?? null;
-      const row = {
-        maxBatchSize: size,
-        workspaces: n,
-        calls: r.run.calls,
-        completedPerSec: r.run.completedPerSec,
-        consumerInvocations: invocations,
-        invocationsPer1000Calls: invocations === null ? null : round((invocations / r.run.dials) * 1000, 1),
-        messagesPerInvocation: invocations && delivered !== null ? round(delivered / invocations, 1) : null,
-        firstDialAfter201Ms: Math.max(...r.run.firstDialAfter201Ms),
-        usdPer1000Calls: costOf(r.run).usdPer1000Calls,
-        doRowsWrittenPerCall: r.run.doRowsWrittenPerCall ?? null,
-        doRowsReadPerCall: r.run.doRowsReadPerCall ?? null,
-        workerRequestsPerCall: r.run.workerRequestsPerCall ?? null,
-        doRequestsPerCall: r.run.doRequestsPerCall ?? null,
-        cpu: r.run.cpu,
-        bound: boundOf(r.run.cpu),
-      };
-      if (size > 10 && row.messagesPerInvocation !== null && row.messagesPerInvocation <= 10) {
-        throw new Error(
-          `max_batch_size ${size} was not applied (${row.messagesPerInvocation} messages per invocation): the dev server ran the project's wrangler.toml, not ${config}`,
-        );
-      }
-      opts.log(
-        `max_batch_size ${size}, ${n} workspace(s): ${row.completedPerSec} calls/s, ${row.consumerInvocations} consumer invocations ` +
-          `(${row.messagesPerInvocation} messages each), $${row.usdPer1000Calls} per 1,000 calls; ${row.bound}`,
-      );
-      out.push(row);
-    }
-    return out;
-  } catch (err) {
-    opts.log(`failed; the end of wrangler dev's log:\n${tail(server.logPath, 60)}`);
-    throw err;
+    return await onServer(opts, serverOpts, (server, cpu) => measureLoads(server, cpu, size, config, opts));
   } finally {
-    cpu.stop();
-    await server.stop();
     rmSync(dirname(config), { recursive: true, force: true });
   }
+}
+
+/**
+ * Each load in turn on the server of one size.
+ * @param {import("./bench-fairness.mjs").Server} server
+ * @param {ReturnType<typeof cpuWatch>} cpu
+ * @param {number} size
+ * @param {string} config
+ * @param {ReturnType<typeof options>} opts
+ */
+async function measureLoads(server, cpu, size, config, opts) {
+  const group = await tenants(server, Math.max(...opts.loads), opts.log, `consumer-${size}`);
+  const nums = numbers();
+  const out = [];
+  for (const n of opts.loads) {
+    const r = await concurrentRun(server, group.slice(0, n), nums, opts, cpu, null);
+    const invocations = r.counters["queue.call-jobs.batches"] ?? null;
+    const delivered = r.counters["queue.call-jobs.delivered"] ?? null;
+    const row = {
+      maxBatchSize: size,
+      workspaces: n,
+      calls: r.run.calls,
+      completedPerSec: r.run.completedPerSec,
+      consumerInvocations: invocations,
+      invocationsPer1000Calls: invocations === null ? null : round((invocations / r.run.dials) * 1000, 1),
+      messagesPerInvocation: invocations && delivered !== null ? round(delivered / invocations, 1) : null,
+      firstDialAfter201Ms: Math.max(...r.run.firstDialAfter201Ms),
+      usdPer1000Calls: costOf(r.run).usdPer1000Calls,
+      doRowsWrittenPerCall: r.run.doRowsWrittenPerCall ?? null,
+      doRowsReadPerCall: r.run.doRowsReadPerCall ?? null,
+      workerRequestsPerCall: r.run.workerRequestsPerCall ?? null,
+      doRequestsPerCall: r.run.doRequestsPerCall ?? null,
+      cpu: r.run.cpu,
+      bound: boundOf(r.run.cpu),
+    };
+    if (size > 10 && row.messagesPerInvocation !== null && row.messagesPerInvocation <= 10) {
+      throw new Error(
+        `max_batch_size ${size} was not applied (${row.messagesPerInvocation} messages per invocation): the dev server ran the project's wrangler.toml, not ${config}`,
+      );
+    }
+    opts.log(
+      `max_batch_size ${size}, ${n} workspace(s): ${row.completedPerSec} calls/s, ${row.consumerInvocations} consumer invocations ` +
+        `(${row.messagesPerInvocation} messages each), $${row.usdPer1000Calls} per 1,000 calls; ${row.bound}`,
+    );
+    out.push(row);
+  }
+  return out;
 }
 
 /**

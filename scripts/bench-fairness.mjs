@@ -217,14 +217,35 @@ export function boundOf(cpu) {
 }
 
 /**
+ * `body` on a fresh server (`serverOpts`: its Worker vars, a variant config), its CPU watched; on a
+ * failure, the end of the server's log; the server stopped either way.
+ * @template T
+ * @param {{ log: (line: string) => void, runtime: string }} opts
+ * @param {import("./lib/dev-runtime.mjs").ServerOptions} serverOpts
+ * @param {(server: Server, cpu: ReturnType<typeof cpuWatch>) => Promise<T>} body
+ * @returns {Promise<T>}
+ */
+export async function onServer(opts, serverOpts, body) {
+  const server = await startServer(opts.log, opts.runtime, serverOpts);
+  const cpu = cpuWatch(server.dir);
+  try {
+    return await body(server, cpu);
+  } catch (err) {
+    opts.log(`failed; the end of wrangler dev's log:\n${tail(server.logPath, 60)}`);
+    throw err;
+  } finally {
+    cpu.stop();
+    await server.stop();
+  }
+}
+
+/**
  * Run 1 on a fresh server of its own, METRICS off: each count of workspaces in turn.
  * @param {Options} opts
  */
-async function workspacesRuns(opts) {
+function workspacesRuns(opts) {
   const { log } = opts;
-  const server = await startServer(log, opts.runtime, { vars: opts.workspaceResults ? {} : { SIM_RESULTS: "off" } });
-  const cpu = cpuWatch(server.dir);
-  try {
+  return onServer(opts, { vars: opts.workspaceResults ? {} : { SIM_RESULTS: "off" } }, async (server, cpu) => {
     const everyone = await tenants(server, Math.max(...opts.workspaceCounts), log);
     const nums = numbers();
     const workspaces = [];
@@ -237,13 +258,7 @@ async function workspacesRuns(opts) {
       workspaces.push({ n, completedPerSec, bound, ...rest });
     }
     return workspaces;
-  } catch (err) {
-    log(`failed; the end of wrangler dev's log:\n${tail(server.logPath, 60)}`);
-    throw err;
-  } finally {
-    cpu.stop();
-    await server.stop();
-  }
+  });
 }
 
 /**
@@ -268,9 +283,7 @@ export async function runFairness(overrides = {}) {
     tookMs: Date.now() - started,
   });
   if (opts.skipFairness) return result(null);
-  const server = await startServer(log, opts.runtime, { vars: { METRICS: "on", ...(opts.results ? {} : { SIM_RESULTS: "off" }) } });
-  const cpu = cpuWatch(server.dir);
-  try {
+  return onServer(opts, { vars: { METRICS: "on", ...(opts.results ? {} : { SIM_RESULTS: "off" }) } }, async (server, cpu) => {
     const everyone = await tenants(server, opts.fairnessWorkspaces + opts.latecomers, log);
     const nums = numbers();
     // Status polls are not taken off the fairness run's counts: they send no queue message.
@@ -330,13 +343,7 @@ export async function runFairness(overrides = {}) {
       `fairness: latecomers' first dials ${extra.firstDials.join(" / ")} ms after their 201s (median ${fairness.latecomerFirstDialMs}); ${fairness.queueMessagesPerCall} queue messages per call`,
     );
     return result(fairness);
-  } catch (err) {
-    log(`failed; the end of wrangler dev's log:\n${tail(server.logPath, 60)}`);
-    throw err;
-  } finally {
-    cpu.stop();
-    await server.stop();
-  }
+  });
 }
 
 /**
